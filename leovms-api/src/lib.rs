@@ -1,0 +1,23 @@
+//! The D-Bus contract between `leovmsd` and its clients: bus and interface names,
+//! wire types, typed errors and client proxies. Clients depend on this crate only.
+
+mod error;
+mod job;
+mod manager;
+mod types;
+
+pub use error::{Error, ErrorKind};
+pub use job::{JobProxy, JobState, Phase};
+pub use manager::ManagerProxy;
+pub use types::{JobInfo, Machine, MachineState, Snapshot, StartOptions};
+
+/// Well-known bus name of the daemon; the number is the major API version.
+pub const BUS_NAME: &str = "org.leovms.Leovms1";
+/// Object path of the manager object.
+pub const MANAGER_PATH: &str = "/org/leovms/Leovms1";
+/// Jobs are exported below this path as `<JOBS_PATH>/<n>`.
+pub const JOBS_PATH: &str = "/org/leovms/Leovms1/job";
+pub const MANAGER_INTERFACE: &str = "org.leovms.Manager1";
+pub const JOB_INTERFACE: &str = "org.leovms.Job1";
+/// Prefix of every error name, e.g. `org.leovms.Error.NoSpace`.
+pub const ERROR_PREFIX: &str = "org.leovms.Error";

@@ -1,0 +1,57 @@
+use zbus::proxy;
+use zbus::zvariant::{ObjectPath, OwnedObjectPath};
+
+use crate::{Error, JobInfo, Machine, Snapshot, StartOptions};
+
+/// The daemon's entry point at `/org/leovms/Leovms1`.
+#[proxy(
+    interface = "org.leovms.Manager1",
+    default_service = "org.leovms.Leovms1",
+    default_path = "/org/leovms/Leovms1"
+)]
+pub trait Manager {
+    fn list_machines(&self) -> Result<Vec<Machine>, Error>;
+
+    fn list_snapshots(&self, vm: &str) -> Result<Vec<Snapshot>, Error>;
+
+    /// Starts `vm` from `snapshot` (an id from `ListSnapshots`), or "as found" when
+    /// `snapshot` is empty. Returns the job; an identical start already in progress is joined.
+    fn start(
+        &self,
+        vm: &str,
+        snapshot: &str,
+        options: StartOptions,
+    ) -> Result<OwnedObjectPath, Error>;
+
+    /// Powers a running VM off (like closing its window).
+    fn stop(&self, vm: &str) -> Result<(), Error>;
+
+    /// Active jobs and jobs that ended in the last minutes.
+    fn list_jobs(&self) -> Result<Vec<JobInfo>, Error>;
+
+    #[zbus(property)]
+    fn version(&self) -> zbus::Result<String>;
+    /// Where the share `leovms-data` is read from.
+    #[zbus(property)]
+    fn data_dir(&self) -> zbus::Result<String>;
+    /// `online`, or `offline` with the reason after a colon.
+    #[zbus(property)]
+    fn share_state(&self) -> zbus::Result<String>;
+    /// The VirtualBox version, or empty when VirtualBox was not found.
+    #[zbus(property)]
+    fn vbox_version(&self) -> zbus::Result<String>;
+    /// This user's `VBOX_USER_HOME`.
+    #[zbus(property)]
+    fn vbox_home(&self) -> zbus::Result<String>;
+    /// Where unpacked base images live.
+    #[zbus(property)]
+    fn machines_dir(&self) -> zbus::Result<String>;
+
+    #[zbus(signal)]
+    fn job_added(&self, job: ObjectPath<'_>) -> zbus::Result<()>;
+    #[zbus(signal)]
+    fn job_removed(&self, job: ObjectPath<'_>) -> zbus::Result<()>;
+    /// A VM started or powered off (`state` as in [`Machine::state`]).
+    #[zbus(signal)]
+    fn machine_changed(&self, vm: &str, state: &str) -> zbus::Result<()>;
+}

@@ -1,0 +1,445 @@
+//! Following a job (`start`, `watch`): signals first, then properties, then render.
+
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use futures_util::future::ready;
+use futures_util::{Stream, StreamExt, stream};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use leovms_api::{JobProxy, JobState, ManagerProxy, Phase};
+use serde::Serialize;
+use tokio::signal::unix::{Signal, SignalKind, signal};
+use zbus::Connection;
+use zbus::proxy::CacheProperties;
+use zbus::zvariant::OwnedObjectPath;
+
+use crate::exit::{CliError, is_unknown_object, no_such_job};
+use crate::output::{format_transfer, job_number, print_json};
+
+pub struct FollowOptions {
+    /// Wait until the job finishes (the VM powered off), not just until it runs.
+    pub wait: bool,
+    pub json: bool,
+    /// The daemon handed out a start that was already under way: say so.
+    pub joined: bool,
+}
+
+/// Where a job is, from its properties or its `Progress` signal.
+#[derive(Debug, Clone, PartialEq)]
+struct Progress {
+    phase: String,
+    done: u64,
+    total: u64,
+    rate: u64,
+    eta: i64,
+}
+
+impl Progress {
+    fn phase(&self) -> Option<Phase> {
+        Phase::parse(&self.phase)
+    }
+}
+
+/// The single object `--json` prints on stdout.
+#[derive(Debug, Serialize)]
+struct JsonResult<'a> {
+    job: &'a str,
+    state: &'a str,
+    phase: &'a str,
+    error_id: &'a str,
+    message: &'a str,
+}
+
+/// How following ended.
+enum Outcome {
+    /// The VM runs and the caller did not ask to wait.
+    Running,
+    Finished {
+        state: String,
+        error_id: String,
+        message: String,
+    },
+    Interrupted,
+}
+
+/// What can happen while a job is followed, merged from its signals and its owner's changes.
+enum Event {
+    Progress(Progress),
+    Finished {
+        state: String,
+        error_id: String,
+        message: String,
+    },
+    /// The daemon left the bus.
+    OwnerGone,
+    /// A stream ended: the connection to the bus is gone.
+    Lost,
+    /// A signal whose arguments could not be read.
+    Bad(zbus::Error),
+}
+
+pub async fn follow(
+    conn: &Connection,
+    path: OwnedObjectPath,
+    opts: FollowOptions,
+) -> Result<(), CliError> {
+    let number = job_number(path.as_str()).to_string();
+    let job = JobProxy::builder(conn)
+        .path(path.clone())?
+        .cache_properties(CacheProperties::No)
+        .build()
+        .await?;
+    // Ctrl-C is ours from here on: it stops following, never the job.
+    let mut sigint = signal(SignalKind::interrupt()).map_err(|e| CliError::Other(e.to_string()))?;
+    // Subscribed before any property is read, so nothing in between is missed.
+    let progress = job.receive_progress().await?.map(|sig| match sig.args() {
+        Ok(a) => Event::Progress(Progress {
+            phase: a.phase.to_string(),
+            done: a.bytes_done,
+            total: a.bytes_total,
+            rate: a.rate,
+            eta: a.eta_seconds,
+        }),
+        Err(e) => Event::Bad(e),
+    });
+    let finished = job.receive_finished().await?.map(|sig| match sig.args() {
+        Ok(a) => Event::Finished {
+            state: a.state.to_string(),
+            error_id: a.error_id.to_string(),
+            message: a.message.to_string(),
+        },
+        Err(e) => Event::Bad(e),
+    });
+    let owner = job
+        .inner()
+        .receive_owner_changed()
+        .await?
+        .filter_map(|owner| ready(owner.is_none().then_some(Event::OwnerGone)));
+    let lost = || stream::iter([Event::Lost]);
+    let mut events = stream::select(
+        stream::select(progress.chain(lost()), finished.chain(lost())),
+        owner.chain(lost()),
+    );
+
+    let kind = job.kind().await.map_err(|e| {
+        if is_unknown_object(&e) {
+            no_such_job(&number)
+        } else {
+            e.into()
+        }
+    })?;
+    let vm = job.vm().await?;
+    let mut now = Progress {
+        phase: job.phase().await?,
+        done: job.bytes_done().await?,
+        total: job.bytes_total().await?,
+        rate: job.rate().await?,
+        eta: job.eta_seconds().await?,
+    };
+    let state = job.state().await?;
+
+    let mut view = View::new(opts.json);
+    if opts.joined {
+        view.notice("Joined the start already in progress.");
+    }
+    let outcome = if JobState::parse(&state) == Some(JobState::Active) {
+        view.show(&now);
+        let outcome = watch(
+            conn,
+            &vm,
+            &opts,
+            &mut events,
+            &mut sigint,
+            &mut now,
+            &mut view,
+        )
+        .await;
+        view.clear();
+        outcome?
+    } else {
+        Outcome::Finished {
+            state,
+            error_id: job.error_id().await?,
+            message: job.message().await?,
+        }
+    };
+    let name = display_name(conn, &vm).await;
+    let path = path.as_str();
+    match outcome {
+        Outcome::Running => {
+            view.result(path, JobState::Active.as_str(), &now.phase, "", "");
+            view.line(&format!("{name} is running."));
+            Ok(())
+        }
+        Outcome::Interrupted => {
+            view.result(path, JobState::Active.as_str(), &now.phase, "", "");
+            if now.phase() == Some(Phase::Running) {
+                eprintln!("{name} keeps running. Stop it with: leovms-cli stop {vm}");
+            } else {
+                eprintln!(
+                    "The {kind} goes on in the background. Cancel it with: leovms-cli cancel {number}"
+                );
+            }
+            Err(CliError::Interrupted)
+        }
+        Outcome::Finished {
+            state,
+            error_id,
+            message,
+        } => {
+            view.result(path, &state, Phase::Ended.as_str(), &error_id, &message);
+            match JobState::parse(&state) {
+                Some(JobState::Done) => {
+                    view.line(&done_line(&kind, &name));
+                    Ok(())
+                }
+                st => Err(CliError::from_job(
+                    &error_id,
+                    &message,
+                    st == Some(JobState::Canceled),
+                )),
+            }
+        }
+    }
+}
+
+/// Shows progress of an active job until it runs (or finishes, with `--wait`) or Ctrl-C.
+async fn watch(
+    conn: &Connection,
+    vm: &str,
+    opts: &FollowOptions,
+    events: &mut (impl Stream<Item = Event> + Unpin),
+    sigint: &mut Signal,
+    now: &mut Progress,
+    view: &mut View,
+) -> Result<Outcome, CliError> {
+    let mut announced_running = false;
+    loop {
+        if now.phase() == Some(Phase::Running) {
+            if !opts.wait {
+                return Ok(Outcome::Running);
+            }
+            if !announced_running {
+                announced_running = true;
+                let name = display_name(conn, vm).await;
+                view.notice(&format!(
+                    "{name} is running. Waiting until it is powered off."
+                ));
+            }
+        }
+        let event = tokio::select! {
+            event = events.next() => event.unwrap_or(Event::Lost),
+            _ = sigint.recv() => return Ok(Outcome::Interrupted),
+        };
+        match event {
+            Event::Progress(next) => {
+                // Signals queued before the properties were read may be older than them.
+                if next.phase() >= now.phase() && next.phase() != Some(Phase::Ended) {
+                    *now = next;
+                    view.show(now);
+                }
+            }
+            Event::Finished {
+                state,
+                error_id,
+                message,
+            } => {
+                return Ok(Outcome::Finished {
+                    state,
+                    error_id,
+                    message,
+                });
+            }
+            Event::OwnerGone => {
+                return Err(CliError::Lost(
+                    "leovmsd stopped while following the job.".into(),
+                ));
+            }
+            Event::Lost => {
+                return Err(CliError::Lost("The connection to leovmsd was lost.".into()));
+            }
+            Event::Bad(e) => return Err(e.into()),
+        }
+    }
+}
+
+fn done_line(kind: &str, name: &str) -> String {
+    if kind == "start" {
+        format!("{name} has been powered off.")
+    } else {
+        "Done.".to_string()
+    }
+}
+
+/// The display name of `vm` for messages; its id when the daemon cannot tell.
+async fn display_name(conn: &Connection, vm: &str) -> String {
+    let lookup = async {
+        let mgr = ManagerProxy::builder(conn)
+            .cache_properties(CacheProperties::No)
+            .build()
+            .await
+            .ok()?;
+        let machines = mgr.list_machines().await.ok()?;
+        machines.into_iter().find(|m| m.id == vm).map(|m| m.name)
+    };
+    lookup
+        .await
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| vm.to_string())
+}
+
+/// One line per phase change when stdout is not a terminal, e.g. `unpack-base 0/12345678 bytes`.
+fn phase_line(p: &Progress) -> String {
+    if p.total > 0 {
+        format!("{} {}/{} bytes", p.phase, p.done, p.total)
+    } else {
+        p.phase.clone()
+    }
+}
+
+/// The three ways of showing a job: a bar on a terminal, plain lines, or JSON at the end.
+enum View {
+    Bar { bar: ProgressBar, phase: String },
+    Lines { phase: Option<String> },
+    Json,
+}
+
+impl View {
+    fn new(json: bool) -> View {
+        if json {
+            View::Json
+        } else if std::io::stdout().is_terminal() {
+            let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stdout());
+            bar.enable_steady_tick(Duration::from_millis(120));
+            View::Bar {
+                bar,
+                phase: String::new(),
+            }
+        } else {
+            View::Lines { phase: None }
+        }
+    }
+
+    fn show(&mut self, p: &Progress) {
+        match self {
+            View::Bar { bar, phase } => {
+                let words = p
+                    .phase()
+                    .map_or(p.phase.clone(), |ph| ph.describe().to_string());
+                if *phase != p.phase || bar.length() != Some(p.total) {
+                    *phase = p.phase.clone();
+                    bar.set_style(bar_style(p.total > 0));
+                    bar.set_length(p.total);
+                    bar.set_prefix(words);
+                }
+                bar.set_position(p.done);
+                if p.total > 0 {
+                    bar.set_message(format_transfer(p.done, p.total, p.rate, p.eta));
+                }
+            }
+            View::Lines { phase } => {
+                if phase.as_deref() != Some(p.phase.as_str()) {
+                    *phase = Some(p.phase.clone());
+                    println!("{}", phase_line(p));
+                }
+            }
+            View::Json => {}
+        }
+    }
+
+    /// Information for people: above the bar, on stdout, or on stderr beside JSON.
+    fn notice(&self, text: &str) {
+        match self {
+            View::Bar { bar, .. } => bar.println(text),
+            View::Lines { .. } => println!("{text}"),
+            View::Json => eprintln!("{text}"),
+        }
+    }
+
+    /// The final result line (not in JSON mode, whose result is the object).
+    fn line(&self, text: &str) {
+        if !matches!(self, View::Json) {
+            println!("{text}");
+        }
+    }
+
+    fn result(&self, job: &str, state: &str, phase: &str, error_id: &str, message: &str) {
+        if let View::Json = self {
+            let object = JsonResult {
+                job,
+                state,
+                phase,
+                error_id,
+                message,
+            };
+            // Printing to stdout cannot fail in a way worth reporting over the job's result.
+            let _ = print_json(&object);
+        }
+    }
+
+    fn clear(&self) {
+        if let View::Bar { bar, .. } = self {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+fn bar_style(with_bytes: bool) -> ProgressStyle {
+    let template = if with_bytes {
+        "{spinner} {prefix} [{bar:30}] {percent:>3}%  {msg}"
+    } else {
+        "{spinner} {prefix}…"
+    };
+    ProgressStyle::with_template(template)
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(phase: &str, done: u64, total: u64) -> Progress {
+        Progress {
+            phase: phase.into(),
+            done,
+            total,
+            rate: 0,
+            eta: -1,
+        }
+    }
+
+    #[test]
+    fn plain_lines_name_the_phase_and_bytes() {
+        assert_eq!(
+            phase_line(&at("unpack-base", 0, 12_345_678)),
+            "unpack-base 0/12345678 bytes"
+        );
+        assert_eq!(phase_line(&at("configure", 0, 0)), "configure");
+    }
+
+    #[test]
+    fn json_result_has_the_documented_keys() {
+        let r = JsonResult {
+            job: "/org/leovms/Leovms1/job/3",
+            state: "failed",
+            phase: "ended",
+            error_id: "org.leovms.Error.NoSpace",
+            message: "Not enough space.",
+        };
+        assert_eq!(
+            serde_json::to_string(&r).unwrap(),
+            r#"{"job":"/org/leovms/Leovms1/job/3","state":"failed","phase":"ended","#.to_string()
+                + r#""error_id":"org.leovms.Error.NoSpace","message":"Not enough space."}"#
+        );
+    }
+
+    #[test]
+    fn finished_start_says_powered_off() {
+        assert_eq!(
+            done_line("start", "Windows 10"),
+            "Windows 10 has been powered off."
+        );
+        assert_eq!(done_line("sync", "x"), "Done.");
+    }
+}

@@ -1,0 +1,356 @@
+//! `leovms-cli`: the command-line client of `leovmsd`.
+
+mod exit;
+mod follow;
+mod output;
+mod status;
+
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use leovms_api::{JOBS_PATH, JobProxy, JobState, ManagerProxy, Snapshot, StartOptions};
+use zbus::Connection;
+use zbus::proxy::CacheProperties;
+use zbus::zvariant::{ObjectPath, OwnedObjectPath};
+
+use crate::exit::{CliError, EXIT_CODES_HELP};
+use crate::follow::{FollowOptions, follow};
+use crate::output::{jobs_table, machines_table, print_json, snapshots_table};
+
+/// Start the school's virtual machines and see what they are doing.
+#[derive(Debug, Parser)]
+#[command(name = "leovms-cli", version, after_help = EXIT_CODES_HELP)]
+struct Cli {
+    /// Print JSON instead of text (for scripts)
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// List the machines on the server share
+    List,
+    /// List the snapshots of a machine
+    Snapshots {
+        /// Machine id (see `list`)
+        vm: String,
+    },
+    /// Start a machine from a snapshot or as found
+    Start(StartArgs),
+    /// Power a running machine off
+    Stop {
+        /// Machine id (see `list`)
+        vm: String,
+    },
+    /// List active and recently ended jobs
+    Jobs,
+    /// Cancel a job (a machine that already runs is stopped with `stop`)
+    Cancel {
+        /// Job number (see `jobs`) or its object path
+        job: String,
+    },
+    /// Show the daemon's settings and what is running
+    Status,
+    /// Follow a job like `start` does
+    Watch {
+        /// Job number (see `jobs`) or its object path
+        job: String,
+        /// Wait until the machine has been powered off
+        #[arg(long)]
+        wait: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+struct StartArgs {
+    /// Machine id (see `list`)
+    vm: String,
+    /// Snapshot id to start from (see `snapshots`)
+    #[arg(long, value_name = "SNAPSHOT", conflicts_with = "as_found")]
+    snapshot: Option<String>,
+    /// Start the machine as it was left last time
+    #[arg(long)]
+    as_found: bool,
+    /// RAM in MB (within the machine's range, see `list`)
+    #[arg(long, value_name = "MB", value_parser = clap::value_parser!(u32).range(1..))]
+    ram: Option<u32>,
+    /// Wait until the machine has been powered off
+    #[arg(long)]
+    wait: bool,
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            if !matches!(e, CliError::Interrupted) {
+                eprintln!("leovms: {e}");
+            }
+            ExitCode::from(e.code())
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), CliError> {
+    let json = cli.json;
+    let conn = Connection::session()
+        .await
+        .map_err(|e| CliError::Unreachable(e.to_string()))?;
+    let mgr = ManagerProxy::builder(&conn)
+        .cache_properties(CacheProperties::No)
+        .build()
+        .await?;
+    match cli.command {
+        Command::List => {
+            let machines = mgr.list_machines().await?;
+            if json {
+                print_json(&machines)
+            } else if machines.is_empty() {
+                println!("No machines on the share.");
+                Ok(())
+            } else {
+                print!("{}", machines_table(&machines));
+                Ok(())
+            }
+        }
+        Command::Snapshots { vm } => {
+            let snapshots = mgr.list_snapshots(&vm).await?;
+            if json {
+                print_json(&snapshots)
+            } else if snapshots.is_empty() {
+                println!("{vm} has no snapshots.");
+                Ok(())
+            } else {
+                print!("{}", snapshots_table(&snapshots));
+                Ok(())
+            }
+        }
+        Command::Start(args) => start(&conn, &mgr, args, json).await,
+        Command::Stop { vm } => {
+            mgr.stop(&vm).await?;
+            if !json {
+                println!("{vm} has been powered off.");
+            }
+            Ok(())
+        }
+        Command::Jobs => {
+            let jobs = mgr.list_jobs().await?;
+            if json {
+                print_json(&jobs)
+            } else if jobs.is_empty() {
+                println!("No jobs.");
+                Ok(())
+            } else {
+                print!("{}", jobs_table(&jobs));
+                Ok(())
+            }
+        }
+        Command::Cancel { job } => {
+            let path = job_path(&job)?;
+            let proxy = JobProxy::builder(&conn)
+                .path(path.clone())?
+                .cache_properties(CacheProperties::No)
+                .build()
+                .await?;
+            proxy.cancel().await.map_err(|e| match e {
+                leovms_api::Error::ZBus(z) if exit::is_unknown_object(&z) => {
+                    exit::no_such_job(output::job_number(path.as_str()))
+                }
+                e => e.into(),
+            })?;
+            if !json {
+                println!("Job {} canceled.", output::job_number(path.as_str()));
+            }
+            Ok(())
+        }
+        Command::Status => status::show(&mgr, json).await,
+        Command::Watch { job, wait } => {
+            let path = job_path(&job)?;
+            let opts = FollowOptions {
+                wait,
+                json,
+                joined: false,
+            };
+            follow(&conn, path, opts).await
+        }
+    }
+}
+
+async fn start(
+    conn: &Connection,
+    mgr: &ManagerProxy<'_>,
+    args: StartArgs,
+    json: bool,
+) -> Result<(), CliError> {
+    let snapshot = match (args.snapshot, args.as_found) {
+        (Some(_), true) => {
+            return Err(CliError::Usage(
+                "--snapshot and --as-found exclude each other.".into(),
+            ));
+        }
+        (Some(s), false) => s,
+        (None, true) => String::new(),
+        (None, false) => {
+            let snapshots = mgr.list_snapshots(&args.vm).await?;
+            let only = only_snapshot(&args.vm, &snapshots)?;
+            let text = format!(
+                "Using snapshot \"{}\" ({}), the only one.",
+                only.name, only.id
+            );
+            if json {
+                eprintln!("{text}");
+            } else {
+                println!("{text}");
+            }
+            only.id.clone()
+        }
+    };
+    // A fast daemon is past `plan` before we look, so only the job list taken before
+    // `Start` tells a joined start from a new one.
+    let active_before: Vec<OwnedObjectPath> = mgr
+        .list_jobs()
+        .await
+        .map(|jobs| {
+            jobs.into_iter()
+                .filter(|j| j.state == JobState::Active.as_str())
+                .map(|j| j.path)
+                .collect()
+        })
+        .unwrap_or_default();
+    let options = StartOptions { ram_mb: args.ram };
+    let path = mgr.start(&args.vm, &snapshot, options).await?;
+    let opts = FollowOptions {
+        wait: args.wait,
+        json,
+        joined: active_before.contains(&path),
+    };
+    follow(conn, path, opts).await
+}
+
+/// Without `--snapshot` or `--as-found`, the one usable snapshot, if there is exactly one.
+fn only_snapshot<'a>(vm: &str, snapshots: &'a [Snapshot]) -> Result<&'a Snapshot, CliError> {
+    let usable: Vec<&Snapshot> = snapshots.iter().filter(|s| s.problem.is_empty()).collect();
+    match usable.as_slice() {
+        [only] => Ok(only),
+        [] => Err(CliError::Usage(format!(
+            "{vm} has no usable snapshot. Start it with --as-found."
+        ))),
+        many => {
+            let ids: Vec<&str> = many.iter().map(|s| s.id.as_str()).collect();
+            Err(CliError::Usage(format!(
+                "Choose --snapshot (one of: {}) or --as-found.",
+                ids.join(", ")
+            )))
+        }
+    }
+}
+
+/// A job number (`7`) or full object path (`/org/leovms/Leovms1/job/7`).
+fn job_path(job: &str) -> Result<OwnedObjectPath, CliError> {
+    let usage = || {
+        CliError::Usage(format!(
+            "\"{job}\" is not a job number (see `leovms-cli jobs`)."
+        ))
+    };
+    let full = if !job.is_empty() && job.bytes().all(|b| b.is_ascii_digit()) {
+        format!("{JOBS_PATH}/{job}")
+    } else if job.starts_with(&format!("{JOBS_PATH}/")) {
+        job.to_string()
+    } else {
+        return Err(usage());
+    };
+    ObjectPath::try_from(full)
+        .map(OwnedObjectPath::from)
+        .map_err(|_| usage())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+    use clap::error::ErrorKind as ClapKind;
+
+    fn snap(id: &str, problem: &str) -> Snapshot {
+        Snapshot {
+            id: id.into(),
+            name: id.to_uppercase(),
+            maintainer: String::new(),
+            created: String::new(),
+            description: String::new(),
+            size: 1,
+            unpacked_size: 1,
+            problem: problem.into(),
+        }
+    }
+
+    #[test]
+    fn command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn snapshot_and_as_found_conflict() {
+        let err =
+            Cli::try_parse_from(["leovms-cli", "start", "vm", "--snapshot", "s", "--as-found"])
+                .unwrap_err();
+        assert_eq!(err.kind(), ClapKind::ArgumentConflict);
+        assert_eq!(err.exit_code(), 2);
+    }
+
+    #[test]
+    fn start_options_parse() {
+        let cli = Cli::try_parse_from([
+            "leovms-cli",
+            "--json",
+            "start",
+            "vm-win10",
+            "--as-found",
+            "--ram",
+            "2048",
+            "--wait",
+        ])
+        .unwrap();
+        assert!(cli.json);
+        let Command::Start(a) = cli.command else {
+            panic!("not start")
+        };
+        assert!(a.as_found && a.wait && a.snapshot.is_none());
+        assert_eq!(a.ram, Some(2048));
+        let err = Cli::try_parse_from(["leovms-cli", "start", "vm", "--ram", "0"]).unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+        // --json is global: it may follow the subcommand.
+        assert!(
+            Cli::try_parse_from(["leovms-cli", "list", "--json"])
+                .unwrap()
+                .json
+        );
+    }
+
+    #[test]
+    fn the_only_usable_snapshot_is_chosen() {
+        let snaps = [snap("broken", "archive missing"), snap("exam", "")];
+        assert_eq!(only_snapshot("vm", &snaps).unwrap().id, "exam");
+        let e = only_snapshot("vm", &[]).unwrap_err();
+        assert_eq!(e.code(), 2);
+        assert!(e.to_string().contains("--as-found"));
+        let e = only_snapshot("vm", &[snap("a", ""), snap("b", "")]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "Choose --snapshot (one of: a, b) or --as-found."
+        );
+    }
+
+    #[test]
+    fn job_numbers_and_paths() {
+        assert_eq!(job_path("7").unwrap().as_str(), "/org/leovms/Leovms1/job/7");
+        let full = "/org/leovms/Leovms1/job/12";
+        assert_eq!(job_path(full).unwrap().as_str(), full);
+        assert_eq!(job_path("x").unwrap_err().code(), 2);
+        assert_eq!(job_path("").unwrap_err().code(), 2);
+        assert_eq!(job_path("/org/other/1").unwrap_err().code(), 2);
+    }
+}

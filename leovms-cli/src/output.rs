@@ -1,0 +1,315 @@
+//! Plain-text tables, sizes, rates and JSON output.
+//!
+//! Sizes use decimal units (1 GB = 1 000 000 000 bytes), like disk vendors and file
+//! managers do, so the numbers match what people see elsewhere.
+
+use leovms_api::{JobInfo, Machine, Snapshot};
+use serde::Serialize;
+
+use crate::exit::CliError;
+
+const KB: f64 = 1e3;
+const MB: f64 = 1e6;
+const GB: f64 = 1e9;
+
+/// `12.3 GB`, always in GB with one decimal (for comparing machines at a glance).
+pub fn format_gb(bytes: u64) -> String {
+    format!("{:.1} GB", bytes as f64 / GB)
+}
+
+/// A size in the largest fitting unit: `512 B`, `3.4 kB`, `56.7 MB`, `1.2 GB`.
+pub fn format_size(bytes: u64) -> String {
+    let b = bytes as f64;
+    if b >= GB {
+        format!("{:.1} GB", b / GB)
+    } else if b >= MB {
+        format!("{:.1} MB", b / MB)
+    } else if b >= KB {
+        format!("{:.1} kB", b / KB)
+    } else {
+        format!("{bytes} B")
+    }
+}
+
+/// `85.0 MB/s`; `None` when the daemon has no rate yet (0).
+pub fn format_rate(bytes_per_second: u64) -> Option<String> {
+    (bytes_per_second > 0).then(|| format!("{}/s", format_size(bytes_per_second)))
+}
+
+/// Time left: `45 s`, `2 min 05 s`, `1 h 05 min`; `None` when unknown (negative).
+pub fn format_eta(seconds: i64) -> Option<String> {
+    let s = u64::try_from(seconds).ok()?;
+    Some(if s < 60 {
+        format!("{s} s")
+    } else if s < 3600 {
+        format!("{} min {:02} s", s / 60, s % 60)
+    } else {
+        format!("{} h {:02} min", s / 3600, (s % 3600) / 60)
+    })
+}
+
+/// `done/total` with rate and time left where known, e.g. `1.2 GB / 4.0 GB, 85.0 MB/s, 33 s left`.
+pub fn format_transfer(done: u64, total: u64, rate: u64, eta: i64) -> String {
+    let mut parts = vec![format!("{} / {}", format_size(done), format_size(total))];
+    parts.extend(format_rate(rate));
+    parts.extend(format_eta(eta).map(|e| format!("{e} left")));
+    parts.join(", ")
+}
+
+/// The job number: the last segment of `/org/leovms/Leovms1/job/N`.
+pub fn job_number(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
+}
+
+/// Columns padded to their widest cell, two spaces apart, no trailing blanks.
+pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let header_row: Vec<String> = headers.iter().map(|h| h.to_string()).collect();
+    let mut out = String::new();
+    for row in std::iter::once(&header_row).chain(rows) {
+        let mut line = String::new();
+        for (i, (cell, w)) in row.iter().zip(&widths).enumerate() {
+            if i > 0 {
+                line.push_str("  ");
+            }
+            line.push_str(cell);
+            line.extend(std::iter::repeat_n(' ', w - cell.chars().count()));
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+fn yes_no(b: bool) -> String {
+    if b { "yes" } else { "no" }.to_string()
+}
+
+/// `-` for empty cells, so columns never look shifted.
+fn or_dash(s: &str) -> String {
+    if s.is_empty() { "-".into() } else { s.into() }
+}
+
+pub fn machines_table(machines: &[Machine]) -> String {
+    let rows: Vec<Vec<String>> = machines
+        .iter()
+        .map(|m| {
+            let as_found = if m.as_found {
+                "yes".to_string()
+            } else if !m.as_found_blocked.is_empty() {
+                format!("no: {}", m.as_found_blocked)
+            } else {
+                "no".to_string()
+            };
+            let ram = if m.ram_fixed {
+                format!("{} MB (fixed)", m.ram_default_mb)
+            } else {
+                format!(
+                    "{} MB ({}-{})",
+                    m.ram_default_mb, m.ram_min_mb, m.ram_max_mb
+                )
+            };
+            vec![
+                m.id.clone(),
+                m.name.clone(),
+                m.state.clone(),
+                format_gb(m.base_size),
+                yes_no(m.base_ready),
+                as_found,
+                m.snapshots.to_string(),
+                ram,
+                or_dash(&m.problem),
+            ]
+        })
+        .collect();
+    let headers = [
+        "ID",
+        "NAME",
+        "STATE",
+        "BASE",
+        "UNPACKED",
+        "AS FOUND",
+        "SNAPSHOTS",
+        "RAM",
+        "PROBLEM",
+    ];
+    table(&headers, &rows)
+}
+
+/// `2026-11-20 10:00 UTC` for RFC 3339 UTC times; other forms are shown as given.
+pub fn format_created(rfc3339: &str) -> String {
+    let b = rfc3339.as_bytes();
+    let utc_shape = b.len() >= 17 && b[10] == b'T' && b[13] == b':' && rfc3339.ends_with('Z');
+    if utc_shape {
+        format!("{} {} UTC", &rfc3339[..10], &rfc3339[11..16])
+    } else {
+        or_dash(rfc3339)
+    }
+}
+
+pub fn snapshots_table(snapshots: &[Snapshot]) -> String {
+    let rows: Vec<Vec<String>> = snapshots
+        .iter()
+        .map(|s| {
+            vec![
+                s.id.clone(),
+                s.name.clone(),
+                or_dash(&s.maintainer),
+                format_created(&s.created),
+                format_size(s.size),
+                or_dash(&s.problem),
+            ]
+        })
+        .collect();
+    table(
+        &["ID", "NAME", "MAINTAINER", "CREATED", "SIZE", "PROBLEM"],
+        &rows,
+    )
+}
+
+/// `42%`, or `-` when the job has no byte count (yet).
+pub fn percent(done: u64, total: u64) -> String {
+    if total == 0 {
+        "-".into()
+    } else {
+        format!("{}%", (u128::from(done) * 100 / u128::from(total)).min(100))
+    }
+}
+
+pub fn jobs_table(jobs: &[JobInfo]) -> String {
+    let rows: Vec<Vec<String>> = jobs
+        .iter()
+        .map(|j| {
+            let snapshot = if j.snapshot.is_empty() {
+                "as found"
+            } else {
+                &j.snapshot
+            };
+            vec![
+                job_number(j.path.as_str()).to_string(),
+                j.kind.clone(),
+                j.vm.clone(),
+                snapshot.to_string(),
+                j.phase.clone(),
+                j.state.clone(),
+                percent(j.bytes_done, j.bytes_total),
+                or_dash(&j.message),
+            ]
+        })
+        .collect();
+    table(
+        &[
+            "JOB", "KIND", "VM", "SNAPSHOT", "PHASE", "STATE", "DONE", "MESSAGE",
+        ],
+        &rows,
+    )
+}
+
+/// Pretty JSON on stdout.
+pub fn print_json<T: Serialize + ?Sized>(value: &T) -> Result<(), CliError> {
+    let text = serde_json::to_string_pretty(value).map_err(|e| CliError::Other(e.to_string()))?;
+    println!("{text}");
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn machine(id: &str, name: &str) -> Machine {
+        Machine {
+            id: id.into(),
+            name: name.into(),
+            description: String::new(),
+            state: "off".into(),
+            base_size: 12_345_678_901,
+            base_unpacked_size: 30_000_000_000,
+            base_ready: true,
+            as_found: false,
+            as_found_blocked: String::new(),
+            snapshots: 2,
+            ram_default_mb: 2048,
+            ram_min_mb: 192,
+            ram_max_mb: 3072,
+            ram_fixed: false,
+            problem: String::new(),
+        }
+    }
+
+    #[test]
+    fn sizes_use_decimal_units() {
+        assert_eq!(format_gb(12_345_678_901), "12.3 GB");
+        assert_eq!(format_gb(0), "0.0 GB");
+        assert_eq!(format_size(999), "999 B");
+        assert_eq!(format_size(1_500), "1.5 kB");
+        assert_eq!(format_size(56_700_000), "56.7 MB");
+        assert_eq!(format_size(4_000_000_000), "4.0 GB");
+    }
+
+    #[test]
+    fn rates_and_times_left() {
+        assert_eq!(format_rate(0), None);
+        assert_eq!(format_rate(85_000_000).as_deref(), Some("85.0 MB/s"));
+        assert_eq!(format_eta(-1), None);
+        assert_eq!(format_eta(0).as_deref(), Some("0 s"));
+        assert_eq!(format_eta(45).as_deref(), Some("45 s"));
+        assert_eq!(format_eta(125).as_deref(), Some("2 min 05 s"));
+        assert_eq!(format_eta(3_900).as_deref(), Some("1 h 05 min"));
+        assert_eq!(
+            format_transfer(1_200_000_000, 4_000_000_000, 85_000_000, 33),
+            "1.2 GB / 4.0 GB, 85.0 MB/s, 33 s left"
+        );
+        assert_eq!(format_transfer(0, 10, 0, -1), "0 B / 10 B");
+    }
+
+    #[test]
+    fn machine_table_lines_up() {
+        let mut blocked = machine("vm-linux", "Linux Mint");
+        blocked.as_found_blocked = "it has a saved state".into();
+        blocked.ram_fixed = true;
+        blocked.base_ready = false;
+        blocked.problem = "image.conf:3: ram.mb: missing".into();
+        let mut found = machine("vm-win10", "Windows 10");
+        found.as_found = true;
+        found.state = "running".into();
+        let text = machines_table(&[found, blocked]);
+        let expected = "\
+ID        NAME        STATE    BASE     UNPACKED  AS FOUND                  SNAPSHOTS  RAM                 PROBLEM
+vm-win10  Windows 10  running  12.3 GB  yes       yes                       2          2048 MB (192-3072)  -
+vm-linux  Linux Mint  off      12.3 GB  no        no: it has a saved state  2          2048 MB (fixed)     image.conf:3: ram.mb: missing
+";
+        assert_eq!(text, expected);
+    }
+
+    #[test]
+    fn cells_with_umlauts_count_as_one_column_each() {
+        let text = table(&["A", "B"], &[vec!["Über".into(), "x".into()]]);
+        assert_eq!(text, "A     B\nÜber  x\n");
+    }
+
+    #[test]
+    fn job_numbers_and_percent() {
+        assert_eq!(job_number("/org/leovms/Leovms1/job/17"), "17");
+        assert_eq!(percent(0, 0), "-");
+        assert_eq!(percent(50, 200), "25%");
+        assert_eq!(percent(u64::MAX, u64::MAX), "100%");
+    }
+
+    #[test]
+    fn created_times_are_short() {
+        assert_eq!(
+            format_created("2026-11-20T10:00:00Z"),
+            "2026-11-20 10:00 UTC"
+        );
+        assert_eq!(format_created(""), "-");
+        assert_eq!(
+            format_created("2026-11-20T10:00:00+01:00"),
+            "2026-11-20T10:00:00+01:00"
+        );
+    }
+}

@@ -1,0 +1,127 @@
+//! `status`: the daemon's settings, what runs and how many jobs are active.
+
+use leovms_api::{JobState, MachineState, ManagerProxy};
+use serde::Serialize;
+
+use crate::exit::CliError;
+use crate::output::print_json;
+
+/// The `--json` object of `status`.
+#[derive(Debug, Serialize, PartialEq)]
+pub struct Status {
+    pub version: String,
+    pub data_dir: String,
+    pub share_state: String,
+    /// `null` when VirtualBox was not found.
+    pub vbox_version: Option<String>,
+    pub vbox_home: String,
+    pub machines_dir: String,
+    /// Ids of running machines; `null` when the machine list cannot be read (e.g. offline).
+    pub running: Option<Vec<String>>,
+    /// Ids of machines being started.
+    pub starting: Option<Vec<String>>,
+    pub active_jobs: usize,
+}
+
+pub async fn show(mgr: &ManagerProxy<'_>, json: bool) -> Result<(), CliError> {
+    let vbox = mgr.vbox_version().await?;
+    // The settings are useful even when the share is unreachable, so a failing
+    // machine list only blanks the running machines.
+    let machines = mgr.list_machines().await;
+    let in_state = |state: MachineState| {
+        machines.as_ref().ok().map(|ms| {
+            ms.iter()
+                .filter(|m| m.state == state.as_str())
+                .map(|m| m.id.clone())
+                .collect::<Vec<_>>()
+        })
+    };
+    let jobs = mgr.list_jobs().await?;
+    let status = Status {
+        version: mgr.version().await?,
+        data_dir: mgr.data_dir().await?,
+        share_state: mgr.share_state().await?,
+        vbox_version: (!vbox.is_empty()).then_some(vbox),
+        vbox_home: mgr.vbox_home().await?,
+        machines_dir: mgr.machines_dir().await?,
+        running: in_state(MachineState::Running),
+        starting: in_state(MachineState::Starting),
+        active_jobs: jobs
+            .iter()
+            .filter(|j| j.state == JobState::Active.as_str())
+            .count(),
+    };
+    if json {
+        return print_json(&status);
+    }
+    print!("{}", render(&status));
+    if let Err(e) = machines {
+        eprintln!("leovms: {}", CliError::from(e));
+    }
+    Ok(())
+}
+
+fn list_or(ids: &Option<Vec<String>>, empty: &str) -> String {
+    match ids {
+        None => "unknown".into(),
+        Some(ids) if ids.is_empty() => empty.into(),
+        Some(ids) => ids.join(", "),
+    }
+}
+
+pub fn render(s: &Status) -> String {
+    let vbox = s.vbox_version.as_deref().unwrap_or("VirtualBox not found");
+    let mut lines = vec![
+        ("leovmsd", s.version.clone()),
+        ("Share", s.data_dir.clone()),
+        ("Share state", s.share_state.clone()),
+        ("VirtualBox", vbox.to_string()),
+        ("VirtualBox home", s.vbox_home.clone()),
+        ("Machines dir", s.machines_dir.clone()),
+        ("Running", list_or(&s.running, "none")),
+    ];
+    if s.starting.as_ref().is_some_and(|v| !v.is_empty()) {
+        lines.push(("Starting", list_or(&s.starting, "none")));
+    }
+    lines.push(("Active jobs", s.active_jobs.to_string()));
+    let width = lines.iter().map(|(k, _)| k.len()).max().unwrap_or(0) + 1;
+    lines
+        .iter()
+        .map(|(k, v)| format!("{:width$} {v}\n", format!("{k}:")))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_text_and_json() {
+        let s = Status {
+            version: "0.1.0".into(),
+            data_dir: "/home/leovms/data".into(),
+            share_state: "offline: not mounted".into(),
+            vbox_version: None,
+            vbox_home: "/home/anna/.leovms".into(),
+            machines_dir: "/var/lib/leovms/machines".into(),
+            running: Some(vec!["vm-win10".into()]),
+            starting: Some(vec![]),
+            active_jobs: 1,
+        };
+        let expected = "\
+leovmsd:         0.1.0
+Share:           /home/leovms/data
+Share state:     offline: not mounted
+VirtualBox:      VirtualBox not found
+VirtualBox home: /home/anna/.leovms
+Machines dir:    /var/lib/leovms/machines
+Running:         vm-win10
+Active jobs:     1
+";
+        assert_eq!(render(&s), expected);
+        let v = serde_json::to_value(&s).unwrap();
+        assert_eq!(v["vbox_version"], serde_json::Value::Null);
+        assert_eq!(v["running"][0], "vm-win10");
+        assert_eq!(v["active_jobs"], 1);
+    }
+}

@@ -1,0 +1,278 @@
+//! Unpack benchmark: leovms' verified `unpack` against GNU tar and a sparse-aware
+//! shell pipeline, plus the warm start (base already present) against a plain
+//! snapshot unpack. See docs/benchmarks.md.
+//!
+//! `cargo run --release -p leovms-image --example bench_unpack -- [--size-mib 2048] [--runs 5] [--dir DIR]`
+
+use std::fs::{self, File};
+use std::io::{BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use leovms_image::archive::{Compression, Expected, pack, unpack};
+use sha2::{Digest, Sha256};
+use tokio_util::sync::CancellationToken;
+
+const MIB: usize = 1 << 20;
+const SNAPSHOT_MIB: usize = 64;
+
+struct Args {
+    size_mib: usize,
+    runs: usize,
+    dir: PathBuf,
+    /// Only these contenders (indices into `NAMES`); for profiling.
+    only: Option<Vec<usize>>,
+}
+
+fn parse_args() -> Args {
+    let mut args = Args {
+        size_mib: 2048,
+        runs: 5,
+        dir: PathBuf::from("/var/tmp/leovms-bench"),
+        only: None,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let value = it.next().unwrap_or_else(|| usage(&flag));
+        match flag.as_str() {
+            "--size-mib" => args.size_mib = value.parse().unwrap_or_else(|_| usage(&flag)),
+            "--runs" => args.runs = value.parse().unwrap_or_else(|_| usage(&flag)),
+            "--dir" => args.dir = PathBuf::from(value),
+            "--only" => {
+                let list = value.split(',').map(|v| v.parse().unwrap_or_else(|_| usage(&flag)));
+                args.only = Some(list.collect());
+            }
+            _ => usage(&flag),
+        }
+    }
+    args
+}
+
+fn usage(flag: &str) -> ! {
+    eprintln!("bad argument {flag}; usage: bench_unpack [--size-mib N] [--runs N] [--dir DIR] [--only 0,1,2]");
+    std::process::exit(2)
+}
+
+/// xorshift64*: deterministic and fast.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Block {
+    Zero,
+    Text,
+    Random,
+}
+
+/// Writes a disk-like file of `mib` 1 MiB blocks: `zero_pct` % zero blocks, the rest
+/// split between text-like (compressible) and random blocks. Returns the zero share.
+fn make_disk(path: &Path, mib: usize, zero_pct: u64, seed: u64) -> f64 {
+    const WORDS: &[&str] = &[
+        "the", "system", "windows", "driver", "registry", "user", "config", "value", "0x0000",
+        "error", "update", "service", "network", "file", "C:\\Windows\\System32", "dll", "exe",
+        "schule", "lehrer", "klasse", "\r\n", "\t", "{", "}", "<xml>", "</xml>", "=",
+    ];
+    let mut rng = Rng(seed);
+    let mut out = BufWriter::with_capacity(4 * MIB, File::create(path).unwrap());
+    let mut block = vec![0u8; MIB];
+    let mut zeros = 0;
+    for _ in 0..mib {
+        let roll = rng.next() % 100;
+        let kind = if roll < zero_pct {
+            Block::Zero
+        } else if roll < zero_pct + (100 - zero_pct) * 11 / 20 {
+            Block::Text
+        } else {
+            Block::Random
+        };
+        match kind {
+            Block::Zero => {
+                block.fill(0);
+                zeros += 1;
+            }
+            Block::Random => {
+                for w in block.chunks_exact_mut(8) {
+                    w.copy_from_slice(&rng.next().to_le_bytes());
+                }
+            }
+            Block::Text => {
+                let mut at = 0;
+                while at < MIB {
+                    let r = rng.next();
+                    let word = WORDS[(r % WORDS.len() as u64) as usize].as_bytes();
+                    let n = word.len().min(MIB - at);
+                    block[at..at + n].copy_from_slice(&word[..n]);
+                    at += n;
+                    if at < MIB {
+                        // Numbers make it less trivially compressible.
+                        block[at] = if r >> 60 == 0 { b'0' + (r >> 8) as u8 % 10 } else { b' ' };
+                        at += 1;
+                    }
+                }
+            }
+        }
+        out.write_all(&block).unwrap();
+    }
+    out.into_inner().unwrap().sync_all().unwrap();
+    zeros as f64 / mib as f64
+}
+
+fn sha256_file(path: &Path) -> [u8; 32] {
+    let mut f = File::open(path).unwrap();
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 4 * MIB];
+    loop {
+        let n = f.read(&mut buf).unwrap();
+        if n == 0 {
+            break h.finalize().into();
+        }
+        h.update(&buf[..n]);
+    }
+}
+
+/// Builds (or reuses) a disk file and its archive; returns the archive's description.
+async fn prepare(dir: &Path, name: &str, inner: &str, mib: usize, zero_pct: u64, seed: u64) -> (PathBuf, Expected) {
+    let disk = dir.join(format!("{name}-{mib}.vdi"));
+    let archive = dir.join(format!("{name}-{mib}.tar.zst"));
+    let marker = dir.join(format!("{name}-{mib}.expected"));
+    if let Ok(text) = fs::read_to_string(&marker) {
+        let v: Vec<&str> = text.split_whitespace().collect();
+        if v.len() == 3 && archive.exists() {
+            let mut sha = [0u8; 32];
+            hex::decode_to_slice(v[1], &mut sha).unwrap();
+            let e = Expected { size: v[0].parse().unwrap(), sha256: sha, unpacked: v[2].parse().unwrap() };
+            println!("reusing {}", archive.display());
+            return (archive, e);
+        }
+    }
+    let t = Instant::now();
+    let zeros = make_disk(&disk, mib, zero_pct, seed);
+    println!("generated {} ({mib} MiB, {:.0} % zero blocks) in {:.1?}", disk.display(), zeros * 100.0, t.elapsed());
+    let t = Instant::now();
+    let report = pack(&[(disk.clone(), inner.to_owned())], &archive, Compression::Zstd).await.unwrap();
+    println!(
+        "packed {} ({:.0} MiB, ratio {:.2}) in {:.1?}",
+        archive.display(),
+        report.size as f64 / MIB as f64,
+        report.size as f64 / report.unpacked as f64,
+        t.elapsed()
+    );
+    let text = format!("{} {} {}\n", report.size, hex::encode(report.sha256), report.unpacked);
+    fs::write(&marker, text).unwrap();
+    fs::write(dir.join(format!("{name}-{mib}.vdi.sha256")), hex::encode(sha256_file(&disk))).unwrap();
+    fs::remove_file(&disk).unwrap();
+    (archive, Expected { size: report.size, sha256: report.sha256, unpacked: report.unpacked })
+}
+
+fn sync() {
+    Command::new("sync").status().unwrap();
+}
+
+fn fresh(dir: &Path) -> PathBuf {
+    let _ = fs::remove_dir_all(dir);
+    fs::create_dir_all(dir).unwrap();
+    dir.to_path_buf()
+}
+
+fn shell(cmd: &str) {
+    let status = Command::new("sh").arg("-c").arg(cmd).status().unwrap();
+    assert!(status.success(), "{cmd}");
+}
+
+async fn leovms_unpack(archive: &Path, expected: &Expected, out: &Path) {
+    unpack(archive, expected, out, &|_| {}, &CancellationToken::new()).await.unwrap();
+}
+
+fn median(v: &mut [Duration]) -> Duration {
+    v.sort();
+    v.get(v.len() / 2).copied().unwrap_or_default()
+}
+
+#[tokio::main]
+async fn main() {
+    let args = parse_args();
+    fs::create_dir_all(&args.dir).unwrap();
+    let dir = args.dir.as_path();
+    let (base, base_exp) = prepare(dir, "base", "base.vdi", args.size_mib, 45, 0x1e0_5c41).await;
+    let snap_inner = "Snapshots/{5f0e7c2a-1d3b-4e8a-9c6f-2b7d1a0e4c3f}.vdi";
+    let (snap, snap_exp) = prepare(dir, "snapshot", snap_inner, SNAPSHOT_MIB, 30, 0xd1ff).await;
+    let a = base.display();
+    let out = dir.join("out");
+
+    // Correctness once: the verified unpack must reproduce the source bit for bit.
+    leovms_unpack(&base, &base_exp, &fresh(&out)).await;
+    let want = fs::read_to_string(dir.join(format!("base-{}.vdi.sha256", args.size_mib))).unwrap();
+    assert_eq!(hex::encode(sha256_file(&out.join("base.vdi"))), want.trim(), "unpacked file differs");
+    fresh(&out);
+
+    let names = ["leovms unpack (verified)", "tar --zstd -xf", "zstd | tar -xO | cp --sparse"];
+    let mut times: Vec<Vec<Duration>> = vec![Vec::new(); 3];
+    for run in 0..args.runs {
+        let order: Vec<usize> = if run % 2 == 0 { vec![0, 1, 2] } else { vec![2, 1, 0] };
+        for &c in order.iter().filter(|c| args.only.as_ref().is_none_or(|o| o.contains(c))) {
+            let o = fresh(&out);
+            sync();
+            let t = Instant::now();
+            match c {
+                0 => leovms_unpack(&base, &base_exp, &o).await,
+                1 => shell(&format!("tar --zstd -xf '{a}' -C '{}'", o.display())),
+                _ => shell(&format!(
+                    "zstd -dc '{a}' | tar -xO | cp --sparse=always /dev/stdin '{}/base.vdi'",
+                    o.display()
+                )),
+            }
+            let d = t.elapsed();
+            println!("run {run} {:<30} {:>8.2?}", names[c], d);
+            times[c].push(d);
+            fresh(&out);
+        }
+    }
+
+    // Warm start: the base is unpacked already and only needs a presence check.
+    let warm = dir.join("warm");
+    let base_dir = warm.join("base");
+    fresh(&warm);
+    leovms_unpack(&base, &base_exp, &base_dir).await;
+    fs::write(base_dir.join(".leovms-base"), hex::encode(base_exp.sha256)).unwrap();
+    let mut snap_only = Vec::new();
+    let mut warm_start = Vec::new();
+    for run in 0..args.runs {
+        for step in if run % 2 == 0 { [0, 1] } else { [1, 0] } {
+            let o = fresh(&warm.join("vm"));
+            sync();
+            let t = Instant::now();
+            if step == 1 {
+                let meta = fs::metadata(base_dir.join("base.vdi")).unwrap();
+                let marker = fs::read_to_string(base_dir.join(".leovms-base")).unwrap();
+                assert!(meta.len() == base_exp.unpacked && marker == hex::encode(base_exp.sha256));
+            }
+            leovms_unpack(&snap, &snap_exp, &o).await;
+            let d = t.elapsed();
+            if step == 1 { warm_start.push(d) } else { snap_only.push(d) }
+        }
+    }
+    let _ = fs::remove_dir_all(&warm);
+    let _ = fs::remove_dir_all(&out);
+
+    let m: Vec<Duration> = times.iter_mut().map(|v| median(v)).collect();
+    let (snap_m, warm_m) = (median(&mut snap_only), median(&mut warm_start));
+    println!();
+    println!("archive: {} MiB -> {} MiB unpacked, {} runs, medians:", base_exp.size >> 20, base_exp.unpacked >> 20, args.runs);
+    for (name, d) in names.iter().zip(&m) {
+        println!("  {name:<30} {d:>8.2?}");
+    }
+    println!("  {:<30} {snap_m:>8.2?}", format!("snapshot unpack ({SNAPSHOT_MIB} MiB)"));
+    println!("  {:<30} {warm_m:>8.2?}", "warm start (check + snapshot)");
+    println!("unpack/tar = {:.2}", m[0].as_secs_f64() / m[1].as_secs_f64());
+    println!("unpack/pipeline = {:.2}", m[0].as_secs_f64() / m[2].as_secs_f64());
+    println!("warm start/snapshot unpack = {:.2}", warm_m.as_secs_f64() / snap_m.as_secs_f64());
+}

@@ -1,0 +1,127 @@
+//! Archive errors, worded for the teacher who sees them.
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// Why an archive could not be unpacked or packed.
+#[derive(Debug, thiserror::Error)]
+pub enum ArchiveError {
+    /// An entry that must never be written (outside the folder, a link, a device...).
+    #[error("the archive contains \"{entry}\" which {reason}")]
+    Unsafe {
+        /// The entry's name as stored in the archive.
+        entry: String,
+        /// What is wrong with it, in plain words.
+        reason: &'static str,
+    },
+    /// The archive does not match its manifest (sha256 or size).
+    #[error(
+        "the archive {} is damaged or incomplete (it does not match its manifest: \
+         expected {expected}, found {found})",
+        archive.display()
+    )]
+    Integrity {
+        /// The archive file.
+        archive: PathBuf,
+        /// What the manifest promised, e.g. `sha256 ab12…` or `1234 bytes`.
+        expected: String,
+        /// What the file really is.
+        found: String,
+    },
+    /// The content is larger than the manifest announced.
+    #[error(
+        "the archive {} holds more data than the {limit} bytes its manifest announces",
+        archive.display()
+    )]
+    TooLarge {
+        /// The archive file.
+        archive: PathBuf,
+        /// The announced unpacked size.
+        limit: u64,
+    },
+    /// The archive ends in the middle of its content.
+    #[error("the archive {} is incomplete (it ends too early)", archive.display())]
+    Truncated {
+        /// The archive file.
+        archive: PathBuf,
+    },
+    /// The content cannot be decompressed or is not a valid tar archive.
+    #[error("the archive is damaged and cannot be unpacked: {0}")]
+    Corrupt(String),
+    /// The caller canceled the operation; nothing was left behind.
+    #[error("unpacking was canceled")]
+    Canceled,
+    /// Reading or writing a file failed.
+    #[error("could not read or write {}: {source}", path.display())]
+    Io {
+        /// The file or directory concerned.
+        path: PathBuf,
+        /// The system's error; its kind tells a full disk apart.
+        source: io::Error,
+    },
+}
+
+impl ArchiveError {
+    /// True when the disk (or the user's quota) is full.
+    pub fn is_no_space(&self) -> bool {
+        match self {
+            Self::Io { source, .. } => matches!(
+                source.kind(),
+                io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded
+            ),
+            _ => false,
+        }
+    }
+
+    /// Stable identifier for the D-Bus error mapping: `UnsafeArchive`, `Integrity`,
+    /// `Io`, `NoSpace` or `Canceled`.
+    pub fn kind_id(&self) -> &'static str {
+        match self {
+            Self::Unsafe { .. } | Self::TooLarge { .. } => "UnsafeArchive",
+            Self::Integrity { .. } | Self::Truncated { .. } | Self::Corrupt(_) => "Integrity",
+            Self::Canceled => "Canceled",
+            Self::Io { .. } if self.is_no_space() => "NoSpace",
+            Self::Io { .. } => "Io",
+        }
+    }
+
+    pub(super) fn io(path: &Path, source: io::Error) -> Self {
+        Self::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+
+    pub(super) fn unsafe_entry(entry: &str, reason: &'static str) -> Self {
+        Self::Unsafe {
+            entry: entry.to_owned(),
+            reason,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_and_messages() {
+        let e = ArchiveError::unsafe_entry("../x", "would be written outside its folder");
+        assert_eq!(
+            e.to_string(),
+            "the archive contains \"../x\" which would be written outside its folder"
+        );
+        assert_eq!(e.kind_id(), "UnsafeArchive");
+        let full = ArchiveError::io(Path::new("/m/a"), io::Error::from_raw_os_error(28));
+        assert!(full.is_no_space());
+        assert_eq!(full.kind_id(), "NoSpace");
+        let other = ArchiveError::io(Path::new("/m/a"), io::Error::from_raw_os_error(5));
+        assert_eq!(other.kind_id(), "Io");
+        assert_eq!(ArchiveError::Canceled.kind_id(), "Canceled");
+        let t = ArchiveError::Truncated {
+            archive: "/s/base.tar.zst".into(),
+        };
+        assert_eq!(t.kind_id(), "Integrity");
+        assert!(t.to_string().contains("incomplete"));
+    }
+}

@@ -1,0 +1,196 @@
+//! `pack`: writes a `.tar.zst` / `.tar.gz` under a temporary name, hashing the
+//! compressed bytes on the way, and renames it into place when complete.
+
+use std::collections::HashSet;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Write};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use async_compression::Level;
+use async_compression::tokio::write::{GzipEncoder, ZstdEncoder};
+use sha2::{Digest, Sha256};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, BufWriter, ReadBuf};
+use tokio_tar::{Builder, EntryType, Header};
+
+use super::{ArchiveError, Compression, PackReport, paths};
+use crate::atomic::{fsync_dir, parent_dir, temp_path_for};
+
+/// zstd level: fast to pack, and decompression speed barely depends on it.
+const ZSTD_LEVEL: i32 = 3;
+
+/// Packs `entries` (source file, path inside the archive) into `out`.
+///
+/// The archive appears under its final name only when complete and durable.
+/// Archive paths must be relative and made of safe names, exactly as [`super::unpack`]
+/// requires.
+pub async fn pack(
+    entries: &[(PathBuf, String)],
+    out: &Path,
+    compression: Compression,
+) -> Result<PackReport, ArchiveError> {
+    let mut seen = HashSet::new();
+    for (_, name) in entries {
+        paths::entry_components(name.as_bytes(), false)?;
+        if !seen.insert(name.as_str()) {
+            return Err(ArchiveError::unsafe_entry(name, "appears twice in the archive"));
+        }
+    }
+    let entries = entries.to_vec();
+    let out = out.to_path_buf();
+    let runtime = tokio::runtime::Handle::current();
+    // Compression is CPU-bound: keep it off the caller's runtime threads.
+    tokio::task::spawn_blocking(move || {
+        let tmp = temp_path_for(&out);
+        let result = runtime.block_on(write_archive(&entries, &tmp, compression));
+        let result = result.and_then(|report| {
+            fs::rename(&tmp, &out).map_err(|e| ArchiveError::io(&out, e))?;
+            let dir = parent_dir(&out);
+            fsync_dir(dir).map_err(|e| ArchiveError::io(dir, e))?;
+            Ok(report)
+        });
+        if result.is_err() {
+            let _ = fs::remove_file(&tmp);
+        }
+        result
+    })
+    .await
+    .unwrap_or_else(|e| Err(ArchiveError::io(Path::new(""), io::Error::other(e.to_string()))))
+}
+
+async fn write_archive(
+    entries: &[(PathBuf, String)],
+    tmp: &Path,
+    compression: Compression,
+) -> Result<PackReport, ArchiveError> {
+    let file = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o644)
+        .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
+        .open(tmp)
+        .map_err(|e| ArchiveError::io(tmp, e))?;
+    file.set_permissions(fs::Permissions::from_mode(0o644))
+        .map_err(|e| ArchiveError::io(tmp, e))?;
+    let sink = BufWriter::with_capacity(
+        1 << 20,
+        HashingFile {
+            file,
+            hasher: Sha256::new(),
+            bytes: 0,
+        },
+    );
+    let (sink, unpacked) = match compression {
+        Compression::Zstd => {
+            let enc = ZstdEncoder::with_quality(sink, Level::Precise(ZSTD_LEVEL));
+            let (enc, unpacked) = write_tar(enc, entries, tmp).await?;
+            (enc.into_inner(), unpacked)
+        }
+        Compression::Gzip => {
+            let enc = GzipEncoder::with_quality(sink, Level::Default);
+            let (enc, unpacked) = write_tar(enc, entries, tmp).await?;
+            (enc.into_inner(), unpacked)
+        }
+    };
+    let sink = sink.into_inner();
+    sink.file.sync_all().map_err(|e| ArchiveError::io(tmp, e))?;
+    Ok(PackReport {
+        size: sink.bytes,
+        sha256: sink.hasher.finalize().into(),
+        unpacked,
+    })
+}
+
+/// Writes the tar stream into `enc` and finishes the compression.
+async fn write_tar<W: AsyncWrite + Unpin + Send + 'static>(
+    enc: W,
+    entries: &[(PathBuf, String)],
+    tmp: &Path,
+) -> Result<(W, u64), ArchiveError> {
+    let mut builder = Builder::new(enc);
+    let mut unpacked = 0u64;
+    for (source, name) in entries {
+        let src_err = |e| ArchiveError::io(source, e);
+        let file = File::open(source).map_err(src_err)?;
+        let meta = file.metadata().map_err(src_err)?;
+        if !meta.is_file() {
+            return Err(src_err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "only regular files can be packed",
+            )));
+        }
+        let mut header = Header::new_gnu();
+        header.set_entry_type(EntryType::Regular);
+        header.set_size(meta.len());
+        header.set_mode(0o644);
+        header.set_mtime(u64::try_from(meta.mtime()).unwrap_or(0));
+        let reader = ExactReader {
+            file,
+            remaining: meta.len(),
+        };
+        builder
+            .append_data(&mut header, name, reader)
+            .await
+            .map_err(src_err)?;
+        unpacked += meta.len();
+    }
+    let mut enc = builder.into_inner().await.map_err(|e| ArchiveError::io(tmp, e))?;
+    enc.shutdown().await.map_err(|e| ArchiveError::io(tmp, e))?;
+    Ok((enc, unpacked))
+}
+
+/// Yields exactly `remaining` bytes and fails if the file got shorter meanwhile;
+/// a tar header announcing more data than follows would break the archive.
+/// Reads block, which is fine on the dedicated packing thread.
+struct ExactReader {
+    file: File,
+    remaining: u64,
+}
+
+impl AsyncRead for ExactReader {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let want = (buf.remaining() as u64).min(self.remaining) as usize;
+        if want == 0 {
+            return Poll::Ready(Ok(()));
+        }
+        let dst = buf.initialize_unfilled_to(want);
+        let n = self.file.read(dst)?;
+        if n == 0 {
+            let e = io::Error::new(io::ErrorKind::UnexpectedEof, "the file shrank while being packed");
+            return Poll::Ready(Err(e));
+        }
+        buf.advance(n);
+        self.remaining -= n as u64;
+        Poll::Ready(Ok(()))
+    }
+}
+
+/// The archive file, counting and hashing what is written. Writes block (see above).
+struct HashingFile {
+    file: File,
+    hasher: Sha256,
+    bytes: u64,
+}
+
+impl AsyncWrite for HashingFile {
+    fn poll_write(mut self: Pin<&mut Self>, _cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        let n = self.file.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.bytes += n as u64;
+        Poll::Ready(Ok(n))
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(self.file.flush())
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.poll_flush(cx)
+    }
+}

@@ -1,0 +1,250 @@
+use std::path::Path;
+
+use super::*;
+
+fn image_err(text: &str) -> String {
+    ImageConf::parse(text, Path::new("/data/vm-win10/image.conf"))
+        .unwrap_err()
+        .to_string()
+}
+
+#[test]
+fn image_defaults() {
+    let conf = ImageConf::parse("name = \"Windows 10\"\n", Path::new("i")).unwrap();
+    assert_eq!(conf.name, "Windows 10");
+    assert_eq!(conf.description, "");
+    assert_eq!(conf.ram, RamPolicy::default());
+    assert_eq!(conf.ram.min_mb, 192);
+    assert_eq!(conf.ram.max_mb, 3072);
+    assert!(conf.shared_folders.is_empty());
+}
+
+#[test]
+fn image_full() {
+    let text = r#"
+name = "Windows 10"
+description = "Exam machine"
+[ram]
+mode = "fixed"
+mb = 2048
+[shared_folders]
+home = ["~/Home_auf_Server", "~"]
+media = false
+"#;
+    let conf = ImageConf::parse(text, Path::new("i")).unwrap();
+    assert_eq!(conf.ram.mode, RamMode::Fixed);
+    assert_eq!(conf.ram.mb, Some(2048));
+    assert_eq!(
+        conf.shared_folders["home"],
+        FolderSetting::Paths(vec!["~/Home_auf_Server".into(), "~".into()])
+    );
+    assert_eq!(conf.shared_folders["media"], FolderSetting::Removed);
+}
+
+#[test]
+fn unknown_key_names_file_line_and_key() {
+    let e = image_err("name = \"x\"\n\n[ram]\nmax_mbb = 4096\n");
+    assert!(
+        e.starts_with("/data/vm-win10/image.conf:4: ram.max_mbb: unknown key"),
+        "{e}"
+    );
+    assert!(e.contains("`max_mb`"), "{e}");
+    let e = image_err("name = \"x\"\nram.bogus = 1\n");
+    assert!(
+        e.starts_with("/data/vm-win10/image.conf:2: ram.bogus: unknown key"),
+        "{e}"
+    );
+}
+
+#[test]
+fn wrong_type() {
+    let e = image_err("name = \"x\"\n[ram]\nmax_mb = \"big\"\n");
+    assert_eq!(
+        e,
+        "/data/vm-win10/image.conf:3: ram.max_mb: invalid type: string \"big\", expected a whole number"
+    );
+    let e = image_err("name = 5\n");
+    assert!(
+        e.starts_with("/data/vm-win10/image.conf:1: name: invalid type"),
+        "{e}"
+    );
+}
+
+#[test]
+fn missing_name() {
+    let e = image_err("description = \"\"\n");
+    assert_eq!(
+        e,
+        "/data/vm-win10/image.conf:1: name: required key is missing"
+    );
+    let e = image_err("name = \"  \"\n");
+    assert_eq!(e, "/data/vm-win10/image.conf:1: name: must not be empty");
+}
+
+#[test]
+fn bad_mode() {
+    let e = image_err("name = \"x\"\n[ram]\nmode = \"turbo\"\n");
+    assert!(
+        e.starts_with("/data/vm-win10/image.conf:3: ram.mode: unknown variant `turbo`"),
+        "{e}"
+    );
+}
+
+#[test]
+fn bad_syntax() {
+    let e = ImageConf::parse("name = \"x\"\n[ram\n", Path::new("i.conf")).unwrap_err();
+    assert_eq!(e.line, Some(2));
+    assert_eq!(e.key, None);
+    assert!(e.to_string().starts_with("i.conf:2: invalid TOML: "), "{e}");
+}
+
+#[test]
+fn ram_validation() {
+    let e = image_err("name = \"x\"\n[ram]\nmode = \"fixed\"\n");
+    assert_eq!(
+        e,
+        "/data/vm-win10/image.conf:2: ram.mb: required when mode = \"fixed\""
+    );
+    let e = image_err("name = \"x\"\n[ram]\nmin_mb = 4096\nmax_mb = 2048\n");
+    assert_eq!(
+        e,
+        "/data/vm-win10/image.conf:3: ram.min_mb: min_mb (4096) is larger than max_mb (2048)"
+    );
+    let e = image_err("name = \"x\"\n[ram]\nmb = 1024\n");
+    assert!(
+        e.contains(":3: ram.mb: only applies when mode = \"fixed\""),
+        "{e}"
+    );
+    let e = image_err("name = \"x\"\n[ram]\nmode = \"fixed\"\nmb = 1024\nmax_mb = 9\n");
+    assert!(e.contains(":5: ram.max_mb: only applies"), "{e}");
+    let e = image_err("name = \"x\"\n[ram]\nmax_mb = 2\n");
+    assert!(e.contains(":3: ram.max_mb: must be between 4 and"), "{e}");
+    let e = image_err("name = \"x\"\n[ram]\nmax_mb = -2\n");
+    assert!(e.contains(":3: ram.max_mb: invalid value"), "{e}");
+}
+
+#[test]
+fn shared_folder_validation() {
+    let e = image_err("name = \"x\"\n[shared_folders]\nhome = true\n");
+    assert!(
+        e.contains(":3: shared_folders.home: true is not allowed"),
+        "{e}"
+    );
+    let e = image_err("name = \"x\"\n[shared_folders]\nhome = \"Home\"\n");
+    assert!(
+        e.contains(":3: shared_folders.home: \"Home\" must be an absolute path"),
+        "{e}"
+    );
+    let e = image_err("name = \"x\"\n[shared_folders]\nhome = []\n");
+    assert!(
+        e.contains(":3: shared_folders.home: give at least one path"),
+        "{e}"
+    );
+    let e = image_err("name = \"x\"\n[shared_folders]\nhome = 3\n");
+    assert!(e.contains(":3: shared_folders.home: invalid type"), "{e}");
+    let e = image_err("name = \"x\"\n[shared_folders]\n\".hidden\" = \"/x\"\n");
+    assert!(e.contains(":3: shared_folders..hidden: not usable"), "{e}");
+}
+
+#[test]
+fn client_conf() {
+    let text = "format = 1\npresync = [\"vm-win10\"]\n\n[[cache]]\npath = \"/var/cache/leovms\"\n\
+                limit_gb = 50\n\n[[cache]]\npath = \"/srv/c\"\nlimit_gb = 2.5\n";
+    let conf = ClientConf::parse(text, Path::new("c")).unwrap();
+    assert_eq!(conf.caches.len(), 2);
+    assert_eq!(conf.caches[0].limit_gb, 50.0);
+    assert_eq!(conf.caches[1].path, Path::new("/srv/c"));
+    assert_eq!(conf.presync[0].as_str(), "vm-win10");
+    assert_eq!(
+        ClientConf::parse("", Path::new("c")).unwrap(),
+        ClientConf::default()
+    );
+}
+
+#[test]
+fn client_conf_errors() {
+    let err = |t: &str| {
+        ClientConf::parse(t, Path::new("c.conf"))
+            .unwrap_err()
+            .to_string()
+    };
+    let e =
+        err("[[cache]]\npath = \"/a\"\nlimit_gb = 1\n\n[[cache]]\npath = \"rel\"\nlimit_gb = 1\n");
+    assert_eq!(
+        e,
+        "c.conf:6: cache.path: must be an absolute path (starting with /)"
+    );
+    let e = err("[[cache]]\npath = \"/a\"\nlimit_gb = 1\n[[cache]]\nlimit_gb = 1\n");
+    assert_eq!(e, "c.conf:4: cache.path: required key is missing");
+    let e = err("format = 2\n");
+    assert_eq!(
+        e,
+        "c.conf:1: format: format 2 is not supported (this version reads format 1)"
+    );
+    let e = err("presync = [\"ok\", \"../x\"]\n");
+    assert!(e.starts_with("c.conf:1: presync: bad name \"../x\""), "{e}");
+    let e = err("[[cache]]\npath = \"/a\"\nlimit_gb = 1\npresync = [\"a\"]\n");
+    assert!(
+        e.starts_with("c.conf:4: cache.presync: presync belongs at the top"),
+        "{e}"
+    );
+    let e = err("[[cache]]\npath = \"/a\"\nlimit_gb = -1\n");
+    assert_eq!(
+        e,
+        "c.conf:3: cache.limit_gb: must be a size in GB, 0 or more"
+    );
+}
+
+#[test]
+fn vbox_conf() {
+    let conf = VboxConf::parse("format = 1\n", Path::new("v")).unwrap();
+    assert_eq!(conf, VboxConf::default());
+    assert_eq!(conf.machines_dir, Path::new("/var/lib/leovms/machines"));
+    assert_eq!(conf.vbox_home, "~/.leovms");
+    let conf = VboxConf::parse(
+        "machines_dir = \"/srv/m\"\nvbox_home = \"/tmp/vb\"\n",
+        Path::new("v"),
+    )
+    .unwrap();
+    assert_eq!(conf.machines_dir, Path::new("/srv/m"));
+    let e = VboxConf::parse("\nvbox_home = \"vb\"\n", Path::new("v")).unwrap_err();
+    assert_eq!((e.line, e.key.as_deref()), (Some(2), Some("vbox_home")));
+    let e = VboxConf::parse("machines_dir = \"m\"\n", Path::new("v")).unwrap_err();
+    assert_eq!(e.key.as_deref(), Some("machines_dir"));
+}
+
+#[test]
+fn snapshot_conf() {
+    let text = "name = \"Exam 2027\"\nmaintainer = \"mueller\"\ncreated = 2026-11-20T10:00:00Z\n";
+    let conf = SnapshotConf::parse(text, Path::new("s")).unwrap();
+    assert_eq!(conf.name, "Exam 2027");
+    assert_eq!(conf.maintainer, "mueller");
+    assert_eq!(conf.created.as_deref(), Some("2026-11-20T10:00:00Z"));
+    assert_eq!(conf.description, "");
+    let conf = SnapshotConf::parse("name = \"a\"\n", Path::new("s")).unwrap();
+    assert_eq!(conf.created, None);
+    let e = SnapshotConf::parse("name = \"a\"\ncreated = 10:00:00\n", Path::new("s")).unwrap_err();
+    assert_eq!((e.line, e.key.as_deref()), (Some(2), Some("created")));
+    let e =
+        SnapshotConf::parse("name = \"a\"\ncreated = \"yesterday\"\n", Path::new("s")).unwrap_err();
+    assert_eq!((e.line, e.key.as_deref()), (Some(2), Some("created")));
+    let e = SnapshotConf::parse("maintainer = \"x\"\n", Path::new("s")).unwrap_err();
+    assert_eq!(e.key.as_deref(), Some("name"));
+}
+
+#[test]
+fn load_reports_unreadable_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("image.conf");
+    let e = ImageConf::load(&missing).unwrap_err();
+    assert_eq!(e.line, None);
+    assert!(
+        e.to_string().contains("image.conf: cannot read the file"),
+        "{e}"
+    );
+    std::fs::write(&missing, b"name = \"\xff\"\n").unwrap();
+    let e = ImageConf::load(&missing).unwrap_err();
+    assert!(e.message.contains("not UTF-8"), "{e}");
+    std::fs::write(&missing, "name = \"ok\"\n").unwrap();
+    assert_eq!(ImageConf::load(&missing).unwrap().name, "ok");
+}

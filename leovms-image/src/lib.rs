@@ -1,0 +1,11 @@
+//! The formats leovms reads and writes: share configuration, manifest, archives,
+//! VirtualBox settings and VDI headers. No D-Bus, no policy.
+
+pub mod archive;
+pub mod atomic;
+pub mod config;
+pub mod manifest;
+pub mod name;
+pub mod ram;
+pub mod vbox;
+pub mod vdi;

@@ -1,0 +1,256 @@
+//! Patching a `.vbox` by replacing byte ranges (see the module docs of `vbox`).
+
+use std::ops::Range;
+
+use super::scan::{Doc, escape_attr};
+use super::{DiskPatch, Patch, SharedFolder, VboxError};
+use crate::vdi::braced;
+
+/// Hardware children VirtualBox writes after `<SharedFolders>`: a new element goes before
+/// the first of them, where VirtualBox itself would put it (the schema allows any order).
+const AFTER_SHARED_FOLDERS: [&str; 8] = [
+    "Clipboard",
+    "DragAndDrop",
+    "IO",
+    "HostPci",
+    "EmulatedUSB",
+    "Guest",
+    "GuestProperties",
+    "StorageControllers",
+];
+const INDENT_UNIT: &str = "  ";
+
+struct Edit {
+    range: Range<usize>,
+    text: String,
+}
+
+/// Apply `patch` to the settings file `xml`; everything not patched stays byte-identical.
+pub fn patch(xml: &[u8], patch: &Patch) -> Result<Vec<u8>, VboxError> {
+    let doc = Doc::parse(xml)?;
+    let machine = doc.machine()?;
+    let mut edits = Vec::new();
+    if patch.ram_mb.is_some() || patch.shared_folders.is_some() {
+        let hardware = doc
+            .child(machine, "Hardware")
+            .ok_or(VboxError::NoHardware)?;
+        if let Some(mb) = patch.ram_mb {
+            edits.push(ram_edit(&doc, hardware, mb)?);
+        }
+        if let Some(folders) = &patch.shared_folders {
+            edits.push(folders_edit(&doc, hardware, folders)?);
+        }
+    }
+    for disk in &patch.disks {
+        disk_edits(&doc, machine, disk, &mut edits)?;
+    }
+    let state_file = doc.find_attr(machine, "stateFile");
+    if let Some(attr) = state_file.filter(|_| patch.clear_state_file) {
+        edits.push(Edit {
+            range: attr.whole.clone(),
+            text: String::new(),
+        });
+    }
+    apply(&doc, edits)
+}
+
+fn apply(doc: &Doc<'_>, mut edits: Vec<Edit>) -> Result<Vec<u8>, VboxError> {
+    edits.sort_by_key(|e| (e.range.start, e.range.end));
+    let mut out = String::with_capacity(doc.text.len() + 1024);
+    let mut pos = 0;
+    for edit in &edits {
+        if edit.range.start < pos {
+            return Err(VboxError::Overlap {
+                line: doc.line(edit.range.start),
+            });
+        }
+        out.push_str(&doc.text[pos..edit.range.start]);
+        out.push_str(&edit.text);
+        pos = edit.range.end;
+    }
+    out.push_str(&doc.text[pos..]);
+    Ok(out.into_bytes())
+}
+
+fn ram_edit(doc: &Doc<'_>, hardware: usize, mb: u32) -> Result<Edit, VboxError> {
+    let memory = doc.child(hardware, "Memory").ok_or(VboxError::NoMemory)?;
+    Ok(match doc.find_attr(memory, "RAMSize") {
+        Some(attr) => Edit {
+            range: attr.value.clone(),
+            text: mb.to_string(),
+        },
+        None => {
+            // Right after the element name.
+            let tag = &doc.elements[memory].tag;
+            let at = tag.start
+                + 1
+                + doc.text[tag.start + 1..tag.end]
+                    .find(|c: char| c.is_whitespace() || c == '/' || c == '>')
+                    .unwrap_or(0);
+            Edit {
+                range: at..at,
+                text: format!(" RAMSize=\"{mb}\""),
+            }
+        }
+    })
+}
+
+fn folders_edit(
+    doc: &Doc<'_>,
+    hardware: usize,
+    folders: &[SharedFolder],
+) -> Result<Edit, VboxError> {
+    let nl = doc.newline();
+    if let Some(existing) = doc.child(hardware, "SharedFolders") {
+        let range = doc.outer(existing);
+        let indent = doc.indent_before(range.start);
+        let unit = indent_unit(doc, hardware);
+        let text = render_folders(folders, indent, &unit, nl)?;
+        return Ok(Edit { range, text });
+    }
+    let hw = &doc.elements[hardware];
+    let Some(hw_end) = hw.end.clone() else {
+        return Err(VboxError::EmptyHardware {
+            line: doc.line(hw.tag.start),
+        });
+    };
+    let before = doc
+        .children(hardware)
+        .find(|&c| AFTER_SHARED_FOLDERS.contains(&doc.elements[c].name.as_str()));
+    Ok(match before {
+        Some(sibling) => {
+            let at = doc.elements[sibling].tag.start;
+            let indent = doc.indent_before(at);
+            let unit = indent_unit(doc, hardware);
+            let mut text = render_folders(folders, indent, &unit, nl)?;
+            if let Some(indent) = indent {
+                text.push_str(nl);
+                text.push_str(indent);
+            }
+            Edit {
+                range: at..at,
+                text,
+            }
+        }
+        None => {
+            let at = hw_end.start;
+            let hw_indent = doc.indent_before(at);
+            let unit = indent_unit(doc, hardware);
+            let indent = hw_indent.map(|i| format!("{i}{unit}"));
+            let mut text = render_folders(folders, indent.as_deref(), &unit, nl)?;
+            if let Some(hw_indent) = hw_indent {
+                // The line already starts with the Hardware indent; add one level.
+                text = format!("{unit}{text}{nl}{hw_indent}");
+            }
+            Edit {
+                range: at..at,
+                text,
+            }
+        }
+    })
+}
+
+/// One indentation level, as the file uses it under `<Hardware>`.
+fn indent_unit(doc: &Doc<'_>, hardware: usize) -> String {
+    let hw = doc.indent_before(doc.elements[hardware].tag.start);
+    let child = doc
+        .children(hardware)
+        .next()
+        .and_then(|c| doc.indent_before(doc.elements[c].tag.start));
+    match (hw, child) {
+        (Some(hw), Some(child)) if child.len() > hw.len() && child.starts_with(hw) => {
+            child[hw.len()..].to_owned()
+        }
+        _ => INDENT_UNIT.to_owned(),
+    }
+}
+
+/// `<SharedFolders>` with one line per folder when the file is indented (`indent` is the
+/// indentation of the line the element starts on), on one line otherwise.
+fn render_folders(
+    folders: &[SharedFolder],
+    indent: Option<&str>,
+    unit: &str,
+    nl: &str,
+) -> Result<String, VboxError> {
+    if folders.is_empty() {
+        return Ok("<SharedFolders/>".to_owned());
+    }
+    let mut out = String::from("<SharedFolders>");
+    for folder in folders {
+        let what = format!("shared folder \"{}\"", folder.name);
+        let host = folder
+            .host_path
+            .to_str()
+            .ok_or_else(|| VboxError::BadValue {
+                what: what.clone(),
+                reason: format!("its path {} is not UTF-8", folder.host_path.display()),
+            })?;
+        if let Some(indent) = indent {
+            out.push_str(nl);
+            out.push_str(indent);
+            out.push_str(unit);
+        }
+        out.push_str(&format!(
+            "<SharedFolder name=\"{}\" hostPath=\"{}\" writable=\"true\" autoMount=\"true\"/>",
+            escape_attr(&folder.name, &what)?,
+            escape_attr(host, &what)?
+        ));
+    }
+    if let Some(indent) = indent {
+        out.push_str(nl);
+        out.push_str(indent);
+    }
+    out.push_str("</SharedFolders>");
+    Ok(out)
+}
+
+fn disk_edits(
+    doc: &Doc<'_>,
+    machine: usize,
+    disk: &DiskPatch,
+    edits: &mut Vec<Edit>,
+) -> Result<(), VboxError> {
+    let mut found = false;
+    for hd in doc.hard_disks(machine) {
+        if doc.uuid_attr(hd, "uuid")? != Some(disk.old_uuid) {
+            continue;
+        }
+        found = true;
+        let location =
+            doc.find_attr(hd, "location")
+                .ok_or_else(|| VboxError::MissingAttribute {
+                    line: doc.line(doc.elements[hd].tag.start),
+                    element: "HardDisk".into(),
+                    attribute: "location",
+                })?;
+        let what = format!("the location of disk {}", braced(&disk.new_uuid));
+        let path = disk.location.to_str().ok_or_else(|| VboxError::BadValue {
+            what: what.clone(),
+            reason: format!("{} is not UTF-8", disk.location.display()),
+        })?;
+        edits.push(Edit {
+            range: location.value.clone(),
+            text: escape_attr(path, &what)?,
+        });
+        edits.extend(uuid_edit(doc, hd, disk));
+    }
+    if !found {
+        return Err(VboxError::UnknownDisk {
+            uuid: disk.old_uuid,
+        });
+    }
+    for image in doc.disk_images() {
+        if doc.uuid_attr(image, "uuid")? == Some(disk.old_uuid) {
+            edits.extend(uuid_edit(doc, image, disk));
+        }
+    }
+    Ok(())
+}
+
+fn uuid_edit(doc: &Doc<'_>, element: usize, disk: &DiskPatch) -> Option<Edit> {
+    doc.find_attr(element, "uuid").map(|a| Edit {
+        range: a.value.clone(),
+        text: braced(&disk.new_uuid),
+    })
+}

@@ -1,0 +1,12 @@
+//! Test kit of leovms: a demo share builder, helpers for end-to-end tests (private D-Bus
+//! daemon, workspace binaries, VirtualBox test double) and the templates they share.
+
+pub mod bus;
+mod demo;
+mod fill;
+pub mod template;
+mod tools;
+
+pub use bus::Bus;
+pub use demo::{BASE_DISK_SIZE, DemoOptions, DemoShare, DemoVm, build_demo_share};
+pub use tools::{VBOX_DOUBLE_NAMES, find_in_path, require_tool, vbox_double_dir, workspace_bin};

@@ -1,0 +1,228 @@
+//! What the share offers: VMs, their snapshots and archives, read through the
+//! manifest so that nothing unpublished or changed after publishing is ever used.
+
+use std::path::{Path, PathBuf};
+
+use leovms_api::ErrorKind;
+use leovms_image::config::{ImageConf, SnapshotConf, VboxConf};
+use leovms_image::manifest::{Manifest, ManifestEntry, verify_small_file};
+use leovms_image::name::SafeName;
+
+use crate::error::{Error, Result};
+
+pub const MANIFEST: &str = "manifest.toml";
+pub const IMAGE_CONF: &str = "image.conf";
+pub const TEMPLATE: &str = "machine.vbox";
+pub const VBOX_CONF: &str = "leovms-vbox.conf";
+const BASE_ARCHIVES: [&str; 2] = ["base.tar.zst", "base.tar.gz"];
+const SNAPSHOT_ARCHIVES: [&str; 2] = ["snapshot.tar.zst", "snapshot.tar.gz"];
+
+/// An archive on the share as the manifest describes it.
+#[derive(Debug, Clone)]
+pub struct ArchiveRef {
+    pub path: PathBuf,
+    pub size: u64,
+    pub sha256: [u8; 32],
+    pub unpacked: u64,
+}
+
+impl ArchiveRef {
+    fn from_entry(dir: &Path, entry: &ManifestEntry) -> ArchiveRef {
+        ArchiveRef {
+            path: dir.join(&entry.path),
+            size: entry.size,
+            sha256: entry.sha256,
+            unpacked: entry.unpacked.unwrap_or(entry.size),
+        }
+    }
+
+    /// The content identity used for unpacked bases: 16 hex digits of the sha256.
+    pub fn short_hash(&self) -> String {
+        hex::encode(&self.sha256[..8])
+    }
+
+    pub fn expected(&self) -> leovms_image::archive::Expected {
+        leovms_image::archive::Expected {
+            size: self.size,
+            sha256: self.sha256,
+            unpacked: self.unpacked,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct SnapEntry {
+    pub id: SafeName,
+    pub conf: SnapshotConf,
+    pub archive: ArchiveRef,
+}
+
+/// One published VM. `problem` is set when it cannot be started, with the reason.
+#[derive(Debug, Clone)]
+pub struct VmEntry {
+    pub id: SafeName,
+    pub image: ImageConf,
+    pub template: Vec<u8>,
+    pub base: ArchiveRef,
+    pub snapshots: Vec<SnapEntry>,
+    /// Snapshots that cannot be used, with the reason.
+    pub broken_snapshots: Vec<(SafeName, Error)>,
+}
+
+impl VmEntry {
+    pub fn snapshot(&self, id: &str) -> Result<&SnapEntry> {
+        if let Some(s) = self.snapshots.iter().find(|s| s.id.as_str() == id) {
+            return Ok(s);
+        }
+        if let Some((_, e)) = self.broken_snapshots.iter().find(|(s, _)| s.as_str() == id) {
+            return Err(e.clone());
+        }
+        Err(Error::not_found(format!(
+            "{} has no snapshot \"{id}\".",
+            self.image.name
+        )))
+    }
+}
+
+/// Whether the share can be read at all.
+pub fn check_share(data_dir: &Path) -> Result<()> {
+    match std::fs::read_dir(data_dir) {
+        Ok(_) => Ok(()),
+        Err(e) => Err(Error::new(
+            ErrorKind::Offline,
+            format!(
+                "The VM share is not available ({}: {e}). Check the network or ask the school's admin.",
+                data_dir.display()
+            ),
+        )),
+    }
+}
+
+/// The share's `leovms-vbox.conf`; defaults when the share has none.
+pub fn load_vbox_conf(data_dir: &Path) -> Result<VboxConf> {
+    let path = data_dir.join(VBOX_CONF);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => Ok(VboxConf::parse(&text, &path)?),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(VboxConf::parse("", &path)?),
+        Err(e) => Err(Error::io(path.display(), &e)),
+    }
+}
+
+/// Every VM directory on the share: its id and the VM or why it cannot be used.
+/// Directories without a manifest are not published yet and are left out.
+pub fn list(data_dir: &Path) -> Result<Vec<(SafeName, Result<VmEntry>)>> {
+    check_share(data_dir)?;
+    let mut out = Vec::new();
+    let rd = std::fs::read_dir(data_dir).map_err(|e| Error::io(data_dir.display(), &e))?;
+    for dirent in rd.flatten() {
+        let name = dirent.file_name().to_string_lossy().into_owned();
+        let Ok(id) = SafeName::new(name) else {
+            continue; // hidden, temporary or unsafe names are not VMs
+        };
+        let dir = dirent.path();
+        if !dir.join(MANIFEST).is_file() {
+            continue;
+        }
+        let vm = load_dir(id.clone(), dir);
+        out.push((id, vm));
+    }
+    out.sort_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
+    Ok(out)
+}
+
+/// One VM by id.
+pub fn load(data_dir: &Path, id: &str) -> Result<VmEntry> {
+    let id = SafeName::new(id)?;
+    check_share(data_dir)?;
+    let dir = data_dir.join(id.as_str());
+    if !dir.join(MANIFEST).is_file() {
+        return Err(Error::not_found(format!(
+            "There is no VM \"{id}\" on the share."
+        )));
+    }
+    load_dir(id, dir)
+}
+
+fn load_dir(id: SafeName, dir: PathBuf) -> Result<VmEntry> {
+    let manifest = Manifest::load(&dir.join(MANIFEST))?;
+    let image_bytes = verified(&dir, &manifest, IMAGE_CONF)?;
+    let image_path = dir.join(IMAGE_CONF);
+    let image = ImageConf::parse(&String::from_utf8_lossy(&image_bytes), &image_path)?;
+    let template = verified(&dir, &manifest, TEMPLATE)?;
+    let base = BASE_ARCHIVES
+        .iter()
+        .find_map(|name| manifest.get(name))
+        .map(|e| ArchiveRef::from_entry(&dir, e))
+        .ok_or_else(|| {
+            Error::config(format!(
+                "{id} has no base archive (base.tar.zst) in its manifest."
+            ))
+        })?;
+    let mut snapshots = Vec::new();
+    let mut broken_snapshots = Vec::new();
+    for snap_id in snapshot_ids(&manifest) {
+        match load_snapshot(&dir, &manifest, &snap_id) {
+            Ok(s) => snapshots.push(s),
+            Err(e) => broken_snapshots.push((snap_id, e)),
+        }
+    }
+    snapshots.sort_by(|a, b| a.id.as_str().cmp(b.id.as_str()));
+    Ok(VmEntry {
+        id,
+        image,
+        template,
+        base,
+        snapshots,
+        broken_snapshots,
+    })
+}
+
+/// Snapshot ids named by the manifest (`snapshots/<id>/snapshot.conf`).
+fn snapshot_ids(manifest: &Manifest) -> Vec<SafeName> {
+    let mut ids: Vec<SafeName> = manifest
+        .files
+        .iter()
+        .filter_map(|f| {
+            let rest = f.path.strip_prefix("snapshots/")?;
+            let id = rest.strip_suffix("/snapshot.conf")?;
+            SafeName::new(id).ok()
+        })
+        .collect();
+    ids.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+    ids.dedup();
+    ids
+}
+
+fn load_snapshot(dir: &Path, manifest: &Manifest, id: &SafeName) -> Result<SnapEntry> {
+    let conf_rel = format!("snapshots/{id}/snapshot.conf");
+    let bytes = verified(dir, manifest, &conf_rel)?;
+    let conf = SnapshotConf::parse(&String::from_utf8_lossy(&bytes), &dir.join(&conf_rel))?;
+    let archive = SNAPSHOT_ARCHIVES
+        .iter()
+        .find_map(|name| manifest.get(&format!("snapshots/{id}/{name}")))
+        .map(|e| ArchiveRef::from_entry(dir, e))
+        .ok_or_else(|| {
+            Error::config(format!(
+                "Snapshot \"{}\" has no archive (snapshot.tar.zst) in the manifest.",
+                conf.name
+            ))
+        })?;
+    Ok(SnapEntry {
+        id: id.clone(),
+        conf,
+        archive,
+    })
+}
+
+/// A small file of the VM, checked against the manifest.
+fn verified(dir: &Path, manifest: &Manifest, rel: &str) -> Result<Vec<u8>> {
+    let entry = manifest.get(rel).ok_or_else(|| {
+        Error::config(format!(
+            "{} is not listed in {}.",
+            rel,
+            dir.join(MANIFEST).display()
+        ))
+    })?;
+    verify_small_file(&dir.join(rel), entry)
+        .map_err(|e| Error::new(ErrorKind::Integrity, e.to_string()))
+}

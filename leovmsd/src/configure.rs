@@ -1,0 +1,156 @@
+//! The patched VirtualBox settings of a working copy: absolute disk locations, UUIDs
+//! as the VDI headers say, RAM and shared folders — checked before VirtualBox sees them.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use leovms_api::ErrorKind;
+use leovms_image::vbox::{self, DiskPatch, Patch};
+use leovms_image::vdi::{self, VdiHeader, braced};
+use uuid::Uuid;
+
+use crate::catalog::VmEntry;
+use crate::error::{Error, Result};
+use crate::layout::Layout;
+use crate::settings::Settings;
+
+/// Differencing disks of an existing working copy.
+pub fn working_disks(work: &Path) -> Vec<PathBuf> {
+    vdi_files(&work.join("Snapshots"))
+}
+
+fn vdi_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(rd) = std::fs::read_dir(dir) {
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                out.extend(vdi_files(&p));
+            } else if p.extension().is_some_and(|x| x.eq_ignore_ascii_case("vdi")) {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn headers(files: &[PathBuf]) -> Result<Vec<(PathBuf, VdiHeader)>> {
+    files
+        .iter()
+        .map(|f| {
+            vdi::read_header(f)
+                .map(|h| (f.clone(), h))
+                .map_err(|e| Error::new(ErrorKind::Integrity, e.to_string()))
+        })
+        .collect()
+}
+
+/// Writes `<vm>.vbox` of the working copy and returns the machine's UUID.
+pub fn write_settings(
+    layout: &Layout,
+    vm: &VmEntry,
+    base_dir: &Path,
+    disks: &[PathBuf],
+    ram_mb: u32,
+    fresh: bool,
+) -> Result<Uuid> {
+    let bases = headers(&vdi_files(base_dir))?;
+    let diffs = headers(disks)?;
+    check_chain(&vm.image.name, &bases, &diffs)?;
+    let info = vbox::inspect(&vm.template)
+        .map_err(|e| Error::config(format!("{}/machine.vbox: {e}", vm.id)))?;
+    let mut disk_patches = Vec::new();
+    let known: HashMap<Uuid, &Path> = bases
+        .iter()
+        .chain(diffs.iter())
+        .map(|(p, h)| (h.uuid, p.as_path()))
+        .collect();
+    for hd in &info.hard_disks {
+        let (uuid, path) = match known.get(&hd.uuid) {
+            Some(path) => (hd.uuid, path.to_path_buf()),
+            None => remap(hd.parent, &diffs, &info.hard_disks).ok_or_else(|| {
+                Error::config(format!(
+                    "The settings of {} (machine.vbox) use the disk {} ({}), which is in neither the base nor the snapshot archive.",
+                    vm.image.name,
+                    braced(&hd.uuid),
+                    hd.location
+                ))
+            })?,
+        };
+        disk_patches.push(DiskPatch {
+            old_uuid: hd.uuid,
+            new_uuid: uuid,
+            location: path,
+        });
+    }
+    let patch = Patch {
+        ram_mb: Some(ram_mb),
+        shared_folders: Some(leovms_image::config::resolve_shared_folders(
+            &vm.image,
+            &Settings::home(),
+        )),
+        disks: disk_patches,
+        clear_state_file: fresh,
+    };
+    let xml = vbox::patch(&vm.template, &patch)
+        .map_err(|e| Error::config(format!("{}/machine.vbox: {e}", vm.id)))?;
+    let file = layout.settings_file(&vm.id);
+    leovms_image::atomic::write_atomic(&file, &xml, 0o644)
+        .map_err(|e| Error::io(file.display(), &e))?;
+    Ok(info.uuid)
+}
+
+/// A template disk that no archive holds under its UUID: the snapshot's differencing
+/// disk under the same parent takes its place (snapshots may carry their own UUIDs).
+fn remap(
+    parent: Option<Uuid>,
+    diffs: &[(PathBuf, VdiHeader)],
+    template: &[vbox::HardDiskInfo],
+) -> Option<(Uuid, PathBuf)> {
+    let parent = parent?;
+    let mut candidates = diffs
+        .iter()
+        .filter(|(_, h)| h.parent == Some(parent) && !template.iter().any(|t| t.uuid == h.uuid));
+    let (path, h) = candidates.next()?;
+    candidates.next().is_none().then(|| (h.uuid, path.clone()))
+}
+
+/// Every differencing disk must descend from this VM's base: refuse before VirtualBox
+/// fails with a UUID error at start.
+fn check_chain(
+    name: &str,
+    bases: &[(PathBuf, VdiHeader)],
+    diffs: &[(PathBuf, VdiHeader)],
+) -> Result<()> {
+    let base = bases.first().ok_or_else(|| {
+        Error::new(
+            ErrorKind::Integrity,
+            format!("The base image of {name} holds no disk."),
+        )
+    })?;
+    for (path, h) in diffs {
+        let ok = h.parent.is_some_and(|p| {
+            bases
+                .iter()
+                .chain(diffs.iter())
+                .any(|(_, other)| other.uuid == p)
+        });
+        if ok {
+            continue;
+        }
+        let parent = h.parent.map_or_else(|| "none".to_string(), |p| braced(&p));
+        return Err(Error::new(
+            ErrorKind::SnapshotMismatch,
+            format!(
+                "This snapshot does not belong to the current base image of {name}: its disk {} ({}) was made from the base {parent}, but the base is now {}. Ask the snapshot's maintainer to upload it again.",
+                braced(&h.uuid),
+                path.file_name()
+                    .map(|n| n.to_string_lossy())
+                    .unwrap_or_default(),
+                braced(&base.1.uuid),
+            ),
+        ));
+    }
+    Ok(())
+}

@@ -1,0 +1,370 @@
+//! The daemon's state: its jobs and the answers to the manager's questions.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use leovms_api::{ErrorKind, JobInfo, Machine, MachineState, Phase, Snapshot, StartOptions};
+use leovms_image::ram;
+use zbus::zvariant::OwnedObjectPath;
+
+use crate::catalog::{self, VmEntry};
+use crate::dbus::{JobInterface, ManagerInterface};
+use crate::error::{Error, Result};
+use crate::job::Job;
+use crate::layout::Layout;
+use crate::running::{Exit, Records};
+use crate::settings::Settings;
+use crate::start::{self, StartPlan};
+use crate::vbox::VBox;
+use crate::workcopy;
+
+pub struct Daemon {
+    pub settings: Settings,
+    pub records: Records,
+    conn: OnceLock<zbus::Connection>,
+    jobs: Mutex<Vec<Arc<Job>>>,
+    next_id: AtomicU32,
+}
+
+impl Daemon {
+    pub fn new(settings: Settings) -> Arc<Daemon> {
+        let records = Records::new(&settings.state_dir());
+        Arc::new(Daemon {
+            settings,
+            records,
+            conn: OnceLock::new(),
+            jobs: Mutex::new(Vec::new()),
+            next_id: AtomicU32::new(1),
+        })
+    }
+
+    pub fn set_connection(&self, conn: zbus::Connection) {
+        let _ = self.conn.set(conn);
+    }
+
+    pub fn connection(&self) -> Result<&zbus::Connection> {
+        self.conn
+            .get()
+            .ok_or_else(|| Error::internal("not connected to D-Bus yet"))
+    }
+
+    pub fn layout(&self) -> Result<Layout> {
+        Layout::load(&self.settings)
+    }
+
+    pub fn vbox(&self, layout: &Layout) -> Result<VBox> {
+        VBox::locate(self.settings.vbox_dir.as_deref(), &layout.vbox_home)
+    }
+
+    fn jobs(&self) -> std::sync::MutexGuard<'_, Vec<Arc<Job>>> {
+        self.jobs.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn list_jobs(&self) -> Vec<JobInfo> {
+        self.jobs().iter().map(|j| j.info()).collect()
+    }
+
+    fn active_job(&self, vm: &str) -> Option<Arc<Job>> {
+        self.jobs()
+            .iter()
+            .find(|j| j.vm == vm && j.is_active())
+            .cloned()
+    }
+
+    pub fn machine_state(&self, vm: &str) -> MachineState {
+        match self.active_job(vm).map(|j| j.phase()) {
+            Some(Phase::Running) => MachineState::Running,
+            Some(_) => MachineState::Starting,
+            None => MachineState::Off,
+        }
+    }
+
+    /// Machines as the share and this PC offer them.
+    pub fn list_machines(&self) -> Result<Vec<Machine>> {
+        let layout = self.layout()?;
+        let host_mb = ram::host_memory_mb().unwrap_or(4096);
+        let mut out = Vec::new();
+        for (id, vm) in catalog::list(&layout.data_dir)? {
+            out.push(match vm {
+                Ok(vm) => self.machine(&layout, &vm, host_mb),
+                Err(e) => Machine {
+                    id: id.to_string(),
+                    name: id.to_string(),
+                    description: String::new(),
+                    state: self.machine_state(&id).as_str().into(),
+                    base_size: 0,
+                    base_unpacked_size: 0,
+                    base_ready: false,
+                    as_found: false,
+                    as_found_blocked: String::new(),
+                    snapshots: 0,
+                    ram_default_mb: 0,
+                    ram_min_mb: 0,
+                    ram_max_mb: 0,
+                    ram_fixed: false,
+                    problem: e.message,
+                },
+            });
+        }
+        Ok(out)
+    }
+
+    fn machine(&self, layout: &Layout, vm: &VmEntry, host_mb: u64) -> Machine {
+        let plan = ram::plan(&vm.image.ram, host_mb);
+        let hash = vm.base.short_hash();
+        let (as_found, as_found_blocked) = match workcopy::as_found(layout, vm) {
+            Ok(()) => (true, String::new()),
+            Err(workcopy::NotOffered::NoCopy) => (false, String::new()),
+            Err(workcopy::NotOffered::Blocked(why)) => (false, why),
+        };
+        Machine {
+            id: vm.id.to_string(),
+            name: vm.image.name.clone(),
+            description: vm.image.description.clone(),
+            state: self.machine_state(&vm.id).as_str().into(),
+            base_size: vm.base.size,
+            base_unpacked_size: vm.base.unpacked,
+            base_ready: layout.base_dir(&vm.id, &hash).is_dir(),
+            as_found,
+            as_found_blocked,
+            snapshots: vm.snapshots.len() as u32,
+            ram_default_mb: plan.default_mb,
+            ram_min_mb: plan.min_mb,
+            ram_max_mb: plan.max_mb,
+            ram_fixed: plan.fixed,
+            problem: String::new(),
+        }
+    }
+
+    pub fn list_snapshots(&self, vm: &str) -> Result<Vec<Snapshot>> {
+        let layout = self.layout()?;
+        let vm = catalog::load(&layout.data_dir, vm)?;
+        let mut out: Vec<Snapshot> = vm
+            .snapshots
+            .iter()
+            .map(|s| Snapshot {
+                id: s.id.to_string(),
+                name: s.conf.name.clone(),
+                maintainer: s.conf.maintainer.clone(),
+                created: s.conf.created.clone().unwrap_or_default(),
+                description: s.conf.description.clone(),
+                size: s.archive.size,
+                unpacked_size: s.archive.unpacked,
+                problem: String::new(),
+            })
+            .collect();
+        out.extend(vm.broken_snapshots.iter().map(|(id, e)| Snapshot {
+            id: id.to_string(),
+            name: id.to_string(),
+            maintainer: String::new(),
+            created: String::new(),
+            description: String::new(),
+            size: 0,
+            unpacked_size: 0,
+            problem: e.message.clone(),
+        }));
+        Ok(out)
+    }
+
+    /// Admits a start: joins an identical one in progress, refuses a VM that runs,
+    /// checks what can be checked before a job exists, then runs the job.
+    pub async fn start(
+        self: &Arc<Self>,
+        vm: &str,
+        snapshot: &str,
+        options: StartOptions,
+    ) -> Result<OwnedObjectPath> {
+        let vm = leovms_image::name::SafeName::new(vm)?;
+        if !snapshot.is_empty() {
+            leovms_image::name::SafeName::new(snapshot)?;
+        }
+        if let Some(job) = self.active_job(&vm) {
+            return self.join(&job, snapshot, options.ram_mb);
+        }
+        let this = self.clone();
+        let (vm_id, snap, opts) = (vm.to_string(), snapshot.to_owned(), options.clone());
+        let plan = tokio::task::spawn_blocking(move || this.plan_start(&vm_id, &snap, opts))
+            .await
+            .map_err(|e| Error::internal(e.to_string()))??;
+        // Checked again under the lock: two identical calls may have raced here.
+        let job = {
+            let mut jobs = self.jobs();
+            if let Some(job) = jobs.iter().find(|j| j.vm == *vm && j.is_active()).cloned() {
+                drop(jobs);
+                return self.join(&job, snapshot, options.ram_mb);
+            }
+            let job = self.new_job("start", &vm, snapshot, options.ram_mb);
+            jobs.push(job.clone());
+            job
+        };
+        self.export(&job).await?;
+        let this = self.clone();
+        let runner = job.clone();
+        tokio::spawn(async move {
+            let result = start::run(&this, &runner, plan).await;
+            this.finish(&runner, result).await;
+        });
+        Ok(job.path.clone())
+    }
+
+    fn join(&self, job: &Arc<Job>, snapshot: &str, ram_mb: Option<u32>) -> Result<OwnedObjectPath> {
+        let name = &job.vm;
+        if job.phase() == Phase::Running {
+            return Err(Error::new(
+                ErrorKind::VmRunning,
+                format!("{name} is already running. Close it first, or use it as it is."),
+            ));
+        }
+        if job.snapshot != snapshot || (ram_mb.is_some() && ram_mb != job.ram_mb) {
+            return Err(Error::new(
+                ErrorKind::Busy,
+                format!(
+                    "{name} is being started right now with other settings. Wait until it runs, or cancel that start."
+                ),
+            ));
+        }
+        Ok(job.path.clone())
+    }
+
+    fn plan_start(&self, vm: &str, snapshot: &str, options: StartOptions) -> Result<StartPlan> {
+        let layout = self.layout()?;
+        let vm = catalog::load(&layout.data_dir, vm)?;
+        let snapshot = if snapshot.is_empty() {
+            workcopy::as_found(&layout, &vm).map_err(|e| e.into_error(&vm.image.name))?;
+            None
+        } else {
+            Some(vm.snapshot(snapshot)?.clone())
+        };
+        let host_mb = ram::host_memory_mb().unwrap_or(4096);
+        let ram_mb = ram::plan(&vm.image.ram, host_mb)
+            .choose(options.ram_mb)
+            .map_err(|e| Error::invalid(e.to_string()))?;
+        let vbox = self.vbox(&layout)?;
+        Ok(StartPlan {
+            vm,
+            snapshot,
+            ram_mb,
+            layout,
+            vbox,
+        })
+    }
+
+    fn new_job(
+        &self,
+        kind: &'static str,
+        vm: &str,
+        snapshot: &str,
+        ram_mb: Option<u32>,
+    ) -> Arc<Job> {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let path = OwnedObjectPath::try_from(format!("{}/{id}", leovms_api::JOBS_PATH))
+            .expect("job paths are valid object paths");
+        Arc::new(Job::new(id, path, kind, vm, snapshot, ram_mb))
+    }
+
+    /// Puts the job on the bus and starts forwarding its progress as signals.
+    async fn export(&self, job: &Arc<Job>) -> Result<()> {
+        let conn = self.connection()?.clone();
+        conn.object_server()
+            .at(&job.path, JobInterface::new(job.clone()))
+            .await
+            .map_err(|e| Error::internal(e.to_string()))?;
+        tokio::spawn(crate::dbus::forward_progress(conn.clone(), job.clone()));
+        if let Ok(emitter) =
+            zbus::object_server::SignalEmitter::new(&conn, leovms_api::MANAGER_PATH)
+        {
+            let _ = ManagerInterface::job_added(&emitter, job.path.as_ref()).await;
+        }
+        Ok(())
+    }
+
+    async fn finish(self: &Arc<Self>, job: &Arc<Job>, result: Result<String>) {
+        if let Err(e) = &result {
+            tracing::warn!(job = job.id, vm = %job.vm, "{}", e.message);
+        }
+        job.finish(result);
+        self.machine_changed(&job.vm).await;
+        let this = self.clone();
+        let job = job.clone();
+        let keep = Duration::from_secs(self.settings.keep_finished_secs);
+        tokio::spawn(async move {
+            tokio::time::sleep(keep).await;
+            this.jobs().retain(|j| !Arc::ptr_eq(j, &job));
+            if let Ok(conn) = this.connection() {
+                let _ = conn
+                    .object_server()
+                    .remove::<JobInterface, _>(&job.path)
+                    .await;
+                if let Ok(em) =
+                    zbus::object_server::SignalEmitter::new(conn, leovms_api::MANAGER_PATH)
+                {
+                    let _ = ManagerInterface::job_removed(&em, job.path.as_ref()).await;
+                }
+            }
+        });
+    }
+
+    pub async fn machine_changed(&self, vm: &str) {
+        let state = self.machine_state(vm);
+        if let Ok(conn) = self.connection()
+            && let Ok(em) = zbus::object_server::SignalEmitter::new(conn, leovms_api::MANAGER_PATH)
+        {
+            let _ = ManagerInterface::machine_changed(&em, vm, state.as_str()).await;
+        }
+    }
+
+    /// Powers a running VM off.
+    pub async fn stop(&self, vm: &str) -> Result<()> {
+        let job = self
+            .active_job(vm)
+            .filter(|j| j.phase() == Phase::Running)
+            .ok_or_else(|| Error::new(ErrorKind::NotRunning, format!("{vm} is not running.")))?;
+        let layout = self.layout()?;
+        let rec = self
+            .records
+            .alive()
+            .into_iter()
+            .find(|r| r.vm == job.vm)
+            .ok_or_else(|| Error::new(ErrorKind::NotRunning, format!("{vm} is not running.")))?;
+        let uuid = uuid::Uuid::parse_str(&rec.uuid).map_err(|e| Error::internal(e.to_string()))?;
+        match self.vbox(&layout) {
+            Ok(vbox) => vbox.poweroff(&uuid).await,
+            Err(_) => {
+                // Without VBoxManage, closing the frontend is what a user would do.
+                let pid = rustix::process::Pid::from_raw(rec.pid)
+                    .ok_or_else(|| Error::internal("bad pid"))?;
+                rustix::process::kill_process(pid, rustix::process::Signal::TERM)
+                    .map_err(|e| Error::io("stop", &e.into()))
+            }
+        }
+    }
+
+    /// After a restart: VMs started by an earlier daemon are still running; follow them.
+    pub async fn adopt_running(self: &Arc<Self>) {
+        for rec in self.records.alive() {
+            let mut exit = match Exit::adopt(rec.pid) {
+                Ok(e) => e,
+                Err(e) => {
+                    tracing::warn!("cannot follow {}: {}", rec.vm, e.message);
+                    continue;
+                }
+            };
+            let job = self.new_job("start", &rec.vm, &rec.snapshot, None);
+            job.set_phase(Phase::Running);
+            job.set_message(format!("{} is running.", rec.vm));
+            self.jobs().push(job.clone());
+            if let Err(e) = self.export(&job).await {
+                tracing::warn!("cannot export job: {}", e.message);
+            }
+            tracing::info!(vm = %rec.vm, pid = rec.pid, "found a running VM");
+            let this = self.clone();
+            tokio::spawn(async move {
+                exit.wait().await;
+                this.records.remove(&rec.vm);
+                let result = Ok(format!("{} was powered off.", rec.vm));
+                this.finish(&job, result).await;
+            });
+        }
+    }
+}

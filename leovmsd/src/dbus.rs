@@ -1,0 +1,273 @@
+//! The D-Bus objects: the manager and one object per job. Thin: all decisions are
+//! made in [`Daemon`]; slow work never runs on the bus's dispatch path.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use leovms_api::{JobInfo, JobState, Machine, Phase, Snapshot, StartOptions};
+use zbus::interface;
+use zbus::object_server::SignalEmitter;
+use zbus::zvariant::{ObjectPath, OwnedObjectPath};
+
+use crate::daemon::Daemon;
+use crate::error::Error;
+use crate::job::Job;
+
+/// Progress signals are sent at most this often (phase changes and the end are never lost).
+const PROGRESS_INTERVAL: Duration = Duration::from_millis(250);
+
+pub struct ManagerInterface {
+    daemon: Arc<Daemon>,
+}
+
+impl ManagerInterface {
+    pub fn new(daemon: Arc<Daemon>) -> Self {
+        ManagerInterface { daemon }
+    }
+
+    async fn blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Daemon) -> Result<T, Error> + Send + 'static,
+    ) -> Result<T, leovms_api::Error> {
+        let d = self.daemon.clone();
+        tokio::task::spawn_blocking(move || f(&d))
+            .await
+            .map_err(|e| Error::internal(e.to_string()))?
+            .map_err(Into::into)
+    }
+}
+
+#[interface(name = "org.leovms.Manager1")]
+impl ManagerInterface {
+    async fn list_machines(&self) -> Result<Vec<Machine>, leovms_api::Error> {
+        self.blocking(|d| d.list_machines()).await
+    }
+
+    async fn list_snapshots(&self, vm: String) -> Result<Vec<Snapshot>, leovms_api::Error> {
+        self.blocking(move |d| d.list_snapshots(&vm)).await
+    }
+
+    async fn start(
+        &self,
+        vm: String,
+        snapshot: String,
+        options: StartOptions,
+    ) -> Result<OwnedObjectPath, leovms_api::Error> {
+        Ok(self.daemon.start(&vm, &snapshot, options).await?)
+    }
+
+    async fn stop(&self, vm: String) -> Result<(), leovms_api::Error> {
+        Ok(self.daemon.stop(&vm).await?)
+    }
+
+    async fn list_jobs(&self) -> Result<Vec<JobInfo>, leovms_api::Error> {
+        Ok(self.daemon.list_jobs())
+    }
+
+    #[zbus(property)]
+    async fn version(&self) -> String {
+        env!("CARGO_PKG_VERSION").to_owned()
+    }
+
+    #[zbus(property)]
+    async fn data_dir(&self) -> String {
+        self.daemon.settings.data.display().to_string()
+    }
+
+    #[zbus(property)]
+    async fn share_state(&self) -> String {
+        let data = self.daemon.settings.data.clone();
+        let state = tokio::task::spawn_blocking(move || crate::catalog::check_share(&data)).await;
+        match state {
+            Ok(Ok(())) => "online".into(),
+            Ok(Err(e)) => format!("offline: {}", e.message),
+            Err(e) => format!("offline: {e}"),
+        }
+    }
+
+    #[zbus(property)]
+    async fn vbox_version(&self) -> String {
+        let Ok(layout) = self.daemon.layout() else {
+            return String::new();
+        };
+        match self.daemon.vbox(&layout) {
+            Ok(vbox) => vbox.version().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        }
+    }
+
+    #[zbus(property)]
+    async fn vbox_home(&self) -> String {
+        self.daemon
+            .layout()
+            .map(|l| l.vbox_home.display().to_string())
+            .unwrap_or_default()
+    }
+
+    #[zbus(property)]
+    async fn machines_dir(&self) -> String {
+        self.daemon
+            .layout()
+            .map(|l| l.machines_dir.display().to_string())
+            .unwrap_or_default()
+    }
+
+    #[zbus(signal)]
+    pub async fn job_added(emitter: &SignalEmitter<'_>, job: ObjectPath<'_>) -> zbus::Result<()>;
+
+    #[zbus(signal)]
+    pub async fn job_removed(emitter: &SignalEmitter<'_>, job: ObjectPath<'_>) -> zbus::Result<()>;
+
+    #[zbus(signal)]
+    pub async fn machine_changed(
+        emitter: &SignalEmitter<'_>,
+        vm: &str,
+        state: &str,
+    ) -> zbus::Result<()>;
+}
+
+pub struct JobInterface {
+    job: Arc<Job>,
+}
+
+impl JobInterface {
+    pub fn new(job: Arc<Job>) -> Self {
+        JobInterface { job }
+    }
+}
+
+#[interface(name = "org.leovms.Job1")]
+impl JobInterface {
+    async fn cancel(&self) -> Result<(), leovms_api::Error> {
+        if !self.job.is_active() {
+            return Err(leovms_api::Error::Busy(
+                "This job has already ended.".into(),
+            ));
+        }
+        if self.job.phase() == Phase::Running {
+            return Err(leovms_api::Error::Busy(format!(
+                "{} is already running; use Stop to power it off.",
+                self.job.vm
+            )));
+        }
+        self.job.cancel.cancel();
+        Ok(())
+    }
+
+    #[zbus(property)]
+    async fn kind(&self) -> String {
+        self.job.kind.to_owned()
+    }
+    #[zbus(property)]
+    async fn vm(&self) -> String {
+        self.job.vm.clone()
+    }
+    #[zbus(property)]
+    async fn snapshot(&self) -> String {
+        self.job.snapshot.clone()
+    }
+    #[zbus(property)]
+    async fn phase(&self) -> String {
+        self.job.snapshot().phase.as_str().to_owned()
+    }
+    #[zbus(property)]
+    async fn state(&self) -> String {
+        self.job.snapshot().state.as_str().to_owned()
+    }
+    #[zbus(property)]
+    async fn bytes_done(&self) -> u64 {
+        self.job.snapshot().bytes_done
+    }
+    #[zbus(property)]
+    async fn bytes_total(&self) -> u64 {
+        self.job.snapshot().bytes_total
+    }
+    #[zbus(property)]
+    async fn rate(&self) -> u64 {
+        self.job.snapshot().rate
+    }
+    #[zbus(property)]
+    async fn eta_seconds(&self) -> i64 {
+        self.job.snapshot().eta_seconds
+    }
+    #[zbus(property)]
+    async fn error_id(&self) -> String {
+        self.job.snapshot().error_id
+    }
+    #[zbus(property)]
+    async fn message(&self) -> String {
+        self.job.snapshot().message
+    }
+
+    #[zbus(signal)]
+    async fn progress(
+        emitter: &SignalEmitter<'_>,
+        phase: &str,
+        bytes_done: u64,
+        bytes_total: u64,
+        rate: u64,
+        eta_seconds: i64,
+    ) -> zbus::Result<()>;
+
+    #[zbus(signal)]
+    async fn finished(
+        emitter: &SignalEmitter<'_>,
+        state: &str,
+        error_id: &str,
+        message: &str,
+    ) -> zbus::Result<()>;
+}
+
+/// Sends a job's changes as signals: woken by each change, at most every
+/// [`PROGRESS_INTERVAL`], and `Finished` once at the end.
+pub async fn forward_progress(conn: zbus::Connection, job: Arc<Job>) {
+    let mut changes = job.subscribe();
+    let Ok(iface) = conn
+        .object_server()
+        .interface::<_, JobInterface>(&job.path)
+        .await
+    else {
+        return;
+    };
+    let emitter = iface.signal_emitter().clone();
+    loop {
+        let entered = job.take_entered();
+        let s = job.snapshot();
+        for phase in &entered {
+            let _ = JobInterface::progress(
+                &emitter,
+                phase.as_str(),
+                s.bytes_done,
+                s.bytes_total,
+                0,
+                -1,
+            )
+            .await;
+        }
+        if !entered.is_empty() {
+            let me = iface.get().await;
+            let _ = me.phase_changed(&emitter).await;
+            let _ = me.message_changed(&emitter).await;
+        }
+        let _ = JobInterface::progress(
+            &emitter,
+            s.phase.as_str(),
+            s.bytes_done,
+            s.bytes_total,
+            s.rate,
+            s.eta_seconds,
+        )
+        .await;
+        if s.state != JobState::Active {
+            let me = iface.get().await;
+            let _ = me.state_changed(&emitter).await;
+            let _ =
+                JobInterface::finished(&emitter, s.state.as_str(), &s.error_id, &s.message).await;
+            return;
+        }
+        tokio::time::sleep(PROGRESS_INTERVAL).await;
+        if changes.changed().await.is_err() {
+            return;
+        }
+    }
+}

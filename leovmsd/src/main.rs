@@ -1,0 +1,75 @@
+//! leovmsd: the per-user leovms daemon on the D-Bus session bus.
+
+mod catalog;
+mod configure;
+mod daemon;
+mod dbus;
+mod error;
+mod job;
+mod layout;
+mod running;
+mod settings;
+mod space;
+mod start;
+mod unpack;
+mod vbox;
+mod watch;
+mod workcopy;
+
+use clap::Parser;
+use tokio::signal::unix::{SignalKind, signal};
+
+use crate::daemon::Daemon;
+use crate::dbus::ManagerInterface;
+use crate::settings::Settings;
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("LEOVMS_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .without_time()
+        .init();
+    let settings = Settings::parse();
+    match serve(settings).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(settings: Settings) -> Result<(), Box<dyn std::error::Error>> {
+    let daemon = Daemon::new(settings);
+    // Serve every object before taking the name: calls that arrive at activation
+    // time would otherwise find nothing.
+    let conn = zbus::connection::Builder::session()?
+        .serve_at(
+            leovms_api::MANAGER_PATH,
+            ManagerInterface::new(daemon.clone()),
+        )?
+        .name(leovms_api::BUS_NAME)?
+        .build()
+        .await?;
+    daemon.set_connection(conn.clone());
+    daemon.adopt_running().await;
+    tracing::info!(
+        "leovmsd {} serving {} (share: {})",
+        env!("CARGO_PKG_VERSION"),
+        leovms_api::BUS_NAME,
+        daemon.settings.data.display()
+    );
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+    }
+    // Running VMs live in their own process groups and keep running.
+    tracing::info!("leovmsd stops; running VMs go on");
+    Ok(())
+}

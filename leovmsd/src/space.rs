@@ -1,0 +1,78 @@
+//! Free space, asked before anything is written.
+
+use std::path::Path;
+
+use leovms_api::ErrorKind;
+
+use crate::error::{Error, Result};
+
+/// Bytes an unprivileged user may still write on the file system holding `path`
+/// (the nearest existing ancestor when `path` does not exist yet).
+pub fn available(path: &Path) -> Result<u64> {
+    let mut probe = path;
+    while !probe.exists() {
+        probe = probe.parent().unwrap_or(Path::new("/"));
+    }
+    let st = rustix::fs::statvfs(probe).map_err(|e| Error::io(probe.display(), &e.into()))?;
+    Ok(st.f_bavail.saturating_mul(st.f_frsize))
+}
+
+/// Identifies a file system, so that needs on the same one are added up.
+pub fn filesystem_id(path: &Path) -> Result<u64> {
+    let mut probe = path;
+    while !probe.exists() {
+        probe = probe.parent().unwrap_or(Path::new("/"));
+    }
+    let st = rustix::fs::stat(probe).map_err(|e| Error::io(probe.display(), &e.into()))?;
+    Ok(st.st_dev)
+}
+
+/// Gigabytes as students read them: "12.4 GB", and "0.07 GB" for small amounts so
+/// that needed and free never print the same.
+pub fn gb(bytes: u64) -> String {
+    let g = bytes as f64 / 1e9;
+    if g < 1.0 {
+        format!("{g:.2} GB")
+    } else {
+        format!("{g:.1} GB")
+    }
+}
+
+/// Refuses when `need` bytes do not fit into `dir`'s file system.
+pub fn ensure_fits(dir: &Path, need: u64, what: &str) -> Result<()> {
+    let free = available(dir)?;
+    if need > free {
+        return Err(Error::new(
+            ErrorKind::NoSpace,
+            format!(
+                "Not enough space for {what}: {} needed, {} free in {}.",
+                gb(need),
+                gb(free),
+                dir.display()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gigabytes_have_one_decimal() {
+        assert_eq!(gb(12_400_000_000), "12.4 GB");
+        assert_eq!(gb(0), "0.00 GB");
+        assert_eq!(gb(67_108_864), "0.07 GB");
+    }
+
+    #[test]
+    fn a_need_beyond_the_free_space_names_both() {
+        let dir = std::env::temp_dir();
+        let err = ensure_fits(&dir, u64::MAX / 2, "the base image").unwrap_err();
+        assert_eq!(err.kind, ErrorKind::NoSpace);
+        assert!(err.message.contains("needed"), "{}", err.message);
+        assert!(err.message.contains("free in"), "{}", err.message);
+        ensure_fits(&dir, 1, "a byte").unwrap();
+    }
+}

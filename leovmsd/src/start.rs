@@ -1,0 +1,255 @@
+//! The start of a VM, phase by phase: plan, fetch, unpack base, unpack snapshot,
+//! configure, launch, running. Nothing is written before the plan has checked space,
+//! VirtualBox and the running VMs.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use leovms_api::{ErrorKind, Phase};
+use uuid::Uuid;
+
+use crate::catalog::{ArchiveRef, SnapEntry, VmEntry};
+use crate::daemon::Daemon;
+use crate::error::{Error, Result};
+use crate::job::Job;
+use crate::layout::{CopyNote, Layout};
+use crate::running::{Exit, Record, process_starttime};
+use crate::vbox::VBox;
+use crate::{configure, space, unpack, workcopy};
+
+/// How long VirtualBox may take to report a VM as running before we trust the
+/// frontend process that is still alive.
+const LAUNCH_GRACE: Duration = Duration::from_secs(90);
+
+pub struct StartPlan {
+    pub vm: VmEntry,
+    /// `None`: start the working copy as found.
+    pub snapshot: Option<SnapEntry>,
+    pub ram_mb: u32,
+    pub layout: Layout,
+    pub vbox: VBox,
+}
+
+pub async fn run(d: &Arc<Daemon>, job: &Arc<Job>, plan: StartPlan) -> Result<String> {
+    let StartPlan {
+        vm,
+        snapshot,
+        ram_mb,
+        layout,
+        vbox,
+    } = plan;
+    let name = vm.image.name.clone();
+    let hash = vm.base.short_hash();
+    let base_dir = layout.base_dir(&vm.id, &hash);
+    let work = layout.work_dir(&vm.id);
+
+    job.set_phase(Phase::Plan);
+    job.set_message(format!("Checking {name}"));
+    let base_needed = !base_dir.is_dir();
+    unpack::remove_leftovers(&layout.vm_machines_dir(&vm.id), &work);
+    plan_space(&layout, &vm, base_needed, snapshot.as_ref())?;
+    let total = base_needed.then_some(vm.base.size).unwrap_or(0)
+        + snapshot.as_ref().map_or(0, |s| s.archive.size);
+    job.set_total(total);
+
+    job.set_phase(Phase::Fetch);
+    if base_needed {
+        check_present(&vm.base)?;
+    }
+    if let Some(s) = &snapshot {
+        check_present(&s.archive)?;
+    }
+    ensure_not_canceled(job)?;
+
+    let mut done = 0;
+    if base_needed {
+        job.set_phase(Phase::UnpackBase);
+        job.set_message(format!("Unpacking the base image of {name}"));
+        unpack::base(&vm.base, &base_dir, job, done).await?;
+        done += vm.base.size;
+    }
+
+    let disks = match &snapshot {
+        Some(s) => {
+            job.set_phase(Phase::UnpackSnapshot);
+            job.set_message(format!("Unpacking snapshot {}", s.conf.name));
+            std::fs::create_dir_all(&work).map_err(|e| Error::io(work.display(), &e))?;
+            workcopy::forget(&work)?;
+            let report = unpack::snapshot(&s.archive, &work, job, done).await?;
+            workcopy::remove_stale(&work, &report.files)?;
+            report.files.iter().map(|f| work.join(f)).collect()
+        }
+        None => configure::working_disks(&work),
+    };
+    ensure_not_canceled(job)?;
+
+    job.set_phase(Phase::Configure);
+    job.set_message(format!("Configuring {name}"));
+    let fresh = snapshot.is_some();
+    let uuid = configure::write_settings(&layout, &vm, &base_dir, &disks, ram_mb, fresh)?;
+    workcopy::write_global_settings(&layout)?;
+    workcopy::remember(
+        &work,
+        &CopyNote {
+            snapshot: snapshot.as_ref().map_or_else(
+                || {
+                    CopyNote::read(&work)
+                        .map(|n| n.snapshot)
+                        .unwrap_or_default()
+                },
+                |s| s.id.to_string(),
+            ),
+            base_hash: hash,
+        },
+    )?;
+    ensure_not_canceled(job)?;
+
+    job.set_phase(Phase::Launch);
+    job.set_message(format!("Starting {name}"));
+    if vbox.running_vms().await?.contains(&uuid) {
+        return Err(Error::new(
+            ErrorKind::VmRunning,
+            format!("{name} is already running."),
+        ));
+    }
+    let log = work.join("Logs");
+    std::fs::create_dir_all(&log).map_err(|e| Error::io(log.display(), &e))?;
+    let log = log.join("leovms-frontend.log");
+    let child = vbox.spawn_frontend(&uuid, &log)?;
+    let pid = child.id().map(|p| p as i32).unwrap_or_default();
+    let mut exit = Exit::Child(child);
+    d.records.save(&Record {
+        vm: vm.id.to_string(),
+        snapshot: job.snapshot.clone(),
+        uuid: uuid.to_string(),
+        pid,
+        starttime: process_starttime(pid).unwrap_or_default(),
+    })?;
+    match wait_until_running(&vbox, &uuid, &mut exit, &log, job).await {
+        Ok(None) => {}
+        Ok(Some(code)) => {
+            d.records.remove(&vm.id);
+            return ended(&name, Some(code), &log);
+        }
+        Err(e) => {
+            d.records.remove(&vm.id);
+            return Err(e);
+        }
+    }
+
+    job.set_phase(Phase::Running);
+    job.set_message(format!("{name} is running."));
+    d.machine_changed(&vm.id).await;
+    let code = exit.wait().await;
+    d.records.remove(&vm.id);
+    ended(&name, code, &log)
+}
+
+/// Space for what this start will write, asked before anything is written.
+fn plan_space(
+    layout: &Layout,
+    vm: &VmEntry,
+    base_needed: bool,
+    snapshot: Option<&SnapEntry>,
+) -> Result<()> {
+    let base = if base_needed { vm.base.unpacked } else { 0 };
+    let snap = snapshot.map_or(0, |s| s.archive.unpacked);
+    let what = format!("starting {}", vm.image.name);
+    let machines = layout.vm_machines_dir(&vm.id);
+    let work = layout.work_dir(&vm.id);
+    if space::filesystem_id(&machines)? == space::filesystem_id(&work)? {
+        return space::ensure_fits(&machines, base + snap, &what);
+    }
+    space::ensure_fits(&machines, base, &what)?;
+    space::ensure_fits(&work, snap, &what)
+}
+
+fn check_present(archive: &ArchiveRef) -> Result<()> {
+    match std::fs::metadata(&archive.path) {
+        Ok(m) if m.len() == archive.size => Ok(()),
+        Ok(m) => Err(Error::new(
+            ErrorKind::Integrity,
+            format!(
+                "{} has {} bytes on the share, but the manifest says {}: it is incomplete or was changed.",
+                archive.path.display(),
+                m.len(),
+                archive.size
+            ),
+        )),
+        Err(e) => Err(Error::new(
+            ErrorKind::Offline,
+            format!(
+                "{} cannot be read from the share: {e}",
+                archive.path.display()
+            ),
+        )),
+    }
+}
+
+fn ensure_not_canceled(job: &Job) -> Result<()> {
+    if job.cancel.is_cancelled() {
+        return Err(Error::canceled());
+    }
+    Ok(())
+}
+
+/// Waits until VirtualBox reports the VM as running, woken by changes in the VirtualBox
+/// home (VirtualBox writes its logs and state there), not by a timer.
+/// `Ok(None)`: running. `Ok(Some(code))`: the frontend already ended.
+async fn wait_until_running(
+    vbox: &VBox,
+    uuid: &Uuid,
+    exit: &mut Exit,
+    log: &Path,
+    job: &Job,
+) -> Result<Option<i32>> {
+    let (_watcher, mut changes) = crate::watch::changes(&vbox.home)?;
+    let deadline = tokio::time::Instant::now() + LAUNCH_GRACE;
+    loop {
+        if vbox.vm_state(uuid).await.is_ok_and(|s| s == "running") {
+            return Ok(None);
+        }
+        tokio::select! {
+            code = exit.wait() => {
+                let code = code.unwrap_or(-1);
+                if code == 0 {
+                    return Ok(Some(0));
+                }
+                return Err(Error::new(
+                    ErrorKind::VBoxFailed,
+                    format!("VirtualBox could not start the VM: {}", frontend_message(log)),
+                ));
+            }
+            _ = changes.recv() => {}
+            _ = tokio::time::sleep_until(deadline) => {
+                tracing::warn!("VirtualBox did not confirm the start; its window is open, so it is taken as running");
+                return Ok(None);
+            }
+            _ = job.cancel.cancelled() => {
+                let _ = vbox.poweroff(uuid).await;
+                exit.wait().await;
+                return Err(Error::canceled());
+            }
+        }
+    }
+}
+
+fn ended(name: &str, code: Option<i32>, log: &Path) -> Result<String> {
+    match code {
+        Some(0) | None => Ok(format!("{name} was powered off.")),
+        Some(code) => Err(Error::new(
+            ErrorKind::VBoxFailed,
+            format!(
+                "{name} ended unexpectedly (VirtualBox exit code {code}): {}",
+                frontend_message(log)
+            ),
+        )),
+    }
+}
+
+/// The last lines VirtualBox's frontend wrote.
+fn frontend_message(log: &Path) -> String {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    crate::vbox::vbox_message(&text, "")
+}

@@ -1,0 +1,241 @@
+//! Calling VirtualBox: `VBoxManage` for questions and the foreground frontend
+//! `VirtualBoxVM --startvm` for running a VM. Always with this user's leovms
+//! `VBOX_USER_HOME`, so the user's own VirtualBox machines are never touched.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use leovms_api::ErrorKind;
+use tokio::process::{Child, Command};
+use uuid::Uuid;
+
+use crate::error::{Error, Result};
+
+/// A VBoxManage call that takes longer than this is treated as hanging.
+const CALL_TIMEOUT: Duration = Duration::from_secs(60);
+
+#[derive(Debug, Clone)]
+pub struct VBox {
+    pub manage: PathBuf,
+    pub frontend: PathBuf,
+    pub home: PathBuf,
+}
+
+impl VBox {
+    /// Finds VirtualBox: `dir` when given, else `VBoxManage` on PATH; the frontend
+    /// beside it or in VirtualBox's usual install folders.
+    pub fn locate(dir: Option<&Path>, home: &Path) -> Result<VBox> {
+        let manage = match dir {
+            Some(d) => Some(d.join("VBoxManage")).filter(|p| p.is_file()),
+            None => find_in_path("VBoxManage").or_else(|| find_in_path("vboxmanage")),
+        }
+        .ok_or_else(|| {
+            Error::new(
+                ErrorKind::VBoxMissing,
+                "VirtualBox is not installed on this computer (VBoxManage not found). Ask the school's admin.",
+            )
+        })?;
+        let mut candidates = Vec::new();
+        if let Some(d) = manage.parent() {
+            candidates.push(d.join("VirtualBoxVM"));
+        }
+        if let Some(d) = std::fs::canonicalize(&manage)
+            .ok()
+            .and_then(|p| p.parent().map(Path::to_path_buf))
+        {
+            candidates.push(d.join("VirtualBoxVM"));
+        }
+        candidates.push("/usr/lib/virtualbox/VirtualBoxVM".into());
+        candidates.push("/opt/VirtualBox/VirtualBoxVM".into());
+        let frontend = candidates
+            .into_iter()
+            .find(|p| p.is_file())
+            .ok_or_else(|| {
+                Error::new(
+                    ErrorKind::VBoxMissing,
+                    format!(
+                        "VirtualBox is incomplete: VirtualBoxVM was not found next to {}.",
+                        manage.display()
+                    ),
+                )
+            })?;
+        Ok(VBox {
+            manage,
+            frontend,
+            home: home.to_path_buf(),
+        })
+    }
+
+    fn command(&self, program: &Path) -> Command {
+        let mut cmd = Command::new(program);
+        cmd.env("VBOX_USER_HOME", &self.home).stdin(Stdio::null());
+        cmd
+    }
+
+    /// Runs VBoxManage; a failure carries VirtualBox's own words.
+    pub async fn manage(&self, args: &[&str]) -> Result<String> {
+        let mut cmd = self.command(&self.manage);
+        cmd.args(args).kill_on_drop(true);
+        let out = tokio::time::timeout(CALL_TIMEOUT, cmd.output())
+            .await
+            .map_err(|_| {
+                Error::new(
+                    ErrorKind::VBoxFailed,
+                    format!(
+                        "VirtualBox did not answer within a minute (VBoxManage {}).",
+                        args.join(" ")
+                    ),
+                )
+            })?
+            .map_err(|e| {
+                Error::new(
+                    ErrorKind::VBoxMissing,
+                    format!("VBoxManage cannot be run ({}): {e}", self.manage.display()),
+                )
+            })?;
+        if out.status.success() {
+            return Ok(String::from_utf8_lossy(&out.stdout).into_owned());
+        }
+        Err(Error::new(
+            ErrorKind::VBoxFailed,
+            format!(
+                "VirtualBox reported an error: {}",
+                vbox_message(
+                    &String::from_utf8_lossy(&out.stderr),
+                    &String::from_utf8_lossy(&out.stdout)
+                )
+            ),
+        ))
+    }
+
+    pub async fn version(&self) -> Result<String> {
+        Ok(self.manage(&["--version"]).await?.trim().to_owned())
+    }
+
+    /// UUIDs of the VMs VirtualBox reports as running in this home.
+    pub async fn running_vms(&self) -> Result<Vec<Uuid>> {
+        let out = self.manage(&["list", "runningvms"]).await?;
+        Ok(out
+            .lines()
+            .filter_map(|l| {
+                let open = l.rfind('{')?;
+                Uuid::parse_str(l[open + 1..].trim_end_matches('}')).ok()
+            })
+            .collect())
+    }
+
+    /// `VMState` from `showvminfo`, e.g. `running` or `poweroff`.
+    pub async fn vm_state(&self, uuid: &Uuid) -> Result<String> {
+        let out = self
+            .manage(&["showvminfo", &uuid.to_string(), "--machinereadable"])
+            .await?;
+        Ok(out
+            .lines()
+            .find_map(|l| l.strip_prefix("VMState="))
+            .map(|v| v.trim_matches('"').to_owned())
+            .unwrap_or_default())
+    }
+
+    pub async fn poweroff(&self, uuid: &Uuid) -> Result<()> {
+        self.manage(&["controlvm", &uuid.to_string(), "poweroff"])
+            .await
+            .map(drop)
+    }
+
+    /// Starts the frontend in its own process group, so that a daemon exit, crash or
+    /// restart never takes the VM along; its output goes to `log`, not to a pipe that
+    /// would break when the daemon goes away.
+    pub fn spawn_frontend(&self, uuid: &Uuid, log: &Path) -> Result<Child> {
+        let out = std::fs::File::create(log).map_err(|e| Error::io(log.display(), &e))?;
+        let err = out.try_clone().map_err(|e| Error::io(log.display(), &e))?;
+        let mut cmd = self.command(&self.frontend);
+        cmd.arg("--startvm")
+            .arg(uuid.to_string())
+            .stdout(out)
+            .stderr(err)
+            .process_group(0)
+            .kill_on_drop(false);
+        cmd.spawn().map_err(|e| {
+            Error::new(
+                ErrorKind::VBoxMissing,
+                format!(
+                    "VirtualBox cannot be started ({}): {e}",
+                    self.frontend.display()
+                ),
+            )
+        })
+    }
+}
+
+/// VirtualBox's own error lines, without the simulator's or the shell wrapper's noise
+/// and without the `VBoxManage: error: ` prefixes.
+pub fn vbox_message(stderr: &str, stdout: &str) -> String {
+    let mut errors = Vec::new();
+    let mut others = Vec::new();
+    for line in stderr.lines().chain(stdout.lines()).map(str::trim) {
+        if line.is_empty() || line.starts_with("vboxsim:") || line.starts_with("Waiting for VM") {
+            continue;
+        }
+        match line.split_once(": error: ") {
+            Some((prog, text)) if !prog.contains(' ') => {
+                let text = text.trim();
+                if !text.is_empty()
+                    && !text.starts_with("Details:")
+                    && !text.starts_with("Context:")
+                {
+                    errors.push(text);
+                }
+            }
+            _ => others.push(line),
+        }
+    }
+    let picked = if errors.is_empty() {
+        others.split_off(others.len().saturating_sub(6))
+    } else {
+        errors
+    };
+    if picked.is_empty() {
+        "no message".into()
+    } else {
+        picked.join(" ")
+    }
+}
+
+fn find_in_path(name: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|d| d.join(name))
+            .find(|p| p.is_file())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vboxmanage_errors_are_shown_in_its_own_words() {
+        let stderr = "VBoxManage: error: The machine 'x' is already locked by a session\n\
+                      VBoxManage: error: Details: code VBOX_E_INVALID_OBJECT_STATE (0x80bb0007)\n\
+                      VBoxManage: error: Context: \"LockMachine\" at line 1 of file VBoxManageControlVM.cpp\n\
+                      vboxsim: note\n";
+        assert_eq!(
+            vbox_message(stderr, ""),
+            "The machine 'x' is already locked by a session"
+        );
+        assert_eq!(vbox_message("", ""), "no message");
+        assert_eq!(
+            vbox_message("WARNING: The vboxdrv kernel module is not loaded.\n", ""),
+            "WARNING: The vboxdrv kernel module is not loaded."
+        );
+    }
+
+    #[test]
+    fn a_missing_virtualbox_is_a_typed_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = VBox::locate(Some(dir.path()), dir.path()).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::VBoxMissing);
+        assert!(err.message.contains("not installed"));
+    }
+}

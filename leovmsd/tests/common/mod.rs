@@ -1,0 +1,344 @@
+//! One isolated world per test: a private D-Bus, a demo share, a home, the real
+//! `leovmsd` and `leovms-cli` binaries, and VirtualBox (the project's double, or the
+//! directory in `LEOVMS_TEST_VBOX_DIR`, e.g. the independent stand-in in CI).
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use leovms_testkit::{
+    Bus, DemoOptions, DemoShare, build_demo_share, vbox_double_dir, workspace_bin,
+};
+use tempfile::TempDir;
+
+pub struct World {
+    pub tmp: TempDir,
+    pub bus: Bus,
+    pub share: DemoShare,
+    pub data: PathBuf,
+    pub machines: PathBuf,
+    pub home: PathBuf,
+    pub vbox_dir: PathBuf,
+    /// The project's double (true) or another VirtualBox stand-in (false).
+    pub double: bool,
+    pub double_log: PathBuf,
+    pub extra_env: Vec<(String, String)>,
+    daemon: Option<Child>,
+}
+
+impl World {
+    pub async fn new() -> World {
+        World::with(DemoOptions::default()).await
+    }
+
+    pub async fn with(mut opts: DemoOptions) -> World {
+        let tmp = tempfile::Builder::new()
+            .prefix("leovms-e2e.")
+            .tempdir()
+            .unwrap();
+        let data = tmp.path().join("data");
+        let machines = tmp.path().join("machines");
+        let home = tmp.path().join("home");
+        std::fs::create_dir_all(&home).unwrap();
+        opts.machines_dir = machines.clone();
+        let share = build_demo_share(&data, &opts).await.unwrap();
+        let (vbox_dir, double) = match std::env::var_os("LEOVMS_TEST_VBOX_DIR") {
+            Some(dir) => (PathBuf::from(dir), false),
+            None => (vbox_double_dir(tmp.path()), true),
+        };
+        let double_log = tmp.path().join("vbox-calls.jsonl");
+        World {
+            bus: Bus::start().unwrap(),
+            tmp,
+            share,
+            data,
+            machines,
+            home,
+            vbox_dir,
+            double,
+            double_log,
+            extra_env: Vec::new(),
+            daemon: None,
+        }
+    }
+
+    /// This user's leovms VirtualBox home (the share's default `~/.leovms`).
+    pub fn vbox_home(&self) -> PathBuf {
+        self.home.join(".leovms")
+    }
+
+    pub fn work_dir(&self, vm: &str) -> PathBuf {
+        self.vbox_home().join("Machines").join(vm)
+    }
+
+    fn env(&self, cmd: &mut Command) {
+        cmd.env("DBUS_SESSION_BUS_ADDRESS", self.bus.address())
+            .env("HOME", &self.home)
+            .env_remove("XDG_STATE_HOME")
+            .env("LEOVMS_DATA", &self.data)
+            .env("LEOVMS_VBOX_DIR", &self.vbox_dir)
+            .env("LEOVMS_DOUBLE_LOG", &self.double_log)
+            .env("VBOXSIM_LOG", &self.double_log)
+            .env("VBOXSIM_STRICT", "1")
+            .env("LEOVMS_LOG", "info");
+        for (k, v) in &self.extra_env {
+            cmd.env(k, v);
+        }
+    }
+
+    /// Starts `leovmsd` and waits until it owns its bus name.
+    pub async fn start_daemon(&mut self) {
+        let conn = self.connection().await;
+        let dbus = zbus::fdo::DBusProxy::new(&conn).await.unwrap();
+        let mut owners = dbus.receive_name_owner_changed().await.unwrap();
+        let mut cmd = Command::new(workspace_bin("leovmsd"));
+        self.env(&mut cmd);
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.tmp.path().join("leovmsd.log"))
+            .unwrap();
+        cmd.stdout(Stdio::null()).stderr(log);
+        self.daemon = Some(cmd.spawn().unwrap());
+        let name = zbus::names::BusName::try_from(leovms_api::BUS_NAME).unwrap();
+        if dbus.name_has_owner(name.clone()).await.unwrap() {
+            return;
+        }
+        tokio::time::timeout(Duration::from_secs(30), async {
+            while let Some(sig) = owners.next().await {
+                let args = sig.args().unwrap();
+                if args.name().as_str() == leovms_api::BUS_NAME && args.new_owner().is_some() {
+                    return;
+                }
+            }
+        })
+        .await
+        .unwrap_or_else(|_| panic!("leovmsd did not start; log:\n{}", self.daemon_log()));
+    }
+
+    pub fn daemon_log(&self) -> String {
+        std::fs::read_to_string(self.tmp.path().join("leovmsd.log")).unwrap_or_default()
+    }
+
+    pub fn daemon_pid(&self) -> u32 {
+        self.daemon.as_ref().expect("daemon started").id()
+    }
+
+    /// `kill -9` of the daemon, as a crash would.
+    pub fn kill_daemon(&mut self) {
+        if let Some(mut d) = self.daemon.take() {
+            d.kill().unwrap();
+            d.wait().unwrap();
+        }
+    }
+
+    pub async fn connection(&self) -> zbus::Connection {
+        zbus::connection::Builder::address(self.bus.address())
+            .unwrap()
+            .build()
+            .await
+            .unwrap()
+    }
+
+    pub async fn manager(&self, conn: &zbus::Connection) -> leovms_api::ManagerProxy<'static> {
+        leovms_api::ManagerProxy::new(conn).await.unwrap()
+    }
+
+    pub fn cli(&self, args: &[&str]) -> Output {
+        let mut cmd = Command::new(workspace_bin("leovms-cli"));
+        self.env(&mut cmd);
+        cmd.args(args).stdin(Stdio::null()).output().unwrap()
+    }
+
+    /// Runs the CLI and parses its `--json` output.
+    pub fn cli_json(&self, args: &[&str]) -> serde_json::Value {
+        let mut all = vec!["--json"];
+        all.extend_from_slice(args);
+        let out = self.cli(&all);
+        assert!(
+            out.status.success(),
+            "leovms-cli {args:?} failed: {}",
+            describe(&out)
+        );
+        serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("no JSON from {args:?}: {e}: {}", describe(&out)))
+    }
+
+    /// A client we did not write.
+    pub fn gdbus(&self, args: &[&str]) -> Output {
+        let mut cmd = Command::new("gdbus");
+        self.env(&mut cmd);
+        cmd.args(args).stdin(Stdio::null()).output().unwrap()
+    }
+
+    /// VBoxManage as the user would call it for their leovms home.
+    pub fn vboxmanage(&self, args: &[&str]) -> Output {
+        let mut cmd = Command::new(self.vbox_dir.join("VBoxManage"));
+        self.env(&mut cmd);
+        cmd.env("VBOX_USER_HOME", self.vbox_home());
+        cmd.args(args).stdin(Stdio::null()).output().unwrap()
+    }
+
+    /// Lines of the VirtualBox call log that ran `program` (e.g. `VirtualBoxVM`).
+    pub fn vbox_calls(&self, program: &str) -> usize {
+        std::fs::read_to_string(&self.double_log)
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| l.contains(program))
+            .count()
+    }
+
+    /// Machines as `leovms-cli --json list` shows them.
+    pub fn machine(&self, vm: &str) -> serde_json::Value {
+        let list = self.cli_json(&["list"]);
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["id"] == vm)
+            .cloned()
+            .unwrap_or_else(|| panic!("{vm} not listed: {list}"))
+    }
+
+    /// Waits for a machine's state via the manager's `MachineChanged` signal.
+    pub async fn wait_machine_state(&self, vm: &str, state: &str) {
+        let conn = self.connection().await;
+        let manager = self.manager(&conn).await;
+        let mut changes = manager.receive_machine_changed().await.unwrap();
+        if self.machine(vm)["state"] == state {
+            return;
+        }
+        tokio::time::timeout(Duration::from_secs(60), async {
+            while let Some(sig) = changes.next().await {
+                let args = sig.args().unwrap();
+                if args.vm == vm && args.state == state {
+                    return;
+                }
+            }
+        })
+        .await
+        .unwrap_or_else(|_| panic!("{vm} never became {state}; log:\n{}", self.daemon_log()));
+    }
+
+    /// Files below `dir` whose name is a final name (no temporary prefix).
+    pub fn final_files(dir: &Path) -> Vec<PathBuf> {
+        let mut out = Vec::new();
+        if let Ok(rd) = std::fs::read_dir(dir) {
+            for e in rd.flatten() {
+                let name = e.file_name().to_string_lossy().into_owned();
+                if name.starts_with(".leovms-tmp") {
+                    continue;
+                }
+                out.push(e.path());
+                if e.path().is_dir() {
+                    out.extend(World::final_files(&e.path()));
+                }
+            }
+        }
+        out
+    }
+
+    /// Every entry below `dir`, temporary or not.
+    pub fn all_files(dir: &Path) -> Vec<PathBuf> {
+        let mut out = Vec::new();
+        if let Ok(rd) = std::fs::read_dir(dir) {
+            for e in rd.flatten() {
+                out.push(e.path());
+                if e.path().is_dir() && !e.path().is_symlink() {
+                    out.extend(World::all_files(&e.path()));
+                }
+            }
+        }
+        out
+    }
+
+    /// Powers off every VM still running (the stand-ins' VMs outlive a test otherwise).
+    pub fn power_off_all(&self) {
+        if !self.vbox_dir.join("VBoxManage").exists() {
+            return;
+        }
+        let out = self.vboxmanage(&["list", "runningvms"]);
+        for line in String::from_utf8_lossy(&out.stdout).lines() {
+            if let Some(open) = line.rfind('{') {
+                let uuid = line[open + 1..].trim_end_matches('}');
+                let _ = self.vboxmanage(&["controlvm", uuid, "poweroff"]);
+            }
+        }
+    }
+}
+
+impl Drop for World {
+    fn drop(&mut self) {
+        self.power_off_all();
+        if let Some(mut d) = self.daemon.take() {
+            let _ = d.kill();
+            let _ = d.wait();
+        }
+    }
+}
+
+pub fn describe(out: &Output) -> String {
+    format!(
+        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// Under CI a test that cannot run is a failure; elsewhere it says why it skips.
+pub fn skip_unless(condition: bool, reason: &str) -> bool {
+    if condition {
+        return false;
+    }
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("cannot run under CI: {reason}");
+    }
+    eprintln!("SKIPPED: {reason}");
+    true
+}
+
+pub fn is_root() -> bool {
+    rustix::process::geteuid().is_root()
+}
+
+/// Records the phases every job signals, from before the job exists.
+pub struct PhaseRecorder {
+    stream: zbus::MessageStream,
+}
+
+impl PhaseRecorder {
+    pub async fn new(conn: &zbus::Connection) -> PhaseRecorder {
+        let rule = zbus::MatchRule::builder()
+            .msg_type(zbus::message::Type::Signal)
+            .interface(leovms_api::JOB_INTERFACE)
+            .unwrap()
+            .member("Progress")
+            .unwrap()
+            .build();
+        let stream = zbus::MessageStream::for_match_rule(rule, conn, None)
+            .await
+            .unwrap();
+        PhaseRecorder { stream }
+    }
+
+    /// The distinct phases in the order signaled, up to and including `last`.
+    pub async fn until(mut self, last: &str) -> Vec<String> {
+        let mut phases: Vec<String> = Vec::new();
+        tokio::time::timeout(Duration::from_secs(60), async {
+            while let Some(Ok(msg)) = self.stream.next().await {
+                let (phase, ..): (String, u64, u64, u64, i64) = msg.body().deserialize().unwrap();
+                if phases.last() != Some(&phase) {
+                    phases.push(phase.clone());
+                }
+                if phase == last {
+                    return;
+                }
+            }
+        })
+        .await
+        .unwrap_or_else(|_| panic!("no {last} phase; saw {phases:?}"));
+        phases
+    }
+}

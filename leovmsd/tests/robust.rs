@@ -1,0 +1,221 @@
+//! What must survive: kill -9 of the daemon, a full disk, hostile archives.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{World, describe, is_root, skip_unless};
+use futures_util::StreamExt;
+use leovms_api::{JobProxy, StartOptions};
+
+#[tokio::test(flavor = "multi_thread")]
+async fn start_after_kill_9_during_unpack_leaves_no_final_file_and_then_succeeds() {
+    let mut w = World::with(leovms_testkit::DemoOptions {
+        base_data_mib: 768,
+        ..Default::default()
+    })
+    .await;
+    w.start_daemon().await;
+    let conn = w.connection().await;
+    let manager = w.manager(&conn).await;
+    let path = manager
+        .start("vm-demo", "standard", StartOptions::default())
+        .await
+        .unwrap();
+    let job = JobProxy::builder(&conn)
+        .path(path)
+        .unwrap()
+        .build()
+        .await
+        .unwrap();
+    let mut progress = job.receive_progress().await.unwrap();
+    tokio::time::timeout(Duration::from_secs(60), async {
+        while let Some(sig) = progress.next().await {
+            let a = sig.args().unwrap();
+            if a.phase == "unpack-base" && a.bytes_done > 0 {
+                return;
+            }
+        }
+    })
+    .await
+    .expect("the base is unpacked with progress");
+    w.kill_daemon();
+    let vm_dir = w.machines.join("vm-demo");
+    assert!(
+        World::final_files(&vm_dir).is_empty(),
+        "final files after a crash: {:?}",
+        World::final_files(&vm_dir)
+    );
+    assert!(
+        !World::all_files(&vm_dir).is_empty(),
+        "the crash came too late to test anything"
+    );
+
+    w.start_daemon().await;
+    let out = w.cli(&["start", "vm-demo", "--snapshot", "standard"]);
+    assert!(out.status.success(), "{}", describe(&out));
+    let leftovers: Vec<_> = World::all_files(&vm_dir)
+        .into_iter()
+        .filter(|p| p.to_string_lossy().contains(".leovms-tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "leftovers: {leftovers:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn start_survives_kill_9_of_the_daemon_while_the_vm_runs() {
+    let mut w = World::new().await;
+    w.start_daemon().await;
+    let out = w.cli(&["start", "vm-demo", "--snapshot", "standard"]);
+    assert!(out.status.success(), "{}", describe(&out));
+    w.kill_daemon();
+    let running = w.vboxmanage(&["list", "runningvms"]);
+    assert!(
+        String::from_utf8_lossy(&running.stdout)
+            .contains(&w.share.vm("vm-demo").machine_uuid.to_string()),
+        "the VM died with the daemon: {}",
+        describe(&running)
+    );
+
+    w.start_daemon().await;
+    assert_eq!(w.machine("vm-demo")["state"], "running");
+    let jobs = w.cli_json(&["jobs"]);
+    assert_eq!(jobs[0]["phase"], "running", "{jobs}");
+    assert!(w.cli(&["stop", "vm-demo"]).status.success());
+    w.wait_machine_state("vm-demo", "off").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn start_on_a_full_disk_is_refused_with_needed_and_free() {
+    if skip_unless(is_root(), "mounting a 64 MiB tmpfs needs root") {
+        return;
+    }
+    let mut w = World::with(leovms_testkit::DemoOptions {
+        base_data_mib: 96,
+        ..Default::default()
+    })
+    .await;
+    std::fs::create_dir_all(&w.machines).unwrap();
+    let mount = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=64m", "tmpfs"])
+        .arg(&w.machines)
+        .status()
+        .unwrap();
+    assert!(mount.success());
+    struct Unmount(std::path::PathBuf);
+    impl Drop for Unmount {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new("umount").arg(&self.0).status();
+        }
+    }
+    let _unmount = Unmount(w.machines.clone());
+    w.start_daemon().await;
+    let out = w.cli(&["start", "vm-demo", "--snapshot", "standard"]);
+    assert_eq!(out.status.code(), Some(6), "{}", describe(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("needed") && err.contains("free") && err.contains("GB"),
+        "{err}"
+    );
+    assert!(
+        World::all_files(&w.machines).is_empty(),
+        "written: {:?}",
+        World::all_files(&w.machines)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn start_twice_joins_the_job_in_progress() {
+    let mut w = World::with(leovms_testkit::DemoOptions {
+        base_data_mib: 256,
+        ..Default::default()
+    })
+    .await;
+    w.start_daemon().await;
+    let conn = w.connection().await;
+    let manager = w.manager(&conn).await;
+    let first = manager
+        .start("vm-demo", "exam", StartOptions::default())
+        .await
+        .unwrap();
+    let second = manager
+        .start("vm-demo", "exam", StartOptions::default())
+        .await;
+    match second {
+        Ok(second) => assert_eq!(first, second),
+        // Only when the first start was already complete.
+        Err(leovms_api::Error::VmRunning(_)) => {
+            let job = JobProxy::builder(&conn)
+                .path(first)
+                .unwrap()
+                .build()
+                .await
+                .unwrap();
+            assert_eq!(job.phase().await.unwrap(), "running");
+        }
+        Err(e) => panic!("second start: {e:?}"),
+    }
+    let other = manager
+        .start("vm-demo", "standard", StartOptions::default())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            other,
+            leovms_api::Error::Busy(_) | leovms_api::Error::VmRunning(_)
+        ),
+        "{other:?}"
+    );
+    w.wait_machine_state("vm-demo", "running").await;
+    let jobs = w.cli_json(&["jobs"]);
+    assert_eq!(jobs.as_array().unwrap().len(), 1, "{jobs}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn start_canceled_during_unpack_removes_its_files() {
+    let mut w = World::with(leovms_testkit::DemoOptions {
+        base_data_mib: 512,
+        ..Default::default()
+    })
+    .await;
+    w.start_daemon().await;
+    let conn = w.connection().await;
+    let manager = w.manager(&conn).await;
+    let path = manager
+        .start("vm-demo", "standard", StartOptions::default())
+        .await
+        .unwrap();
+    let job = JobProxy::builder(&conn)
+        .path(path)
+        .unwrap()
+        .build()
+        .await
+        .unwrap();
+    let mut progress = job.receive_progress().await.unwrap();
+    let mut finished = job.receive_finished().await.unwrap();
+    while let Some(sig) = progress.next().await {
+        if sig.args().unwrap().phase == "unpack-base" {
+            break;
+        }
+    }
+    let job_nr = job
+        .inner()
+        .path()
+        .as_str()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    let out = w.cli(&["cancel", &job_nr]);
+    assert!(out.status.success(), "{}", describe(&out));
+    let end = tokio::time::timeout(Duration::from_secs(60), finished.next())
+        .await
+        .unwrap()
+        .unwrap();
+    let args = end.args().unwrap();
+    assert_eq!(args.state, "canceled", "{}", args.message);
+    assert!(
+        World::all_files(&w.machines.join("vm-demo")).is_empty(),
+        "{:?}",
+        World::all_files(&w.machines)
+    );
+}
