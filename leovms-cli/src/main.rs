@@ -4,6 +4,7 @@ mod exit;
 mod follow;
 mod output;
 mod status;
+mod view;
 
 use std::process::ExitCode;
 

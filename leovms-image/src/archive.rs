@@ -15,6 +15,7 @@ mod source;
 mod sparse;
 mod staging;
 mod unpack;
+mod writer;
 
 #[cfg(test)]
 mod test_util;

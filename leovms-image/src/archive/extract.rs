@@ -10,7 +10,8 @@ use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncRead, AsyncReadExt};
 use tokio_tar::{ArchiveBuilder, Entry, EntryType};
 use tokio_util::sync::CancellationToken;
 
-use super::sparse::{BUF, Job, Output, Writer};
+use super::sparse::BUF;
+use super::writer::{Job, Output, Writer};
 use super::staging::Staging;
 use super::{ArchiveError, Compression, paths};
 
@@ -86,7 +87,7 @@ impl Extract<'_> {
             .into_inner()
             .map_err(|_| Stop::Decode(io::Error::other("tar reader still in use")))?;
         let mut sink = self.writer.buffer();
-        while rest.read(&mut sink).await.map_err(Stop::Decode)? > 0 {
+        while rest.read(sink.as_mut_slice()).await.map_err(Stop::Decode)? > 0 {
             self.check_stop()?;
         }
         Ok(())
@@ -147,7 +148,9 @@ impl Extract<'_> {
             self.check_stop()?;
             let mut buf = self.writer.buffer();
             let want = (size - offset).min(BUF as u64) as usize;
-            let len = read_full(entry, &mut buf[..want]).await.map_err(Stop::Decode)?;
+            let len = read_full(entry, &mut buf.as_mut_slice()[..want])
+                .await
+                .map_err(Stop::Decode)?;
             if len < want {
                 return Err(Stop::Decode(io::ErrorKind::UnexpectedEof.into()));
             }

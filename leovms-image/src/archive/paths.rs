@@ -2,37 +2,36 @@
 
 use super::ArchiveError;
 
+use crate::name::{NameProblem, safe_relative_path};
+
 const OUTSIDE: &str = "would be written outside its folder";
-const BAD_NAME: &str = "has a name that is not allowed (empty, hidden, or with control characters)";
-const NOT_TEXT: &str = "has a name that is not valid text";
 
 /// Splits an entry name into validated components. A directory entry may end in `/`.
 pub(super) fn entry_components(raw: &[u8], is_dir: bool) -> Result<Vec<String>, ArchiveError> {
     let shown = String::from_utf8_lossy(raw);
     let fail = |reason| ArchiveError::unsafe_entry(&shown, reason);
-    let text = std::str::from_utf8(raw).map_err(|_| fail(NOT_TEXT))?;
+    let text = std::str::from_utf8(raw).map_err(|_| fail("has a name that is not valid text"))?;
     let text = match text.strip_suffix('/') {
         Some(t) if is_dir => t,
         _ => text,
     };
-    if text.starts_with('/') || text.split(['/', '\\']).any(|c| c == "..") {
+    // Other tools treat `\` as a separator: `..` between backslashes is an escape too.
+    if text.split(['/', '\\']).any(|c| c == "..") {
         return Err(fail(OUTSIDE));
     }
-    let parts: Vec<&str> = text.split('/').collect();
-    if parts.iter().any(|p| !component_ok(p)) {
-        return Err(fail(BAD_NAME));
-    }
-    Ok(parts.into_iter().map(str::to_owned).collect())
+    let parts = safe_relative_path(text).map_err(|e| fail(reason(e.problem)))?;
+    Ok(parts.into_iter().map(String::from).collect())
 }
 
-/// The SafeName rules of the shared spec, for one path component.
-fn component_ok(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 255
-        && !name.starts_with('.')
-        && !name
-            .chars()
-            .any(|c| c == '/' || c == '\\' || c.is_control())
+fn reason(problem: NameProblem) -> &'static str {
+    match problem {
+        NameProblem::LeavesFolder | NameProblem::Absolute => OUTSIDE,
+        NameProblem::LeadingDot => "has a name starting with '.', which is not allowed",
+        NameProblem::Control => "has a name with control characters, which is not allowed",
+        NameProblem::TooLong => "has a name longer than 255 bytes, which is not allowed",
+        NameProblem::Separator => "has a name with a backslash, which is not allowed",
+        _ => "has an empty or incomplete name, which is not allowed",
+    }
 }
 
 #[cfg(test)]

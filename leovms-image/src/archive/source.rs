@@ -17,7 +17,7 @@ use tokio_util::sync::CancellationToken;
 /// Bytes per read from the archive file.
 pub(super) const CHUNK: usize = 1 << 20;
 /// Chunks read ahead of the decompressor.
-const AHEAD: usize = 4;
+fn ahead() -> usize { std::env::var("X_AHEAD").ok().and_then(|v| v.parse().ok()).unwrap_or(4) }
 
 /// Size and hash of everything the reader saw.
 #[derive(Debug)]
@@ -44,7 +44,7 @@ pub(super) fn spawn(
     progress: watch::Sender<u64>,
     abandon: CancellationToken,
 ) -> io::Result<(JoinHandle<Result<Digested, SourceError>>, ChannelReader)> {
-    let (tx, rx) = mpsc::channel(AHEAD);
+    let (tx, rx) = mpsc::channel(ahead());
     let (recycle_tx, recycle_rx) = std_mpsc::channel();
     let handle = std::thread::Builder::new()
         .name("leovms-read".into())

@@ -15,7 +15,7 @@ use rustix::fs::{AtFlags, CWD, FileType, Mode, OFlags};
 use rustix::io::Errno;
 
 use super::ArchiveError;
-use super::sparse::Output;
+use super::writer::Output;
 use crate::atomic::temp_name_for;
 
 const THROUGH_LINK: &str = "passes through a symbolic link in the target folder";
@@ -156,18 +156,17 @@ impl Staging {
         let tmp = temp_name_for(name.as_ref())
             .into_string()
             .expect("built from valid text");
-        let flags = OFlags::WRONLY
-            | OFlags::CREATE
-            | OFlags::EXCL
-            | OFlags::NOFOLLOW
-            | OFlags::CLOEXEC;
+        let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC;
         let mode = Mode::from_raw_mode(0o644);
-        let fd = rustix::fs::openat(&self.dirs[dir], tmp.as_str(), flags, mode)
-            .map_err(|e| ArchiveError::io(&path, errno_io(e)))?;
-        let out = Arc::new(Output {
-            file: File::from(fd),
-            path: path.clone(),
-        });
+        let create = |extra| rustix::fs::openat(&self.dirs[dir], tmp.as_str(), flags | extra, mode);
+        // Direct I/O where the file system supports it (see `sparse`).
+        let (fd, direct) = match create(OFlags::DIRECT) {
+            Ok(fd) => (Ok(fd), true),
+            Err(Errno::INVAL) => (create(OFlags::empty()), false),
+            Err(e) => (Err(e), false),
+        };
+        let fd = fd.map_err(|e| ArchiveError::io(&path, errno_io(e)))?;
+        let out = Arc::new(Output::new(File::from(fd), path.clone(), direct));
         self.files.insert(key.clone());
         self.temps.push(Temp {
             dir,
@@ -184,7 +183,7 @@ impl Staging {
     /// an older file) and makes the names durable. Returns the relative paths.
     pub fn commit(&mut self) -> Result<Vec<PathBuf>, ArchiveError> {
         for t in &self.temps {
-            t.out.file.sync_all().map_err(|e| ArchiveError::io(&t.out.path, e))?;
+            t.out.sync().map_err(|e| ArchiveError::io(&t.out.path, e))?;
         }
         let mut touched: Vec<DirId> = self.created.iter().map(|(parent, _)| *parent).collect();
         let mut files = Vec::with_capacity(self.temps.len());

@@ -9,7 +9,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::extract::{Extract, Stop};
 use super::source::{self, Digested, SourceError};
-use super::sparse::Writer;
+use super::writer::Writer;
 use super::staging::Staging;
 use super::{ArchiveError, Expected, UnpackReport};
 
@@ -99,9 +99,12 @@ impl Job {
             return Err(self.size_mismatch(len));
         }
         let mut staging = Staging::open(&self.target)?;
+        let t0 = std::time::Instant::now();
         match self.pipeline(file, &mut staging) {
             Ok(unpacked_bytes) if !self.stop.is_cancelled() => {
+                let t1 = t0.elapsed();
                 let files = staging.commit()?;
+                if std::env::var_os("LEOVMS_TRACE").is_some() { eprintln!("TRACE pipeline {t1:?} commit {:?}", t0.elapsed() - t1); }
                 Ok(UnpackReport {
                     files,
                     unpacked_bytes,

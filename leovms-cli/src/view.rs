@@ -1,0 +1,183 @@
+//! Showing a followed job: a bar on a terminal, plain lines otherwise, or one JSON object.
+
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use leovms_api::Phase;
+use serde::Serialize;
+
+use crate::output::{format_transfer, print_json};
+
+/// Where a job is, from its properties or its `Progress` signal.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Progress {
+    pub phase: String,
+    pub done: u64,
+    pub total: u64,
+    pub rate: u64,
+    pub eta: i64,
+}
+
+impl Progress {
+    pub fn phase(&self) -> Option<Phase> {
+        Phase::parse(&self.phase)
+    }
+}
+
+/// The single object `--json` prints on stdout.
+#[derive(Debug, Serialize)]
+struct JsonResult<'a> {
+    job: &'a str,
+    state: &'a str,
+    phase: &'a str,
+    error_id: &'a str,
+    message: &'a str,
+}
+
+/// One line per phase change when stdout is not a terminal, e.g. `unpack-base 0/12345678 bytes`.
+fn phase_line(p: &Progress) -> String {
+    if p.total > 0 {
+        format!("{} {}/{} bytes", p.phase, p.done, p.total)
+    } else {
+        p.phase.clone()
+    }
+}
+
+/// The three ways of showing a job: a bar on a terminal, plain lines, or JSON at the end.
+pub enum View {
+    Bar { bar: ProgressBar, phase: String },
+    Lines { phase: Option<String> },
+    Json,
+}
+
+impl View {
+    pub fn new(json: bool) -> View {
+        if json {
+            View::Json
+        } else if std::io::stdout().is_terminal() {
+            let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stdout());
+            bar.enable_steady_tick(Duration::from_millis(120));
+            View::Bar {
+                bar,
+                phase: String::new(),
+            }
+        } else {
+            View::Lines { phase: None }
+        }
+    }
+
+    pub fn show(&mut self, p: &Progress) {
+        match self {
+            View::Bar { bar, phase } => {
+                let words = p
+                    .phase()
+                    .map_or(p.phase.clone(), |ph| ph.describe().to_string());
+                if *phase != p.phase || bar.length() != Some(p.total) {
+                    *phase = p.phase.clone();
+                    bar.set_style(bar_style(p.total > 0));
+                    bar.set_length(p.total);
+                    bar.set_prefix(words);
+                }
+                bar.set_position(p.done);
+                if p.total > 0 {
+                    bar.set_message(format_transfer(p.done, p.total, p.rate, p.eta));
+                }
+            }
+            View::Lines { phase } => {
+                if phase.as_deref() != Some(p.phase.as_str()) {
+                    *phase = Some(p.phase.clone());
+                    println!("{}", phase_line(p));
+                }
+            }
+            View::Json => {}
+        }
+    }
+
+    /// Information for people: above the bar, on stdout, or on stderr beside JSON.
+    pub fn notice(&self, text: &str) {
+        match self {
+            View::Bar { bar, .. } => bar.println(text),
+            View::Lines { .. } => println!("{text}"),
+            View::Json => eprintln!("{text}"),
+        }
+    }
+
+    /// The final result line (not in JSON mode, whose result is the object).
+    pub fn line(&self, text: &str) {
+        if !matches!(self, View::Json) {
+            println!("{text}");
+        }
+    }
+
+    pub fn result(&self, job: &str, state: &str, phase: &str, error_id: &str, message: &str) {
+        if let View::Json = self {
+            let object = JsonResult {
+                job,
+                state,
+                phase,
+                error_id,
+                message,
+            };
+            // Printing to stdout cannot fail in a way worth reporting over the job's result.
+            let _ = print_json(&object);
+        }
+    }
+
+    pub fn clear(&self) {
+        if let View::Bar { bar, .. } = self {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+fn bar_style(with_bytes: bool) -> ProgressStyle {
+    let template = if with_bytes {
+        "{spinner} {prefix} [{bar:30}] {percent:>3}%  {msg}"
+    } else {
+        "{spinner} {prefix}…"
+    };
+    ProgressStyle::with_template(template)
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(phase: &str, done: u64, total: u64) -> Progress {
+        Progress {
+            phase: phase.into(),
+            done,
+            total,
+            rate: 0,
+            eta: -1,
+        }
+    }
+
+    #[test]
+    fn plain_lines_name_the_phase_and_bytes() {
+        assert_eq!(
+            phase_line(&at("unpack-base", 0, 12_345_678)),
+            "unpack-base 0/12345678 bytes"
+        );
+        assert_eq!(phase_line(&at("configure", 0, 0)), "configure");
+    }
+
+    #[test]
+    fn json_result_has_the_documented_keys() {
+        let r = JsonResult {
+            job: "/org/leovms/Leovms1/job/3",
+            state: "failed",
+            phase: "ended",
+            error_id: "org.leovms.Error.NoSpace",
+            message: "Not enough space.",
+        };
+        assert_eq!(
+            serde_json::to_string(&r).unwrap(),
+            r#"{"job":"/org/leovms/Leovms1/job/3","state":"failed","phase":"ended","#.to_string()
+                + r#""error_id":"org.leovms.Error.NoSpace","message":"Not enough space."}"#
+        );
+    }
+}

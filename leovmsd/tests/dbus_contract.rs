@@ -1,0 +1,117 @@
+//! The contract seen by clients we did not write: `gdbus` introspection equals the
+//! committed interface XML, and `gdbus`/`busctl` can drive a start.
+
+mod common;
+
+use common::{World, describe};
+
+/// The `<interface name="NAME">…</interface>` block of an introspection document.
+fn interface_block(xml: &str, name: &str) -> String {
+    let start = xml
+        .find(&format!("<interface name=\"{name}\">"))
+        .unwrap_or_else(|| panic!("{name} not in:\n{xml}"));
+    let end = xml[start..].find("</interface>").unwrap() + start + "</interface>".len();
+    xml[start..end].to_owned()
+}
+
+fn committed(name: &str) -> String {
+    let path = format!("{}/../dbus/{name}.xml", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn introspection_equals_the_committed_interface_xml() {
+    let mut w = World::new().await;
+    w.start_daemon().await;
+    let introspect = |path: &str| {
+        let out = w.gdbus(&[
+            "introspect",
+            "--session",
+            "--dest",
+            "org.leovms.Leovms1",
+            "--object-path",
+            path,
+            "--xml",
+        ]);
+        assert!(out.status.success(), "{}", describe(&out));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let manager = introspect("/org/leovms/Leovms1");
+    assert_eq!(
+        interface_block(&manager, "org.leovms.Manager1"),
+        interface_block(&committed("org.leovms.Manager1"), "org.leovms.Manager1"),
+        "dbus/org.leovms.Manager1.xml differs from the running service"
+    );
+
+    // A start driven by gdbus alone.
+    let out = w.gdbus(&[
+        "call",
+        "--session",
+        "--dest",
+        "org.leovms.Leovms1",
+        "--object-path",
+        "/org/leovms/Leovms1",
+        "--method",
+        "org.leovms.Manager1.Start",
+        "vm-demo",
+        "standard",
+        "{'ram-mb': <uint32 512>}",
+    ]);
+    assert!(out.status.success(), "{}", describe(&out));
+    let reply = String::from_utf8_lossy(&out.stdout);
+    let path = reply.split('\'').nth(1).expect("an object path").to_owned();
+    assert!(path.starts_with("/org/leovms/Leovms1/job/"), "{reply}");
+    let job = introspect(&path);
+    assert_eq!(
+        interface_block(&job, "org.leovms.Job1"),
+        interface_block(&committed("org.leovms.Job1"), "org.leovms.Job1"),
+        "dbus/org.leovms.Job1.xml differs from the running service"
+    );
+    w.wait_machine_state("vm-demo", "running").await;
+
+    // Another foreign client reads the job's properties.
+    let out = std::process::Command::new("busctl")
+        .env("DBUS_SESSION_BUS_ADDRESS", w.bus.address())
+        .args([
+            "--user",
+            "get-property",
+            "org.leovms.Leovms1",
+            &path,
+            "org.leovms.Job1",
+            "Phase",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", describe(&out));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "s \"running\"");
+    let info = w.vboxmanage(&[
+        "showvminfo",
+        &w.share.vm("vm-demo").machine_uuid.to_string(),
+        "--machinereadable",
+    ]);
+    assert!(
+        String::from_utf8_lossy(&info.stdout).contains("memory=512\n"),
+        "{}",
+        describe(&info)
+    );
+
+    let out = w.gdbus(&[
+        "call",
+        "--session",
+        "--dest",
+        "org.leovms.Leovms1",
+        "--object-path",
+        "/org/leovms/Leovms1",
+        "--method",
+        "org.leovms.Manager1.Start",
+        "vm-demo",
+        "../etc",
+        "{}",
+    ]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("org.leovms.Error.InvalidArgument"),
+        "{}",
+        describe(&out)
+    );
+}
