@@ -40,7 +40,9 @@ fn parse_args() -> Args {
             "--runs" => args.runs = value.parse().unwrap_or_else(|_| usage(&flag)),
             "--dir" => args.dir = PathBuf::from(value),
             "--only" => {
-                let list = value.split(',').map(|v| v.parse().unwrap_or_else(|_| usage(&flag)));
+                let list = value
+                    .split(',')
+                    .map(|v| v.parse().unwrap_or_else(|_| usage(&flag)));
                 args.only = Some(list.collect());
             }
             _ => usage(&flag),
@@ -50,7 +52,9 @@ fn parse_args() -> Args {
 }
 
 fn usage(flag: &str) -> ! {
-    eprintln!("bad argument {flag}; usage: bench_unpack [--size-mib N] [--runs N] [--dir DIR] [--only 0,1,2]");
+    eprintln!(
+        "bad argument {flag}; usage: bench_unpack [--size-mib N] [--runs N] [--dir DIR] [--only 0,1,2]"
+    );
     std::process::exit(2)
 }
 
@@ -77,9 +81,33 @@ enum Block {
 /// split between text-like (compressible) and random blocks. Returns the zero share.
 fn make_disk(path: &Path, mib: usize, zero_pct: u64, seed: u64) -> f64 {
     const WORDS: &[&str] = &[
-        "the", "system", "windows", "driver", "registry", "user", "config", "value", "0x0000",
-        "error", "update", "service", "network", "file", "C:\\Windows\\System32", "dll", "exe",
-        "schule", "lehrer", "klasse", "\r\n", "\t", "{", "}", "<xml>", "</xml>", "=",
+        "the",
+        "system",
+        "windows",
+        "driver",
+        "registry",
+        "user",
+        "config",
+        "value",
+        "0x0000",
+        "error",
+        "update",
+        "service",
+        "network",
+        "file",
+        "C:\\Windows\\System32",
+        "dll",
+        "exe",
+        "schule",
+        "lehrer",
+        "klasse",
+        "\r\n",
+        "\t",
+        "{",
+        "}",
+        "<xml>",
+        "</xml>",
+        "=",
     ];
     let mut rng = Rng(seed);
     let mut out = BufWriter::with_capacity(4 * MIB, File::create(path).unwrap());
@@ -114,7 +142,11 @@ fn make_disk(path: &Path, mib: usize, zero_pct: u64, seed: u64) -> f64 {
                     at += n;
                     if at < MIB {
                         // Numbers make it less trivially compressible.
-                        block[at] = if r >> 60 == 0 { b'0' + (r >> 8) as u8 % 10 } else { b' ' };
+                        block[at] = if r >> 60 == 0 {
+                            b'0' + (r >> 8) as u8 % 10
+                        } else {
+                            b' '
+                        };
                         at += 1;
                     }
                 }
@@ -140,7 +172,14 @@ fn sha256_file(path: &Path) -> [u8; 32] {
 }
 
 /// Builds (or reuses) a disk file and its archive; returns the archive's description.
-async fn prepare(dir: &Path, name: &str, inner: &str, mib: usize, zero_pct: u64, seed: u64) -> (PathBuf, Expected) {
+async fn prepare(
+    dir: &Path,
+    name: &str,
+    inner: &str,
+    mib: usize,
+    zero_pct: u64,
+    seed: u64,
+) -> (PathBuf, Expected) {
     let disk = dir.join(format!("{name}-{mib}.vdi"));
     let archive = dir.join(format!("{name}-{mib}.tar.zst"));
     let marker = dir.join(format!("{name}-{mib}.expected"));
@@ -149,16 +188,31 @@ async fn prepare(dir: &Path, name: &str, inner: &str, mib: usize, zero_pct: u64,
         if v.len() == 3 && archive.exists() {
             let mut sha = [0u8; 32];
             hex::decode_to_slice(v[1], &mut sha).unwrap();
-            let e = Expected { size: v[0].parse().unwrap(), sha256: sha, unpacked: v[2].parse().unwrap() };
+            let e = Expected {
+                size: v[0].parse().unwrap(),
+                sha256: sha,
+                unpacked: v[2].parse().unwrap(),
+            };
             println!("reusing {}", archive.display());
             return (archive, e);
         }
     }
     let t = Instant::now();
     let zeros = make_disk(&disk, mib, zero_pct, seed);
-    println!("generated {} ({mib} MiB, {:.0} % zero blocks) in {:.1?}", disk.display(), zeros * 100.0, t.elapsed());
+    println!(
+        "generated {} ({mib} MiB, {:.0} % zero blocks) in {:.1?}",
+        disk.display(),
+        zeros * 100.0,
+        t.elapsed()
+    );
     let t = Instant::now();
-    let report = pack(&[(disk.clone(), inner.to_owned())], &archive, Compression::Zstd).await.unwrap();
+    let report = pack(
+        &[(disk.clone(), inner.to_owned())],
+        &archive,
+        Compression::Zstd,
+    )
+    .await
+    .unwrap();
     println!(
         "packed {} ({:.0} MiB, ratio {:.2}) in {:.1?}",
         archive.display(),
@@ -166,11 +220,27 @@ async fn prepare(dir: &Path, name: &str, inner: &str, mib: usize, zero_pct: u64,
         report.size as f64 / report.unpacked as f64,
         t.elapsed()
     );
-    let text = format!("{} {} {}\n", report.size, hex::encode(report.sha256), report.unpacked);
+    let text = format!(
+        "{} {} {}\n",
+        report.size,
+        hex::encode(report.sha256),
+        report.unpacked
+    );
     fs::write(&marker, text).unwrap();
-    fs::write(dir.join(format!("{name}-{mib}.vdi.sha256")), hex::encode(sha256_file(&disk))).unwrap();
+    fs::write(
+        dir.join(format!("{name}-{mib}.vdi.sha256")),
+        hex::encode(sha256_file(&disk)),
+    )
+    .unwrap();
     fs::remove_file(&disk).unwrap();
-    (archive, Expected { size: report.size, sha256: report.sha256, unpacked: report.unpacked })
+    (
+        archive,
+        Expected {
+            size: report.size,
+            sha256: report.sha256,
+            unpacked: report.unpacked,
+        },
+    )
 }
 
 fn sync() {
@@ -189,7 +259,9 @@ fn shell(cmd: &str) {
 }
 
 async fn leovms_unpack(archive: &Path, expected: &Expected, out: &Path) {
-    unpack(archive, expected, out, &|_| {}, &CancellationToken::new()).await.unwrap();
+    unpack(archive, expected, out, &|_| {}, &CancellationToken::new())
+        .await
+        .unwrap();
 }
 
 fn median(v: &mut [Duration]) -> Duration {
@@ -211,14 +283,29 @@ async fn main() {
     // Correctness once: the verified unpack must reproduce the source bit for bit.
     leovms_unpack(&base, &base_exp, &fresh(&out)).await;
     let want = fs::read_to_string(dir.join(format!("base-{}.vdi.sha256", args.size_mib))).unwrap();
-    assert_eq!(hex::encode(sha256_file(&out.join("base.vdi"))), want.trim(), "unpacked file differs");
+    assert_eq!(
+        hex::encode(sha256_file(&out.join("base.vdi"))),
+        want.trim(),
+        "unpacked file differs"
+    );
     fresh(&out);
 
-    let names = ["leovms unpack (verified)", "tar --zstd -xf", "zstd | tar -xO | cp --sparse"];
+    let names = [
+        "leovms unpack (verified)",
+        "tar --zstd -xf",
+        "zstd | tar -xO | cp --sparse",
+    ];
     let mut times: Vec<Vec<Duration>> = vec![Vec::new(); 3];
     for run in 0..args.runs {
-        let order: Vec<usize> = if run % 2 == 0 { vec![0, 1, 2] } else { vec![2, 1, 0] };
-        for &c in order.iter().filter(|c| args.only.as_ref().is_none_or(|o| o.contains(c))) {
+        let order: Vec<usize> = if run % 2 == 0 {
+            vec![0, 1, 2]
+        } else {
+            vec![2, 1, 0]
+        };
+        for &c in order
+            .iter()
+            .filter(|c| args.only.as_ref().is_none_or(|o| o.contains(c)))
+        {
             let o = fresh(&out);
             sync();
             let t = Instant::now();
@@ -257,7 +344,11 @@ async fn main() {
             }
             leovms_unpack(&snap, &snap_exp, &o).await;
             let d = t.elapsed();
-            if step == 1 { warm_start.push(d) } else { snap_only.push(d) }
+            if step == 1 {
+                warm_start.push(d)
+            } else {
+                snap_only.push(d)
+            }
         }
     }
     let _ = fs::remove_dir_all(&warm);
@@ -266,13 +357,30 @@ async fn main() {
     let m: Vec<Duration> = times.iter_mut().map(|v| median(v)).collect();
     let (snap_m, warm_m) = (median(&mut snap_only), median(&mut warm_start));
     println!();
-    println!("archive: {} MiB -> {} MiB unpacked, {} runs, medians:", base_exp.size >> 20, base_exp.unpacked >> 20, args.runs);
+    println!(
+        "archive: {} MiB -> {} MiB unpacked, {} runs, medians:",
+        base_exp.size >> 20,
+        base_exp.unpacked >> 20,
+        args.runs
+    );
     for (name, d) in names.iter().zip(&m) {
         println!("  {name:<30} {d:>8.2?}");
     }
-    println!("  {:<30} {snap_m:>8.2?}", format!("snapshot unpack ({SNAPSHOT_MIB} MiB)"));
+    println!(
+        "  {:<30} {snap_m:>8.2?}",
+        format!("snapshot unpack ({SNAPSHOT_MIB} MiB)")
+    );
     println!("  {:<30} {warm_m:>8.2?}", "warm start (check + snapshot)");
-    println!("unpack/tar = {:.2}", m[0].as_secs_f64() / m[1].as_secs_f64());
-    println!("unpack/pipeline = {:.2}", m[0].as_secs_f64() / m[2].as_secs_f64());
-    println!("warm start/snapshot unpack = {:.2}", warm_m.as_secs_f64() / snap_m.as_secs_f64());
+    println!(
+        "unpack/tar = {:.2}",
+        m[0].as_secs_f64() / m[1].as_secs_f64()
+    );
+    println!(
+        "unpack/pipeline = {:.2}",
+        m[0].as_secs_f64() / m[2].as_secs_f64()
+    );
+    println!(
+        "warm start/snapshot unpack = {:.2}",
+        warm_m.as_secs_f64() / snap_m.as_secs_f64()
+    );
 }

@@ -11,8 +11,8 @@ use tokio_tar::{ArchiveBuilder, Entry, EntryType};
 use tokio_util::sync::CancellationToken;
 
 use super::sparse::BUF;
-use super::writer::{Job, Output, Writer};
 use super::staging::Staging;
+use super::writer::{Job, Output, Writer};
 use super::{ArchiveError, Compression, paths};
 
 /// Why extraction stopped.
@@ -53,7 +53,11 @@ impl Extract<'_> {
     /// Extracts everything; returns the total size of the files.
     pub async fn run<R: AsyncBufRead + Unpin + Send>(mut self, mut input: R) -> Result<u64, Stop> {
         let head = input.fill_buf().await.map_err(Stop::Decode)?;
-        let not_archive = || Stop::Decode(io::Error::other("it is not a zstd or gzip compressed tar archive"));
+        let not_archive = || {
+            Stop::Decode(io::Error::other(
+                "it is not a zstd or gzip compressed tar archive",
+            ))
+        };
         match Compression::sniff(head).ok_or_else(not_archive)? {
             Compression::Zstd => {
                 let mut d = ZstdDecoder::new(input);
@@ -100,14 +104,19 @@ impl Extract<'_> {
         Ok(())
     }
 
-    async fn entry<R: AsyncRead + Unpin + Send>(&mut self, mut entry: Entry<R>) -> Result<(), Stop> {
+    async fn entry<R: AsyncRead + Unpin + Send>(
+        &mut self,
+        mut entry: Entry<R>,
+    ) -> Result<(), Stop> {
         let raw = entry.path_bytes().map_err(Stop::Decode)?.into_owned();
         let shown = String::from_utf8_lossy(&raw).into_owned();
         let refuse = |reason| Stop::Content(ArchiveError::unsafe_entry(&shown, reason));
         match entry.header().entry_type() {
             EntryType::Regular | EntryType::Continuous => {
                 if has_sparse_metadata(&mut entry).await? {
-                    return Err(refuse("is stored as a sparse file, which leovms does not support"));
+                    return Err(refuse(
+                        "is stored as a sparse file, which leovms does not support",
+                    ));
                 }
                 let comps = paths::entry_components(&raw, false)?;
                 let size = entry.effective_size();
@@ -131,7 +140,9 @@ impl Extract<'_> {
             EntryType::Char | EntryType::Block | EntryType::Fifo => {
                 Err(refuse("is a device or another special file"))
             }
-            EntryType::GNUSparse => Err(refuse("is stored as a sparse file, which leovms does not support")),
+            EntryType::GNUSparse => Err(refuse(
+                "is stored as a sparse file, which leovms does not support",
+            )),
             _ => Err(refuse("is neither a file nor a folder")),
         }
     }
@@ -170,7 +181,9 @@ impl Extract<'_> {
 }
 
 /// PAX sparse files keep their map inside the data; written as-is they would be wrong.
-async fn has_sparse_metadata<R: AsyncRead + Unpin + Send>(entry: &mut Entry<R>) -> Result<bool, Stop> {
+async fn has_sparse_metadata<R: AsyncRead + Unpin + Send>(
+    entry: &mut Entry<R>,
+) -> Result<bool, Stop> {
     let Some(pax) = entry.pax_extensions().await.map_err(Stop::Decode)? else {
         return Ok(false);
     };

@@ -35,7 +35,10 @@ pub async fn pack(
     for (_, name) in entries {
         paths::entry_components(name.as_bytes(), false)?;
         if !seen.insert(name.as_str()) {
-            return Err(ArchiveError::unsafe_entry(name, "appears twice in the archive"));
+            return Err(ArchiveError::unsafe_entry(
+                name,
+                "appears twice in the archive",
+            ));
         }
     }
     let entries = entries.to_vec();
@@ -57,7 +60,12 @@ pub async fn pack(
         result
     })
     .await
-    .unwrap_or_else(|e| Err(ArchiveError::io(Path::new(""), io::Error::other(e.to_string()))))
+    .unwrap_or_else(|e| {
+        Err(ArchiveError::io(
+            Path::new(""),
+            io::Error::other(e.to_string()),
+        ))
+    })
 }
 
 async fn write_archive(
@@ -136,7 +144,10 @@ async fn write_tar<W: AsyncWrite + Unpin + Send + 'static>(
             .map_err(src_err)?;
         unpacked += meta.len();
     }
-    let mut enc = builder.into_inner().await.map_err(|e| ArchiveError::io(tmp, e))?;
+    let mut enc = builder
+        .into_inner()
+        .await
+        .map_err(|e| ArchiveError::io(tmp, e))?;
     enc.shutdown().await.map_err(|e| ArchiveError::io(tmp, e))?;
     Ok((enc, unpacked))
 }
@@ -162,7 +173,10 @@ impl AsyncRead for ExactReader {
         let dst = buf.initialize_unfilled_to(want);
         let n = self.file.read(dst)?;
         if n == 0 {
-            let e = io::Error::new(io::ErrorKind::UnexpectedEof, "the file shrank while being packed");
+            let e = io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "the file shrank while being packed",
+            );
             return Poll::Ready(Err(e));
         }
         buf.advance(n);
@@ -179,7 +193,11 @@ struct HashingFile {
 }
 
 impl AsyncWrite for HashingFile {
-    fn poll_write(mut self: Pin<&mut Self>, _cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         let n = self.file.write(buf)?;
         self.hasher.update(&buf[..n]);
         self.bytes += n as u64;

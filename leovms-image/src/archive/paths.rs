@@ -45,8 +45,16 @@ mod tests {
             entry_components("Snapshots/{1b2c}.vdi".as_bytes(), false).unwrap(),
             ["Snapshots", "{1b2c}.vdi"]
         );
-        assert_eq!(entry_components(b"Snapshots/", true).unwrap(), ["Snapshots"]);
-        assert_eq!(entry_components("Bilder/Grün".as_bytes(), false).unwrap().len(), 2);
+        assert_eq!(
+            entry_components(b"Snapshots/", true).unwrap(),
+            ["Snapshots"]
+        );
+        assert_eq!(
+            entry_components("Bilder/Grün".as_bytes(), false)
+                .unwrap()
+                .len(),
+            2
+        );
     }
 
     #[test]

@@ -16,8 +16,9 @@ use tokio_util::sync::CancellationToken;
 
 /// Bytes per read from the archive file.
 pub(super) const CHUNK: usize = 1 << 20;
-/// Chunks read ahead of the decompressor.
-fn ahead() -> usize { std::env::var("X_AHEAD").ok().and_then(|v| v.parse().ok()).unwrap_or(4) }
+/// Chunks read ahead of the decompressor; evens out stretches that are slow to
+/// hash (incompressible data) against ones that are slow to decompress.
+const AHEAD: usize = 16;
 
 /// Size and hash of everything the reader saw.
 #[derive(Debug)]
@@ -44,7 +45,7 @@ pub(super) fn spawn(
     progress: watch::Sender<u64>,
     abandon: CancellationToken,
 ) -> io::Result<(JoinHandle<Result<Digested, SourceError>>, ChannelReader)> {
-    let (tx, rx) = mpsc::channel(ahead());
+    let (tx, rx) = mpsc::channel(AHEAD);
     let (recycle_tx, recycle_rx) = std_mpsc::channel();
     let handle = std::thread::Builder::new()
         .name("leovms-read".into())
@@ -74,7 +75,9 @@ fn read_all(
         if abandon.is_cancelled() {
             return Err(SourceError::Abandoned);
         }
-        let mut buf = recycle.try_recv().unwrap_or_else(|_| std::mem::take(&mut spare));
+        let mut buf = recycle
+            .try_recv()
+            .unwrap_or_else(|_| std::mem::take(&mut spare));
         buf.resize(CHUNK, 0);
         let n = read_full(&mut file, &mut buf).map_err(SourceError::Io)?;
         if n == 0 {

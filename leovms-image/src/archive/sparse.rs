@@ -41,7 +41,12 @@ impl AlignedBuf {
 }
 
 /// Writes `buf[..len]` at `offset` (a multiple of [`HOLE`]), leaving zero blocks unwritten.
-pub(super) fn write_sparse(out: &Output, offset: u64, buf: &mut AlignedBuf, len: usize) -> io::Result<()> {
+pub(super) fn write_sparse(
+    out: &Output,
+    offset: u64,
+    buf: &mut AlignedBuf,
+    len: usize,
+) -> io::Result<()> {
     let data = &mut buf.as_mut_slice()[..];
     let mut run_start: Option<usize> = None;
     let mut at = 0;
@@ -66,7 +71,13 @@ pub(super) fn write_sparse(out: &Output, offset: u64, buf: &mut AlignedBuf, len:
 /// Writes `data[start..end]`. A direct write may only cover whole aligned blocks, so
 /// a ragged end (only ever the end of a file) is padded with zeros; the file gets
 /// its exact size when it is finished.
-fn write_run(out: &Output, offset: u64, data: &mut [u8], start: usize, end: usize) -> io::Result<()> {
+fn write_run(
+    out: &Output,
+    offset: u64,
+    data: &mut [u8],
+    start: usize,
+    end: usize,
+) -> io::Result<()> {
     let at = offset + start as u64;
     if out.direct.load(Ordering::Relaxed) {
         let padded = end.next_multiple_of(ALIGN);
@@ -128,7 +139,11 @@ mod tests {
         let path = dir.path().join("f");
         let mut opts = File::options();
         opts.write(true).create_new(true);
-        let flags = if direct { OFlags::DIRECT.bits() as i32 } else { 0 };
+        let flags = if direct {
+            OFlags::DIRECT.bits() as i32
+        } else {
+            0
+        };
         // Some file systems (older tmpfs) refuse O_DIRECT; then both runs are buffered.
         let (file, direct) = match opts.clone().custom_flags(flags).open(&path) {
             Ok(f) => (f, direct),

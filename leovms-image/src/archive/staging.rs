@@ -110,7 +110,8 @@ impl Staging {
                 rustix::fs::mkdirat(&self.dirs[parent], name, Mode::from_raw_mode(0o755))
                     .map_err(|e| ArchiveError::io(&path, errno_io(e)))?;
                 self.created.push((parent, name.to_owned()));
-                let fd = open(&self.dirs).map_err(|e| self.classify(parent, name, &path, entry, e))?;
+                let fd =
+                    open(&self.dirs).map_err(|e| self.classify(parent, name, &path, entry, e))?;
                 // The umask must not decide the permissions.
                 rustix::fs::fchmod(&fd, Mode::from_raw_mode(0o755))
                     .map_err(|e| ArchiveError::io(&path, errno_io(e)))?;
@@ -123,7 +124,14 @@ impl Staging {
     }
 
     /// Explains why a directory could not be opened: a symlink is an attack.
-    fn classify(&self, parent: DirId, name: &str, path: &Path, entry: &str, e: Errno) -> ArchiveError {
+    fn classify(
+        &self,
+        parent: DirId,
+        name: &str,
+        path: &Path,
+        entry: &str,
+        e: Errno,
+    ) -> ArchiveError {
         match rustix::fs::statat(&self.dirs[parent], name, AtFlags::SYMLINK_NOFOLLOW) {
             Ok(st) if FileType::from_raw_mode(st.st_mode).is_symlink() => {
                 ArchiveError::unsafe_entry(entry, THROUGH_LINK)
@@ -133,7 +141,11 @@ impl Staging {
     }
 
     /// Creates the temporary that will become `comps` and returns it for writing.
-    pub fn create_file(&mut self, comps: &[String], entry: &str) -> Result<Arc<Output>, ArchiveError> {
+    pub fn create_file(
+        &mut self,
+        comps: &[String],
+        entry: &str,
+    ) -> Result<Arc<Output>, ArchiveError> {
         let key = comps.join("/");
         if self.files.contains(&key) || self.by_path.contains_key(&key) {
             return Err(ArchiveError::unsafe_entry(entry, TWICE));
@@ -156,7 +168,8 @@ impl Staging {
         let tmp = temp_name_for(name.as_ref())
             .into_string()
             .expect("built from valid text");
-        let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+        let flags =
+            OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC;
         let mode = Mode::from_raw_mode(0o644);
         let create = |extra| rustix::fs::openat(&self.dirs[dir], tmp.as_str(), flags | extra, mode);
         // Direct I/O where the file system supports it (see `sparse`).
@@ -202,7 +215,8 @@ impl Staging {
         touched.sort_unstable();
         touched.dedup();
         for id in touched {
-            rustix::fs::fsync(&self.dirs[id]).map_err(|e| ArchiveError::io(&self.target, errno_io(e)))?;
+            rustix::fs::fsync(&self.dirs[id])
+                .map_err(|e| ArchiveError::io(&self.target, errno_io(e)))?;
         }
         if target_created {
             let parent = crate::atomic::parent_dir(&self.target);

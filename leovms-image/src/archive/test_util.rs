@@ -47,7 +47,11 @@ impl Fixture {
         (path, expected)
     }
 
-    pub async fn unpack(&self, archive: &Path, expected: &Expected) -> Result<UnpackReport, ArchiveError> {
+    pub async fn unpack(
+        &self,
+        archive: &Path,
+        expected: &Expected,
+    ) -> Result<UnpackReport, ArchiveError> {
         let cancel = CancellationToken::new();
         super::unpack(archive, expected, &self.target, &|_| {}, &cancel).await
     }
@@ -55,7 +59,10 @@ impl Fixture {
     /// Nothing outside the target, no temporaries anywhere.
     pub fn assert_clean(&self) {
         let outside: Vec<_> = std::fs::read_dir(&self.sentinel).unwrap().collect();
-        assert!(outside.is_empty(), "written outside the target: {outside:?}");
+        assert!(
+            outside.is_empty(),
+            "written outside the target: {outside:?}"
+        );
         let mut stack = vec![self.root.clone()];
         while let Some(dir) = stack.pop() {
             for e in std::fs::read_dir(&dir).unwrap() {
@@ -97,7 +104,13 @@ impl RawTar {
     }
 
     /// An entry with a raw GNU header name (at most 100 bytes).
-    pub async fn entry(&mut self, name: &[u8], kind: EntryType, data: &[u8], link: &[u8]) -> &mut Self {
+    pub async fn entry(
+        &mut self,
+        name: &[u8],
+        kind: EntryType,
+        data: &[u8],
+        link: &[u8],
+    ) -> &mut Self {
         let mut h = Header::new_gnu();
         let gnu = h.as_gnu_mut().unwrap();
         gnu.name[..name.len()].copy_from_slice(name);
@@ -133,15 +146,18 @@ impl RawTar {
     }
 
     pub async fn file(&mut self, name: &str, data: &[u8]) -> &mut Self {
-        self.entry(name.as_bytes(), EntryType::Regular, data, b"").await
+        self.entry(name.as_bytes(), EntryType::Regular, data, b"")
+            .await
     }
 
     /// A GNU long-name (`L`) record followed by the entry it names.
     pub async fn long_name_file(&mut self, name: &str, data: &[u8]) -> &mut Self {
         let mut long = name.as_bytes().to_vec();
         long.push(0);
-        self.entry(b"././@LongLink", EntryType::GNULongName, &long, b"").await;
-        self.entry(&name.as_bytes()[..100], EntryType::Regular, data, b"").await
+        self.entry(b"././@LongLink", EntryType::GNULongName, &long, b"")
+            .await;
+        self.entry(&name.as_bytes()[..100], EntryType::Regular, data, b"")
+            .await
     }
 
     /// A PAX extended header (`x`) giving the next entry the path `path`.

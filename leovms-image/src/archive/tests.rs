@@ -44,17 +44,29 @@ async fn pack_then_unpack_round_trips_and_makes_holes() {
     };
     let seen = Mutex::new(Vec::new());
     let progress = |n| seen.lock().unwrap().push(n);
-    let report = unpack(&archive, &expected, &fx.target, &progress, &CancellationToken::new())
-        .await
-        .unwrap();
+    let report = unpack(
+        &archive,
+        &expected,
+        &fx.target,
+        &progress,
+        &CancellationToken::new(),
+    )
+    .await
+    .unwrap();
     assert_eq!(
         report.files,
-        [PathBuf::from("base.vdi"), PathBuf::from("Snapshots/{0b6c1e8a}.vdi")]
+        [
+            PathBuf::from("base.vdi"),
+            PathBuf::from("Snapshots/{0b6c1e8a}.vdi")
+        ]
     );
     assert_eq!(report.unpacked_bytes, packed.unpacked);
     let base = fx.target.join("base.vdi");
     assert!(std::fs::read(&base).unwrap() == image);
-    assert_eq!(std::fs::read(fx.target.join("Snapshots/{0b6c1e8a}.vdi")).unwrap(), b"small");
+    assert_eq!(
+        std::fs::read(fx.target.join("Snapshots/{0b6c1e8a}.vdi")).unwrap(),
+        b"small"
+    );
     let meta = std::fs::metadata(&base).unwrap();
     assert!(
         meta.blocks() * 512 <= (image.len() - 8 * MIB) as u64,
@@ -62,7 +74,10 @@ async fn pack_then_unpack_round_trips_and_makes_holes() {
         meta.blocks() * 512
     );
     assert_eq!(meta.permissions().mode() & 0o777, 0o644);
-    let dir_mode = std::fs::metadata(fx.target.join("Snapshots")).unwrap().permissions().mode();
+    let dir_mode = std::fs::metadata(fx.target.join("Snapshots"))
+        .unwrap()
+        .permissions()
+        .mode();
     assert_eq!(dir_mode & 0o777, 0o755);
     let seen = seen.into_inner().unwrap();
     assert_eq!(seen.last(), Some(&packed.size));
@@ -83,7 +98,10 @@ async fn gzip_archives_work() {
     assert_eq!(&bytes[..2], &[0x1f, 0x8b]);
     let (archive, expected) = fx.archive("again.tar.gz", &bytes, packed.unpacked);
     fx.unpack(&archive, &expected).await.unwrap();
-    assert_eq!(std::fs::read(fx.target.join("disk.vdi")).unwrap(), b"gzip content");
+    assert_eq!(
+        std::fs::read(fx.target.join("disk.vdi")).unwrap(),
+        b"gzip content"
+    );
 
     // A hand-made gzip stream as other tools write it.
     let fx = fixture();
@@ -92,7 +110,10 @@ async fn gzip_archives_work() {
     let gz = gzip(&tar.finish().await).await;
     let (archive, expected) = fx.archive("other.tar.gz", &gz, 9);
     fx.unpack(&archive, &expected).await.unwrap();
-    assert_eq!(std::fs::read(fx.target.join("a.vdi")).unwrap(), b"from gzip");
+    assert_eq!(
+        std::fs::read(fx.target.join("a.vdi")).unwrap(),
+        b"from gzip"
+    );
     fx.assert_clean();
 }
 
@@ -236,7 +257,10 @@ async fn created_directories_are_removed_on_failure() {
     assert!(!fx.target.exists());
     let (archive, expected) = fx.archive("b.tar.zst", &bytes, 4);
     fx.unpack(&archive, &expected).await.unwrap();
-    assert_eq!(std::fs::read(fx.target.join("Snapshots/deep/x.vdi")).unwrap(), b"data");
+    assert_eq!(
+        std::fs::read(fx.target.join("Snapshots/deep/x.vdi")).unwrap(),
+        b"data"
+    );
     fx.assert_clean();
 }
 

@@ -48,7 +48,8 @@ async fn absolute_path() {
 async fn symlink_entry_and_file_through_it() {
     let fx = fixture();
     let mut tar = RawTar::new();
-    tar.entry(b"link", EntryType::Symlink, b"", b"../sentinel").await;
+    tar.entry(b"link", EntryType::Symlink, b"", b"../sentinel")
+        .await;
     tar.file("link/evil", b"evil").await;
     refused(&fx, tar, 4, "symbolic link").await;
     assert!(fx.target_names().is_empty());
@@ -64,7 +65,8 @@ async fn existing_symlink_directory_in_target() {
 
     // A directory entry through it is refused just the same.
     let mut tar = RawTar::new();
-    tar.entry(b"Snapshots/", EntryType::Directory, b"", b"").await;
+    tar.entry(b"Snapshots/", EntryType::Directory, b"", b"")
+        .await;
     refused(&fx, tar, 0, "passes through a symbolic link").await;
 }
 
@@ -78,14 +80,21 @@ async fn existing_symlink_as_final_name() {
     tar.file("disk.vdi", b"evil").await;
     refused(&fx, tar, 4, "symbolic link").await;
     assert_eq!(std::fs::read(&victim).unwrap(), b"precious");
-    assert!(fx.target.join("disk.vdi").symlink_metadata().unwrap().is_symlink());
+    assert!(
+        fx.target
+            .join("disk.vdi")
+            .symlink_metadata()
+            .unwrap()
+            .is_symlink()
+    );
 }
 
 #[tokio::test]
 async fn hard_link() {
     let fx = fixture();
     let mut tar = RawTar::new();
-    tar.entry(b"hard", EntryType::Link, b"", b"../sentinel/x").await;
+    tar.entry(b"hard", EntryType::Link, b"", b"../sentinel/x")
+        .await;
     refused(&fx, tar, 0, "hard link").await;
 }
 

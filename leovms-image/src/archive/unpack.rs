@@ -9,8 +9,8 @@ use tokio_util::sync::CancellationToken;
 
 use super::extract::{Extract, Stop};
 use super::source::{self, Digested, SourceError};
-use super::writer::Writer;
 use super::staging::Staging;
+use super::writer::Writer;
 use super::{ArchiveError, Expected, UnpackReport};
 
 /// Minimum progress step reported to the caller.
@@ -89,7 +89,10 @@ struct Job {
 impl Job {
     fn run(self) -> Result<UnpackReport, ArchiveError> {
         let file = File::open(&self.archive).map_err(|e| ArchiveError::io(&self.archive, e))?;
-        let len = file.metadata().map_err(|e| ArchiveError::io(&self.archive, e))?.len();
+        let len = file
+            .metadata()
+            .map_err(|e| ArchiveError::io(&self.archive, e))?
+            .len();
         if len < self.expected.size {
             return Err(ArchiveError::Truncated {
                 archive: self.archive.clone(),
@@ -99,12 +102,9 @@ impl Job {
             return Err(self.size_mismatch(len));
         }
         let mut staging = Staging::open(&self.target)?;
-        let t0 = std::time::Instant::now();
         match self.pipeline(file, &mut staging) {
             Ok(unpacked_bytes) if !self.stop.is_cancelled() => {
-                let t1 = t0.elapsed();
                 let files = staging.commit()?;
-                if std::env::var_os("LEOVMS_TRACE").is_some() { eprintln!("TRACE pipeline {t1:?} commit {:?}", t0.elapsed() - t1); }
                 Ok(UnpackReport {
                     files,
                     unpacked_bytes,
@@ -125,8 +125,13 @@ impl Job {
     /// failures, so they win over them.
     fn pipeline(&self, file: File, staging: &mut Staging) -> Result<u64, ArchiveError> {
         let abandon = self.stop.child_token();
-        let (reader, input) = source::spawn(file, self.expected.size, self.progress.clone(), abandon.clone())
-            .map_err(|e| ArchiveError::io(&self.archive, e))?;
+        let (reader, input) = source::spawn(
+            file,
+            self.expected.size,
+            self.progress.clone(),
+            abandon.clone(),
+        )
+        .map_err(|e| ArchiveError::io(&self.archive, e))?;
         let mut writer = Writer::spawn().map_err(|e| ArchiveError::io(&self.target, e))?;
         let extract = Extract {
             staging,
@@ -161,7 +166,10 @@ impl Job {
                         archive: self.archive.clone(),
                     })
                 } else {
-                    Err(ArchiveError::Corrupt(format!("{}: {e}", self.archive.display())))
+                    Err(ArchiveError::Corrupt(format!(
+                        "{}: {e}",
+                        self.archive.display()
+                    )))
                 }
             }
             Ok(unpacked) => {

@@ -2,6 +2,8 @@
 //! the foreground until it powers off (SIGTERM/SIGINT/SIGHUP, like closing the window,
 //! or after `LEOVMS_DOUBLE_VM_LIFETIME` seconds, like a guest shutdown).
 //! `LEOVMS_DOUBLE_START_FAIL=1` fails like a host without the vboxdrv kernel module.
+//! `LEOVMS_DOUBLE_START_GATE=FILE` holds the power-up until FILE exists, like a slow host,
+//! so tests can act deterministically while a start is in its launch phase.
 
 use std::time::Duration;
 
@@ -51,6 +53,11 @@ pub fn run(home: &Home, prog: &str, args: &[String]) -> Result<(), Error> {
         let mut term = signal(SignalKind::terminate()).map_err(fail)?;
         let mut int = signal(SignalKind::interrupt()).map_err(fail)?;
         let mut hup = signal(SignalKind::hangup()).map_err(fail)?;
+        if let Some(gate) = std::env::var_os("LEOVMS_DOUBLE_START_GATE") {
+            while !std::path::Path::new(&gate).exists() {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
         let file = match running::claim(&home.dir, &machine.uuid) {
             Ok(Some(file)) => file,
             Ok(None) => return Err(checks::already_locked(&machine)),
