@@ -264,6 +264,34 @@ async fn leovms_unpack(archive: &Path, expected: &Expected, out: &Path) {
         .unwrap();
 }
 
+/// CPU seconds used by this process and its waited-for children (from /proc, in
+/// clock ticks of 1/100 s), so the report can tell work apart from waiting.
+fn cpu_seconds() -> f64 {
+    let stat = fs::read_to_string("/proc/self/stat").unwrap();
+    let after = &stat[stat.rfind(')').unwrap() + 2..];
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    // utime, stime, cutime, cstime are fields 14..=17 of stat(5); `after` starts at field 3.
+    fields[11..15]
+        .iter()
+        .map(|f| f.parse::<f64>().unwrap())
+        .sum::<f64>()
+        / 100.0
+}
+
+fn loadavg() -> String {
+    fs::read_to_string("/proc/loadavg")
+        .unwrap_or_default()
+        .split(' ')
+        .take(3)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn median_f(v: &mut [f64]) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v.get(v.len() / 2).copied().unwrap_or_default()
+}
+
 fn median(v: &mut [Duration]) -> Duration {
     v.sort();
     v.get(v.len() / 2).copied().unwrap_or_default()
@@ -296,6 +324,8 @@ async fn main() {
         "zstd | tar -xO | cp --sparse",
     ];
     let mut times: Vec<Vec<Duration>> = vec![Vec::new(); 3];
+    let mut cpu: Vec<Vec<f64>> = vec![Vec::new(); 3];
+    let load_before = loadavg();
     for run in 0..args.runs {
         let order: Vec<usize> = if run % 2 == 0 {
             vec![0, 1, 2]
@@ -308,7 +338,7 @@ async fn main() {
         {
             let o = fresh(&out);
             sync();
-            let t = Instant::now();
+            let (t, c0) = (Instant::now(), cpu_seconds());
             match c {
                 0 => leovms_unpack(&base, &base_exp, &o).await,
                 1 => shell(&format!("tar --zstd -xf '{a}' -C '{}'", o.display())),
@@ -317,9 +347,10 @@ async fn main() {
                     o.display()
                 )),
             }
-            let d = t.elapsed();
-            println!("run {run} {:<30} {:>8.2?}", names[c], d);
+            let (d, used) = (t.elapsed(), cpu_seconds() - c0);
+            println!("run {run} {:<30} {:>8.2?}  cpu {used:.2}s", names[c], d);
             times[c].push(d);
+            cpu[c].push(used);
             fresh(&out);
         }
     }
@@ -332,7 +363,8 @@ async fn main() {
     fs::write(base_dir.join(".leovms-base"), hex::encode(base_exp.sha256)).unwrap();
     let mut snap_only = Vec::new();
     let mut warm_start = Vec::new();
-    for run in 0..args.runs {
+    // Small and quick: more runs keep the noise down.
+    for run in 0..args.runs * 4 {
         for step in if run % 2 == 0 { [0, 1] } else { [1, 0] } {
             let o = fresh(&warm.join("vm"));
             sync();
@@ -355,16 +387,18 @@ async fn main() {
     let _ = fs::remove_dir_all(&out);
 
     let m: Vec<Duration> = times.iter_mut().map(|v| median(v)).collect();
+    let mc: Vec<f64> = cpu.iter_mut().map(|v| median_f(v)).collect();
     let (snap_m, warm_m) = (median(&mut snap_only), median(&mut warm_start));
     println!();
     println!(
-        "archive: {} MiB -> {} MiB unpacked, {} runs, medians:",
+        "archive: {} MiB -> {} MiB unpacked, {} runs, load average {load_before} -> {}, medians:",
         base_exp.size >> 20,
         base_exp.unpacked >> 20,
-        args.runs
+        args.runs,
+        loadavg()
     );
-    for (name, d) in names.iter().zip(&m) {
-        println!("  {name:<30} {d:>8.2?}");
+    for ((name, d), c) in names.iter().zip(&m).zip(&mc) {
+        println!("  {name:<30} {d:>8.2?}  cpu {c:.2}s");
     }
     println!(
         "  {:<30} {snap_m:>8.2?}",

@@ -49,7 +49,7 @@ pub async fn run(d: &Arc<Daemon>, job: &Arc<Job>, plan: StartPlan) -> Result<Str
     let base_needed = !base_dir.is_dir();
     unpack::remove_leftovers(&layout.vm_machines_dir(&vm.id), &work);
     plan_space(&layout, &vm, base_needed, snapshot.as_ref())?;
-    let total = base_needed.then_some(vm.base.size).unwrap_or(0)
+    let total = if base_needed { vm.base.size } else { 0 }
         + snapshot.as_ref().map_or(0, |s| s.archive.size);
     job.set_total(total);
 

@@ -131,17 +131,34 @@ async fn start_twice_joins_the_job_in_progress() {
         return;
     }
     let gate = w.tmp.path().join("power-up");
-    w.extra_env.push(("LEOVMS_DOUBLE_START_GATE".into(), gate.display().to_string()));
+    w.extra_env.push((
+        "LEOVMS_DOUBLE_START_GATE".into(),
+        gate.display().to_string(),
+    ));
     w.start_daemon().await;
     let conn = w.connection().await;
     let manager = w.manager(&conn).await;
     let phases = common::PhaseRecorder::new(&conn).await;
-    let first = manager.start("vm-demo", "exam", StartOptions::default()).await.unwrap();
+    let first = manager
+        .start("vm-demo", "exam", StartOptions::default())
+        .await
+        .unwrap();
     phases.until("launch").await;
-    let second = manager.start("vm-demo", "exam", StartOptions::default()).await.unwrap();
-    assert_eq!(first, second, "an identical start joins the one in progress");
+    let second = manager
+        .start("vm-demo", "exam", StartOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        first, second,
+        "an identical start joins the one in progress"
+    );
     let out = w.cli(&["start", "vm-demo", "--snapshot", "standard"]);
-    assert_eq!(out.status.code(), Some(8), "another snapshot is refused while starting: {}", describe(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(8),
+        "another snapshot is refused while starting: {}",
+        describe(&out)
+    );
     std::fs::write(&gate, b"").unwrap();
     w.wait_machine_state("vm-demo", "running").await;
     let jobs = w.cli_json(&["jobs"]);

@@ -169,10 +169,11 @@ fn run(jobs: Receiver<Job>, pool: Sender<AlignedBuf>) -> WriteResult {
 /// Starts write-back early; `fdatasync` blocks this thread only.
 fn flush(requests: Receiver<Arc<Output>>) {
     for out in requests {
-        if let Err(e) = out.file.sync_data() {
-            if let Ok(mut slot) = out.flush_error.lock() {
-                slot.get_or_insert(e);
-            }
+        let Err(e) = out.file.sync_data() else {
+            continue;
+        };
+        if let Ok(mut slot) = out.flush_error.lock() {
+            slot.get_or_insert(e);
         }
     }
 }
