@@ -21,7 +21,7 @@ struct Args {
     size_mib: usize,
     runs: usize,
     dir: PathBuf,
-    /// Only these contenders (indices into `NAMES`); for profiling.
+    /// Only these contenders (0 leovms, 1 tar, 2 pipeline); for profiling.
     only: Option<Vec<usize>>,
 }
 

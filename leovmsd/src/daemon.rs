@@ -367,4 +367,19 @@ impl Daemon {
             });
         }
     }
+
+    /// After a crash: temporary files of every VM this user has, so none lingers until
+    /// that VM is started again.
+    pub fn remove_leftovers(&self) {
+        let Ok(layout) = self.layout() else { return };
+        let Ok(rd) = std::fs::read_dir(layout.vbox_home.join("Machines")) else {
+            return;
+        };
+        for entry in rd.flatten() {
+            let vm = entry.file_name().to_string_lossy().into_owned();
+            if self.active_job(&vm).is_none() {
+                crate::unpack::remove_leftovers(&layout.vm_machines_dir(&vm), &entry.path());
+            }
+        }
+    }
 }

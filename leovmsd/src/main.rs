@@ -16,7 +16,10 @@ mod vbox;
 mod watch;
 mod workcopy;
 
+use std::io::IsTerminal;
+
 use clap::Parser;
+use futures_util::StreamExt;
 use tokio::signal::unix::{SignalKind, signal};
 
 use crate::daemon::Daemon;
@@ -31,6 +34,7 @@ async fn main() -> std::process::ExitCode {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .without_time()
         .init();
     let settings = Settings::parse();
@@ -57,6 +61,7 @@ async fn serve(settings: Settings) -> Result<(), Box<dyn std::error::Error>> {
         .await?;
     daemon.set_connection(conn.clone());
     daemon.adopt_running().await;
+    daemon.remove_leftovers();
     tracing::info!(
         "leovmsd {} serving {} (share: {})",
         env!("CARGO_PKG_VERSION"),
@@ -65,9 +70,19 @@ async fn serve(settings: Settings) -> Result<(), Box<dyn std::error::Error>> {
     );
     let mut term = signal(SignalKind::terminate())?;
     let mut int = signal(SignalKind::interrupt())?;
+    // The stream ends when the bus goes away (the session ended) and yields when another
+    // daemon took the name over: either way this one has nothing left to do.
+    let name_lost = zbus::MatchRule::builder()
+        .msg_type(zbus::message::Type::Signal)
+        .sender("org.freedesktop.DBus")?
+        .interface("org.freedesktop.DBus")?
+        .member("NameLost")?
+        .build();
+    let mut lost = zbus::MessageStream::for_match_rule(name_lost, &conn, None).await?;
     tokio::select! {
         _ = term.recv() => {}
         _ = int.recv() => {}
+        _ = lost.next() => tracing::info!("the session bus is gone or the name was taken over"),
     }
     // Running VMs live in their own process groups and keep running.
     tracing::info!("leovmsd stops; running VMs go on");

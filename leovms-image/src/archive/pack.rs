@@ -42,6 +42,7 @@ pub async fn pack(
         }
     }
     let entries = entries.to_vec();
+    let out_path = out;
     let out = out.to_path_buf();
     let runtime = tokio::runtime::Handle::current();
     // Compression is CPU-bound: keep it off the caller's runtime threads.
@@ -60,12 +61,7 @@ pub async fn pack(
         result
     })
     .await
-    .unwrap_or_else(|e| {
-        Err(ArchiveError::io(
-            Path::new(""),
-            io::Error::other(e.to_string()),
-        ))
-    })
+    .unwrap_or_else(|e| Err(ArchiveError::io(out_path, io::Error::other(e.to_string()))))
 }
 
 async fn write_archive(

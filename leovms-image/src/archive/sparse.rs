@@ -134,9 +134,8 @@ mod tests {
         }
     }
 
-    fn check_holes(direct: bool) {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("f");
+    /// Some file systems (older tmpfs) refuse O_DIRECT; then the file is buffered.
+    fn output(path: &std::path::Path, direct: bool) -> Output {
         let mut opts = File::options();
         opts.write(true).create_new(true);
         let flags = if direct {
@@ -144,12 +143,17 @@ mod tests {
         } else {
             0
         };
-        // Some file systems (older tmpfs) refuse O_DIRECT; then both runs are buffered.
-        let (file, direct) = match opts.clone().custom_flags(flags).open(&path) {
+        let (file, direct) = match opts.clone().custom_flags(flags).open(path) {
             Ok(f) => (f, direct),
-            Err(_) => (opts.open(&path).unwrap(), false),
+            Err(_) => (opts.open(path).unwrap(), false),
         };
-        let out = Output::new(file, path.clone(), direct);
+        Output::new(file, path.to_path_buf(), direct)
+    }
+
+    fn check_holes(direct: bool) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        let out = output(&path, direct);
         let mut buf = AlignedBuf::new();
         let len = 4 * HOLE + 10;
         let mut data = vec![0u8; len];
@@ -173,5 +177,19 @@ mod tests {
     fn zero_blocks_become_holes() {
         check_holes(false);
         check_holes(true);
+    }
+
+    #[test]
+    fn refused_direct_write_falls_back_to_buffered() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        let out = output(&path, true);
+        let mut buf = AlignedBuf::new();
+        buf.as_mut_slice()[..3].copy_from_slice(b"abc");
+        // An unaligned offset is refused by O_DIRECT (EINVAL).
+        write_sparse(&out, 100, &mut buf, 3).unwrap();
+        assert!(!out.direct.load(Ordering::Relaxed));
+        let back = std::fs::read(&path).unwrap();
+        assert_eq!(&back[100..], b"abc");
     }
 }

@@ -150,7 +150,9 @@ impl Staging {
         if self.files.contains(&key) || self.by_path.contains_key(&key) {
             return Err(ArchiveError::unsafe_entry(entry, TWICE));
         }
-        let (name, parents) = comps.split_last().expect("validated paths are not empty");
+        let Some((name, parents)) = comps.split_last() else {
+            return Err(ArchiveError::unsafe_entry(entry, "has an empty name"));
+        };
         let dir = self.ensure_dir(parents, entry)?;
         let path = self.target.join(&key);
         match rustix::fs::statat(&self.dirs[dir], name.as_str(), AtFlags::SYMLINK_NOFOLLOW) {
@@ -165,9 +167,8 @@ impl Staging {
             Err(Errno::NOENT) => {}
             Err(e) => return Err(ArchiveError::io(&path, errno_io(e))),
         }
-        let tmp = temp_name_for(name.as_ref())
-            .into_string()
-            .expect("built from valid text");
+        // Built from valid text, so the conversion loses nothing.
+        let tmp = temp_name_for(name.as_ref()).to_string_lossy().into_owned();
         let flags =
             OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC;
         let mode = Mode::from_raw_mode(0o644);

@@ -162,7 +162,12 @@ impl RawTar {
 
     /// A PAX extended header (`x`) giving the next entry the path `path`.
     pub async fn pax_path_file(&mut self, path: &str, data: &[u8]) -> &mut Self {
-        let body = format!(" path={path}\n");
+        self.pax_file("path", path, data).await
+    }
+
+    /// A file named `file` described by a PAX extended header with one record.
+    pub async fn pax_file(&mut self, key: &str, value: &str, data: &[u8]) -> &mut Self {
+        let body = format!(" {key}={value}\n");
         // The length field counts its own digits.
         let mut len = body.len();
         while body.len() + len.to_string().len() != len {

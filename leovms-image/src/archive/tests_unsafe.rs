@@ -147,6 +147,11 @@ async fn gnu_sparse_entries() {
     tar.gnu_sparse_file("sparse.vdi", b"data").await;
     refused(&fx, tar, 4, "sparse file").await;
     assert!(fx.target_names().is_empty());
+
+    // PAX sparse files keep their map in the data: written as-is they would be wrong.
+    let mut tar = RawTar::new();
+    tar.pax_file("GNU.sparse.size", "4", b"data").await;
+    refused(&fx, tar, 4, "sparse file").await;
 }
 
 #[tokio::test]
