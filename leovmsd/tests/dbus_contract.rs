@@ -14,6 +14,23 @@ fn interface_block(xml: &str, name: &str) -> String {
     xml[start..end].to_owned()
 }
 
+/// `Manager1.Start` called through `gdbus`.
+fn gdbus_start(w: &World, vm: &str, snapshot: &str, options: &str) -> std::process::Output {
+    w.gdbus(&[
+        "call",
+        "--session",
+        "--dest",
+        "org.leovms.Leovms1",
+        "--object-path",
+        "/org/leovms/Leovms1",
+        "--method",
+        "org.leovms.Manager1.Start",
+        vm,
+        snapshot,
+        options,
+    ])
+}
+
 fn committed(name: &str) -> String {
     let path = format!("{}/../dbus/{name}.xml", env!("CARGO_MANIFEST_DIR"));
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
@@ -44,19 +61,7 @@ async fn introspection_equals_the_committed_interface_xml() {
     );
 
     // A start driven by gdbus alone.
-    let out = w.gdbus(&[
-        "call",
-        "--session",
-        "--dest",
-        "org.leovms.Leovms1",
-        "--object-path",
-        "/org/leovms/Leovms1",
-        "--method",
-        "org.leovms.Manager1.Start",
-        "vm-demo",
-        "standard",
-        "{'ram-mb': <uint32 512>}",
-    ]);
+    let out = gdbus_start(&w, "vm-demo", "standard", "{'ram-mb': <uint32 512>}");
     assert!(out.status.success(), "{}", describe(&out));
     let reply = String::from_utf8_lossy(&out.stdout);
     let path = reply.split('\'').nth(1).expect("an object path").to_owned();
@@ -95,19 +100,7 @@ async fn introspection_equals_the_committed_interface_xml() {
         describe(&info)
     );
 
-    let out = w.gdbus(&[
-        "call",
-        "--session",
-        "--dest",
-        "org.leovms.Leovms1",
-        "--object-path",
-        "/org/leovms/Leovms1",
-        "--method",
-        "org.leovms.Manager1.Start",
-        "vm-demo",
-        "../etc",
-        "{}",
-    ]);
+    let out = gdbus_start(&w, "vm-demo", "../etc", "{}");
     assert!(!out.status.success());
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("org.leovms.Error.InvalidArgument"),

@@ -8,14 +8,8 @@ use common::{World, describe, is_root, skip_unless};
 use futures_util::StreamExt;
 use leovms_api::{JobProxy, StartOptions};
 
-#[tokio::test(flavor = "multi_thread")]
-async fn start_after_kill_9_during_unpack_leaves_no_final_file_and_then_succeeds() {
-    let mut w = World::with(leovms_testkit::DemoOptions {
-        base_data_mib: 768,
-        ..Default::default()
-    })
-    .await;
-    w.start_daemon().await;
+/// Starts vm-demo's standard snapshot and returns once the base is being unpacked.
+async fn start_until_unpacking(w: &World) -> (zbus::Connection, JobProxy<'static>) {
     let conn = w.connection().await;
     let manager = w.manager(&conn).await;
     let path = manager
@@ -29,16 +23,30 @@ async fn start_after_kill_9_during_unpack_leaves_no_final_file_and_then_succeeds
         .await
         .unwrap();
     let mut progress = job.receive_progress().await.unwrap();
-    tokio::time::timeout(Duration::from_secs(60), async {
-        while let Some(sig) = progress.next().await {
-            let a = sig.args().unwrap();
-            if a.phase == "unpack-base" && a.bytes_done > 0 {
-                return;
+    if job.phase().await.unwrap() != "unpack-base" || job.bytes_done().await.unwrap() == 0 {
+        tokio::time::timeout(Duration::from_secs(60), async {
+            while let Some(sig) = progress.next().await {
+                let a = sig.args().unwrap();
+                if a.phase == "unpack-base" && a.bytes_done > 0 {
+                    return;
+                }
             }
-        }
+        })
+        .await
+        .expect("the base is unpacked with progress");
+    }
+    (conn, job)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn start_after_kill_9_during_unpack_leaves_no_final_file_and_then_succeeds() {
+    let mut w = World::with(leovms_testkit::DemoOptions {
+        base_data_mib: 768,
+        ..Default::default()
     })
-    .await
-    .expect("the base is unpacked with progress");
+    .await;
+    w.start_daemon().await;
+    let (_conn, _job) = start_until_unpacking(&w).await;
     w.kill_daemon();
     let vm_dir = w.machines.join("vm-demo");
     assert!(
@@ -175,25 +183,8 @@ async fn start_canceled_during_unpack_removes_its_files() {
     })
     .await;
     w.start_daemon().await;
-    let conn = w.connection().await;
-    let manager = w.manager(&conn).await;
-    let path = manager
-        .start("vm-demo", "standard", StartOptions::default())
-        .await
-        .unwrap();
-    let job = JobProxy::builder(&conn)
-        .path(path)
-        .unwrap()
-        .build()
-        .await
-        .unwrap();
-    let mut progress = job.receive_progress().await.unwrap();
+    let (_conn, job) = start_until_unpacking(&w).await;
     let mut finished = job.receive_finished().await.unwrap();
-    while let Some(sig) = progress.next().await {
-        if sig.args().unwrap().phase == "unpack-base" {
-            break;
-        }
-    }
     let job_nr = job
         .inner()
         .path()
