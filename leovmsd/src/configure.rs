@@ -46,6 +46,13 @@ fn headers(files: &[PathBuf]) -> Result<Vec<(PathBuf, VdiHeader)>> {
         .collect()
 }
 
+/// The machine's UUID, from the share's template.
+pub fn machine_uuid(vm: &VmEntry) -> Result<Uuid> {
+    vbox::inspect(&vm.template)
+        .map(|info| info.uuid)
+        .map_err(|e| Error::config(format!("{}/machine.vbox: {e}", vm.id)))
+}
+
 /// Writes `<vm>.vbox` of the working copy and returns the machine's UUID.
 pub fn write_settings(
     layout: &Layout,

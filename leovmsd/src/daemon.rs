@@ -194,6 +194,9 @@ impl Daemon {
                 drop(jobs);
                 return self.join(&job, snapshot, options.ram_mb);
             }
+            if let Some(other) = jobs.iter().find(|j| j.kind == "start" && j.is_active()) {
+                return Err(one_at_a_time(other, &vm));
+            }
             let job = self.new_job("start", &vm, snapshot, options.ram_mb);
             jobs.push(job.clone());
             job
@@ -382,4 +385,21 @@ impl Daemon {
             }
         }
     }
+}
+
+/// Refuses a second VM while another one starts or runs.
+fn one_at_a_time(other: &Job, vm: &str) -> Error {
+    if other.phase() == Phase::Running {
+        return Error::new(
+            ErrorKind::VmRunning,
+            format!("{} is running. Close it before starting {vm}.", other.vm),
+        );
+    }
+    Error::new(
+        ErrorKind::Busy,
+        format!(
+            "{} is being started. Wait until it runs and close it before starting {vm}.",
+            other.vm
+        ),
+    )
 }

@@ -47,6 +47,8 @@ pub async fn run(d: &Arc<Daemon>, job: &Arc<Job>, plan: StartPlan) -> Result<Str
     job.set_phase(Phase::Plan);
     job.set_message(format!("Checking {name}"));
     let base_needed = !base_dir.is_dir();
+    let uuid = configure::machine_uuid(&vm)?;
+    refuse_running(&vbox, &uuid, &name).await?;
     unpack::remove_leftovers(&layout.vm_machines_dir(&vm.id), &work);
     plan_space(&layout, &vm, base_needed, snapshot.as_ref())?;
     let total = if base_needed { vm.base.size } else { 0 }
@@ -87,8 +89,10 @@ pub async fn run(d: &Arc<Daemon>, job: &Arc<Job>, plan: StartPlan) -> Result<Str
     job.set_phase(Phase::Configure);
     job.set_message(format!("Configuring {name}"));
     let fresh = snapshot.is_some();
-    let uuid = configure::write_settings(&layout, &vm, &base_dir, &disks, ram_mb, fresh)?;
-    workcopy::write_global_settings(&layout)?;
+    vbox.unregister(&uuid).await?;
+    configure::write_settings(&layout, &vm, &base_dir, &disks, ram_mb, fresh)?;
+    workcopy::ensure_global_settings(&layout)?;
+    vbox.register(&layout.settings_file(&vm.id)).await?;
     workcopy::remember(
         &work,
         &CopyNote {
@@ -107,12 +111,6 @@ pub async fn run(d: &Arc<Daemon>, job: &Arc<Job>, plan: StartPlan) -> Result<Str
 
     job.set_phase(Phase::Launch);
     job.set_message(format!("Starting {name}"));
-    if vbox.running_vms().await?.contains(&uuid) {
-        return Err(Error::new(
-            ErrorKind::VmRunning,
-            format!("{name} is already running."),
-        ));
-    }
     let log = work.join("Logs");
     std::fs::create_dir_all(&log).map_err(|e| Error::io(log.display(), &e))?;
     let log = log.join("leovms-frontend.log");
@@ -144,6 +142,25 @@ pub async fn run(d: &Arc<Daemon>, job: &Arc<Job>, plan: StartPlan) -> Result<Str
     let code = exit.wait().await;
     d.records.remove(&vm.id);
     ended(&name, code, &log)
+}
+
+/// One VM at a time, as VirtualBox reports it (a VM started outside leovms counts too):
+/// the PC's memory is planned for one VM, and its settings must not change under it.
+async fn refuse_running(vbox: &VBox, uuid: &Uuid, name: &str) -> Result<()> {
+    let running = vbox.running_vms().await?;
+    if running.contains(uuid) {
+        return Err(Error::new(
+            ErrorKind::VmRunning,
+            format!("{name} is already running."),
+        ));
+    }
+    if !running.is_empty() {
+        return Err(Error::new(
+            ErrorKind::VmRunning,
+            format!("Another virtual machine is running. Close it before starting {name}."),
+        ));
+    }
+    Ok(())
 }
 
 /// Space for what this start will write, asked before anything is written.

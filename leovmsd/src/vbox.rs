@@ -115,7 +115,31 @@ impl VBox {
 
     /// UUIDs of the VMs VirtualBox reports as running in this home.
     pub async fn running_vms(&self) -> Result<Vec<Uuid>> {
-        let out = self.manage(&["list", "runningvms"]).await?;
+        self.list("runningvms").await
+    }
+
+    /// UUIDs of the VMs registered in this home.
+    pub async fn registered_vms(&self) -> Result<Vec<Uuid>> {
+        self.list("vms").await
+    }
+
+    /// (Re-)registers a machine whose settings file was just written. Going through
+    /// VirtualBox matters: a VBoxSVC still running from an earlier call keeps the
+    /// registry in memory and would not see files changed behind its back.
+    pub async fn unregister(&self, uuid: &Uuid) -> Result<()> {
+        if self.registered_vms().await?.contains(uuid) {
+            self.manage(&["unregistervm", &uuid.to_string()]).await?;
+        }
+        Ok(())
+    }
+
+    pub async fn register(&self, settings: &Path) -> Result<()> {
+        let file = settings.to_string_lossy();
+        self.manage(&["registervm", &file]).await.map(drop)
+    }
+
+    async fn list(&self, what: &str) -> Result<Vec<Uuid>> {
+        let out = self.manage(&["list", what]).await?;
         Ok(out
             .lines()
             .filter_map(|l| {

@@ -4,7 +4,6 @@
 use std::path::{Path, PathBuf};
 
 use leovms_api::ErrorKind;
-use uuid::Uuid;
 
 use crate::catalog::VmEntry;
 use crate::error::{Error, Result};
@@ -101,28 +100,16 @@ pub fn remove_stale(work: &Path, keep: &[PathBuf]) -> Result<()> {
     Ok(())
 }
 
-/// Rewrites VirtualBox.xml of this user's leovms home with every working copy.
-pub fn write_global_settings(layout: &Layout) -> Result<()> {
-    let machines = layout.vbox_home.join("Machines");
-    let mut entries: Vec<(Uuid, PathBuf)> = Vec::new();
-    if let Ok(rd) = std::fs::read_dir(&machines) {
-        for entry in rd.flatten() {
-            let vm = entry.file_name().to_string_lossy().into_owned();
-            if leovms_image::name::SafeName::new(vm.as_str()).is_err() {
-                continue;
-            }
-            let file = layout.settings_file(&vm);
-            let Ok(xml) = std::fs::read(&file) else {
-                continue;
-            };
-            if let Ok(info) = leovms_image::vbox::inspect(&xml) {
-                entries.push((info.uuid, file));
-            }
-        }
-    }
-    entries.sort_by(|a, b| a.1.cmp(&b.1));
-    let xml = leovms_image::vbox::global_settings(&entries);
+/// Creates VirtualBox.xml of this user's leovms home when there is none yet; machines
+/// are then registered through VirtualBox itself.
+pub fn ensure_global_settings(layout: &Layout) -> Result<()> {
     let path = layout.vbox_home.join("VirtualBox.xml");
+    if path.exists() {
+        return Ok(());
+    }
+    std::fs::create_dir_all(&layout.vbox_home)
+        .map_err(|e| Error::io(layout.vbox_home.display(), &e))?;
+    let xml = leovms_image::vbox::global_settings(&[]);
     leovms_image::atomic::write_atomic(&path, xml.as_bytes(), 0o644)
         .map_err(|e| Error::io(path.display(), &e))
 }

@@ -161,6 +161,24 @@ async fn start_of_a_running_vm_is_refused() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn start_of_a_second_vm_while_one_runs_is_refused() {
+    let mut w = World::new().await;
+    w.start_daemon().await;
+    assert!(w.cli(&["start", "vm-demo", "--snapshot", "standard"]).status.success());
+    let out = w.cli(&["start", "vm-win", "--snapshot", "standard"]);
+    assert_eq!(out.status.code(), Some(8), "{}", describe(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("Close it before starting"),
+        "{}",
+        describe(&out)
+    );
+    assert!(w.cli(&["stop", "vm-demo"]).status.success());
+    w.wait_machine_state("vm-demo", "off").await;
+    let out = w.cli(&["start", "vm-win", "--snapshot", "standard"]);
+    assert!(out.status.success(), "{}", describe(&out));
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn start_of_a_snapshot_for_another_base_names_both_uuids() {
     let mut w = World::with(leovms_testkit::DemoOptions {
         foreign_snapshot: true,

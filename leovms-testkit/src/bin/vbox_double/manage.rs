@@ -1,4 +1,5 @@
-//! `VBoxManage`: `--version`, `list vms|runningvms`, `showvminfo`, `controlvm … poweroff`.
+//! `VBoxManage`: `--version`, `list vms|runningvms`, `showvminfo`, `controlvm … poweroff`,
+//! `registervm`, `unregistervm`.
 
 use std::time::{Duration, Instant};
 
@@ -17,6 +18,8 @@ Usage (leovms-vbox-double, a test double of VirtualBox):
   VBoxManage list vms|runningvms
   VBoxManage showvminfo <uuid|vmname|file> [--machinereadable]
   VBoxManage controlvm <uuid|vmname|file> poweroff|acpipowerbutton
+  VBoxManage registervm <file.vbox>
+  VBoxManage unregistervm <uuid|vmname|file>
   VirtualBoxVM --startvm <uuid|vmname|file>
   VBoxHeadless --startvm <uuid|vmname|file>";
 
@@ -33,10 +36,48 @@ pub fn run(home: &Home, args: &[String]) -> Result<(), Error> {
         ["list", what] => list(home, what),
         ["showvminfo", rest @ ..] => showvminfo(home, rest),
         ["controlvm", vm, action] => controlvm(home, vm, action),
+        ["registervm", file] => registervm(home, file),
+        ["unregistervm", vm] => unregistervm(home, vm),
         ["list" | "controlvm", ..] => Err(Error::syntax("Missing or invalid parameters")),
         [] => Err(Error::syntax("No command given")),
         [command, ..] => Err(Error::syntax(format!("Invalid command '{command}'"))),
     }
+}
+
+/// Adds the machine to `VirtualBox.xml`, refusing duplicates as VirtualBox does.
+fn registervm(home: &Home, file: &str) -> Result<(), Error> {
+    let path = std::path::absolute(file).map_err(|e| Error::failure(e.to_string()))?;
+    let machine = crate::machine::load(&path)?;
+    let mut entries = crate::machine::machine_entries(&home.dir)?;
+    if let Some((uuid, _)) = entries.iter().find(|(uuid, _)| *uuid == machine.uuid) {
+        return Err(Error::failure(format!(
+            "Registered machine with UUID {{{uuid}}} ('{}') already exists",
+            path.display()
+        )));
+    }
+    entries.push((machine.uuid, path));
+    write_registry(home, &entries)
+}
+
+/// Removes the machine from `VirtualBox.xml`; its files stay.
+fn unregistervm(home: &Home, vm: &str) -> Result<(), Error> {
+    let machine = home.find(vm)?;
+    if running::running_pid(&home.dir, &machine.uuid).is_some() {
+        return Err(Error::failure(format!(
+            "Cannot unregister the machine '{}' while it is locked",
+            machine.name
+        )));
+    }
+    let mut entries = crate::machine::machine_entries(&home.dir)?;
+    entries.retain(|(uuid, _)| *uuid != machine.uuid);
+    write_registry(home, &entries)
+}
+
+fn write_registry(home: &Home, entries: &[(uuid::Uuid, std::path::PathBuf)]) -> Result<(), Error> {
+    std::fs::create_dir_all(&home.dir).map_err(|e| Error::failure(e.to_string()))?;
+    let xml = leovms_image::vbox::global_settings(entries);
+    leovms_image::atomic::write_atomic(&home.dir.join("VirtualBox.xml"), xml.as_bytes(), 0o644)
+        .map_err(|e| Error::failure(e.to_string()))
 }
 
 fn list(home: &Home, what: &str) -> Result<(), Error> {
