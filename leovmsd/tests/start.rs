@@ -164,7 +164,11 @@ async fn start_of_a_running_vm_is_refused() {
 async fn start_of_a_second_vm_while_one_runs_is_refused() {
     let mut w = World::new().await;
     w.start_daemon().await;
-    assert!(w.cli(&["start", "vm-demo", "--snapshot", "standard"]).status.success());
+    assert!(
+        w.cli(&["start", "vm-demo", "--snapshot", "standard"])
+            .status
+            .success()
+    );
     let out = w.cli(&["start", "vm-win", "--snapshot", "standard"]);
     assert_eq!(out.status.code(), Some(8), "{}", describe(&out));
     assert!(
