@@ -233,16 +233,9 @@ pub async fn forward_progress(conn: zbus::Connection, job: Arc<Job>) {
     loop {
         let entered = job.take_entered();
         let s = job.snapshot();
-        for phase in &entered {
-            let _ = JobInterface::progress(
-                &emitter,
-                phase.as_str(),
-                s.bytes_done,
-                s.bytes_total,
-                0,
-                -1,
-            )
-            .await;
+        for (phase, done) in &entered {
+            let _ =
+                JobInterface::progress(&emitter, phase.as_str(), *done, s.bytes_total, 0, -1).await;
         }
         if !entered.is_empty() {
             let me = iface.get().await;

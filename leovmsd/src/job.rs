@@ -39,7 +39,7 @@ struct Status {
     samples: VecDeque<(Instant, u64)>,
     /// Phases entered since the signal task last looked: each gets its own signal,
     /// so clients see every phase even when the throttle merges updates.
-    entered: Vec<Phase>,
+    entered: Vec<(Phase, u64)>,
 }
 
 /// What the signal task reports: a consistent copy of the status.
@@ -80,7 +80,7 @@ impl Job {
                 error_id: String::new(),
                 message: String::new(),
                 samples: VecDeque::new(),
-                entered: vec![Phase::Plan],
+                entered: vec![(Phase::Plan, 0)],
             }),
             changed: watch::Sender::new(0),
         }
@@ -105,7 +105,7 @@ impl Job {
         self.update(|st| {
             st.phase = phase;
             st.samples.clear();
-            st.entered.push(phase);
+            st.entered.push((phase, st.bytes_done));
         });
     }
 
@@ -157,8 +157,8 @@ impl Job {
         });
     }
 
-    /// Phases entered since the last call.
-    pub fn take_entered(&self) -> Vec<Phase> {
+    /// Phases entered since the last call, with the bytes done at that moment.
+    pub fn take_entered(&self) -> Vec<(Phase, u64)> {
         std::mem::take(&mut self.lock().entered)
     }
 
