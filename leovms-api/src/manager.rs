@@ -38,10 +38,10 @@ pub trait Manager {
     #[zbus(property)]
     fn share_state(&self) -> zbus::Result<String>;
     /// The VirtualBox version, or empty when VirtualBox was not found.
-    #[zbus(property)]
+    #[zbus(property, name = "VBoxVersion")]
     fn vbox_version(&self) -> zbus::Result<String>;
     /// This user's `VBOX_USER_HOME`.
-    #[zbus(property)]
+    #[zbus(property, name = "VBoxHome")]
     fn vbox_home(&self) -> zbus::Result<String>;
     /// Where unpacked base images live.
     #[zbus(property)]

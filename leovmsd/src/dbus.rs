@@ -85,7 +85,7 @@ impl ManagerInterface {
         }
     }
 
-    #[zbus(property)]
+    #[zbus(property, name = "VBoxVersion")]
     async fn vbox_version(&self) -> String {
         let Ok(layout) = self.daemon.layout() else {
             return String::new();
@@ -96,7 +96,7 @@ impl ManagerInterface {
         }
     }
 
-    #[zbus(property)]
+    #[zbus(property, name = "VBoxHome")]
     async fn vbox_home(&self) -> String {
         self.daemon
             .layout()
