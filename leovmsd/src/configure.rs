@@ -161,3 +161,77 @@ fn check_chain(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use leovms_image::vdi::VdiKind;
+
+    fn header(uuid: Uuid, parent: Option<Uuid>) -> VdiHeader {
+        VdiHeader {
+            kind: if parent.is_some() {
+                VdiKind::Diff
+            } else {
+                VdiKind::Normal
+            },
+            disk_size: 1 << 30,
+            block_size: 1 << 20,
+            blocks: 1024,
+            blocks_allocated: 0,
+            uuid,
+            uuid_modify: Uuid::new_v4(),
+            parent,
+            parent_modify: Uuid::nil(),
+        }
+    }
+
+    fn disk(name: &str, h: VdiHeader) -> (PathBuf, VdiHeader) {
+        (PathBuf::from(name), h)
+    }
+
+    fn template_disk(uuid: Uuid, parent: Option<Uuid>) -> vbox::HardDiskInfo {
+        vbox::HardDiskInfo {
+            uuid,
+            location: "x.vdi".into(),
+            parent,
+            format: "VDI".into(),
+        }
+    }
+
+    #[test]
+    fn a_chain_of_this_base_passes_and_a_foreign_one_names_all_uuids() {
+        let (base, other_base, diff) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+        let bases = [disk("base.vdi", header(base, None))];
+        let ok = [disk("d.vdi", header(diff, Some(base)))];
+        check_chain("Win", &bases, &ok).unwrap();
+        let foreign = [disk("d.vdi", header(diff, Some(other_base)))];
+        let err = check_chain("Win", &bases, &foreign).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::SnapshotMismatch);
+        for uuid in [base, other_base, diff] {
+            assert!(err.message.contains(&uuid.to_string()), "{}", err.message);
+        }
+        let orphan = [disk("d.vdi", header(diff, None))];
+        assert!(check_chain("Win", &bases, &orphan).is_err());
+    }
+
+    #[test]
+    fn a_snapshot_with_its_own_uuid_takes_the_template_disk_under_the_same_parent() {
+        let (base, template_diff, snap_diff) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+        let template = [
+            template_disk(base, None),
+            template_disk(template_diff, Some(base)),
+        ];
+        let diffs = [disk("Snapshots/s.vdi", header(snap_diff, Some(base)))];
+        assert_eq!(
+            remap(Some(base), &diffs, &template),
+            Some((snap_diff, PathBuf::from("Snapshots/s.vdi")))
+        );
+        // Two candidates: ambiguous, so no guess.
+        let two = [
+            disk("a.vdi", header(snap_diff, Some(base))),
+            disk("b.vdi", header(Uuid::new_v4(), Some(base))),
+        ];
+        assert_eq!(remap(Some(base), &two, &template), None);
+        assert_eq!(remap(None, &diffs, &template), None);
+    }
+}
