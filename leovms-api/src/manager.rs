@@ -1,7 +1,7 @@
 use zbus::proxy;
 use zbus::zvariant::{ObjectPath, OwnedObjectPath};
 
-use crate::{Error, JobInfo, Machine, Snapshot, StartOptions};
+use crate::{Error, JobInfo, Machine, ShareInfo, Snapshot, StartOptions};
 
 /// The daemon's entry point at `/org/leovms/Leovms1`.
 #[proxy(
@@ -34,9 +34,12 @@ pub trait Manager {
     /// Where the share `leovms-data` is read from.
     #[zbus(property)]
     fn data_dir(&self) -> zbus::Result<String>;
-    /// `online`, or `offline` with the reason after a colon.
+    /// Whether `leovms-data` is mounted and answers; changes are signalled.
     #[zbus(property)]
-    fn share_state(&self) -> zbus::Result<String>;
+    fn data_share(&self) -> zbus::Result<ShareInfo>;
+    /// Whether `leovms-upload` is mounted and answers; changes are signalled.
+    #[zbus(property)]
+    fn upload_share(&self) -> zbus::Result<ShareInfo>;
     /// The VirtualBox version, or empty when VirtualBox was not found.
     #[zbus(property, name = "VBoxVersion")]
     fn vbox_version(&self) -> zbus::Result<String>;

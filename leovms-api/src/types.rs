@@ -1,5 +1,5 @@
 use serde::{Deserialize, Serialize};
-use zbus::zvariant::{DeserializeDict, OwnedObjectPath, SerializeDict, Type};
+use zbus::zvariant::{DeserializeDict, OwnedObjectPath, OwnedValue, SerializeDict, Type, Value};
 
 /// A VM as the daemon offers it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type)]
@@ -97,4 +97,21 @@ pub struct JobInfo {
     /// Full error name (`org.leovms.Error.NoSpace`) when failed, else empty.
     pub error_id: String,
     pub message: String,
+}
+
+/// Whether a share is reachable, as the `DataShare` and `UploadShare` properties say.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, Type, Value, OwnedValue)]
+pub struct ShareInfo {
+    /// `online`, `not-mounted`, `not-answering` or `unreadable`.
+    pub state: String,
+    /// Where the share is expected to be mounted.
+    pub path: String,
+    /// Type of the mount (`cifs`, `fuse.smbnetfs`…); empty when nothing is mounted.
+    pub fstype: String,
+    /// What is mounted there (`//server/leovms-data`); empty when nothing is mounted.
+    pub source: String,
+    /// What was found, in plain words.
+    pub reason: String,
+    /// What the user can do about it; empty when all is well.
+    pub hint: String,
 }

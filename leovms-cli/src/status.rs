@@ -1,6 +1,6 @@
 //! `status`: the daemon's settings, what runs and how many jobs are active.
 
-use leovms_api::{JobState, MachineState, ManagerProxy};
+use leovms_api::{JobState, MachineState, ManagerProxy, ShareInfo};
 use serde::Serialize;
 
 use crate::exit::CliError;
@@ -11,7 +11,9 @@ use crate::output::print_json;
 pub struct Status {
     pub version: String,
     pub data_dir: String,
-    pub share_state: String,
+    /// Whether `leovms-data` is mounted and answers, with the reason and a hint.
+    pub data_share: ShareInfo,
+    pub upload_share: ShareInfo,
     /// `null` when VirtualBox was not found.
     pub vbox_version: Option<String>,
     pub vbox_home: String,
@@ -40,7 +42,8 @@ pub async fn show(mgr: &ManagerProxy<'_>, json: bool) -> Result<(), CliError> {
     let status = Status {
         version: mgr.version().await?,
         data_dir: mgr.data_dir().await?,
-        share_state: mgr.share_state().await?,
+        data_share: mgr.data_share().await?,
+        upload_share: mgr.upload_share().await?,
         vbox_version: (!vbox.is_empty()).then_some(vbox),
         vbox_home: mgr.vbox_home().await?,
         machines_dir: mgr.machines_dir().await?,
@@ -61,6 +64,18 @@ pub async fn show(mgr: &ManagerProxy<'_>, json: bool) -> Result<(), CliError> {
     Ok(())
 }
 
+/// `online`, or the state with what was found and what to do.
+fn share_line(share: &ShareInfo) -> String {
+    let mut line = share.state.clone();
+    if !share.fstype.is_empty() {
+        line.push_str(&format!(" ({} {})", share.fstype, share.source));
+    }
+    if share.state != "online" {
+        line.push_str(&format!(": {} {}", share.reason, share.hint));
+    }
+    line.trim_end().to_owned()
+}
+
 fn list_or(ids: &Option<Vec<String>>, empty: &str) -> String {
     match ids {
         None => "unknown".into(),
@@ -74,7 +89,8 @@ pub fn render(s: &Status) -> String {
     let mut lines = vec![
         ("leovmsd", s.version.clone()),
         ("Share", s.data_dir.clone()),
-        ("Share state", s.share_state.clone()),
+        ("Share state", share_line(&s.data_share)),
+        ("Upload share", share_line(&s.upload_share)),
         ("VirtualBox", vbox.to_string()),
         ("VirtualBox home", s.vbox_home.clone()),
         ("Machines dir", s.machines_dir.clone()),
@@ -100,7 +116,19 @@ mod tests {
         let s = Status {
             version: "0.1.0".into(),
             data_dir: "/home/leovms/data".into(),
-            share_state: "offline: not mounted".into(),
+            data_share: ShareInfo {
+                state: "not-mounted".into(),
+                path: "/media/leovms/data".into(),
+                reason: "The VM share is not connected.".into(),
+                hint: "Log out and in again.".into(),
+                ..Default::default()
+            },
+            upload_share: ShareInfo {
+                state: "online".into(),
+                fstype: "cifs".into(),
+                source: "//server/leovms-upload".into(),
+                ..Default::default()
+            },
             vbox_version: None,
             vbox_home: "/home/anna/.leovms".into(),
             machines_dir: "/var/lib/leovms/machines".into(),
@@ -111,7 +139,8 @@ mod tests {
         let expected = "\
 leovmsd:         0.1.0
 Share:           /home/leovms/data
-Share state:     offline: not mounted
+Share state:     not-mounted: The VM share is not connected. Log out and in again.
+Upload share:    online (cifs //server/leovms-upload)
 VirtualBox:      VirtualBox not found
 VirtualBox home: /home/anna/.leovms
 Machines dir:    /var/lib/leovms/machines

@@ -4,9 +4,11 @@
 pub mod bus;
 mod demo;
 mod fill;
+pub mod samba;
 pub mod template;
 mod tools;
 
 pub use bus::Bus;
 pub use demo::{BASE_DISK_SIZE, DemoOptions, DemoShare, DemoVm, build_demo_share};
+pub use samba::{STUDENT, Samba, SmbMount, SmbUser, TEACHER, samba_available};
 pub use tools::{VBOX_DOUBLE_NAMES, find_in_path, require_tool, vbox_double_dir, workspace_bin};

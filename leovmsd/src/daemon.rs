@@ -4,7 +4,9 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-use leovms_api::{ErrorKind, JobInfo, Machine, MachineState, Phase, Snapshot, StartOptions};
+use leovms_api::{
+    ErrorKind, JobInfo, Machine, MachineState, Phase, ShareInfo, Snapshot, StartOptions,
+};
 use leovms_image::ram;
 use zbus::zvariant::OwnedObjectPath;
 
@@ -13,15 +15,21 @@ use crate::dbus::{JobInterface, ManagerInterface};
 use crate::error::{Error, Result};
 use crate::job::Job;
 use crate::layout::Layout;
+use crate::mount::{Prober, Reachability, ShareStatus};
 use crate::running::{Exit, Records};
 use crate::settings::Settings;
 use crate::start::{self, StartPlan};
 use crate::vbox::VBox;
 use crate::workcopy;
 
+/// The longest a share check may take before the share counts as not answering.
+const SHARE_TIMEOUT: Duration = Duration::from_secs(3);
+
 pub struct Daemon {
     pub settings: Settings,
     pub records: Records,
+    data_probe: Prober,
+    upload_probe: Prober,
     conn: OnceLock<zbus::Connection>,
     jobs: Mutex<Vec<Arc<Job>>>,
     next_id: AtomicU32,
@@ -31,6 +39,8 @@ impl Daemon {
     pub fn new(settings: Settings) -> Arc<Daemon> {
         let records = Records::new(&settings.state_dir());
         Arc::new(Daemon {
+            data_probe: Prober::new(settings.data.clone(), SHARE_TIMEOUT),
+            upload_probe: Prober::new(settings.upload.clone(), SHARE_TIMEOUT),
             settings,
             records,
             conn: OnceLock::new(),
@@ -47,6 +57,29 @@ impl Daemon {
         self.conn
             .get()
             .ok_or_else(|| Error::internal("not connected to D-Bus yet"))
+    }
+
+    pub async fn data_share(&self) -> ShareInfo {
+        share_info(self.data_probe.check().await)
+    }
+
+    pub async fn upload_share(&self) -> ShareInfo {
+        share_info(self.upload_probe.check().await)
+    }
+
+    /// Refuses, within a few seconds, when the share is not mounted or does not answer,
+    /// so that no call ever hangs on a dead network mount.
+    pub async fn require_share(&self) -> Result<()> {
+        let status = self.data_probe.check().await;
+        if status.state == Reachability::Online {
+            return Ok(());
+        }
+        Err(Error::new(
+            ErrorKind::Offline,
+            format!("{} {}", status.reason, status.hint)
+                .trim()
+                .to_owned(),
+        ))
     }
 
     pub fn layout(&self) -> Result<Layout> {
@@ -182,6 +215,7 @@ impl Daemon {
         if let Some(job) = self.active_job(&vm) {
             return self.join(&job, snapshot, options.ram_mb);
         }
+        self.require_share().await?;
         let this = self.clone();
         let (vm_id, snap, opts) = (vm.to_string(), snapshot.to_owned(), options.clone());
         let plan = tokio::task::spawn_blocking(move || this.plan_start(&vm_id, &snap, opts))
@@ -402,4 +436,15 @@ fn one_at_a_time(other: &Job, vm: &str) -> Error {
             other.vm
         ),
     )
+}
+
+fn share_info(s: ShareStatus) -> ShareInfo {
+    ShareInfo {
+        state: s.state.as_str().to_owned(),
+        path: s.path.display().to_string(),
+        fstype: s.fstype,
+        source: s.source,
+        reason: s.reason,
+        hint: s.hint,
+    }
 }

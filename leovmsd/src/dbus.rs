@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use leovms_api::{JobInfo, JobState, Machine, Phase, Snapshot, StartOptions};
+use leovms_api::{JobInfo, JobState, Machine, Phase, ShareInfo, Snapshot, StartOptions};
 use zbus::interface;
 use zbus::object_server::SignalEmitter;
 use zbus::zvariant::{ObjectPath, OwnedObjectPath};
@@ -40,10 +40,12 @@ impl ManagerInterface {
 #[interface(name = "org.leovms.Manager1")]
 impl ManagerInterface {
     async fn list_machines(&self) -> Result<Vec<Machine>, leovms_api::Error> {
+        self.daemon.require_share().await?;
         self.blocking(|d| d.list_machines()).await
     }
 
     async fn list_snapshots(&self, vm: String) -> Result<Vec<Snapshot>, leovms_api::Error> {
+        self.daemon.require_share().await?;
         self.blocking(move |d| d.list_snapshots(&vm)).await
     }
 
@@ -75,14 +77,13 @@ impl ManagerInterface {
     }
 
     #[zbus(property)]
-    async fn share_state(&self) -> String {
-        let data = self.daemon.settings.data.clone();
-        let state = tokio::task::spawn_blocking(move || crate::catalog::check_share(&data)).await;
-        match state {
-            Ok(Ok(())) => "online".into(),
-            Ok(Err(e)) => format!("offline: {}", e.message),
-            Err(e) => format!("offline: {e}"),
-        }
+    async fn data_share(&self) -> ShareInfo {
+        self.daemon.data_share().await
+    }
+
+    #[zbus(property)]
+    async fn upload_share(&self) -> ShareInfo {
+        self.daemon.upload_share().await
     }
 
     #[zbus(property, name = "VBoxVersion")]
@@ -262,5 +263,37 @@ pub async fn forward_progress(conn: zbus::Connection, job: Arc<Job>) {
         if changes.changed().await.is_err() {
             return;
         }
+    }
+}
+
+/// Re-checks the shares whenever the kernel's mount table changes and signals the
+/// properties that changed (no timer: a mount or unmount is what wakes it).
+pub async fn forward_mount_changes(conn: zbus::Connection, daemon: Arc<Daemon>) {
+    let mut changes = match crate::mount::watch_mount_table() {
+        Ok(rx) => rx,
+        Err(e) => {
+            tracing::warn!("mount changes cannot be watched: {e}");
+            return;
+        }
+    };
+    let Ok(iface) = conn
+        .object_server()
+        .interface::<_, ManagerInterface>(leovms_api::MANAGER_PATH)
+        .await
+    else {
+        return;
+    };
+    let mut last = (daemon.data_share().await, daemon.upload_share().await);
+    while changes.recv().await.is_some() {
+        let now = (daemon.data_share().await, daemon.upload_share().await);
+        let me = iface.get().await;
+        if now.0 != last.0 {
+            tracing::info!("leovms-data: {} ({})", now.0.state, now.0.reason);
+            let _ = me.data_share_changed(iface.signal_emitter()).await;
+        }
+        if now.1 != last.1 {
+            let _ = me.upload_share_changed(iface.signal_emitter()).await;
+        }
+        last = now;
     }
 }

@@ -7,6 +7,7 @@ mod dbus;
 mod error;
 mod job;
 mod layout;
+mod mount;
 mod running;
 mod settings;
 mod space;
@@ -62,6 +63,7 @@ async fn serve(settings: Settings) -> Result<(), Box<dyn std::error::Error>> {
     daemon.set_connection(conn.clone());
     daemon.adopt_running().await;
     daemon.remove_leftovers();
+    tokio::spawn(dbus::forward_mount_changes(conn.clone(), daemon.clone()));
     tracing::info!(
         "leovmsd {} serving {} (share: {})",
         env!("CARGO_PKG_VERSION"),

@@ -19,6 +19,9 @@ pub struct Settings {
     /// Folder of the share `leovms-data` (the mount point).
     #[arg(long, env = "LEOVMS_DATA", default_value = DEFAULT_DATA_DIR)]
     pub data: PathBuf,
+    /// Folder of the share `leovms-upload` (the mount point).
+    #[arg(long, env = "LEOVMS_UPLOAD", default_value = crate::mount::DEFAULT_UPLOAD_DIR)]
+    pub upload: PathBuf,
     /// Overrides `machines_dir` of the share's leovms-vbox.conf.
     #[arg(long, env = "LEOVMS_MACHINES_DIR")]
     pub machines_dir: Option<PathBuf>,

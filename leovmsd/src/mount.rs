@@ -1,0 +1,242 @@
+//! Whether the share is mounted and answers, without ever hanging the caller.
+//!
+//! A read of a network mount whose server is gone can block for minutes, and a thread
+//! blocked there may never come back. So every probe runs on a thread of its own that is
+//! never joined, the caller waits at most the timeout, and a `Prober` never has more than
+//! one probe out: while one is stuck, asking again answers at once from that fact.
+
+// Parts are used by the daemon only once it watches the share.
+#[allow(dead_code)]
+mod table;
+
+mod classify;
+#[cfg(test)]
+mod tests;
+#[cfg(test)]
+mod tests_samba;
+
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use tokio::sync::watch;
+
+use classify::{Place, classify, probe_path, timed_out};
+
+#[allow(unused_imports)]
+pub use table::{
+    MountEntry, covering_mount, is_network_fstype, mounts, parse_mountinfo, watch_mount_table,
+};
+
+/// Where `leovms-upload` is mounted when nothing else is said (next to the data share).
+#[allow(dead_code)]
+pub const DEFAULT_UPLOAD_DIR: &str = "/media/leovms/upload";
+
+const HINT_RELOGIN: &str = "Log out and in again, or ask the school's admin.";
+const HINT_NETWORK: &str = "Check the network connection and try again in a minute; \
+                            if it stays like this, ask the school's admin.";
+const HINT_ACCESS: &str = "Ask the school's admin to give your account access to the VM share.";
+
+/// What a check found.
+#[allow(dead_code)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reachability {
+    /// Readable within the timeout.
+    Online,
+    /// Nothing is mounted where the share belongs.
+    NotMounted,
+    /// Mounted, but reading it timed out or failed (server or network down).
+    NotAnswering,
+    /// The share answers, but this user may not read it (or it is no folder).
+    Unreadable,
+}
+
+#[allow(dead_code)]
+impl Reachability {
+    /// The name used on the bus and in logs.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Reachability::Online => "online",
+            Reachability::NotMounted => "not-mounted",
+            Reachability::NotAnswering => "not-answering",
+            Reachability::Unreadable => "unreadable",
+        }
+    }
+}
+
+/// The outcome of one check, in words a student can act on.
+#[allow(dead_code)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShareStatus {
+    pub state: Reachability,
+    /// The folder that was checked.
+    pub path: PathBuf,
+    /// Type of the mount holding the path (`cifs`, `fuse.smbnetfs`…); empty when not mounted.
+    pub fstype: String,
+    /// What is mounted there (`//server/leovms-data`); empty when not mounted.
+    pub source: String,
+    /// What was found, in plain words.
+    pub reason: String,
+    /// What the user can do about it; empty when all is well.
+    pub hint: String,
+}
+
+/// What the probe thread saw.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    /// A readable folder; whether it has at least one entry.
+    Readable {
+        has_entries: bool,
+    },
+    Missing,
+    NotFolder,
+    Denied,
+    /// Any other error, with the system's words (EIO, ENOTCONN, EHOSTDOWN…).
+    Failed(String),
+}
+
+/// The filesystem work of one probe; a function pointer so tests can stand in a slow one.
+type ProbeFn = fn(&Path) -> Outcome;
+
+/// The probe that is out (or was last), shared by every check that waits for it.
+struct Flight {
+    started: Instant,
+    result: watch::Receiver<Option<Outcome>>,
+}
+
+impl Flight {
+    fn finished(&self) -> bool {
+        // A closed sender without a value means the thread is gone: done as well.
+        self.result.borrow().is_some() || self.result.has_changed().is_err()
+    }
+}
+
+/// Checks one path, e.g. the mount point of `leovms-data`.
+#[allow(dead_code)]
+pub struct Prober {
+    path: PathBuf,
+    timeout: Duration,
+    probe: ProbeFn,
+    flight: Mutex<Option<Flight>>,
+}
+
+#[allow(dead_code)]
+impl Prober {
+    pub fn new(path: PathBuf, timeout: Duration) -> Prober {
+        Prober::with_probe(path, timeout, probe_path)
+    }
+
+    pub(crate) fn with_probe(path: PathBuf, timeout: Duration, probe: ProbeFn) -> Prober {
+        // Compared with the mount table as written; `absolute` does not touch the disk.
+        let path = std::path::absolute(&path).unwrap_or(path);
+        Prober {
+            path,
+            timeout,
+            probe,
+            flight: Mutex::new(None),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Checks the path; returns within the timeout, whatever the share does.
+    pub async fn check(&self) -> ShareStatus {
+        let place = match table::mounts() {
+            Ok(entries) => Place::of(&entries, &self.path),
+            Err(e) => {
+                let reason = format!("The mount table cannot be read ({e}).");
+                return self.status(Reachability::Unreadable, &Place::default(), reason, "");
+            }
+        };
+        // Nothing mounted: the probe only looks at a local folder, which cannot hang, so
+        // a probe still stuck in a mount that has gone since is not waited for.
+        let (mut result, deadline) = match self.join_or_start(!place.mounted()) {
+            Ok(Some(flight)) => flight,
+            Ok(None) => return self.not_answering(&place, "an earlier check is still waiting"),
+            Err(e) => {
+                let reason = format!("The VM share cannot be checked ({e}).");
+                return self.status(Reachability::Unreadable, &place, reason, HINT_RELOGIN);
+            }
+        };
+        let waited = tokio::time::timeout_at(deadline.into(), result.wait_for(|r| r.is_some()));
+        match waited.await {
+            Ok(Ok(outcome)) => {
+                let outcome = outcome.clone().expect("waited for a value");
+                self.classify(&place, outcome)
+            }
+            Ok(Err(_)) => self.classify(&place, Outcome::Failed("the check ended early".into())),
+            Err(_) => self.not_answering(&place, "no answer in time"),
+        }
+    }
+
+    /// The probe to wait for and until when: a running one that is not overdue is
+    /// joined, none starts a new one, an overdue one gives `None` (answer at once).
+    /// `local` always starts a new probe.
+    #[allow(clippy::type_complexity)]
+    fn join_or_start(
+        &self,
+        local: bool,
+    ) -> io::Result<Option<(watch::Receiver<Option<Outcome>>, Instant)>> {
+        let mut flight = self.flight.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(out) = flight.as_ref().filter(|f| !local && !f.finished()) {
+            let deadline = out.started + self.timeout;
+            if Instant::now() >= deadline {
+                return Ok(None);
+            }
+            return Ok(Some((out.result.clone(), deadline)));
+        }
+        let (tx, rx) = watch::channel(None);
+        let (path, probe) = (self.path.clone(), self.probe);
+        // Deliberately detached and never joined: it may block forever in the kernel.
+        std::thread::Builder::new()
+            .name("leovms-probe".into())
+            .spawn(move || {
+                let _ = tx.send(Some(probe(&path)));
+            })?;
+        let started = Instant::now();
+        *flight = Some(Flight {
+            started,
+            result: rx.clone(),
+        });
+        Ok(Some((rx, started + self.timeout)))
+    }
+
+    fn classify(&self, place: &Place, outcome: Outcome) -> ShareStatus {
+        let (state, reason, hint) = classify(&self.path, place, &outcome);
+        self.status(state, place, reason, hint)
+    }
+
+    fn not_answering(&self, place: &Place, detail: &str) -> ShareStatus {
+        let (state, reason, hint) = timed_out(place, detail);
+        self.status(state, place, reason, hint)
+    }
+
+    fn status(
+        &self,
+        state: Reachability,
+        place: &Place,
+        reason: String,
+        hint: &str,
+    ) -> ShareStatus {
+        let shown = state != Reachability::NotMounted;
+        ShareStatus {
+            state,
+            path: self.path.clone(),
+            fstype: if shown {
+                place.fstype.clone()
+            } else {
+                String::new()
+            },
+            source: if shown {
+                place.source.clone()
+            } else {
+                String::new()
+            },
+            reason,
+            hint: hint.to_owned(),
+        }
+    }
+}

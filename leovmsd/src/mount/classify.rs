@@ -1,0 +1,125 @@
+//! What a probe's outcome means for the share, in words a student can act on.
+
+use std::io;
+use std::path::Path;
+
+use super::table::{MountEntry, covering_mount, is_network_fstype};
+use super::{HINT_ACCESS, HINT_NETWORK, HINT_RELOGIN, Outcome, Reachability};
+
+/// Where the path sits in the mount table.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Place {
+    /// The path itself is a mount point.
+    pub mount_point: bool,
+    /// The mount holding the path is a network file system.
+    pub network: bool,
+    pub fstype: String,
+    pub source: String,
+}
+
+impl Place {
+    pub(crate) fn of(entries: &[MountEntry], path: &Path) -> Place {
+        match covering_mount(entries, path) {
+            Some(m) => Place {
+                mount_point: m.mount_point == path,
+                network: is_network_fstype(&m.fstype),
+                fstype: m.fstype.clone(),
+                source: m.source.clone(),
+            },
+            None => Place::default(),
+        }
+    }
+
+    /// Whether the share counts as mounted here (not a plain folder of the local disk).
+    pub(crate) fn mounted(&self) -> bool {
+        self.mount_point || self.network
+    }
+}
+
+/// State, reason and hint for what a finished probe saw.
+pub(crate) fn classify(
+    path: &Path,
+    place: &Place,
+    outcome: &Outcome,
+) -> (Reachability, String, &'static str) {
+    use Reachability::*;
+    let shown = path.display();
+    let not_mounted = || {
+        let reason = format!("The VM share is not connected (nothing is mounted at {shown}).");
+        (NotMounted, reason, HINT_RELOGIN)
+    };
+    match outcome {
+        Outcome::Readable { has_entries } => match (place.mounted(), has_entries) {
+            (true, _) => {
+                let empty = if *has_entries {
+                    ""
+                } else {
+                    ", but it is empty"
+                };
+                let reason = format!(
+                    "The VM share is connected ({} from {}){empty}.",
+                    place.fstype, place.source
+                );
+                (Online, reason, "")
+            }
+            (false, true) => {
+                let reason = format!(
+                    "The VM share is a local folder at {shown} (no network mount), used as it is."
+                );
+                (Online, reason, "")
+            }
+            (false, false) => not_mounted(),
+        },
+        Outcome::Missing if !place.mounted() => not_mounted(),
+        // Below a network mount (smbnetfs shows `<host>/<share>`) a missing folder means
+        // the server did not give the share: not answering, not "not mounted".
+        Outcome::Missing => timed_out(place, &format!("{shown} is missing on the mount")),
+        Outcome::Failed(e) if place.mounted() => timed_out(place, e),
+        Outcome::Failed(e) => {
+            let reason = format!("The VM share at {shown} cannot be read ({e}).");
+            (Unreadable, reason, HINT_RELOGIN)
+        }
+        Outcome::Denied => {
+            let reason = format!("You may not read the VM share at {shown} (permission denied).");
+            (Unreadable, reason, HINT_ACCESS)
+        }
+        Outcome::NotFolder => {
+            let reason = format!("The VM share at {shown} is not a folder.");
+            (Unreadable, reason, HINT_RELOGIN)
+        }
+    }
+}
+
+/// A probe that took too long or failed on a mounted share.
+pub(crate) fn timed_out(place: &Place, detail: &str) -> (Reachability, String, &'static str) {
+    let on = if place.fstype.is_empty() {
+        String::new()
+    } else {
+        format!("; {} from {}", place.fstype, place.source)
+    };
+    let reason = format!("The VM share does not answer (server or network down). ({detail}{on})");
+    (Reachability::NotAnswering, reason, HINT_NETWORK)
+}
+
+/// The real probe: the folder's metadata and its first entry.
+pub(crate) fn probe_path(path: &Path) -> Outcome {
+    let outcome_of = |e: io::Error| match e.kind() {
+        io::ErrorKind::NotFound => Outcome::Missing,
+        io::ErrorKind::PermissionDenied => Outcome::Denied,
+        io::ErrorKind::NotADirectory => Outcome::NotFolder,
+        _ => Outcome::Failed(e.to_string()),
+    };
+    match std::fs::metadata(path) {
+        Ok(meta) if !meta.is_dir() => return Outcome::NotFolder,
+        Ok(_) => {}
+        Err(e) => return outcome_of(e),
+    }
+    match std::fs::read_dir(path) {
+        Ok(mut entries) => match entries.next() {
+            None => Outcome::Readable { has_entries: false },
+            Some(Ok(_)) => Outcome::Readable { has_entries: true },
+            Some(Err(e)) => outcome_of(e),
+        },
+        Err(e) => outcome_of(e),
+    }
+}

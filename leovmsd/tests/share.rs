@@ -1,0 +1,104 @@
+//! The share over real SMB: smbd on 127.0.0.1, mounted with smbnetfs (FUSE), read by the
+//! daemon; then the server dies and the mount goes away, and no call hangs.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{World, describe};
+use futures_util::StreamExt;
+use leovms_testkit::{DemoOptions, STUDENT, Samba, SmbMount, build_demo_share, samba_available};
+
+/// "Answers within a bound": generous for busy machines, far below a hang.
+const BOUND: Duration = Duration::from_secs(15);
+
+fn timed<T>(f: impl FnOnce() -> T) -> T {
+    let started = Instant::now();
+    let out = f();
+    assert!(started.elapsed() < BOUND, "took {:?}", started.elapsed());
+    out
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn share_over_smb_starts_a_vm_and_a_dead_server_never_hangs_a_call() {
+    if !samba_available() {
+        return;
+    }
+    let mut w = World::new().await;
+    let mut samba = tokio::task::spawn_blocking(Samba::start)
+        .await
+        .unwrap()
+        .unwrap();
+    let opts = DemoOptions {
+        machines_dir: w.machines.clone(),
+        ..Default::default()
+    };
+    let share = build_demo_share(&samba.data_dir(), &opts).await.unwrap();
+    let mut mount = SmbMount::mount(&samba, STUDENT).unwrap();
+    w.data = mount.share_path("leovms-data");
+    w.start_daemon().await;
+
+    let status = w.cli_json(&["status"]);
+    assert_eq!(status["data_share"]["state"], "online", "{status}");
+    assert_eq!(status["data_share"]["fstype"], "fuse.smbnetfs", "{status}");
+    assert_eq!(w.cli_json(&["list"]).as_array().unwrap().len(), 2);
+    let out = w.cli(&["start", "vm-demo", "--snapshot", "exam"]);
+    assert!(out.status.success(), "start over SMB: {}", describe(&out));
+    let info = w.vboxmanage(&[
+        "showvminfo",
+        &share.vm("vm-demo").machine_uuid.to_string(),
+        "--machinereadable",
+    ]);
+    assert!(
+        String::from_utf8_lossy(&info.stdout).contains("VMState=\"running\""),
+        "{}",
+        describe(&info)
+    );
+    assert!(w.cli(&["stop", "vm-demo"]).status.success());
+    w.wait_machine_state("vm-demo", "off").await;
+
+    // The server dies: the daemon says so and keeps answering.
+    tokio::task::spawn_blocking(move || {
+        samba.stop().unwrap();
+        samba
+    })
+    .await
+    .unwrap();
+    let out = timed(|| w.cli(&["list"]));
+    assert_eq!(out.status.code(), Some(11), "{}", describe(&out));
+    let status = timed(|| w.cli_json(&["status"]));
+    assert_ne!(status["data_share"]["state"], "online", "{status}");
+    assert!(
+        !status["data_share"]["hint"].as_str().unwrap().is_empty(),
+        "{status}"
+    );
+    let out = timed(|| w.cli(&["start", "vm-demo", "--snapshot", "exam"]));
+    assert_eq!(out.status.code(), Some(11), "{}", describe(&out));
+
+    // The mount goes away: the change is signalled and the state is "not mounted".
+    let conn = w.connection().await;
+    let manager = w.manager(&conn).await;
+    let mut changes = manager.receive_data_share_changed().await;
+    tokio::task::spawn_blocking(move || {
+        mount.unmount().unwrap();
+        mount
+    })
+    .await
+    .unwrap();
+    tokio::time::timeout(BOUND, async {
+        while let Some(change) = changes.next().await {
+            if change.get().await.unwrap().state == "not-mounted" {
+                return;
+            }
+        }
+    })
+    .await
+    .expect("the unmount is signalled");
+    let out = w.cli(&["list"]);
+    assert_eq!(out.status.code(), Some(11), "{}", describe(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("not connected"),
+        "{}",
+        describe(&out)
+    );
+}
