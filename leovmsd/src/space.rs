@@ -9,22 +9,25 @@ use crate::error::{Error, Result};
 /// Bytes an unprivileged user may still write on the file system holding `path`
 /// (the nearest existing ancestor when `path` does not exist yet).
 pub fn available(path: &Path) -> Result<u64> {
-    let mut probe = path;
-    while !probe.exists() {
-        probe = probe.parent().unwrap_or(Path::new("/"));
-    }
+    let probe = existing_ancestor(path);
     let st = rustix::fs::statvfs(probe).map_err(|e| Error::io(probe.display(), &e.into()))?;
     Ok(st.f_bavail.saturating_mul(st.f_frsize))
 }
 
 /// Identifies a file system, so that needs on the same one are added up.
 pub fn filesystem_id(path: &Path) -> Result<u64> {
+    let probe = existing_ancestor(path);
+    let st = rustix::fs::stat(probe).map_err(|e| Error::io(probe.display(), &e.into()))?;
+    Ok(st.st_dev)
+}
+
+/// The folder itself, or the nearest one above it that exists (where it will be created).
+fn existing_ancestor(path: &Path) -> &Path {
     let mut probe = path;
     while !probe.exists() {
         probe = probe.parent().unwrap_or(Path::new("/"));
     }
-    let st = rustix::fs::stat(probe).map_err(|e| Error::io(probe.display(), &e.into()))?;
-    Ok(st.st_dev)
+    probe
 }
 
 /// Gigabytes as students read them: "12.4 GB", and "0.07 GB" for small amounts so
