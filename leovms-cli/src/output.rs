@@ -106,7 +106,10 @@ pub fn machines_table(machines: &[Machine]) -> String {
             } else {
                 "no".to_string()
             };
-            let ram = if m.ram_fixed {
+            // A machine that cannot be read has no RAM policy to show.
+            let ram = if m.ram_max_mb == 0 {
+                "-".to_string()
+            } else if m.ram_fixed {
                 format!("{} MB (fixed)", m.ram_default_mb)
             } else {
                 format!(
