@@ -26,7 +26,7 @@ fn vdi_files(dir: &Path) -> Vec<PathBuf> {
             let p = e.path();
             if p.is_dir() {
                 out.extend(vdi_files(&p));
-            } else if p.extension().is_some_and(|x| x.eq_ignore_ascii_case("vdi")) {
+            } else if is_vdi(&p) {
                 out.push(p);
             }
         }
@@ -53,6 +53,24 @@ pub fn machine_uuid(vm: &VmEntry) -> Result<Uuid> {
         .map_err(|e| Error::config(format!("{}/machine.vbox: {e}", vm.id)))
 }
 
+/// Whether these differencing disks descend from the base in `base_dir`.
+pub fn check_disks(name: &str, base_dir: &Path, disks: &[PathBuf]) -> Result<()> {
+    let bases = headers(&vdi_files(base_dir))?;
+    let diffs = headers(
+        &disks
+            .iter()
+            .filter(|d| is_vdi(d))
+            .cloned()
+            .collect::<Vec<_>>(),
+    )?;
+    check_chain(name, &bases, &diffs)
+}
+
+fn is_vdi(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|x| x.eq_ignore_ascii_case("vdi"))
+}
+
 /// Writes `<vm>.vbox` of the working copy and returns the machine's UUID.
 pub fn write_settings(
     layout: &Layout,
@@ -63,7 +81,13 @@ pub fn write_settings(
     fresh: bool,
 ) -> Result<Uuid> {
     let bases = headers(&vdi_files(base_dir))?;
-    let diffs = headers(disks)?;
+    let diffs = headers(
+        &disks
+            .iter()
+            .filter(|d| is_vdi(d))
+            .cloned()
+            .collect::<Vec<_>>(),
+    )?;
     check_chain(&vm.image.name, &bases, &diffs)?;
     let info = vbox::inspect(&vm.template)
         .map_err(|e| Error::config(format!("{}/machine.vbox: {e}", vm.id)))?;

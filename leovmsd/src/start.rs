@@ -76,9 +76,10 @@ pub async fn run(d: &Arc<Daemon>, job: &Arc<Job>, plan: StartPlan) -> Result<Str
         Some(s) => {
             job.set_phase(Phase::UnpackSnapshot);
             job.set_message(format!("Unpacking snapshot {}", s.conf.name));
-            std::fs::create_dir_all(&work).map_err(|e| Error::io(work.display(), &e))?;
-            workcopy::forget(&work)?;
-            let report = unpack::snapshot(&s.archive, &work, job, done).await?;
+            let fits = |staged: &[std::path::PathBuf]| {
+                configure::check_disks(&vm.image.name, &base_dir, staged)
+            };
+            let report = unpack::snapshot(&s.archive, &work, job, done, fits).await?;
             workcopy::remove_stale(&work, &report.files)?;
             report.files.iter().map(|f| work.join(f)).collect()
         }

@@ -43,14 +43,38 @@ pub async fn base(
     result
 }
 
-/// Unpacks a snapshot over the working copy; files are replaced only once verified.
+/// Unpacks a snapshot into a temporary folder inside the working copy, lets `check`
+/// look at the unpacked files (e.g. whether the disks fit the base), and only then moves
+/// them over the working copy. A refused snapshot leaves the working copy as it was.
 pub async fn snapshot(
     archive_ref: &ArchiveRef,
     work: &Path,
     job: &Arc<Job>,
     offset: u64,
+    check: impl FnOnce(&[std::path::PathBuf]) -> Result<()>,
 ) -> Result<UnpackReport> {
-    run(archive_ref, work, job, offset).await
+    std::fs::create_dir_all(work).map_err(|e| Error::io(work.display(), &e))?;
+    let staging = atomic::temp_path_for(&work.join("snapshot"));
+    std::fs::create_dir(&staging).map_err(|e| Error::io(staging.display(), &e))?;
+    let result = async {
+        let report = run(archive_ref, &staging, job, offset).await?;
+        let staged: Vec<_> = report.files.iter().map(|f| staging.join(f)).collect();
+        check(&staged)?;
+        crate::workcopy::forget(work)?;
+        for rel in &report.files {
+            let target = work.join(rel);
+            if let Some(dir) = target.parent() {
+                std::fs::create_dir_all(dir).map_err(|e| Error::io(dir.display(), &e))?;
+            }
+            std::fs::rename(staging.join(rel), &target)
+                .map_err(|e| Error::io(target.display(), &e))?;
+        }
+        atomic::fsync_dir(work).map_err(|e| Error::io(work.display(), &e))?;
+        Ok(report)
+    }
+    .await;
+    remove_tree(&staging);
+    result
 }
 
 async fn run(

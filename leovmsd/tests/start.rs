@@ -190,6 +190,15 @@ async fn start_of_a_snapshot_for_another_base_names_both_uuids() {
     })
     .await;
     w.start_daemon().await;
+    // A working copy from an earlier lesson, which the refused snapshot must not touch.
+    assert!(
+        w.cli(&["start", "vm-demo", "--snapshot", "standard"])
+            .status
+            .success()
+    );
+    assert!(w.cli(&["stop", "vm-demo"]).status.success());
+    w.wait_machine_state("vm-demo", "off").await;
+    let calls_before = w.vbox_calls("VirtualBoxVM");
     let out = w.cli(&["start", "vm-demo", "--snapshot", "foreign"]);
     assert_eq!(out.status.code(), Some(7), "{}", describe(&out));
     let err = String::from_utf8_lossy(&out.stderr);
@@ -197,16 +206,37 @@ async fn start_of_a_snapshot_for_another_base_names_both_uuids() {
     let foreign_disk = w.share.vm("vm-demo").snapshot("foreign").to_string();
     assert!(err.contains(&base), "base UUID {base} missing: {err}");
     assert!(err.contains(&foreign_disk), "disk UUID missing: {err}");
-    let header = leovms_image::vdi::read_header(
-        &w.work_dir("vm-demo")
-            .join(format!("Snapshots/{{{foreign_disk}}}.vdi")),
-    )
-    .unwrap();
-    let foreign_parent = header.parent.unwrap().to_string();
-    assert!(err.contains(&foreign_parent), "parent UUID missing: {err}");
-    assert_eq!(w.vbox_calls("VirtualBoxVM"), 0, "VirtualBox was called");
+    // Base, disk and the disk's (foreign) parent: three different UUIDs.
+    let mut uuids: Vec<&str> = err
+        .split(|c: char| !(c.is_ascii_hexdigit() || c == '-'))
+        .filter(|w| uuid::Uuid::parse_str(w).is_ok())
+        .collect();
+    uuids.sort();
+    uuids.dedup();
+    assert_eq!(uuids.len(), 3, "{err}");
+    let disk = w
+        .work_dir("vm-demo")
+        .join(format!("Snapshots/{{{foreign_disk}}}.vdi"));
+    assert!(
+        !disk.exists(),
+        "the refused snapshot replaced the working copy"
+    );
+    assert_eq!(
+        w.vbox_calls("VirtualBoxVM"),
+        calls_before,
+        "VirtualBox was called"
+    );
     let jobs = w.cli_json(&["jobs"]);
-    assert_eq!(jobs[0]["error_id"], "org.leovms.Error.SnapshotMismatch");
+    let failed = jobs
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|j| j["state"] == "failed")
+        .unwrap();
+    assert_eq!(
+        failed["error_id"], "org.leovms.Error.SnapshotMismatch",
+        "{jobs}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
