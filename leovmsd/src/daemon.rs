@@ -40,7 +40,7 @@ impl Daemon {
         let records = Records::new(&settings.state_dir());
         Arc::new(Daemon {
             data_probe: Prober::new(settings.data.clone(), SHARE_TIMEOUT),
-            upload_probe: Prober::new(settings.upload.clone(), SHARE_TIMEOUT),
+            upload_probe: Prober::new(settings.upload.clone(), SHARE_TIMEOUT).named("upload share"),
             settings,
             records,
             conn: OnceLock::new(),

@@ -5,8 +5,6 @@
 //! never joined, the caller waits at most the timeout, and a `Prober` never has more than
 //! one probe out: while one is stuck, asking again answers at once from that fact.
 
-// Parts are used by the daemon only once it watches the share.
-#[allow(dead_code)]
 mod table;
 
 mod classify;
@@ -24,13 +22,9 @@ use tokio::sync::watch;
 
 use classify::{Place, classify, probe_path, timed_out};
 
-#[allow(unused_imports)]
-pub use table::{
-    MountEntry, covering_mount, is_network_fstype, mounts, parse_mountinfo, watch_mount_table,
-};
+pub use table::watch_mount_table;
 
 /// Where `leovms-upload` is mounted when nothing else is said (next to the data share).
-#[allow(dead_code)]
 pub const DEFAULT_UPLOAD_DIR: &str = "/media/leovms/upload";
 
 const HINT_RELOGIN: &str = "Log out and in again, or ask the school's admin.";
@@ -39,7 +33,6 @@ const HINT_NETWORK: &str = "Check the network connection and try again in a minu
 const HINT_ACCESS: &str = "Ask the school's admin to give your account access to the VM share.";
 
 /// What a check found.
-#[allow(dead_code)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reachability {
     /// Readable within the timeout.
@@ -52,7 +45,6 @@ pub enum Reachability {
     Unreadable,
 }
 
-#[allow(dead_code)]
 impl Reachability {
     /// The name used on the bus and in logs.
     pub fn as_str(&self) -> &'static str {
@@ -66,7 +58,6 @@ impl Reachability {
 }
 
 /// The outcome of one check, in words a student can act on.
-#[allow(dead_code)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ShareStatus {
     pub state: Reachability,
@@ -113,15 +104,15 @@ impl Flight {
 }
 
 /// Checks one path, e.g. the mount point of `leovms-data`.
-#[allow(dead_code)]
 pub struct Prober {
+    /// How messages name the share, e.g. "VM share".
+    name: &'static str,
     path: PathBuf,
     timeout: Duration,
     probe: ProbeFn,
     flight: Mutex<Option<Flight>>,
 }
 
-#[allow(dead_code)]
 impl Prober {
     pub fn new(path: PathBuf, timeout: Duration) -> Prober {
         Prober::with_probe(path, timeout, probe_path)
@@ -131,6 +122,7 @@ impl Prober {
         // Compared with the mount table as written; `absolute` does not touch the disk.
         let path = std::path::absolute(&path).unwrap_or(path);
         Prober {
+            name: "VM share",
             path,
             timeout,
             probe,
@@ -138,8 +130,10 @@ impl Prober {
         }
     }
 
-    pub fn path(&self) -> &Path {
-        &self.path
+    /// How messages name the share (default "VM share").
+    pub fn named(mut self, name: &'static str) -> Prober {
+        self.name = name;
+        self
     }
 
     /// Checks the path; returns within the timeout, whatever the share does.
@@ -205,12 +199,12 @@ impl Prober {
     }
 
     fn classify(&self, place: &Place, outcome: Outcome) -> ShareStatus {
-        let (state, reason, hint) = classify(&self.path, place, &outcome);
+        let (state, reason, hint) = classify(self.name, &self.path, place, &outcome);
         self.status(state, place, reason, hint)
     }
 
     fn not_answering(&self, place: &Place, detail: &str) -> ShareStatus {
-        let (state, reason, hint) = timed_out(place, detail);
+        let (state, reason, hint) = timed_out(self.name, place, detail);
         self.status(state, place, reason, hint)
     }
 

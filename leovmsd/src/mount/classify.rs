@@ -38,6 +38,7 @@ impl Place {
 
 /// State, reason and hint for what a finished probe saw.
 pub(crate) fn classify(
+    share: &str,
     path: &Path,
     place: &Place,
     outcome: &Outcome,
@@ -45,7 +46,7 @@ pub(crate) fn classify(
     use Reachability::*;
     let shown = path.display();
     let not_mounted = || {
-        let reason = format!("The VM share is not connected (nothing is mounted at {shown}).");
+        let reason = format!("The {share} is not connected (nothing is mounted at {shown}).");
         (NotMounted, reason, HINT_RELOGIN)
     };
     match outcome {
@@ -57,14 +58,14 @@ pub(crate) fn classify(
                     ", but it is empty"
                 };
                 let reason = format!(
-                    "The VM share is connected ({} from {}){empty}.",
+                    "The {share} is connected ({} from {}){empty}.",
                     place.fstype, place.source
                 );
                 (Online, reason, "")
             }
             (false, true) => {
                 let reason = format!(
-                    "The VM share is a local folder at {shown} (no network mount), used as it is."
+                    "The {share} is a local folder at {shown} (no network mount), used as it is."
                 );
                 (Online, reason, "")
             }
@@ -73,31 +74,35 @@ pub(crate) fn classify(
         Outcome::Missing if !place.mounted() => not_mounted(),
         // Below a network mount (smbnetfs shows `<host>/<share>`) a missing folder means
         // the server did not give the share: not answering, not "not mounted".
-        Outcome::Missing => timed_out(place, &format!("{shown} is missing on the mount")),
-        Outcome::Failed(e) if place.mounted() => timed_out(place, e),
+        Outcome::Missing => timed_out(share, place, &format!("{shown} is missing on the mount")),
+        Outcome::Failed(e) if place.mounted() => timed_out(share, place, e),
         Outcome::Failed(e) => {
-            let reason = format!("The VM share at {shown} cannot be read ({e}).");
+            let reason = format!("The {share} at {shown} cannot be read ({e}).");
             (Unreadable, reason, HINT_RELOGIN)
         }
         Outcome::Denied => {
-            let reason = format!("You may not read the VM share at {shown} (permission denied).");
+            let reason = format!("You may not read the {share} at {shown} (permission denied).");
             (Unreadable, reason, HINT_ACCESS)
         }
         Outcome::NotFolder => {
-            let reason = format!("The VM share at {shown} is not a folder.");
+            let reason = format!("The {share} at {shown} is not a folder.");
             (Unreadable, reason, HINT_RELOGIN)
         }
     }
 }
 
 /// A probe that took too long or failed on a mounted share.
-pub(crate) fn timed_out(place: &Place, detail: &str) -> (Reachability, String, &'static str) {
+pub(crate) fn timed_out(
+    share: &str,
+    place: &Place,
+    detail: &str,
+) -> (Reachability, String, &'static str) {
     let on = if place.fstype.is_empty() {
         String::new()
     } else {
         format!("; {} from {}", place.fstype, place.source)
     };
-    let reason = format!("The VM share does not answer (server or network down). ({detail}{on})");
+    let reason = format!("The {share} does not answer (server or network down). ({detail}{on})");
     (Reachability::NotAnswering, reason, HINT_NETWORK)
 }
 

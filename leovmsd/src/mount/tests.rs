@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use super::table::{MountEntry, covering_mount, is_network_fstype, mounts, parse_mountinfo};
 use super::*;
 
 const SAMPLE: &[u8] = b"\
@@ -155,7 +156,7 @@ fn errors_on_a_mounted_share_mean_not_answering() {
     };
     let local = Place::default();
     let path = Path::new("/media/leovms/data");
-    let state = |place: &Place, outcome: Outcome| classify(path, place, &outcome).0;
+    let state = |place: &Place, outcome: Outcome| classify("VM share", path, place, &outcome).0;
     let eio = || Outcome::Failed("Input/output error (os error 5)".into());
     assert_eq!(state(&cifs, eio()), Reachability::NotAnswering);
     assert_eq!(
@@ -167,7 +168,7 @@ fn errors_on_a_mounted_share_mean_not_answering() {
     let empty = Outcome::Readable { has_entries: false };
     assert_eq!(state(&cifs, empty.clone()), Reachability::Online);
     assert_eq!(state(&local, empty), Reachability::NotMounted);
-    let (_, reason, hint) = classify(path, &cifs, &eio());
+    let (_, reason, hint) = classify("VM share", path, &cifs, &eio());
     assert!(reason.starts_with("The VM share does not answer (server or network down)."));
     assert!(!hint.is_empty());
 }

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use leovms_testkit::{STUDENT, Samba, SmbMount, samba_available};
 
+use super::table::mounts;
 use super::*;
 
 const TIMEOUT: Duration = Duration::from_secs(2);
