@@ -3,11 +3,14 @@
 
 mod common;
 
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use common::{World, describe};
 use futures_util::StreamExt;
+use leovms_api::ShareInfo;
 use leovms_testkit::{DemoOptions, STUDENT, Samba, SmbMount, build_demo_share, samba_available};
+use zbus::zvariant::OwnedValue;
 
 /// "Answers within a bound": generous for busy machines, far below a hang.
 const BOUND: Duration = Duration::from_secs(15);
@@ -77,8 +80,18 @@ async fn share_over_smb_starts_a_vm_and_a_dead_server_never_hangs_a_call() {
 
     // The mount goes away: the change is signalled and the state is "not mounted".
     let conn = w.connection().await;
-    let manager = w.manager(&conn).await;
-    let mut changes = manager.receive_data_share_changed().await;
+    let rule = zbus::MatchRule::builder()
+        .msg_type(zbus::message::Type::Signal)
+        .interface("org.freedesktop.DBus.Properties")
+        .unwrap()
+        .member("PropertiesChanged")
+        .unwrap()
+        .path(leovms_api::MANAGER_PATH)
+        .unwrap()
+        .build();
+    let mut changes = zbus::MessageStream::for_match_rule(rule, &conn, None)
+        .await
+        .unwrap();
     tokio::task::spawn_blocking(move || {
         mount.unmount().unwrap();
         mount
@@ -86,14 +99,19 @@ async fn share_over_smb_starts_a_vm_and_a_dead_server_never_hangs_a_call() {
     .await
     .unwrap();
     tokio::time::timeout(BOUND, async {
-        while let Some(change) = changes.next().await {
-            if change.get().await.unwrap().state == "not-mounted" {
+        while let Some(Ok(msg)) = changes.next().await {
+            type Changed = (String, HashMap<String, OwnedValue>, Vec<String>);
+            let (_, changed, _): Changed = msg.body().deserialize().unwrap();
+            let share = changed
+                .get("DataShare")
+                .map(|v| ShareInfo::try_from(v.try_clone().unwrap()).unwrap());
+            if share.is_some_and(|s| s.state == "not-mounted") {
                 return;
             }
         }
     })
     .await
-    .expect("the unmount is signalled");
+    .unwrap_or_else(|_| panic!("the unmount was not signalled; log:\n{}", w.daemon_log()));
     let out = w.cli(&["list"]);
     assert_eq!(out.status.code(), Some(11), "{}", describe(&out));
     assert!(
