@@ -55,15 +55,18 @@ pub fn machine_uuid(vm: &VmEntry) -> Result<Uuid> {
 
 /// Whether these differencing disks descend from the base in `base_dir`.
 pub fn check_disks(name: &str, base_dir: &Path, disks: &[PathBuf]) -> Result<()> {
+    checked_chain(name, base_dir, disks).map(drop)
+}
+
+/// The headers of the base disks and of the differencing disks, once the chain is checked.
+type Chain = (Vec<(PathBuf, VdiHeader)>, Vec<(PathBuf, VdiHeader)>);
+
+fn checked_chain(name: &str, base_dir: &Path, disks: &[PathBuf]) -> Result<Chain> {
     let bases = headers(&vdi_files(base_dir))?;
-    let diffs = headers(
-        &disks
-            .iter()
-            .filter(|d| is_vdi(d))
-            .cloned()
-            .collect::<Vec<_>>(),
-    )?;
-    check_chain(name, &bases, &diffs)
+    let vdis: Vec<PathBuf> = disks.iter().filter(|d| is_vdi(d)).cloned().collect();
+    let diffs = headers(&vdis)?;
+    check_chain(name, &bases, &diffs)?;
+    Ok((bases, diffs))
 }
 
 fn is_vdi(path: &Path) -> bool {
@@ -80,15 +83,7 @@ pub fn write_settings(
     ram_mb: u32,
     fresh: bool,
 ) -> Result<Uuid> {
-    let bases = headers(&vdi_files(base_dir))?;
-    let diffs = headers(
-        &disks
-            .iter()
-            .filter(|d| is_vdi(d))
-            .cloned()
-            .collect::<Vec<_>>(),
-    )?;
-    check_chain(&vm.image.name, &bases, &diffs)?;
+    let (bases, diffs) = checked_chain(&vm.image.name, base_dir, disks)?;
     let info = vbox::inspect(&vm.template)
         .map_err(|e| Error::config(format!("{}/machine.vbox: {e}", vm.id)))?;
     let mut disk_patches = Vec::new();

@@ -152,12 +152,7 @@ async fn start_of_a_running_vm_is_refused() {
             .success()
     );
     let out = w.cli(&["start", "vm-demo", "--snapshot", "standard"]);
-    assert_eq!(out.status.code(), Some(8), "{}", describe(&out));
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("already running"),
-        "{}",
-        describe(&out)
-    );
+    common::assert_refused(&out, 8, "already running");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -170,12 +165,7 @@ async fn start_of_a_second_vm_while_one_runs_is_refused() {
             .success()
     );
     let out = w.cli(&["start", "vm-win", "--snapshot", "standard"]);
-    assert_eq!(out.status.code(), Some(8), "{}", describe(&out));
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("Close it before starting"),
-        "{}",
-        describe(&out)
-    );
+    common::assert_refused(&out, 8, "Close it before starting");
     assert!(w.cli(&["stop", "vm-demo"]).status.success());
     w.wait_machine_state("vm-demo", "off").await;
     let out = w.cli(&["start", "vm-win", "--snapshot", "standard"]);

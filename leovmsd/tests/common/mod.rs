@@ -287,6 +287,16 @@ pub fn describe(out: &Output) -> String {
     )
 }
 
+/// A CLI call that failed with `code` and said `words` on stderr.
+pub fn assert_refused(out: &Output, code: i32, words: &str) {
+    assert_eq!(out.status.code(), Some(code), "{}", describe(out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains(words),
+        "no \"{words}\" in: {}",
+        describe(out)
+    );
+}
+
 /// Under CI a test that cannot run is a failure; elsewhere it says why it skips.
 pub fn skip_unless(condition: bool, reason: &str) -> bool {
     if condition {
