@@ -28,7 +28,7 @@ use crate::dbus::ManagerInterface;
 use crate::settings::Settings;
 
 #[tokio::main]
-async fn main() -> std::process::ExitCode {
+async fn main() {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("LEOVMS_LOG")
@@ -39,13 +39,15 @@ async fn main() -> std::process::ExitCode {
         .without_time()
         .init();
     let settings = Settings::parse();
-    match serve(settings).await {
-        Ok(()) => std::process::ExitCode::SUCCESS,
+    let code = match serve(settings).await {
+        Ok(()) => 0,
         Err(e) => {
             tracing::error!("{e}");
-            std::process::ExitCode::FAILURE
+            1
         }
-    }
+    };
+    // Exit now: threads that wait for running VMs to end must not hold up the exit.
+    std::process::exit(code)
 }
 
 async fn serve(settings: Settings) -> Result<(), Box<dyn std::error::Error>> {

@@ -98,16 +98,23 @@ impl Exit {
         match self {
             Exit::Child(child) => child.wait().await.ok().and_then(|s| s.code().or(Some(-1))),
             Exit::Adopted(fd) => {
-                // A blocking wait on a thread of its own: no timer, no polling loop.
+                // A blocking wait on a thread of its own (no timer, no polling loop, and
+                // not tokio's blocking pool, which would hold up the daemon's exit).
                 if let Some(fd) = fd.take() {
-                    let _ = tokio::task::spawn_blocking(move || {
-                        let mut fds = [rustix::event::PollFd::new(
-                            &fd,
-                            rustix::event::PollFlags::IN,
-                        )];
-                        while rustix::event::poll(&mut fds, None).is_err() {}
-                    })
-                    .await;
+                    let (tx, rx) = tokio::sync::oneshot::channel();
+                    let spawned = std::thread::Builder::new()
+                        .name("leovms-vm-exit".into())
+                        .spawn(move || {
+                            let mut fds = [rustix::event::PollFd::new(
+                                &fd,
+                                rustix::event::PollFlags::IN,
+                            )];
+                            while rustix::event::poll(&mut fds, None).is_err() {}
+                            let _ = tx.send(());
+                        });
+                    if spawned.is_ok() {
+                        let _ = rx.await;
+                    }
                 }
                 None
             }

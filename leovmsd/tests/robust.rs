@@ -76,10 +76,10 @@ async fn start_survives_kill_9_of_the_daemon_while_the_vm_runs() {
     let out = w.cli(&["start", "vm-demo", "--snapshot", "standard"]);
     assert!(out.status.success(), "{}", describe(&out));
     w.kill_daemon();
+    let uuid = w.share.vm("vm-demo").machine_uuid.to_string();
     let running = w.vboxmanage(&["list", "runningvms"]);
     assert!(
-        String::from_utf8_lossy(&running.stdout)
-            .contains(&w.share.vm("vm-demo").machine_uuid.to_string()),
+        String::from_utf8_lossy(&running.stdout).contains(&uuid),
         "the VM died with the daemon: {}",
         describe(&running)
     );
@@ -88,6 +88,17 @@ async fn start_survives_kill_9_of_the_daemon_while_the_vm_runs() {
     assert_eq!(w.machine("vm-demo")["state"], "running");
     let jobs = w.cli_json(&["jobs"]);
     assert_eq!(jobs[0]["phase"], "running", "{jobs}");
+
+    // A restart (systemd's SIGTERM) of a daemon that follows a VM: it exits, the VM runs on.
+    w.terminate_daemon().await;
+    let running = w.vboxmanage(&["list", "runningvms"]);
+    assert!(
+        String::from_utf8_lossy(&running.stdout).contains(&uuid),
+        "the VM died with the daemon: {}",
+        describe(&running)
+    );
+    w.start_daemon().await;
+    assert_eq!(w.machine("vm-demo")["state"], "running");
     assert!(w.cli(&["stop", "vm-demo"]).status.success());
     w.wait_machine_state("vm-demo", "off").await;
 }

@@ -126,6 +126,29 @@ impl World {
         self.daemon.as_ref().expect("daemon started").id()
     }
 
+    /// `kill -TERM` of the daemon, as systemd stops it; it must be gone within a bound.
+    pub async fn terminate_daemon(&mut self) {
+        let mut d = self.daemon.take().expect("daemon started");
+        let pid = rustix::process::Pid::from_raw(d.id() as i32).unwrap();
+        rustix::process::kill_process(pid, rustix::process::Signal::TERM).unwrap();
+        let status = tokio::time::timeout(
+            Duration::from_secs(20),
+            tokio::task::spawn_blocking(move || d.wait()),
+        )
+        .await
+        .unwrap_or_else(|_| {
+            panic!(
+                "leovmsd did not exit on SIGTERM; log:\n{}",
+                self.daemon_log()
+            )
+        });
+        assert!(
+            status.unwrap().unwrap().success(),
+            "log:\n{}",
+            self.daemon_log()
+        );
+    }
+
     /// `kill -9` of the daemon, as a crash would.
     pub fn kill_daemon(&mut self) {
         if let Some(mut d) = self.daemon.take() {
