@@ -40,11 +40,7 @@ async fn start_until_unpacking(w: &World) -> (zbus::Connection, JobProxy<'static
 
 #[tokio::test(flavor = "multi_thread")]
 async fn start_after_kill_9_during_unpack_leaves_no_final_file_and_then_succeeds() {
-    let mut w = World::with(leovms_testkit::DemoOptions {
-        base_data_mib: 768,
-        ..Default::default()
-    })
-    .await;
+    let mut w = World::with_base_mib(768).await;
     w.start_daemon().await;
     let (_conn, _job) = start_until_unpacking(&w).await;
     w.kill_daemon();
@@ -108,11 +104,7 @@ async fn start_on_a_full_disk_is_refused_with_needed_and_free() {
     if skip_unless(is_root(), "mounting a 64 MiB tmpfs needs root") {
         return;
     }
-    let mut w = World::with(leovms_testkit::DemoOptions {
-        base_data_mib: 96,
-        ..Default::default()
-    })
-    .await;
+    let mut w = World::with_base_mib(96).await;
     std::fs::create_dir_all(&w.machines).unwrap();
     let mount = std::process::Command::new("mount")
         .args(["-t", "tmpfs", "-o", "size=64m", "tmpfs"])
@@ -188,11 +180,7 @@ async fn start_twice_joins_the_job_in_progress() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn start_canceled_during_unpack_removes_its_files() {
-    let mut w = World::with(leovms_testkit::DemoOptions {
-        base_data_mib: 512,
-        ..Default::default()
-    })
-    .await;
+    let mut w = World::with_base_mib(512).await;
     w.start_daemon().await;
     let (_conn, job) = start_until_unpacking(&w).await;
     let mut finished = job.receive_finished().await.unwrap();

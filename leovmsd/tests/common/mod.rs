@@ -33,6 +33,15 @@ impl World {
         World::with(DemoOptions::default()).await
     }
 
+    /// A demo share whose base disk holds `mib` MiB of data (for space and crash tests).
+    pub async fn with_base_mib(mib: u64) -> World {
+        World::with(DemoOptions {
+            base_data_mib: mib,
+            ..Default::default()
+        })
+        .await
+    }
+
     pub async fn with(mut opts: DemoOptions) -> World {
         let tmp = tempfile::Builder::new()
             .prefix("leovms-e2e.")
