@@ -65,6 +65,16 @@ async fn start_after_kill_9_during_unpack_leaves_no_final_file_and_then_succeeds
     assert!(leftovers.is_empty(), "leftovers: {leftovers:?}");
 }
 
+/// VirtualBox still lists the VM as running.
+fn assert_vm_runs(w: &World, uuid: &str) {
+    let running = w.vboxmanage(&["list", "runningvms"]);
+    assert!(
+        String::from_utf8_lossy(&running.stdout).contains(uuid),
+        "the VM died with the daemon: {}",
+        describe(&running)
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn start_survives_kill_9_of_the_daemon_while_the_vm_runs() {
     let mut w = World::new().await;
@@ -73,12 +83,7 @@ async fn start_survives_kill_9_of_the_daemon_while_the_vm_runs() {
     assert!(out.status.success(), "{}", describe(&out));
     w.kill_daemon();
     let uuid = w.share.vm("vm-demo").machine_uuid.to_string();
-    let running = w.vboxmanage(&["list", "runningvms"]);
-    assert!(
-        String::from_utf8_lossy(&running.stdout).contains(&uuid),
-        "the VM died with the daemon: {}",
-        describe(&running)
-    );
+    assert_vm_runs(&w, &uuid);
 
     w.start_daemon().await;
     assert_eq!(w.machine("vm-demo")["state"], "running");
@@ -87,12 +92,7 @@ async fn start_survives_kill_9_of_the_daemon_while_the_vm_runs() {
 
     // A restart (systemd's SIGTERM) of a daemon that follows a VM: it exits, the VM runs on.
     w.terminate_daemon().await;
-    let running = w.vboxmanage(&["list", "runningvms"]);
-    assert!(
-        String::from_utf8_lossy(&running.stdout).contains(&uuid),
-        "the VM died with the daemon: {}",
-        describe(&running)
-    );
+    assert_vm_runs(&w, &uuid);
     w.start_daemon().await;
     assert_eq!(w.machine("vm-demo")["state"], "running");
     assert!(w.cli(&["stop", "vm-demo"]).status.success());
