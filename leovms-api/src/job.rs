@@ -6,6 +6,8 @@ use crate::Error;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Phase {
     Plan,
+    /// Hashing cached archives (`VerifyCache`, or another user's copies before a sync).
+    Verify,
     Fetch,
     UnpackBase,
     UnpackSnapshot,
@@ -17,8 +19,9 @@ pub enum Phase {
 }
 
 impl Phase {
-    pub const ALL: [Phase; 8] = [
+    pub const ALL: [Phase; 9] = [
         Phase::Plan,
+        Phase::Verify,
         Phase::Fetch,
         Phase::UnpackBase,
         Phase::UnpackSnapshot,
@@ -32,6 +35,7 @@ impl Phase {
         match self {
             Phase::Plan => "plan",
             Phase::Fetch => "fetch",
+            Phase::Verify => "verify",
             Phase::UnpackBase => "unpack-base",
             Phase::UnpackSnapshot => "unpack-snapshot",
             Phase::Configure => "configure",
@@ -49,7 +53,8 @@ impl Phase {
     pub fn describe(self) -> &'static str {
         match self {
             Phase::Plan => "Checking",
-            Phase::Fetch => "Fetching",
+            Phase::Fetch => "Copying to the cache",
+            Phase::Verify => "Checking the cache",
             Phase::UnpackBase => "Unpacking base image",
             Phase::UnpackSnapshot => "Unpacking snapshot",
             Phase::Configure => "Configuring",

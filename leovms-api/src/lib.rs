@@ -9,7 +9,10 @@ mod types;
 pub use error::{Error, ErrorKind};
 pub use job::{JobProxy, JobState, Phase};
 pub use manager::ManagerProxy;
-pub use types::{JobInfo, Machine, MachineState, ShareInfo, Snapshot, StartOptions};
+pub use types::{
+    CacheDir, CacheEntry, CacheReport, Eviction, JobInfo, Machine, MachineState, ShareInfo,
+    Snapshot, StartOptions, SyncPlan,
+};
 
 /// Well-known bus name of the daemon; the number is the major API version.
 pub const BUS_NAME: &str = "org.leovms.Leovms1";

@@ -1,7 +1,7 @@
 use zbus::proxy;
 use zbus::zvariant::{ObjectPath, OwnedObjectPath};
 
-use crate::{Error, JobInfo, Machine, ShareInfo, Snapshot, StartOptions};
+use crate::{CacheReport, Error, JobInfo, Machine, ShareInfo, Snapshot, StartOptions, SyncPlan};
 
 /// The daemon's entry point at `/org/leovms/Leovms1`.
 #[proxy(
@@ -29,6 +29,23 @@ pub trait Manager {
     /// Active jobs and jobs that ended in the last minutes.
     fn list_jobs(&self) -> Result<Vec<JobInfo>, Error>;
 
+    /// Copies the archives of `vm` (the base and `snapshots`, all when empty) into the
+    /// cache and pins them for offline use. Returns the job; an identical sync is joined.
+    fn sync(&self, vm: &str, snapshots: &[&str]) -> Result<OwnedObjectPath, Error>;
+
+    /// What `Sync` would copy and evict, without changing anything.
+    fn plan_sync(&self, vm: &str, snapshots: &[&str]) -> Result<SyncPlan, Error>;
+
+    /// Unpins `vm` for this user and frees its archives that nobody else pinned.
+    /// Returns the bytes freed.
+    fn unsync(&self, vm: &str) -> Result<u64, Error>;
+
+    /// The cache folders and every archive in them.
+    fn cache_status(&self) -> Result<CacheReport, Error>;
+
+    /// Re-hashes every archive in the cache and removes the damaged ones. Returns the job.
+    fn verify_cache(&self) -> Result<OwnedObjectPath, Error>;
+
     #[zbus(property)]
     fn version(&self) -> zbus::Result<String>;
     /// Where the share `leovms-data` is read from.
@@ -54,6 +71,9 @@ pub trait Manager {
     fn job_added(&self, job: ObjectPath<'_>) -> zbus::Result<()>;
     #[zbus(signal)]
     fn job_removed(&self, job: ObjectPath<'_>) -> zbus::Result<()>;
+    /// The share published or removed machines, or came or went: list them again.
+    #[zbus(signal)]
+    fn machines_changed(&self) -> zbus::Result<()>;
     /// A VM started or powered off (`state` as in [`Machine::state`]).
     #[zbus(signal)]
     fn machine_changed(&self, vm: &str, state: &str) -> zbus::Result<()>;

@@ -28,8 +28,17 @@ pub struct Machine {
     pub ram_max_mb: u32,
     /// The image fixes the RAM; callers cannot choose.
     pub ram_fixed: bool,
-    /// Empty when the VM can be started, else why not (e.g. a broken `image.conf`).
+    /// Empty when the VM can be started, else why not (e.g. a broken `image.conf`, or
+    /// "not available offline").
     pub problem: String,
+    /// Where this description comes from: `share`, or `cache` while the share is unavailable.
+    pub origin: String,
+    /// Identity of the published revision: 16 hex digits of the manifest's sha256.
+    pub revision: String,
+    /// This user chose the VM for offline use (`Sync`); its archives are pinned in the cache.
+    pub synced: bool,
+    /// The share publishes a newer revision than the one synced for offline use.
+    pub outdated: bool,
 }
 
 /// One snapshot (a content state) of a VM.
@@ -48,6 +57,8 @@ pub struct Snapshot {
     pub unpacked_size: u64,
     /// Empty when the snapshot can be started, else why not.
     pub problem: String,
+    /// The snapshot's archive is in the cache: it also starts without the share.
+    pub cached: bool,
 }
 
 /// What a machine is doing, as the string in [`Machine::state`].
@@ -80,7 +91,7 @@ pub struct StartOptions {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type)]
 pub struct JobInfo {
     pub path: OwnedObjectPath,
-    /// `start` (more kinds come with sync and upload).
+    /// `start`, `sync` or `verify`.
     pub kind: String,
     pub vm: String,
     /// Snapshot id; empty for "as found".
@@ -114,4 +125,75 @@ pub struct ShareInfo {
     pub reason: String,
     /// What the user can do about it; empty when all is well.
     pub hint: String,
+}
+
+/// One cache folder (from the share's `leovms-client.conf`), as `CacheStatus` reports it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type)]
+pub struct CacheDir {
+    pub path: String,
+    /// Size limit in bytes.
+    pub limit: u64,
+    /// Bytes used by archives and interrupted copies.
+    pub used: u64,
+    /// Bytes the file system still has free for this user.
+    pub free: u64,
+    /// Empty when the folder is usable, else why not.
+    pub problem: String,
+}
+
+/// One archive in a cache.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type)]
+pub struct CacheEntry {
+    pub vm: String,
+    /// `base`, or the snapshot id; empty when no known revision of the VM names it.
+    pub item: String,
+    /// 16 hex digits of the archive's sha256 (its identity in the cache).
+    pub sha256: String,
+    pub size: u64,
+    /// Some user of this PC chose it for offline use: it is never evicted.
+    pub pinned: bool,
+    /// This user's synced revision of the VM is older than the share's (online only).
+    pub outdated: bool,
+    /// Unix time of the last use (sync or start); 0 when never used.
+    pub last_used: i64,
+    /// The cache folder holding it.
+    pub cache: String,
+}
+
+/// What `CacheStatus` returns.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type)]
+pub struct CacheReport {
+    pub dirs: Vec<CacheDir>,
+    pub entries: Vec<CacheEntry>,
+}
+
+/// An archive the space planner would remove to make room.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type)]
+pub struct Eviction {
+    pub vm: String,
+    pub item: String,
+    pub sha256: String,
+    pub size: u64,
+    pub last_used: i64,
+    /// Why it may go, in plain words.
+    pub reason: String,
+}
+
+/// What a sync would do, as `PlanSync` reports it (`leovms-cli sync --dry-run`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type)]
+pub struct SyncPlan {
+    pub vm: String,
+    /// The cache folder it would go to.
+    pub cache: String,
+    /// Bytes still to copy (archives already cached are not counted).
+    pub needed: u64,
+    /// Bytes already in the cache for this sync.
+    pub present: u64,
+    pub free: u64,
+    pub limit: u64,
+    pub used: u64,
+    /// Least recently used first.
+    pub evict: Vec<Eviction>,
+    /// Empty when the sync fits, else why not (with needed and free).
+    pub problem: String,
 }

@@ -1,4 +1,5 @@
-//! Following a job (`start`, `watch`): signals first, then properties, then render.
+//! Following a job (`start`, `sync`, `verify`, `watch`): signals first, then properties,
+//! then render.
 
 use futures_util::future::ready;
 use futures_util::{Stream, StreamExt, stream};
@@ -9,14 +10,14 @@ use zbus::proxy::CacheProperties;
 use zbus::zvariant::OwnedObjectPath;
 
 use crate::exit::{CliError, is_unknown_object, no_such_job};
-use crate::output::job_number;
-use crate::view::{Progress, View};
+use crate::output::{job_number, print_json};
+use crate::view::{JobResult, Progress, View};
 
 pub struct FollowOptions {
     /// Wait until the job finishes (the VM powered off), not just until it runs.
     pub wait: bool,
     pub json: bool,
-    /// The daemon handed out a start that was already under way: say so.
+    /// The daemon handed out a job that was already under way: say so.
     pub joined: bool,
 }
 
@@ -48,10 +49,43 @@ enum Event {
     Bad(zbus::Error),
 }
 
+/// The active jobs, taken before a call that may join one of them: a fast daemon is past
+/// `plan` before we look, so only this list tells a joined job from a new one.
+pub async fn active_jobs(mgr: &ManagerProxy<'_>) -> Vec<OwnedObjectPath> {
+    mgr.list_jobs()
+        .await
+        .map(|jobs| {
+            jobs.into_iter()
+                .filter(|j| j.state == JobState::Active.as_str())
+                .map(|j| j.path)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Follows one job; with `--json` its result object is printed at the end.
 pub async fn follow(
     conn: &Connection,
     path: OwnedObjectPath,
     opts: FollowOptions,
+) -> Result<(), CliError> {
+    let json = opts.json;
+    let mut results = Vec::new();
+    let outcome = follow_into(conn, path, opts, &mut results).await;
+    if let (true, Some(result)) = (json, results.first()) {
+        // Printing to stdout cannot fail in a way worth reporting over the job's result.
+        let _ = print_json(result);
+    }
+    outcome
+}
+
+/// Follows one job and adds its result object to `results` (for `--json`) once the job
+/// could be read, also when it failed; the caller prints them.
+pub async fn follow_into(
+    conn: &Connection,
+    path: OwnedObjectPath,
+    opts: FollowOptions,
+    results: &mut Vec<JobResult>,
 ) -> Result<(), CliError> {
     let number = job_number(path.as_str()).to_string();
     let job = JobProxy::builder(conn)
@@ -108,9 +142,12 @@ pub async fn follow(
     };
     let state = job.state().await?;
 
-    let mut view = View::new(opts.json);
+    let mut view = View::new(opts.json, bar_label(&kind, &vm));
     if opts.joined {
-        view.notice("Joined the start already in progress.");
+        view.notice(&format!(
+            "Joined the {} already in progress.",
+            job_noun(&kind)
+        ));
     }
     let outcome = if JobState::parse(&state) == Some(JobState::Active) {
         view.show(&now);
@@ -133,21 +170,29 @@ pub async fn follow(
             message: job.message().await?,
         }
     };
-    let name = display_name(conn, &vm).await;
-    let path = path.as_str();
+    let mut result = JobResult {
+        job: path.to_string(),
+        state: JobState::Active.as_str().to_string(),
+        phase: now.phase.clone(),
+        error_id: String::new(),
+        message: String::new(),
+    };
     match outcome {
         Outcome::Running => {
-            view.result(path, JobState::Active.as_str(), &now.phase, "", "");
+            results.push(result);
+            let name = display_name(conn, &vm).await;
             view.line(&format!("{name} is running."));
             Ok(())
         }
         Outcome::Interrupted => {
-            view.result(path, JobState::Active.as_str(), &now.phase, "", "");
+            results.push(result);
             if now.phase() == Some(Phase::Running) {
+                let name = display_name(conn, &vm).await;
                 eprintln!("{name} keeps running. Stop it with: leovms-cli stop {vm}");
             } else {
                 eprintln!(
-                    "The {kind} goes on in the background. Cancel it with: leovms-cli cancel {number}"
+                    "The {} goes on in the background. Cancel it with: leovms-cli cancel {number}",
+                    job_noun(&kind)
                 );
             }
             Err(CliError::Interrupted)
@@ -157,10 +202,15 @@ pub async fn follow(
             error_id,
             message,
         } => {
-            view.result(path, &state, Phase::Ended.as_str(), &error_id, &message);
+            result.state.clone_from(&state);
+            result.phase = Phase::Ended.as_str().to_string();
+            result.error_id.clone_from(&error_id);
+            result.message.clone_from(&message);
+            results.push(result);
             match JobState::parse(&state) {
                 Some(JobState::Done) => {
-                    view.line(&done_line(&kind, &name));
+                    let name = display_name(conn, &vm).await;
+                    view.line(&done_line(&kind, &name, &message));
                     Ok(())
                 }
                 st => Err(CliError::from_job(
@@ -233,16 +283,38 @@ async fn watch(
     }
 }
 
-fn done_line(kind: &str, name: &str) -> String {
-    if kind == "start" {
-        format!("{name} has been powered off.")
-    } else {
-        "Done.".to_string()
+/// The job kind in a sentence: "Joined the … already in progress", "The … goes on".
+fn job_noun(kind: &str) -> &str {
+    match kind {
+        "verify" => "check of the cache",
+        "" => "job",
+        other => other,
+    }
+}
+
+/// What the bar says before the phase: the VM of a sync, since `sync` follows several
+/// jobs in a row. A start names its VM at the end instead.
+fn bar_label<'a>(kind: &str, vm: &'a str) -> &'a str {
+    if kind == "sync" { vm } else { "" }
+}
+
+/// The last line of a job that ended well. The daemon's message says best what a sync or
+/// a check of the cache did; a start's job ends when its VM has been powered off.
+fn done_line(kind: &str, name: &str, message: &str) -> String {
+    match kind {
+        "start" => format!("{name} has been powered off."),
+        _ if !message.is_empty() => message.to_string(),
+        "sync" => format!("{name} is ready for offline use."),
+        "verify" => "The cache has been checked.".to_string(),
+        _ => "Done.".to_string(),
     }
 }
 
 /// The display name of `vm` for messages; its id when the daemon cannot tell.
 async fn display_name(conn: &Connection, vm: &str) -> String {
+    if vm.is_empty() {
+        return String::new();
+    }
     let lookup = async {
         let mgr = ManagerProxy::builder(conn)
             .cache_properties(CacheProperties::No)
@@ -265,9 +337,31 @@ mod tests {
     #[test]
     fn finished_start_says_powered_off() {
         assert_eq!(
-            done_line("start", "Windows 10"),
+            done_line("start", "Windows 10", "ignored"),
             "Windows 10 has been powered off."
         );
-        assert_eq!(done_line("sync", "x"), "Done.");
+    }
+
+    #[test]
+    fn finished_sync_and_verify_say_what_the_daemon_did() {
+        let ready = "vm-demo is ready for offline use (0.35 GB in /var/cache/leovms).";
+        assert_eq!(done_line("sync", "Demo", ready), ready);
+        assert_eq!(
+            done_line("sync", "Demo Linux", ""),
+            "Demo Linux is ready for offline use."
+        );
+        let checked = "3 archives checked, 1 damaged archive removed: vm-demo base.";
+        assert_eq!(done_line("verify", "", checked), checked);
+        assert_eq!(done_line("verify", "", ""), "The cache has been checked.");
+        assert_eq!(done_line("upload", "x", ""), "Done.");
+    }
+
+    #[test]
+    fn jobs_are_named_for_people() {
+        assert_eq!(job_noun("start"), "start");
+        assert_eq!(job_noun("sync"), "sync");
+        assert_eq!(job_noun("verify"), "check of the cache");
+        assert_eq!(bar_label("sync", "vm-demo"), "vm-demo");
+        assert_eq!(bar_label("start", "vm-demo"), "");
     }
 }

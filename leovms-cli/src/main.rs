@@ -1,22 +1,25 @@
 //! `leovms-cli`: the command-line client of `leovmsd`.
 
+mod cache;
 mod exit;
 mod follow;
 mod output;
 mod status;
+mod sync;
 mod view;
 
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
-use leovms_api::{JOBS_PATH, JobProxy, JobState, ManagerProxy, Snapshot, StartOptions};
+use leovms_api::{JOBS_PATH, JobProxy, ManagerProxy, Snapshot, StartOptions};
 use zbus::Connection;
 use zbus::proxy::CacheProperties;
 use zbus::zvariant::{ObjectPath, OwnedObjectPath};
 
 use crate::exit::{CliError, EXIT_CODES_HELP};
-use crate::follow::{FollowOptions, follow};
-use crate::output::{jobs_table, machines_table, print_json, snapshots_table};
+use crate::follow::{FollowOptions, active_jobs, follow};
+use crate::output::{all_from_cache, jobs_table, machines_table, print_json, snapshots_table};
+use crate::sync::SyncArgs;
 
 /// Start the school's virtual machines and see what they are doing.
 #[derive(Debug, Parser)]
@@ -62,6 +65,18 @@ enum Command {
         #[arg(long)]
         wait: bool,
     },
+    /// Copy machines into this PC's cache, so they also start without the server
+    Sync(SyncArgs),
+    /// Stop keeping machines for offline use and free their space in the cache
+    Unsync {
+        /// Machine ids (see `list`)
+        #[arg(required = true, value_name = "VM")]
+        vms: Vec<String>,
+    },
+    /// Show the machines on the server and what this PC keeps in its cache
+    Cache,
+    /// Check every archive in the cache and remove damaged ones
+    Verify,
 }
 
 #[derive(Debug, Args)]
@@ -114,6 +129,11 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                 println!("No machines on the share.");
                 Ok(())
             } else {
+                if all_from_cache(&machines) {
+                    println!(
+                        "The VM share is not available; this is what this PC has in its cache."
+                    );
+                }
                 print!("{}", machines_table(&machines));
                 Ok(())
             }
@@ -178,6 +198,10 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             };
             follow(&conn, path, opts).await
         }
+        Command::Sync(args) => sync::sync(&conn, &mgr, args, json).await,
+        Command::Unsync { vms } => sync::unsync(&mgr, &vms, json).await,
+        Command::Cache => cache::show(&mgr, json).await,
+        Command::Verify => cache::verify(&conn, &mgr, json).await,
     }
 }
 
@@ -210,18 +234,7 @@ async fn start(
             only.id.clone()
         }
     };
-    // A fast daemon is past `plan` before we look, so only the job list taken before
-    // `Start` tells a joined start from a new one.
-    let active_before: Vec<OwnedObjectPath> = mgr
-        .list_jobs()
-        .await
-        .map(|jobs| {
-            jobs.into_iter()
-                .filter(|j| j.state == JobState::Active.as_str())
-                .map(|j| j.path)
-                .collect()
-        })
-        .unwrap_or_default();
+    let active_before = active_jobs(mgr).await;
     let options = StartOptions { ram_mb: args.ram };
     let path = mgr.start(&args.vm, &snapshot, options).await?;
     let opts = FollowOptions {
@@ -237,9 +250,13 @@ fn only_snapshot<'a>(vm: &str, snapshots: &'a [Snapshot]) -> Result<&'a Snapshot
     let usable: Vec<&Snapshot> = snapshots.iter().filter(|s| s.problem.is_empty()).collect();
     match usable.as_slice() {
         [only] => Ok(only),
-        [] => Err(CliError::Usage(format!(
-            "{vm} has no usable snapshot. Start it with --as-found."
-        ))),
+        [] => Err(CliError::Usage(match snapshots.first() {
+            Some(s) => format!(
+                "{vm} has no snapshot that can be started now ({}). Start it with --as-found.",
+                s.problem.trim_end_matches('.')
+            ),
+            None => format!("{vm} has no usable snapshot. Start it with --as-found."),
+        })),
         many => {
             let ids: Vec<&str> = many.iter().map(|s| s.id.as_str()).collect();
             Err(CliError::Usage(format!(
@@ -285,6 +302,7 @@ mod tests {
             size: 1,
             unpacked_size: 1,
             problem: problem.into(),
+            cached: false,
         }
     }
 
@@ -329,6 +347,45 @@ mod tests {
                 .unwrap()
                 .json
         );
+    }
+
+    #[test]
+    fn sync_takes_several_machines_and_snapshots() {
+        let cli = Cli::try_parse_from([
+            "leovms-cli",
+            "sync",
+            "vm-a",
+            "vm-b",
+            "--snapshot",
+            "exam",
+            "--snapshot",
+            "standard",
+            "--dry-run",
+        ])
+        .unwrap();
+        let Command::Sync(a) = cli.command else {
+            panic!("not sync")
+        };
+        assert_eq!(a.vms, ["vm-a", "vm-b"]);
+        assert_eq!(a.snapshots, ["exam", "standard"]);
+        assert!(a.dry_run);
+        let Command::Sync(a) = Cli::try_parse_from(["leovms-cli", "sync", "vm-a"])
+            .unwrap()
+            .command
+        else {
+            panic!("not sync")
+        };
+        assert!(a.snapshots.is_empty() && !a.dry_run);
+        for without_vm in [&["leovms-cli", "sync"][..], &["leovms-cli", "unsync"]] {
+            let err = Cli::try_parse_from(without_vm).unwrap_err();
+            assert_eq!(err.exit_code(), 2);
+        }
+        assert!(matches!(
+            Cli::try_parse_from(["leovms-cli", "cache", "--json"])
+                .unwrap()
+                .command,
+            Command::Cache
+        ));
     }
 
     #[test]

@@ -12,9 +12,19 @@ const KB: f64 = 1e3;
 const MB: f64 = 1e6;
 const GB: f64 = 1e9;
 
-/// `12.3 GB`, always in GB with one decimal (for comparing machines at a glance).
+/// `Machine::origin` of a machine described from this PC's cache (the share is unavailable).
+pub const ORIGIN_CACHE: &str = "cache";
+
+/// `12.3 GB`, always in GB (for comparing machines and cache space at a glance), worded like
+/// the daemon's messages: one decimal, two below 1 GB (`0.35 GB`) so that small amounts
+/// never read `0.0 GB`.
 pub fn format_gb(bytes: u64) -> String {
-    format!("{:.1} GB", bytes as f64 / GB)
+    let g = bytes as f64 / GB;
+    if g < 1.0 {
+        format!("{g:.2} GB")
+    } else {
+        format!("{g:.1} GB")
+    }
 }
 
 /// A size in the largest fitting unit: `512 B`, `3.4 kB`, `56.7 MB`, `1.2 GB`.
@@ -86,13 +96,34 @@ pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
     out
 }
 
-fn yes_no(b: bool) -> String {
+pub fn yes_no(b: bool) -> String {
     if b { "yes" } else { "no" }.to_string()
 }
 
 /// `-` for empty cells, so columns never look shifted.
-fn or_dash(s: &str) -> String {
+pub fn or_dash(s: &str) -> String {
     if s.is_empty() { "-".into() } else { s.into() }
+}
+
+/// The `OFFLINE` cell of `list`: whether the machine also starts without the share.
+fn offline_cell(m: &Machine) -> String {
+    if m.synced && m.outdated {
+        "synced (outdated)"
+    } else if m.synced {
+        "synced"
+    } else if m.origin == ORIGIN_CACHE && m.problem.is_empty() {
+        "cached"
+    } else if m.origin == ORIGIN_CACHE {
+        "unavailable"
+    } else {
+        "-"
+    }
+    .to_string()
+}
+
+/// The share is unavailable and every machine comes from this PC's cache.
+pub fn all_from_cache(machines: &[Machine]) -> bool {
+    !machines.is_empty() && machines.iter().all(|m| m.origin == ORIGIN_CACHE)
 }
 
 pub fn machines_table(machines: &[Machine]) -> String {
@@ -126,6 +157,7 @@ pub fn machines_table(machines: &[Machine]) -> String {
                 as_found,
                 m.snapshots.to_string(),
                 ram,
+                offline_cell(m),
                 or_dash(&m.problem),
             ]
         })
@@ -139,9 +171,39 @@ pub fn machines_table(machines: &[Machine]) -> String {
         "AS FOUND",
         "SNAPSHOTS",
         "RAM",
+        "OFFLINE",
         "PROBLEM",
     ];
     table(&headers, &rows)
+}
+
+/// The day (UTC) of a Unix time as `2026-11-20`; `never` for 0 (never used).
+pub fn format_day(unix_seconds: i64) -> String {
+    if unix_seconds <= 0 {
+        return "never".into();
+    }
+    let (year, month, day) = civil_date(unix_seconds.div_euclid(86_400));
+    format!("{year:04}-{month:02}-{day:02}")
+}
+
+/// Year, month and day of a day count since 1970-01-01 (the proleptic Gregorian
+/// calendar, as in Howard Hinnant's `civil_from_days`).
+fn civil_date(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z.rem_euclid(146_097);
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let shifted_month = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * shifted_month + 2) / 5 + 1;
+    let month = if shifted_month < 10 {
+        shifted_month + 3
+    } else {
+        shifted_month - 9
+    };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    (year, month, day)
 }
 
 /// `2026-11-20 10:00 UTC` for RFC 3339 UTC times; other forms are shown as given.
@@ -165,12 +227,21 @@ pub fn snapshots_table(snapshots: &[Snapshot]) -> String {
                 or_dash(&s.maintainer),
                 format_created(&s.created),
                 format_size(s.size),
+                yes_no(s.cached),
                 or_dash(&s.problem),
             ]
         })
         .collect();
     table(
-        &["ID", "NAME", "MAINTAINER", "CREATED", "SIZE", "PROBLEM"],
+        &[
+            "ID",
+            "NAME",
+            "MAINTAINER",
+            "CREATED",
+            "SIZE",
+            "CACHED",
+            "PROBLEM",
+        ],
         &rows,
     )
 }
@@ -184,20 +255,26 @@ pub fn percent(done: u64, total: u64) -> String {
     }
 }
 
+/// The `SNAPSHOT` cell of `jobs`: an empty snapshot means "as found" for a start and
+/// "all" for a sync; a cache check has none.
+fn job_snapshot_cell(j: &JobInfo) -> String {
+    match (j.kind.as_str(), j.snapshot.is_empty()) {
+        (_, false) => j.snapshot.clone(),
+        ("start", true) => "as found".into(),
+        ("sync", true) => "all".into(),
+        _ => "-".into(),
+    }
+}
+
 pub fn jobs_table(jobs: &[JobInfo]) -> String {
     let rows: Vec<Vec<String>> = jobs
         .iter()
         .map(|j| {
-            let snapshot = if j.snapshot.is_empty() {
-                "as found"
-            } else {
-                &j.snapshot
-            };
             vec![
                 job_number(j.path.as_str()).to_string(),
                 j.kind.clone(),
-                j.vm.clone(),
-                snapshot.to_string(),
+                or_dash(&j.vm),
+                job_snapshot_cell(j),
                 j.phase.clone(),
                 j.state.clone(),
                 percent(j.bytes_done, j.bytes_total),
@@ -241,13 +318,18 @@ mod tests {
             ram_max_mb: 3072,
             ram_fixed: false,
             problem: String::new(),
+            origin: "share".into(),
+            revision: "3f2a9c0d1e4b5a67".into(),
+            synced: false,
+            outdated: false,
         }
     }
 
     #[test]
     fn sizes_use_decimal_units() {
         assert_eq!(format_gb(12_345_678_901), "12.3 GB");
-        assert_eq!(format_gb(0), "0.0 GB");
+        assert_eq!(format_gb(0), "0.00 GB");
+        assert_eq!(format_gb(350_000_000), "0.35 GB");
         assert_eq!(format_size(999), "999 B");
         assert_eq!(format_size(1_500), "1.5 kB");
         assert_eq!(format_size(56_700_000), "56.7 MB");
@@ -280,13 +362,99 @@ mod tests {
         let mut found = machine("vm-win10", "Windows 10");
         found.as_found = true;
         found.state = "running".into();
+        found.synced = true;
         let text = machines_table(&[found, blocked]);
         let expected = "\
-ID        NAME        STATE    BASE     UNPACKED  AS FOUND                  SNAPSHOTS  RAM                 PROBLEM
-vm-win10  Windows 10  running  12.3 GB  yes       yes                       2          2048 MB (192-3072)  -
-vm-linux  Linux Mint  off      12.3 GB  no        no: it has a saved state  2          2048 MB (fixed)     image.conf:3: ram.mb: missing
+ID        NAME        STATE    BASE     UNPACKED  AS FOUND                  SNAPSHOTS  RAM                 OFFLINE  PROBLEM
+vm-win10  Windows 10  running  12.3 GB  yes       yes                       2          2048 MB (192-3072)  synced   -
+vm-linux  Linux Mint  off      12.3 GB  no        no: it has a saved state  2          2048 MB (fixed)     -        image.conf:3: ram.mb: missing
 ";
         assert_eq!(text, expected);
+    }
+
+    #[test]
+    fn offline_column_tells_synced_outdated_and_cached_apart() {
+        let mut synced = machine("a", "A");
+        synced.synced = true;
+        assert_eq!(offline_cell(&synced), "synced");
+        synced.outdated = true;
+        assert_eq!(offline_cell(&synced), "synced (outdated)");
+        let mut cached = machine("b", "B");
+        cached.origin = "cache".into();
+        assert_eq!(offline_cell(&cached), "cached");
+        let mut missing = cached.clone();
+        missing.problem = "Not available offline".into();
+        assert_eq!(offline_cell(&missing), "unavailable");
+        assert_eq!(offline_cell(&machine("c", "C")), "-");
+        assert!(all_from_cache(std::slice::from_ref(&cached)));
+        assert!(!all_from_cache(&[cached, machine("c", "C")]));
+        assert!(!all_from_cache(&[]));
+    }
+
+    #[test]
+    fn snapshot_table_shows_what_is_cached() {
+        let snap = |id: &str, cached: bool| Snapshot {
+            id: id.into(),
+            name: id.to_uppercase(),
+            maintainer: String::new(),
+            created: String::new(),
+            description: String::new(),
+            size: 820_300_000,
+            unpacked_size: 1,
+            problem: String::new(),
+            cached,
+        };
+        let expected = "\
+ID       NAME     MAINTAINER  CREATED  SIZE      CACHED  PROBLEM
+exam     EXAM     -           -        820.3 MB  yes     -
+lessons  LESSONS  -           -        820.3 MB  no      -
+";
+        assert_eq!(
+            snapshots_table(&[snap("exam", true), snap("lessons", false)]),
+            expected
+        );
+    }
+
+    #[test]
+    fn jobs_table_names_sync_and_verify_jobs() {
+        let job = |n: u32, kind: &str, vm: &str, snapshot: &str| JobInfo {
+            path: format!("/org/leovms/Leovms1/job/{n}").try_into().unwrap(),
+            kind: kind.into(),
+            vm: vm.into(),
+            snapshot: snapshot.into(),
+            phase: "ended".into(),
+            state: "done".into(),
+            bytes_done: 0,
+            bytes_total: 0,
+            rate: 0,
+            eta_seconds: -1,
+            error_id: String::new(),
+            message: String::new(),
+        };
+        let expected = "\
+JOB  KIND    VM        SNAPSHOT  PHASE  STATE  DONE  MESSAGE
+5    verify  -         -         ended  done   -     -
+4    sync    vm-win10  all       ended  done   -     -
+3    sync    vm-win10  exam      ended  done   -     -
+2    start   vm-win10  as found  ended  done   -     -
+";
+        let jobs = [
+            job(5, "verify", "", ""),
+            job(4, "sync", "vm-win10", ""),
+            job(3, "sync", "vm-win10", "exam"),
+            job(2, "start", "vm-win10", ""),
+        ];
+        assert_eq!(jobs_table(&jobs), expected);
+    }
+
+    #[test]
+    fn days_of_last_use() {
+        assert_eq!(format_day(0), "never");
+        assert_eq!(format_day(-5), "never");
+        assert_eq!(format_day(1), "1970-01-01");
+        assert_eq!(format_day(951_782_400), "2000-02-29");
+        assert_eq!(format_day(1_795_176_000), "2026-11-20");
+        assert_eq!(format_day(4_107_542_399), "2100-02-28");
     }
 
     #[test]

@@ -7,7 +7,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use leovms_api::Phase;
 use serde::Serialize;
 
-use crate::output::{format_transfer, print_json};
+use crate::output::format_transfer;
 
 /// Where a job is, from its properties or its `Progress` signal.
 #[derive(Debug, Clone, PartialEq)]
@@ -25,14 +25,14 @@ impl Progress {
     }
 }
 
-/// The single object `--json` prints on stdout.
-#[derive(Debug, Serialize)]
-struct JsonResult<'a> {
-    job: &'a str,
-    state: &'a str,
-    phase: &'a str,
-    error_id: &'a str,
-    message: &'a str,
+/// How a followed job ended, as `--json` prints it on stdout (one object per job).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct JobResult {
+    pub job: String,
+    pub state: String,
+    pub phase: String,
+    pub error_id: String,
+    pub message: String,
 }
 
 /// One line per phase change when stdout is not a terminal, e.g. `unpack-base 0/12345678 bytes`.
@@ -44,15 +44,36 @@ fn phase_line(p: &Progress) -> String {
     }
 }
 
+/// The words in front of the bar: the phase for people, after the label if there is one.
+fn bar_prefix(label: &str, p: &Progress) -> String {
+    let words = p
+        .phase()
+        .map_or(p.phase.clone(), |ph| ph.describe().to_string());
+    if label.is_empty() {
+        words
+    } else {
+        format!("{label}: {words}")
+    }
+}
+
 /// The three ways of showing a job: a bar on a terminal, plain lines, or JSON at the end.
 pub enum View {
-    Bar { bar: ProgressBar, phase: String },
-    Lines { phase: Option<String> },
+    Bar {
+        bar: ProgressBar,
+        phase: String,
+        /// Shown before the phase, e.g. the VM of a sync (empty: none).
+        label: String,
+    },
+    Lines {
+        phase: Option<String>,
+    },
     Json,
 }
 
 impl View {
-    pub fn new(json: bool) -> View {
+    /// `label` goes in front of the bar's words, so that one of several jobs in a row
+    /// says which it is; plain lines keep their fixed form.
+    pub fn new(json: bool, label: &str) -> View {
         if json {
             View::Json
         } else if std::io::stdout().is_terminal() {
@@ -61,6 +82,7 @@ impl View {
             View::Bar {
                 bar,
                 phase: String::new(),
+                label: label.to_string(),
             }
         } else {
             View::Lines { phase: None }
@@ -69,15 +91,12 @@ impl View {
 
     pub fn show(&mut self, p: &Progress) {
         match self {
-            View::Bar { bar, phase } => {
-                let words = p
-                    .phase()
-                    .map_or(p.phase.clone(), |ph| ph.describe().to_string());
+            View::Bar { bar, phase, label } => {
                 if *phase != p.phase || bar.length() != Some(p.total) {
                     *phase = p.phase.clone();
                     bar.set_style(bar_style(p.total > 0));
                     bar.set_length(p.total);
-                    bar.set_prefix(words);
+                    bar.set_prefix(bar_prefix(label, p));
                 }
                 bar.set_position(p.done);
                 if p.total > 0 {
@@ -107,20 +126,6 @@ impl View {
     pub fn line(&self, text: &str) {
         if !matches!(self, View::Json) {
             println!("{text}");
-        }
-    }
-
-    pub fn result(&self, job: &str, state: &str, phase: &str, error_id: &str, message: &str) {
-        if let View::Json = self {
-            let object = JsonResult {
-                job,
-                state,
-                phase,
-                error_id,
-                message,
-            };
-            // Printing to stdout cannot fail in a way worth reporting over the job's result.
-            let _ = print_json(&object);
         }
     }
 
@@ -166,13 +171,27 @@ mod tests {
     }
 
     #[test]
+    fn the_bar_names_the_phase_and_the_label() {
+        assert_eq!(
+            bar_prefix("", &at("unpack-base", 0, 1)),
+            "Unpacking base image"
+        );
+        assert_eq!(
+            bar_prefix("vm-win10", &at("fetch", 0, 1)),
+            "vm-win10: Copying to the cache"
+        );
+        assert_eq!(bar_prefix("", &at("verify", 0, 1)), "Checking the cache");
+        assert_eq!(bar_prefix("", &at("newer-phase", 0, 0)), "newer-phase");
+    }
+
+    #[test]
     fn json_result_has_the_documented_keys() {
-        let r = JsonResult {
-            job: "/org/leovms/Leovms1/job/3",
-            state: "failed",
-            phase: "ended",
-            error_id: "org.leovms.Error.NoSpace",
-            message: "Not enough space.",
+        let r = JobResult {
+            job: "/org/leovms/Leovms1/job/3".into(),
+            state: "failed".into(),
+            phase: "ended".into(),
+            error_id: "org.leovms.Error.NoSpace".into(),
+            message: "Not enough space.".into(),
         };
         assert_eq!(
             serde_json::to_string(&r).unwrap(),

@@ -4,6 +4,7 @@
 pub mod archive;
 pub mod atomic;
 pub mod config;
+pub mod copy;
 pub mod manifest;
 pub mod name;
 pub mod ram;

@@ -7,6 +7,7 @@ mod fill;
 pub mod samba;
 pub mod template;
 mod tools;
+pub mod users;
 
 pub use bus::Bus;
 pub use demo::{BASE_DISK_SIZE, DemoOptions, DemoShare, DemoVm, build_demo_share};

@@ -4,9 +4,12 @@
 use std::path::{Path, PathBuf};
 
 use leovms_api::ErrorKind;
-use leovms_image::config::{ImageConf, SnapshotConf, VboxConf};
-use leovms_image::manifest::{Manifest, ManifestEntry, verify_small_file};
+use leovms_image::config::{ClientConf, ImageConf, SnapshotConf, VboxConf};
+use std::io::Read;
+
+use leovms_image::manifest::{Manifest, ManifestEntry, SMALL_FILE_LIMIT, verify_small_file};
 use leovms_image::name::SafeName;
+use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 
@@ -14,6 +17,7 @@ pub const MANIFEST: &str = "manifest.toml";
 pub const IMAGE_CONF: &str = "image.conf";
 pub const TEMPLATE: &str = "machine.vbox";
 pub const VBOX_CONF: &str = "leovms-vbox.conf";
+pub const CLIENT_CONF: &str = "leovms-client.conf";
 const BASE_ARCHIVES: [&str; 2] = ["base.tar.zst", "base.tar.gz"];
 const SNAPSHOT_ARCHIVES: [&str; 2] = ["snapshot.tar.zst", "snapshot.tar.gz"];
 
@@ -41,6 +45,10 @@ impl ArchiveRef {
         hex::encode(&self.sha256[..8])
     }
 
+    pub fn sha256_hex(&self) -> String {
+        hex::encode(self.sha256)
+    }
+
     pub fn expected(&self) -> leovms_image::archive::Expected {
         leovms_image::archive::Expected {
             size: self.size,
@@ -61,6 +69,10 @@ pub struct SnapEntry {
 #[derive(Debug, Clone)]
 pub struct VmEntry {
     pub id: SafeName,
+    /// The folder it was read from (on the share, or this user's offline copy).
+    pub dir: PathBuf,
+    /// 16 hex digits of the manifest's sha256: which publication this is.
+    pub revision: String,
     pub image: ImageConf,
     pub template: Vec<u8>,
     pub base: ArchiveRef,
@@ -108,6 +120,16 @@ pub fn load_vbox_conf(data_dir: &Path) -> Result<VboxConf> {
     }
 }
 
+/// The share's `leovms-client.conf` (caches); no caches when the share has none.
+pub fn load_client_conf(dir: &Path) -> Result<ClientConf> {
+    let path = dir.join(CLIENT_CONF);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => Ok(ClientConf::parse(&text, &path)?),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(ClientConf::parse("", &path)?),
+        Err(e) => Err(Error::io(path.display(), &e)),
+    }
+}
+
 /// Every VM directory on the share: its id and the VM or why it cannot be used.
 /// Directories without a manifest are not published yet and are left out.
 pub fn list(data_dir: &Path) -> Result<Vec<(SafeName, Result<VmEntry>)>> {
@@ -143,8 +165,11 @@ pub fn load(data_dir: &Path, id: &str) -> Result<VmEntry> {
     load_dir(id, dir)
 }
 
-fn load_dir(id: SafeName, dir: PathBuf) -> Result<VmEntry> {
-    let manifest = Manifest::load(&dir.join(MANIFEST))?;
+pub fn load_dir(id: SafeName, dir: PathBuf) -> Result<VmEntry> {
+    let manifest_path = dir.join(MANIFEST);
+    let manifest_bytes = read_small(&manifest_path)?;
+    let revision = hex::encode(&Sha256::digest(&manifest_bytes)[..8]);
+    let manifest = Manifest::parse(&String::from_utf8_lossy(&manifest_bytes), &manifest_path)?;
     let image_bytes = verified(&dir, &manifest, IMAGE_CONF)?;
     let image_path = dir.join(IMAGE_CONF);
     let image = ImageConf::parse(&String::from_utf8_lossy(&image_bytes), &image_path)?;
@@ -169,6 +194,8 @@ fn load_dir(id: SafeName, dir: PathBuf) -> Result<VmEntry> {
     snapshots.sort_by(|a, b| a.id.as_str().cmp(b.id.as_str()));
     Ok(VmEntry {
         id,
+        dir,
+        revision,
         image,
         template,
         base,
@@ -212,6 +239,34 @@ fn load_snapshot(dir: &Path, manifest: &Manifest, id: &SafeName) -> Result<SnapE
         conf,
         archive,
     })
+}
+
+fn read_small(path: &Path) -> Result<Vec<u8>> {
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path.display(), &e))?;
+    let mut bytes = Vec::new();
+    file.take(SMALL_FILE_LIMIT + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::io(path.display(), &e))?;
+    if bytes.len() as u64 > SMALL_FILE_LIMIT {
+        return Err(Error::config(format!("{} is too large.", path.display())));
+    }
+    Ok(bytes)
+}
+
+/// The files of a VM a start needs besides its archives (settings, template, manifest),
+/// as relative paths: what is copied for offline use.
+pub fn small_files(vm: &VmEntry) -> Vec<String> {
+    let mut out = vec![
+        MANIFEST.to_owned(),
+        IMAGE_CONF.to_owned(),
+        TEMPLATE.to_owned(),
+    ];
+    out.extend(
+        vm.snapshots
+            .iter()
+            .map(|s| format!("snapshots/{}/snapshot.conf", s.id)),
+    );
+    out
 }
 
 /// A small file of the VM, checked against the manifest.

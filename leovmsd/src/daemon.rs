@@ -1,16 +1,13 @@
 //! The daemon's state: its jobs and the answers to the manager's questions.
 
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-use leovms_api::{
-    ErrorKind, JobInfo, Machine, MachineState, Phase, ShareInfo, Snapshot, StartOptions,
-};
-use leovms_image::ram;
+use leovms_api::{ErrorKind, JobInfo, MachineState, Phase, ShareInfo, StartOptions};
 use zbus::zvariant::OwnedObjectPath;
 
-use crate::catalog::{self, VmEntry};
 use crate::dbus::{JobInterface, ManagerInterface};
 use crate::error::{Error, Result};
 use crate::job::Job;
@@ -18,9 +15,14 @@ use crate::layout::Layout;
 use crate::mount::{Prober, Reachability, ShareStatus};
 use crate::running::{Exit, Records};
 use crate::settings::Settings;
-use crate::start::{self, StartPlan};
+use crate::start;
 use crate::vbox::VBox;
-use crate::workcopy;
+
+pub const START: &str = "start";
+
+/// The longest a call may wait for reading the share (listing, planning a start); a
+/// share that dies in the middle is reported instead of hanging the call.
+const SHARE_READ_LIMIT: Duration = Duration::from_secs(20);
 
 /// The longest a share check may take before the share counts as not answering.
 const SHARE_TIMEOUT: Duration = Duration::from_secs(3);
@@ -33,6 +35,9 @@ pub struct Daemon {
     conn: OnceLock<zbus::Connection>,
     jobs: Mutex<Vec<Arc<Job>>>,
     next_id: AtomicU32,
+    /// Archives (sha256 hex) that starts in progress or running VMs were made from:
+    /// the space planner never evicts them.
+    pub in_use: Mutex<HashSet<String>>,
 }
 
 impl Daemon {
@@ -46,6 +51,7 @@ impl Daemon {
             conn: OnceLock::new(),
             jobs: Mutex::new(Vec::new()),
             next_id: AtomicU32::new(1),
+            in_use: Mutex::new(HashSet::new()),
         })
     }
 
@@ -82,15 +88,69 @@ impl Daemon {
         ))
     }
 
-    pub fn layout(&self) -> Result<Layout> {
-        Layout::load(&self.settings)
+    /// Whether the share answers now (within a few seconds, never hanging).
+    pub async fn share_online(&self) -> bool {
+        self.data_probe.check().await.state == Reachability::Online
+    }
+
+    pub fn in_use_add(&self, archives: &[String]) {
+        let mut set = self.in_use.lock().unwrap_or_else(|e| e.into_inner());
+        set.extend(archives.iter().cloned());
+    }
+
+    pub fn in_use_remove(&self, archives: &[String]) {
+        let mut set = self.in_use.lock().unwrap_or_else(|e| e.into_inner());
+        for a in archives {
+            set.remove(a);
+        }
+    }
+
+    pub fn in_use_now(&self) -> HashSet<String> {
+        self.in_use
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Runs `f` on a blocking thread, bounded: reading the share must never hang a call.
+    pub async fn read_share<T: Send + 'static>(
+        self: &Arc<Self>,
+        f: impl FnOnce(&Daemon) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let this = self.clone();
+        let work = tokio::task::spawn_blocking(move || f(&this));
+        match tokio::time::timeout(SHARE_READ_LIMIT, work).await {
+            Ok(joined) => joined.map_err(|e| Error::internal(e.to_string()))?,
+            Err(_) => Err(Error::new(
+                ErrorKind::Offline,
+                "The VM share stopped answering. Check the network connection and try again in a minute.",
+            )),
+        }
+    }
+
+    /// Where things live, from the share's settings when it answers, else from this
+    /// user's copy of them. Never waits on a dead share: the read is bounded too, since
+    /// the share may die between the check and the read.
+    pub async fn layout(&self) -> Result<Layout> {
+        let online = self.share_online().await;
+        let settings = self.settings.clone();
+        let read = tokio::task::spawn_blocking(move || Layout::load(&settings, online));
+        match tokio::time::timeout(SHARE_TIMEOUT, read).await {
+            Ok(joined) => joined.map_err(|e| Error::internal(e.to_string()))?,
+            Err(_) => {
+                let settings = self.settings.clone();
+                tokio::task::spawn_blocking(move || Layout::load(&settings, false))
+                    .await
+                    .map_err(|e| Error::internal(e.to_string()))?
+            }
+        }
     }
 
     pub fn vbox(&self, layout: &Layout) -> Result<VBox> {
         VBox::locate(self.settings.vbox_dir.as_deref(), &layout.vbox_home)
     }
 
-    fn jobs(&self) -> std::sync::MutexGuard<'_, Vec<Arc<Job>>> {
+    pub fn jobs(&self) -> std::sync::MutexGuard<'_, Vec<Arc<Job>>> {
         self.jobs.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -98,10 +158,15 @@ impl Daemon {
         self.jobs().iter().map(|j| j.info()).collect()
     }
 
+    /// The start of `vm` in progress, or its running VM.
     fn active_job(&self, vm: &str) -> Option<Arc<Job>> {
+        self.active(START, vm)
+    }
+
+    pub fn active(&self, kind: &str, vm: &str) -> Option<Arc<Job>> {
         self.jobs()
             .iter()
-            .find(|j| j.vm == vm && j.is_active())
+            .find(|j| j.kind == kind && j.vm == vm && j.is_active())
             .cloned()
     }
 
@@ -111,93 +176,6 @@ impl Daemon {
             Some(_) => MachineState::Starting,
             None => MachineState::Off,
         }
-    }
-
-    /// Machines as the share and this PC offer them.
-    pub fn list_machines(&self) -> Result<Vec<Machine>> {
-        let layout = self.layout()?;
-        let host_mb = ram::host_memory_mb().unwrap_or(4096);
-        let mut out = Vec::new();
-        for (id, vm) in catalog::list(&layout.data_dir)? {
-            out.push(match vm {
-                Ok(vm) => self.machine(&layout, &vm, host_mb),
-                Err(e) => Machine {
-                    id: id.to_string(),
-                    name: id.to_string(),
-                    description: String::new(),
-                    state: self.machine_state(&id).as_str().into(),
-                    base_size: 0,
-                    base_unpacked_size: 0,
-                    base_ready: false,
-                    as_found: false,
-                    as_found_blocked: String::new(),
-                    snapshots: 0,
-                    ram_default_mb: 0,
-                    ram_min_mb: 0,
-                    ram_max_mb: 0,
-                    ram_fixed: false,
-                    problem: e.message,
-                },
-            });
-        }
-        Ok(out)
-    }
-
-    fn machine(&self, layout: &Layout, vm: &VmEntry, host_mb: u64) -> Machine {
-        let plan = ram::plan(&vm.image.ram, host_mb);
-        let hash = vm.base.short_hash();
-        let (as_found, as_found_blocked) = match workcopy::as_found(layout, vm) {
-            Ok(()) => (true, String::new()),
-            Err(workcopy::NotOffered::NoCopy) => (false, String::new()),
-            Err(workcopy::NotOffered::Blocked(why)) => (false, why),
-        };
-        Machine {
-            id: vm.id.to_string(),
-            name: vm.image.name.clone(),
-            description: vm.image.description.clone(),
-            state: self.machine_state(&vm.id).as_str().into(),
-            base_size: vm.base.size,
-            base_unpacked_size: vm.base.unpacked,
-            base_ready: layout.base_dir(&vm.id, &hash).is_dir(),
-            as_found,
-            as_found_blocked,
-            snapshots: vm.snapshots.len() as u32,
-            ram_default_mb: plan.default_mb,
-            ram_min_mb: plan.min_mb,
-            ram_max_mb: plan.max_mb,
-            ram_fixed: plan.fixed,
-            problem: String::new(),
-        }
-    }
-
-    pub fn list_snapshots(&self, vm: &str) -> Result<Vec<Snapshot>> {
-        let layout = self.layout()?;
-        let vm = catalog::load(&layout.data_dir, vm)?;
-        let mut out: Vec<Snapshot> = vm
-            .snapshots
-            .iter()
-            .map(|s| Snapshot {
-                id: s.id.to_string(),
-                name: s.conf.name.clone(),
-                maintainer: s.conf.maintainer.clone(),
-                created: s.conf.created.clone().unwrap_or_default(),
-                description: s.conf.description.clone(),
-                size: s.archive.size,
-                unpacked_size: s.archive.unpacked,
-                problem: String::new(),
-            })
-            .collect();
-        out.extend(vm.broken_snapshots.iter().map(|(id, e)| Snapshot {
-            id: id.to_string(),
-            name: id.to_string(),
-            maintainer: String::new(),
-            created: String::new(),
-            description: String::new(),
-            size: 0,
-            unpacked_size: 0,
-            problem: e.message.clone(),
-        }));
-        Ok(out)
     }
 
     /// Admits a start: joins an identical one in progress, refuses a VM that runs,
@@ -215,23 +193,26 @@ impl Daemon {
         if let Some(job) = self.active_job(&vm) {
             return self.join(&job, snapshot, options.ram_mb);
         }
-        self.require_share().await?;
-        let this = self.clone();
+        let online = self.share_online().await;
         let (vm_id, snap, opts) = (vm.to_string(), snapshot.to_owned(), options.clone());
-        let plan = tokio::task::spawn_blocking(move || this.plan_start(&vm_id, &snap, opts))
-            .await
-            .map_err(|e| Error::internal(e.to_string()))??;
+        let plan = self
+            .read_share(move |d| d.plan_start(&vm_id, &snap, opts, online))
+            .await?;
         // Checked again under the lock: two identical calls may have raced here.
         let job = {
             let mut jobs = self.jobs();
-            if let Some(job) = jobs.iter().find(|j| j.vm == *vm && j.is_active()).cloned() {
+            if let Some(job) = jobs
+                .iter()
+                .find(|j| j.kind == START && j.vm == *vm && j.is_active())
+                .cloned()
+            {
                 drop(jobs);
                 return self.join(&job, snapshot, options.ram_mb);
             }
-            if let Some(other) = jobs.iter().find(|j| j.kind == "start" && j.is_active()) {
+            if let Some(other) = jobs.iter().find(|j| j.kind == START && j.is_active()) {
                 return Err(one_at_a_time(other, &vm));
             }
-            let job = self.new_job("start", &vm, snapshot, options.ram_mb);
+            let job = self.new_job(START, &vm, snapshot, options.ram_mb);
             jobs.push(job.clone());
             job
         };
@@ -264,30 +245,7 @@ impl Daemon {
         Ok(job.path.clone())
     }
 
-    fn plan_start(&self, vm: &str, snapshot: &str, options: StartOptions) -> Result<StartPlan> {
-        let layout = self.layout()?;
-        let vm = catalog::load(&layout.data_dir, vm)?;
-        let snapshot = if snapshot.is_empty() {
-            workcopy::as_found(&layout, &vm).map_err(|e| e.into_error(&vm.image.name))?;
-            None
-        } else {
-            Some(vm.snapshot(snapshot)?.clone())
-        };
-        let host_mb = ram::host_memory_mb().unwrap_or(4096);
-        let ram_mb = ram::plan(&vm.image.ram, host_mb)
-            .choose(options.ram_mb)
-            .map_err(|e| Error::invalid(e.to_string()))?;
-        let vbox = self.vbox(&layout)?;
-        Ok(StartPlan {
-            vm,
-            snapshot,
-            ram_mb,
-            layout,
-            vbox,
-        })
-    }
-
-    fn new_job(
+    pub fn new_job(
         &self,
         kind: &'static str,
         vm: &str,
@@ -301,7 +259,7 @@ impl Daemon {
     }
 
     /// Puts the job on the bus and starts forwarding its progress as signals.
-    async fn export(&self, job: &Arc<Job>) -> Result<()> {
+    pub async fn export(&self, job: &Arc<Job>) -> Result<()> {
         let conn = self.connection()?.clone();
         conn.object_server()
             .at(&job.path, JobInterface::new(job.clone()))
@@ -316,7 +274,7 @@ impl Daemon {
         Ok(())
     }
 
-    async fn finish(self: &Arc<Self>, job: &Arc<Job>, result: Result<String>) {
+    pub async fn finish(self: &Arc<Self>, job: &Arc<Job>, result: Result<String>) {
         if let Err(e) = &result {
             tracing::warn!(job = job.id, vm = %job.vm, "{}", e.message);
         }
@@ -357,7 +315,7 @@ impl Daemon {
             .active_job(vm)
             .filter(|j| j.phase() == Phase::Running)
             .ok_or_else(|| Error::new(ErrorKind::NotRunning, format!("{vm} is not running.")))?;
-        let layout = self.layout()?;
+        let layout = self.layout().await?;
         let rec = self
             .records
             .alive()
@@ -387,7 +345,7 @@ impl Daemon {
                     continue;
                 }
             };
-            let job = self.new_job("start", &rec.vm, &rec.snapshot, None);
+            let job = self.new_job(START, &rec.vm, &rec.snapshot, None);
             job.set_phase(Phase::Running);
             job.set_message(format!("{} is running.", rec.vm));
             self.jobs().push(job.clone());
@@ -407,8 +365,10 @@ impl Daemon {
 
     /// After a crash: temporary files of every VM this user has, so none lingers until
     /// that VM is started again.
-    pub fn remove_leftovers(&self) {
-        let Ok(layout) = self.layout() else { return };
+    pub async fn remove_leftovers(&self) {
+        let Ok(layout) = self.layout().await else {
+            return;
+        };
         let Ok(rd) = std::fs::read_dir(layout.vbox_home.join("Machines")) else {
             return;
         };

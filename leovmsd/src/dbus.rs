@@ -4,7 +4,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use leovms_api::{JobInfo, JobState, Machine, Phase, ShareInfo, Snapshot, StartOptions};
+use leovms_api::{
+    CacheReport, JobInfo, JobState, Machine, Phase, ShareInfo, Snapshot, StartOptions, SyncPlan,
+};
 use zbus::interface;
 use zbus::object_server::SignalEmitter;
 use zbus::zvariant::{ObjectPath, OwnedObjectPath};
@@ -29,24 +31,25 @@ impl ManagerInterface {
         &self,
         f: impl FnOnce(&Daemon) -> Result<T, Error> + Send + 'static,
     ) -> Result<T, leovms_api::Error> {
-        let d = self.daemon.clone();
-        tokio::task::spawn_blocking(move || f(&d))
-            .await
-            .map_err(|e| Error::internal(e.to_string()))?
-            .map_err(Into::into)
+        Ok(self.daemon.read_share(f).await?)
     }
 }
 
 #[interface(name = "org.leovms.Manager1")]
 impl ManagerInterface {
     async fn list_machines(&self) -> Result<Vec<Machine>, leovms_api::Error> {
-        self.daemon.require_share().await?;
-        self.blocking(|d| d.list_machines()).await
+        let online = self.daemon.share_online().await;
+        let machines = self.blocking(move |d| d.list_machines(online)).await;
+        if machines.is_err() && !online {
+            // Nothing is known offline: say why the share is missing, with the hint.
+            self.daemon.require_share().await?;
+        }
+        machines
     }
 
     async fn list_snapshots(&self, vm: String) -> Result<Vec<Snapshot>, leovms_api::Error> {
-        self.daemon.require_share().await?;
-        self.blocking(move |d| d.list_snapshots(&vm)).await
+        let online = self.daemon.share_online().await;
+        self.blocking(move |d| d.list_snapshots(&vm, online)).await
     }
 
     async fn start(
@@ -64,6 +67,37 @@ impl ManagerInterface {
 
     async fn list_jobs(&self) -> Result<Vec<JobInfo>, leovms_api::Error> {
         Ok(self.daemon.list_jobs())
+    }
+
+    async fn sync(
+        &self,
+        vm: String,
+        snapshots: Vec<String>,
+    ) -> Result<OwnedObjectPath, leovms_api::Error> {
+        Ok(self.daemon.sync(&vm, snapshots).await?)
+    }
+
+    async fn plan_sync(
+        &self,
+        vm: String,
+        snapshots: Vec<String>,
+    ) -> Result<SyncPlan, leovms_api::Error> {
+        self.daemon.require_share().await?;
+        self.blocking(move |d| d.plan_sync(&vm, snapshots)).await
+    }
+
+    async fn unsync(&self, vm: String) -> Result<u64, leovms_api::Error> {
+        let online = self.daemon.share_online().await;
+        self.blocking(move |d| d.unsync(&vm, online)).await
+    }
+
+    async fn cache_status(&self) -> Result<CacheReport, leovms_api::Error> {
+        let online = self.daemon.share_online().await;
+        self.blocking(move |d| d.cache_status(online)).await
+    }
+
+    async fn verify_cache(&self) -> Result<OwnedObjectPath, leovms_api::Error> {
+        Ok(self.daemon.verify_cache().await?)
     }
 
     #[zbus(property)]
@@ -88,7 +122,7 @@ impl ManagerInterface {
 
     #[zbus(property, name = "VBoxVersion")]
     async fn vbox_version(&self) -> String {
-        let Ok(layout) = self.daemon.layout() else {
+        let Ok(layout) = self.daemon.layout().await else {
             return String::new();
         };
         match self.daemon.vbox(&layout) {
@@ -101,6 +135,7 @@ impl ManagerInterface {
     async fn vbox_home(&self) -> String {
         self.daemon
             .layout()
+            .await
             .map(|l| l.vbox_home.display().to_string())
             .unwrap_or_default()
     }
@@ -109,6 +144,7 @@ impl ManagerInterface {
     async fn machines_dir(&self) -> String {
         self.daemon
             .layout()
+            .await
             .map(|l| l.machines_dir.display().to_string())
             .unwrap_or_default()
     }
@@ -118,6 +154,10 @@ impl ManagerInterface {
 
     #[zbus(signal)]
     pub async fn job_removed(emitter: &SignalEmitter<'_>, job: ObjectPath<'_>) -> zbus::Result<()>;
+
+    /// The share published or removed machines, or came or went: list them again.
+    #[zbus(signal)]
+    pub async fn machines_changed(emitter: &SignalEmitter<'_>) -> zbus::Result<()>;
 
     #[zbus(signal)]
     pub async fn machine_changed(
@@ -268,8 +308,12 @@ pub async fn forward_progress(conn: zbus::Connection, job: Arc<Job>) {
 
 /// Re-checks the shares whenever the kernel's mount table changes and signals the
 /// properties that changed (no timer: a mount or unmount is what wakes it).
+/// Signals share changes: `DataShare`/`UploadShare` when a mount appears, vanishes or
+/// stops answering, and `MachinesChanged` when the list of machines may have changed
+/// (the share came or went, or files changed on it where the file system reports
+/// changes; network file systems mostly do not, and every listing re-reads the share).
 pub async fn forward_mount_changes(conn: zbus::Connection, daemon: Arc<Daemon>) {
-    let mut changes = match crate::mount::watch_mount_table() {
+    let mut mounts = match crate::mount::watch_mount_table() {
         Ok(rx) => rx,
         Err(e) => {
             tracing::warn!("mount changes cannot be watched: {e}");
@@ -284,16 +328,52 @@ pub async fn forward_mount_changes(conn: zbus::Connection, daemon: Arc<Daemon>) 
         return;
     };
     let mut last = (daemon.data_share().await, daemon.upload_share().await);
-    while changes.recv().await.is_some() {
+    let mut files = watch_share(&daemon, &last.0).await;
+    loop {
+        let file_event = async {
+            match files.as_mut() {
+                Some((_, rx)) => rx.recv().await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            changed = mounts.recv() => if changed.is_none() { return },
+            _ = file_event => {
+                let _ = ManagerInterface::machines_changed(iface.signal_emitter()).await;
+                continue;
+            }
+        }
         let now = (daemon.data_share().await, daemon.upload_share().await);
         let me = iface.get().await;
         if now.0 != last.0 {
             tracing::info!("leovms-data: {} ({})", now.0.state, now.0.reason);
             let _ = me.data_share_changed(iface.signal_emitter()).await;
+            let _ = ManagerInterface::machines_changed(iface.signal_emitter()).await;
+            files = watch_share(&daemon, &now.0).await;
         }
         if now.1 != last.1 {
             let _ = me.upload_share_changed(iface.signal_emitter()).await;
         }
         last = now;
+    }
+}
+
+type ShareWatch = (notify::RecommendedWatcher, tokio::sync::mpsc::Receiver<()>);
+
+/// File change notifications of the share while it answers; set up off the main loop
+/// and given up after a few seconds, since a dying network mount may hang the set-up.
+async fn watch_share(daemon: &Daemon, share: &ShareInfo) -> Option<ShareWatch> {
+    if share.state != crate::mount::Reachability::Online.as_str() {
+        return None;
+    }
+    let dir = daemon.settings.data.clone();
+    let setup = tokio::task::spawn_blocking(move || crate::watch::changes(&dir));
+    match tokio::time::timeout(Duration::from_secs(3), setup).await {
+        Ok(Ok(Ok(watch))) => Some(watch),
+        Ok(Ok(Err(e))) => {
+            tracing::info!("share changes are not watched: {}", e.message);
+            None
+        }
+        _ => None,
     }
 }

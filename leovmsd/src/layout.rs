@@ -1,13 +1,16 @@
 //! Where things live on this PC for this user, from the share's leovms-vbox.conf
 //! and the local overrides.
 
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use leovms_image::config::expand_home;
 
 use crate::catalog;
 use crate::error::Result;
+use crate::offline::Offline;
 use crate::settings::Settings;
+use crate::trust;
 
 /// The working copy's own note of what it was made from (for "as found").
 pub const COPY_NOTE: &str = "leovms-copy.toml";
@@ -20,13 +23,16 @@ pub struct Layout {
 }
 
 impl Layout {
-    /// Reads the share's settings when it is reachable; local overrides win.
-    pub fn load(settings: &Settings) -> Result<Layout> {
+    /// Reads the share's settings when it is reachable (else this user's copy of them
+    /// from the last online use); local overrides win.
+    pub fn load(settings: &Settings, online: bool) -> Result<Layout> {
         let home = Settings::home();
-        let conf = match catalog::load_vbox_conf(&settings.data) {
-            Ok(c) => Some(c),
-            Err(e) if e.kind == leovms_api::ErrorKind::InvalidConfig => return Err(e),
-            Err(_) => None,
+        let copy = Offline::new(&settings.state_dir()).root;
+        let from_share = online.then(|| catalog::load_vbox_conf(&settings.data));
+        let conf = match from_share {
+            Some(Ok(c)) => Some(c),
+            Some(Err(e)) if e.kind == leovms_api::ErrorKind::InvalidConfig => return Err(e),
+            _ => catalog::load_vbox_conf(&copy).ok(),
         };
         let machines_dir = settings
             .machines_dir
@@ -49,8 +55,42 @@ impl Layout {
         self.machines_dir.join(vm)
     }
 
+    /// Where the base with this content hash is (or goes) for this user: the shared
+    /// folder when this user can trust it (root or this user made it), else this user's
+    /// own `.u<uid>` folder. See `trust` for why another user's copy is never used.
     pub fn base_dir(&self, vm: &str, short_hash: &str) -> PathBuf {
-        self.vm_machines_dir(vm).join(short_hash)
+        let shared = self.vm_machines_dir(vm).join(short_hash);
+        let trusted = if shared.exists() {
+            trust::check_path(&shared)
+        } else {
+            trust::check_folder(&self.vm_machines_dir(vm))
+        };
+        match trusted {
+            Ok(()) => shared,
+            Err(why) => {
+                tracing::debug!("not using {}: {why}", shared.display());
+                self.own_machines_dir().join(vm).join(short_hash)
+            }
+        }
+    }
+
+    /// This user's own folder for bases: inside the machines folder, unless someone else
+    /// took its name there (or the folder is not safe); then in this user's VirtualBox home.
+    pub fn own_machines_dir(&self) -> PathBuf {
+        let uid = rustix::process::geteuid().as_raw();
+        let dir = self.machines_dir.join(format!(".u{uid}"));
+        let mine = std::fs::symlink_metadata(&dir).map_or(true, |m| m.is_dir() && m.uid() == uid);
+        if mine && trust::check_folder(&self.machines_dir).is_ok() {
+            dir
+        } else {
+            self.vbox_home.join("Bases")
+        }
+    }
+
+    /// Whether the base is unpacked and may be used by this user.
+    pub fn base_ready(&self, vm: &str, short_hash: &str) -> bool {
+        let dir = self.base_dir(vm, short_hash);
+        dir.is_dir() && trust::check_path(&dir).is_ok()
     }
 
     /// This user's working copy of a VM.

@@ -1,5 +1,7 @@
 //! leovmsd: the per-user leovms daemon on the D-Bus session bus.
 
+mod cache;
+mod cache_report;
 mod catalog;
 mod configure;
 mod daemon;
@@ -7,13 +9,19 @@ mod dbus;
 mod error;
 mod job;
 mod layout;
+mod listing;
 mod mount;
+mod offline;
 mod running;
 mod settings;
 mod space;
 mod start;
+mod start_source;
+mod sync;
+mod trust;
 mod unpack;
 mod vbox;
+mod view;
 mod watch;
 mod workcopy;
 
@@ -64,7 +72,7 @@ async fn serve(settings: Settings) -> Result<(), Box<dyn std::error::Error>> {
         .await?;
     daemon.set_connection(conn.clone());
     daemon.adopt_running().await;
-    daemon.remove_leftovers();
+    daemon.remove_leftovers().await;
     tokio::spawn(dbus::forward_mount_changes(conn.clone(), daemon.clone()));
     tracing::info!(
         "leovmsd {} serving {} (share: {})",

@@ -34,12 +34,19 @@ pub struct Settings {
     /// Where the daemon keeps its own state (running VMs); default ~/.local/state/leovms.
     #[arg(long, env = "LEOVMS_STATE_DIR")]
     pub state_dir: Option<PathBuf>,
+    /// A copy from the share fails when the share gives no data for this many seconds.
+    #[arg(long, env = "LEOVMS_STALL_SECS", default_value_t = 30)]
+    pub stall_secs: u64,
     /// Finished jobs stay listable for this many seconds.
     #[arg(long, default_value_t = 600)]
     pub keep_finished_secs: u64,
 }
 
 impl Settings {
+    pub fn stall(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.stall_secs.max(1))
+    }
+
     /// The user's real home; leovms never changes it, VirtualBox gets its own home instead.
     pub fn home() -> PathBuf {
         std::env::var_os("HOME")

@@ -15,7 +15,9 @@ use crate::error::{Error, Result};
 use crate::job::Job;
 use crate::layout::{CopyNote, Layout};
 use crate::running::{Exit, Record, process_starttime};
+use crate::start_source::{Source, after_damage, prepare_base_parent, remember_for_offline};
 use crate::vbox::VBox;
+use crate::view::View;
 use crate::{configure, space, unpack, workcopy};
 
 /// How long VirtualBox may take to report a VM as running before we trust the
@@ -27,18 +29,31 @@ pub struct StartPlan {
     /// `None`: start the working copy as found.
     pub snapshot: Option<SnapEntry>,
     pub ram_mb: u32,
-    pub layout: Layout,
     pub vbox: VBox,
+    /// The share or, offline, this user's copies and the cache.
+    pub view: View,
 }
 
 pub async fn run(d: &Arc<Daemon>, job: &Arc<Job>, plan: StartPlan) -> Result<String> {
+    let archives: Vec<String> = std::iter::once(&plan.vm.base)
+        .chain(plan.snapshot.iter().map(|s| &s.archive))
+        .map(ArchiveRef::sha256_hex)
+        .collect();
+    d.in_use_add(&archives);
+    let result = run_planned(d, job, plan).await;
+    d.in_use_remove(&archives);
+    result
+}
+
+async fn run_planned(d: &Arc<Daemon>, job: &Arc<Job>, plan: StartPlan) -> Result<String> {
     let StartPlan {
         vm,
         snapshot,
         ram_mb,
-        layout,
         vbox,
+        view,
     } = plan;
+    let layout = &view.layout;
     let name = vm.image.name.clone();
     let hash = vm.base.short_hash();
     let base_dir = layout.base_dir(&vm.id, &hash);
@@ -46,40 +61,64 @@ pub async fn run(d: &Arc<Daemon>, job: &Arc<Job>, plan: StartPlan) -> Result<Str
 
     job.set_phase(Phase::Plan);
     job.set_message(format!("Checking {name}"));
-    let base_needed = !base_dir.is_dir();
+    let base_needed = !layout.base_ready(&vm.id, &hash);
     let uuid = configure::machine_uuid(&vm)?;
     refuse_running(&vbox, &uuid, &name).await?;
-    unpack::remove_leftovers(&layout.vm_machines_dir(&vm.id), &work);
-    plan_space(&layout, &vm, base_needed, snapshot.as_ref())?;
-    let total = if base_needed { vm.base.size } else { 0 }
-        + snapshot.as_ref().map_or(0, |s| s.archive.size);
-    job.set_total(total);
-
-    job.set_phase(Phase::Fetch);
+    unpack::remove_leftovers(base_dir.parent().unwrap_or(&layout.machines_dir), &work);
+    plan_space(layout, &vm, base_needed, snapshot.as_ref())?;
     if base_needed {
-        check_present(&vm.base)?;
+        prepare_base_parent(layout, &base_dir)?;
+    }
+    let mut sources = Vec::new();
+    if base_needed {
+        sources.push(Source::plan(d, &view, &vm, &vm.base).await?);
     }
     if let Some(s) = &snapshot {
-        check_present(&s.archive)?;
+        sources.push(Source::plan(d, &view, &vm, &s.archive).await?);
+    }
+    job.set_total(sources.iter().map(Source::bytes).sum());
+
+    job.set_phase(Phase::Fetch);
+    let mut done = 0;
+    let mut ready = Vec::new();
+    for source in sources {
+        ready.push(source.fetch(&vm, job, &mut done).await?);
     }
     ensure_not_canceled(job)?;
+    let mut ready = ready.into_iter();
 
-    let mut done = 0;
     if base_needed {
+        let archive = ready.next().expect("planned above");
         job.set_phase(Phase::UnpackBase);
         job.set_message(format!("Unpacking the base image of {name}"));
-        unpack::base(&vm.base, &base_dir, job, done).await?;
-        done += vm.base.size;
+        let mut result = unpack::base(&archive, &base_dir, job, done).await;
+        if let Err(e) = &result
+            && let Some(share) = after_damage(&view, &vm, &vm.base, &archive, e)
+        {
+            result = unpack::base(&share, &base_dir, job, done).await;
+        }
+        result?;
+        done += archive.size;
     }
 
     let disks = match &snapshot {
         Some(s) => {
+            let archive = ready.next().expect("planned above");
             job.set_phase(Phase::UnpackSnapshot);
             job.set_message(format!("Unpacking snapshot {}", s.conf.name));
             let fits = |staged: &[std::path::PathBuf]| {
                 configure::check_disks(&vm.image.name, &base_dir, staged)
             };
-            let report = unpack::snapshot(&s.archive, &work, job, done, fits).await?;
+            let mut result = unpack::snapshot(&archive, &work, job, done, fits).await;
+            if let Err(e) = &result
+                && let Some(share) = after_damage(&view, &vm, &s.archive, &archive, e)
+            {
+                let fits = |staged: &[std::path::PathBuf]| {
+                    configure::check_disks(&vm.image.name, &base_dir, staged)
+                };
+                result = unpack::snapshot(&share, &work, job, done, fits).await;
+            }
+            let report = result?;
             workcopy::remove_stale(&work, &report.files)?;
             report.files.iter().map(|f| work.join(f)).collect()
         }
@@ -91,8 +130,8 @@ pub async fn run(d: &Arc<Daemon>, job: &Arc<Job>, plan: StartPlan) -> Result<Str
     job.set_message(format!("Configuring {name}"));
     let fresh = snapshot.is_some();
     vbox.unregister(&uuid).await?;
-    configure::write_settings(&layout, &vm, &base_dir, &disks, ram_mb, fresh)?;
-    workcopy::ensure_global_settings(&layout)?;
+    configure::write_settings(layout, &vm, &base_dir, &disks, ram_mb, fresh)?;
+    workcopy::ensure_global_settings(layout)?;
     vbox.register(&layout.settings_file(&vm.id)).await?;
     workcopy::remember(
         &work,
@@ -137,6 +176,9 @@ pub async fn run(d: &Arc<Daemon>, job: &Arc<Job>, plan: StartPlan) -> Result<Str
         }
     }
 
+    if view.online {
+        remember_for_offline(&view, &vm);
+    }
     job.set_phase(Phase::Running);
     job.set_message(format!("{name} is running."));
     d.machine_changed(&vm.id).await;
@@ -181,28 +223,6 @@ fn plan_space(
     }
     space::ensure_fits(&machines, base, &what)?;
     space::ensure_fits(&work, snap, &what)
-}
-
-fn check_present(archive: &ArchiveRef) -> Result<()> {
-    match std::fs::metadata(&archive.path) {
-        Ok(m) if m.len() == archive.size => Ok(()),
-        Ok(m) => Err(Error::new(
-            ErrorKind::Integrity,
-            format!(
-                "{} has {} bytes on the share, but the manifest says {}: it is incomplete or was changed.",
-                archive.path.display(),
-                m.len(),
-                archive.size
-            ),
-        )),
-        Err(e) => Err(Error::new(
-            ErrorKind::Offline,
-            format!(
-                "{} cannot be read from the share: {e}",
-                archive.path.display()
-            ),
-        )),
-    }
 }
 
 fn ensure_not_canceled(job: &Job) -> Result<()> {

@@ -82,6 +82,11 @@ impl World {
         self.vbox_home().join("Machines").join(vm)
     }
 
+    /// The environment every process of this world runs with.
+    pub fn env_for(&self, cmd: &mut Command) {
+        self.env(cmd);
+    }
+
     fn env(&self, cmd: &mut Command) {
         cmd.env("DBUS_SESSION_BUS_ADDRESS", self.bus.address())
             .env("HOME", &self.home)
@@ -220,6 +225,26 @@ impl World {
             .lines()
             .filter(|l| l.contains(program))
             .count()
+    }
+
+    /// Configures one cache for the PC on the share (`leovms-client.conf`); returns it.
+    pub fn configure_cache(&self, limit_bytes: u64) -> PathBuf {
+        let cache = self.tmp.path().join("cache");
+        let conf = format!(
+            "format = 1\n\n[[cache]]\npath = \"{}\"\nlimit_gb = {}\n",
+            cache.display(),
+            limit_bytes as f64 / 1e9
+        );
+        std::fs::write(self.data.join("leovms-client.conf"), conf).unwrap();
+        cache
+    }
+
+    /// The archives in the cache as `leovms-cli --json cache` shows them.
+    pub fn cache_entries(&self) -> Vec<serde_json::Value> {
+        self.cli_json(&["cache"])["entries"]
+            .as_array()
+            .unwrap()
+            .clone()
     }
 
     /// Machines as `leovms-cli --json list` shows them.

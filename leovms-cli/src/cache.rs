@@ -1,0 +1,326 @@
+//! `cache` and `verify`: what the server offers, what this PC keeps for offline use, and
+//! checking what it keeps.
+
+use leovms_api::{CacheDir, CacheEntry, ErrorKind, Machine, ManagerProxy};
+use serde::Serialize;
+use zbus::Connection;
+
+use crate::exit::CliError;
+use crate::follow::{FollowOptions, active_jobs, follow};
+use crate::output::{
+    ORIGIN_CACHE, all_from_cache, format_day, format_gb, or_dash, print_json, table, yes_no,
+};
+
+/// The `--json` object of `cache`.
+#[derive(Debug, Serialize, PartialEq)]
+pub struct CacheView {
+    /// The machines on the share; `null` when the share is not available.
+    pub server: Option<Vec<Machine>>,
+    /// Why the share is not available; empty when it is.
+    pub server_problem: String,
+    pub dirs: Vec<CacheDir>,
+    pub entries: Vec<CacheEntry>,
+}
+
+pub async fn show(mgr: &ManagerProxy<'_>, json: bool) -> Result<(), CliError> {
+    let (server, server_problem) = server_side(mgr).await?;
+    let report = mgr.cache_status().await?;
+    let view = CacheView {
+        server,
+        server_problem,
+        dirs: report.dirs,
+        entries: report.entries,
+    };
+    if json {
+        print_json(&view)
+    } else {
+        print!("{}", render(&view));
+        Ok(())
+    }
+}
+
+/// The machines on the share, or why the share is not available. The cache is worth
+/// showing without the share, so only an unavailable share is taken as an answer here.
+async fn server_side(mgr: &ManagerProxy<'_>) -> Result<(Option<Vec<Machine>>, String), CliError> {
+    match mgr.list_machines().await {
+        Ok(machines) if all_from_cache(&machines) => Ok((None, share_problem(mgr).await)),
+        Ok(machines) => Ok((
+            Some(
+                machines
+                    .into_iter()
+                    .filter(|m| m.origin != ORIGIN_CACHE)
+                    .collect(),
+            ),
+            String::new(),
+        )),
+        Err(e) if e.kind() == Some(ErrorKind::Offline) => Ok((None, e.message())),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Why the share is not available, as the daemon's `DataShare` property says.
+async fn share_problem(mgr: &ManagerProxy<'_>) -> String {
+    let words = match mgr.data_share().await {
+        Ok(share) => format!("{} {}", share.reason, share.hint)
+            .trim()
+            .to_string(),
+        Err(_) => String::new(),
+    };
+    if words.is_empty() {
+        "Only this PC's cache could be read.".into()
+    } else {
+        words
+    }
+}
+
+/// Both sides: "On the server" and "In the cache".
+pub fn render(v: &CacheView) -> String {
+    let mut out = String::from("On the server\n");
+    match &v.server {
+        None => out.push_str(&format!(
+            "The VM share is not available: {}\n",
+            v.server_problem
+        )),
+        Some(machines) if machines.is_empty() => out.push_str("No machines on the share.\n"),
+        Some(machines) => out.push_str(&server_table(machines)),
+    }
+    out.push_str("\nIn the cache\n");
+    if v.dirs.is_empty() {
+        out.push_str("No cache folder is set up for this PC.\n");
+    }
+    for dir in &v.dirs {
+        out.push_str(&dir_line(dir));
+    }
+    out.push('\n');
+    if v.entries.is_empty() {
+        out.push_str("The cache is empty.\n");
+    } else {
+        out.push_str(&entries_table(&v.entries));
+    }
+    out
+}
+
+fn server_table(machines: &[Machine]) -> String {
+    let rows: Vec<Vec<String>> = machines
+        .iter()
+        .map(|m| {
+            // "Outdated" only means something for a machine kept for offline use.
+            let outdated = if m.synced {
+                yes_no(m.outdated)
+            } else {
+                "-".into()
+            };
+            vec![
+                m.id.clone(),
+                m.name.clone(),
+                format_gb(m.base_size),
+                or_dash(&m.revision),
+                yes_no(m.synced),
+                outdated,
+            ]
+        })
+        .collect();
+    table(
+        &["ID", "NAME", "BASE", "REVISION", "SYNCED", "OUTDATED"],
+        &rows,
+    )
+}
+
+/// `/var/cache/leovms: 13.8 GB of 100.0 GB used, 45.2 GB free on the disk.`, or the
+/// folder's problem.
+fn dir_line(d: &CacheDir) -> String {
+    if d.problem.is_empty() {
+        format!(
+            "{}: {} of {} used, {} free on the disk.\n",
+            d.path,
+            format_gb(d.used),
+            format_gb(d.limit),
+            format_gb(d.free)
+        )
+    } else {
+        format!("{}: {}\n", d.path, d.problem)
+    }
+}
+
+fn entries_table(entries: &[CacheEntry]) -> String {
+    let rows: Vec<Vec<String>> = entries
+        .iter()
+        .map(|e| {
+            vec![
+                e.vm.clone(),
+                or_dash(&e.item),
+                format_gb(e.size),
+                yes_no(e.pinned),
+                yes_no(e.outdated),
+                format_day(e.last_used),
+                e.cache.clone(),
+            ]
+        })
+        .collect();
+    table(
+        &[
+            "VM",
+            "ITEM",
+            "SIZE",
+            "PINNED",
+            "OUTDATED",
+            "LAST USED",
+            "CACHE",
+        ],
+        &rows,
+    )
+}
+
+/// Re-hashes the cache and follows the job like `start` does.
+pub async fn verify(conn: &Connection, mgr: &ManagerProxy<'_>, json: bool) -> Result<(), CliError> {
+    let before = active_jobs(mgr).await;
+    let path = mgr.verify_cache().await?;
+    let opts = FollowOptions {
+        wait: false,
+        json,
+        joined: before.contains(&path),
+    };
+    follow(conn, path, opts).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn machine(id: &str, synced: bool, outdated: bool) -> Machine {
+        Machine {
+            id: id.into(),
+            name: id.to_uppercase(),
+            description: String::new(),
+            state: "off".into(),
+            base_size: 12_345_678_901,
+            base_unpacked_size: 1,
+            base_ready: false,
+            as_found: false,
+            as_found_blocked: String::new(),
+            snapshots: 1,
+            ram_default_mb: 2048,
+            ram_min_mb: 2048,
+            ram_max_mb: 2048,
+            ram_fixed: true,
+            problem: String::new(),
+            origin: "share".into(),
+            revision: "3f2a9c0d1e4b5a67".into(),
+            synced,
+            outdated,
+        }
+    }
+
+    fn entry(item: &str, pinned: bool, last_used: i64) -> CacheEntry {
+        CacheEntry {
+            vm: "vm-win10".into(),
+            item: item.into(),
+            sha256: "0123456789abcdef".into(),
+            size: 350_000_000,
+            pinned,
+            outdated: false,
+            last_used,
+            cache: "/var/cache/leovms".into(),
+        }
+    }
+
+    fn dirs() -> Vec<CacheDir> {
+        vec![
+            CacheDir {
+                path: "/var/cache/leovms".into(),
+                limit: 100_000_000_000,
+                used: 700_000_000,
+                free: 45_200_000_000,
+                problem: String::new(),
+            },
+            CacheDir {
+                path: "/mnt/usb/leovms".into(),
+                limit: 0,
+                used: 0,
+                free: 0,
+                problem: "The folder does not exist.".into(),
+            },
+        ]
+    }
+
+    #[test]
+    fn both_sides_as_text() {
+        let view = CacheView {
+            server: Some(vec![
+                machine("vm-win10", true, true),
+                machine("vm-linux", false, false),
+            ]),
+            server_problem: String::new(),
+            dirs: dirs(),
+            entries: vec![entry("base", true, 1_795_176_000), entry("exam", false, 0)],
+        };
+        let expected = "\
+On the server
+ID        NAME      BASE     REVISION          SYNCED  OUTDATED
+vm-win10  VM-WIN10  12.3 GB  3f2a9c0d1e4b5a67  yes     yes
+vm-linux  VM-LINUX  12.3 GB  3f2a9c0d1e4b5a67  no      -
+
+In the cache
+/var/cache/leovms: 0.70 GB of 100.0 GB used, 45.2 GB free on the disk.
+/mnt/usb/leovms: The folder does not exist.
+
+VM        ITEM  SIZE     PINNED  OUTDATED  LAST USED   CACHE
+vm-win10  base  0.35 GB  yes     no        2026-11-20  /var/cache/leovms
+vm-win10  exam  0.35 GB  no      no        never       /var/cache/leovms
+";
+        assert_eq!(render(&view), expected);
+    }
+
+    #[test]
+    fn without_the_share_the_cache_is_still_shown() {
+        let view = CacheView {
+            server: None,
+            server_problem: "The VM share is not connected.".into(),
+            dirs: vec![],
+            entries: vec![],
+        };
+        let expected = "\
+On the server
+The VM share is not available: The VM share is not connected.
+
+In the cache
+No cache folder is set up for this PC.
+
+The cache is empty.
+";
+        assert_eq!(render(&view), expected);
+    }
+
+    #[test]
+    fn json_has_the_documented_shape() {
+        let view = CacheView {
+            server: None,
+            server_problem: "offline".into(),
+            dirs: dirs(),
+            entries: vec![entry("base", true, 0)],
+        };
+        let v = serde_json::to_value(&view).unwrap();
+        let mut keys: Vec<&String> = v.as_object().unwrap().keys().collect();
+        keys.sort();
+        assert_eq!(keys, ["dirs", "entries", "server", "server_problem"]);
+        assert!(v["server"].is_null());
+        assert_eq!(v["server_problem"], "offline");
+        assert_eq!(v["dirs"][0]["path"], "/var/cache/leovms");
+        assert_eq!(v["dirs"][0]["limit"], 100_000_000_000_u64);
+        assert_eq!(v["entries"][0]["item"], "base");
+        assert_eq!(v["entries"][0]["pinned"], true);
+        assert_eq!(v["entries"][0]["last_used"], 0);
+
+        let online = CacheView {
+            server: Some(vec![machine("vm-win10", true, false)]),
+            server_problem: String::new(),
+            dirs: vec![],
+            entries: vec![],
+        };
+        let v = serde_json::to_value(&online).unwrap();
+        assert_eq!(v["server"][0]["id"], "vm-win10");
+        assert_eq!(v["server"][0]["synced"], true);
+        assert_eq!(v["server"][0]["revision"], "3f2a9c0d1e4b5a67");
+        assert_eq!(v["server_problem"], "");
+    }
+}

@@ -1,0 +1,106 @@
+//! Copying one archive from the share into a cache: verified while copying, resumed
+//! after an interruption, and done once even when two users' daemons ask at once.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use leovms_api::ErrorKind;
+use leovms_image::copy::{CopyError, copy_verified};
+
+use crate::cache::CacheDir;
+use crate::catalog::ArchiveRef;
+use crate::error::{Error, Result};
+use crate::job::Job;
+
+/// What a fetch left in the cache.
+pub struct Fetched {
+    pub path: PathBuf,
+    /// Bytes taken over from an interrupted copy.
+    pub resumed: u64,
+}
+
+/// Copies `archive` of `vm` into `dir` unless a cache copy exists already. Progress is
+/// reported to `job` from `offset` on.
+pub async fn fetch(
+    dir: &CacheDir,
+    vm: &str,
+    archive: &ArchiveRef,
+    job: &Arc<Job>,
+    offset: u64,
+    stall: Duration,
+) -> Result<Fetched> {
+    let sha = archive.sha256_hex();
+    let vm_dir = dir.prepare_vm_dir(vm)?;
+    // Another daemon copying the same VM holds this lock; waiting for it and then
+    // finding its copy is how two users syncing at once end up with one entry.
+    let locking = tokio::task::spawn_blocking(move || CacheDir::lock(&vm_dir));
+    let _lock = tokio::select! {
+        lock = locking => lock.map_err(|e| Error::internal(e.to_string()))??,
+        _ = job.cancel.cancelled() => return Err(Error::canceled()),
+    };
+    if let Some(path) = dir.find(vm, &sha) {
+        job.set_done(offset + archive.size);
+        dir.touch(vm, &sha);
+        return Ok(Fetched { path, resumed: 0 });
+    }
+    let partial = dir.partial_path(vm, &sha);
+    let dest = dir.archive_path(vm, &sha);
+    let progress_job = job.clone();
+    let progress = move |n: u64| progress_job.set_done(offset + n);
+    let report = copy_verified(
+        &archive.path,
+        &archive.expected(),
+        &partial,
+        &dest,
+        0o444,
+        stall,
+        &progress,
+        &job.cancel,
+    )
+    .await
+    .map_err(|e| copy_error(e, archive, dir))?;
+    if report.resumed > 0 {
+        tracing::info!(
+            "resumed the copy of {} after {} bytes",
+            archive.path.display(),
+            report.resumed
+        );
+    }
+    dir.touch(vm, &sha);
+    Ok(Fetched {
+        path: dest,
+        resumed: report.resumed,
+    })
+}
+
+fn copy_error(e: CopyError, archive: &ArchiveRef, dir: &CacheDir) -> Error {
+    let file = archive.path.display();
+    match e {
+        CopyError::Integrity { .. } => Error::new(
+            ErrorKind::Integrity,
+            format!("{e}. Nothing was added to the cache; please tell the school's admin."),
+        ),
+        CopyError::Read { error, .. } => Error::new(
+            ErrorKind::Offline,
+            format!(
+                "The share stopped answering while {file} was copied ({error}). What was copied is kept; the next sync goes on from there."
+            ),
+        ),
+        CopyError::Stalled { secs, .. } => Error::new(
+            ErrorKind::Offline,
+            format!(
+                "The share gave no data for {secs} s while {file} was copied. What was copied is kept; the next sync goes on from there."
+            ),
+        ),
+        CopyError::NoSpace { .. } => Error::new(
+            ErrorKind::NoSpace,
+            format!(
+                "The disk became full while {file} was copied into {}. The copy was removed; everything else in the cache is unchanged.",
+                dir.root.display()
+            ),
+        ),
+        CopyError::Write { path, error } => Error::io(path.display(), &error),
+        CopyError::Canceled => Error::canceled(),
+    }
+}

@@ -1,0 +1,180 @@
+//! The manager's answers about machines and snapshots, online and offline.
+
+use leovms_api::{ErrorKind, Machine, Snapshot, StartOptions};
+use leovms_image::ram;
+
+use crate::catalog::VmEntry;
+use crate::daemon::Daemon;
+use crate::error::{Error, Result};
+use crate::start::StartPlan;
+use crate::view::View;
+use crate::workcopy;
+
+impl Daemon {
+    /// Machines as the share (or, offline, this user's copies and the cache) offer them.
+    pub fn list_machines(&self, online: bool) -> Result<Vec<Machine>> {
+        let view = View::load(&self.settings, online)?;
+        let machines = view.machines()?;
+        if machines.is_empty() && !online {
+            return Err(self.offline_error());
+        }
+        let host_mb = ram::host_memory_mb().unwrap_or(4096);
+        Ok(machines
+            .into_iter()
+            .map(|(id, vm)| match vm {
+                Ok(vm) => {
+                    if online {
+                        // Offline, every VM seen here is listed, usable or with the reason.
+                        crate::start_source::remember_for_offline(&view, &vm);
+                    }
+                    self.machine(&view, &vm, host_mb)
+                }
+                Err(e) => Machine {
+                    id: id.to_string(),
+                    name: id.to_string(),
+                    description: String::new(),
+                    state: self.machine_state(&id).as_str().into(),
+                    base_size: 0,
+                    base_unpacked_size: 0,
+                    base_ready: false,
+                    as_found: false,
+                    as_found_blocked: String::new(),
+                    snapshots: 0,
+                    ram_default_mb: 0,
+                    ram_min_mb: 0,
+                    ram_max_mb: 0,
+                    ram_fixed: false,
+                    problem: e.message,
+                    origin: view.origin().into(),
+                    revision: String::new(),
+                    synced: false,
+                    outdated: false,
+                },
+            })
+            .collect())
+    }
+
+    fn machine(&self, view: &View, vm: &VmEntry, host_mb: u64) -> Machine {
+        let plan = ram::plan(&vm.image.ram, host_mb);
+        let (as_found, as_found_blocked) = match workcopy::as_found(&view.layout, vm) {
+            Ok(()) => (true, String::new()),
+            Err(workcopy::NotOffered::NoCopy) => (false, String::new()),
+            Err(workcopy::NotOffered::Blocked(why)) => (false, why),
+        };
+        let pin = view.caches.my_pin(&vm.id).map(|(_, pin)| pin);
+        let outdated = view.online
+            && pin.as_ref().is_some_and(|pin| {
+                View::wanted(vm, &pin.snapshots)
+                    .map_or(true, |wanted| wanted.iter().any(|a| !view.cached(vm, a)))
+            });
+        let usable = vm
+            .snapshots
+            .iter()
+            .filter(|s| view.snapshot_problem(vm, s).is_none())
+            .count();
+        Machine {
+            id: vm.id.to_string(),
+            name: vm.image.name.clone(),
+            description: vm.image.description.clone(),
+            state: self.machine_state(&vm.id).as_str().into(),
+            base_size: vm.base.size,
+            base_unpacked_size: vm.base.unpacked,
+            base_ready: view.layout.base_ready(&vm.id, &vm.base.short_hash()),
+            as_found,
+            as_found_blocked,
+            snapshots: usable as u32,
+            ram_default_mb: plan.default_mb,
+            ram_min_mb: plan.min_mb,
+            ram_max_mb: plan.max_mb,
+            ram_fixed: plan.fixed,
+            problem: view
+                .offline_problem(vm)
+                .or_else(|| {
+                    (!view.online && usable == 0 && !as_found).then(|| {
+                        "Not available offline: none of its snapshots is in the cache.".to_owned()
+                    })
+                })
+                .unwrap_or_default(),
+            origin: view.origin().into(),
+            revision: vm.revision.clone(),
+            synced: pin.is_some(),
+            outdated,
+        }
+    }
+
+    pub fn list_snapshots(&self, vm: &str, online: bool) -> Result<Vec<Snapshot>> {
+        let view = View::load(&self.settings, online)?;
+        let vm = view.machine(vm)?;
+        let mut out: Vec<Snapshot> = vm
+            .snapshots
+            .iter()
+            .map(|s| Snapshot {
+                id: s.id.to_string(),
+                name: s.conf.name.clone(),
+                maintainer: s.conf.maintainer.clone(),
+                created: s.conf.created.clone().unwrap_or_default(),
+                description: s.conf.description.clone(),
+                size: s.archive.size,
+                unpacked_size: s.archive.unpacked,
+                problem: view.snapshot_problem(&vm, s).unwrap_or_default(),
+                cached: view.cached(&vm, &s.archive),
+            })
+            .collect();
+        out.extend(vm.broken_snapshots.iter().map(|(id, e)| Snapshot {
+            id: id.to_string(),
+            name: id.to_string(),
+            maintainer: String::new(),
+            created: String::new(),
+            description: String::new(),
+            size: 0,
+            unpacked_size: 0,
+            problem: e.message.clone(),
+            cached: false,
+        }));
+        Ok(out)
+    }
+
+    pub fn plan_start(
+        &self,
+        vm: &str,
+        snapshot: &str,
+        options: StartOptions,
+        online: bool,
+    ) -> Result<StartPlan> {
+        let view = View::load(&self.settings, online)?;
+        let vm = view.machine(vm)?;
+        if let Some(why) = view.offline_problem(&vm) {
+            return Err(Error::new(ErrorKind::Offline, why));
+        }
+        let snapshot = if snapshot.is_empty() {
+            workcopy::as_found(&view.layout, &vm).map_err(|e| e.into_error(&vm.image.name))?;
+            None
+        } else {
+            let snap = vm.snapshot(snapshot)?.clone();
+            if let Some(why) = view.snapshot_problem(&vm, &snap) {
+                return Err(Error::new(ErrorKind::Offline, why));
+            }
+            Some(snap)
+        };
+        let host_mb = ram::host_memory_mb().unwrap_or(4096);
+        let ram_mb = ram::plan(&vm.image.ram, host_mb)
+            .choose(options.ram_mb)
+            .map_err(|e| Error::invalid(e.to_string()))?;
+        let vbox = self.vbox(&view.layout)?;
+        Ok(StartPlan {
+            vm,
+            snapshot,
+            ram_mb,
+            vbox,
+            view,
+        })
+    }
+
+    /// The share is down and nothing is known offline (the caller adds the share's state).
+    fn offline_error(&self) -> Error {
+        Error::new(
+            ErrorKind::Offline,
+            "The VM share is not available and no VM has been kept for offline use on this computer. Check the network or ask the school's admin.",
+        )
+    }
+}

@@ -1,0 +1,193 @@
+//! Where a start reads an archive from: the cache when it holds it, else the share,
+//! copied into the cache first when a cache is configured and has room, so that the
+//! next start (or an offline one) finds it there.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use leovms_api::ErrorKind;
+
+use crate::cache::{self, CacheDir};
+use crate::catalog::{ArchiveRef, VmEntry};
+use crate::daemon::Daemon;
+use crate::error::{Error, Result};
+use crate::job::Job;
+use crate::layout::Layout;
+use crate::trust;
+use crate::view::View;
+
+pub enum Source {
+    /// Already in a cache.
+    Cached(ArchiveRef),
+    /// Read straight from the share: no cache is configured, or the archive does not fit.
+    Share(ArchiveRef),
+    /// Copied into this cache first, then read from there.
+    Fetch {
+        dir: CacheDir,
+        archive: ArchiveRef,
+        stall: Duration,
+    },
+}
+
+impl Source {
+    /// Decides, and makes room in the cache when the archive goes there.
+    pub async fn plan(
+        d: &Arc<Daemon>,
+        view: &View,
+        vm: &VmEntry,
+        archive: &ArchiveRef,
+    ) -> Result<Source> {
+        if let Some(path) = view.caches.find(&vm.id, archive) {
+            return Ok(Source::Cached(ArchiveRef {
+                path,
+                ..archive.clone()
+            }));
+        }
+        if !view.online {
+            return Err(Error::new(
+                ErrorKind::Offline,
+                format!(
+                    "{} is not available offline: {} is not in the cache.",
+                    vm.image.name,
+                    archive.path.display()
+                ),
+            ));
+        }
+        check_present(archive)?;
+        if view.caches.is_empty() {
+            return Ok(Source::Share(archive.clone()));
+        }
+        let caches = view.caches.clone();
+        let in_use = d.in_use_now();
+        let (id, wanted) = (vm.id.to_string(), archive.clone());
+        let planned = tokio::task::spawn_blocking(move || {
+            let planned = caches.plan(&id, std::slice::from_ref(&wanted), &in_use)?;
+            caches.make_room(&planned)?;
+            Ok::<_, Error>(planned)
+        })
+        .await
+        .map_err(|e| Error::internal(e.to_string()))?;
+        match planned {
+            Ok(planned) => Ok(Source::Fetch {
+                dir: planned.dir,
+                archive: archive.clone(),
+                stall: d.settings.stall(),
+            }),
+            Err(e) => {
+                tracing::info!("not caching {}: {}", archive.path.display(), e.message);
+                Ok(Source::Share(archive.clone()))
+            }
+        }
+    }
+
+    /// Bytes this source moves: a copy into the cache reads the archive twice.
+    pub fn bytes(&self) -> u64 {
+        match self {
+            Source::Cached(a) | Source::Share(a) => a.size,
+            Source::Fetch { archive, .. } => 2 * archive.size,
+        }
+    }
+
+    /// The archive to unpack, after copying it into the cache when planned so.
+    pub async fn fetch(self, vm: &VmEntry, job: &Arc<Job>, done: &mut u64) -> Result<ArchiveRef> {
+        match self {
+            Source::Cached(a) | Source::Share(a) => Ok(a),
+            Source::Fetch {
+                dir,
+                archive,
+                stall,
+            } => {
+                job.set_message(format!("Copying {} into the cache", vm.image.name));
+                let fetched = cache::fetch(&dir, &vm.id, &archive, job, *done, stall).await?;
+                *done += archive.size;
+                Ok(ArchiveRef {
+                    path: fetched.path,
+                    ..archive
+                })
+            }
+        }
+    }
+}
+
+/// A cached archive that turned out damaged when unpacked is removed; online, the start
+/// goes on from the share (returned), offline it fails with the damage.
+pub fn after_damage(
+    view: &View,
+    vm: &VmEntry,
+    original: &ArchiveRef,
+    used: &ArchiveRef,
+    err: &Error,
+) -> Option<ArchiveRef> {
+    if err.kind != ErrorKind::Integrity || used.path == original.path {
+        return None;
+    }
+    tracing::warn!("removing the damaged cache copy {}", used.path.display());
+    for dir in &view.caches.dirs {
+        let _ = dir.remove(&vm.id, &original.sha256_hex());
+    }
+    view.online.then(|| original.clone())
+}
+
+/// Creates the folders above a base so that this user can trust them: the machines
+/// folder like /tmp (every user adds their own), everything below it only for this user.
+pub fn prepare_base_parent(layout: &Layout, base_dir: &Path) -> Result<()> {
+    let parent = base_dir.parent().unwrap_or(&layout.machines_dir);
+    let missing: Vec<&Path> = parent.ancestors().take_while(|d| !d.exists()).collect();
+    for dir in missing.into_iter().rev() {
+        let mode = if dir == layout.machines_dir {
+            0o1777
+        } else {
+            0o755
+        };
+        match std::fs::create_dir(dir) {
+            Ok(()) => std::fs::set_permissions(dir, std::fs::Permissions::from_mode(mode))
+                .map_err(|e| Error::io(dir.display(), &e))?,
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(Error::io(dir.display(), &e)),
+        }
+    }
+    trust::check_folder(parent).map_err(|why| {
+        Error::config(format!(
+            "The machines folder cannot be used safely: {why}. Ask the admin to give {} to root with mode 1777.",
+            layout.machines_dir.display()
+        ))
+    })
+}
+
+/// Copies the share's settings of this VM for offline starts; a failure only costs the
+/// offline start, so it is logged, not reported.
+pub fn remember_for_offline(view: &View, vm: &VmEntry) {
+    let pinned = view.caches.my_pin(&vm.id).map(|(_, pin)| pin.revision);
+    let keep: Vec<&str> = pinned.iter().map(String::as_str).collect();
+    if let Err(e) = view.offline.save(&view.layout.data_dir, vm, &keep) {
+        tracing::warn!(
+            "cannot keep the settings of {} for offline use: {}",
+            vm.id,
+            e.message
+        );
+    }
+}
+
+fn check_present(archive: &ArchiveRef) -> Result<()> {
+    match std::fs::metadata(&archive.path) {
+        Ok(m) if m.len() == archive.size => Ok(()),
+        Ok(m) => Err(Error::new(
+            ErrorKind::Integrity,
+            format!(
+                "{} has {} bytes on the share, but the manifest says {}: it is incomplete or was changed.",
+                archive.path.display(),
+                m.len(),
+                archive.size
+            ),
+        )),
+        Err(e) => Err(Error::new(
+            ErrorKind::Offline,
+            format!(
+                "{} cannot be read from the share: {e}",
+                archive.path.display()
+            ),
+        )),
+    }
+}

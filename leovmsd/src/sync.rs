@@ -1,0 +1,295 @@
+//! Keeping VMs for offline use: `Sync` copies a VM's archives into the cache and pins
+//! them, `Unsync` unpins and frees, `PlanSync` tells what a sync would do.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use leovms_api::{ErrorKind, Eviction, Phase, SyncPlan};
+use zbus::zvariant::OwnedObjectPath;
+
+use crate::cache::{self, Pin, Planned, plan};
+use crate::catalog::{ArchiveRef, VmEntry};
+use crate::daemon::Daemon;
+use crate::error::{Error, Result};
+use crate::job::Job;
+use crate::space::gb;
+use crate::trust;
+use crate::view::View;
+
+pub const SYNC: &str = "sync";
+
+struct Request {
+    view: View,
+    vm: VmEntry,
+    snapshots: Vec<String>,
+    wanted: Vec<ArchiveRef>,
+}
+
+impl Daemon {
+    /// Admits a sync: joins an identical one in progress, else plans it and runs the job.
+    pub async fn sync(
+        self: &Arc<Self>,
+        vm: &str,
+        snapshots: Vec<String>,
+    ) -> Result<OwnedObjectPath> {
+        let vm = leovms_image::name::SafeName::new(vm)?;
+        let key = selection_key(&snapshots);
+        if let Some(job) = self.active(SYNC, &vm) {
+            return joined(&job, &key);
+        }
+        self.require_share().await?;
+        let id = vm.to_string();
+        let request = self
+            .read_share(move |d| d.sync_request(&id, snapshots))
+            .await?;
+        let job = {
+            let mut jobs = self.jobs();
+            if let Some(job) = jobs
+                .iter()
+                .find(|j| j.kind == SYNC && j.vm == *vm && j.is_active())
+                .cloned()
+            {
+                drop(jobs);
+                return joined(&job, &key);
+            }
+            let job = self.new_job(SYNC, &vm, &key, None);
+            jobs.push(job.clone());
+            job
+        };
+        self.export(&job).await?;
+        let this = self.clone();
+        let runner = job.clone();
+        tokio::spawn(async move {
+            let result = run(&this, &runner, request).await;
+            this.finish(&runner, result).await;
+        });
+        Ok(job.path.clone())
+    }
+
+    fn sync_request(&self, vm: &str, snapshots: Vec<String>) -> Result<Request> {
+        let view = View::load(&self.settings, true)?;
+        let vm = view.machine(vm)?;
+        let wanted = View::wanted(&vm, &snapshots)?;
+        Ok(Request {
+            view,
+            vm,
+            snapshots,
+            wanted,
+        })
+    }
+
+    /// What a sync would copy and evict; changes nothing.
+    pub fn plan_sync(&self, vm: &str, snapshots: Vec<String>) -> Result<SyncPlan> {
+        let r = self.sync_request(vm, snapshots)?;
+        let id = r.vm.id.to_string();
+        let labels = crate::cache_report::labels(&r.view);
+        let plan = match r.view.caches.plan(&id, &r.wanted, &self.in_use_now()) {
+            Ok(p) => sync_plan(&id, &p, &labels),
+            Err(e) if e.kind == ErrorKind::NoSpace => {
+                // Numbers of the first cache, where the VM would have gone.
+                let dir = &r.view.caches.dirs[0];
+                let (cached, missing): (Vec<_>, Vec<_>) = r
+                    .wanted
+                    .iter()
+                    .partition(|a| r.view.caches.find(&id, a).is_some());
+                SyncPlan {
+                    vm: id.clone(),
+                    cache: dir.root.display().to_string(),
+                    needed: missing.iter().map(|a| a.size).sum(),
+                    present: cached.iter().map(|a| a.size).sum(),
+                    free: crate::space::available(&dir.root).unwrap_or(0),
+                    limit: dir.limit,
+                    used: dir.used(),
+                    evict: Vec::new(),
+                    problem: e.message,
+                }
+            }
+            Err(e) => return Err(e),
+        };
+        Ok(plan)
+    }
+
+    /// Unpins `vm` for this user and removes its archives nobody else pinned and no
+    /// running VM was made from. Returns the bytes freed.
+    pub fn unsync(&self, vm: &str, online: bool) -> Result<u64> {
+        let vm = leovms_image::name::SafeName::new(vm)?;
+        let view = View::load(&self.settings, online)?;
+        let me = rustix::process::geteuid().as_raw();
+        for dir in &view.caches.dirs {
+            let mut pins = dir.pins(me);
+            if pins.vm.remove(vm.as_str()).is_some() {
+                dir.save_pins(me, &pins)?;
+            }
+        }
+        let pinned = view.caches.pinned();
+        let in_use = self.in_use_now();
+        let mut freed = 0;
+        for dir in &view.caches.dirs {
+            for entry in dir.entries().into_iter().filter(|e| e.vm == vm.as_str()) {
+                if !pinned.contains(&entry.sha256) && !in_use.contains(&entry.sha256) {
+                    freed += dir.remove(&entry.vm, &entry.sha256)?;
+                }
+            }
+        }
+        Ok(freed)
+    }
+}
+
+async fn run(d: &Arc<Daemon>, job: &Arc<Job>, r: Request) -> Result<String> {
+    let name = r.vm.image.name.clone();
+    let id = r.vm.id.to_string();
+    job.set_phase(Phase::Plan);
+    job.set_message(format!("Checking the cache for {name}"));
+    check_foreign_copies(job, &r).await?;
+    let caches = r.view.caches.clone();
+    let (wanted, in_use, plan_id) = (r.wanted.clone(), d.in_use_now(), id.clone());
+    let planned = tokio::task::spawn_blocking(move || {
+        let planned = caches.plan(&plan_id, &wanted, &in_use)?;
+        caches.make_room(&planned)?;
+        Ok::<_, Error>(planned)
+    })
+    .await
+    .map_err(|e| Error::internal(e.to_string()))??;
+    job.set_total(planned.missing.iter().map(|a| a.size).sum());
+
+    job.set_phase(Phase::Fetch);
+    job.set_message(format!("Copying {name} into the cache"));
+    let mut done = 0;
+    let mut resumed = 0;
+    for archive in &planned.missing {
+        let fetched =
+            cache::fetch(&planned.dir, &id, archive, job, done, d.settings.stall()).await?;
+        resumed += fetched.resumed;
+        done += archive.size;
+    }
+    for archive in &r.wanted {
+        if let Some(dir) = r
+            .view
+            .caches
+            .dirs
+            .iter()
+            .find(|dir| dir.find(&id, &archive.sha256_hex()).is_some())
+        {
+            dir.touch(&id, &archive.sha256_hex());
+        }
+    }
+    pin(&r, &planned)?;
+    crate::start_source::remember_for_offline(&r.view, &r.vm);
+    let size: u64 = r.wanted.iter().map(|a| a.size).sum();
+    let mut message = format!(
+        "{name} is ready for offline use ({} in {}).",
+        gb(size),
+        planned.dir.root.display()
+    );
+    if resumed > 0 {
+        message.push_str(&format!(
+            " An interrupted copy was continued: {} of it were already there.",
+            gb(resumed)
+        ));
+    }
+    Ok(message)
+}
+
+/// Archives another user copied into the cache could have been changed by that user
+/// since: they are hashed again (and removed when damaged) before this user relies on
+/// them offline. This user's and root's own copies are not.
+async fn check_foreign_copies(job: &Arc<Job>, r: &Request) -> Result<()> {
+    let foreign: Vec<(PathBuf, String, u64)> = r
+        .wanted
+        .iter()
+        .filter_map(|a| {
+            let path = r.view.caches.find(&r.vm.id, a)?;
+            (!trust::written_by_me_or_root(&path)).then(|| (path, a.sha256_hex(), a.size))
+        })
+        .collect();
+    if foreign.is_empty() {
+        return Ok(());
+    }
+    job.set_phase(Phase::Verify);
+    job.set_total(foreign.iter().map(|f| f.2).sum());
+    let runner = job.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut done = 0;
+        for (path, sha, size) in foreign {
+            if !crate::cache_report::intact(&path, &sha, &runner, done)? {
+                tracing::warn!("removing the damaged cache copy {}", path.display());
+                std::fs::remove_file(&path).map_err(|e| Error::io(path.display(), &e))?;
+            }
+            done += size;
+        }
+        Ok(())
+    })
+    .await
+    .map_err(|e| Error::internal(e.to_string()))?
+}
+
+/// Records this user's choice in the cache that holds the VM (and only there).
+fn pin(r: &Request, planned: &Planned) -> Result<()> {
+    let me = rustix::process::geteuid().as_raw();
+    for dir in &r.view.caches.dirs {
+        let mut pins = dir.pins(me);
+        let changed = if dir.root == planned.dir.root {
+            pins.vm.insert(
+                r.vm.id.to_string(),
+                Pin {
+                    snapshots: r.snapshots.clone(),
+                    archives: r.wanted.iter().map(ArchiveRef::sha256_hex).collect(),
+                    revision: r.vm.revision.clone(),
+                },
+            );
+            true
+        } else {
+            pins.vm.remove(r.vm.id.as_str()).is_some()
+        };
+        if changed {
+            dir.save_pins(me, &pins)?;
+        }
+    }
+    Ok(())
+}
+
+fn sync_plan(vm: &str, p: &Planned, labels: &crate::cache_report::Labels) -> SyncPlan {
+    SyncPlan {
+        vm: vm.to_owned(),
+        cache: p.dir.root.display().to_string(),
+        needed: p.budget.needed,
+        present: p.present,
+        free: p.budget.free,
+        limit: p.budget.limit,
+        used: p.budget.used,
+        evict: p
+            .evict
+            .iter()
+            .map(|e| Eviction {
+                vm: e.vm.clone(),
+                item: labels.item(&e.sha256),
+                sha256: e.sha256[..16].to_owned(),
+                size: e.size,
+                last_used: e.last_used,
+                reason: plan::reason(e),
+            })
+            .collect(),
+        problem: String::new(),
+    }
+}
+
+/// The job's `snapshot` field for a sync: the chosen ids, or empty for all.
+fn selection_key(snapshots: &[String]) -> String {
+    let mut ids: Vec<&str> = snapshots.iter().map(String::as_str).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids.join(",")
+}
+
+fn joined(job: &Job, key: &str) -> Result<OwnedObjectPath> {
+    if job.snapshot != key {
+        return Err(Error::new(
+            ErrorKind::Busy,
+            format!(
+                "{} is being synced right now with other snapshots. Wait until it is done, or cancel it.",
+                job.vm
+            ),
+        ));
+    }
+    Ok(job.path.clone())
+}

@@ -1,0 +1,134 @@
+//! What one request sees: the share when it answers, else this user's offline copies
+//! together with the cache. Listing and starting go through here, so that a VM starts
+//! offline exactly as online.
+
+use leovms_api::ErrorKind;
+use leovms_image::name::SafeName;
+
+use crate::cache::Caches;
+use crate::catalog::{self, ArchiveRef, SnapEntry, VmEntry};
+use crate::error::{Error, Result};
+use crate::layout::Layout;
+use crate::offline::Offline;
+use crate::settings::Settings;
+
+pub struct View {
+    pub online: bool,
+    pub layout: Layout,
+    pub caches: Caches,
+    pub offline: Offline,
+}
+
+impl View {
+    /// Blocks (reads the share or the copies); call off the async runtime.
+    pub fn load(settings: &Settings, online: bool) -> Result<View> {
+        let offline = Offline::new(&settings.state_dir());
+        let client_conf = if online {
+            catalog::load_client_conf(&settings.data)?
+        } else {
+            catalog::load_client_conf(offline.share_files()).unwrap_or_default()
+        };
+        Ok(View {
+            online,
+            layout: Layout::load(settings, online)?,
+            caches: Caches::from_conf(&client_conf),
+            offline,
+        })
+    }
+
+    pub fn origin(&self) -> &'static str {
+        if self.online { "share" } else { "cache" }
+    }
+
+    /// Every VM: from the share, or offline every VM this user has a copy of.
+    pub fn machines(&self) -> Result<Vec<(SafeName, Result<VmEntry>)>> {
+        if self.online {
+            return catalog::list(&self.layout.data_dir);
+        }
+        Ok(self
+            .offline
+            .list()
+            .into_iter()
+            .map(|(id, revisions)| {
+                let best = self.best_offline(revisions);
+                (id, best)
+            })
+            .collect())
+    }
+
+    pub fn machine(&self, id: &str) -> Result<VmEntry> {
+        if self.online {
+            return catalog::load(&self.layout.data_dir, id);
+        }
+        let id = SafeName::new(id)?;
+        let revisions = self.offline.load(&id);
+        if revisions.is_empty() {
+            return Err(Error::new(
+                ErrorKind::Offline,
+                format!(
+                    "{id} is not available offline: the VM share is not available and {id} has never been used on this computer."
+                ),
+            ));
+        }
+        self.best_offline(revisions)
+    }
+
+    /// The newest revision whose base is at hand; else the newest readable one.
+    fn best_offline(&self, revisions: Vec<Result<VmEntry>>) -> Result<VmEntry> {
+        let mut newest = None;
+        for vm in revisions {
+            match vm {
+                Ok(vm) if self.base_at_hand(&vm) => return Ok(vm),
+                other => {
+                    newest.get_or_insert(other);
+                }
+            }
+        }
+        newest.unwrap_or_else(|| Err(Error::internal("no revision")))
+    }
+
+    /// The base is unpacked for this user, or its archive is cached.
+    pub fn base_at_hand(&self, vm: &VmEntry) -> bool {
+        self.layout.base_ready(&vm.id, &vm.base.short_hash()) || self.cached(vm, &vm.base)
+    }
+
+    pub fn cached(&self, vm: &VmEntry, archive: &ArchiveRef) -> bool {
+        self.caches.find(&vm.id, archive).is_some()
+    }
+
+    /// Why a VM cannot start now, offline; `None` when it can (or when online).
+    pub fn offline_problem(&self, vm: &VmEntry) -> Option<String> {
+        if self.online || self.base_at_hand(vm) {
+            return None;
+        }
+        Some(format!(
+            "Not available offline: the VM share is not available and {} was not synced for offline use.",
+            vm.image.name
+        ))
+    }
+
+    /// Why a snapshot cannot start now, offline; `None` when it can.
+    pub fn snapshot_problem(&self, vm: &VmEntry, snap: &SnapEntry) -> Option<String> {
+        if self.online || self.cached(vm, &snap.archive) {
+            return None;
+        }
+        Some(format!(
+            "Not available offline: snapshot \"{}\" is not in the cache.",
+            snap.conf.name
+        ))
+    }
+
+    /// The archives a sync of `vm` copies: the base and the chosen snapshots (all when
+    /// `chosen` is empty).
+    pub fn wanted(vm: &VmEntry, chosen: &[String]) -> Result<Vec<ArchiveRef>> {
+        let mut out = vec![vm.base.clone()];
+        if chosen.is_empty() {
+            out.extend(vm.snapshots.iter().map(|s| s.archive.clone()));
+        } else {
+            for id in chosen {
+                out.push(vm.snapshot(id)?.archive.clone());
+            }
+        }
+        Ok(out)
+    }
+}

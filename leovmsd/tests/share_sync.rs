@@ -1,0 +1,244 @@
+//! Syncing over real SMB (smbd on 127.0.0.1, mounted with smbnetfs): the synced VM starts
+//! when the server is gone, a server that stops answering mid-sync fails the job in
+//! bounded time, and the next sync (also after `kill -9` of the daemon) resumes the copy.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use common::{World, assert_refused, describe, skip_unless};
+use leovms_testkit::{DemoOptions, STUDENT, Samba, SmbMount, build_demo_share, samba_available};
+
+/// "Within a bound": generous for busy machines, far below a hang.
+const BOUND: Duration = Duration::from_secs(30);
+
+struct SmbWorld {
+    w: World,
+    samba: Samba,
+    _mount: SmbMount,
+    cache: PathBuf,
+}
+
+/// A demo share served by smbd and mounted for the daemon, with one cache configured.
+async fn smb_world(base_mib: u64) -> Option<SmbWorld> {
+    if skip_unless(samba_available(), "smbd, smbclient and smbnetfs are needed") {
+        return None;
+    }
+    let mut w = World::with_base_mib(8).await;
+    let samba = tokio::task::spawn_blocking(Samba::start)
+        .await
+        .unwrap()
+        .unwrap();
+    let opts = DemoOptions {
+        machines_dir: w.machines.clone(),
+        base_data_mib: base_mib,
+        ..Default::default()
+    };
+    w.share = build_demo_share(&samba.data_dir(), &opts).await.unwrap();
+    let cache = w.tmp.path().join("cache");
+    let conf = format!(
+        "format = 1\n\n[[cache]]\npath = \"{}\"\nlimit_gb = 10\n",
+        cache.display()
+    );
+    std::fs::write(samba.data_dir().join("leovms-client.conf"), conf).unwrap();
+    let mount = SmbMount::mount(&samba, STUDENT).unwrap();
+    w.data = mount.share_path("leovms-data");
+    w.extra_env
+        .push(("LEOVMS_STALL_SECS".to_owned(), "3".to_owned()));
+    w.start_daemon().await;
+    Some(SmbWorld {
+        w,
+        samba,
+        _mount: mount,
+        cache,
+    })
+}
+
+/// The interrupted copy of vm-demo's base, once it holds some bytes.
+async fn partial_copy_growing(cache: &Path) -> PathBuf {
+    let dir = cache.join("vm-demo");
+    tokio::time::timeout(BOUND, async {
+        loop {
+            let partial = std::fs::read_dir(&dir)
+                .into_iter()
+                .flatten()
+                .flatten()
+                .find(|f| {
+                    f.file_name()
+                        .to_string_lossy()
+                        .starts_with(".leovms-partial.")
+                        && f.metadata().is_ok_and(|m| m.len() > 0)
+                });
+            if let Some(p) = partial {
+                return p.path();
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("the copy never started")
+}
+
+fn archives(cache: &Path) -> usize {
+    std::fs::read_dir(cache.join("vm-demo"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|f| f.file_name().to_string_lossy().ends_with(".archive"))
+        .count()
+}
+
+/// After the server came back, the daemon sees the share answer again.
+async fn share_answers_again(w: &World) {
+    share_state_leaves(w, "not-answering").await;
+}
+
+/// Waits (bounded) until the daemon reports the data share in another state than `state`
+/// (a client that may keep answering from its own cache for a moment, or a read that hung
+/// while the server was frozen, delays the change).
+async fn share_state_leaves(w: &World, state: &str) {
+    tokio::time::timeout(BOUND, async {
+        while w.cli_json(&["status"])["data_share"]["state"] == state {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("the share stayed {state}"));
+}
+
+/// The CLI running in the background, its output captured.
+fn spawn_cli(w: &World, args: &[&str]) -> std::process::Child {
+    let mut cmd = std::process::Command::new(leovms_testkit::workspace_bin("leovms-cli"));
+    w.env_for(&mut cmd);
+    cmd.args(args)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+fn stdout(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_vm_synced_over_smb_starts_when_the_server_is_gone() {
+    let Some(SmbWorld {
+        w,
+        mut samba,
+        cache,
+        _mount: _keep_mounted,
+    }) = smb_world(8).await
+    else {
+        return;
+    };
+    let out = w.cli(&["sync", "vm-demo"]);
+    assert!(out.status.success(), "{}", describe(&out));
+    assert_eq!(archives(&cache), 3);
+    assert_eq!(w.cli_json(&["list"]).as_array().unwrap().len(), 2);
+
+    // Kept until the end: its lock keeps other tests' smbd off this address meanwhile.
+    let _stopped_samba = tokio::task::spawn_blocking(move || {
+        samba.stop().unwrap();
+        samba
+    })
+    .await
+    .unwrap();
+    share_state_leaves(&w, "online").await;
+    let list = w.cli_json(&["list"]);
+    let demo = w.machine("vm-demo");
+    assert_eq!(demo["origin"], "cache", "{list}");
+    assert_eq!(demo["problem"], "", "{list}");
+    let win = w.machine("vm-win");
+    assert!(
+        win["problem"].as_str().unwrap().contains("not synced"),
+        "{list}"
+    );
+    // The base was never unpacked: this start unpacks it from the cache.
+    let out = w.cli(&["start", "vm-demo", "--snapshot", "exam"]);
+    assert!(out.status.success(), "offline start: {}", describe(&out));
+    w.wait_machine_state("vm-demo", "running").await;
+    let win_snapshot = &w.share.vm("vm-win").snapshots[0].0;
+    let out = w.cli(&["start", "vm-win", "--snapshot", win_snapshot]);
+    assert_refused(&out, 11, "Not available offline");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_that_stops_answering_mid_sync_fails_in_bounded_time_and_the_copy_resumes() {
+    let Some(SmbWorld {
+        w,
+        samba,
+        cache,
+        _mount: _keep_mounted,
+    }) = smb_world(256).await
+    else {
+        return;
+    };
+    let sync = spawn_cli(&w, &["sync", "vm-demo"]);
+    partial_copy_growing(&cache).await;
+    samba.pause().unwrap();
+    let paused_at = Instant::now();
+    let result = tokio::task::spawn_blocking(move || sync.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    assert!(
+        paused_at.elapsed() < BOUND,
+        "took {:?}: {}\n{}",
+        paused_at.elapsed(),
+        describe(&result),
+        w.daemon_log()
+    );
+    assert_refused(&result, 11, "copied is kept");
+    // The daemon keeps answering, and nothing half-copied got a final name.
+    let asked = Instant::now();
+    let out = w.cli(&["status"]);
+    assert!(out.status.success(), "{}", describe(&out));
+    assert!(asked.elapsed() < BOUND, "took {:?}", asked.elapsed());
+    assert_eq!(archives(&cache), 0);
+
+    samba.resume().unwrap();
+    share_answers_again(&w).await;
+    let out = w.cli(&["sync", "vm-demo"]);
+    assert!(out.status.success(), "{}", describe(&out));
+    assert!(
+        stdout(&out).contains("interrupted copy was continued"),
+        "{}",
+        describe(&out)
+    );
+    let out = w.cli(&["verify"]);
+    assert!(stdout(&out).contains("all intact"), "{}", describe(&out));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn kill_9_mid_sync_leaves_no_entry_and_the_next_sync_resumes() {
+    let Some(SmbWorld {
+        mut w,
+        samba,
+        cache,
+        _mount: _keep_mounted,
+    }) = smb_world(256).await
+    else {
+        return;
+    };
+    let mut sync = spawn_cli(&w, &["sync", "vm-demo"]);
+    partial_copy_growing(&cache).await;
+    samba.pause().unwrap();
+    w.kill_daemon();
+    samba.resume().unwrap();
+    let _ = sync.wait();
+    assert_eq!(archives(&cache), 0, "no entry under a final name");
+
+    w.start_daemon().await;
+    let out = w.cli(&["sync", "vm-demo"]);
+    assert!(out.status.success(), "{}", describe(&out));
+    assert!(
+        stdout(&out).contains("interrupted copy was continued"),
+        "{}",
+        describe(&out)
+    );
+    assert_eq!(archives(&cache), 3);
+    let out = w.cli(&["verify"]);
+    assert!(stdout(&out).contains("all intact"), "{}", describe(&out));
+}
