@@ -4,65 +4,32 @@
 //!
 //! `cargo run --release -p leovms-image --example bench_sync -- [--size-mib 2048] [--runs 5] [--dir DIR] [--src DIR]`
 
+#[path = "bench/mod.rs"]
+mod bench;
+
 use std::fs::{self, File};
-use std::io::{BufWriter, Read, Write};
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
+use bench::{MIB, Rng, cpu_seconds, fresh, loadavg, median, median_f, sha256_file, shell, sync};
 use leovms_image::copy::{Expected, copy_verified};
 use sha2::{Digest, Sha256};
 use tokio_util::sync::CancellationToken;
 
-const MIB: usize = 1 << 20;
-
-struct Args {
-    size_mib: usize,
-    runs: usize,
-    /// Destination side (the local cache).
-    dir: PathBuf,
-    /// Source side (the share); may be a mounted share.
-    src: PathBuf,
-}
-
-fn parse_args() -> Args {
-    let mut args = Args {
-        size_mib: 2048,
-        runs: 5,
-        dir: PathBuf::from("/var/tmp/leovms-bench"),
-        src: PathBuf::from("/var/tmp/leovms-bench/share"),
-    };
-    let mut it = std::env::args().skip(1);
-    while let Some(flag) = it.next() {
-        let value = it.next().unwrap_or_else(|| usage(&flag));
-        match flag.as_str() {
-            "--size-mib" => args.size_mib = value.parse().unwrap_or_else(|_| usage(&flag)),
-            "--runs" => args.runs = value.parse().unwrap_or_else(|_| usage(&flag)),
-            "--dir" => args.dir = PathBuf::from(value),
-            "--src" => args.src = PathBuf::from(value),
-            _ => usage(&flag),
+/// The common flags (`dir` is the destination side, the local cache) and `--src`, the
+/// source side (the share; may be a mounted share).
+fn parse_args() -> (bench::Args, PathBuf) {
+    let mut src = PathBuf::from("/var/tmp/leovms-bench/share");
+    let usage = "bench_sync [--size-mib N] [--runs N] [--dir DIR] [--src DIR]";
+    let args = bench::parse_args(usage, |flag, value| match flag {
+        "--src" => {
+            src = PathBuf::from(value);
+            true
         }
-    }
-    args
-}
-
-fn usage(flag: &str) -> ! {
-    eprintln!(
-        "bad argument {flag}; usage: bench_sync [--size-mib N] [--runs N] [--dir DIR] [--src DIR]"
-    );
-    std::process::exit(2)
-}
-
-/// xorshift64*: deterministic and fast.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
+        _ => false,
+    });
+    (args, src)
 }
 
 /// Builds (or reuses) an archive-like file of random bytes (compressed data is
@@ -113,19 +80,6 @@ fn prepare(dir: &Path, mib: usize) -> (PathBuf, Expected) {
     (path, expected)
 }
 
-fn sha256_file(path: &Path) -> [u8; 32] {
-    let mut f = File::open(path).unwrap();
-    let mut h = Sha256::new();
-    let mut buf = vec![0u8; 4 * MIB];
-    loop {
-        let n = f.read(&mut buf).unwrap();
-        if n == 0 {
-            break h.finalize().into();
-        }
-        h.update(&buf[..n]);
-    }
-}
-
 /// How long sha256 alone needs for `size` bytes (in memory, one thread, best of
 /// three): the lower bound for any verified copy.
 fn hash_floor(size: u64) -> Duration {
@@ -139,21 +93,6 @@ fn hash_floor(size: u64) -> Duration {
         .min()
         .unwrap();
     best.mul_f64(size as f64 / buf.len() as f64)
-}
-
-fn sync() {
-    Command::new("sync").status().unwrap();
-}
-
-fn shell(cmd: &str) {
-    let status = Command::new("sh").arg("-c").arg(cmd).status().unwrap();
-    assert!(status.success(), "{cmd}");
-}
-
-fn fresh(dir: &Path) -> PathBuf {
-    let _ = fs::remove_dir_all(dir);
-    fs::create_dir_all(dir).unwrap();
-    dir.to_path_buf()
 }
 
 async fn leovms_copy(src: &Path, expected: &Expected, cache: &Path) {
@@ -172,45 +111,12 @@ async fn leovms_copy(src: &Path, expected: &Expected, cache: &Path) {
     assert_eq!(report.resumed, 0);
 }
 
-/// CPU seconds used by this process and its waited-for children (from /proc, in
-/// clock ticks of 1/100 s), so the report can tell work apart from waiting.
-fn cpu_seconds() -> f64 {
-    let stat = fs::read_to_string("/proc/self/stat").unwrap();
-    let after = &stat[stat.rfind(')').unwrap() + 2..];
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    // utime, stime, cutime, cstime are fields 14..=17 of stat(5); `after` starts at field 3.
-    fields[11..15]
-        .iter()
-        .map(|f| f.parse::<f64>().unwrap())
-        .sum::<f64>()
-        / 100.0
-}
-
-fn loadavg() -> String {
-    fs::read_to_string("/proc/loadavg")
-        .unwrap_or_default()
-        .split(' ')
-        .take(3)
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-fn median_f(v: &mut [f64]) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v.get(v.len() / 2).copied().unwrap_or_default()
-}
-
-fn median(v: &mut [Duration]) -> Duration {
-    v.sort();
-    v.get(v.len() / 2).copied().unwrap_or_default()
-}
-
 #[tokio::main]
 async fn main() {
-    let args = parse_args();
-    fs::create_dir_all(&args.src).unwrap();
+    let (args, share) = parse_args();
+    fs::create_dir_all(&share).unwrap();
     fs::create_dir_all(&args.dir).unwrap();
-    let (src, expected) = prepare(&args.src, args.size_mib);
+    let (src, expected) = prepare(&share, args.size_mib);
     let cache = args.dir.join("cache");
     let cp_out = args.dir.join("cp-out");
     let (s, o) = (src.display(), cp_out.display());
@@ -259,7 +165,7 @@ async fn main() {
         "{} MiB from {} to {}, source warm in the page cache for all contenders, \
          {} runs, load average {load_before} -> {}, medians:",
         args.size_mib,
-        args.src.display(),
+        share.display(),
         args.dir.display(),
         args.runs,
         loadavg()

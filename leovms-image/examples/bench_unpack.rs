@@ -4,70 +4,33 @@
 //!
 //! `cargo run --release -p leovms-image --example bench_unpack -- [--size-mib 2048] [--runs 5] [--dir DIR]`
 
+#[path = "bench/mod.rs"]
+mod bench;
+
 use std::fs::{self, File};
-use std::io::{BufWriter, Read, Write};
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
+use bench::{MIB, Rng, cpu_seconds, fresh, loadavg, median, median_f, sha256_file, shell, sync};
 use leovms_image::archive::{Compression, Expected, pack, unpack};
-use sha2::{Digest, Sha256};
 use tokio_util::sync::CancellationToken;
 
-const MIB: usize = 1 << 20;
 const SNAPSHOT_MIB: usize = 64;
 
-struct Args {
-    size_mib: usize,
-    runs: usize,
-    dir: PathBuf,
-    /// Only these contenders (0 leovms, 1 tar, 2 pipeline); for profiling.
-    only: Option<Vec<usize>>,
-}
-
-fn parse_args() -> Args {
-    let mut args = Args {
-        size_mib: 2048,
-        runs: 5,
-        dir: PathBuf::from("/var/tmp/leovms-bench"),
-        only: None,
-    };
-    let mut it = std::env::args().skip(1);
-    while let Some(flag) = it.next() {
-        let value = it.next().unwrap_or_else(|| usage(&flag));
-        match flag.as_str() {
-            "--size-mib" => args.size_mib = value.parse().unwrap_or_else(|_| usage(&flag)),
-            "--runs" => args.runs = value.parse().unwrap_or_else(|_| usage(&flag)),
-            "--dir" => args.dir = PathBuf::from(value),
-            "--only" => {
-                let list = value
-                    .split(',')
-                    .map(|v| v.parse().unwrap_or_else(|_| usage(&flag)));
-                args.only = Some(list.collect());
-            }
-            _ => usage(&flag),
+/// The common flags and `--only`: only these contenders (0 leovms, 1 tar, 2 pipeline);
+/// for profiling.
+fn parse_args() -> (bench::Args, Option<Vec<usize>>) {
+    let mut only = None;
+    let usage = "bench_unpack [--size-mib N] [--runs N] [--dir DIR] [--only 0,1,2]";
+    let args = bench::parse_args(usage, |flag, value| match flag {
+        "--only" => {
+            only = value.split(',').map(|v| v.parse().ok()).collect();
+            only.is_some()
         }
-    }
-    args
-}
-
-fn usage(flag: &str) -> ! {
-    eprintln!(
-        "bad argument {flag}; usage: bench_unpack [--size-mib N] [--runs N] [--dir DIR] [--only 0,1,2]"
-    );
-    std::process::exit(2)
-}
-
-/// xorshift64*: deterministic and fast.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
+        _ => false,
+    });
+    (args, only)
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -158,19 +121,6 @@ fn make_disk(path: &Path, mib: usize, zero_pct: u64, seed: u64) -> f64 {
     zeros as f64 / mib as f64
 }
 
-fn sha256_file(path: &Path) -> [u8; 32] {
-    let mut f = File::open(path).unwrap();
-    let mut h = Sha256::new();
-    let mut buf = vec![0u8; 4 * MIB];
-    loop {
-        let n = f.read(&mut buf).unwrap();
-        if n == 0 {
-            break h.finalize().into();
-        }
-        h.update(&buf[..n]);
-    }
-}
-
 /// Builds (or reuses) a disk file and its archive; returns the archive's description.
 async fn prepare(
     dir: &Path,
@@ -243,63 +193,15 @@ async fn prepare(
     )
 }
 
-fn sync() {
-    Command::new("sync").status().unwrap();
-}
-
-fn fresh(dir: &Path) -> PathBuf {
-    let _ = fs::remove_dir_all(dir);
-    fs::create_dir_all(dir).unwrap();
-    dir.to_path_buf()
-}
-
-fn shell(cmd: &str) {
-    let status = Command::new("sh").arg("-c").arg(cmd).status().unwrap();
-    assert!(status.success(), "{cmd}");
-}
-
 async fn leovms_unpack(archive: &Path, expected: &Expected, out: &Path) {
     unpack(archive, expected, out, &|_| {}, &CancellationToken::new())
         .await
         .unwrap();
 }
 
-/// CPU seconds used by this process and its waited-for children (from /proc, in
-/// clock ticks of 1/100 s), so the report can tell work apart from waiting.
-fn cpu_seconds() -> f64 {
-    let stat = fs::read_to_string("/proc/self/stat").unwrap();
-    let after = &stat[stat.rfind(')').unwrap() + 2..];
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    // utime, stime, cutime, cstime are fields 14..=17 of stat(5); `after` starts at field 3.
-    fields[11..15]
-        .iter()
-        .map(|f| f.parse::<f64>().unwrap())
-        .sum::<f64>()
-        / 100.0
-}
-
-fn loadavg() -> String {
-    fs::read_to_string("/proc/loadavg")
-        .unwrap_or_default()
-        .split(' ')
-        .take(3)
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-fn median_f(v: &mut [f64]) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v.get(v.len() / 2).copied().unwrap_or_default()
-}
-
-fn median(v: &mut [Duration]) -> Duration {
-    v.sort();
-    v.get(v.len() / 2).copied().unwrap_or_default()
-}
-
 #[tokio::main]
 async fn main() {
-    let args = parse_args();
+    let (args, only) = parse_args();
     fs::create_dir_all(&args.dir).unwrap();
     let dir = args.dir.as_path();
     let (base, base_exp) = prepare(dir, "base", "base.vdi", args.size_mib, 45, 0x1e0_5c41).await;
@@ -334,7 +236,7 @@ async fn main() {
         };
         for &c in order
             .iter()
-            .filter(|c| args.only.as_ref().is_none_or(|o| o.contains(c)))
+            .filter(|c| only.as_ref().is_none_or(|o| o.contains(c)))
         {
             let o = fresh(&out);
             sync();

@@ -2,9 +2,12 @@
 //! and can run in parallel.
 
 use std::io::{self, BufRead, BufReader};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
 use tempfile::TempDir;
+
+use crate::users::LocalUser;
 
 /// A `dbus-daemon` of its own, listening on a socket in a temporary directory.
 /// The daemon is killed when the value is dropped.
@@ -18,11 +21,27 @@ pub struct Bus {
 impl Bus {
     /// Starts the daemon and waits until it printed its address (= it is listening).
     pub fn start() -> io::Result<Bus> {
-        let dir = tempfile::Builder::new().prefix("leovms-bus.").tempdir()?;
-        let config = dir.path().join("session.conf");
-        std::fs::write(&config, session_config(&dir.path().join("bus")))?;
-        let mut child = Command::new("dbus-daemon")
-            .arg(format!("--config-file={}", config.display()))
+        let dir = bus_dir()?;
+        let config = session_config(&dir.path().join("bus"), None);
+        Bus::spawn(Command::new("dbus-daemon"), dir, &config, "dbus-daemon")
+    }
+
+    /// Starts the daemon as `user`, like the bus of their login session, and waits until
+    /// it is listening. Root may connect too, so that the test can watch the bus.
+    pub fn start_as(user: &LocalUser) -> io::Result<Bus> {
+        let dir = bus_dir()?;
+        user.own_dir(dir.path())?;
+        let config = session_config(&dir.path().join("bus"), Some("root"));
+        let who = format!("dbus-daemon of {}", user.name);
+        Bus::spawn(user.command("dbus-daemon"), dir, &config, &who)
+    }
+
+    /// Runs `dbus_daemon` with `config` written to `dir`; `who` names it in errors.
+    fn spawn(mut dbus_daemon: Command, dir: TempDir, config: &str, who: &str) -> io::Result<Bus> {
+        let config_file = dir.path().join("session.conf");
+        std::fs::write(&config_file, config)?;
+        let mut child = dbus_daemon
+            .arg(format!("--config-file={}", config_file.display()))
             .args(["--nofork", "--print-address=1"])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -35,7 +54,7 @@ impl Bus {
         if address.is_empty() {
             let status = child.wait()?;
             return Err(io::Error::other(format!(
-                "dbus-daemon printed no address ({status})"
+                "{who} printed no address ({status})"
             )));
         }
         Ok(Bus {
@@ -58,24 +77,32 @@ impl Drop for Bus {
     }
 }
 
-/// A session bus that lets the current user do everything: tests check leovms' own
-/// authorization, not the bus policy.
-fn session_config(socket: &std::path::Path) -> String {
+/// The socket's and the configuration's directory.
+fn bus_dir() -> io::Result<TempDir> {
+    tempfile::Builder::new().prefix("leovms-bus.").tempdir()
+}
+
+/// A session bus that lets the user running it (and `watcher`, a user that may connect
+/// too) do everything: tests check leovms' own authorization, not the bus policy.
+fn session_config(socket: &Path, watcher: Option<&str>) -> String {
+    let socket = socket.display();
+    let watcher = watcher
+        .map(|user| format!("\n    <allow user=\"{user}\"/>"))
+        .unwrap_or_default();
     format!(
         r#"<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
  "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
 <busconfig>
   <type>session</type>
   <keep_umask/>
-  <listen>unix:path={}</listen>
+  <listen>unix:path={socket}</listen>
   <auth>EXTERNAL</auth>
-  <policy context="default">
+  <policy context="default">{watcher}
     <allow send_destination="*" eavesdrop="true"/>
     <allow eavesdrop="true"/>
     <allow own="*"/>
   </policy>
 </busconfig>
-"#,
-        socket.display()
+"#
     )
 }

@@ -2,11 +2,11 @@
 //! Needs root: users are created with `useradd`, processes run under their uid.
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader};
+use std::io;
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 /// Machine-wide: parallel test binaries create users one at a time.
@@ -90,74 +90,4 @@ fn lookup(name: &str) -> io::Result<Option<LocalUser>> {
         uid: number(2)?,
         gid: number(3)?,
     }))
-}
-
-/// A private session bus run by one user, like the bus of their login session. Root may
-/// connect too, so that the test can watch the bus. Killed when dropped.
-#[derive(Debug)]
-pub struct UserBus {
-    child: Child,
-    address: String,
-}
-
-impl UserBus {
-    /// Starts `dbus-daemon` as `user` with its socket in `dir` (created for the user) and
-    /// waits until it printed its address (= it is listening).
-    pub fn start(user: &LocalUser, dir: &Path) -> io::Result<UserBus> {
-        user.own_dir(dir)?;
-        let config = dir.join("session.conf");
-        std::fs::write(&config, session_config(&dir.join("socket")))?;
-        let mut child = user
-            .command("dbus-daemon")
-            .arg(format!("--config-file={}", config.display()))
-            .args(["--nofork", "--print-address=1"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()?;
-        let mut line = String::new();
-        let stdout = child.stdout.take().expect("stdout is piped");
-        BufReader::new(stdout).read_line(&mut line)?;
-        let address = line.trim().to_owned();
-        if address.is_empty() {
-            let status = child.wait()?;
-            return Err(io::Error::other(format!(
-                "dbus-daemon of {} printed no address ({status})",
-                user.name
-            )));
-        }
-        Ok(UserBus { child, address })
-    }
-
-    /// The address for `DBUS_SESSION_BUS_ADDRESS` or a zbus connection builder.
-    pub fn address(&self) -> &str {
-        &self.address
-    }
-}
-
-impl Drop for UserBus {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn session_config(socket: &Path) -> String {
-    format!(
-        r#"<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>session</type>
-  <keep_umask/>
-  <listen>unix:path={}</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow user="root"/>
-    <allow send_destination="*" eavesdrop="true"/>
-    <allow eavesdrop="true"/>
-    <allow own="*"/>
-  </policy>
-</busconfig>
-"#,
-        socket.display()
-    )
 }

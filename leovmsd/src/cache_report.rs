@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 use zbus::zvariant::OwnedObjectPath;
 
 use crate::cache::Entry;
-use crate::daemon::Daemon;
+use crate::daemon::{Daemon, NewJob};
 use crate::error::{Error, Result};
 use crate::job::Job;
 use crate::space::{self, gb};
@@ -113,16 +113,18 @@ impl Daemon {
         let view = self
             .read_share(move |d| View::load(&d.settings, online))
             .await?;
-        let job = self.new_job(VERIFY, "", "", None);
-        self.jobs().push(job.clone());
-        self.export(&job).await?;
-        let this = self.clone();
-        let runner = job.clone();
-        tokio::spawn(async move {
-            let result = verify(&runner, view).await;
-            this.finish(&runner, result).await;
-        });
-        Ok(job.path.clone())
+        self.launch(
+            NewJob {
+                kind: VERIFY,
+                vm: "",
+                snapshot: "",
+                ram_mb: None,
+            },
+            |job| Ok(job.path.clone()),
+            |_| Ok(()),
+            move |_, job| async move { verify(&job, view).await },
+        )
+        .await
     }
 }
 

@@ -20,6 +20,14 @@ use crate::vbox::VBox;
 
 pub const START: &str = "start";
 
+/// What a new job is about.
+pub struct NewJob<'a> {
+    pub kind: &'static str,
+    pub vm: &'a str,
+    pub snapshot: &'a str,
+    pub ram_mb: Option<u32>,
+}
+
 /// The longest a call may wait for reading the share (listing, planning a start); a
 /// share that dies in the middle is reported instead of hanging the call.
 const SHARE_READ_LIMIT: Duration = Duration::from_secs(20);
@@ -150,7 +158,7 @@ impl Daemon {
         VBox::locate(self.settings.vbox_dir.as_deref(), &layout.vbox_home)
     }
 
-    pub fn jobs(&self) -> std::sync::MutexGuard<'_, Vec<Arc<Job>>> {
+    fn jobs(&self) -> std::sync::MutexGuard<'_, Vec<Arc<Job>>> {
         self.jobs.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -198,21 +206,51 @@ impl Daemon {
         let plan = self
             .read_share(move |d| d.plan_start(&vm_id, &snap, opts, online))
             .await?;
-        // Checked again under the lock: two identical calls may have raced here.
+        // Checked again when the job is registered: two identical calls may have raced here.
+        let ram_mb = options.ram_mb;
+        self.launch(
+            NewJob {
+                kind: START,
+                vm: &vm,
+                snapshot,
+                ram_mb,
+            },
+            |job| self.join(job, snapshot, ram_mb),
+            |jobs| match jobs.iter().find(|j| j.kind == START && j.is_active()) {
+                Some(other) => Err(one_at_a_time(other, &vm)),
+                None => Ok(()),
+            },
+            move |d, job| async move { start::run(&d, &job, plan).await },
+        )
+        .await
+    }
+
+    /// Registers a job unless one of the same kind for the same VM is active (then `join`
+    /// answers), after `admit` has seen every job; puts it on the bus and runs `work` to
+    /// its end in the background.
+    pub async fn launch<W, F>(
+        self: &Arc<Self>,
+        new: NewJob<'_>,
+        join: impl FnOnce(&Arc<Job>) -> Result<OwnedObjectPath>,
+        admit: impl FnOnce(&[Arc<Job>]) -> Result<()>,
+        work: W,
+    ) -> Result<OwnedObjectPath>
+    where
+        W: FnOnce(Arc<Daemon>, Arc<Job>) -> F + Send + 'static,
+        F: std::future::Future<Output = Result<String>> + Send + 'static,
+    {
         let job = {
             let mut jobs = self.jobs();
             if let Some(job) = jobs
                 .iter()
-                .find(|j| j.kind == START && j.vm == *vm && j.is_active())
+                .find(|j| j.kind == new.kind && j.vm == new.vm && j.is_active())
                 .cloned()
             {
                 drop(jobs);
-                return self.join(&job, snapshot, options.ram_mb);
+                return join(&job);
             }
-            if let Some(other) = jobs.iter().find(|j| j.kind == START && j.is_active()) {
-                return Err(one_at_a_time(other, &vm));
-            }
-            let job = self.new_job(START, &vm, snapshot, options.ram_mb);
+            admit(&jobs)?;
+            let job = self.new_job(new.kind, new.vm, new.snapshot, new.ram_mb);
             jobs.push(job.clone());
             job
         };
@@ -220,7 +258,7 @@ impl Daemon {
         let this = self.clone();
         let runner = job.clone();
         tokio::spawn(async move {
-            let result = start::run(&this, &runner, plan).await;
+            let result = work(this.clone(), runner.clone()).await;
             this.finish(&runner, result).await;
         });
         Ok(job.path.clone())
@@ -245,7 +283,7 @@ impl Daemon {
         Ok(job.path.clone())
     }
 
-    pub fn new_job(
+    fn new_job(
         &self,
         kind: &'static str,
         vm: &str,
@@ -259,7 +297,7 @@ impl Daemon {
     }
 
     /// Puts the job on the bus and starts forwarding its progress as signals.
-    pub async fn export(&self, job: &Arc<Job>) -> Result<()> {
+    async fn export(&self, job: &Arc<Job>) -> Result<()> {
         let conn = self.connection()?.clone();
         conn.object_server()
             .at(&job.path, JobInterface::new(job.clone()))

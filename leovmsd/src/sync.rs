@@ -9,7 +9,7 @@ use zbus::zvariant::OwnedObjectPath;
 
 use crate::cache::{self, Pin, Planned, plan};
 use crate::catalog::{ArchiveRef, VmEntry};
-use crate::daemon::Daemon;
+use crate::daemon::{Daemon, NewJob};
 use crate::error::{Error, Result};
 use crate::job::Job;
 use crate::space::gb;
@@ -42,28 +42,18 @@ impl Daemon {
         let request = self
             .read_share(move |d| d.sync_request(&id, snapshots))
             .await?;
-        let job = {
-            let mut jobs = self.jobs();
-            if let Some(job) = jobs
-                .iter()
-                .find(|j| j.kind == SYNC && j.vm == *vm && j.is_active())
-                .cloned()
-            {
-                drop(jobs);
-                return joined(&job, &key);
-            }
-            let job = self.new_job(SYNC, &vm, &key, None);
-            jobs.push(job.clone());
-            job
-        };
-        self.export(&job).await?;
-        let this = self.clone();
-        let runner = job.clone();
-        tokio::spawn(async move {
-            let result = run(&this, &runner, request).await;
-            this.finish(&runner, result).await;
-        });
-        Ok(job.path.clone())
+        self.launch(
+            NewJob {
+                kind: SYNC,
+                vm: &vm,
+                snapshot: &key,
+                ram_mb: None,
+            },
+            |job| joined(job, &key),
+            |_| Ok(()),
+            move |d, job| async move { run(&d, &job, request).await },
+        )
+        .await
     }
 
     fn sync_request(&self, vm: &str, snapshots: Vec<String>) -> Result<Request> {

@@ -5,7 +5,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{World, assert_refused, describe};
+use common::{World, assert_refused, assert_said, describe};
 
 /// Makes the share unavailable the way an unmounted share looks: the folder is gone.
 fn take_share_away(w: &World) -> PathBuf {
@@ -38,13 +38,7 @@ async fn a_synced_vm_starts_offline_and_the_others_say_why_not() {
     w.configure_cache(1_000_000_000);
     w.start_daemon().await;
 
-    let out = w.cli(&["sync", "vm-demo"]);
-    assert!(out.status.success(), "{}", describe(&out));
-    assert!(
-        String::from_utf8_lossy(&out.stdout).contains("is ready for offline use"),
-        "{}",
-        describe(&out)
-    );
+    assert_said(&w.cli(&["sync", "vm-demo"]), "is ready for offline use");
     let entries = w.cache_entries();
     let demo = entries_of(&entries, "vm-demo");
     let mut items: Vec<_> = demo.iter().map(|e| e["item"].as_str().unwrap()).collect();
@@ -55,26 +49,14 @@ async fn a_synced_vm_starts_offline_and_the_others_say_why_not() {
     assert_eq!(w.machine("vm-win")["synced"], false);
 
     let away = take_share_away(&w);
-    let list = w.cli_json(&["list"]);
-    let demo = w.machine("vm-demo");
-    assert_eq!(demo["origin"], "cache", "{list}");
-    assert_eq!(demo["problem"], "", "{list}");
-    let win = w.machine("vm-win");
-    assert!(
-        win["problem"]
-            .as_str()
-            .unwrap()
-            .contains("Not available offline"),
-        "{list}"
-    );
+    w.assert_listed_from_cache("vm-demo");
+    w.assert_listed_with_problem("vm-win", "Not available offline");
     let out = w.cli(&["start", "vm-demo", "--snapshot", "exam"]);
     assert!(out.status.success(), "offline start: {}", describe(&out));
     w.wait_machine_state("vm-demo", "running").await;
     assert!(w.cli(&["stop", "vm-demo"]).status.success());
     w.wait_machine_state("vm-demo", "off").await;
-    let win_snapshot = &w.share.vm("vm-win").snapshots[0].0;
-    let out = w.cli(&["start", "vm-win", "--snapshot", win_snapshot]);
-    assert_refused(&out, 11, "Not available offline");
+    w.assert_start_refused_offline("vm-win");
     std::fs::rename(&away, &w.data).unwrap();
 }
 
@@ -223,13 +205,7 @@ async fn two_daemons_syncing_the_same_vm_share_one_intact_entry() {
     let files = archives_in(&cache);
     assert_eq!(files.len(), 3, "{files:?}");
     assert!(files.iter().all(|f| f.extension().unwrap() == "archive"));
-    let out = a.cli(&["verify"]);
-    assert!(out.status.success(), "{}", describe(&out));
-    assert!(
-        String::from_utf8_lossy(&out.stdout).contains("all intact"),
-        "{}",
-        describe(&out)
-    );
+    assert_said(&a.cli(&["verify"]), "all intact");
     assert_eq!(b.machine("vm-demo")["synced"], true);
 }
 

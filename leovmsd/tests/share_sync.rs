@@ -7,7 +7,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use common::{World, assert_refused, describe, skip_unless};
+use common::{World, assert_refused, assert_said, describe, skip_unless};
 use leovms_testkit::{DemoOptions, STUDENT, Samba, SmbMount, build_demo_share, samba_available};
 
 /// "Within a bound": generous for busy machines, far below a hang.
@@ -80,15 +80,6 @@ async fn partial_copy_growing(cache: &Path) -> PathBuf {
     .expect("the copy never started")
 }
 
-fn archives(cache: &Path) -> usize {
-    std::fs::read_dir(cache.join("vm-demo"))
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter(|f| f.file_name().to_string_lossy().ends_with(".archive"))
-        .count()
-}
-
 /// After the server came back, the daemon sees the share answer again.
 async fn share_answers_again(w: &World) {
     share_state_leaves(w, "not-answering").await;
@@ -119,10 +110,6 @@ fn spawn_cli(w: &World, args: &[&str]) -> std::process::Child {
         .unwrap()
 }
 
-fn stdout(out: &std::process::Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn a_vm_synced_over_smb_starts_when_the_server_is_gone() {
     let Some(SmbWorld {
@@ -136,7 +123,7 @@ async fn a_vm_synced_over_smb_starts_when_the_server_is_gone() {
     };
     let out = w.cli(&["sync", "vm-demo"]);
     assert!(out.status.success(), "{}", describe(&out));
-    assert_eq!(archives(&cache), 3);
+    assert_eq!(archives_of(&cache, "vm-demo"), 3);
     assert_eq!(w.cli_json(&["list"]).as_array().unwrap().len(), 2);
 
     // Kept until the end: its lock keeps other tests' smbd off this address meanwhile.
@@ -147,22 +134,13 @@ async fn a_vm_synced_over_smb_starts_when_the_server_is_gone() {
     .await
     .unwrap();
     share_state_leaves(&w, "online").await;
-    let list = w.cli_json(&["list"]);
-    let demo = w.machine("vm-demo");
-    assert_eq!(demo["origin"], "cache", "{list}");
-    assert_eq!(demo["problem"], "", "{list}");
-    let win = w.machine("vm-win");
-    assert!(
-        win["problem"].as_str().unwrap().contains("not synced"),
-        "{list}"
-    );
+    w.assert_listed_from_cache("vm-demo");
+    w.assert_listed_with_problem("vm-win", "not synced");
     // The base was never unpacked: this start unpacks it from the cache.
     let out = w.cli(&["start", "vm-demo", "--snapshot", "exam"]);
     assert!(out.status.success(), "offline start: {}", describe(&out));
     w.wait_machine_state("vm-demo", "running").await;
-    let win_snapshot = &w.share.vm("vm-win").snapshots[0].0;
-    let out = w.cli(&["start", "vm-win", "--snapshot", win_snapshot]);
-    assert_refused(&out, 11, "Not available offline");
+    w.assert_start_refused_offline("vm-win");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -196,19 +174,15 @@ async fn a_server_that_stops_answering_mid_sync_fails_in_bounded_time_and_the_co
     let out = w.cli(&["status"]);
     assert!(out.status.success(), "{}", describe(&out));
     assert!(asked.elapsed() < BOUND, "took {:?}", asked.elapsed());
-    assert_eq!(archives(&cache), 0);
+    assert_eq!(archives_of(&cache, "vm-demo"), 0);
 
     samba.resume().unwrap();
     share_answers_again(&w).await;
-    let out = w.cli(&["sync", "vm-demo"]);
-    assert!(out.status.success(), "{}", describe(&out));
-    assert!(
-        stdout(&out).contains("interrupted copy was continued"),
-        "{}",
-        describe(&out)
+    assert_said(
+        &w.cli(&["sync", "vm-demo"]),
+        "interrupted copy was continued",
     );
-    let out = w.cli(&["verify"]);
-    assert!(stdout(&out).contains("all intact"), "{}", describe(&out));
+    assert_said(&w.cli(&["verify"]), "all intact");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -228,17 +202,123 @@ async fn kill_9_mid_sync_leaves_no_entry_and_the_next_sync_resumes() {
     w.kill_daemon();
     samba.resume().unwrap();
     let _ = sync.wait();
-    assert_eq!(archives(&cache), 0, "no entry under a final name");
+    assert_eq!(
+        archives_of(&cache, "vm-demo"),
+        0,
+        "no entry under a final name"
+    );
 
     w.start_daemon().await;
-    let out = w.cli(&["sync", "vm-demo"]);
-    assert!(out.status.success(), "{}", describe(&out));
-    assert!(
-        stdout(&out).contains("interrupted copy was continued"),
-        "{}",
-        describe(&out)
+    assert_said(
+        &w.cli(&["sync", "vm-demo"]),
+        "interrupted copy was continued",
     );
-    assert_eq!(archives(&cache), 3);
-    let out = w.cli(&["verify"]);
-    assert!(stdout(&out).contains("all intact"), "{}", describe(&out));
+    assert_eq!(archives_of(&cache, "vm-demo"), 3);
+    assert_said(&w.cli(&["verify"]), "all intact");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_disk_that_fills_up_mid_sync_ends_the_job_and_keeps_the_other_entries() {
+    if skip_unless(
+        common::is_root(),
+        "mounting a tmpfs for the cache needs root",
+    ) {
+        return;
+    }
+    let Some(SmbWorld {
+        w,
+        samba,
+        cache,
+        _mount: _keep_mounted,
+    }) = smb_world(256).await
+    else {
+        return;
+    };
+    let _tmpfs = Tmpfs::mount(&cache, "320m");
+    assert_said(&w.cli(&["sync", "vm-win"]), "ready for offline use");
+    let win_entries = archives_of(&cache, "vm-win");
+    assert_eq!(win_entries, 2);
+
+    // The planner saw room; then something else fills the disk while the copy runs.
+    let sync = spawn_cli(&w, &["sync", "vm-demo"]);
+    partial_copy_growing(&cache).await;
+    samba.pause().unwrap();
+    let free = rustix::fs::statvfs(&cache).unwrap();
+    let filler = cache.join("filler");
+    let fill = std::process::Command::new("fallocate")
+        .arg("-l")
+        .arg(
+            (free.f_bavail * free.f_frsize)
+                .saturating_sub(4 << 20)
+                .to_string(),
+        )
+        .arg(&filler)
+        .status()
+        .unwrap();
+    assert!(fill.success());
+    samba.resume().unwrap();
+    let result = tokio::task::spawn_blocking(move || sync.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    assert_refused(&result, 6, "disk became full");
+    assert_eq!(
+        archives_of(&cache, "vm-demo"),
+        0,
+        "vm-demo: nothing half-copied is kept"
+    );
+    let partials = std::fs::read_dir(cache.join("vm-demo"))
+        .unwrap()
+        .flatten()
+        .filter(|f| {
+            f.file_name()
+                .to_string_lossy()
+                .starts_with(".leovms-partial.")
+        })
+        .count();
+    assert_eq!(partials, 0, "the copy that failed frees its space");
+    std::fs::remove_file(&filler).unwrap();
+    assert_eq!(archives_of(&cache, "vm-win"), win_entries);
+    assert_said(&w.cli(&["verify"]), "all intact");
+    assert_eq!(w.machine("vm-win")["synced"], true);
+}
+
+/// A tmpfs mounted over `dir` for the life of the value.
+struct Tmpfs(PathBuf);
+
+impl Tmpfs {
+    fn mount(dir: &Path, size: &str) -> Tmpfs {
+        std::fs::create_dir_all(dir).unwrap();
+        let ok = std::process::Command::new("mount")
+            .args([
+                "-t",
+                "tmpfs",
+                "-o",
+                &format!("size={size},mode=1777"),
+                "tmpfs",
+            ])
+            .arg(dir)
+            .status()
+            .unwrap();
+        assert!(ok.success());
+        Tmpfs(dir.to_owned())
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(&self.0)
+            .status();
+    }
+}
+
+/// Archives of `vm` in the cache under their final name.
+fn archives_of(cache: &Path, vm: &str) -> usize {
+    std::fs::read_dir(cache.join(vm))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|f| f.file_name().to_string_lossy().ends_with(".archive"))
+        .count()
 }

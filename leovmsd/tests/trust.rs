@@ -10,12 +10,13 @@ use std::io::Write;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::time::Duration;
 
-use common::{describe, is_root, skip_unless};
-use futures_util::StreamExt;
-use leovms_testkit::users::{LocalUser, UserBus};
-use leovms_testkit::{DemoOptions, build_demo_share, vbox_double_dir, workspace_bin};
+use common::{
+    BusNameWatch, assert_said, connect, describe, is_root, json_of, kill_if_running, listed,
+    running_vms, skip_unless, wait_for_state,
+};
+use leovms_testkit::users::LocalUser;
+use leovms_testkit::{Bus, DemoOptions, build_demo_share, vbox_double_dir, workspace_bin};
 use sha2::{Digest, Sha256};
 use tempfile::TempDir;
 
@@ -73,7 +74,7 @@ struct UserWorld {
     home: PathBuf,
     log: PathBuf,
     env: Vec<(&'static str, PathBuf)>,
-    bus: UserBus,
+    bus: Bus,
     daemon: Option<Child>,
 }
 
@@ -84,7 +85,7 @@ impl UserWorld {
         let home = dir.join("home");
         user.own_dir(&dir).unwrap();
         user.own_dir(&home).unwrap();
-        let bus = UserBus::start(&user, &dir.join("bus")).unwrap();
+        let bus = Bus::start_as(&user).unwrap();
         let env = vec![
             ("HOME", home.clone()),
             ("LEOVMS_DATA", pc.data.clone()),
@@ -136,40 +137,22 @@ impl UserWorld {
     }
 
     fn cli_json(&self, args: &[&str]) -> serde_json::Value {
-        let out = self.cli(&[&["--json"], args].concat());
-        assert!(out.status.success(), "{args:?}: {}", describe(&out));
-        serde_json::from_slice(&out.stdout)
-            .unwrap_or_else(|e| panic!("no JSON from {args:?}: {e}: {}", describe(&out)))
+        json_of(args, &self.cli(&[&["--json"], args].concat()))
     }
 
     /// The machine as `leovms-cli --json list` shows it to this user.
     fn machine(&self, vm: &str) -> serde_json::Value {
-        let list = self.cli_json(&["list"]);
-        list.as_array()
-            .unwrap()
-            .iter()
-            .find(|m| m["id"] == vm)
-            .cloned()
-            .unwrap_or_else(|| panic!("{vm} not listed: {list}"))
+        listed(&self.cli_json(&["list"]), vm)
     }
 
     fn daemon_log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
-    async fn connection(&self) -> zbus::Connection {
-        zbus::connection::Builder::address(self.bus.address())
-            .unwrap()
-            .build()
-            .await
-            .unwrap()
-    }
-
     /// Starts `leovmsd` as this user and waits until it owns its bus name.
     async fn start_daemon(&mut self) {
-        let conn = self.connection().await;
-        let dbus = zbus::fdo::DBusProxy::new(&conn).await.unwrap();
-        let mut owners = dbus.receive_name_owner_changed().await.unwrap();
+        let conn = connect(&self.bus).await;
+        let owned = BusNameWatch::new(&conn).await;
         let log = std::fs::File::create(&self.log).unwrap();
         let daemon = self
             .command(workspace_bin("leovmsd"))
@@ -178,40 +161,14 @@ impl UserWorld {
             .spawn()
             .unwrap();
         self.daemon = Some(daemon);
-        let name = zbus::names::BusName::try_from(leovms_api::BUS_NAME).unwrap();
-        if dbus.name_has_owner(name).await.unwrap() {
-            return;
-        }
-        tokio::time::timeout(Duration::from_secs(30), async {
-            while let Some(sig) = owners.next().await {
-                let args = sig.args().unwrap();
-                if args.name().as_str() == leovms_api::BUS_NAME && args.new_owner().is_some() {
-                    return;
-                }
-            }
-        })
-        .await
-        .unwrap_or_else(|_| panic!("leovmsd did not start; log:\n{}", self.daemon_log()));
+        owned.until_owned(|| self.daemon_log()).await;
     }
 
     /// Waits for a machine's state via the manager's `MachineChanged` signal.
     async fn wait_machine_state(&self, vm: &str, state: &str) {
-        let conn = self.connection().await;
-        let manager = leovms_api::ManagerProxy::new(&conn).await.unwrap();
-        let mut changes = manager.receive_machine_changed().await.unwrap();
-        if self.machine(vm)["state"] == state {
-            return;
-        }
-        tokio::time::timeout(Duration::from_secs(60), async {
-            while let Some(sig) = changes.next().await {
-                let args = sig.args().unwrap();
-                if args.vm == vm && args.state == state {
-                    return;
-                }
-            }
-        })
-        .await
-        .unwrap_or_else(|_| panic!("{vm} never became {state}; log:\n{}", self.daemon_log()));
+        let conn = connect(&self.bus).await;
+        let already = || self.machine(vm)["state"] == state;
+        wait_for_state(&conn, vm, state, already, || self.daemon_log()).await;
     }
 
     /// Starts a snapshot, waits until it runs, powers it off and waits until it is off.
@@ -264,11 +221,8 @@ impl UserWorld {
         let Ok(out) = vboxmanage(&["list", "runningvms"]) else {
             return;
         };
-        for line in String::from_utf8_lossy(&out.stdout).lines() {
-            if let Some(open) = line.rfind('{') {
-                let uuid = line[open + 1..].trim_end_matches('}');
-                let _ = vboxmanage(&["controlvm", uuid, "poweroff"]);
-            }
+        for uuid in running_vms(&out) {
+            let _ = vboxmanage(&["controlvm", &uuid, "poweroff"]);
         }
     }
 
@@ -280,19 +234,21 @@ impl UserWorld {
 impl Drop for UserWorld {
     fn drop(&mut self) {
         self.power_off_all();
-        if let Some(mut d) = self.daemon.take() {
-            let _ = d.kill();
-            let _ = d.wait();
-        }
+        kill_if_running(self.daemon.take());
     }
 }
 
-/// Under CI a skip is a failure.
-fn needs_root() -> bool {
-    skip_unless(
-        is_root(),
-        "needs root: creates local users and runs processes as them",
-    )
+/// The PC and the sessions of its users A and B; none where the test cannot run (under
+/// CI a failure).
+async fn pc_of_two_users() -> Option<(Pc, UserWorld, UserWorld)> {
+    let reason = "needs root: creates local users and runs processes as them";
+    if skip_unless(is_root(), reason) {
+        return None;
+    }
+    let pc = Pc::new().await;
+    let a = UserWorld::new(&pc, "leovms-t-a");
+    let b = UserWorld::new(&pc, "leovms-t-b");
+    Some((pc, a, b))
 }
 
 fn text(path: &Path) -> &str {
@@ -338,12 +294,9 @@ fn archives(dir: &Path) -> Vec<PathBuf> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn what_one_user_changed_never_decides_what_another_users_vm_boots() {
-    if needs_root() {
+    let Some((pc, mut a, mut b)) = pc_of_two_users().await else {
         return;
-    }
-    let pc = Pc::new().await;
-    let mut a = UserWorld::new(&pc, "leovms-t-a");
-    let mut b = UserWorld::new(&pc, "leovms-t-b");
+    };
     a.start_daemon().await;
     b.start_daemon().await;
     let base_sha = sha256_hex(&pc.data.join("vm-demo/base.tar.zst"));
@@ -401,10 +354,7 @@ async fn what_one_user_changed_never_decides_what_another_users_vm_boots() {
         let name = archive.file_stem().unwrap().to_str().unwrap();
         assert_eq!(sha256_hex(&archive), name, "{}", archive.display());
     }
-    let out = b.cli(&["verify"]);
-    assert!(out.status.success(), "{}", describe(&out));
-    let verified = String::from_utf8_lossy(&out.stdout);
-    assert!(verified.contains("all intact"), "{}", describe(&out));
+    assert_said(&b.cli(&["verify"]), "all intact");
 
     // Pins count only for their owner. The cache folder is sticky, so B cannot replace
     // A's pins, but it can write some in A's name where A has none (removed here).
@@ -426,12 +376,9 @@ async fn what_one_user_changed_never_decides_what_another_users_vm_boots() {
 /// points right now.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_link_another_user_can_redirect_is_not_trusted() {
-    if needs_root() {
+    let Some((pc, mut a, b)) = pc_of_two_users().await else {
         return;
-    }
-    let pc = Pc::new().await;
-    let mut a = UserWorld::new(&pc, "leovms-t-a");
-    let b = UserWorld::new(&pc, "leovms-t-b");
+    };
     // B comes first and makes vm-demo's folder a link to a place A may write to and
     // that looks safe (root's, sticky like /tmp); B may point it elsewhere at any time.
     let elsewhere = pc.tmp.path().join("elsewhere");

@@ -89,6 +89,18 @@ impl Fixture {
         copy_verified(src, expected, partial, dest, 0o640, stall, progress, cancel).await
     }
 
+    /// Copies from the share and returns what was reported, with every progress value.
+    async fn copy_watching_progress(&self, expected: &Expected) -> (CopyReport, Vec<u64>) {
+        let seen = Mutex::new(Vec::new());
+        let progress = |n| seen.lock().unwrap().push(n);
+        let cancel = CancellationToken::new();
+        let report = self
+            .copy_from(&self.src, expected, STALL, &progress, &cancel)
+            .await
+            .unwrap();
+        (report, seen.into_inner().unwrap())
+    }
+
     /// The names in the cache directory, sorted.
     fn cache_names(&self) -> Vec<String> {
         let mut names: Vec<_> = fs::read_dir(&self.cache)
@@ -131,13 +143,7 @@ fn hold_open(fifo: &Path) -> File {
 async fn copies_and_sets_mode() {
     let bytes = content();
     let fx = fixture(&bytes);
-    let seen = Mutex::new(Vec::new());
-    let progress = |n| seen.lock().unwrap().push(n);
-    let cancel = CancellationToken::new();
-    let report = fx
-        .copy_from(&fx.src, &describe(&bytes), STALL, &progress, &cancel)
-        .await
-        .unwrap();
+    let (report, seen) = fx.copy_watching_progress(&describe(&bytes)).await;
     assert_eq!(
         report,
         CopyReport {
@@ -149,7 +155,6 @@ async fn copies_and_sets_mode() {
     let mode = fs::metadata(&fx.dest).unwrap().permissions().mode();
     assert_eq!(mode & 0o777, 0o640);
     assert_eq!(fx.cache_names(), [DEST]);
-    let seen = seen.into_inner().unwrap();
     assert!(seen.is_sorted() && seen.len() >= 3, "{seen:?}");
     assert_eq!(seen.last(), Some(&(bytes.len() as u64)));
 }
@@ -161,18 +166,12 @@ async fn resumes_from_a_partial_copy() {
     // An odd length: the rest starts at an unaligned offset.
     let prefix = 9 * MIB + 1000;
     fs::write(&fx.partial, &bytes[..prefix]).unwrap();
-    let seen = Mutex::new(Vec::new());
-    let progress = |n| seen.lock().unwrap().push(n);
-    let cancel = CancellationToken::new();
-    let report = fx
-        .copy_from(&fx.src, &describe(&bytes), STALL, &progress, &cancel)
-        .await
-        .unwrap();
+    let (report, seen) = fx.copy_watching_progress(&describe(&bytes)).await;
     assert_eq!(report.resumed, prefix as u64);
     assert_eq!(report.bytes, bytes.len() as u64);
     assert!(fs::read(&fx.dest).unwrap() == bytes);
     assert_eq!(fx.cache_names(), [DEST]);
-    assert_eq!(seen.lock().unwrap().first(), Some(&(prefix as u64)));
+    assert_eq!(seen.first(), Some(&(prefix as u64)));
 }
 
 #[tokio::test]

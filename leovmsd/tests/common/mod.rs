@@ -105,8 +105,7 @@ impl World {
     /// Starts `leovmsd` and waits until it owns its bus name.
     pub async fn start_daemon(&mut self) {
         let conn = self.connection().await;
-        let dbus = zbus::fdo::DBusProxy::new(&conn).await.unwrap();
-        let mut owners = dbus.receive_name_owner_changed().await.unwrap();
+        let owned = BusNameWatch::new(&conn).await;
         let mut cmd = Command::new(workspace_bin("leovmsd"));
         self.env(&mut cmd);
         let log = std::fs::OpenOptions::new()
@@ -116,20 +115,7 @@ impl World {
             .unwrap();
         cmd.stdout(Stdio::null()).stderr(log);
         self.daemon = Some(cmd.spawn().unwrap());
-        let name = zbus::names::BusName::try_from(leovms_api::BUS_NAME).unwrap();
-        if dbus.name_has_owner(name.clone()).await.unwrap() {
-            return;
-        }
-        tokio::time::timeout(Duration::from_secs(30), async {
-            while let Some(sig) = owners.next().await {
-                let args = sig.args().unwrap();
-                if args.name().as_str() == leovms_api::BUS_NAME && args.new_owner().is_some() {
-                    return;
-                }
-            }
-        })
-        .await
-        .unwrap_or_else(|_| panic!("leovmsd did not start; log:\n{}", self.daemon_log()));
+        owned.until_owned(|| self.daemon_log()).await;
     }
 
     pub fn daemon_log(&self) -> String {
@@ -172,11 +158,7 @@ impl World {
     }
 
     pub async fn connection(&self) -> zbus::Connection {
-        zbus::connection::Builder::address(self.bus.address())
-            .unwrap()
-            .build()
-            .await
-            .unwrap()
+        connect(&self.bus).await
     }
 
     pub async fn manager(&self, conn: &zbus::Connection) -> leovms_api::ManagerProxy<'static> {
@@ -191,16 +173,7 @@ impl World {
 
     /// Runs the CLI and parses its `--json` output.
     pub fn cli_json(&self, args: &[&str]) -> serde_json::Value {
-        let mut all = vec!["--json"];
-        all.extend_from_slice(args);
-        let out = self.cli(&all);
-        assert!(
-            out.status.success(),
-            "leovms-cli {args:?} failed: {}",
-            describe(&out)
-        );
-        serde_json::from_slice(&out.stdout)
-            .unwrap_or_else(|e| panic!("no JSON from {args:?}: {e}: {}", describe(&out)))
+        json_of(args, &self.cli(&[&["--json"], args].concat()))
     }
 
     /// A client we did not write.
@@ -249,33 +222,37 @@ impl World {
 
     /// Machines as `leovms-cli --json list` shows them.
     pub fn machine(&self, vm: &str) -> serde_json::Value {
+        listed(&self.cli_json(&["list"]), vm)
+    }
+
+    /// `vm` is listed as coming from the cache, without a problem.
+    pub fn assert_listed_from_cache(&self, vm: &str) {
         let list = self.cli_json(&["list"]);
-        list.as_array()
-            .unwrap()
-            .iter()
-            .find(|m| m["id"] == vm)
-            .cloned()
-            .unwrap_or_else(|| panic!("{vm} not listed: {list}"))
+        let machine = listed(&list, vm);
+        assert_eq!(machine["origin"], "cache", "{list}");
+        assert_eq!(machine["problem"], "", "{list}");
+    }
+
+    /// `vm` is listed with a problem that says `words`.
+    pub fn assert_listed_with_problem(&self, vm: &str, words: &str) {
+        let list = self.cli_json(&["list"]);
+        let machine = listed(&list, vm);
+        let problem = machine["problem"].as_str().unwrap();
+        assert!(problem.contains(words), "{list}");
+    }
+
+    /// Starting `vm` (its first snapshot) is refused: it is not available offline.
+    pub fn assert_start_refused_offline(&self, vm: &str) {
+        let snapshot = &self.share.vm(vm).snapshots[0].0;
+        let out = self.cli(&["start", vm, "--snapshot", snapshot]);
+        assert_refused(&out, 11, "Not available offline");
     }
 
     /// Waits for a machine's state via the manager's `MachineChanged` signal.
     pub async fn wait_machine_state(&self, vm: &str, state: &str) {
         let conn = self.connection().await;
-        let manager = self.manager(&conn).await;
-        let mut changes = manager.receive_machine_changed().await.unwrap();
-        if self.machine(vm)["state"] == state {
-            return;
-        }
-        tokio::time::timeout(Duration::from_secs(60), async {
-            while let Some(sig) = changes.next().await {
-                let args = sig.args().unwrap();
-                if args.vm == vm && args.state == state {
-                    return;
-                }
-            }
-        })
-        .await
-        .unwrap_or_else(|_| panic!("{vm} never became {state}; log:\n{}", self.daemon_log()));
+        let already = || self.machine(vm)["state"] == state;
+        wait_for_state(&conn, vm, state, already, || self.daemon_log()).await;
     }
 
     /// Files below `dir` whose name is a final name (no temporary prefix).
@@ -315,12 +292,8 @@ impl World {
         if !self.vbox_dir.join("VBoxManage").exists() {
             return;
         }
-        let out = self.vboxmanage(&["list", "runningvms"]);
-        for line in String::from_utf8_lossy(&out.stdout).lines() {
-            if let Some(open) = line.rfind('{') {
-                let uuid = line[open + 1..].trim_end_matches('}');
-                let _ = self.vboxmanage(&["controlvm", uuid, "poweroff"]);
-            }
+        for uuid in running_vms(&self.vboxmanage(&["list", "runningvms"])) {
+            let _ = self.vboxmanage(&["controlvm", &uuid, "poweroff"]);
         }
     }
 }
@@ -328,10 +301,15 @@ impl World {
 impl Drop for World {
     fn drop(&mut self) {
         self.power_off_all();
-        if let Some(mut d) = self.daemon.take() {
-            let _ = d.kill();
-            let _ = d.wait();
-        }
+        kill_if_running(self.daemon.take());
+    }
+}
+
+/// Kills and reaps the daemon, if one was started and is not stopped yet.
+pub fn kill_if_running(daemon: Option<Child>) {
+    if let Some(mut d) = daemon {
+        let _ = d.kill();
+        let _ = d.wait();
     }
 }
 
@@ -342,6 +320,48 @@ pub fn describe(out: &Output) -> String {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     )
+}
+
+/// The parsed output of `leovms-cli --json ARGS`, which must have succeeded.
+pub fn json_of(args: &[&str], out: &Output) -> serde_json::Value {
+    assert!(
+        out.status.success(),
+        "leovms-cli {args:?} failed: {}",
+        describe(out)
+    );
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("no JSON from {args:?}: {e}: {}", describe(out)))
+}
+
+/// `vm` as `leovms-cli --json list` shows it.
+pub fn listed(list: &serde_json::Value, vm: &str) -> serde_json::Value {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["id"] == vm)
+        .cloned()
+        .unwrap_or_else(|| panic!("{vm} not listed: {list}"))
+}
+
+/// The UUIDs in the output of `VBoxManage list runningvms` (`"name" {uuid}` lines).
+pub fn running_vms(out: &Output) -> Vec<String> {
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|line| {
+            let open = line.rfind('{')?;
+            Some(line[open + 1..].trim_end_matches('}').to_owned())
+        })
+        .collect()
+}
+
+/// A CLI call that succeeded and said `words` on stdout.
+pub fn assert_said(out: &Output, words: &str) {
+    assert!(out.status.success(), "{}", describe(out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains(words),
+        "no \"{words}\" in: {}",
+        describe(out)
+    );
 }
 
 /// A CLI call that failed with `code` and said `words` on stderr.
@@ -368,6 +388,75 @@ pub fn skip_unless(condition: bool, reason: &str) -> bool {
 
 pub fn is_root() -> bool {
     rustix::process::geteuid().is_root()
+}
+
+/// A connection to `bus`, for proxies and signals.
+pub async fn connect(bus: &Bus) -> zbus::Connection {
+    zbus::connection::Builder::address(bus.address())
+        .unwrap()
+        .build()
+        .await
+        .unwrap()
+}
+
+/// Watches for leovmsd taking its bus name, from before the daemon starts, so that no
+/// change is missed.
+pub struct BusNameWatch {
+    dbus: zbus::fdo::DBusProxy<'static>,
+    owners: zbus::fdo::NameOwnerChangedStream,
+}
+
+impl BusNameWatch {
+    pub async fn new(conn: &zbus::Connection) -> BusNameWatch {
+        let dbus = zbus::fdo::DBusProxy::new(conn).await.unwrap();
+        let owners = dbus.receive_name_owner_changed().await.unwrap();
+        BusNameWatch { dbus, owners }
+    }
+
+    /// Waits until the daemon owns its bus name; `log` tells why it does not.
+    pub async fn until_owned(mut self, log: impl FnOnce() -> String) {
+        let name = zbus::names::BusName::try_from(leovms_api::BUS_NAME).unwrap();
+        if self.dbus.name_has_owner(name).await.unwrap() {
+            return;
+        }
+        tokio::time::timeout(Duration::from_secs(30), async {
+            while let Some(sig) = self.owners.next().await {
+                let args = sig.args().unwrap();
+                if args.name().as_str() == leovms_api::BUS_NAME && args.new_owner().is_some() {
+                    return;
+                }
+            }
+        })
+        .await
+        .unwrap_or_else(|_| panic!("leovmsd did not start; log:\n{}", log()));
+    }
+}
+
+/// Waits until `vm` becomes `state`, via the manager's `MachineChanged` signal on
+/// `conn`'s bus. `already` tells whether it is in that state; it is asked after
+/// subscribing, so that no change is missed. `log` tells why the state never came.
+pub async fn wait_for_state(
+    conn: &zbus::Connection,
+    vm: &str,
+    state: &str,
+    already: impl FnOnce() -> bool,
+    log: impl FnOnce() -> String,
+) {
+    let manager = leovms_api::ManagerProxy::new(conn).await.unwrap();
+    let mut changes = manager.receive_machine_changed().await.unwrap();
+    if already() {
+        return;
+    }
+    tokio::time::timeout(Duration::from_secs(60), async {
+        while let Some(sig) = changes.next().await {
+            let args = sig.args().unwrap();
+            if args.vm == vm && args.state == state {
+                return;
+            }
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("{vm} never became {state}; log:\n{}", log()));
 }
 
 /// Records the phases every job signals, from before the job exists.
