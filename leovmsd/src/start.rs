@@ -2,6 +2,7 @@
 //! configure, launch, running. Nothing is written before the plan has checked space,
 //! VirtualBox and the running VMs.
 
+use std::collections::HashSet;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,7 +14,7 @@ use crate::catalog::{ArchiveRef, SnapEntry, VmEntry};
 use crate::daemon::Daemon;
 use crate::error::{Error, Result};
 use crate::job::Job;
-use crate::layout::{CopyNote, Layout};
+use crate::layout::CopyNote;
 use crate::running::{Exit, Record, process_starttime};
 use crate::start_source::{Source, after_damage, prepare_base_parent, remember_for_offline};
 use crate::vbox::VBox;
@@ -65,7 +66,7 @@ async fn run_planned(d: &Arc<Daemon>, job: &Arc<Job>, plan: StartPlan) -> Result
     let uuid = configure::machine_uuid(&vm)?;
     refuse_running(&vbox, &uuid, &name).await?;
     unpack::remove_leftovers(base_dir.parent().unwrap_or(&layout.machines_dir), &work);
-    plan_space(layout, &vm, base_needed, snapshot.as_ref())?;
+    plan_space(&view, &vm, base_needed, snapshot.as_ref(), &d.in_use_now())?;
     if base_needed {
         prepare_base_parent(layout, &base_dir)?;
     }
@@ -206,23 +207,42 @@ async fn refuse_running(vbox: &VBox, uuid: &Uuid, name: &str) -> Result<()> {
     Ok(())
 }
 
-/// Space for what this start will write, asked before anything is written.
+/// Space for what this start will write, asked before anything is written. When a
+/// cache shares the file system, its unpinned archives nobody uses make room first.
 fn plan_space(
-    layout: &Layout,
+    view: &View,
     vm: &VmEntry,
     base_needed: bool,
     snapshot: Option<&SnapEntry>,
+    in_use: &HashSet<String>,
 ) -> Result<()> {
     let base = if base_needed { vm.base.unpacked } else { 0 };
     let snap = snapshot.map_or(0, |s| s.archive.unpacked);
     let what = format!("starting {}", vm.image.name);
-    let machines = layout.vm_machines_dir(&vm.id);
-    let work = layout.work_dir(&vm.id);
-    if space::filesystem_id(&machines)? == space::filesystem_id(&work)? {
-        return space::ensure_fits(&machines, base + snap, &what);
+    let machines = view.layout.vm_machines_dir(&vm.id);
+    let work = view.layout.work_dir(&vm.id);
+    let needs = if space::filesystem_id(&machines)? == space::filesystem_id(&work)? {
+        vec![(machines, base + snap)]
+    } else {
+        vec![(machines, base), (work, snap)]
+    };
+    let keep: HashSet<String> = std::iter::once(&vm.base)
+        .chain(snapshot.map(|s| &s.archive))
+        .map(ArchiveRef::sha256_hex)
+        .collect();
+    let keep: HashSet<&str> = keep.iter().map(String::as_str).collect();
+    for (dir, need) in needs {
+        let free = space::available(&dir)?;
+        if need > free {
+            let fs = space::filesystem_id(&dir)?;
+            // Whatever cannot be freed, the refusal below names needed and free.
+            let _ = view
+                .caches
+                .free_on_filesystem(fs, need - free, in_use, &keep);
+        }
+        space::ensure_fits(&dir, need, &what)?;
     }
-    space::ensure_fits(&machines, base, &what)?;
-    space::ensure_fits(&work, snap, &what)
+    Ok(())
 }
 
 fn ensure_not_canceled(job: &Job) -> Result<()> {

@@ -235,3 +235,54 @@ async fn verify_removes_a_damaged_archive_and_unsync_frees_the_rest() {
     assert!(archives_in(&cache).is_empty());
     assert_eq!(w.machine("vm-demo")["synced"], false);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn unpacking_evicts_unpinned_archives_that_share_the_disk() {
+    if common::skip_unless(common::is_root(), "mounting a tmpfs needs root") {
+        return;
+    }
+    let mut w = World::new().await;
+    let list = {
+        w.start_daemon().await;
+        w.cli_json(&["list"])
+    };
+    let unpacked = list[0]["base_unpacked_size"].as_u64().unwrap();
+    let archive = list[0]["base_size"].as_u64().unwrap();
+    let disk = w.tmp.path().join("disk");
+    let _tmpfs = common::Tmpfs::mount(&disk, 4 * (unpacked + archive));
+    let cache = disk.join("cache");
+    w.configure_cache_at(&cache, 1_000_000_000);
+    w.extra_env.push((
+        "LEOVMS_MACHINES_DIR".to_owned(),
+        disk.join("machines").display().to_string(),
+    ));
+    w.terminate_daemon().await;
+    w.start_daemon().await;
+
+    let win_snapshot = w.share.vm("vm-win").snapshots[0].0.clone();
+    let out = w.cli(&["start", "vm-win", "--snapshot", &win_snapshot]);
+    assert!(out.status.success(), "{}", describe(&out));
+    assert!(w.cli(&["stop", "vm-win"]).status.success());
+    w.wait_machine_state("vm-win", "off").await;
+    assert!(!entries_of(&w.cache_entries(), "vm-win").is_empty());
+    // The disk fills up: vm-demo's base only fits once vm-win's cached archive went.
+    let free = rustix::fs::statvfs(&disk).unwrap();
+    let free = free.f_bavail * free.f_frsize;
+    let filler = std::process::Command::new("fallocate")
+        .arg("-l")
+        .arg((free - unpacked + archive / 2).to_string())
+        .arg(disk.join("filler"))
+        .status()
+        .unwrap();
+    assert!(filler.success());
+
+    let out = w.cli(&["start", "vm-demo", "--snapshot", "standard"]);
+    assert!(out.status.success(), "{}", describe(&out));
+    let entries = w.cache_entries();
+    let win: Vec<_> = entries_of(&entries, "vm-win")
+        .iter()
+        .map(|e| e["item"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(win, [win_snapshot], "only what had to go went: {entries:?}");
+    assert_eq!(w.machine("vm-demo")["base_ready"], true);
+}

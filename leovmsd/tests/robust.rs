@@ -105,20 +105,7 @@ async fn start_on_a_full_disk_is_refused_with_needed_and_free() {
         return;
     }
     let mut w = World::with_base_mib(96).await;
-    std::fs::create_dir_all(&w.machines).unwrap();
-    let mount = std::process::Command::new("mount")
-        .args(["-t", "tmpfs", "-o", "size=64m", "tmpfs"])
-        .arg(&w.machines)
-        .status()
-        .unwrap();
-    assert!(mount.success());
-    struct Unmount(std::path::PathBuf);
-    impl Drop for Unmount {
-        fn drop(&mut self) {
-            let _ = std::process::Command::new("umount").arg(&self.0).status();
-        }
-    }
-    let _unmount = Unmount(w.machines.clone());
+    let _tmpfs = common::Tmpfs::mount(&w.machines, 64 << 20);
     w.start_daemon().await;
     let out = w.cli(&["start", "vm-demo", "--snapshot", "standard"]);
     assert_eq!(out.status.code(), Some(6), "{}", describe(&out));

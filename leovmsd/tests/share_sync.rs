@@ -234,7 +234,7 @@ async fn a_disk_that_fills_up_mid_sync_ends_the_job_and_keeps_the_other_entries(
     else {
         return;
     };
-    let _tmpfs = Tmpfs::mount(&cache, "320m");
+    let _tmpfs = common::Tmpfs::mount(&cache, 320 << 20);
     assert_said(&w.cli(&["sync", "vm-win"]), "ready for offline use");
     let win_entries = archives_of(&cache, "vm-win");
     assert_eq!(win_entries, 2);
@@ -280,37 +280,6 @@ async fn a_disk_that_fills_up_mid_sync_ends_the_job_and_keeps_the_other_entries(
     assert_eq!(archives_of(&cache, "vm-win"), win_entries);
     assert_said(&w.cli(&["verify"]), "all intact");
     assert_eq!(w.machine("vm-win")["synced"], true);
-}
-
-/// A tmpfs mounted over `dir` for the life of the value.
-struct Tmpfs(PathBuf);
-
-impl Tmpfs {
-    fn mount(dir: &Path, size: &str) -> Tmpfs {
-        std::fs::create_dir_all(dir).unwrap();
-        let ok = std::process::Command::new("mount")
-            .args([
-                "-t",
-                "tmpfs",
-                "-o",
-                &format!("size={size},mode=1777"),
-                "tmpfs",
-            ])
-            .arg(dir)
-            .status()
-            .unwrap();
-        assert!(ok.success());
-        Tmpfs(dir.to_owned())
-    }
-}
-
-impl Drop for Tmpfs {
-    fn drop(&mut self) {
-        let _ = std::process::Command::new("umount")
-            .arg("-l")
-            .arg(&self.0)
-            .status();
-    }
 }
 
 /// Archives of `vm` in the cache under their final name.

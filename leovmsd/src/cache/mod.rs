@@ -144,6 +144,53 @@ impl Caches {
         ))
     }
 
+    /// Removes unpinned archives nobody uses, least recently used first, from the caches on
+    /// file system `fs` until `bytes` more are free there (for unpacking a start). Returns
+    /// what went; `Err` when that cannot free enough (then nothing is removed). Blocks.
+    pub fn free_on_filesystem(
+        &self,
+        fs: u64,
+        bytes: u64,
+        in_use: &HashSet<String>,
+        keep: &HashSet<&str>,
+    ) -> Result<Vec<Entry>, String> {
+        let pinned = self.pinned();
+        let dirs: Vec<&CacheDir> = self
+            .dirs
+            .iter()
+            .filter(|d| d.root.is_dir() && space::filesystem_id(&d.root).ok() == Some(fs))
+            .collect();
+        let candidates: Vec<Candidate> = dirs
+            .iter()
+            .flat_map(|d| d.entries())
+            .map(|entry| Candidate {
+                pinned: pinned.contains(&entry.sha256),
+                in_use: in_use.contains(&entry.sha256),
+                entry,
+            })
+            .collect();
+        let budget = Budget {
+            needed: bytes,
+            free: 0,
+            limit: u64::MAX,
+            used: 0,
+        };
+        let evict = plan::evictions(&budget, &candidates, keep)?;
+        for entry in &evict {
+            if let Some(dir) = dirs.iter().find(|d| entry.path.starts_with(&d.root)) {
+                let _lock = CacheDir::lock(&dir.root).map_err(|e| e.message)?;
+                dir.remove(&entry.vm, &entry.sha256)
+                    .map_err(|e| e.message)?;
+                tracing::info!(
+                    "evicted {}/{} to make room for unpacking",
+                    entry.vm,
+                    entry.sha256
+                );
+            }
+        }
+        Ok(evict)
+    }
+
     /// Makes room as planned, under the cache's lock, so that two users' daemons never
     /// count the same free space twice. Blocks.
     pub fn make_room(&self, planned: &Planned) -> Result<()> {

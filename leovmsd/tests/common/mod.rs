@@ -203,13 +203,18 @@ impl World {
     /// Configures one cache for the PC on the share (`leovms-client.conf`); returns it.
     pub fn configure_cache(&self, limit_bytes: u64) -> PathBuf {
         let cache = self.tmp.path().join("cache");
+        self.configure_cache_at(&cache, limit_bytes);
+        cache
+    }
+
+    /// Configures one cache at `cache` on the share.
+    pub fn configure_cache_at(&self, cache: &Path, limit_bytes: u64) {
         let conf = format!(
             "format = 1\n\n[[cache]]\npath = \"{}\"\nlimit_gb = {}\n",
             cache.display(),
             limit_bytes as f64 / 1e9
         );
         std::fs::write(self.data.join("leovms-client.conf"), conf).unwrap();
-        cache
     }
 
     /// The archives in the cache as `leovms-cli --json cache` shows them.
@@ -496,5 +501,34 @@ impl PhaseRecorder {
         .await
         .unwrap_or_else(|_| panic!("no {last} phase; saw {phases:?}"));
         phases
+    }
+}
+
+/// A tmpfs of `bytes` mounted over `dir` (created when missing) for the life of the value,
+/// e.g. a small disk that fills up. Needs root.
+pub struct Tmpfs(PathBuf);
+
+impl Tmpfs {
+    pub fn mount(dir: &Path, bytes: u64) -> Tmpfs {
+        std::fs::create_dir_all(dir).unwrap();
+        let ok = Command::new("mount")
+            .args([
+                "-t",
+                "tmpfs",
+                "-o",
+                &format!("size={bytes},mode=1777"),
+                "tmpfs",
+            ])
+            .arg(dir)
+            .status()
+            .unwrap();
+        assert!(ok.success(), "mount tmpfs on {}", dir.display());
+        Tmpfs(dir.to_owned())
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
     }
 }
