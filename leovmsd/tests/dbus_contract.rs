@@ -3,7 +3,10 @@
 
 mod common;
 
+use std::time::Duration;
+
 use common::{World, describe};
+use futures_util::StreamExt;
 
 /// The `<interface name="NAME">…</interface>` block of an introspection document.
 fn interface_block(xml: &str, name: &str) -> String {
@@ -106,5 +109,34 @@ async fn introspection_equals_the_committed_interface_xml() {
         String::from_utf8_lossy(&out.stderr).contains("org.leovms.Error.InvalidArgument"),
         "{}",
         describe(&out)
+    );
+}
+
+/// A client that lists on demand hears when the share changes (where the file system
+/// reports changes, as a local share does).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_change_on_the_share_is_signalled() {
+    let mut w = World::new().await;
+    w.start_daemon().await;
+    let conn = w.connection().await;
+    let manager = w.manager(&conn).await;
+    let mut changes = manager.receive_machines_changed().await.unwrap();
+    // The daemon sets its watch up in the background after it started: change the share
+    // until the first change is heard (bounded).
+    let heard = tokio::time::timeout(Duration::from_secs(30), async {
+        for n in 0.. {
+            let file = w.data.join("vm-demo").join(format!("notes-{n}.txt"));
+            std::fs::write(file, b"published later").unwrap();
+            if let Ok(signal) = tokio::time::timeout(Duration::from_secs(1), changes.next()).await {
+                return signal;
+            }
+        }
+        None
+    })
+    .await;
+    assert!(
+        heard.is_ok_and(|s| s.is_some()),
+        "no MachinesChanged after files changed on the share; log:\n{}",
+        w.daemon_log()
     );
 }
