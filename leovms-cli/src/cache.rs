@@ -34,7 +34,7 @@ pub async fn show(mgr: &ManagerProxy<'_>, json: bool) -> Result<(), CliError> {
     if json {
         print_json(&view)
     } else {
-        print!("{}", render(&view));
+        say_raw!("{}", render(&view));
         Ok(())
     }
 }

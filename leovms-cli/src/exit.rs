@@ -10,6 +10,8 @@ pub const USAGE: u8 = 2;
 pub const UNREACHABLE: u8 = 3;
 /// What a shell reports for a command ended by Ctrl-C (128 + SIGINT).
 pub const INTERRUPTED: u8 = 130;
+/// What a shell reports for a command whose reader went away (128 + SIGPIPE).
+pub const READER_GONE: i32 = 141;
 
 /// The exit-code table as shown after `--help` and in docs/cli.md.
 pub const EXIT_CODES_HELP: &str = "\
@@ -26,7 +28,8 @@ Exit codes:
    9  VirtualBox missing or failed
   10  canceled
   11  server share offline
- 130  interrupted (Ctrl-C); a followed job goes on in the background";
+ 130  interrupted (Ctrl-C); a followed job goes on in the background
+ 141  the reader of the output went away (e.g. `| head -1`)";
 
 /// The exit code for an error kind; `None` (not a leovms error) is a plain failure.
 pub fn code_for(kind: Option<ErrorKind>) -> u8 {

@@ -1,5 +1,15 @@
 //! `leovms-cli`: the command-line client of `leovmsd`.
 
+/// A line on stdout; see [`output::write_stdout`].
+macro_rules! say {
+    ($($arg:tt)*) => { $crate::output::write_stdout(format_args!("{}\n", format_args!($($arg)*))) };
+}
+
+/// Text on stdout as it is; see [`output::write_stdout`].
+macro_rules! say_raw {
+    ($($arg:tt)*) => { $crate::output::write_stdout(format_args!($($arg)*)) };
+}
+
 mod cache;
 mod exit;
 mod follow;
@@ -126,15 +136,13 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             if json {
                 print_json(&machines)
             } else if machines.is_empty() {
-                println!("No machines on the share.");
+                say!("No machines on the share.");
                 Ok(())
             } else {
                 if all_from_cache(&machines) {
-                    println!(
-                        "The VM share is not available; this is what this PC has in its cache."
-                    );
+                    say!("The VM share is not available; this is what this PC has in its cache.");
                 }
-                print!("{}", machines_table(&machines));
+                say_raw!("{}", machines_table(&machines));
                 Ok(())
             }
         }
@@ -143,10 +151,10 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             if json {
                 print_json(&snapshots)
             } else if snapshots.is_empty() {
-                println!("{vm} has no snapshots.");
+                say!("{vm} has no snapshots.");
                 Ok(())
             } else {
-                print!("{}", snapshots_table(&snapshots));
+                say_raw!("{}", snapshots_table(&snapshots));
                 Ok(())
             }
         }
@@ -154,7 +162,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Stop { vm } => {
             mgr.stop(&vm).await?;
             if !json {
-                println!("{vm} has been powered off.");
+                say!("{vm} has been powered off.");
             }
             Ok(())
         }
@@ -163,10 +171,10 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             if json {
                 print_json(&jobs)
             } else if jobs.is_empty() {
-                println!("No jobs.");
+                say!("No jobs.");
                 Ok(())
             } else {
-                print!("{}", jobs_table(&jobs));
+                say_raw!("{}", jobs_table(&jobs));
                 Ok(())
             }
         }
@@ -184,7 +192,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                 e => e.into(),
             })?;
             if !json {
-                println!("Job {} canceled.", output::job_number(path.as_str()));
+                say!("Job {} canceled.", output::job_number(path.as_str()));
             }
             Ok(())
         }
@@ -229,7 +237,7 @@ async fn start(
             if json {
                 eprintln!("{text}");
             } else {
-                println!("{text}");
+                say!("{text}");
             }
             only.id.clone()
         }

@@ -293,8 +293,23 @@ pub fn jobs_table(jobs: &[JobInfo]) -> String {
 /// Pretty JSON on stdout.
 pub fn print_json<T: Serialize + ?Sized>(value: &T) -> Result<(), CliError> {
     let text = serde_json::to_string_pretty(value).map_err(|e| CliError::Other(e.to_string()))?;
-    println!("{text}");
+    say!("{text}");
     Ok(())
+}
+
+/// Writes to stdout. When the reader has gone away (`leovms-cli list | head -1`), the
+/// command ends quietly with the code a shell gives a program stopped by SIGPIPE, like
+/// other command-line tools, instead of failing with a panic.
+pub fn write_stdout(text: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_fmt(text).and_then(|()| out.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(crate::exit::READER_GONE);
+        }
+        eprintln!("leovms: cannot write the output: {e}");
+        std::process::exit(1);
+    }
 }
 
 #[cfg(test)]

@@ -57,7 +57,7 @@ pub async fn show(mgr: &ManagerProxy<'_>, json: bool) -> Result<(), CliError> {
     if json {
         return print_json(&status);
     }
-    print!("{}", render(&status));
+    say_raw!("{}", render(&status));
     if let Err(e) = machines {
         eprintln!("leovms: {}", CliError::from(e));
     }

@@ -105,9 +105,9 @@ async fn plan_each(
         let plan = mgr.plan_sync(vm, snapshots).await?;
         if !json {
             if !plans.is_empty() {
-                println!();
+                say!("");
             }
-            print!("{}", plan_text(&plan));
+            say_raw!("{}", plan_text(&plan));
         }
         plans.push(plan);
     }
@@ -200,7 +200,7 @@ async fn unsync_each(
     for vm in vms {
         let bytes = mgr.unsync(vm).await?;
         if !json {
-            println!("{}", unsync_line(vm, bytes));
+            say!("{}", unsync_line(vm, bytes));
         }
         freed.push(Unsynced {
             vm: vm.clone(),

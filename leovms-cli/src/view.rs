@@ -106,7 +106,7 @@ impl View {
             View::Lines { phase } => {
                 if phase.as_deref() != Some(p.phase.as_str()) {
                     *phase = Some(p.phase.clone());
-                    println!("{}", phase_line(p));
+                    say!("{}", phase_line(p));
                 }
             }
             View::Json => {}
@@ -117,7 +117,7 @@ impl View {
     pub fn notice(&self, text: &str) {
         match self {
             View::Bar { bar, .. } => bar.println(text),
-            View::Lines { .. } => println!("{text}"),
+            View::Lines { .. } => say!("{text}"),
             View::Json => eprintln!("{text}"),
         }
     }
@@ -125,7 +125,7 @@ impl View {
     /// The final result line (not in JSON mode, whose result is the object).
     pub fn line(&self, text: &str) {
         if !matches!(self, View::Json) {
-            println!("{text}");
+            say!("{text}");
         }
     }
 

@@ -414,6 +414,8 @@ impl Daemon {
             let vm = entry.file_name().to_string_lossy().into_owned();
             if self.active_job(&vm).is_none() {
                 crate::unpack::remove_leftovers(&layout.vm_machines_dir(&vm), &entry.path());
+                let own = layout.own_machines_dir().join(&vm);
+                crate::unpack::remove_leftovers(&own, &entry.path());
             }
         }
     }

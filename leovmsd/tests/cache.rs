@@ -286,3 +286,24 @@ async fn unpacking_evicts_unpinned_archives_that_share_the_disk() {
     assert_eq!(win, [win_snapshot], "only what had to go went: {entries:?}");
     assert_eq!(w.machine("vm-demo")["base_ready"], true);
 }
+
+/// `leovms-cli cache --json | head -1`: the CLI ends quietly when its reader goes away.
+#[tokio::test(flavor = "multi_thread")]
+async fn output_into_a_closed_pipe_ends_quietly() {
+    let mut w = World::new().await;
+    w.configure_cache(1_000_000_000);
+    w.start_daemon().await;
+    let mut cmd = std::process::Command::new(leovms_testkit::workspace_bin("leovms-cli"));
+    w.env_for(&mut cmd);
+    let mut child = cmd
+        .args(["--json", "cache"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(141), "{}", describe(&out));
+    assert!(out.stderr.is_empty(), "{}", describe(&out));
+}
