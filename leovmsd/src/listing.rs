@@ -18,6 +18,9 @@ impl Daemon {
         if machines.is_empty() && !online {
             return Err(self.offline_error());
         }
+        if online {
+            crate::start_source::remember_share_files(&view);
+        }
         let host_mb = ram::host_memory_mb().unwrap_or(4096);
         Ok(machines
             .into_iter()
@@ -25,7 +28,7 @@ impl Daemon {
                 Ok(vm) => {
                     if online {
                         // Offline, every VM seen here is listed, usable or with the reason.
-                        crate::start_source::remember_for_offline(&view, &vm);
+                        crate::start_source::remember_vm(&view, &vm);
                     }
                     self.machine(&view, &vm, host_mb)
                 }

@@ -38,13 +38,18 @@ impl Offline {
         self.root.join(vm).join(revision)
     }
 
-    /// Copies what `vm` needs from the share (checked against its manifest) and the
-    /// share-wide settings. Keeps the revisions in `keep` (e.g. the one synced), drops others.
-    pub fn save(&self, data_dir: &Path, vm: &VmEntry, keep: &[&str]) -> Result<()> {
+    /// Copies the share-wide settings (caches, machines folder) from the share.
+    pub fn save_share_files(&self, data_dir: &Path) -> Result<()> {
         std::fs::create_dir_all(&self.root).map_err(|e| Error::io(self.root.display(), &e))?;
         for name in SHARE_FILES {
             copy_if_present(&data_dir.join(name), &self.root.join(name))?;
         }
+        Ok(())
+    }
+
+    /// Copies what `vm` needs from the share (checked against its manifest when read).
+    /// Keeps the revisions in `keep` (e.g. the one synced), drops others.
+    pub fn save_vm(&self, vm: &VmEntry, keep: &[&str]) -> Result<()> {
         let target = self.revision_dir(&vm.id, &vm.revision);
         if target.is_dir() {
             touch(&target);

@@ -156,12 +156,26 @@ pub fn prepare_base_parent(layout: &Layout, base_dir: &Path) -> Result<()> {
     })
 }
 
-/// Copies the share's settings of this VM for offline starts; a failure only costs the
-/// offline start, so it is logged, not reported.
+/// Copies the share's settings and those of this VM for offline starts; a failure only
+/// costs the offline start, so it is logged, not reported.
 pub fn remember_for_offline(view: &View, vm: &VmEntry) {
+    remember_share_files(view);
+    remember_vm(view, vm);
+}
+
+pub fn remember_share_files(view: &View) {
+    if let Err(e) = view.offline.save_share_files(&view.layout.data_dir) {
+        tracing::warn!(
+            "cannot keep the share's settings for offline use: {}",
+            e.message
+        );
+    }
+}
+
+pub fn remember_vm(view: &View, vm: &VmEntry) {
     let pinned = view.caches.my_pin(&vm.id).map(|(_, pin)| pin.revision);
     let keep: Vec<&str> = pinned.iter().map(String::as_str).collect();
-    if let Err(e) = view.offline.save(&view.layout.data_dir, vm, &keep) {
+    if let Err(e) = view.offline.save_vm(vm, &keep) {
         tracing::warn!(
             "cannot keep the settings of {} for offline use: {}",
             vm.id,
