@@ -57,6 +57,12 @@ async fn smb_world(base_mib: u64) -> Option<SmbWorld> {
 
 /// The interrupted copy of vm-demo's base, once it holds some bytes.
 async fn partial_copy_growing(cache: &Path) -> PathBuf {
+    partial_copy_holding(cache, 1).await
+}
+
+/// The partial copy of vm-demo's base once it holds at least `bytes` (0: once it exists,
+/// the earliest moment to freeze the server in the middle of the copy).
+async fn partial_copy_holding(cache: &Path, bytes: u64) -> PathBuf {
     let dir = cache.join("vm-demo");
     tokio::time::timeout(BOUND, async {
         loop {
@@ -68,21 +74,28 @@ async fn partial_copy_growing(cache: &Path) -> PathBuf {
                     f.file_name()
                         .to_string_lossy()
                         .starts_with(".leovms-partial.")
-                        && f.metadata().is_ok_and(|m| m.len() > 0)
+                        && f.metadata().is_ok_and(|m| m.len() >= bytes)
                 });
             if let Some(p) = partial {
                 return p.path();
             }
-            tokio::time::sleep(Duration::from_millis(10)).await;
+            tokio::time::sleep(Duration::from_millis(2)).await;
         }
     })
     .await
     .expect("the copy never started")
 }
 
-/// After the server came back, the daemon sees the share answer again.
+/// After the server came back, the daemon sees the share answer again (the SMB client
+/// may need a moment to reconnect after the freeze; a student would be told to retry).
 async fn share_answers_again(w: &World) {
-    share_state_leaves(w, "not-answering").await;
+    tokio::time::timeout(BOUND, async {
+        while w.cli_json(&["status"])["data_share"]["state"] != "online" {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    })
+    .await
+    .expect("the share did not answer again after the server came back");
 }
 
 /// Waits (bounded) until the daemon reports the data share in another state than `state`
@@ -209,6 +222,7 @@ async fn kill_9_mid_sync_leaves_no_entry_and_the_next_sync_resumes() {
     );
 
     w.start_daemon().await;
+    share_answers_again(&w).await;
     assert_said(
         &w.cli(&["sync", "vm-demo"]),
         "interrupted copy was continued",
@@ -241,7 +255,7 @@ async fn a_disk_that_fills_up_mid_sync_ends_the_job_and_keeps_the_other_entries(
 
     // The planner saw room; then something else fills the disk while the copy runs.
     let sync = spawn_cli(&w, &["sync", "vm-demo"]);
-    partial_copy_growing(&cache).await;
+    partial_copy_holding(&cache, 0).await;
     samba.pause().unwrap();
     let free = rustix::fs::statvfs(&cache).unwrap();
     let filler = cache.join("filler");
