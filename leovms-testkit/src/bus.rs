@@ -26,6 +26,23 @@ impl Bus {
         Bus::spawn(Command::new("dbus-daemon"), dir, &config, "dbus-daemon")
     }
 
+    /// Like [`Bus::start`], with D-Bus activation of the services whose files are in
+    /// `services` (a `<servicedir>`), as a login session's bus has. The bus's error
+    /// output, which activated services inherit, goes to `log`.
+    pub fn start_with_services(services: &Path, log: &Path) -> io::Result<Bus> {
+        let dir = bus_dir()?;
+        let config = session_config(&dir.path().join("bus"), None).replace(
+            "  <auth>",
+            &format!(
+                "  <servicedir>{}</servicedir>\n  <auth>",
+                services.display()
+            ),
+        );
+        let mut dbus_daemon = Command::new("dbus-daemon");
+        dbus_daemon.stderr(std::fs::File::create(log)?);
+        Bus::spawn(dbus_daemon, dir, &config, "dbus-daemon")
+    }
+
     /// Starts the daemon as `user`, like the bus of their login session, and waits until
     /// it is listening. Root may connect too, so that the test can watch the bus.
     pub fn start_as(user: &LocalUser) -> io::Result<Bus> {
@@ -45,7 +62,6 @@ impl Bus {
             .args(["--nofork", "--print-address=1"])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
             .spawn()?;
         let mut line = String::new();
         let stdout = child.stdout.take().expect("stdout is piped");

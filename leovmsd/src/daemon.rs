@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use leovms_api::{ErrorKind, JobInfo, MachineState, Phase, ShareInfo, StartOptions};
 use zbus::zvariant::OwnedObjectPath;
@@ -43,6 +43,8 @@ pub struct Daemon {
     conn: OnceLock<zbus::Connection>,
     jobs: Mutex<Vec<Arc<Job>>>,
     next_id: AtomicU32,
+    /// When the last job ended: the idle time counts from there.
+    last_job_end: Mutex<Instant>,
     /// Archives (sha256 hex) that starts in progress or running VMs were made from:
     /// the space planner never evicts them.
     pub in_use: Mutex<HashSet<String>>,
@@ -59,6 +61,7 @@ impl Daemon {
             conn: OnceLock::new(),
             jobs: Mutex::new(Vec::new()),
             next_id: AtomicU32::new(1),
+            last_job_end: Mutex::new(Instant::now()),
             in_use: Mutex::new(HashSet::new()),
         })
     }
@@ -160,6 +163,15 @@ impl Daemon {
 
     fn jobs(&self) -> std::sync::MutexGuard<'_, Vec<Arc<Job>>> {
         self.jobs.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A job runs (a running VM is a start job in phase `running`): the daemon must stay.
+    pub fn busy(&self) -> bool {
+        self.jobs().iter().any(|j| j.is_active())
+    }
+
+    pub fn last_job_end(&self) -> Instant {
+        *self.last_job_end.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     pub fn list_jobs(&self) -> Vec<JobInfo> {
@@ -317,6 +329,7 @@ impl Daemon {
             tracing::warn!(job = job.id, vm = %job.vm, "{}", e.message);
         }
         job.finish(result);
+        *self.last_job_end.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
         self.machine_changed(&job.vm).await;
         let this = self.clone();
         let job = job.clone();

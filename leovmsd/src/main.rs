@@ -7,6 +7,7 @@ mod configure;
 mod daemon;
 mod dbus;
 mod error;
+mod idle;
 mod job;
 mod layout;
 mod listing;
@@ -91,10 +92,17 @@ async fn serve(settings: Settings) -> Result<(), Box<dyn std::error::Error>> {
         .member("NameLost")?
         .build();
     let mut lost = zbus::MessageStream::for_match_rule(name_lost, &conn, None).await?;
+    let idle = daemon.settings.idle_exit();
     tokio::select! {
         _ = term.recv() => {}
         _ = int.recv() => {}
         _ = lost.next() => tracing::info!("the session bus is gone or the name was taken over"),
+        _ = idle::until_idle(&conn, &daemon, idle) => {
+            tracing::info!("idle for {} s: exiting; the next call starts leovmsd again", idle.as_secs());
+            // Give the name back first: a call arriving now activates a new daemon
+            // instead of reaching one that is about to exit.
+            let _ = conn.release_name(leovms_api::BUS_NAME).await;
+        }
     }
     // Running VMs live in their own process groups and keep running.
     tracing::info!("leovmsd stops; running VMs go on");

@@ -37,12 +37,20 @@ pub struct Settings {
     /// A copy from the share fails when the share gives no data for this many seconds.
     #[arg(long, env = "LEOVMS_STALL_SECS", default_value_t = 30)]
     pub stall_secs: u64,
+    /// Exit after this many seconds without calls, jobs or running VMs; D-Bus activation
+    /// starts the daemon again on the next call. 0: never exit when idle.
+    #[arg(long, env = "LEOVMS_IDLE_EXIT_SECS", default_value_t = 300)]
+    pub idle_exit_secs: u64,
     /// Finished jobs stay listable for this many seconds.
     #[arg(long, default_value_t = 600)]
     pub keep_finished_secs: u64,
 }
 
 impl Settings {
+    pub fn idle_exit(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.idle_exit_secs)
+    }
+
     pub fn stall(&self) -> std::time::Duration {
         std::time::Duration::from_secs(self.stall_secs.max(1))
     }

@@ -169,11 +169,24 @@ impl VBox {
 
     /// Starts the frontend in its own process group, so that a daemon exit, crash or
     /// restart never takes the VM along; its output goes to `log`, not to a pipe that
-    /// would break when the daemon goes away.
+    /// would break when the daemon goes away. Under systemd it also gets a scope of its
+    /// own (`systemd-run --scope` execs it, so the pid stays the frontend's): stopping,
+    /// restarting or upgrading leovmsd.service kills its cgroup, never the VM.
     pub fn spawn_frontend(&self, uuid: &Uuid, log: &Path) -> Result<Child> {
         let out = std::fs::File::create(log).map_err(|e| Error::io(log.display(), &e))?;
         let err = out.try_clone().map_err(|e| Error::io(log.display(), &e))?;
-        let mut cmd = self.command(&self.frontend);
+        let mut cmd = match systemd_run() {
+            Some(run) => {
+                let mut cmd = self.command(&run);
+                cmd.args(["--user", "--scope", "--collect", "--quiet"])
+                    .arg(format!("--unit=leovms-vm-{uuid}"))
+                    .arg("--description=leovms virtual machine")
+                    .arg("--")
+                    .arg(&self.frontend);
+                cmd
+            }
+            None => self.command(&self.frontend),
+        };
         cmd.arg("--startvm")
             .arg(uuid.to_string())
             .stdout(out)
@@ -190,6 +203,14 @@ impl VBox {
             )
         })
     }
+}
+
+/// `systemd-run` when this daemon runs as a systemd service (`INVOCATION_ID` is set
+/// for every unit systemd starts), else nothing: outside systemd there is no cgroup
+/// to leave.
+fn systemd_run() -> Option<PathBuf> {
+    std::env::var_os("INVOCATION_ID")?;
+    find_in_path("systemd-run")
 }
 
 /// VirtualBox's own error lines, without the simulator's or the shell wrapper's noise

@@ -193,3 +193,62 @@ async fn start_canceled_during_unpack_removes_its_files() {
         World::all_files(&w.machines)
     );
 }
+
+/// Under systemd (a service has `INVOCATION_ID`), the VM is handed to `systemd-run
+/// --scope`, so stopping leovmsd.service (which kills the service's cgroup) never
+/// reaches it. No systemd runs here: a `systemd-run` on PATH records its arguments and
+/// execs the command, as the real one does once the scope exists.
+#[tokio::test(flavor = "multi_thread")]
+async fn under_systemd_the_vm_gets_a_scope_of_its_own() {
+    let mut w = World::new().await;
+    let bin = w.tmp.path().join("fake-systemd");
+    std::fs::create_dir_all(&bin).unwrap();
+    let args = w.tmp.path().join("systemd-run.args");
+    let script = bin.join("systemd-run");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\nprintf '%s\\n' \"$@\" > '{}'\nwhile [ \"$1\" != -- ]; do shift; done\nshift\nexec \"$@\"\n",
+            args.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    w.extra_env.push(("PATH".into(), path));
+    w.extra_env.push((
+        "INVOCATION_ID".into(),
+        "5c1e2b9f0a7d4c3e8f6a1b2c3d4e5f60".into(),
+    ));
+    w.start_daemon().await;
+
+    let out = w.cli(&["start", "vm-demo", "--snapshot", "standard"]);
+    assert!(out.status.success(), "{}", describe(&out));
+    w.wait_machine_state("vm-demo", "running").await;
+    let uuid = w.share.vm("vm-demo").machine_uuid.to_string();
+    let given = std::fs::read_to_string(&args).expect("the VM was started through systemd-run");
+    let given: Vec<&str> = given.lines().collect();
+    for arg in [
+        "--user",
+        "--scope",
+        "--collect",
+        &format!("--unit=leovms-vm-{uuid}"),
+    ] {
+        assert!(
+            given.contains(&arg),
+            "systemd-run got {given:?}, without {arg}"
+        );
+    }
+    let frontend = &given[given.iter().position(|a| *a == "--").unwrap() + 1..];
+    assert!(frontend[0].ends_with("/VirtualBoxVM"), "{given:?}");
+    assert_eq!(frontend[1..], ["--startvm", uuid.as_str()], "{given:?}");
+
+    // The daemon follows the VM through the pid systemd-run became: a restart finds it,
+    // and powering it off ends the start.
+    w.terminate_daemon().await;
+    assert_vm_runs(&w, &uuid);
+    w.start_daemon().await;
+    assert_eq!(w.machine("vm-demo")["state"], "running");
+    assert!(w.cli(&["stop", "vm-demo"]).status.success());
+    w.wait_machine_state("vm-demo", "off").await;
+}
