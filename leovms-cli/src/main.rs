@@ -87,6 +87,19 @@ enum Command {
     Cache,
     /// Check every archive in the cache and remove damaged ones
     Verify,
+    /// Print the completion script for a shell (the package installs them already)
+    #[command(hide = true)]
+    Completions {
+        #[arg(value_enum)]
+        shell: CompletionShell,
+    },
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum CompletionShell {
+    Bash,
+    Zsh,
+    Fish,
 }
 
 #[derive(Debug, Args)]
@@ -110,6 +123,10 @@ struct StartArgs {
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Command::Completions { shell } = cli.command {
+        print_completions(shell);
+        return ExitCode::SUCCESS;
+    }
     match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -210,7 +227,23 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Unsync { vms } => sync::unsync(&mgr, &vms, json).await,
         Command::Cache => cache::show(&mgr, json).await,
         Command::Verify => cache::verify(&conn, &mgr, json).await,
+        // Answered in `main`, without a bus.
+        Command::Completions { .. } => Ok(()),
     }
+}
+
+/// Writes the completion script; needs neither the bus nor the daemon.
+fn print_completions(shell: CompletionShell) {
+    use clap::CommandFactory;
+    use clap_complete::Shell;
+    let shell = match shell {
+        CompletionShell::Bash => Shell::Bash,
+        CompletionShell::Zsh => Shell::Zsh,
+        CompletionShell::Fish => Shell::Fish,
+    };
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "leovms-cli", &mut script);
+    say_raw!("{}", String::from_utf8_lossy(&script));
 }
 
 async fn start(
@@ -408,6 +441,20 @@ mod tests {
             e.to_string(),
             "Choose --snapshot (one of: a, b) or --as-found."
         );
+    }
+
+    #[test]
+    fn completions_parse_and_stay_out_of_the_help() {
+        let cli = Cli::try_parse_from(["leovms-cli", "completions", "zsh"]).unwrap();
+        assert!(matches!(
+            cli.command,
+            Command::Completions {
+                shell: CompletionShell::Zsh
+            }
+        ));
+        assert!(Cli::try_parse_from(["leovms-cli", "completions", "tcsh"]).is_err());
+        let help = Cli::command().render_help().to_string();
+        assert!(help.contains("snapshots") && !help.contains("completions"));
     }
 
     #[test]

@@ -4,6 +4,7 @@
 pub mod bus;
 mod demo;
 mod fill;
+pub mod panel;
 pub mod samba;
 pub mod template;
 mod tools;
@@ -11,5 +12,6 @@ pub mod users;
 
 pub use bus::Bus;
 pub use demo::{BASE_DISK_SIZE, DemoOptions, DemoShare, DemoVm, build_demo_share};
+pub use panel::{Panel, Rect, Shot, missing_panel_tools};
 pub use samba::{STUDENT, Samba, SmbMount, SmbUser, TEACHER, samba_available};
 pub use tools::{VBOX_DOUBLE_NAMES, find_in_path, require_tool, vbox_double_dir, workspace_bin};

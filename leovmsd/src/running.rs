@@ -93,6 +93,19 @@ impl Exit {
         Ok(Exit::Adopted(Some(fd)))
     }
 
+    /// Ends our own frontend that VirtualBox cannot power off yet (the VM is not up):
+    /// SIGTERM to its process group, which it leads. An adopted VM always runs and is
+    /// powered off through VirtualBox instead.
+    pub fn terminate(&self) {
+        if let Exit::Child(child) = self
+            && let Some(pgid) = child
+                .id()
+                .and_then(|p| rustix::process::Pid::from_raw(p as i32))
+        {
+            let _ = rustix::process::kill_process_group(pgid, rustix::process::Signal::TERM);
+        }
+    }
+
     /// `Some(code)` for our own child, `None` when the exit status cannot be known.
     pub async fn wait(&mut self) -> Option<i32> {
         match self {

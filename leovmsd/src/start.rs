@@ -285,7 +285,11 @@ async fn wait_until_running(
                 return Ok(None);
             }
             _ = job.cancel.cancelled() => {
-                let _ = vbox.poweroff(uuid).await;
+                if vbox.poweroff(uuid).await.is_err() {
+                    // Not running yet, so VirtualBox cannot power it off: without this
+                    // a canceled start would still come up.
+                    exit.terminate();
+                }
                 exit.wait().await;
                 return Err(Error::canceled());
             }

@@ -54,8 +54,17 @@ pub fn run(home: &Home, prog: &str, args: &[String]) -> Result<(), Error> {
         let mut int = signal(SignalKind::interrupt()).map_err(fail)?;
         let mut hup = signal(SignalKind::hangup()).map_err(fail)?;
         if let Some(gate) = std::env::var_os("LEOVMS_DOUBLE_START_GATE") {
-            while !std::path::Path::new(&gate).exists() {
-                tokio::time::sleep(Duration::from_millis(20)).await;
+            let opened = async {
+                while !std::path::Path::new(&gate).exists() {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+            };
+            // Closing the window before the VM is up ends it without powering up.
+            tokio::select! {
+                () = opened => {}
+                _ = term.recv() => return Ok(()),
+                _ = int.recv() => return Ok(()),
+                _ = hup.recv() => return Ok(()),
             }
         }
         let file = match running::claim(&home.dir, &machine.uuid) {

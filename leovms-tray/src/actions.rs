@@ -1,0 +1,269 @@
+//! What a menu click asks for, and carrying it out.
+//!
+//! Menu callbacks run while ksni holds the tray's lock, so they only put an [`Action`]
+//! into a channel; the calls to the daemon happen here, each in a task of its own, so
+//! that one slow call never holds up the menu or another click.
+
+use std::process::Stdio;
+
+use leovms_api::{JobProxy, ManagerProxy, StartOptions};
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
+use zbus::Connection;
+use zbus::proxy::CacheProperties;
+
+use crate::notify::{self, Notice, Notifier};
+use crate::tray::Ui;
+
+/// What a click asks for. Names travel along, so the notifications can use them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// `snapshot` empty: "as found". `ram_mb`: `None` leaves it to the daemon's policy.
+    Start {
+        vm: String,
+        name: String,
+        snapshot: String,
+        ram_mb: Option<u32>,
+    },
+    Stop {
+        vm: String,
+        name: String,
+    },
+    /// `what`: the job's menu line, for the notification.
+    Cancel {
+        job: String,
+        what: String,
+    },
+    Sync {
+        vm: String,
+        name: String,
+    },
+    Unsync {
+        vm: String,
+        name: String,
+    },
+    /// A RAM size chosen in the menu; it stays in the tray until the next start.
+    ChooseRam {
+        vm: String,
+        mb: u32,
+    },
+    /// Plain VirtualBox with the teacher's own machines.
+    OpenVirtualBox,
+    Quit,
+}
+
+/// Everything a call needs.
+#[derive(Clone)]
+pub struct Caller {
+    pub conn: Connection,
+    pub manager: ManagerProxy<'static>,
+    pub ui: Ui,
+    pub notifier: Notifier,
+    /// Asks the follower to read the machines again: after an unsync, which the daemon
+    /// does not signal, and after a refusal.
+    pub refresh: UnboundedSender<()>,
+}
+
+/// Handles clicks until "Quit".
+pub async fn run(mut clicks: UnboundedReceiver<Action>, caller: Caller) {
+    while let Some(action) = clicks.recv().await {
+        match action {
+            Action::Quit => return,
+            // Handled by the tray itself; nothing to call.
+            Action::ChooseRam { .. } => {}
+            Action::OpenVirtualBox => {
+                if let Err(e) = open_virtualbox() {
+                    let body = if e.kind() == std::io::ErrorKind::NotFound {
+                        "VirtualBox is not installed on this PC.".to_string()
+                    } else {
+                        e.to_string()
+                    };
+                    caller
+                        .notifier
+                        .send(notify::refused("VirtualBox could not be started", &body));
+                }
+            }
+            action => {
+                tokio::spawn(caller.clone().call(action));
+            }
+        }
+    }
+}
+
+impl Caller {
+    async fn call(self, action: Action) {
+        let result = self.perform(&action).await;
+        match result {
+            Ok(Some(notice)) => self.notifier.send(notice),
+            Ok(None) => {}
+            Err(e) => {
+                let unreachable = is_unreachable(&e);
+                let message = explain(&e);
+                self.ui
+                    .update(|s| s.call_failed(&message, unreachable))
+                    .await;
+                let notice = if unreachable {
+                    notify::unreachable(&message)
+                } else {
+                    // The daemon knew better (e.g. the share just went): read again.
+                    let _ = self.refresh.send(());
+                    notify::refused(&failure_summary(&action), &message)
+                };
+                self.notifier.send(notice);
+            }
+        }
+    }
+
+    /// One call; a notice to show on success, if any (jobs announce themselves).
+    async fn perform(&self, action: &Action) -> Result<Option<Notice>, leovms_api::Error> {
+        match action {
+            Action::Start {
+                vm,
+                snapshot,
+                ram_mb,
+                ..
+            } => {
+                let options = StartOptions { ram_mb: *ram_mb };
+                self.manager.start(vm, snapshot, options).await?;
+                Ok(None)
+            }
+            Action::Stop { vm, .. } => {
+                self.manager.stop(vm).await?;
+                Ok(None)
+            }
+            Action::Cancel { job, .. } => {
+                let proxy = JobProxy::builder(&self.conn)
+                    .path(job.as_str())?
+                    .cache_properties(CacheProperties::No)
+                    .build()
+                    .await?;
+                proxy.cancel().await?;
+                Ok(None)
+            }
+            Action::Sync { vm, .. } => {
+                self.manager.sync(vm, &[]).await?;
+                Ok(None)
+            }
+            Action::Unsync { vm, name } => {
+                let freed = self.manager.unsync(vm).await?;
+                let _ = self.refresh.send(());
+                Ok(Some(notify::info(
+                    format!("{name} is no longer kept for offline use"),
+                    format!("{} freed in the cache.", format_gb(freed)),
+                )))
+            }
+            Action::ChooseRam { .. } | Action::OpenVirtualBox | Action::Quit => Ok(None),
+        }
+    }
+}
+
+/// The notification's title when a call was refused.
+fn failure_summary(action: &Action) -> String {
+    match action {
+        Action::Start { name, .. } => format!("{name} could not be started"),
+        Action::Stop { name, .. } => format!("{name} could not be stopped"),
+        Action::Cancel { what, .. } => format!("Could not cancel: {what}"),
+        Action::Sync { name, .. } => format!("{name} could not be copied for offline use"),
+        Action::Unsync { name, .. } => format!("{name} could not be removed from offline use"),
+        Action::ChooseRam { .. } | Action::OpenVirtualBox | Action::Quit => "Failed".into(),
+    }
+}
+
+/// The daemon's message; for a job that is gone, words instead of a D-Bus error.
+fn explain(e: &leovms_api::Error) -> String {
+    match e {
+        leovms_api::Error::ZBus(z) if error_name(z).as_deref() == Some(UNKNOWN_OBJECT) => {
+            "It has already ended.".into()
+        }
+        leovms_api::Error::ZBus(zbus::Error::MethodError(_, Some(detail), _)) => detail.clone(),
+        e => e.message(),
+    }
+}
+
+const UNKNOWN_OBJECT: &str = "org.freedesktop.DBus.Error.UnknownObject";
+
+/// Nobody answers for the daemon's name (not installed, cannot be started, bus gone).
+pub fn is_unreachable(e: &leovms_api::Error) -> bool {
+    let leovms_api::Error::ZBus(z) = e else {
+        return false;
+    };
+    match error_name(z) {
+        Some(name) => name
+            .strip_prefix("org.freedesktop.DBus.Error.")
+            .is_some_and(|short| {
+                matches!(
+                    short,
+                    "ServiceUnknown"
+                        | "NameHasNoOwner"
+                        | "NoReply"
+                        | "NoServer"
+                        | "Disconnected"
+                        | "TimedOut"
+                        | "Timeout"
+                ) || short.starts_with("Spawn.")
+            }),
+        None => matches!(z, zbus::Error::InputOutput(_)),
+    }
+}
+
+fn error_name(e: &zbus::Error) -> Option<String> {
+    match e {
+        zbus::Error::MethodError(name, _, _) => Some(name.as_str().to_string()),
+        zbus::Error::FDO(fdo) => Some(zbus::DBusError::name(&**fdo).as_str().to_string()),
+        _ => None,
+    }
+}
+
+/// `12.3 GB`, two decimals below 1 GB, like the daemon and `leovms-cli` write sizes.
+pub fn format_gb(bytes: u64) -> String {
+    let g = bytes as f64 / 1e9;
+    if g < 1.0 {
+        format!("{g:.2} GB")
+    } else {
+        format!("{g:.1} GB")
+    }
+}
+
+/// Starts plain VirtualBox for the teacher's own machines: with the real home and
+/// without `VBOX_USER_HOME`, which would point it at leovms' machines. It gets its own
+/// process group, so it outlives the tray and a Ctrl-C in the tray's terminal.
+fn open_virtualbox() -> std::io::Result<()> {
+    let mut cmd = tokio::process::Command::new("VirtualBox");
+    cmd.env_remove("VBOX_USER_HOME")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .process_group(0);
+    let mut child = cmd.spawn()?;
+    // Reaped when it ends, so no zombie stays behind.
+    tokio::spawn(async move {
+        let _ = child.wait().await;
+    });
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn transport_errors_are_unreachable_and_daemon_errors_are_not() {
+        let gone = leovms_api::Error::ZBus(zbus::Error::from(zbus::fdo::Error::ServiceUnknown(
+            "The name org.leovms.Leovms1 was not provided by any .service files".into(),
+        )));
+        assert!(is_unreachable(&gone));
+        let refused = leovms_api::Error::VmRunning("Close Demo Linux first.".into());
+        assert!(!is_unreachable(&refused));
+        assert_eq!(explain(&refused), "Close Demo Linux first.");
+        let ended = leovms_api::Error::ZBus(zbus::Error::from(zbus::fdo::Error::UnknownObject(
+            "no job".into(),
+        )));
+        assert!(!is_unreachable(&ended));
+        assert_eq!(explain(&ended), "It has already ended.");
+    }
+
+    #[test]
+    fn sizes_read_like_the_daemons() {
+        assert_eq!(format_gb(350_000_000), "0.35 GB");
+        assert_eq!(format_gb(20_000_000_000), "20.0 GB");
+    }
+}

@@ -1,0 +1,309 @@
+//! Following the daemon: its bus name, its signals, and reading its state when it
+//! (re)appears or says something changed.
+//!
+//! The daemon exits when idle and D-Bus starts it again on the next call. So the tray
+//! asks it only once at start and then only in answer to its own signals: asking on a
+//! timer would keep it awake forever. While it sleeps, the last known menu stays.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use leovms_api::{
+    BUS_NAME, JOB_INTERFACE, JOBS_PATH, JobInfo, MANAGER_INTERFACE, MANAGER_PATH, ManagerProxy,
+    ShareInfo,
+};
+use tokio::sync::mpsc::UnboundedReceiver;
+use tokio::time::Instant;
+use zbus::message::Type;
+use zbus::proxy::CacheProperties;
+use zbus::zvariant::{OwnedObjectPath, OwnedValue};
+use zbus::{Connection, Message, MessageStream};
+
+use crate::actions::is_unreachable;
+use crate::notify::{Notice, Notifier};
+use crate::state::{Cache, Catalog, End, Vm};
+use crate::tray::Ui;
+
+/// Bursts of changes (a copy onto the share, a VM that stops) are read once.
+const SETTLE: Duration = Duration::from_millis(250);
+/// Room for the daemon's signals while the tray waits for an answer: a full queue would
+/// hold up the connection, and with it that answer.
+const QUEUE: usize = 1024;
+const PROPERTIES_INTERFACE: &str = "org.freedesktop.DBus.Properties";
+const DATA_SHARE: &str = "DataShare";
+
+struct Follower {
+    manager: ManagerProxy<'static>,
+    ui: Ui,
+    notifier: Notifier,
+}
+
+/// Follows the daemon until the bus connection ends.
+pub async fn run(
+    conn: Connection,
+    ui: Ui,
+    notifier: Notifier,
+    mut refresh: UnboundedReceiver<()>,
+) -> zbus::Result<()> {
+    // Subscribe first, read after: nothing that happens in between is missed.
+    let dbus = zbus::fdo::DBusProxy::builder(&conn)
+        .cache_properties(CacheProperties::No)
+        .build()
+        .await?;
+    let mut owners = dbus
+        .receive_name_owner_changed_with_args(&[(0, BUS_NAME)])
+        .await?;
+    // One stream for every signal of the daemon (manager, jobs, property changes), so
+    // they are handled in the order they were sent: a job's `JobAdded` before its
+    // `Progress`, also for jobs started by other clients.
+    let rule = zbus::MatchRule::builder()
+        .msg_type(Type::Signal)
+        .sender(BUS_NAME)?
+        .path_namespace(MANAGER_PATH)?
+        .build();
+    let mut signals = MessageStream::for_match_rule(rule, &conn, Some(QUEUE)).await?;
+    // Uncached: a cached proxy would read every property now, and so start the daemon.
+    let manager = ManagerProxy::builder(&conn)
+        .cache_properties(CacheProperties::No)
+        .build()
+        .await?;
+    let f = Follower {
+        manager,
+        ui,
+        notifier,
+    };
+    // Once at start; the call starts the daemon if it sleeps.
+    f.reload(true).await;
+    let mut refresh_at: Option<Instant> = None;
+    loop {
+        // Only armed by a change; without one the branch below is off.
+        let deadline = refresh_at.unwrap_or_else(Instant::now);
+        tokio::select! {
+            change = owners.next() => {
+                let Some(change) = change else { break };
+                let Ok(args) = change.args() else { continue };
+                if args.new_owner().is_some() {
+                    tracing::info!("leovmsd is on the bus: reading its state");
+                    f.ui.update(|s| s.daemon_back()).await;
+                    f.reload(true).await;
+                    refresh_at = None;
+                } else {
+                    tracing::info!("leovmsd left the bus: keeping the last known menu");
+                    let notices = f.ui.update(|s| s.daemon_gone()).await.unwrap_or_default();
+                    f.send(notices);
+                }
+            }
+            msg = signals.next() => {
+                let Some(msg) = msg else { break };
+                match msg {
+                    Ok(msg) => {
+                        if f.on_signal(&msg).await {
+                            refresh_at.get_or_insert_with(|| Instant::now() + SETTLE);
+                        }
+                    }
+                    Err(e) => tracing::warn!("unreadable signal: {e}"),
+                }
+            }
+            Some(()) = refresh.recv() => {
+                refresh_at.get_or_insert_with(|| Instant::now() + SETTLE);
+            }
+            () = tokio::time::sleep_until(deadline), if refresh_at.is_some() => {
+                refresh_at = None;
+                f.reload(false).await;
+            }
+        }
+    }
+    Err(zbus::Error::InputOutput(std::sync::Arc::new(
+        std::io::Error::other("the session bus connection ended"),
+    )))
+}
+
+impl Follower {
+    fn send(&self, notices: impl IntoIterator<Item = Notice>) {
+        for n in notices {
+            self.notifier.send(n);
+        }
+    }
+
+    /// Handles one signal of the daemon; true when the machines should be read again.
+    async fn on_signal(&self, msg: &Message) -> bool {
+        let header = msg.header();
+        let (Some(interface), Some(member), Some(path)) =
+            (header.interface(), header.member(), header.path())
+        else {
+            return false;
+        };
+        let path = path.as_str();
+        let body = msg.body();
+        match (interface.as_str(), member.as_str()) {
+            (MANAGER_INTERFACE, "JobAdded") => {
+                if let Ok(job) = body.deserialize::<OwnedObjectPath>() {
+                    self.job_added(job.as_str()).await;
+                }
+                false
+            }
+            (MANAGER_INTERFACE, "JobRemoved") => {
+                if let Ok(job) = body.deserialize::<OwnedObjectPath>() {
+                    self.ui.update(|s| s.job_removed(job.as_str())).await;
+                }
+                false
+            }
+            (MANAGER_INTERFACE, "MachinesChanged") => true,
+            (MANAGER_INTERFACE, "MachineChanged") => {
+                if let Ok((vm, state)) = body.deserialize::<(String, String)>() {
+                    self.ui.update(|s| s.machine_changed(&vm, &state)).await;
+                }
+                // "As found" and the cache may have changed with it.
+                true
+            }
+            (JOB_INTERFACE, "Progress") if path.starts_with(JOBS_PATH) => {
+                if let Ok((phase, done, total, _rate, _eta)) =
+                    body.deserialize::<(String, u64, u64, u64, i64)>()
+                {
+                    let notice = self
+                        .ui
+                        .update(|s| s.job_progress(path, &phase, done, total))
+                        .await
+                        .flatten();
+                    self.send(notice);
+                }
+                false
+            }
+            (JOB_INTERFACE, "Finished") if path.starts_with(JOBS_PATH) => {
+                // The error's kind decides nothing here: its message says it all.
+                if let Ok((state, _error_id, message)) =
+                    body.deserialize::<(String, String, String)>()
+                {
+                    self.job_finished(path, End { state, message }).await;
+                }
+                // A sync changes what is kept offline and the free cache space.
+                true
+            }
+            (PROPERTIES_INTERFACE, "PropertiesChanged") if path == MANAGER_PATH => {
+                self.properties_changed(msg).await;
+                false
+            }
+            _ => false,
+        }
+    }
+
+    async fn job_added(&self, path: &str) {
+        if let Some(info) = self.job_info(path).await {
+            let notice = self.ui.update(|s| s.job_added(&info)).await.flatten();
+            self.send(notice);
+        }
+    }
+
+    async fn job_finished(&self, path: &str, end: End) {
+        let known = self.ui.update(|s| s.knows_job(path)).await.unwrap_or(true);
+        // A job that ended before it could be read: its object still tells what it was.
+        let fallback = if known {
+            None
+        } else {
+            self.job_info(path).await
+        };
+        let notice = self
+            .ui
+            .update(|s| s.job_finished(path, &end, fallback.as_ref()))
+            .await
+            .flatten();
+        self.send(notice);
+    }
+
+    async fn job_info(&self, path: &str) -> Option<JobInfo> {
+        match self.manager.list_jobs().await {
+            Ok(jobs) => jobs.into_iter().find(|j| j.path.as_str() == path),
+            Err(e) => {
+                tracing::warn!("cannot read the jobs: {}", e.message());
+                None
+            }
+        }
+    }
+
+    /// `DataShare` changed (a mount or unmount). Read from the signal itself: a cached
+    /// property could miss the first change.
+    async fn properties_changed(&self, msg: &Message) {
+        let Ok((interface, changed, invalidated)) =
+            msg.body()
+                .deserialize::<(String, HashMap<String, OwnedValue>, Vec<String>)>()
+        else {
+            return;
+        };
+        if interface != MANAGER_INTERFACE {
+            return;
+        }
+        let share = match changed.get(DATA_SHARE) {
+            Some(value) => value
+                .try_clone()
+                .ok()
+                .and_then(|v| ShareInfo::try_from(v).ok()),
+            None if invalidated.iter().any(|p| p == DATA_SHARE) => {
+                self.manager.data_share().await.ok()
+            }
+            None => return,
+        };
+        if let Some(share) = share {
+            tracing::info!("the VM share is {}", share.state);
+            self.ui.update(|s| s.share = Some(share)).await;
+        }
+    }
+
+    /// Reads machines, snapshots, the cache and the share (and the jobs, when the daemon
+    /// is new to us).
+    async fn reload(&self, with_jobs: bool) {
+        let catalog = match self.catalog().await {
+            Ok(c) => c,
+            Err(e) if is_unreachable(&e) => {
+                let why = e.message();
+                tracing::warn!("leovmsd cannot be reached: {why}");
+                self.ui.update(|s| s.call_failed(&why, true)).await;
+                return;
+            }
+            Err(e) => Catalog {
+                problem: Some(e.message()),
+                ..Default::default()
+            },
+        };
+        let share = self.manager.data_share().await.ok();
+        if with_jobs {
+            let jobs = self.manager.list_jobs().await.unwrap_or_default();
+            self.ui.update(|s| s.reloaded(catalog, &jobs, share)).await;
+        } else {
+            self.ui
+                .update(|s| {
+                    s.set_catalog(catalog);
+                    if share.is_some() {
+                        s.share = share;
+                    }
+                })
+                .await;
+        }
+    }
+
+    async fn catalog(&self) -> Result<Catalog, leovms_api::Error> {
+        let machines = self.manager.list_machines().await?;
+        let mut vms = Vec::with_capacity(machines.len());
+        for machine in machines {
+            let (snapshots, snapshots_problem) =
+                match self.manager.list_snapshots(&machine.id).await {
+                    Ok(s) => (s, String::new()),
+                    Err(e) => (Vec::new(), e.message()),
+                };
+            vms.push(Vm {
+                machine,
+                snapshots,
+                snapshots_problem,
+            });
+        }
+        let cache = match self.manager.cache_status().await {
+            Ok(report) => Cache::from_report(&report),
+            Err(e) => Cache::Unusable(e.message()),
+        };
+        Ok(Catalog {
+            vms,
+            cache,
+            problem: None,
+        })
+    }
+}

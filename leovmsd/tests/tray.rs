@@ -1,0 +1,1106 @@
+//! `leovms-tray` against the real daemon on a private bus: a small StatusNotifierWatcher
+//! and notification server stand in for the desktop, and `gdbus` reads and clicks the
+//! tray's menu (dbusmenu) the way a panel does.
+
+mod common;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{World, describe, skip_unless};
+use leovms_testkit::{DemoOptions, find_in_path, workspace_bin};
+use tokio::sync::watch;
+use zbus::object_server::SignalEmitter;
+
+const WATCHER: &str = "org.kde.StatusNotifierWatcher";
+const NOTIFICATIONS: &str = "org.freedesktop.Notifications";
+/// How long anything may take before a test gives up.
+const PATIENCE: Duration = Duration::from_secs(30);
+
+// ---------------------------------------------------------------------------------------
+// The desktop's side: a tray host (watcher) and a notification server.
+
+/// Records the items that register, as the panel's watcher does.
+struct Watcher {
+    items: watch::Sender<Vec<String>>,
+}
+
+#[zbus::interface(name = "org.kde.StatusNotifierWatcher")]
+impl Watcher {
+    async fn register_status_notifier_item(
+        &self,
+        service: &str,
+        #[zbus(header)] header: zbus::message::Header<'_>,
+        #[zbus(signal_emitter)] emitter: SignalEmitter<'_>,
+    ) -> zbus::fdo::Result<()> {
+        // A service is a bus name, or an object path on the caller's connection.
+        let item = if service.starts_with('/') {
+            let sender = header.sender().map(|s| s.to_string()).unwrap_or_default();
+            format!("{sender}{service}")
+        } else {
+            format!("{service}/StatusNotifierItem")
+        };
+        self.items.send_modify(|items| items.push(item.clone()));
+        Self::status_notifier_item_registered(&emitter, &item).await?;
+        Ok(())
+    }
+
+    async fn register_status_notifier_host(&self, _service: &str) {}
+
+    #[zbus(property)]
+    fn registered_status_notifier_items(&self) -> Vec<String> {
+        self.items.borrow().clone()
+    }
+
+    #[zbus(property)]
+    fn is_status_notifier_host_registered(&self) -> bool {
+        true
+    }
+
+    #[zbus(property)]
+    fn protocol_version(&self) -> i32 {
+        0
+    }
+
+    #[zbus(signal)]
+    async fn status_notifier_item_registered(
+        emitter: &SignalEmitter<'_>,
+        service: &str,
+    ) -> zbus::Result<()>;
+
+    #[zbus(signal)]
+    async fn status_notifier_item_unregistered(
+        emitter: &SignalEmitter<'_>,
+        service: &str,
+    ) -> zbus::Result<()>;
+
+    #[zbus(signal)]
+    async fn status_notifier_host_registered(emitter: &SignalEmitter<'_>) -> zbus::Result<()>;
+}
+
+/// One notification as shown.
+#[derive(Debug, Clone, PartialEq)]
+struct Note {
+    app: String,
+    summary: String,
+    body: String,
+}
+
+/// Records every notification.
+struct Notifications {
+    notes: watch::Sender<Vec<Note>>,
+}
+
+#[zbus::interface(name = "org.freedesktop.Notifications")]
+impl Notifications {
+    #[allow(clippy::too_many_arguments)]
+    async fn notify(
+        &self,
+        app_name: String,
+        _replaces_id: u32,
+        _app_icon: String,
+        summary: String,
+        body: String,
+        _actions: Vec<String>,
+        _hints: HashMap<String, zbus::zvariant::OwnedValue>,
+        _expire_timeout: i32,
+    ) -> u32 {
+        let note = Note {
+            app: app_name,
+            summary,
+            body,
+        };
+        let mut id = 0;
+        self.notes.send_modify(|notes| {
+            notes.push(note);
+            id = notes.len() as u32;
+        });
+        id
+    }
+
+    async fn get_capabilities(&self) -> Vec<String> {
+        vec!["body".into()]
+    }
+
+    async fn get_server_information(&self) -> (String, String, String, String) {
+        (
+            "leovms-test".into(),
+            "leovms".into(),
+            "1".into(),
+            "1.2".into(),
+        )
+    }
+
+    async fn close_notification(&self, _id: u32) {}
+}
+
+/// The desktop of one test, on the world's bus.
+struct Desktop {
+    conn: zbus::Connection,
+    items: watch::Receiver<Vec<String>>,
+    notes: watch::Receiver<Vec<Note>>,
+}
+
+impl Desktop {
+    /// Connects; the watcher and the notification server are served when asked for.
+    async fn new(w: &World) -> Desktop {
+        let (items_tx, items) = watch::channel(Vec::new());
+        let (notes_tx, notes) = watch::channel(Vec::new());
+        let conn = w.connection().await;
+        let server = conn.object_server();
+        server
+            .at("/StatusNotifierWatcher", Watcher { items: items_tx })
+            .await
+            .unwrap();
+        server
+            .at(
+                "/org/freedesktop/Notifications",
+                Notifications { notes: notes_tx },
+            )
+            .await
+            .unwrap();
+        Desktop { conn, items, notes }
+    }
+
+    /// The panel appears: the watcher takes its name.
+    async fn serve_watcher(&self) {
+        self.conn.request_name(WATCHER).await.unwrap();
+    }
+
+    async fn serve_notifications(&self) {
+        self.conn.request_name(NOTIFICATIONS).await.unwrap();
+    }
+
+    /// The bus name of the first item that registered.
+    async fn registered_item(&mut self, tray: &Tray) -> String {
+        let items = tokio::time::timeout(PATIENCE, self.items.wait_for(|i| !i.is_empty()))
+            .await
+            .unwrap_or_else(|_| panic!("the tray never registered; its log:\n{}", tray.log()))
+            .unwrap()
+            .clone();
+        items[0].split('/').next().unwrap().to_owned()
+    }
+
+    /// Waits for a notification with this summary and returns it.
+    async fn note(&mut self, summary: &str, tray: &Tray) -> Note {
+        let found = tokio::time::timeout(
+            PATIENCE,
+            self.notes
+                .wait_for(|notes| notes.iter().any(|n| n.summary == summary)),
+        )
+        .await
+        .is_ok();
+        let notes = self.notes.borrow().clone();
+        assert!(
+            found,
+            "no notification \"{summary}\"; got {notes:?}; tray log:\n{}",
+            tray.log()
+        );
+        notes.into_iter().find(|n| n.summary == summary).unwrap()
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The tray process.
+
+struct Tray {
+    child: Child,
+    log: PathBuf,
+}
+
+impl Tray {
+    /// Starts `leovms-tray` in the world's session, with `env` on top.
+    fn start(w: &World, env: &[(&str, &str)]) -> Tray {
+        let log = w.tmp.path().join("tray.log");
+        let mut cmd = Command::new(workspace_bin("leovms-tray"));
+        w.env_for(&mut cmd);
+        cmd.envs(env.iter().copied())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap());
+        Tray {
+            child: cmd.spawn().unwrap(),
+            log,
+        }
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Waits until the tray logged `words`.
+    async fn until_logged(&self, words: &str) {
+        eventually(&format!("\"{words}\" in the tray log"), || {
+            self.log().contains(words).then_some(())
+        })
+        .await;
+    }
+}
+
+impl Drop for Tray {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Polls `probe` until it gives a value; panics after [`PATIENCE`] naming `what`.
+async fn eventually<T>(what: &str, mut probe: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        if let Some(value) = probe() {
+            return value;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The menu as a panel reads it: `gdbus` calls and their GVariant text.
+
+/// One menu item of `GetLayout`.
+#[derive(Debug, Clone)]
+struct Item {
+    id: i32,
+    props: HashMap<String, GValue>,
+    children: Vec<Item>,
+}
+
+impl Item {
+    fn label(&self) -> &str {
+        match self.props.get("label") {
+            Some(GValue::Str(s)) => s,
+            _ => "",
+        }
+    }
+
+    fn enabled(&self) -> bool {
+        !matches!(self.props.get("enabled"), Some(GValue::Bool(false)))
+    }
+
+    fn checked(&self) -> bool {
+        matches!(self.props.get("toggle-state"), Some(GValue::Num(1)))
+    }
+
+    fn labels(&self) -> Vec<&str> {
+        self.children
+            .iter()
+            .map(Item::label)
+            .filter(|l| !l.is_empty())
+            .collect()
+    }
+
+    /// The item found by following labels; `None` when the path does not exist.
+    fn at(&self, path: &[&str]) -> Option<&Item> {
+        match path.split_first() {
+            None => Some(self),
+            Some((first, rest)) => self
+                .children
+                .iter()
+                .find(|c| c.label() == *first)
+                .and_then(|c| c.at(rest)),
+        }
+    }
+
+    /// One line per item, indented by depth, for failure messages.
+    fn outline(&self) -> String {
+        fn walk(item: &Item, depth: usize, out: &mut String) {
+            for c in &item.children {
+                let flags = match (c.enabled(), c.props.get("toggle-state")) {
+                    (false, _) => " [disabled]",
+                    (true, Some(GValue::Num(1))) => " [x]",
+                    (true, Some(GValue::Num(0))) => " [ ]",
+                    _ => "",
+                };
+                let text = if c.label().is_empty() {
+                    "----"
+                } else {
+                    c.label()
+                };
+                out.push_str(&format!(
+                    "{}{} ({}){flags}\n",
+                    "  ".repeat(depth),
+                    text,
+                    c.id
+                ));
+                walk(c, depth + 1, out);
+            }
+        }
+        let mut out = String::new();
+        walk(self, 0, &mut out);
+        out
+    }
+
+    /// Every item, depth first.
+    fn all(&self) -> Vec<&Item> {
+        let mut out = vec![self];
+        for c in &self.children {
+            out.extend(c.all());
+        }
+        out
+    }
+}
+
+/// A GVariant as `gdbus` prints it, reduced to what a menu layout holds.
+#[derive(Debug, Clone, PartialEq)]
+enum GValue {
+    Num(i64),
+    Bool(bool),
+    Str(String),
+    /// Tuples and arrays alike.
+    List(Vec<GValue>),
+    Dict(Vec<(GValue, GValue)>),
+}
+
+struct GParser<'a> {
+    text: &'a [char],
+    at: usize,
+}
+
+impl GParser<'_> {
+    fn parse(text: &str) -> GValue {
+        let chars: Vec<char> = text.chars().collect();
+        let mut p = GParser {
+            text: &chars,
+            at: 0,
+        };
+        p.value()
+    }
+
+    fn peek(&mut self) -> char {
+        while self.at < self.text.len() && self.text[self.at].is_whitespace() {
+            self.at += 1;
+        }
+        self.text.get(self.at).copied().unwrap_or('\0')
+    }
+
+    fn eat(&mut self, c: char) -> bool {
+        if self.peek() == c {
+            self.at += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn word(&mut self) -> String {
+        self.peek();
+        let start = self.at;
+        while self.at < self.text.len()
+            && (self.text[self.at].is_alphanumeric() || "-_.".contains(self.text[self.at]))
+        {
+            self.at += 1;
+        }
+        self.text[start..self.at].iter().collect()
+    }
+
+    fn value(&mut self) -> GValue {
+        match self.peek() {
+            '(' | '[' => {
+                let close = if self.eat('(') { ')' } else { ']' };
+                self.eat('[');
+                let mut items = Vec::new();
+                while !self.eat(close) {
+                    items.push(self.value());
+                    self.eat(',');
+                }
+                GValue::List(items)
+            }
+            '{' => {
+                self.at += 1;
+                let mut entries = Vec::new();
+                while !self.eat('}') {
+                    let key = self.value();
+                    assert!(self.eat(':'), "no ':' in a dictionary");
+                    entries.push((key, self.value()));
+                    self.eat(',');
+                }
+                GValue::Dict(entries)
+            }
+            '<' => {
+                self.at += 1;
+                let inner = self.value();
+                assert!(self.eat('>'), "unclosed variant");
+                inner
+            }
+            '\'' | '"' => self.string(),
+            '@' => {
+                // A type annotation such as `@av`: skip it, the value follows.
+                while !self.text[self.at].is_whitespace() {
+                    self.at += 1;
+                }
+                self.value()
+            }
+            _ => {
+                let word = self.word();
+                match word.as_str() {
+                    "true" => GValue::Bool(true),
+                    "false" => GValue::Bool(false),
+                    "int32" | "uint32" | "int16" | "uint16" | "int64" | "uint64" | "byte"
+                    | "handle" | "objectpath" | "signature" => self.value(),
+                    _ => GValue::Num(parse_number(&word)),
+                }
+            }
+        }
+    }
+
+    fn string(&mut self) -> GValue {
+        let quote = self.text[self.at];
+        self.at += 1;
+        let mut out = String::new();
+        loop {
+            let c = self.text[self.at];
+            self.at += 1;
+            match c {
+                '\\' => {
+                    let e = self.text[self.at];
+                    self.at += 1;
+                    match e {
+                        'n' => out.push('\n'),
+                        't' => out.push('\t'),
+                        'u' | 'U' => {
+                            let len = if e == 'u' { 4 } else { 8 };
+                            let hex: String = self.text[self.at..self.at + len].iter().collect();
+                            self.at += len;
+                            out.push(
+                                char::from_u32(u32::from_str_radix(&hex, 16).unwrap()).unwrap(),
+                            );
+                        }
+                        other => out.push(other),
+                    }
+                }
+                c if c == quote => return GValue::Str(out),
+                c => out.push(c),
+            }
+        }
+    }
+}
+
+fn parse_number(word: &str) -> i64 {
+    match word.strip_prefix("0x") {
+        Some(hex) => i64::from_str_radix(hex, 16).unwrap(),
+        None => word
+            .parse()
+            .unwrap_or_else(|_| panic!("not a number: {word:?}")),
+    }
+}
+
+/// `(id, {props}, [children])` into an [`Item`].
+fn to_item(v: &GValue) -> Item {
+    let GValue::List(parts) = v else {
+        panic!("not an item: {v:?}")
+    };
+    let (GValue::Num(id), GValue::Dict(props), GValue::List(children)) =
+        (&parts[0], &parts[1], &parts[2])
+    else {
+        panic!("not an item: {v:?}")
+    };
+    Item {
+        id: *id as i32,
+        props: props
+            .iter()
+            .map(|(k, v)| match k {
+                GValue::Str(k) => (k.clone(), v.clone()),
+                other => panic!("property name {other:?}"),
+            })
+            .collect(),
+        children: children.iter().map(to_item).collect(),
+    }
+}
+
+/// `gdbus call` to the tray's item.
+fn gdbus_item(w: &World, item: &str, path: &str, method: &str, args: &[&str]) -> String {
+    let mut all = vec![
+        "call",
+        "--session",
+        "--dest",
+        item,
+        "--object-path",
+        path,
+        "--method",
+        method,
+        "--",
+    ];
+    all.extend_from_slice(args);
+    let out = w.gdbus(&all);
+    assert!(out.status.success(), "gdbus {all:?}: {}", describe(&out));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// The whole menu, as `GetLayout` returns it.
+fn menu(w: &World, item: &str) -> Item {
+    let text = gdbus_item(
+        w,
+        item,
+        "/MenuBar",
+        "com.canonical.dbusmenu.GetLayout",
+        &["0", "-1", "[]"],
+    );
+    let GValue::List(reply) = GParser::parse(&text) else {
+        panic!("GetLayout: {text}")
+    };
+    to_item(&reply[1])
+}
+
+/// The menu once `probe` finds what it waits for.
+async fn menu_until<T>(w: &World, item: &str, what: &str, probe: impl Fn(&Item) -> Option<T>) -> T {
+    let mut last = None;
+    let found = tokio::time::timeout(PATIENCE, async {
+        loop {
+            let m = menu(w, item);
+            if let Some(v) = probe(&m) {
+                return v;
+            }
+            last = Some(m);
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await;
+    found.unwrap_or_else(|_| {
+        let last = last.map(|m| m.outline()).unwrap_or_default();
+        panic!("the menu never showed {what}; last menu:\n{last}")
+    })
+}
+
+/// Waits until the menu has an item at `path`.
+async fn menu_shows(w: &World, item: &str, path: &[&str]) {
+    menu_until(w, item, &format!("{path:?}"), |m| m.at(path).map(|_| ())).await;
+}
+
+/// A click on the item at `path`, as a panel sends it. Item ids change whenever the
+/// menu's layout does (a job appears or ends): a click that raced such a change is sent
+/// again with the new id, as a panel does after `LayoutUpdated`.
+fn click(w: &World, item: &str, path: &[&str]) {
+    for _ in 0..5 {
+        let m = menu(w, item);
+        let target = m
+            .at(path)
+            .unwrap_or_else(|| panic!("no {path:?} in:\n{}", m.outline()));
+        assert!(target.enabled(), "{path:?} is disabled: {target:?}");
+        let id = target.id.to_string();
+        let out = w.gdbus(&[
+            "call",
+            "--session",
+            "--dest",
+            item,
+            "--object-path",
+            "/MenuBar",
+            "--method",
+            "com.canonical.dbusmenu.Event",
+            "--",
+            &id,
+            "clicked",
+            "<\"\">",
+            "0",
+        ]);
+        if out.status.success() {
+            return;
+        }
+        let stale = String::from_utf8_lossy(&out.stderr).contains("id not found");
+        assert!(stale, "click on {path:?}: {}", describe(&out));
+    }
+    panic!("the menu kept changing under a click on {path:?}");
+}
+
+/// A property of the StatusNotifierItem, as gdbus prints it.
+fn sni_property(w: &World, item: &str, name: &str) -> String {
+    gdbus_item(
+        w,
+        item,
+        "/StatusNotifierItem",
+        "org.freedesktop.DBus.Properties.Get",
+        &["org.kde.StatusNotifierItem", name],
+    )
+}
+
+fn icon_name(w: &World, item: &str) -> String {
+    let text = sni_property(w, item, "IconName");
+    match GParser::parse(&text) {
+        GValue::List(v) => match &v[0] {
+            GValue::Str(s) => s.clone(),
+            other => panic!("IconName {other:?}"),
+        },
+        other => panic!("IconName {other:?}"),
+    }
+}
+
+/// Waits until the icon's name says `name` (`leovms-idle`, `leovms-busy`,
+/// `leovms-offline`, `leovms-error`).
+async fn until_icon(w: &World, item: &str, name: &str) {
+    eventually(&format!("the {name} icon"), || {
+        (icon_name(w, item) == name).then_some(())
+    })
+    .await;
+}
+
+// ---------------------------------------------------------------------------------------
+
+fn tools_missing() -> bool {
+    skip_unless(
+        find_in_path("gdbus").is_some() && find_in_path("dbus-daemon").is_some(),
+        "the tray tests need gdbus (libglib2.0-bin) and dbus-daemon",
+    )
+}
+
+/// A world with leovmsd, the desktop and a registered tray; returns the item's bus name.
+async fn with_tray(w: &mut World, env: &[(&str, &str)]) -> (Desktop, Tray, String) {
+    w.start_daemon().await;
+    let mut desktop = Desktop::new(w).await;
+    desktop.serve_notifications().await;
+    desktop.serve_watcher().await;
+    let tray = Tray::start(w, env);
+    let item = desktop.registered_item(&tray).await;
+    (desktop, tray, item)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_menu_lists_the_share_and_a_click_starts_a_snapshot() {
+    if tools_missing() {
+        return;
+    }
+    let mut w = World::new().await;
+    w.start_daemon().await;
+    let mut desktop = Desktop::new(&w).await;
+    desktop.serve_notifications().await;
+    // The tray starts before the panel, as it may at login: it registers once one comes.
+    let tray = Tray::start(&w, &[]);
+    tray.until_logged("no tray host on the bus yet").await;
+    desktop.serve_watcher().await;
+    let item = desktop.registered_item(&tray).await;
+
+    let m = menu_until(&w, &item, "both machines with snapshots", |m| {
+        m.at(&["Windows 10 (demo)", "Standard"]).map(|_| m.clone())
+    })
+    .await;
+    assert_eq!(
+        m.labels(),
+        [
+            "Demo Linux",
+            "Windows 10 (demo)",
+            "Offline",
+            "VirtualBox (own machines)",
+            "Quit"
+        ]
+    );
+    let demo = m.at(&["Demo Linux"]).unwrap();
+    // In the daemon's order.
+    assert_eq!(&demo.labels()[..2], ["Exam 2027", "Standard"]);
+    // The RAM the daemon chose for this PC, and a few sizes around it.
+    let default = w.machine("vm-demo")["ram_default_mb"].as_u64().unwrap();
+    let ram = format!("RAM: {default} MB");
+    assert_eq!(demo.labels()[2], ram);
+    let sizes = m.at(&["Demo Linux", &ram]).unwrap().labels();
+    assert!(
+        sizes.contains(&format!("{default} MB (default)").as_str()),
+        "{sizes:?}"
+    );
+    let other = sizes
+        .iter()
+        .find(|l| !l.ends_with("(default)"))
+        .unwrap_or_else(|| panic!("no choice: {sizes:?}"))
+        .to_string();
+    let mb = other.trim_end_matches(" MB");
+    // A fixed RAM offers no choice.
+    assert_eq!(m.at(&["Windows 10 (demo)"]).unwrap().labels(), ["Standard"]);
+    assert_eq!(
+        m.at(&["Offline"]).unwrap().labels(),
+        [
+            "Demo Linux",
+            "Windows 10 (demo)",
+            "Sync now",
+            "No offline cache configured"
+        ]
+    );
+    assert_eq!(icon_name(&w, &item), "leovms-idle");
+
+    // Choose another size, then Exam 2027: leovmsd starts exactly that.
+    click(&w, &item, &["Demo Linux", &ram, &other]);
+    menu_shows(&w, &item, &["Demo Linux", &format!("RAM: {mb} MB")]).await;
+    click(&w, &item, &["Demo Linux", "Exam 2027"]);
+    w.wait_machine_state("vm-demo", "running").await;
+    let note = desktop.note("Demo Linux is running", &tray).await;
+    assert_eq!(note.app, "leovms");
+    let jobs = w.cli_json(&["jobs"]);
+    assert_eq!(jobs[0]["snapshot"], "exam", "{jobs}");
+    let info = w.vboxmanage(&[
+        "showvminfo",
+        &w.share.vm("vm-demo").machine_uuid.to_string(),
+        "--machinereadable",
+    ]);
+    assert!(
+        String::from_utf8_lossy(&info.stdout).contains(&format!("memory={mb}\n")),
+        "{}",
+        describe(&info)
+    );
+
+    // While it runs: Stop, and no start.
+    let running = menu_until(&w, &item, "Demo Linux running", |m| {
+        m.at(&["Demo Linux (running)"]).cloned()
+    })
+    .await;
+    assert_eq!(running.labels()[0], "Stop");
+    assert!(!running.at(&["Standard"]).unwrap().enabled());
+    click(&w, &item, &["Demo Linux (running)", "Stop"]);
+    w.wait_machine_state("vm-demo", "off").await;
+    menu_shows(&w, &item, &["Demo Linux"]).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_job_started_with_the_cli_shows_its_phase_and_its_end_is_notified() {
+    if tools_missing() {
+        return;
+    }
+    let mut w = World::new().await;
+    if !w.double {
+        eprintln!("SKIPPED: holding a start needs the project's VirtualBox double");
+        return;
+    }
+    // The double holds the power-up until this file exists: the job waits in `launch`.
+    let gate = w.tmp.path().join("power-up");
+    w.extra_env.push((
+        "LEOVMS_DOUBLE_START_GATE".into(),
+        gate.display().to_string(),
+    ));
+    let (mut desktop, tray, item) = with_tray(&mut w, &[]).await;
+    menu_shows(&w, &item, &["Demo Linux"]).await;
+
+    let mut cli = Command::new(workspace_bin("leovms-cli"));
+    w.env_for(&mut cli);
+    let cli = cli
+        .args(["start", "vm-demo", "--snapshot", "standard"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let line = menu_until(&w, &item, "the CLI's job", |m| {
+        m.labels()
+            .into_iter()
+            .find(|l| l.starts_with("Starting Demo Linux — starting VirtualBox"))
+            .map(str::to_owned)
+    })
+    .await;
+    assert!(line.ends_with('%'), "{line}");
+    assert_eq!(icon_name(&w, &item), "leovms-busy");
+    let tooltip = sni_property(&w, &item, "ToolTip");
+    assert!(tooltip.contains("leovms — busy"), "{tooltip}");
+    assert!(tooltip.contains(&line), "{tooltip}");
+    let m = menu(&w, &item);
+    assert!(
+        m.at(&["Demo Linux (starting)"]).is_some(),
+        "{:?}",
+        m.labels()
+    );
+
+    // Cancel from the tray: the CLI that follows the job hears it too. The held VM is
+    // not up, so VirtualBox cannot power it off: leovmsd ends its window instead, and
+    // the canceled start never comes up.
+    click(&w, &item, &[&line, "Cancel"]);
+    let canceled = "Start of Demo Linux canceled";
+    let note = desktop.note(canceled, &tray).await;
+    assert_eq!(note.body, "");
+    let status = tokio::task::spawn_blocking(move || cli.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(status.status.code(), Some(10), "{}", describe(&status));
+    let uuid = w.share.vm("vm-demo").machine_uuid.to_string();
+    let running = w.vboxmanage(&["list", "runningvms"]);
+    assert!(
+        !String::from_utf8_lossy(&running.stdout).contains(&uuid),
+        "{}",
+        describe(&running)
+    );
+    std::fs::write(&gate, b"").unwrap();
+    menu_until(&w, &item, "no job any more", |m| {
+        (!m.labels().iter().any(|l| l.starts_with("Starting"))).then_some(())
+    })
+    .await;
+
+    // A start that goes through ends with a notification.
+    let out = w.cli(&["start", "vm-demo", "--snapshot", "standard"]);
+    assert!(out.status.success(), "{}", describe(&out));
+    desktop.note("Demo Linux is running", &tray).await;
+    until_icon(&w, &item, "leovms-idle").await;
+    assert!(w.cli(&["stop", "vm-demo"]).status.success());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn failures_are_notified_in_the_daemons_words() {
+    if tools_missing() {
+        return;
+    }
+    let mut w = World::with(DemoOptions {
+        foreign_snapshot: true,
+        ..Default::default()
+    })
+    .await;
+    let (mut desktop, tray, item) = with_tray(&mut w, &[]).await;
+    menu_shows(&w, &item, &["Demo Linux", "Foreign"]).await;
+
+    // A job that fails: its message names the base the snapshot does not fit.
+    click(&w, &item, &["Demo Linux", "Foreign"]);
+    let note = desktop.note("Demo Linux could not be started", &tray).await;
+    let base = w.share.vm("vm-demo").base_uuid.to_string();
+    assert!(note.body.contains(&base), "{note:?}");
+    let jobs = w.cli_json(&["jobs"]);
+    assert_eq!(jobs[0]["message"], note.body.as_str(), "{jobs}");
+    until_icon(&w, &item, "leovms-error").await;
+
+    // A call the daemon refuses: one VM at a time.
+    let out = w.cli(&["start", "vm-demo", "--snapshot", "exam"]);
+    assert!(out.status.success(), "{}", describe(&out));
+    desktop.note("Demo Linux is running", &tray).await;
+    until_icon(&w, &item, "leovms-idle").await;
+    let refused = w.cli(&["start", "vm-win", "--snapshot", "standard"]);
+    assert_eq!(refused.status.code(), Some(8), "{}", describe(&refused));
+    let words = String::from_utf8_lossy(&refused.stderr);
+    let words = words.trim().trim_start_matches("leovms: ");
+    click(&w, &item, &["Windows 10 (demo)", "Standard"]);
+    let note = desktop
+        .note("Windows 10 (demo) could not be started", &tray)
+        .await;
+    assert_eq!(note.body, words);
+    until_icon(&w, &item, "leovms-error").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_menu_stays_while_the_daemon_is_gone_and_recovers_when_it_returns() {
+    if tools_missing() {
+        return;
+    }
+    let mut w = World::new().await;
+    let (mut desktop, tray, item) = with_tray(&mut w, &[]).await;
+    let before = menu_until(&w, &item, "the machines", |m| {
+        m.at(&["Windows 10 (demo)", "Standard"])
+            .map(|_| m.labels().len())
+    })
+    .await;
+
+    w.kill_daemon();
+    tray.until_logged("leovmsd left the bus").await;
+    let m = menu(&w, &item);
+    assert_eq!(m.labels().len(), before, "{:?}", m.labels());
+    assert!(m.at(&["Demo Linux", "Exam 2027"]).is_some());
+    assert_eq!(
+        icon_name(&w, &item),
+        "leovms-idle",
+        "a sleeping daemon is normal"
+    );
+
+    // This bus cannot start leovmsd: a click says so, and the menu says it is old.
+    click(&w, &item, &["Windows 10 (demo)", "Standard"]);
+    desktop
+        .note("The VM service cannot be reached", &tray)
+        .await;
+    let m = menu_until(&w, &item, "the status line", |m| {
+        (m.labels()[0] == "VM service not reachable — the menu may be out of date")
+            .then(|| m.clone())
+    })
+    .await;
+    assert!(!m.children[0].enabled());
+    assert!(m.at(&["Demo Linux", "Exam 2027"]).is_some());
+    until_icon(&w, &item, "leovms-offline").await;
+
+    // The share changed meanwhile; the daemon comes back and the tray reads it by itself.
+    std::fs::remove_dir_all(w.data.join("vm-win")).unwrap();
+    w.start_daemon().await;
+    let now = ["Demo Linux", "Offline", "VirtualBox (own machines)", "Quit"];
+    let m = menu_until(&w, &item, "the share as it is now", |m| {
+        (m.labels() == now).then(|| m.clone())
+    })
+    .await;
+    assert!(m.at(&["Demo Linux", "Exam 2027"]).is_some());
+    until_icon(&w, &item, "leovms-idle").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_offline_menu_syncs_and_unsyncs_and_shows_the_cache_space() {
+    if tools_missing() {
+        return;
+    }
+    let mut w = World::new().await;
+    let cache = w.configure_cache(1_000_000_000);
+    std::fs::create_dir_all(&cache).unwrap();
+    let (mut desktop, tray, item) = with_tray(&mut w, &[]).await;
+    let offline = menu_until(&w, &item, "the cache", |m| {
+        m.at(&["Offline"])
+            .filter(|o| {
+                o.labels()
+                    .last()
+                    .is_some_and(|l| l.ends_with(" free of 1.0 GB"))
+            })
+            .cloned()
+    })
+    .await;
+    let space_before = offline.labels().last().unwrap().to_string();
+    assert!(space_before.starts_with("Cache: "), "{space_before}");
+    let demo = offline.at(&["Demo Linux"]).unwrap();
+    assert!(!demo.checked());
+    assert!(
+        !offline.at(&["Sync now"]).unwrap().enabled(),
+        "nothing outdated"
+    );
+
+    click(&w, &item, &["Offline", "Demo Linux"]);
+    desktop
+        .note("Demo Linux is ready for offline use", &tray)
+        .await;
+    assert_eq!(w.machine("vm-demo")["synced"], true);
+    let offline = menu_until(&w, &item, "Demo Linux kept offline", |m| {
+        m.at(&["Offline"])
+            .filter(|o| o.at(&["Demo Linux"]).is_some_and(Item::checked))
+            .filter(|o| o.labels().last() != Some(&space_before.as_str()))
+            .cloned()
+    })
+    .await;
+    assert!(!offline.at(&["Windows 10 (demo)"]).unwrap().checked());
+
+    click(&w, &item, &["Offline", "Demo Linux"]);
+    let note = desktop
+        .note("Demo Linux is no longer kept for offline use", &tray)
+        .await;
+    assert!(note.body.ends_with("GB freed in the cache."), "{note:?}");
+    menu_until(&w, &item, "Demo Linux no longer kept", |m| {
+        m.at(&["Offline", "Demo Linux"])
+            .filter(|d| !d.checked())
+            .map(|_| ())
+    })
+    .await;
+    assert_eq!(w.machine("vm-demo")["synced"], false);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn virtualbox_opens_with_the_own_home_and_quit_ends_the_tray() {
+    if tools_missing() {
+        return;
+    }
+    let mut w = World::new().await;
+    // A `VirtualBox` that writes down how it was started.
+    let bin = w.tmp.path().join("bin");
+    let seen = w.tmp.path().join("virtualbox-started");
+    write_fake_virtualbox(&bin, &seen);
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    w.start_daemon().await;
+    // No notification server on this bus: the tray only logs.
+    let mut desktop = Desktop::new(&w).await;
+    desktop.serve_watcher().await;
+    let mut tray = Tray::start(
+        &w,
+        &[
+            ("PATH", &path),
+            ("VBOX_USER_HOME", "/leovms-test/not-the-own-machines"),
+        ],
+    );
+    let item = desktop.registered_item(&tray).await;
+    menu_shows(&w, &item, &["Demo Linux", "Standard"]).await;
+
+    click(&w, &item, &["VirtualBox (own machines)"]);
+    let text = eventually("VirtualBox to start", || {
+        std::fs::read_to_string(&seen).ok()
+    })
+    .await;
+    let value = |key: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(&format!("{key}=")))
+            .unwrap_or_else(|| panic!("no {key} in {text}"))
+            .to_owned()
+    };
+    assert_eq!(value("HOME"), w.home.display().to_string());
+    assert_eq!(value("VBOX_USER_HOME"), "<unset>");
+    assert_eq!(value("PGID"), value("PID"), "not in its own process group");
+
+    // A notification that nobody shows does not stop the tray.
+    click(&w, &item, &["Demo Linux", "Standard"]);
+    w.wait_machine_state("vm-demo", "running").await;
+    tray.until_logged("no notification shown").await;
+    menu_shows(&w, &item, &["Demo Linux (running)", "Stop"]).await;
+
+    click(&w, &item, &["Quit"]);
+    let status = eventually("the tray to quit", || tray.child.try_wait().unwrap()).await;
+    assert!(status.success(), "{status:?}; log:\n{}", tray.log());
+    // The VM is the daemon's: it runs on.
+    assert_eq!(w.machine("vm-demo")["state"], "running");
+}
+
+/// A shell script named `VirtualBox` in `bin` that writes its environment to `seen`.
+fn write_fake_virtualbox(bin: &Path, seen: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::create_dir_all(bin).unwrap();
+    let script = format!(
+        "#!/bin/sh\n\
+         {{\n\
+         echo \"HOME=$HOME\"\n\
+         echo \"VBOX_USER_HOME=${{VBOX_USER_HOME-<unset>}}\"\n\
+         echo \"PID=$$\"\n\
+         echo \"PGID=$(cut -d' ' -f5 /proc/$$/stat)\"\n\
+         }} > '{seen}.tmp' && mv '{seen}.tmp' '{seen}'\n",
+        seen = seen.display()
+    );
+    let file = bin.join("VirtualBox");
+    std::fs::write(&file, script).unwrap();
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+#[test]
+fn gdbus_text_is_read_back() {
+    let text = "(uint32 3, (0, {'children-display': <'submenu'>}, [<(1, {'label': <'Demo \
+                Linux — it\\'s \"here\"'>, 'enabled': <false>, 'toggle-state': <1>}, @av [])>]))\n";
+    let GValue::List(reply) = GParser::parse(text) else {
+        panic!()
+    };
+    assert_eq!(reply[0], GValue::Num(3));
+    let root = to_item(&reply[1]);
+    assert_eq!(root.id, 0);
+    let child = &root.children[0];
+    assert_eq!(child.id, 1);
+    assert_eq!(child.label(), "Demo Linux — it's \"here\"");
+    assert!(!child.enabled() && child.checked());
+    assert_eq!(root.all().len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_share_that_goes_away_shows_offline_with_the_daemons_reasons() {
+    if tools_missing() {
+        return;
+    }
+    let mut w = World::new().await;
+    let (mut desktop, tray, item) = with_tray(&mut w, &[]).await;
+    menu_shows(&w, &item, &["Demo Linux", "Standard"]).await;
+
+    // leovmsd sees the share go and says so; the tray follows without asking.
+    std::fs::rename(&w.data, w.tmp.path().join("data-away")).unwrap();
+    let m = menu_until(&w, &item, "the share gone", |m| {
+        (m.labels()[0] == "Share not reachable — working offline").then(|| m.clone())
+    })
+    .await;
+    let demo = m
+        .children
+        .iter()
+        .find(|c| c.label().starts_with("Demo Linux — "))
+        .unwrap_or_else(|| panic!("{}", m.outline()));
+    assert!(!demo.enabled(), "{}", m.outline());
+    let problem = w.machine("vm-demo")["problem"].as_str().unwrap().to_owned();
+    assert_eq!(demo.label(), format!("Demo Linux — {problem}"));
+    until_icon(&w, &item, "leovms-offline").await;
+    let tooltip = sni_property(&w, &item, "ToolTip");
+    assert!(tooltip.contains("leovms — offline"), "{tooltip}");
+
+    // Keeping it offline needs the share: the daemon's refusal is shown as it is.
+    let refused = w.cli(&["sync", "vm-demo"]);
+    assert_eq!(refused.status.code(), Some(11), "{}", describe(&refused));
+    let words = String::from_utf8_lossy(&refused.stderr);
+    let words = words.trim().trim_start_matches("leovms: ");
+    click(&w, &item, &["Offline", "Demo Linux"]);
+    let note = desktop
+        .note("Demo Linux could not be copied for offline use", &tray)
+        .await;
+    assert_eq!(note.body, words);
+}

@@ -1,0 +1,383 @@
+//! The tray in a real panel, as a user sees it: xfce4-panel's Status Tray under Xvfb on
+//! the world's private bus shows `leovms-tray`'s icon; a right click opens its menu,
+//! which lists the share's VMs; choosing a snapshot with the keyboard starts the VM.
+//!
+//! With `LEOVMS_SCREENSHOTS=<dir>` the screenshots (`tray.png`, `menu.png`,
+//! `submenu.png`) are saved there, e.g. for the documentation:
+//! `LEOVMS_SCREENSHOTS=docs/screenshots cargo test -p leovmsd --test tray_panel`.
+
+mod common;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use common::*;
+use leovms_testkit::panel::{ICON_SIZE, SCREEN};
+use leovms_testkit::{Panel, Rect, Shot, missing_panel_tools, workspace_bin};
+use zbus::zvariant::{OwnedObjectPath, OwnedValue, Value};
+
+/// Every wait has this deadline: generous, as other tests run in parallel on few cores.
+const STEP: Duration = Duration::from_secs(30);
+
+/// The tray's icon while no VM runs and no job works (`leovms-tray/src/icon.rs`): a
+/// 22x22 pixmap, which the panel draws unscaled at its icon size of 24, so the colours
+/// on the screen are exact.
+const IDLE_RGB: [u8; 3] = [0x1E, 0x6F, 0xD9];
+/// Its filling has this many pixels at least; the white ▶ on it a few.
+const IDLE_MIN_PIXELS: usize = 150;
+const WHITE: [u8; 3] = [0xFF, 0xFF, 0xFF];
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_tray_menu_in_a_real_panel_starts_a_snapshot() {
+    let missing = missing_panel_tools();
+    if skip_unless(
+        missing.is_empty(),
+        &format!("a real panel needs {}", missing.join(", ")),
+    ) {
+        return;
+    }
+    let mut w = World::new().await;
+    w.start_daemon().await;
+    let shots = screenshot_dir(&w);
+    let scratch = w.tmp.path().join("scratch.png");
+
+    // The panel, then the tray: ksni registers with the watcher the panel owns.
+    let mut panel = Panel::start(w.bus.address(), &w.tmp.path().join("panel"), STEP)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let empty = panel.screenshot(&scratch).unwrap();
+    let mut tray = Command::new(workspace_bin("leovms-tray"));
+    w.env_for(&mut tray);
+    panel.spawn("tray", tray).unwrap();
+    let item = panel
+        .wait("leovms-tray to register with the watcher", STEP, || {
+            panel.registered_items().into_iter().next()
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+    let (service, item_path) = item.split_once('/').expect("<bus name>/<path>");
+    let item_path = format!("/{item_path}");
+    let conn = w.connection().await;
+    let icon_name = item_property(&conn, service, &item_path, "IconName").await;
+    let icon_name = String::try_from(icon_name).unwrap();
+
+    // The tray's own icon is painted in the panel, in the idle colour, with the white ▶.
+    let painted = panel.wait("the idle icon to be painted in the panel", STEP, || {
+        let shot = panel.screenshot(&scratch).ok()?;
+        let (n, rect) = shot.find_colour(Rect::PANEL, IDLE_RGB, 0)?;
+        let (sign, _) = shot.find_colour(rect, WHITE, 0)?;
+        (n >= IDLE_MIN_PIXELS && sign >= 4).then_some((rect, shot))
+    });
+    let (icon, tray_shot) = painted.unwrap_or_else(|e| {
+        let shot = panel.screenshot(&scratch).unwrap();
+        let end = Rect {
+            x: SCREEN.0 - 64,
+            ..Rect::PANEL
+        };
+        let hint = if icon_name.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "\nthe item's IconName is {icon_name:?}: this panel draws the icon \
+                 theme's icon of that name, when the theme has one, not the IconPixmap"
+            )
+        };
+        panic!(
+            "{e}\nthe right end of the panel shows instead (pixels, colour): {:?}{hint}",
+            colours(&shot, end)
+        )
+    });
+    let tray_shot = keep(tray_shot, &shots, "tray.png");
+    assert!(
+        icon.w <= ICON_SIZE && icon.h <= ICON_SIZE,
+        "the icon is {icon:?}: larger than the panel's icons"
+    );
+    assert!(
+        empty.find_colour(Rect::PANEL, IDLE_RGB, 0).is_none(),
+        "the empty panel already had the icon's colour"
+    );
+
+    // The menu as the tray publishes it (dbusmenu), once it has read the daemon: the
+    // share's VMs, each a submenu holding its snapshots.
+    let menu = item_property(&conn, service, &item_path, "Menu").await;
+    let menu_path = OwnedObjectPath::try_from(menu).unwrap();
+    let layout = wait_for_layout(&conn, service, &menu_path).await;
+    let top = &layout.children;
+    let demo = position(top, "Demo Linux", &layout);
+    position(top, "Windows 10 (demo)", &layout);
+    let snapshots = &top[demo].children;
+    let standard = position(snapshots, "Standard", &layout);
+    position(snapshots, "Exam 2027", &layout);
+    assert!(
+        top[demo].selectable() && snapshots[standard].selectable(),
+        "{layout:#?}"
+    );
+
+    // A right click opens the menu under the icon.
+    let (x, y) = icon.center();
+    panel.click(x, y, 3).unwrap();
+    let (menu, menu_shot) = changed(&panel, &scratch, &tray_shot, None)
+        .unwrap_or_else(|e| panic!("the menu did not open: {e}"));
+    let menu_shot = keep(menu_shot, &shots, "menu.png");
+    let entries = top.iter().filter(|i| i.visible() && !i.separator()).count() as u32;
+    assert!(
+        menu.w >= 80 && menu.h >= 15 * entries,
+        "the open menu is only {menu:?}, for {entries} entries"
+    );
+
+    // The keyboard goes down to Demo Linux (nothing is selected when the menu opens;
+    // GTK skips separators and disabled entries), opens its submenu, whose first entry
+    // is then selected, and goes down to the snapshot.
+    let mut keys = vec!["Down"; selectable_before(top, demo) + 1];
+    keys.push("Right");
+    panel.keys(&keys).unwrap();
+    let (sub, _) = changed(&panel, &scratch, &menu_shot, Some(menu))
+        .unwrap_or_else(|e| panic!("the submenu of Demo Linux did not open: {e}"));
+    assert!(sub.w >= 60 && sub.h >= 20, "the submenu is only {sub:?}");
+    panel
+        .keys(&vec!["Down"; selectable_before(snapshots, standard)])
+        .unwrap();
+    let submenu_shot = panel
+        .wait("the screen to settle", STEP, || stable(&panel, &scratch))
+        .unwrap();
+    keep(submenu_shot, &shots, "submenu.png");
+    // The keys were counted on the entries as they still are.
+    let now = layout_of(&conn, service, &menu_path).await;
+    assert_eq!(
+        (
+            outline(&now.children),
+            outline(&now.children[demo].children)
+        ),
+        (outline(top), outline(snapshots)),
+        "the menu changed while it was open"
+    );
+
+    panel.keys(&["Return"]).unwrap();
+    w.wait_machine_state("vm-demo", "running").await;
+    let jobs = w.cli_json(&["jobs"]);
+    let started: Vec<_> = jobs
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|j| j["kind"] == "start")
+        .map(|j| (j["vm"].as_str().unwrap(), j["snapshot"].as_str().unwrap()))
+        .collect();
+    assert_eq!(started, [("vm-demo", "standard")], "{jobs}");
+    let out = w.cli(&["stop", "vm-demo"]);
+    assert!(out.status.success(), "{}", describe(&out));
+    w.wait_machine_state("vm-demo", "off").await;
+}
+
+/// Where the screenshots go: `$LEOVMS_SCREENSHOTS` (a relative path is taken from the
+/// workspace's root, as cargo runs tests in the crate's folder), else the world's folder.
+fn screenshot_dir(w: &World) -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let dir = std::env::var_os("LEOVMS_SCREENSHOTS")
+        .map(|dir| root.join(dir))
+        .unwrap_or_else(|| w.tmp.path().join("screenshots"));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Keeps `shot` as `dir/name`.
+fn keep(mut shot: Shot, dir: &Path, name: &str) -> Shot {
+    let path = dir.join(name);
+    std::fs::copy(&shot.path, &path).unwrap();
+    shot.path = path;
+    shot
+}
+
+/// A screenshot once two in a row are the same: nothing is being drawn.
+fn stable(panel: &Panel, scratch: &Path) -> Option<Shot> {
+    let first = panel.screenshot(scratch).ok()?;
+    std::thread::sleep(Duration::from_millis(100));
+    let second = panel.screenshot(scratch).ok()?;
+    (first.diff(&second, full_screen(), None).is_none()).then_some(second)
+}
+
+/// Waits until the screen below the panel (outside `except`) differs from `before`
+/// and is drawn completely; the bounding box of what changed, and the screenshot.
+fn changed(
+    panel: &Panel,
+    scratch: &Path,
+    before: &Shot,
+    except: Option<Rect>,
+) -> std::io::Result<(Rect, Shot)> {
+    panel.wait("the screen below the panel to change", STEP, || {
+        let shot = stable(panel, scratch)?;
+        let (_, rect) = shot.diff(before, Rect::BELOW_PANEL, except)?;
+        Some((rect, shot))
+    })
+}
+
+fn full_screen() -> Rect {
+    Rect {
+        x: 0,
+        y: 0,
+        w: SCREEN.0,
+        h: SCREEN.1,
+    }
+}
+
+/// The most frequent colours in `area`, as (pixels, `#RRGGBB`).
+fn colours(shot: &Shot, area: Rect) -> Vec<(usize, String)> {
+    let mut count: HashMap<[u8; 3], usize> = HashMap::new();
+    shot.find(area, |_, _, p| {
+        *count.entry(p).or_default() += 1;
+        false
+    });
+    let mut list: Vec<(usize, String)> = count
+        .into_iter()
+        .map(|(p, n)| (n, format!("#{:02X}{:02X}{:02X}", p[0], p[1], p[2])))
+        .collect();
+    list.sort_unstable_by(|a, b| b.cmp(a));
+    list.truncate(6);
+    list
+}
+
+/// One entry of a dbusmenu layout.
+#[derive(Debug)]
+struct MenuItem {
+    label: String,
+    props: HashMap<String, String>,
+    children: Vec<MenuItem>,
+}
+
+impl MenuItem {
+    fn visible(&self) -> bool {
+        self.props.get("visible").is_none_or(|v| v == "true")
+    }
+
+    /// Whether the keyboard can select it: visible, enabled, not a separator.
+    fn selectable(&self) -> bool {
+        self.visible() && self.props.get("enabled").is_none_or(|v| v == "true") && !self.separator()
+    }
+
+    fn separator(&self) -> bool {
+        self.props.get("type").is_some_and(|v| v == "separator")
+    }
+
+    /// The entry from a `(ia{sv}av)` structure.
+    fn from_value(v: &Value) -> MenuItem {
+        let v = unwrap_variant(v);
+        let Value::Structure(s) = v else {
+            panic!("a menu entry is no structure: {v}")
+        };
+        let [Value::I32(_id), Value::Dict(props), Value::Array(children)] = s.fields() else {
+            panic!("a menu entry is no (ia{{sv}}av): {v}")
+        };
+        MenuItem::new(
+            props.iter().map(|(k, v)| (text(k), text(v))).collect(),
+            children.inner().iter(),
+        )
+    }
+
+    fn new<'a>(
+        props: HashMap<String, String>,
+        children: impl Iterator<Item = &'a Value<'a>>,
+    ) -> MenuItem {
+        MenuItem {
+            label: props.get("label").cloned().unwrap_or_default(),
+            props,
+            children: children.map(MenuItem::from_value).collect(),
+        }
+    }
+}
+
+/// A string as it is, anything else as GVariant text (`true`, `42`).
+fn text(v: &Value) -> String {
+    match unwrap_variant(v) {
+        Value::Str(s) => s.to_string(),
+        other => other.to_string(),
+    }
+}
+
+fn unwrap_variant<'a>(mut v: &'a Value<'a>) -> &'a Value<'a> {
+    while let Value::Value(inner) = v {
+        v = inner;
+    }
+    v
+}
+
+/// The entries' labels and whether the keyboard stops at them.
+fn outline(items: &[MenuItem]) -> Vec<(&str, bool)> {
+    items
+        .iter()
+        .map(|i| (i.label.as_str(), i.selectable()))
+        .collect()
+}
+
+/// How many entries before `index` the keyboard stops at.
+fn selectable_before(items: &[MenuItem], index: usize) -> usize {
+    items[..index].iter().filter(|i| i.selectable()).count()
+}
+
+/// A property of the StatusNotifierItem at `service`/`item`.
+async fn item_property(
+    conn: &zbus::Connection,
+    service: &str,
+    item: &str,
+    name: &str,
+) -> OwnedValue {
+    let props = zbus::fdo::PropertiesProxy::builder(conn)
+        .destination(service.to_owned())
+        .unwrap()
+        .path(item.to_owned())
+        .unwrap()
+        .build()
+        .await
+        .unwrap();
+    let iface = zbus::names::InterfaceName::try_from("org.kde.StatusNotifierItem").unwrap();
+    props.get(iface, name).await.unwrap()
+}
+
+/// The whole menu, as the panel reads it.
+async fn layout_of(conn: &zbus::Connection, service: &str, menu: &OwnedObjectPath) -> MenuItem {
+    let reply = conn
+        .call_method(
+            Some(service),
+            menu.as_str(),
+            Some("com.canonical.dbusmenu"),
+            "GetLayout",
+            &(0i32, -1i32, Vec::<String>::new()),
+        )
+        .await
+        .unwrap();
+    type Entry = (i32, HashMap<String, OwnedValue>, Vec<OwnedValue>);
+    let (_revision, (_id, props, children)): (u32, Entry) = reply.body().deserialize().unwrap();
+    let props = props.iter().map(|(k, v)| (k.clone(), text(v))).collect();
+    let children: Vec<Value> = children.into_iter().map(Value::from).collect();
+    MenuItem::new(props, children.iter())
+}
+
+/// The menu once it lists Demo Linux with its snapshot Standard (the tray reads the
+/// daemon after it registered).
+async fn wait_for_layout(
+    conn: &zbus::Connection,
+    service: &str,
+    menu: &OwnedObjectPath,
+) -> MenuItem {
+    let end = tokio::time::Instant::now() + STEP;
+    loop {
+        let layout = layout_of(conn, service, menu).await;
+        let ready = layout
+            .children
+            .iter()
+            .any(|i| i.label == "Demo Linux" && i.children.iter().any(|s| s.label == "Standard"));
+        if ready {
+            return layout;
+        }
+        if tokio::time::Instant::now() >= end {
+            panic!("the menu never listed Demo Linux with its snapshots:\n{layout:#?}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Where the entry labelled `label` is among `items`.
+fn position(items: &[MenuItem], label: &str, layout: &MenuItem) -> usize {
+    items
+        .iter()
+        .position(|i| i.label == label)
+        .unwrap_or_else(|| panic!("no {label:?} in the menu:\n{layout:#?}"))
+}
