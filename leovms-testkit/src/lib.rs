@@ -1,13 +1,15 @@
 //! Test kit of leovms: a demo share builder, helpers for end-to-end tests (private D-Bus
-//! daemon, workspace binaries, VirtualBox test double) and the templates they share.
+//! daemon, workspace binaries, VirtualBox test double), uploads and the templates they share.
 
 pub mod bus;
 mod demo;
 mod fill;
+pub mod leoclient2;
 pub mod panel;
 pub mod samba;
 pub mod template;
 mod tools;
+pub mod upload;
 pub mod users;
 
 pub use bus::Bus;

@@ -83,6 +83,14 @@ pub fn samba_available() -> bool {
     false
 }
 
+/// Creates [`UPLOAD_GROUP`], [`TEACHER`] (a member) and [`STUDENT`] (not) as local users
+/// when missing (root only). [`Samba::start`] does it too.
+pub fn ensure_users() -> io::Result<()> {
+    run(Command::new("groupadd").args(["-f", UPLOAD_GROUP]))?;
+    ensure_user(TEACHER.name, Some(UPLOAD_GROUP))?;
+    ensure_user(STUDENT.name, None)
+}
+
 /// An smbd of its own, with the shares `leovms-data` (read-only) and `leovms-upload`
 /// (writable by [`UPLOAD_GROUP`]). Stopped when dropped.
 #[derive(Debug)]
@@ -96,6 +104,13 @@ impl Samba {
     /// Creates the users if missing, writes the configuration, starts smbd and waits
     /// (bounded) until it answers. Blocks while another test's smbd runs.
     pub fn start() -> io::Result<Samba> {
+        Samba::start_with_shares(None)
+    }
+
+    /// Like [`Samba::start`], but with `shares` instead of the default shares after the
+    /// test's own global section: share sections, or a global `include = FILE` line (for
+    /// a configuration written by the program under test).
+    pub fn start_with_shares(shares: Option<&str>) -> io::Result<Samba> {
         let lock = take_lock()?;
         let dir = tempfile::Builder::new().prefix("leovms-smb.").tempdir()?;
         let root = dir.path();
@@ -107,15 +122,13 @@ impl Samba {
             std::fs::create_dir(root.join(sub))?;
         }
         set_mode(&root.join("data"), 0o755)?;
-        run(Command::new("groupadd").args(["-f", UPLOAD_GROUP]))?;
-        ensure_user(TEACHER.name, Some(UPLOAD_GROUP))?;
-        ensure_user(STUDENT.name, None)?;
+        ensure_users()?;
         run(Command::new("chgrp")
             .arg(UPLOAD_GROUP)
             .arg(root.join("upload")))?;
         set_mode(&root.join("upload"), 0o2770)?;
         let conf = root.join("smb.conf");
-        std::fs::write(&conf, smb_conf(root))?;
+        std::fs::write(&conf, smb_conf(root, shares))?;
         run(Command::new("testparm").arg("-s").arg(&conf))?;
         for user in [TEACHER, STUDENT] {
             let pw = format!("{0}\n{0}\n", user.password);

@@ -148,7 +148,15 @@ pub(super) fn take_lock() -> io::Result<File> {
     Ok(lock)
 }
 
-pub(super) fn smb_conf(root: &Path) -> String {
+/// The test smbd's configuration: its own global section, then `shares` (the default
+/// shares when `None`).
+pub(super) fn smb_conf(root: &Path, shares: Option<&str>) -> String {
+    let mut conf = global_section(root);
+    conf.push_str(&shares.map_or_else(|| default_shares(root), str::to_string));
+    conf
+}
+
+fn global_section(root: &Path) -> String {
     let r = root.display();
     format!(
         "[global]
@@ -170,7 +178,14 @@ pub(super) fn smb_conf(root: &Path) -> String {
   log file = {r}/log/log.%m
   disable spoolss = yes
   load printers = no
-[leovms-data]
+"
+    )
+}
+
+fn default_shares(root: &Path) -> String {
+    let r = root.display();
+    format!(
+        "[leovms-data]
   path = {r}/data
   read only = yes
 [leovms-upload]

@@ -1,0 +1,303 @@
+//! `import-leoclient2` on leoclient2 folders built from real VDI files.
+
+use std::path::{Path, PathBuf};
+
+use leovms_image::config::{ImageConf, SnapshotConf};
+use leovms_image::manifest::{Manifest, sha256_file};
+use leovms_image::vbox;
+use leovms_image::vdi::braced;
+use leovms_testkit::leoclient2::{
+    Leoclient2Options, Leoclient2Vm, build_leoclient2_vm, zip_file, zip_with_sizes,
+};
+use tempfile::TempDir;
+use zip::write::SimpleFileOptions;
+
+use super::{Args, rfc3339, run};
+use crate::ctx::Ctx;
+use crate::error::Error;
+
+struct Setup {
+    tmp: TempDir,
+    data: PathBuf,
+    vm: Leoclient2Vm,
+}
+
+fn setup(opts: &Leoclient2Options) -> Setup {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("root/home/leovms/data");
+    std::fs::create_dir_all(&data).unwrap();
+    let vm = build_leoclient2_vm(&tmp.path().join("old"), opts).unwrap();
+    Setup { tmp, data, vm }
+}
+
+impl Setup {
+    fn ctx(&self, dry_run: bool) -> Ctx {
+        Ctx::new(Some(self.tmp.path().join("root")), dry_run)
+    }
+
+    fn import(&self, id: Option<&str>) -> Result<(), Error> {
+        self.import_dir(&self.vm.dir.clone(), id)
+    }
+
+    fn import_dir(&self, dir: &Path, id: Option<&str>) -> Result<(), Error> {
+        run(
+            &self.ctx(false),
+            &Args {
+                dir: dir.to_owned(),
+                id: id.map(str::to_owned),
+                name: None,
+            },
+        )
+    }
+
+    fn data_entries(&self) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(&self.data)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+}
+
+fn invalid(result: Result<(), Error>) -> String {
+    match result {
+        Err(Error::Invalid(msg)) => msg,
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+#[test]
+fn imports_base_snapshots_settings_and_manifest_last() {
+    let s = setup(&Leoclient2Options {
+        foreign_snapshot: true,
+        ..Default::default()
+    });
+    s.import(Some("vm-xp")).unwrap();
+    assert_eq!(s.data_entries(), ["vm-xp"], "no temporary folder is left");
+    let vm = s.data.join("vm-xp");
+    for dir in [vm.clone(), vm.join("snapshots/exam")] {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(&dir).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o755, "{}", dir.display());
+    }
+
+    let manifest = Manifest::load(&vm.join("manifest.toml")).unwrap();
+    let paths: Vec<&str> = manifest.files.iter().map(|f| f.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            "base.tar.zst",
+            "image.conf",
+            "machine.vbox",
+            "snapshots/exam/snapshot.conf",
+            "snapshots/exam/snapshot.tar.zst",
+            "snapshots/standard/snapshot.conf",
+            "snapshots/standard/snapshot.tar.zst",
+        ],
+        "the snapshot of another base is skipped"
+    );
+    for file in &manifest.files {
+        let (size, sha) = sha256_file(&vm.join(&file.path)).unwrap();
+        assert_eq!((size, sha), (file.size, file.sha256), "{}", file.path);
+    }
+    let base = manifest.get("base.tar.zst").unwrap();
+    assert!(
+        base.unpacked.unwrap() > 2 << 20,
+        "the base's data blocks are in it"
+    );
+
+    let image = ImageConf::load(&vm.join("image.conf")).unwrap();
+    assert_eq!(image.name, "Windows XP");
+    let text = std::fs::read_to_string(vm.join("image.conf")).unwrap();
+    assert!(text.contains("#   room = r101,r102"), "{text}");
+
+    let exam = SnapshotConf::load(&vm.join("snapshots/exam/snapshot.conf")).unwrap();
+    assert_eq!(exam.name, "Exam 2027");
+    assert_eq!(exam.maintainer, "mueller");
+    assert!(exam.created.unwrap().ends_with('Z'));
+    let standard = SnapshotConf::load(&vm.join("snapshots/standard/snapshot.conf")).unwrap();
+    assert_eq!(standard.name, "Standard");
+
+    let info = vbox::inspect(&std::fs::read(vm.join("machine.vbox")).unwrap()).unwrap();
+    let disk = info
+        .hard_disks
+        .iter()
+        .find(|d| d.uuid == s.vm.base_uuid)
+        .unwrap();
+    assert_eq!(disk.location, "winxp.vdi");
+
+    let again = invalid(s.import(Some("vm-xp")));
+    assert!(again.contains("already exists"), "{again}");
+    assert_eq!(s.data_entries(), ["vm-xp"]);
+}
+
+#[test]
+fn dry_run_checks_everything_and_writes_nothing() {
+    let s = setup(&Leoclient2Options::default());
+    let args = Args {
+        dir: s.vm.dir.clone(),
+        id: None,
+        name: Some("XP".into()),
+    };
+    run(&s.ctx(true), &args).unwrap();
+    assert!(s.data_entries().is_empty());
+}
+
+/// A zip whose only entry has `name`, or is a link to `/etc/passwd` when `link`.
+fn hostile_zip(path: &Path, name: &str, link: bool) {
+    let mut writer = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
+    if link {
+        writer
+            .add_symlink(name, "/etc/passwd", SimpleFileOptions::default())
+            .unwrap();
+    } else {
+        writer
+            .start_file(name, SimpleFileOptions::default())
+            .unwrap();
+        std::io::Write::write_all(&mut writer, b"evil").unwrap();
+    }
+    writer.finish().unwrap();
+}
+
+#[test]
+fn zip_entries_with_paths_or_links_are_refused_and_nothing_is_written() {
+    for (name, link, words) in [
+        ("../evil", false, "has a path"),
+        ("/tmp/evil.vdi", false, "has a path"),
+        ("sub/../../evil.vdi", false, "has a path"),
+        ("winxp.vdi", true, "symbolic link"),
+    ] {
+        let s = setup(&Leoclient2Options::default());
+        hostile_zip(&s.vm.dir.join("winxp.vdi.zip"), name, link);
+        std::fs::remove_file(s.vm.dir.join("filesize.vdi.zipped")).unwrap();
+        let msg = invalid(s.import(None));
+        assert!(msg.contains(words), "{name}: {msg}");
+        assert!(s.data_entries().is_empty(), "{name}");
+        assert!(!s.tmp.path().join("evil").exists());
+        assert!(!s.tmp.path().join("old/evil").exists());
+    }
+    // The same in a snapshot: the whole import stops.
+    let s = setup(&Leoclient2Options::default());
+    let store = s.vm.dir.join("snapshot-store/exam");
+    let zip = store.join(format!("{}.vdi.zip", braced(&s.vm.diff_uuid)));
+    hostile_zip(&zip, "../../evil", false);
+    std::fs::remove_file(store.join("filesize.vdi.zipped")).unwrap();
+    let msg = invalid(s.import(None));
+    assert!(msg.contains("has a path"), "{msg}");
+    assert!(s.data_entries().is_empty());
+}
+
+#[test]
+fn a_zip_of_another_size_than_recorded_is_refused() {
+    let s = setup(&Leoclient2Options::default());
+    let size_file = s.vm.dir.join("filesize.vdi.zipped");
+    let recorded: u64 = std::fs::read_to_string(&size_file)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    std::fs::write(&size_file, format!("{}\n", recorded + 1)).unwrap();
+    let msg = invalid(s.import(None));
+    assert!(msg.contains("cut short"), "{msg}");
+    assert!(s.data_entries().is_empty());
+}
+
+#[test]
+fn a_damaged_zip_is_refused_and_the_temporary_folder_removed() {
+    let s = setup(&Leoclient2Options::default());
+    let zip = s.vm.dir.join("winxp.vdi.zip");
+    let mut bytes = std::fs::read(&zip).unwrap();
+    // Flip a byte in the middle of the compressed data; the header stays readable.
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0xff;
+    std::fs::write(&zip, &bytes).unwrap();
+    std::fs::remove_file(s.vm.dir.join("filesize.vdi.zipped")).unwrap();
+    let msg = invalid(s.import(None));
+    assert!(msg.contains("damaged"), "{msg}");
+    assert!(s.data_entries().is_empty());
+}
+
+#[test]
+fn a_vbox_naming_the_base_elsewhere_is_fixed() {
+    let s = setup(&Leoclient2Options::default());
+    let vbox_path = s.vm.dir.join("defaults/winxp.vbox");
+    let text = std::fs::read_to_string(&vbox_path).unwrap();
+    let old_uuid = uuid::Uuid::new_v4();
+    let text = text
+        .replace(&braced(&s.vm.base_uuid), &braced(&old_uuid))
+        .replace(
+            "location=\"winxp.vdi\"",
+            "location=\"/var/virtual/winxp/winxp.vdi\"",
+        );
+    std::fs::write(&vbox_path, text).unwrap();
+    s.import(None).unwrap();
+    let info = vbox::inspect(&std::fs::read(s.data.join("winxp/machine.vbox")).unwrap()).unwrap();
+    let base = info.hard_disks.iter().find(|d| d.parent.is_none()).unwrap();
+    assert_eq!(
+        (base.uuid, base.location.as_str()),
+        (s.vm.base_uuid, "winxp.vdi")
+    );
+    assert!(!info.hard_disks.iter().any(|d| d.uuid == old_uuid));
+}
+
+#[test]
+fn the_base_may_be_in_snapshot_store_base_and_a_plain_vdi_is_refused_as_base() {
+    let s = setup(&Leoclient2Options::default());
+    let base_dir = s.vm.dir.join("snapshot-store/base");
+    std::fs::create_dir_all(&base_dir).unwrap();
+    for name in ["winxp.vdi.zip", "filesize.vdi.zipped"] {
+        std::fs::rename(s.vm.dir.join(name), base_dir.join(name)).unwrap();
+    }
+    s.import(Some("xp-old-layout")).unwrap();
+    assert!(s.data.join("xp-old-layout/manifest.toml").is_file());
+
+    // A differencing disk zipped as the base.
+    let t = setup(&Leoclient2Options::default());
+    let tmp_vdi = t.tmp.path().join("diff.vdi");
+    let diff_zip = t.vm.dir.join(format!(
+        "snapshot-store/exam/{}.vdi.zip",
+        braced(&t.vm.diff_uuid)
+    ));
+    let mut archive = zip::ZipArchive::new(std::fs::File::open(&diff_zip).unwrap()).unwrap();
+    std::io::copy(
+        &mut archive.by_index(0).unwrap(),
+        &mut std::fs::File::create(&tmp_vdi).unwrap(),
+    )
+    .unwrap();
+    zip_with_sizes(
+        &tmp_vdi,
+        "winxp.vdi",
+        &t.vm.dir,
+        &t.vm.dir.join("winxp.vdi.zip"),
+    )
+    .unwrap();
+    let msg = invalid(t.import(None));
+    assert!(msg.contains("differencing disk"), "{msg}");
+    assert!(t.data_entries().is_empty());
+}
+
+#[test]
+fn a_snapshot_zip_holding_another_name_is_skipped() {
+    let s = setup(&Leoclient2Options::default());
+    let store = s.vm.dir.join("snapshot-store/exam");
+    let zip = store.join(format!("{}.vdi.zip", braced(&s.vm.diff_uuid)));
+    let other = s.tmp.path().join("x.vdi");
+    std::fs::write(&other, b"not a disk").unwrap();
+    zip_file(&other, "other.vdi", &zip).unwrap();
+    std::fs::remove_file(store.join("filesize.vdi.zipped")).unwrap();
+    s.import(None).unwrap();
+    let manifest = Manifest::load(&s.data.join("winxp/manifest.toml")).unwrap();
+    assert!(manifest.get("snapshots/exam/snapshot.conf").is_none());
+    assert!(manifest.get("snapshots/standard/snapshot.conf").is_some());
+}
+
+#[test]
+fn file_times_become_utc_dates() {
+    use std::time::{Duration, UNIX_EPOCH};
+    assert_eq!(rfc3339(UNIX_EPOCH), "1970-01-01T00:00:00Z");
+    let t = UNIX_EPOCH + Duration::from_secs(1_795_168_800);
+    assert_eq!(rfc3339(t), "2026-11-20T10:00:00Z");
+    let leap = UNIX_EPOCH + Duration::from_secs(951_782_400);
+    assert_eq!(rfc3339(leap), "2000-02-29T00:00:00Z");
+}

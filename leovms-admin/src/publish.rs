@@ -1,0 +1,681 @@
+//! `publish`, `list`, `verify`, `remove`: the data tree.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use leovms_image::atomic::{fsync_dir, temp_path_for, write_atomic};
+use leovms_image::config::{ImageConf, SnapshotConf};
+use leovms_image::manifest::{Manifest, ManifestEntry, sha256_file};
+use leovms_image::name::SafeName;
+use leovms_image::vbox::{self, MachineInfo};
+use leovms_image::vdi::braced;
+
+use crate::ctx::Ctx;
+use crate::error::{Error, Result};
+use crate::tree::{self, human_size};
+use crate::upload::{self, Kind, Upload};
+
+const FILE_MODE: u32 = 0o644;
+
+#[derive(Debug, clap::Args)]
+pub struct PublishArgs {
+    /// The upload: `<user>/<folder>` in the upload share, or a path to the folder.
+    #[arg(value_name = "UPLOAD")]
+    pub upload: PathBuf,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RemoveArgs {
+    /// The VM id (its folder in data).
+    pub vm: String,
+    /// The snapshot id; without it the whole VM is removed.
+    pub snapshot: Option<String>,
+}
+
+fn invalid(message: impl Into<String>) -> Error {
+    Error::Invalid(message.into())
+}
+
+fn safe(what: &str, name: &str) -> Result<SafeName> {
+    SafeName::try_from(name).map_err(|e| invalid(format!("{what}: {e}")))
+}
+
+/// The upload folder `arg` names: relative to the upload share when it exists there.
+fn upload_dir(ctx: &Ctx, arg: &Path) -> PathBuf {
+    if arg.is_relative() {
+        let in_share = ctx.upload().join(arg);
+        if in_share.is_dir() {
+            return in_share;
+        }
+    }
+    arg.to_owned()
+}
+
+pub fn publish(ctx: &Ctx, args: &PublishArgs) -> Result<()> {
+    let dir = upload_dir(ctx, &args.upload);
+    let data = ctx.data();
+    if !data.is_dir() {
+        return Err(invalid(format!(
+            "there is no data folder {} (run leovms-admin setup first)",
+            data.display()
+        )));
+    }
+    let _lock = tree::lock_data(&data)?;
+    let upload = upload::open(&dir)?;
+    match upload.meta.kind {
+        Kind::Snapshot => publish_snapshot(ctx, &upload)?,
+        Kind::Vm => publish_vm(ctx, &upload)?,
+    }
+    if ctx.change(format!("remove the published upload {}", upload.shown)) {
+        fs::remove_dir_all(&upload.dir).map_err(|e| Error::io(&upload.dir, e))?;
+    }
+    Ok(())
+}
+
+/// `machine.vbox` of a published VM, checked against its manifest and parsed.
+fn published_machine(vm_dir: &Path, manifest: &Manifest, vm: &str) -> Result<MachineInfo> {
+    let entry = manifest
+        .get("machine.vbox")
+        .ok_or_else(|| invalid(format!("{vm}: the manifest does not list machine.vbox")))?;
+    let path = vm_dir.join("machine.vbox");
+    tree::check_file(&path, entry, &format!("{vm}/machine.vbox"))?;
+    let bytes = fs::read(&path).map_err(|e| Error::io(&path, e))?;
+    vbox::inspect(&bytes).map_err(|e| invalid(format!("{vm}/machine.vbox: {e}")))
+}
+
+/// The text of a snapshot.conf.
+fn snapshot_conf(name: &str, maintainer: &str, created: &str, description: &str) -> String {
+    let s = |v: &str| toml::Value::String(v.to_owned()).to_string();
+    format!(
+        "name = {}\nmaintainer = {}\ncreated = {created}\ndescription = {}\n",
+        s(name),
+        s(maintainer),
+        s(description)
+    )
+}
+
+/// The snapshot.conf the upload gets for snapshot `id`.
+fn new_snapshot_conf(upload: &Upload, id: &str) -> Result<String> {
+    let named = upload.snapshot.as_deref() == Some(id);
+    let name = match &upload.meta.name {
+        Some(name) if named => name.clone(),
+        _ => id.to_owned(),
+    };
+    let description = if named {
+        upload.meta.description.as_str()
+    } else {
+        ""
+    };
+    let text = snapshot_conf(&name, &upload.meta.uploader, &tree::now_utc(), description);
+    SnapshotConf::parse(&text, Path::new("snapshot.conf")).map_err(|e| invalid(e.to_string()))?;
+    Ok(text)
+}
+
+fn publish_snapshot(ctx: &Ctx, upload: &Upload) -> Result<()> {
+    let vm = upload.vm.as_str();
+    let id = upload.snapshot.as_deref().expect("checked by upload::open");
+    let vm_dir = ctx.data().join(vm);
+    let manifest_path = vm_dir.join("manifest.toml");
+    let Some(manifest) = tree::load_manifest(&manifest_path)? else {
+        return Err(invalid(format!(
+            "there is no published VM {vm} in {}: a snapshot needs its machine (upload the \
+             whole machine with kind = \"vm\")",
+            ctx.data().display()
+        )));
+    };
+    let info = published_machine(&vm_dir, &manifest, vm)?;
+    let bases = tree::base_uuids(&info);
+    if !bases.contains(&upload.base_uuid) {
+        return Err(invalid(format!(
+            "the upload {} was made from the base disk {}, but {vm}'s base disk is {}: \
+             it belongs to another machine or an older base",
+            upload.shown,
+            braced(&upload.base_uuid),
+            bases.iter().map(braced).collect::<Vec<_>>().join(", ")
+        )));
+    }
+    let prefix = format!("snapshots/{id}/");
+    if manifest.files.iter().any(|e| e.path.starts_with(&prefix)) {
+        return Err(invalid(format!(
+            "{vm} already has a snapshot {id}; remove it first (leovms-admin remove {vm} {id}) \
+             or upload under another id"
+        )));
+    }
+    let target = vm_dir.join("snapshots").join(id);
+    if target.exists() {
+        return Err(invalid(format!(
+            "{} exists but is not published; move it away first",
+            target.display()
+        )));
+    }
+    let archive_rel = format!("{prefix}snapshot.tar.zst");
+    let archive = upload.dir.join(&archive_rel);
+    let scan = tree::scan_archive(&archive, &format!("{}/{archive_rel}", upload.shown))?;
+    tree::check_snapshot_archive(&scan, &bases, &format!("{}/{archive_rel}", upload.shown))?;
+    let conf = new_snapshot_conf(upload, id)?;
+
+    if !ctx.change(format!(
+        "publish snapshot {id} of {vm} from {}",
+        upload.shown
+    )) {
+        return Ok(());
+    }
+    let snapshots = vm_dir.join("snapshots");
+    fs::create_dir_all(&snapshots).map_err(|e| Error::io(&snapshots, e))?;
+    let staging = temp_path_for(&target);
+    let placed = (|| {
+        fs::create_dir(&staging).map_err(|e| Error::io(&staging, e))?;
+        write_atomic(&staging.join("snapshot.conf"), conf.as_bytes(), FILE_MODE)
+            .map_err(|e| Error::io(staging.join("snapshot.conf"), e))?;
+        let expected = upload.manifest.get(&archive_rel).expect("checked");
+        copy_checked(&archive, &staging.join("snapshot.tar.zst"), expected)?;
+        fs::rename(&staging, &target).map_err(|e| Error::io(&target, e))?;
+        fsync_dir(&snapshots).map_err(|e| Error::io(&snapshots, e))
+    })();
+    if let Err(e) = placed {
+        let _ = fs::remove_dir_all(&staging);
+        return Err(e);
+    }
+    let mut files = manifest.files.clone();
+    files.push(entry_for(&vm_dir, &format!("{prefix}snapshot.conf"), None)?);
+    let mut archive_entry = upload.manifest.get(&archive_rel).expect("checked").clone();
+    archive_entry.unpacked = Some(scan.unpacked);
+    files.push(archive_entry);
+    let written = write_manifest(&vm_dir, files);
+    if written.is_err() {
+        let _ = fs::remove_dir_all(&target);
+    }
+    written
+}
+
+fn publish_vm(ctx: &Ctx, upload: &Upload) -> Result<()> {
+    let vm = upload.vm.as_str();
+    let vm_dir = ctx.data().join(vm);
+    if vm_dir.join("manifest.toml").exists() {
+        return Err(invalid(format!(
+            "{vm} is already published; remove it first (leovms-admin remove {vm}) or \
+             upload a snapshot of it"
+        )));
+    }
+    if vm_dir.exists() {
+        return Err(invalid(format!(
+            "{} exists but is not a published VM (no manifest.toml); move it away first",
+            vm_dir.display()
+        )));
+    }
+    let shown = |p: &str| format!("{}/{p}", upload.shown);
+    let image_conf = upload.dir.join("image.conf");
+    ImageConf::load(&image_conf).map_err(|e| {
+        invalid(
+            e.to_string()
+                .replace(&image_conf.display().to_string(), &shown("image.conf")),
+        )
+    })?;
+    let vbox_path = upload.dir.join("machine.vbox");
+    let bytes = fs::read(&vbox_path).map_err(|e| Error::io(&vbox_path, e))?;
+    let info =
+        vbox::inspect(&bytes).map_err(|e| invalid(format!("{}: {e}", shown("machine.vbox"))))?;
+    let bases = tree::base_uuids(&info);
+    if !bases.contains(&upload.base_uuid) {
+        return Err(invalid(format!(
+            "{}: base_uuid {} is not a base disk of machine.vbox",
+            shown("upload.toml"),
+            braced(&upload.base_uuid)
+        )));
+    }
+    let base_rel = upload.base_archive().expect("checked");
+    let base_scan = tree::scan_archive(&upload.dir.join(base_rel), &shown(base_rel))?;
+    tree::check_base_archive(&base_scan, &info, &shown(base_rel))?;
+    let mut unpacked = vec![(base_rel.to_owned(), base_scan.unpacked)];
+    let mut confs = Vec::new();
+    for id in upload.snapshot_ids() {
+        safe("snapshot id", &id)?;
+        let rel_dir = format!("snapshots/{id}");
+        let archive_rel = ["snapshot.tar.zst", "snapshot.tar.gz"]
+            .iter()
+            .map(|f| format!("{rel_dir}/{f}"))
+            .find(|p| upload.manifest.get(p).is_some())
+            .expect("checked");
+        let scan = tree::scan_archive(&upload.dir.join(&archive_rel), &shown(&archive_rel))?;
+        tree::check_snapshot_archive(&scan, &bases, &shown(&archive_rel))?;
+        unpacked.push((archive_rel, scan.unpacked));
+        let conf_rel = format!("{rel_dir}/snapshot.conf");
+        if upload.manifest.get(&conf_rel).is_some() {
+            let path = upload.dir.join(&conf_rel);
+            SnapshotConf::load(&path).map_err(|e| {
+                invalid(
+                    e.to_string()
+                        .replace(&path.display().to_string(), &shown(&conf_rel)),
+                )
+            })?;
+        } else {
+            confs.push((conf_rel, new_snapshot_conf(upload, &id)?));
+        }
+    }
+
+    if !ctx.change(format!("publish the new VM {vm} from {}", upload.shown)) {
+        return Ok(());
+    }
+    let data = ctx.data();
+    fs::create_dir_all(&data).map_err(|e| Error::io(&data, e))?;
+    let staging = temp_path_for(&vm_dir);
+    let placed = (|| {
+        let mut files = Vec::new();
+        for entry in &upload.manifest.files {
+            if entry.path == upload::UPLOAD_TOML {
+                continue;
+            }
+            let to = staging.join(&entry.path);
+            let parent = to.parent().expect("below staging");
+            fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+            copy_checked(&upload.dir.join(&entry.path), &to, entry)?;
+            let mut entry = entry.clone();
+            entry.unpacked = unpacked
+                .iter()
+                .find(|(p, _)| *p == entry.path)
+                .map(|(_, n)| *n);
+            files.push(entry);
+        }
+        for (rel, text) in &confs {
+            let to = staging.join(rel);
+            write_atomic(&to, text.as_bytes(), FILE_MODE).map_err(|e| Error::io(&to, e))?;
+            files.push(entry_for(&staging, rel, None)?);
+        }
+        // The manifest is written last; the folder appears under its name with it.
+        write_manifest(&staging, files)?;
+        fs::rename(&staging, &vm_dir).map_err(|e| Error::io(&vm_dir, e))?;
+        fsync_dir(&data).map_err(|e| Error::io(&data, e))
+    })();
+    if placed.is_err() {
+        let _ = fs::remove_dir_all(&staging);
+    }
+    placed
+}
+
+/// Copies `from` to `to` (a new file) and checks the copy against `expected`.
+fn copy_checked(from: &Path, to: &Path, expected: &ManifestEntry) -> Result<()> {
+    fs::copy(from, to).map_err(|e| Error::io(to, e))?;
+    fs::File::open(to)
+        .and_then(|f| f.sync_all())
+        .map_err(|e| Error::io(to, e))?;
+    tree::check_file(to, expected, &to.display().to_string())
+}
+
+fn entry_for(dir: &Path, rel: &str, unpacked: Option<u64>) -> Result<ManifestEntry> {
+    let path = dir.join(rel);
+    let (size, sha256) = sha256_file(&path).map_err(|e| Error::io(&path, e))?;
+    Ok(ManifestEntry {
+        path: rel.to_owned(),
+        size,
+        sha256,
+        unpacked,
+    })
+}
+
+/// Writes `<dir>/manifest.toml` atomically, entries sorted by path.
+fn write_manifest(dir: &Path, mut files: Vec<ManifestEntry>) -> Result<()> {
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    let text = Manifest { files }.to_toml_string();
+    let path = dir.join("manifest.toml");
+    write_atomic(&path, text.as_bytes(), FILE_MODE).map_err(|e| Error::io(&path, e))
+}
+
+/// The snapshot ids of a manifest, in order.
+fn snapshot_ids(manifest: &Manifest) -> Vec<String> {
+    let mut ids: Vec<String> = manifest
+        .files
+        .iter()
+        .filter_map(|e| e.path.strip_prefix("snapshots/"))
+        .filter_map(|rest| rest.split('/').next())
+        .map(str::to_owned)
+        .collect();
+    ids.sort();
+    ids.dedup();
+    ids
+}
+
+/// Prints rows as a table with aligned columns.
+fn print_table(rows: &[Vec<String>]) {
+    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..columns)
+        .map(|c| {
+            rows.iter()
+                .filter_map(|r| r.get(c))
+                .map(|s| s.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    for row in rows {
+        let mut line = String::new();
+        for (c, cell) in row.iter().enumerate() {
+            if c + 1 < row.len() {
+                line.push_str(&format!("{cell:<w$}  ", w = widths[c]));
+            } else {
+                line.push_str(cell);
+            }
+        }
+        println!("{}", line.trim_end());
+    }
+}
+
+pub fn list(ctx: &Ctx) -> Result<()> {
+    let data = ctx.data();
+    let mut rows = vec![vec![
+        "VM / SNAPSHOT".to_owned(),
+        "NAME".to_owned(),
+        "MAINTAINER".to_owned(),
+        "CREATED".to_owned(),
+        "SIZE".to_owned(),
+    ]];
+    for (vm, vm_dir) in tree::subdirs(&data)? {
+        let manifest = match tree::load_manifest(&vm_dir.join("manifest.toml")) {
+            Ok(Some(m)) => m,
+            Ok(None) => {
+                rows.push(vec![vm, "(not published: no manifest.toml)".into()]);
+                continue;
+            }
+            Err(e) => {
+                rows.push(vec![vm, format!("(damaged: {e})")]);
+                continue;
+            }
+        };
+        let name = ImageConf::load(&vm_dir.join("image.conf"))
+            .map(|c| c.name)
+            .unwrap_or_else(|e| format!("(image.conf: {e})"));
+        let size: u64 = manifest
+            .files
+            .iter()
+            .filter(|e| !e.path.starts_with("snapshots/"))
+            .map(|e| e.size)
+            .sum();
+        rows.push(vec![
+            vm.clone(),
+            name,
+            String::new(),
+            String::new(),
+            human_size(size),
+        ]);
+        for id in snapshot_ids(&manifest) {
+            let prefix = format!("snapshots/{id}/");
+            let size: u64 = manifest
+                .files
+                .iter()
+                .filter(|e| e.path.starts_with(&prefix))
+                .map(|e| e.size)
+                .sum();
+            let conf = SnapshotConf::load(&vm_dir.join(&prefix).join("snapshot.conf"));
+            let (name, maintainer, created) = match conf {
+                Ok(c) => (c.name, c.maintainer, c.created.unwrap_or_default()),
+                Err(e) => (
+                    format!("(snapshot.conf: {e})"),
+                    String::new(),
+                    String::new(),
+                ),
+            };
+            rows.push(vec![
+                format!("  {id}"),
+                name,
+                maintainer,
+                created,
+                human_size(size),
+            ]);
+        }
+    }
+    if rows.len() == 1 {
+        println!("No VMs in {}.", data.display());
+    } else {
+        print_table(&rows);
+    }
+
+    println!();
+    let mut uploads = vec![vec![
+        "UPLOAD".to_owned(),
+        "STATE".to_owned(),
+        "KIND".to_owned(),
+        "VM".to_owned(),
+        "SNAPSHOT".to_owned(),
+        "UPLOADER".to_owned(),
+        "FROM".to_owned(),
+    ]];
+    for (user, user_dir) in tree::subdirs(&ctx.upload())? {
+        for (name, dir) in tree::subdirs(&user_dir)? {
+            let complete = dir.join(upload::MANIFEST).is_file();
+            let meta = upload::peek(&dir);
+            let state = if complete { "complete" } else { "incomplete" };
+            let (kind, vm, snap, uploader, from) = match meta {
+                Some(m) => (
+                    format!("{:?}", m.kind).to_lowercase(),
+                    m.vm,
+                    m.snapshot.unwrap_or_default(),
+                    m.uploader,
+                    m.source_machine,
+                ),
+                None => Default::default(),
+            };
+            uploads.push(vec![
+                format!("{user}/{name}"),
+                state.into(),
+                kind,
+                vm,
+                snap,
+                uploader,
+                from,
+            ]);
+        }
+    }
+    if uploads.len() == 1 {
+        println!("No pending uploads in {}.", ctx.upload().display());
+    } else {
+        print_table(&uploads);
+    }
+    Ok(())
+}
+
+pub fn verify(ctx: &Ctx) -> Result<()> {
+    let data = ctx.data();
+    let mut problems = Vec::new();
+    let mut vms = 0;
+    for (vm, vm_dir) in tree::subdirs(&data)? {
+        let manifest = match tree::load_manifest(&vm_dir.join("manifest.toml")) {
+            Ok(Some(m)) => m,
+            Ok(None) => continue,
+            Err(e) => {
+                problems.push(e.to_string());
+                continue;
+            }
+        };
+        vms += 1;
+        problems.extend(verify_vm(&vm, &vm_dir, &manifest));
+    }
+    for conf in ["leovms-client.conf", "leovms-vbox.conf"] {
+        let path = data.join(conf);
+        if path.exists() {
+            let result = match conf {
+                "leovms-client.conf" => leovms_image::config::ClientConf::load(&path).map(drop),
+                _ => leovms_image::config::VboxConf::load(&path).map(drop),
+            };
+            if let Err(e) = result {
+                problems.push(e.to_string());
+            }
+        }
+    }
+    if problems.is_empty() {
+        println!("{vms} VM(s) in {}: everything is in order.", data.display());
+        return Ok(());
+    }
+    for p in &problems {
+        println!("problem: {p}");
+    }
+    Err(invalid(format!(
+        "{} problem(s) found in {}",
+        problems.len(),
+        data.display()
+    )))
+}
+
+fn note(problems: &mut Vec<String>, result: Result<()>) {
+    if let Err(e) = result {
+        problems.push(e.to_string());
+    }
+}
+
+/// Every problem of one published VM.
+fn verify_vm(vm: &str, vm_dir: &Path, manifest: &Manifest) -> Vec<String> {
+    let mut problems = Vec::new();
+    let mut intact = Vec::new();
+    for entry in &manifest.files {
+        match tree::check_file(
+            &vm_dir.join(&entry.path),
+            entry,
+            &format!("{vm}/{}", entry.path),
+        ) {
+            Ok(()) => intact.push(entry.path.as_str()),
+            Err(e) => problems.push(e.to_string()),
+        }
+    }
+    let ok = |p: &str| intact.contains(&p);
+    if !ok("image.conf") && manifest.get("image.conf").is_none() {
+        note(
+            &mut problems,
+            Err(invalid(format!(
+                "{vm}: the manifest does not list image.conf"
+            ))),
+        );
+    }
+    if ok("image.conf") {
+        note(
+            &mut problems,
+            ImageConf::load(&vm_dir.join("image.conf"))
+                .map(drop)
+                .map_err(|e| invalid(e.to_string())),
+        );
+    }
+    let info = if ok("machine.vbox") {
+        let path = vm_dir.join("machine.vbox");
+        match fs::read(&path)
+            .map_err(|e| Error::io(&path, e))
+            .and_then(|b| vbox::inspect(&b).map_err(|e| invalid(format!("{vm}/machine.vbox: {e}"))))
+        {
+            Ok(info) => Some(info),
+            Err(e) => {
+                problems.push(e.to_string());
+                None
+            }
+        }
+    } else {
+        if manifest.get("machine.vbox").is_none() {
+            problems.push(format!("{vm}: the manifest does not list machine.vbox"));
+        }
+        None
+    };
+    let Some(info) = info else {
+        return problems;
+    };
+    let bases = tree::base_uuids(&info);
+    let check_archive = |rel: &str, base: bool| -> Result<()> {
+        let shown = format!("{vm}/{rel}");
+        let scan = tree::scan_archive(&vm_dir.join(rel), &shown)?;
+        if base {
+            tree::check_base_archive(&scan, &info, &shown)?;
+        } else {
+            tree::check_snapshot_archive(&scan, &bases, &shown)?;
+        }
+        match manifest.get(rel).and_then(|e| e.unpacked) {
+            Some(n) if n != scan.unpacked => Err(invalid(format!(
+                "{shown}: the manifest says it unpacks to {n} bytes, but it holds {}",
+                scan.unpacked
+            ))),
+            _ => Ok(()),
+        }
+    };
+    let base = ["base.tar.zst", "base.tar.gz"]
+        .into_iter()
+        .find(|p| manifest.get(p).is_some());
+    match base {
+        Some(rel) if ok(rel) => note(&mut problems, check_archive(rel, true)),
+        Some(_) => {}
+        None => note(
+            &mut problems,
+            Err(invalid(format!("{vm}: the manifest lists no base.tar.zst"))),
+        ),
+    }
+    for id in snapshot_ids(manifest) {
+        let conf = format!("snapshots/{id}/snapshot.conf");
+        if ok(&conf) {
+            note(
+                &mut problems,
+                SnapshotConf::load(&vm_dir.join(&conf))
+                    .map(drop)
+                    .map_err(|e| invalid(e.to_string())),
+            );
+        }
+        for archive in ["snapshot.tar.zst", "snapshot.tar.gz"] {
+            let rel = format!("snapshots/{id}/{archive}");
+            if ok(&rel) {
+                note(&mut problems, check_archive(&rel, false));
+            }
+        }
+    }
+    problems
+}
+
+pub fn remove(ctx: &Ctx, args: &RemoveArgs) -> Result<()> {
+    let vm = safe("VM", &args.vm)?;
+    let _lock = tree::lock_data(&ctx.data())?;
+    let vm_dir = ctx.data().join(vm.as_str());
+    let manifest_path = vm_dir.join("manifest.toml");
+    let Some(snapshot) = &args.snapshot else {
+        if !vm_dir.exists() {
+            return Err(invalid(format!(
+                "there is no VM {vm} in {}",
+                ctx.data().display()
+            )));
+        }
+        if manifest_path.exists()
+            && ctx.change(format!(
+                "unpublish {vm} (remove {})",
+                manifest_path.display()
+            ))
+        {
+            fs::remove_file(&manifest_path).map_err(|e| Error::io(&manifest_path, e))?;
+            fsync_dir(&vm_dir).map_err(|e| Error::io(&vm_dir, e))?;
+        }
+        // Renamed first, so that a half-deleted folder never carries the VM's name.
+        let doomed = temp_path_for(&vm_dir);
+        if ctx.change(format!("delete {}", vm_dir.display())) {
+            fs::rename(&vm_dir, &doomed).map_err(|e| Error::io(&vm_dir, e))?;
+            fs::remove_dir_all(&doomed).map_err(|e| Error::io(&doomed, e))?;
+        }
+        return Ok(());
+    };
+    let id = safe("snapshot", snapshot)?;
+    let Some(manifest) = tree::load_manifest(&manifest_path)? else {
+        return Err(invalid(format!(
+            "there is no published VM {vm} in {}",
+            ctx.data().display()
+        )));
+    };
+    let prefix = format!("snapshots/{id}/");
+    let (gone, kept): (Vec<_>, Vec<_>) = manifest
+        .files
+        .iter()
+        .cloned()
+        .partition(|e| e.path.starts_with(&prefix));
+    if gone.is_empty() {
+        return Err(invalid(format!("{vm} has no snapshot {id}")));
+    }
+    if ctx.change(format!(
+        "unpublish snapshot {id} of {vm} (rewrite {})",
+        manifest_path.display()
+    )) {
+        write_manifest(&vm_dir, kept)?;
+    }
+    let dir = vm_dir.join("snapshots").join(id.as_str());
+    if dir.exists() && ctx.change(format!("delete {}", dir.display())) {
+        let doomed = temp_path_for(&dir);
+        fs::rename(&dir, &doomed).map_err(|e| Error::io(&dir, e))?;
+        fs::remove_dir_all(&doomed).map_err(|e| Error::io(&doomed, e))?;
+    }
+    Ok(())
+}

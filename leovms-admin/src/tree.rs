@@ -1,0 +1,376 @@
+//! Reading VM folders and uploads: the disks inside archives, which disks belong
+//! together, and small file helpers shared by `publish`, `list`, `verify` and `remove`.
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use async_compression::tokio::bufread::{GzipDecoder, ZstdDecoder};
+use futures_util::StreamExt;
+use leovms_image::manifest::{Manifest, ManifestEntry, sha256_file};
+use leovms_image::name::safe_relative_path;
+use leovms_image::vbox::MachineInfo;
+use leovms_image::vdi::{self, VdiHeader, VdiKind, braced};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, BufReader};
+use tokio_tar::{ArchiveBuilder, EntryType};
+use uuid::Uuid;
+
+use crate::error::{Error, Result};
+
+/// Bytes of a VDI file that hold its headers (pre-header and header 1+).
+const VDI_HEADER_BYTES: u64 = 72 + 400;
+
+/// What an archive holds: its VDI disks with their headers, and the unpacked size.
+#[derive(Debug, Default)]
+pub struct ArchiveScan {
+    /// `(entry name, header)` of every `.vdi` entry.
+    pub disks: Vec<(String, VdiHeader)>,
+    /// Sum of the sizes of the regular files inside.
+    pub unpacked: u64,
+}
+
+fn invalid(message: impl Into<String>) -> Error {
+    Error::Invalid(message.into())
+}
+
+/// Reads `archive` (`.tar.zst` or `.tar.gz`) from start to end: every entry must be a
+/// regular file or folder with a safe name; the headers of the `.vdi` files are read.
+/// `shown` names the archive in messages.
+pub fn scan_archive(archive: &Path, shown: &str) -> Result<ArchiveScan> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .build()
+        .map_err(|e| Error::io(archive, e))?;
+    let scratch = tempfile::tempdir().map_err(|e| Error::io(std::env::temp_dir(), e))?;
+    runtime.block_on(scan_async(archive, shown, scratch.path()))
+}
+
+async fn scan_async(archive: &Path, shown: &str, scratch: &Path) -> Result<ArchiveScan> {
+    let file = tokio::fs::File::open(archive)
+        .await
+        .map_err(|e| Error::io(archive, e))?;
+    let mut input = BufReader::with_capacity(1 << 20, file);
+    let head = input.fill_buf().await.map_err(|e| Error::io(archive, e))?;
+    if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        let mut d = ZstdDecoder::new(input);
+        d.multiple_members(true);
+        scan_tar(d, shown, scratch).await
+    } else if head.starts_with(&[0x1f, 0x8b]) {
+        let mut d = GzipDecoder::new(input);
+        d.multiple_members(true);
+        scan_tar(d, shown, scratch).await
+    } else {
+        Err(invalid(format!(
+            "{shown} is not a zstd or gzip compressed tar archive"
+        )))
+    }
+}
+
+async fn scan_tar<R: AsyncRead + Unpin + Send>(
+    decoder: R,
+    shown: &str,
+    scratch: &Path,
+) -> Result<ArchiveScan> {
+    let damaged = |e: std::io::Error| invalid(format!("{shown} is damaged: {e}"));
+    let mut tar = ArchiveBuilder::new(decoder)
+        .set_preserve_permissions(false)
+        .set_preserve_mtime(false)
+        .set_unpack_xattrs(false)
+        .build();
+    let mut entries = tar.entries().map_err(damaged)?;
+    let mut scan = ArchiveScan::default();
+    let mut seen = BTreeSet::new();
+    while let Some(entry) = entries.next().await {
+        let mut entry = entry.map_err(damaged)?;
+        let raw = entry.path_bytes().map_err(damaged)?.into_owned();
+        let name = String::from_utf8(raw)
+            .map_err(|_| invalid(format!("{shown} holds an entry whose name is not UTF-8")))?;
+        let refuse = |reason: &str| invalid(format!("{shown} holds \"{name}\", which {reason}"));
+        let kind = entry.header().entry_type();
+        let is_dir = kind == EntryType::Directory;
+        if !(is_dir || matches!(kind, EntryType::Regular | EntryType::Continuous)) {
+            return Err(refuse("is not a regular file or folder"));
+        }
+        let clean = if is_dir {
+            name.trim_end_matches('/')
+        } else {
+            name.as_str()
+        };
+        let clean = clean.strip_prefix("./").unwrap_or(clean).to_owned();
+        if let Err(e) = safe_relative_path(&clean) {
+            return Err(refuse(&format!("is not allowed ({e})")));
+        }
+        if is_dir {
+            continue;
+        }
+        if !seen.insert(clean.clone()) {
+            return Err(refuse("appears twice"));
+        }
+        scan.unpacked += entry.effective_size();
+        if clean.to_ascii_lowercase().ends_with(".vdi") {
+            let mut head = Vec::new();
+            (&mut entry)
+                .take(VDI_HEADER_BYTES)
+                .read_to_end(&mut head)
+                .await
+                .map_err(damaged)?;
+            scan.disks
+                .push((clean.clone(), parse_vdi(&head, shown, &clean, scratch)?));
+        }
+    }
+    Ok(scan)
+}
+
+/// The header of a VDI disk from its first bytes, through leovms-image's reader.
+fn parse_vdi(head: &[u8], shown: &str, entry: &str, scratch: &Path) -> Result<VdiHeader> {
+    let path = scratch.join("disk.vdi");
+    fs::File::create(&path)
+        .and_then(|mut f| f.write_all(head))
+        .map_err(|e| Error::io(&path, e))?;
+    let header = vdi::read_header(&path).map_err(|e| {
+        let text = e.to_string().replace(
+            &path.display().to_string(),
+            &format!("{entry} (in {shown})"),
+        );
+        invalid(text)
+    });
+    let _ = fs::remove_file(&path);
+    header
+}
+
+/// The UUIDs of the base disks of a machine: the hard disks without a parent.
+pub fn base_uuids(info: &MachineInfo) -> Vec<Uuid> {
+    info.hard_disks
+        .iter()
+        .filter(|d| d.parent.is_none())
+        .map(|d| d.uuid)
+        .collect()
+}
+
+/// A base archive must hold every base disk `machine.vbox` names, with that identity.
+pub fn check_base_archive(scan: &ArchiveScan, info: &MachineInfo, shown: &str) -> Result<()> {
+    for disk in info.hard_disks.iter().filter(|d| d.parent.is_none()) {
+        let found = scan.disks.iter().find(|(_, h)| h.uuid == disk.uuid);
+        match found {
+            None => {
+                return Err(invalid(format!(
+                    "{shown} does not hold the base disk {} ({}) that machine.vbox names",
+                    braced(&disk.uuid),
+                    disk.location
+                )));
+            }
+            Some((name, h)) if h.kind == VdiKind::Diff => {
+                return Err(invalid(format!(
+                    "{name} in {shown} is a differencing disk, not a base disk"
+                )));
+            }
+            Some(_) => {}
+        }
+    }
+    if info.hard_disks.iter().all(|d| d.parent.is_some()) {
+        return Err(invalid("machine.vbox names no base disk"));
+    }
+    Ok(())
+}
+
+/// Every disk of a snapshot archive is a differencing disk whose parent is one of
+/// `bases` (or another disk of the same archive).
+pub fn check_snapshot_archive(scan: &ArchiveScan, bases: &[Uuid], shown: &str) -> Result<()> {
+    if scan.disks.is_empty() {
+        return Err(invalid(format!("{shown} holds no disk (.vdi)")));
+    }
+    let own: Vec<Uuid> = scan.disks.iter().map(|(_, h)| h.uuid).collect();
+    let expected = bases.iter().map(braced).collect::<Vec<_>>().join(", ");
+    for (name, h) in &scan.disks {
+        let Some(parent) = h.parent.filter(|_| h.kind == VdiKind::Diff) else {
+            return Err(invalid(format!(
+                "{name} in {shown} is not a differencing disk: a snapshot must hold only \
+                 the changes made on top of the base disk {expected}"
+            )));
+        };
+        if !bases.contains(&parent) && !own.contains(&parent) {
+            return Err(invalid(format!(
+                "{name} in {shown} was made from another base: its parent is {}, but the \
+                 machine's base disk is {expected}",
+                braced(&parent)
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Checks `path` against its manifest entry (size and sha256); `shown` names it.
+pub fn check_file(path: &Path, entry: &ManifestEntry, shown: &str) -> Result<()> {
+    let (size, sha) = match sha256_file(path) {
+        Ok(found) => found,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(invalid(format!(
+                "{shown} is missing (the manifest lists it)"
+            )));
+        }
+        Err(e) => return Err(Error::io(path, e)),
+    };
+    if size != entry.size {
+        return Err(invalid(format!(
+            "{shown} is damaged or was changed after it was written: it has {size} bytes, \
+             the manifest says {}",
+            entry.size
+        )));
+    }
+    if sha != entry.sha256 {
+        return Err(invalid(format!(
+            "{shown} is damaged or was changed after it was written (checksum mismatch)"
+        )));
+    }
+    Ok(())
+}
+
+/// Every file below `dir` as `/`-separated relative paths, sorted. Links and other
+/// special files are refused; `skip` leaves out names (e.g. temporaries).
+pub fn files_below(dir: &Path, skip: &dyn Fn(&str) -> bool) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    walk(dir, "", skip, &mut out)?;
+    out.sort();
+    Ok(out)
+}
+
+fn walk(
+    dir: &Path,
+    prefix: &str,
+    skip: &dyn Fn(&str) -> bool,
+    out: &mut Vec<String>,
+) -> Result<()> {
+    for entry in fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
+        let entry = entry.map_err(|e| Error::io(dir, e))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if skip(&name) {
+            continue;
+        }
+        let rel = format!("{prefix}{name}");
+        let kind = entry.file_type().map_err(|e| Error::io(entry.path(), e))?;
+        if kind.is_dir() {
+            walk(&entry.path(), &format!("{rel}/"), skip, out)?;
+        } else if kind.is_file() {
+            out.push(rel);
+        } else {
+            return Err(invalid(format!(
+                "{} is a link or special file; only regular files and folders are allowed",
+                entry.path().display()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The folders directly in `dir` that do not start with `.`, sorted.
+pub fn subdirs(dir: &Path) -> Result<Vec<(String, PathBuf)>> {
+    let mut out = Vec::new();
+    let rd = match fs::read_dir(dir) {
+        Ok(rd) => rd,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
+        Err(e) => return Err(Error::io(dir, e)),
+    };
+    for entry in rd {
+        let entry = entry.map_err(|e| Error::io(dir, e))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !name.starts_with('.') && entry.path().is_dir() {
+            out.push((name, entry.path()));
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Held while a command changes the data folder: an exclusive `flock` on the folder, so
+/// that two admins never rewrite the same manifest at once.
+pub struct DataLock(#[allow(dead_code)] fs::File);
+
+pub fn lock_data(data: &Path) -> Result<DataLock> {
+    let dir = fs::File::open(data).map_err(|e| Error::io(data, e))?;
+    use rustix::fs::{FlockOperation, flock};
+    match flock(&dir, FlockOperation::NonBlockingLockExclusive) {
+        Ok(()) => Ok(DataLock(dir)),
+        Err(rustix::io::Errno::WOULDBLOCK) => Err(invalid(format!(
+            "another leovms-admin is changing {} right now; try again when it has finished",
+            data.display()
+        ))),
+        Err(e) => Err(Error::io(data, e.into())),
+    }
+}
+
+/// A manifest, or `None` when the folder has none.
+pub fn load_manifest(path: &Path) -> Result<Option<Manifest>> {
+    if !path.exists() {
+        return Ok(None);
+    }
+    Manifest::load(path)
+        .map(Some)
+        .map_err(|e| invalid(e.to_string()))
+}
+
+/// Now as a TOML date-time in UTC, e.g. `2026-11-20T10:00:00Z`.
+pub fn now_utc() -> String {
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let (days, rest) = (secs / 86_400, secs % 86_400);
+    let (y, m, d) = civil_from_days(days as i64);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rest / 3600,
+        rest / 60 % 60,
+        rest % 60
+    )
+}
+
+/// Days since 1970-01-01 to (year, month, day) in the proleptic Gregorian calendar.
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+/// Human-readable size: `12.3 MB`.
+pub fn human_size(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "kB", "MB", "GB", "TB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1000.0 && unit + 1 < UNITS.len() {
+        value /= 1000.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates() {
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(20_412), (2025, 11, 20));
+        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
+        assert!(now_utc().ends_with('Z'));
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(human_size(999), "999 B");
+        assert_eq!(human_size(12_345_678), "12.3 MB");
+    }
+}

@@ -1,0 +1,254 @@
+//! Uploads: `upload/<user>/<name>-<time>/` with `upload.toml` and a `manifest.toml`
+//! written last (see docs/format.md, "Uploads").
+
+use std::path::{Path, PathBuf};
+
+use leovms_image::atomic::TMP_PREFIX;
+use leovms_image::manifest::Manifest;
+use leovms_image::name::SafeName;
+use leovms_image::vdi::parse_braced;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::error::{Error, Result};
+use crate::tree;
+
+pub const UPLOAD_TOML: &str = "upload.toml";
+pub const MANIFEST: &str = "manifest.toml";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// A whole new machine.
+    Vm,
+    /// A new snapshot of a published machine.
+    Snapshot,
+}
+
+/// `upload.toml`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UploadToml {
+    #[serde(default)]
+    pub format: Option<i64>,
+    pub kind: Kind,
+    pub vm: String,
+    #[serde(default)]
+    pub snapshot: Option<String>,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub description: String,
+    pub uploader: String,
+    #[serde(default)]
+    pub source_machine: String,
+    pub base_uuid: String,
+}
+
+/// A complete upload whose files all match its manifest.
+#[derive(Debug)]
+pub struct Upload {
+    pub dir: PathBuf,
+    /// How messages name it: `<user>/<dir>`.
+    pub shown: String,
+    pub manifest: Manifest,
+    pub meta: UploadToml,
+    pub vm: SafeName,
+    pub snapshot: Option<SafeName>,
+    pub base_uuid: Uuid,
+}
+
+fn invalid(message: impl Into<String>) -> Error {
+    Error::Invalid(message.into())
+}
+
+/// `<user>/<dir>` for an upload folder.
+pub fn shown_name(dir: &Path) -> String {
+    let name = |p: Option<&Path>| {
+        p.and_then(Path::file_name)
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    };
+    format!("{}/{}", name(dir.parent()), name(Some(dir)))
+}
+
+/// What `upload.toml` says, without checking the files (for `list`).
+pub fn peek(dir: &Path) -> Option<UploadToml> {
+    let text = std::fs::read_to_string(dir.join(UPLOAD_TOML)).ok()?;
+    toml::from_str(&text).ok()
+}
+
+/// Opens and checks an upload: manifest present, every file listed and matching,
+/// nothing unlisted, `upload.toml` valid, and the files its kind needs (and no others).
+pub fn open(dir: &Path) -> Result<Upload> {
+    let shown = shown_name(dir);
+    if !dir.is_dir() {
+        return Err(invalid(format!("there is no upload {}", dir.display())));
+    }
+    let manifest_path = dir.join(MANIFEST);
+    let Some(manifest) = tree::load_manifest(&manifest_path)? else {
+        return Err(invalid(format!(
+            "the upload {shown} is incomplete: it has no manifest.toml (written last, when \
+             the upload is finished); nothing was published"
+        )));
+    };
+    let files = tree::files_below(dir, &|name| name.starts_with(TMP_PREFIX))?;
+    for file in &files {
+        if file != MANIFEST && manifest.get(file).is_none() {
+            return Err(invalid(format!(
+                "the upload {shown} holds {file}, which its manifest does not list"
+            )));
+        }
+    }
+    for entry in &manifest.files {
+        tree::check_file(
+            &dir.join(&entry.path),
+            entry,
+            &format!("{shown}/{}", entry.path),
+        )?;
+    }
+    if manifest.get(UPLOAD_TOML).is_none() {
+        return Err(invalid(format!("the upload {shown} has no upload.toml")));
+    }
+    let toml_path = dir.join(UPLOAD_TOML);
+    let text = std::fs::read_to_string(&toml_path).map_err(|e| Error::io(&toml_path, e))?;
+    let meta: UploadToml = toml::from_str(&text)
+        .map_err(|e| invalid(format!("{shown}/upload.toml: {}", e.message())))?;
+    let bad = |key: &str, why: String| invalid(format!("{shown}/upload.toml: {key}: {why}"));
+    if meta.format.is_some_and(|f| f != 1) {
+        return Err(bad("format", "only format 1 is supported".into()));
+    }
+    let vm = SafeName::try_from(meta.vm.as_str()).map_err(|e| bad("vm", e.to_string()))?;
+    let snapshot = match &meta.snapshot {
+        Some(s) => {
+            Some(SafeName::try_from(s.as_str()).map_err(|e| bad("snapshot", e.to_string()))?)
+        }
+        None => None,
+    };
+    if meta.uploader.trim().is_empty() {
+        return Err(bad("uploader", "must not be empty".into()));
+    }
+    if meta.name.as_ref().is_some_and(|n| n.trim().is_empty()) {
+        return Err(bad("name", "must not be empty".into()));
+    }
+    let base_uuid = parse_braced(&meta.base_uuid)
+        .or_else(|| Uuid::try_parse(&meta.base_uuid).ok())
+        .ok_or_else(|| bad("base_uuid", format!("\"{}\" is not a UUID", meta.base_uuid)))?;
+    let upload = Upload {
+        dir: dir.to_owned(),
+        shown,
+        manifest,
+        meta,
+        vm,
+        snapshot,
+        base_uuid,
+    };
+    upload.check_layout()?;
+    Ok(upload)
+}
+
+impl Upload {
+    /// The snapshot ids the upload holds (`snapshots/<id>/…`).
+    pub fn snapshot_ids(&self) -> Vec<String> {
+        let mut ids: Vec<String> = self
+            .manifest
+            .files
+            .iter()
+            .filter_map(|e| e.path.strip_prefix("snapshots/"))
+            .filter_map(|rest| rest.split('/').next())
+            .map(str::to_owned)
+            .collect();
+        ids.dedup();
+        ids
+    }
+
+    pub fn base_archive(&self) -> Option<&str> {
+        ["base.tar.zst", "base.tar.gz"]
+            .into_iter()
+            .find(|p| self.manifest.get(p).is_some())
+    }
+
+    fn check_layout(&self) -> Result<()> {
+        let refuse = |path: &str, why: &str| {
+            invalid(format!(
+                "the upload {} holds {path}, which {why}",
+                self.shown
+            ))
+        };
+        match self.meta.kind {
+            Kind::Snapshot => {
+                let Some(id) = &self.snapshot else {
+                    return Err(invalid(format!(
+                        "{}/upload.toml: snapshot: required when kind = \"snapshot\"",
+                        self.shown
+                    )));
+                };
+                let archive = format!("snapshots/{id}/snapshot.tar.zst");
+                for e in &self.manifest.files {
+                    if e.path != UPLOAD_TOML && e.path != archive {
+                        return Err(refuse(
+                            &e.path,
+                            &format!(
+                                "a snapshot upload does not have (only upload.toml and {archive})"
+                            ),
+                        ));
+                    }
+                }
+                if self.manifest.get(&archive).is_none() {
+                    return Err(invalid(format!(
+                        "the upload {} misses {archive}",
+                        self.shown
+                    )));
+                }
+            }
+            Kind::Vm => {
+                for required in ["image.conf", "machine.vbox"] {
+                    if self.manifest.get(required).is_none() {
+                        return Err(invalid(format!(
+                            "the upload {} misses {required}",
+                            self.shown
+                        )));
+                    }
+                }
+                if self.base_archive().is_none() {
+                    return Err(invalid(format!(
+                        "the upload {} misses base.tar.zst",
+                        self.shown
+                    )));
+                }
+                for e in &self.manifest.files {
+                    let top = matches!(
+                        e.path.as_str(),
+                        UPLOAD_TOML
+                            | "image.conf"
+                            | "machine.vbox"
+                            | "base.tar.zst"
+                            | "base.tar.gz"
+                    );
+                    let parts: Vec<&str> = e.path.split('/').collect();
+                    let snap = matches!(
+                        parts.as_slice(),
+                        [
+                            "snapshots",
+                            _,
+                            "snapshot.conf" | "snapshot.tar.zst" | "snapshot.tar.gz"
+                        ]
+                    );
+                    if !top && !snap {
+                        return Err(refuse(&e.path, "a published machine does not have"));
+                    }
+                }
+                for id in self.snapshot_ids() {
+                    let has = |f: &str| self.manifest.get(&format!("snapshots/{id}/{f}")).is_some();
+                    if !has("snapshot.tar.zst") && !has("snapshot.tar.gz") {
+                        return Err(invalid(format!(
+                            "the upload {} misses snapshots/{id}/snapshot.tar.zst",
+                            self.shown
+                        )));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,381 @@
+//! `publish`, `list`, `verify` and `remove` on a real demo share below `--root`, with
+//! uploads holding real differencing disks.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use leovms_image::manifest::Manifest;
+use leovms_testkit::upload::{
+    SnapshotUpload, build_snapshot_upload, tree_digest, write_upload_manifest,
+};
+use leovms_testkit::{DemoOptions, DemoShare, build_demo_share};
+use tempfile::TempDir;
+use uuid::Uuid;
+
+struct Server {
+    root: TempDir,
+    share: DemoShare,
+}
+
+impl Server {
+    async fn new() -> Server {
+        let root = tempfile::tempdir().unwrap();
+        let data = root.path().join("home/leovms/data");
+        let share = build_demo_share(&data, &DemoOptions::default())
+            .await
+            .unwrap();
+        std::fs::create_dir_all(root.path().join("home/leovms/upload")).unwrap();
+        Server { root, share }
+    }
+
+    fn data(&self) -> PathBuf {
+        self.root.path().join("home/leovms/data")
+    }
+
+    fn upload_dir(&self, rel: &str) -> PathBuf {
+        self.root.path().join("home/leovms/upload").join(rel)
+    }
+
+    fn admin(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_leovms-admin"))
+            .arg("--root")
+            .arg(self.root.path())
+            .args(args)
+            .output()
+            .unwrap()
+    }
+
+    /// A snapshot upload for `vm-demo` in `upload/<rel>`.
+    async fn snapshot_upload(&self, rel: &str, id: &str, base: Uuid, parent: Uuid) -> PathBuf {
+        let dir = self.upload_dir(rel);
+        build_snapshot_upload(&SnapshotUpload {
+            dir: &dir,
+            vm: "vm-demo",
+            snapshot: id,
+            name: "Lab 2028",
+            uploader: "mueller",
+            base_uuid: base,
+            diff_parent: parent,
+        })
+        .await
+        .unwrap();
+        dir
+    }
+
+    fn demo_base(&self) -> Uuid {
+        self.share.vm("vm-demo").base_uuid
+    }
+
+    fn manifest(&self, vm: &str) -> Manifest {
+        Manifest::load(&self.data().join(vm).join("manifest.toml")).unwrap()
+    }
+}
+
+fn describe(out: &Output) -> String {
+    format!(
+        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+fn assert_ok(out: &Output) -> String {
+    assert!(out.status.success(), "{}", describe(out));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn assert_refused(out: &Output, words: &str) {
+    assert_eq!(out.status.code(), Some(2), "{}", describe(out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains(words),
+        "no \"{words}\" in: {}",
+        describe(out)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn publish_a_snapshot_then_list_verify_and_remove_it() {
+    let s = Server::new().await;
+    let base = s.demo_base();
+    let upload = s
+        .snapshot_upload("mueller/lab-20261126-1000", "lab", base, base)
+        .await;
+
+    let listed = assert_ok(&s.admin(&["list"]));
+    assert!(listed.contains("mueller/lab-20261126-1000"), "{listed}");
+    assert!(listed.contains("complete"), "{listed}");
+
+    // A dry run shows what would happen and changes nothing.
+    let before = tree_digest(&s.data());
+    let out = assert_ok(&s.admin(&["--dry-run", "publish", "mueller/lab-20261126-1000"]));
+    assert!(
+        out.contains("would publish snapshot lab of vm-demo"),
+        "{out}"
+    );
+    assert_eq!(tree_digest(&s.data()), before);
+    assert!(upload.join("manifest.toml").exists());
+
+    let out = assert_ok(&s.admin(&["publish", "mueller/lab-20261126-1000"]));
+    assert!(out.contains("publish snapshot lab of vm-demo"), "{out}");
+    assert!(!upload.exists(), "the published upload is removed");
+    let manifest = s.manifest("vm-demo");
+    let archive = manifest.get("snapshots/lab/snapshot.tar.zst").unwrap();
+    assert!(archive.unpacked.unwrap() > 0);
+    assert!(manifest.get("snapshots/lab/snapshot.conf").is_some());
+    let conf =
+        std::fs::read_to_string(s.data().join("vm-demo/snapshots/lab/snapshot.conf")).unwrap();
+    assert!(conf.contains("name = \"Lab 2028\""), "{conf}");
+    assert!(conf.contains("maintainer = \"mueller\""), "{conf}");
+    assert!(conf.contains("created = 20"), "{conf}");
+    let leftovers: Vec<_> = tree_digest(&s.data())
+        .into_iter()
+        .filter(|(p, ..)| p.to_string_lossy().contains(".leovms-tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+
+    let listed = assert_ok(&s.admin(&["list"]));
+    assert!(listed.contains("  lab"), "{listed}");
+    assert!(listed.contains("Lab 2028"), "{listed}");
+    assert!(listed.contains("No pending uploads"), "{listed}");
+    let out = assert_ok(&s.admin(&["verify"]));
+    assert!(out.contains("everything is in order"), "{out}");
+
+    // Publishing the same id again is refused.
+    s.snapshot_upload("mueller/lab-again", "lab", base, base)
+        .await;
+    assert_refused(
+        &s.admin(&["publish", "mueller/lab-again"]),
+        "already has a snapshot lab",
+    );
+
+    let before = tree_digest(&s.data());
+    let out = assert_ok(&s.admin(&["--dry-run", "remove", "vm-demo", "lab"]));
+    assert!(
+        out.contains("would unpublish snapshot lab of vm-demo"),
+        "{out}"
+    );
+    assert!(out.contains("would delete"), "{out}");
+    assert_eq!(tree_digest(&s.data()), before);
+
+    assert_ok(&s.admin(&["remove", "vm-demo", "lab"]));
+    let manifest = s.manifest("vm-demo");
+    assert!(
+        manifest
+            .files
+            .iter()
+            .all(|e| !e.path.starts_with("snapshots/lab/"))
+    );
+    assert!(manifest.get("snapshots/exam/snapshot.tar.zst").is_some());
+    assert!(!s.data().join("vm-demo/snapshots/lab").exists());
+    assert_ok(&s.admin(&["verify"]));
+    assert_refused(
+        &s.admin(&["remove", "vm-demo", "lab"]),
+        "has no snapshot lab",
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn invalid_uploads_are_refused_and_nothing_changes() {
+    let s = Server::new().await;
+    let base = s.demo_base();
+    let other = Uuid::new_v4();
+
+    // The differencing disk was made from another base (upload.toml claims the right one).
+    let foreign = s
+        .snapshot_upload("mueller/foreign", "foreign", base, other)
+        .await;
+    // upload.toml names another base.
+    let wrong_base = s
+        .snapshot_upload("mueller/wrong-base", "wrong", other, other)
+        .await;
+    // A file changed after the manifest was written.
+    let tampered = s
+        .snapshot_upload("mueller/tampered", "tampered", base, base)
+        .await;
+    let archive = tampered.join("snapshots/tampered/snapshot.tar.zst");
+    let mut bytes = std::fs::read(&archive).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0xff;
+    std::fs::write(&archive, bytes).unwrap();
+    // Still uploading: no manifest yet.
+    let unfinished = s
+        .snapshot_upload("mueller/unfinished", "unfinished", base, base)
+        .await;
+    std::fs::remove_file(unfinished.join("manifest.toml")).unwrap();
+    // A file the manifest does not list.
+    let extra = s
+        .snapshot_upload("mueller/extra", "extra", base, base)
+        .await;
+    std::fs::write(extra.join("notes.txt"), b"hello").unwrap();
+
+    // A snapshot of a machine that is not published.
+    let orphan = s.upload_dir("mueller/orphan");
+    build_snapshot_upload(&SnapshotUpload {
+        dir: &orphan,
+        vm: "vm-nope",
+        snapshot: "lab",
+        name: "Lab",
+        uploader: "mueller",
+        base_uuid: base,
+        diff_parent: base,
+    })
+    .await
+    .unwrap();
+
+    let listed = assert_ok(&s.admin(&["list"]));
+    assert!(
+        listed.contains("mueller/unfinished  incomplete"),
+        "{listed}"
+    );
+
+    let cases: [(&Path, &str); 6] = [
+        (&foreign, "was made from another base"),
+        (&wrong_base, "was made from the base disk"),
+        (&tampered, "checksum mismatch"),
+        (&unfinished, "is incomplete: it has no manifest.toml"),
+        (&extra, "holds notes.txt, which its manifest does not list"),
+        (&orphan, "there is no published VM vm-nope"),
+    ];
+    for (upload, words) in cases {
+        let data_before = tree_digest(&s.data());
+        let upload_before = tree_digest(upload);
+        let out = s.admin(&["publish", upload.to_str().unwrap()]);
+        assert_refused(&out, words);
+        assert_eq!(tree_digest(&s.data()), data_before, "data changed: {words}");
+        assert_eq!(
+            tree_digest(upload),
+            upload_before,
+            "upload changed: {words}"
+        );
+    }
+    assert_ok(&s.admin(&["verify"]));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn publish_a_new_vm_and_remove_it() {
+    let s = Server::new().await;
+    // The upload of a new machine: the published vm-win's files under another id.
+    let upload = s.upload_dir("admin/vm-copy-20261126");
+    let win = s.data().join("vm-win");
+    for rel in [
+        "image.conf",
+        "machine.vbox",
+        "base.tar.zst",
+        "snapshots/standard/snapshot.tar.zst",
+    ] {
+        let to = upload.join(rel);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(win.join(rel), to).unwrap();
+    }
+    let toml = format!(
+        "kind = \"vm\"\nvm = \"vm-copy\"\nsnapshot = \"standard\"\nname = \"Standard\"\n\
+         uploader = \"admin\"\nsource_machine = \"pc-1\"\nbase_uuid = \"{}\"\n",
+        s.share.vm("vm-win").base_uuid
+    );
+    std::fs::write(upload.join("upload.toml"), toml).unwrap();
+    write_upload_manifest(&upload).unwrap();
+
+    assert_ok(&s.admin(&["publish", "admin/vm-copy-20261126"]));
+    assert!(!upload.exists());
+    let manifest = s.manifest("vm-copy");
+    for rel in [
+        "image.conf",
+        "machine.vbox",
+        "base.tar.zst",
+        "snapshots/standard/snapshot.conf",
+        "snapshots/standard/snapshot.tar.zst",
+    ] {
+        assert!(manifest.get(rel).is_some(), "{rel} not in the manifest");
+    }
+    assert!(manifest.get("upload.toml").is_none());
+    assert!(manifest.get("base.tar.zst").unwrap().unpacked.is_some());
+    let out = assert_ok(&s.admin(&["verify"]));
+    assert!(out.contains("3 VM(s)"), "{out}");
+
+    let out = assert_ok(&s.admin(&["remove", "vm-copy"]));
+    assert!(out.contains("unpublish vm-copy"), "{out}");
+    assert!(!s.data().join("vm-copy").exists());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn verify_reports_damaged_files() {
+    let s = Server::new().await;
+    assert_ok(&s.admin(&["verify"]));
+    let conf = s.data().join("vm-win/image.conf");
+    let text = std::fs::read_to_string(&conf).unwrap();
+    std::fs::write(&conf, text.replacen("Windows", "Windowz", 1)).unwrap();
+    let snap = s.data().join("vm-demo/snapshots/exam/snapshot.tar.zst");
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&snap)
+        .unwrap();
+    std::io::Write::write_all(&mut f, b"x").unwrap();
+    drop(f);
+
+    let out = s.admin(&["verify"]);
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("problem: vm-win/image.conf is damaged"),
+        "{}",
+        describe(&out)
+    );
+    assert!(
+        text.contains("problem: vm-demo/snapshots/exam/snapshot.tar.zst is damaged"),
+        "{}",
+        describe(&out)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("2 problem(s)"),
+        "{}",
+        describe(&out)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn verify_reports_a_snapshot_of_another_base() {
+    let root = tempfile::tempdir().unwrap();
+    let data = root.path().join("home/leovms/data");
+    let opts = DemoOptions {
+        foreign_snapshot: true,
+        ..Default::default()
+    };
+    let share = build_demo_share(&data, &opts).await.unwrap();
+    let s = Server { root, share };
+    let out = s.admin(&["verify"]);
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("vm-demo/snapshots/foreign/snapshot.tar.zst was made from another base"),
+        "{}",
+        describe(&out)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("1 problem(s)"),
+        "{}",
+        describe(&out)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn one_change_at_a_time() {
+    let s = Server::new().await;
+    let base = s.demo_base();
+    let upload = s.snapshot_upload("mueller/lab", "lab", base, base).await;
+    let held = std::fs::File::open(s.data()).unwrap();
+    rustix::fs::flock(&held, rustix::fs::FlockOperation::LockExclusive).unwrap();
+    let before = tree_digest(&s.data());
+    assert_refused(
+        &s.admin(&["publish", "mueller/lab"]),
+        "another leovms-admin is changing",
+    );
+    assert_refused(
+        &s.admin(&["remove", "vm-demo", "exam"]),
+        "another leovms-admin is changing",
+    );
+    assert_eq!(tree_digest(&s.data()), before);
+    drop(held);
+    assert_ok(&s.admin(&["publish", "mueller/lab"]));
+    assert!(!upload.exists());
+}

@@ -1,0 +1,81 @@
+//! A leoclient2 VM folder, imported with the real `leovms-admin import-leoclient2` into
+//! the share of a real daemon, is listed and starts a snapshot.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use common::{World, assert_refused, assert_said, describe};
+use leovms_testkit::leoclient2::{Leoclient2Options, build_leoclient2_vm};
+use leovms_testkit::workspace_bin;
+
+/// `leovms-admin --root ROOT ARGS…`
+fn admin(root: &Path, args: &[&str]) -> Output {
+    Command::new(workspace_bin("leovms-admin"))
+        .arg("--root")
+        .arg(root)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_imported_leoclient2_vm_is_listed_and_starts_a_snapshot() {
+    let mut w = World::new().await;
+    let old = build_leoclient2_vm(
+        &w.tmp.path().join("leoclient2"),
+        &Leoclient2Options {
+            foreign_snapshot: true,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let dir = old.dir.to_str().unwrap();
+    // The server's /home/leovms/data is the world's share.
+    let root = w.tmp.path().join("server");
+    std::fs::create_dir_all(root.join("home/leovms")).unwrap();
+    std::os::unix::fs::symlink(&w.data, root.join("home/leovms/data")).unwrap();
+
+    let out = admin(
+        &root,
+        &["--dry-run", "import-leoclient2", dir, "--id", "vm-xp"],
+    );
+    assert_said(&out, "would import");
+    assert!(!w.data.join("vm-xp").exists(), "{}", describe(&out));
+
+    let out = admin(&root, &["import-leoclient2", dir, "--id", "vm-xp"]);
+    assert_said(&out, "imported vm-xp with 2 snapshot(s)");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("skipped snapshot-store/old") && err.contains("another base"),
+        "{err}"
+    );
+    assert!(
+        err.contains("room = r101,r102"),
+        "dropped settings are named: {err}"
+    );
+
+    w.start_daemon().await;
+    let xp = w.machine("vm-xp");
+    assert_eq!(xp["name"], "Windows XP");
+    assert_eq!(xp["problem"], "");
+    assert_eq!(xp["snapshots"], 2);
+    let snaps = w.cli_json(&["snapshots", "vm-xp"]);
+    let exam = snaps
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == "exam")
+        .expect("exam listed");
+    assert_eq!(exam["name"], "Exam 2027");
+    assert_eq!(exam["maintainer"], "mueller");
+
+    let out = w.cli(&["start", "vm-xp", "--snapshot", "exam"]);
+    assert_said(&out, "Windows XP is running.");
+    assert_eq!(w.machine("vm-xp")["state"], "running");
+
+    let out = admin(&root, &["import-leoclient2", dir, "--id", "vm-xp"]);
+    assert_refused(&out, 2, "already exists");
+}
