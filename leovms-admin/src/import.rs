@@ -327,7 +327,7 @@ fn comment_text(s: &str) -> String {
 }
 
 /// leoclient2's `image.conf` has only access rules (`user`, `group`, `host`, `room`);
-/// format 1 has none, so they are kept as comments and reported.
+/// they are not converted to `[access]`: kept as comments and reported.
 fn image_conf(name: &str, source: &Source, warnings: &mut Vec<String>) -> String {
     let mut out = format!("name = {}\n", toml_str(name));
     let _ = writeln!(
@@ -340,13 +340,12 @@ fn image_conf(name: &str, source: &Source, warnings: &mut Vec<String>) -> String
     };
     let dropped = dropped_lines(conf);
     if !dropped.is_empty() {
-        out.push_str("# Settings of leoclient2's image.conf that format 1 does not have:\n");
+        out.push_str("# Settings of leoclient2's image.conf, not converted (see [access]):\n");
         for line in &dropped {
             let _ = writeln!(out, "#   {}", comment_text(line));
         }
         warnings.push(format!(
-            "image.conf: not imported (format 1 has no access rules; use the share's \
-             permissions): {}",
+            "image.conf: not imported (write them as the [access] table of image.conf): {}",
             dropped.join("; ")
         ));
     }

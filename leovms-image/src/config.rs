@@ -3,6 +3,7 @@
 //!
 //! Unknown keys are errors everywhere: a typo must not silently fall back to a default.
 
+mod access;
 mod error;
 mod folders;
 #[cfg(test)]
@@ -13,6 +14,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+pub use access::{AccessFacts, AccessRules, pc_matches};
 pub use error::ConfigError;
 pub(crate) use error::{KeyIndex, read_text};
 pub use folders::{FolderSetting, SharedFolder, expand_home, resolve_shared_folders};
@@ -187,6 +189,9 @@ pub struct ImageConf {
     /// Overrides of the default shared folders, by folder name.
     #[serde(default)]
     pub shared_folders: BTreeMap<String, FolderSetting>,
+    /// Who may use the VM, on which PCs.
+    #[serde(default)]
+    pub access: AccessRules,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
@@ -237,6 +242,7 @@ impl ImageConf {
         }
         check_ram(&conf.ram, &index)?;
         folders::check(&conf.shared_folders, &index)?;
+        conf.access.check(&index)?;
         Ok(conf)
     }
 
@@ -299,6 +305,10 @@ pub struct SnapshotConf {
     /// RFC 3339 text of the TOML datetime, e.g. `2026-11-20T10:00:00Z`.
     pub created: Option<String>,
     pub description: String,
+    /// Shown only on these PCs (host names)…
+    pub hosts: Vec<String>,
+    /// …or on PCs in these rooms; both empty: everywhere.
+    pub rooms: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -310,6 +320,10 @@ struct RawSnapshot {
     created: Option<toml::value::Datetime>,
     #[serde(default)]
     description: String,
+    #[serde(default)]
+    hosts: Vec<String>,
+    #[serde(default)]
+    rooms: Vec<String>,
 }
 
 impl SnapshotConf {
@@ -324,12 +338,21 @@ impl SnapshotConf {
                 "must be a date or date-time, e.g. 2026-11-20T10:00:00Z",
             ));
         }
+        access::check_names("hosts", &raw.hosts, &index)?;
+        access::check_names("rooms", &raw.rooms, &index)?;
         Ok(SnapshotConf {
             name: raw.name,
             maintainer: raw.maintainer,
             created: raw.created.map(|c| c.to_string()),
             description: raw.description,
+            hosts: raw.hosts,
+            rooms: raw.rooms,
         })
+    }
+
+    /// Whether the snapshot is shown on the PC of `facts`.
+    pub fn visible_on(&self, facts: &AccessFacts) -> bool {
+        pc_matches(&self.hosts, &self.rooms, facts)
     }
 
     pub fn load(path: &Path) -> Result<Self, ConfigError> {

@@ -24,6 +24,11 @@ pub struct DemoOptions {
     pub base_data_mib: u64,
     /// Adds snapshot `foreign` to `vm-demo`, whose differencing disk belongs to another base.
     pub foreign_snapshot: bool,
+    /// TOML appended to a VM's `image.conf`, by VM id (e.g. an `[access]` table).
+    pub image_conf_extra: Vec<(String, String)>,
+    /// TOML appended to a snapshot's `snapshot.conf`, by VM id and snapshot id
+    /// (e.g. `rooms = ["r101"]`).
+    pub snapshot_conf_extra: Vec<(String, String, String)>,
 }
 
 impl Default for DemoOptions {
@@ -32,6 +37,8 @@ impl Default for DemoOptions {
             machines_dir: PathBuf::from("/var/lib/leovms/machines"),
             base_data_mib: 8,
             foreign_snapshot: false,
+            image_conf_extra: Vec::new(),
+            snapshot_conf_extra: Vec::new(),
         }
     }
 }
@@ -125,7 +132,8 @@ pub async fn build_demo_share(data_dir: &Path, opts: &DemoOptions) -> io::Result
         .prefix(".leovms-tmp-demo.")
         .tempdir_in(data_dir)?;
     let mut vms = Vec::new();
-    for spec in vm_specs(opts) {
+    for mut spec in vm_specs(opts) {
+        add_extras(&mut spec, opts);
         vms.push(build_vm(data_dir, staging.path(), &spec, opts.base_data_mib).await?);
     }
     Ok(DemoShare {
@@ -328,6 +336,21 @@ fn vm_specs(opts: &DemoOptions) -> Vec<VmSpec> {
             }],
         },
     ]
+}
+
+fn add_extras(spec: &mut VmSpec, opts: &DemoOptions) {
+    for (vm, extra) in &opts.image_conf_extra {
+        if vm == spec.id {
+            spec.image_conf = format!("{}\n{extra}\n", spec.image_conf);
+        }
+    }
+    for (vm, snap, extra) in &opts.snapshot_conf_extra {
+        if vm == spec.id {
+            for s in spec.snapshots.iter_mut().filter(|s| s.id == snap) {
+                s.conf = format!("{}{extra}\n", s.conf);
+            }
+        }
+    }
 }
 
 fn image_conf(name: &str, description: &str, ram: &str) -> String {

@@ -79,6 +79,8 @@ pub struct VmEntry {
     pub snapshots: Vec<SnapEntry>,
     /// Snapshots that cannot be used, with the reason.
     pub broken_snapshots: Vec<(SafeName, Error)>,
+    /// Snapshots not shown on this PC (their `hosts`/`rooms`), with the reason.
+    pub hidden_snapshots: Vec<(SafeName, Error)>,
 }
 
 impl VmEntry {
@@ -86,7 +88,12 @@ impl VmEntry {
         if let Some(s) = self.snapshots.iter().find(|s| s.id.as_str() == id) {
             return Ok(s);
         }
-        if let Some((_, e)) = self.broken_snapshots.iter().find(|(s, _)| s.as_str() == id) {
+        if let Some((_, e)) = self
+            .broken_snapshots
+            .iter()
+            .chain(&self.hidden_snapshots)
+            .find(|(s, _)| s.as_str() == id)
+        {
             return Err(e.clone());
         }
         Err(Error::not_found(format!(
@@ -201,6 +208,7 @@ pub fn load_dir(id: SafeName, dir: PathBuf) -> Result<VmEntry> {
         base,
         snapshots,
         broken_snapshots,
+        hidden_snapshots: Vec::new(),
     })
 }
 

@@ -24,15 +24,18 @@ impl Daemon {
         let host_mb = ram::host_memory_mb().unwrap_or(4096);
         Ok(machines
             .into_iter()
-            .map(|(id, vm)| match vm {
+            .filter_map(|(id, vm)| match vm {
                 Ok(vm) => {
+                    // Not offered to this user on this PC: not listed, online and offline.
+                    let offered = view.admit(vm.clone()).ok()?;
                     if online {
                         // Offline, every VM seen here is listed, usable or with the reason.
+                        // The copy holds every snapshot; the rules apply when it is read.
                         crate::start_source::remember_vm(&view, &vm);
                     }
-                    self.machine(&view, &vm, host_mb)
+                    Some(self.machine(&view, &offered, host_mb))
                 }
-                Err(e) => Machine {
+                Err(e) => Some(Machine {
                     id: id.to_string(),
                     name: id.to_string(),
                     description: String::new(),
@@ -52,7 +55,7 @@ impl Daemon {
                     revision: String::new(),
                     synced: false,
                     outdated: false,
-                },
+                }),
             })
             .collect())
     }

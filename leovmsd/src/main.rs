@@ -1,5 +1,6 @@
 //! leovmsd: the per-user leovms daemon on the D-Bus session bus.
 
+mod access;
 mod cache;
 mod cache_report;
 mod catalog;

@@ -41,6 +41,13 @@ pub struct Settings {
     /// starts the daemon again on the next call. 0: never exit when idle.
     #[arg(long, env = "LEOVMS_IDLE_EXIT_SECS", default_value_t = 300)]
     pub idle_exit_secs: u64,
+    /// This PC's host name for the access rules; default: the kernel's node name.
+    #[arg(long, env = "LEOVMS_HOST")]
+    pub host: Option<String>,
+    /// This PC's room for the access rules; default: the primary group of the PC's
+    /// computer account (as leoclient2).
+    #[arg(long, env = "LEOVMS_ROOM")]
+    pub room: Option<String>,
     /// Finished jobs stay listable for this many seconds.
     #[arg(long, default_value_t = 600)]
     pub keep_finished_secs: u64,

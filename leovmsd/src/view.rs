@@ -3,6 +3,7 @@
 //! offline exactly as online.
 
 use leovms_api::ErrorKind;
+use leovms_image::config::AccessFacts;
 use leovms_image::name::SafeName;
 
 use crate::cache::Caches;
@@ -17,6 +18,8 @@ pub struct View {
     pub layout: Layout,
     pub caches: Caches,
     pub offline: Offline,
+    /// Who is at which PC, for the access rules.
+    pub facts: &'static AccessFacts,
 }
 
 impl View {
@@ -33,6 +36,7 @@ impl View {
             layout: Layout::load(settings, online)?,
             caches: Caches::from_conf(&client_conf),
             offline,
+            facts: crate::access::facts(settings),
         })
     }
 
@@ -56,7 +60,12 @@ impl View {
             .collect())
     }
 
+    /// One VM as this user may use it on this PC (see [`View::admit`]).
     pub fn machine(&self, id: &str) -> Result<VmEntry> {
+        self.admit(self.any_machine(id)?)
+    }
+
+    fn any_machine(&self, id: &str) -> Result<VmEntry> {
         if self.online {
             return catalog::load(&self.layout.data_dir, id);
         }
@@ -71,6 +80,51 @@ impl View {
             ));
         }
         self.best_offline(revisions)
+    }
+
+    /// `vm` when its access rules offer it to this user on this PC, with the snapshots
+    /// not shown on this PC moved to `hidden_snapshots`; else `NotFound` saying why.
+    pub fn admit(&self, mut vm: VmEntry) -> Result<VmEntry> {
+        let rules = &vm.image.access;
+        let facts = self.facts;
+        if !rules.allows_person(facts) {
+            return Err(Error::not_found(format!(
+                "{} is not offered to you: it is meant for other users or groups. Ask your teacher or the school's admin if you need it.",
+                vm.image.name
+            )));
+        }
+        if !rules.allows(facts) {
+            return Err(Error::not_found(format!(
+                "{} is not offered on this computer ({}): it is meant for other computers or rooms. Use a computer where it is offered, or ask your teacher or the school's admin.",
+                vm.image.name,
+                self.pc()
+            )));
+        }
+        let (shown, hidden): (Vec<_>, Vec<_>) = std::mem::take(&mut vm.snapshots)
+            .into_iter()
+            .partition(|s| s.conf.visible_on(facts));
+        vm.snapshots = shown;
+        vm.hidden_snapshots = hidden
+            .into_iter()
+            .map(|s| {
+                let why = Error::not_found(format!(
+                    "Snapshot \"{}\" of {} is not offered on this computer ({}). Use a computer where it is offered, or ask your teacher or the school's admin.",
+                    s.conf.name,
+                    vm.image.name,
+                    self.pc()
+                ));
+                (s.id, why)
+            })
+            .collect();
+        Ok(vm)
+    }
+
+    /// This PC as a student would name it: host name and room.
+    fn pc(&self) -> String {
+        match &self.facts.room {
+            Some(room) => format!("{}, room {room}", self.facts.host),
+            None => self.facts.host.clone(),
+        }
     }
 
     /// The newest revision whose base is at hand; else the newest readable one.

@@ -248,3 +248,60 @@ fn load_reports_unreadable_files() {
     std::fs::write(&missing, "name = \"ok\"\n").unwrap();
     assert_eq!(ImageConf::load(&missing).unwrap().name, "ok");
 }
+
+#[test]
+fn image_access_rules() {
+    let text = r#"
+name = "Windows 10"
+[access]
+users = ["mueller"]
+groups = ["teachers", "10a"]
+rooms = ["r101"]
+"#;
+    let conf = ImageConf::parse(text, Path::new("i")).unwrap();
+    assert_eq!(conf.access.users, ["mueller"]);
+    assert_eq!(conf.access.groups, ["teachers", "10a"]);
+    assert!(conf.access.hosts.is_empty());
+    assert_eq!(conf.access.rooms, ["r101"]);
+    let none = ImageConf::parse("name = \"x\"\n", Path::new("i")).unwrap();
+    assert_eq!(none.access, AccessRules::default());
+}
+
+#[test]
+fn image_access_rules_are_strict() {
+    let e = image_err("name = \"x\"\n[access]\nuser = [\"anna\"]\n");
+    assert!(e.contains("image.conf:3"), "{e}");
+    assert!(e.contains("user"), "{e}");
+    let e = image_err("name = \"x\"\n[access]\nrooms = \"r101\"\n");
+    assert!(e.contains("image.conf:3"), "{e}");
+    let e = image_err("name = \"x\"\n[access]\nrooms = [\"r101,r102\"]\n");
+    assert!(
+        e.contains("access.rooms") && e.contains("one name per entry"),
+        "{e}"
+    );
+    let e = image_err("name = \"x\"\n[access]\nusers = [\"\"]\n");
+    assert!(
+        e.contains("access.users") && e.contains("must not be empty"),
+        "{e}"
+    );
+}
+
+#[test]
+fn snapshot_visibility() {
+    let text = "name = \"Exam\"\nhosts = [\"r101-pc03\"]\nrooms = [\"r100\"]\n";
+    let conf = SnapshotConf::parse(text, Path::new("s")).unwrap();
+    assert_eq!(conf.hosts, ["r101-pc03"]);
+    assert_eq!(conf.rooms, ["r100"]);
+    let pc = |host: &str, room: &str| AccessFacts {
+        host: host.into(),
+        room: Some(room.into()),
+        ..Default::default()
+    };
+    assert!(conf.visible_on(&pc("r100-pc01", "r100")));
+    assert!(conf.visible_on(&pc("r101-pc03", "r101")));
+    assert!(!conf.visible_on(&pc("r101-pc04", "r101")));
+    let plain = SnapshotConf::parse("name = \"S\"\n", Path::new("s")).unwrap();
+    assert!(plain.visible_on(&pc("any", "any")));
+    let e = SnapshotConf::parse("name = \"S\"\nroom = [\"r1\"]\n", Path::new("s")).unwrap_err();
+    assert!(e.to_string().contains("room"), "{e}");
+}

@@ -48,6 +48,7 @@ pub async fn demo_share(tmp: &Path, foreign_snapshot: bool) -> DemoShare {
         machines_dir: tmp.join("machines"),
         base_data_mib: 2,
         foreign_snapshot,
+        ..Default::default()
     };
     build_demo_share(&tmp.join("data"), &opts)
         .await

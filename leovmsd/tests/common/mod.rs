@@ -122,6 +122,10 @@ impl World {
         std::fs::read_to_string(self.tmp.path().join("leovmsd.log")).unwrap_or_default()
     }
 
+    pub fn daemon_running(&self) -> bool {
+        self.daemon.is_some()
+    }
+
     pub fn daemon_pid(&self) -> u32 {
         self.daemon.as_ref().expect("daemon started").id()
     }
