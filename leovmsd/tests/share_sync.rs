@@ -257,19 +257,28 @@ async fn a_disk_that_fills_up_mid_sync_ends_the_job_and_keeps_the_other_entries(
     let sync = spawn_cli(&w, &["sync", "vm-demo"]);
     partial_copy_holding(&cache, 0).await;
     samba.pause().unwrap();
-    let free = rustix::fs::statvfs(&cache).unwrap();
-    let filler = cache.join("filler");
-    let fill = std::process::Command::new("fallocate")
-        .arg("-l")
-        .arg(
-            (free.f_bavail * free.f_frsize)
-                .saturating_sub(4 << 20)
-                .to_string(),
-        )
-        .arg(&filler)
-        .status()
-        .unwrap();
-    assert!(fill.success());
+    // Data already in flight still lands after the pause: fill in rounds until less
+    // than 4 MiB stay free (a round that loses that race fails and is simply retried).
+    let mut fillers = Vec::new();
+    loop {
+        let st = rustix::fs::statvfs(&cache).unwrap();
+        let free = st.f_bavail * st.f_frsize;
+        if free < 4 << 20 {
+            break;
+        }
+        assert!(
+            fillers.len() < 20,
+            "cannot fill the disk; {free} bytes stay free"
+        );
+        let filler = cache.join(format!("filler.{}", fillers.len()));
+        let _ = std::process::Command::new("fallocate")
+            .arg("-l")
+            .arg((free - (2 << 20)).to_string())
+            .arg(&filler)
+            .status()
+            .unwrap();
+        fillers.push(filler);
+    }
     samba.resume().unwrap();
     let result = tokio::task::spawn_blocking(move || sync.wait_with_output().unwrap())
         .await
@@ -290,7 +299,9 @@ async fn a_disk_that_fills_up_mid_sync_ends_the_job_and_keeps_the_other_entries(
         })
         .count();
     assert_eq!(partials, 0, "the copy that failed frees its space");
-    std::fs::remove_file(&filler).unwrap();
+    for filler in fillers {
+        let _ = std::fs::remove_file(filler);
+    }
     assert_eq!(archives_of(&cache, "vm-win"), win_entries);
     assert_said(&w.cli(&["verify"]), "all intact");
     assert_eq!(w.machine("vm-win")["synced"], true);
