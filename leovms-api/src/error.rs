@@ -189,6 +189,38 @@ impl Error {
     }
 }
 
+/// The D-Bus error name of a transport error, when it is an error reply.
+pub fn dbus_error_name(e: &zbus::Error) -> Option<String> {
+    match e {
+        zbus::Error::MethodError(name, _, _) => Some(name.as_str().to_string()),
+        zbus::Error::FDO(fdo) => Some(zbus::DBusError::name(&**fdo).as_str().to_string()),
+        _ => None,
+    }
+}
+
+/// The object does not exist, e.g. a job that ended a while ago and was removed.
+pub fn is_unknown_object(e: &zbus::Error) -> bool {
+    dbus_error_name(e).as_deref() == Some("org.freedesktop.DBus.Error.UnknownObject")
+}
+
+/// D-Bus error names that mean: nobody answers for the daemon's name (not installed,
+/// cannot be started, the bus is gone).
+pub fn is_unreachable_name(name: &str) -> bool {
+    let Some(short) = name.strip_prefix("org.freedesktop.DBus.Error.") else {
+        return false;
+    };
+    matches!(
+        short,
+        "ServiceUnknown"
+            | "NameHasNoOwner"
+            | "NoReply"
+            | "NoServer"
+            | "Disconnected"
+            | "TimedOut"
+            | "Timeout"
+    ) || short.starts_with("Spawn.")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

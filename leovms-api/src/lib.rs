@@ -6,7 +6,7 @@ mod job;
 mod manager;
 mod types;
 
-pub use error::{Error, ErrorKind};
+pub use error::{Error, ErrorKind, dbus_error_name, is_unknown_object, is_unreachable_name};
 pub use job::{JobProxy, JobState, Phase};
 pub use manager::ManagerProxy;
 pub use types::{

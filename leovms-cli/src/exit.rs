@@ -112,7 +112,7 @@ impl From<leovms_api::Error> for CliError {
 
 impl From<zbus::Error> for CliError {
     fn from(e: zbus::Error) -> CliError {
-        let name = error_name(&e);
+        let name = leovms_api::dbus_error_name(&e);
         let text = match &e {
             zbus::Error::MethodError(_, Some(detail), _) => detail.clone(),
             _ => e.to_string(),
@@ -123,7 +123,7 @@ impl From<zbus::Error> for CliError {
                 kind: ErrorKind::from_name(n),
                 message: text,
             },
-            Some(n) if is_unreachable_name(n) => CliError::Unreachable(text),
+            Some(n) if leovms_api::is_unreachable_name(n) => CliError::Unreachable(text),
             Some("org.freedesktop.DBus.Error.UnknownObject") => CliError::Daemon {
                 kind: Some(ErrorKind::NotFound),
                 message: text,
@@ -139,44 +139,12 @@ impl From<zbus::Error> for CliError {
     }
 }
 
-/// The D-Bus error name of a zbus error, when it is a method error reply.
-fn error_name(e: &zbus::Error) -> Option<String> {
-    match e {
-        zbus::Error::MethodError(name, _, _) => Some(name.as_str().to_string()),
-        zbus::Error::FDO(fdo) => Some(zbus::DBusError::name(&**fdo).as_str().to_string()),
-        _ => None,
-    }
-}
-
-/// The object does not exist, e.g. a job that ended a while ago and was removed.
-pub fn is_unknown_object(e: &zbus::Error) -> bool {
-    error_name(e).as_deref() == Some("org.freedesktop.DBus.Error.UnknownObject")
-}
-
 /// What a job number that the daemon does not know turns into.
 pub fn no_such_job(number: &str) -> CliError {
     CliError::Daemon {
         kind: Some(ErrorKind::NotFound),
         message: format!("There is no job {number}. See `leovms-cli jobs`."),
     }
-}
-
-/// D-Bus errors that mean: nobody answers for the daemon's name.
-fn is_unreachable_name(name: &str) -> bool {
-    const PREFIX: &str = "org.freedesktop.DBus.Error.";
-    let Some(short) = name.strip_prefix(PREFIX) else {
-        return false;
-    };
-    matches!(
-        short,
-        "ServiceUnknown"
-            | "NameHasNoOwner"
-            | "NoReply"
-            | "NoServer"
-            | "Disconnected"
-            | "TimedOut"
-            | "Timeout"
-    ) || short.starts_with("Spawn.")
 }
 
 #[cfg(test)]
@@ -234,7 +202,7 @@ mod tests {
         assert_eq!(e.code(), UNREACHABLE);
         assert!(e.to_string().starts_with("leovmsd is not running"));
         let gone = zbus::Error::from(zbus::fdo::Error::UnknownObject("gone".into()));
-        assert!(is_unknown_object(&gone));
+        assert!(leovms_api::is_unknown_object(&gone));
         assert_eq!(CliError::from(gone).code(), 4);
         let e: CliError = zbus::Error::InvalidReply.into();
         assert_eq!(e.code(), FAILURE);

@@ -9,9 +9,10 @@ use zbus::Connection;
 use zbus::proxy::CacheProperties;
 use zbus::zvariant::OwnedObjectPath;
 
-use crate::exit::{CliError, is_unknown_object, no_such_job};
+use crate::exit::{CliError, no_such_job};
 use crate::output::{job_number, print_json};
 use crate::view::{JobResult, Progress, View};
+use leovms_api::is_unknown_object;
 
 pub struct FollowOptions {
     /// Wait until the job finishes (the VM powered off), not just until it runs.

@@ -203,7 +203,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                 .build()
                 .await?;
             proxy.cancel().await.map_err(|e| match e {
-                leovms_api::Error::ZBus(z) if exit::is_unknown_object(&z) => {
+                leovms_api::Error::ZBus(z) if leovms_api::is_unknown_object(&z) => {
                     exit::no_such_job(output::job_number(path.as_str()))
                 }
                 e => e.into(),

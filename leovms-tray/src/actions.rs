@@ -171,7 +171,7 @@ fn failure_summary(action: &Action) -> String {
 /// The daemon's message; for a job that is gone, words instead of a D-Bus error.
 fn explain(e: &leovms_api::Error) -> String {
     match e {
-        leovms_api::Error::ZBus(z) if error_name(z).as_deref() == Some(UNKNOWN_OBJECT) => {
+        leovms_api::Error::ZBus(z) if leovms_api::is_unknown_object(z) => {
             "It has already ended.".into()
         }
         leovms_api::Error::ZBus(zbus::Error::MethodError(_, Some(detail), _)) => detail.clone(),
@@ -179,37 +179,14 @@ fn explain(e: &leovms_api::Error) -> String {
     }
 }
 
-const UNKNOWN_OBJECT: &str = "org.freedesktop.DBus.Error.UnknownObject";
-
 /// Nobody answers for the daemon's name (not installed, cannot be started, bus gone).
 pub fn is_unreachable(e: &leovms_api::Error) -> bool {
     let leovms_api::Error::ZBus(z) = e else {
         return false;
     };
-    match error_name(z) {
-        Some(name) => name
-            .strip_prefix("org.freedesktop.DBus.Error.")
-            .is_some_and(|short| {
-                matches!(
-                    short,
-                    "ServiceUnknown"
-                        | "NameHasNoOwner"
-                        | "NoReply"
-                        | "NoServer"
-                        | "Disconnected"
-                        | "TimedOut"
-                        | "Timeout"
-                ) || short.starts_with("Spawn.")
-            }),
+    match leovms_api::dbus_error_name(z) {
+        Some(name) => leovms_api::is_unreachable_name(&name),
         None => matches!(z, zbus::Error::InputOutput(_)),
-    }
-}
-
-fn error_name(e: &zbus::Error) -> Option<String> {
-    match e {
-        zbus::Error::MethodError(name, _, _) => Some(name.as_str().to_string()),
-        zbus::Error::FDO(fdo) => Some(zbus::DBusError::name(&**fdo).as_str().to_string()),
-        _ => None,
     }
 }
 
