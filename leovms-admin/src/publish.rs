@@ -320,20 +320,6 @@ fn write_manifest(dir: &Path, mut files: Vec<ManifestEntry>) -> Result<()> {
     write_atomic(&path, text.as_bytes(), FILE_MODE).map_err(|e| Error::io(&path, e))
 }
 
-/// The snapshot ids of a manifest, in order.
-fn snapshot_ids(manifest: &Manifest) -> Vec<String> {
-    let mut ids: Vec<String> = manifest
-        .files
-        .iter()
-        .filter_map(|e| e.path.strip_prefix("snapshots/"))
-        .filter_map(|rest| rest.split('/').next())
-        .map(str::to_owned)
-        .collect();
-    ids.sort();
-    ids.dedup();
-    ids
-}
-
 /// Prints rows as a table with aligned columns.
 fn print_table(rows: &[Vec<String>]) {
     let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
@@ -396,7 +382,7 @@ pub fn list(ctx: &Ctx) -> Result<()> {
             String::new(),
             human_size(size),
         ]);
-        for id in snapshot_ids(&manifest) {
+        for id in tree::snapshot_ids(&manifest) {
             let prefix = format!("snapshots/{id}/");
             let size: u64 = manifest
                 .files
@@ -600,7 +586,7 @@ fn verify_vm(vm: &str, vm_dir: &Path, manifest: &Manifest) -> Vec<String> {
             Err(invalid(format!("{vm}: the manifest lists no base.tar.zst"))),
         ),
     }
-    for id in snapshot_ids(manifest) {
+    for id in tree::snapshot_ids(manifest) {
         let conf = format!("snapshots/{id}/snapshot.conf");
         if ok(&conf) {
             note(

@@ -356,6 +356,20 @@ pub fn human_size(bytes: u64) -> String {
     }
 }
 
+/// The snapshot ids of a manifest, in order.
+pub fn snapshot_ids(manifest: &Manifest) -> Vec<String> {
+    let mut ids: Vec<String> = manifest
+        .files
+        .iter()
+        .filter_map(|e| e.path.strip_prefix("snapshots/"))
+        .filter_map(|rest| rest.split('/').next())
+        .map(str::to_owned)
+        .collect();
+    ids.sort();
+    ids.dedup();
+    ids
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

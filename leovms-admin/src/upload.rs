@@ -150,16 +150,7 @@ pub fn open(dir: &Path) -> Result<Upload> {
 impl Upload {
     /// The snapshot ids the upload holds (`snapshots/<id>/…`).
     pub fn snapshot_ids(&self) -> Vec<String> {
-        let mut ids: Vec<String> = self
-            .manifest
-            .files
-            .iter()
-            .filter_map(|e| e.path.strip_prefix("snapshots/"))
-            .filter_map(|rest| rest.split('/').next())
-            .map(str::to_owned)
-            .collect();
-        ids.dedup();
-        ids
+        tree::snapshot_ids(&self.manifest)
     }
 
     pub fn base_archive(&self) -> Option<&str> {
