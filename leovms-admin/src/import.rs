@@ -387,12 +387,12 @@ fn snapshot_conf(
         .chain(conf.ignored.iter().cloned())
         .collect();
     if !dropped.is_empty() {
-        out.push_str("# Settings of leoclient2 that format 1 does not have:\n");
+        out.push_str("# Settings of leoclient2, not converted (see hosts/rooms):\n");
         for line in &dropped {
             let _ = writeln!(out, "#   {}", comment_text(line));
         }
         warnings.push(format!(
-            "{place}/image.conf: not imported: {}",
+            "{place}/image.conf: not imported (write host and room as hosts/rooms of snapshot.conf): {}",
             dropped.join("; ")
         ));
     }
