@@ -24,6 +24,7 @@ use uuid::Uuid;
 use self::source::{LegacyConf, Source, SourceDisk};
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
+use crate::tree;
 
 const FILE_MODE: u32 = 0o644;
 /// Folders are readable for every client, whatever the umask.
@@ -326,8 +327,37 @@ fn comment_text(s: &str) -> String {
         .collect()
 }
 
-/// leoclient2's `image.conf` has only access rules (`user`, `group`, `host`, `room`);
-/// they are not converted to `[access]`: kept as comments and reported.
+/// leoclient2's access keys and their lists in format v1 (`room=r101,r102` becomes
+/// `rooms = ["r101", "r102"]`); the semantics are the same (docs/format.md).
+const ACCESS_KEYS: [(&str, &str); 4] = [
+    ("user", "users"),
+    ("group", "groups"),
+    ("host", "hosts"),
+    ("room", "rooms"),
+];
+
+/// `key = ["a", "b"]` lines for the leoclient2 keys among `keys` that `conf` sets (its
+/// last value wins, as in leoclient2; names are separated by commas or spaces).
+fn name_lists(conf: &LegacyConf, keys: &[(&str, &str)]) -> String {
+    let mut out = String::new();
+    for (old, new) in keys {
+        let Some(value) = conf.get(old) else { continue };
+        let mut names: Vec<String> = Vec::new();
+        for name in value.split([',', ' ', '\t']).filter(|n| !n.is_empty()) {
+            if !names.iter().any(|n| n == name) {
+                names.push(name.to_owned());
+            }
+        }
+        if !names.is_empty() {
+            let list: Vec<String> = names.iter().map(|n| toml_str(n)).collect();
+            let _ = writeln!(out, "{new} = [{}]", list.join(", "));
+        }
+    }
+    out
+}
+
+/// `image.conf`: leoclient2's access rules (`user`, `group`, `host`, `room`) become the
+/// `[access]` table; anything else is kept as a comment and reported.
 fn image_conf(name: &str, source: &Source, warnings: &mut Vec<String>) -> String {
     let mut out = format!("name = {}\n", toml_str(name));
     let _ = writeln!(
@@ -338,30 +368,34 @@ fn image_conf(name: &str, source: &Source, warnings: &mut Vec<String>) -> String
     let Some(conf) = &source.image_conf else {
         return out;
     };
-    let dropped = dropped_lines(conf);
+    let dropped = dropped_lines(conf, &["user", "group", "host", "room"]);
     if !dropped.is_empty() {
-        out.push_str("# Settings of leoclient2's image.conf, not converted (see [access]):\n");
+        out.push_str("# Settings of leoclient2's image.conf, not converted:\n");
         for line in &dropped {
             let _ = writeln!(out, "#   {}", comment_text(line));
         }
-        warnings.push(format!(
-            "image.conf: not imported (write them as the [access] table of image.conf): {}",
-            dropped.join("; ")
-        ));
+        warnings.push(format!("image.conf: not imported: {}", dropped.join("; ")));
+    }
+    let access = name_lists(conf, &ACCESS_KEYS);
+    if !access.is_empty() {
+        let _ = write!(out, "\n[access]\n{access}");
     }
     out
 }
 
-fn dropped_lines(conf: &LegacyConf) -> Vec<String> {
+/// Lines of `conf` whose key is not in `converted`, as `key = value`.
+fn dropped_lines(conf: &LegacyConf, converted: &[&str]) -> Vec<String> {
     conf.entries
         .iter()
+        .filter(|(k, _)| !converted.contains(&k.as_str()))
         .map(|(k, v)| format!("{k} = {v}"))
         .chain(conf.ignored.iter().cloned())
         .collect()
 }
 
 /// `snapshot.conf`: `name` and `maintainer` from the snapshot's leoclient2 `image.conf`
-/// (the folder name when there is no name), `created` from the zip's time.
+/// (the folder name when there is no name), `created` from the zip's time, its `host`
+/// and `room` as `hosts` and `rooms`.
 fn snapshot_conf(
     folder: &str,
     conf: &LegacyConf,
@@ -379,20 +413,15 @@ fn snapshot_conf(
         let _ = writeln!(out, "maintainer = {}", toml_str(m));
     }
     let _ = writeln!(out, "created = {}", rfc3339(modified));
-    let dropped: Vec<String> = conf
-        .entries
-        .iter()
-        .filter(|(k, _)| k != "name" && k != "maintainer")
-        .map(|(k, v)| format!("{k} = {v}"))
-        .chain(conf.ignored.iter().cloned())
-        .collect();
+    out.push_str(&name_lists(conf, &ACCESS_KEYS[2..]));
+    let dropped = dropped_lines(conf, &["name", "maintainer", "host", "room"]);
     if !dropped.is_empty() {
-        out.push_str("# Settings of leoclient2, not converted (see hosts/rooms):\n");
+        out.push_str("# Settings of leoclient2, not converted:\n");
         for line in &dropped {
             let _ = writeln!(out, "#   {}", comment_text(line));
         }
         warnings.push(format!(
-            "{place}/image.conf: not imported (write host and room as hosts/rooms of snapshot.conf): {}",
+            "{place}/image.conf: not imported: {}",
             dropped.join("; ")
         ));
     }
@@ -432,6 +461,7 @@ impl Drop for Stage {
 
 fn write(ctx: &Ctx, plan: &Plan) -> Result<()> {
     let data = ctx.data();
+    let _lock = tree::lock_data(ctx)?;
     let stage = tempfile::Builder::new()
         .prefix(".leovms-tmp-import.")
         .tempdir_in(&data)

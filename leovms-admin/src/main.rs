@@ -7,6 +7,7 @@ mod ctx;
 mod error;
 mod import;
 mod publish;
+mod set_conf;
 mod setup;
 mod tree;
 mod upload;
@@ -47,6 +48,9 @@ enum Command {
     Verify,
     /// Retire a snapshot or a whole VM.
     Remove(publish::RemoveArgs),
+    /// Replace a published VM's image.conf (or a snapshot's snapshot.conf) with a checked file.
+    #[command(name = "set-conf")]
+    SetConf(set_conf::Args),
     /// Convert a leoclient2 VM folder into format 1.
     #[command(name = "import-leoclient2")]
     ImportLeoclient2(import::Args),
@@ -61,6 +65,7 @@ fn main() -> ExitCode {
         Command::List => publish::list(&ctx),
         Command::Verify => publish::verify(&ctx),
         Command::Remove(args) => publish::remove(&ctx, args),
+        Command::SetConf(args) => set_conf::run(&ctx, args),
         Command::ImportLeoclient2(args) => import::run(&ctx, args),
     };
     match result {

@@ -36,7 +36,7 @@ fn invalid(message: impl Into<String>) -> Error {
     Error::Invalid(message.into())
 }
 
-fn safe(what: &str, name: &str) -> Result<SafeName> {
+pub(crate) fn safe(what: &str, name: &str) -> Result<SafeName> {
     SafeName::try_from(name).map_err(|e| invalid(format!("{what}: {e}")))
 }
 
@@ -60,7 +60,7 @@ pub fn publish(ctx: &Ctx, args: &PublishArgs) -> Result<()> {
             data.display()
         )));
     }
-    let _lock = tree::lock_data(&data)?;
+    let _lock = tree::lock_data(ctx)?;
     let upload = upload::open(&dir)?;
     match upload.meta.kind {
         Kind::Snapshot => publish_snapshot(ctx, &upload)?,
@@ -301,7 +301,7 @@ fn copy_checked(from: &Path, to: &Path, expected: &ManifestEntry) -> Result<()> 
     tree::check_file(to, expected, &to.display().to_string())
 }
 
-fn entry_for(dir: &Path, rel: &str, unpacked: Option<u64>) -> Result<ManifestEntry> {
+pub(crate) fn entry_for(dir: &Path, rel: &str, unpacked: Option<u64>) -> Result<ManifestEntry> {
     let path = dir.join(rel);
     let (size, sha256) = sha256_file(&path).map_err(|e| Error::io(&path, e))?;
     Ok(ManifestEntry {
@@ -313,7 +313,7 @@ fn entry_for(dir: &Path, rel: &str, unpacked: Option<u64>) -> Result<ManifestEnt
 }
 
 /// Writes `<dir>/manifest.toml` atomically, entries sorted by path.
-fn write_manifest(dir: &Path, mut files: Vec<ManifestEntry>) -> Result<()> {
+pub(crate) fn write_manifest(dir: &Path, mut files: Vec<ManifestEntry>) -> Result<()> {
     files.sort_by(|a, b| a.path.cmp(&b.path));
     let text = Manifest { files }.to_toml_string();
     let path = dir.join("manifest.toml");
@@ -608,7 +608,7 @@ fn verify_vm(vm: &str, vm_dir: &Path, manifest: &Manifest) -> Vec<String> {
 
 pub fn remove(ctx: &Ctx, args: &RemoveArgs) -> Result<()> {
     let vm = safe("VM", &args.vm)?;
-    let _lock = tree::lock_data(&ctx.data())?;
+    let _lock = tree::lock_data(ctx)?;
     let vm_dir = ctx.data().join(vm.as_str());
     let manifest_path = vm_dir.join("manifest.toml");
     let Some(snapshot) = &args.snapshot else {

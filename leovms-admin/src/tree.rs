@@ -9,6 +9,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use async_compression::tokio::bufread::{GzipDecoder, ZstdDecoder};
 use futures_util::StreamExt;
+use leovms_image::atomic::remove_leftovers;
 use leovms_image::manifest::{Manifest, ManifestEntry, sha256_file};
 use leovms_image::name::safe_relative_path;
 use leovms_image::vbox::MachineInfo;
@@ -17,6 +18,7 @@ use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, BufReader};
 use tokio_tar::{ArchiveBuilder, EntryType};
 use uuid::Uuid;
 
+use crate::ctx::Ctx;
 use crate::error::{Error, Result};
 
 /// Bytes of a VDI file that hold its headers (pre-header and header 1+).
@@ -287,11 +289,23 @@ pub fn subdirs(dir: &Path) -> Result<Vec<(String, PathBuf)>> {
 /// that two admins never rewrite the same manifest at once.
 pub struct DataLock(#[allow(dead_code)] fs::File);
 
-pub fn lock_data(data: &Path) -> Result<DataLock> {
+///
+/// Every command that writes to data holds it, so `.leovms-tmp*` entries found once it is
+/// taken belong to a command that was killed: they are removed (not under `--dry-run`).
+pub fn lock_data(ctx: &Ctx) -> Result<DataLock> {
+    let data = &ctx.data();
     let dir = fs::File::open(data).map_err(|e| Error::io(data, e))?;
     use rustix::fs::{FlockOperation, flock};
     match flock(&dir, FlockOperation::NonBlockingLockExclusive) {
-        Ok(()) => Ok(DataLock(dir)),
+        Ok(()) => {
+            if !ctx.dry_run {
+                let removed = remove_leftovers(data).map_err(|e| Error::io(data, e))?;
+                for path in removed {
+                    println!("removed {}, left by an interrupted command", path.display());
+                }
+            }
+            Ok(DataLock(dir))
+        }
         Err(rustix::io::Errno::WOULDBLOCK) => Err(invalid(format!(
             "another leovms-admin is changing {} right now; try again when it has finished",
             data.display()

@@ -379,3 +379,68 @@ async fn one_change_at_a_time() {
     assert_ok(&s.admin(&["publish", "mueller/lab"]));
     assert!(!upload.exists());
 }
+
+#[tokio::test]
+async fn set_conf_replaces_image_conf_only_when_it_is_valid() {
+    let s = Server::new().await;
+    let image = s.data().join("vm-demo/image.conf");
+    let edited = s.root.path().join("image.conf.new");
+    let before = tree_digest(&s.data());
+
+    // A mistake is refused with the admin's file, line and key; nothing changes.
+    let old = std::fs::read_to_string(&image).unwrap();
+    std::fs::write(
+        &edited,
+        format!("{old}\n[[network]]\nrooms = [\"r101\"]\nnic = [{{ slot = 9, mode = \"nat\" }}]\n"),
+    )
+    .unwrap();
+    let out = s.admin(&["set-conf", "vm-demo", "--from", edited.to_str().unwrap()]);
+    assert_refused(&out, "image.conf.new:");
+    assert_refused(&out, "network.nic.slot: must be 1 to 8");
+    assert_eq!(tree_digest(&s.data()), before);
+
+    // --dry-run says what it would do, and does nothing.
+    let rules =
+        format!("{old}\n[[network]]\nrooms = [\"r101\"]\nnic = [{{ slot = 1, mode = \"nat\" }}]\n");
+    std::fs::write(&edited, &rules).unwrap();
+    let out = s.admin(&[
+        "--dry-run",
+        "set-conf",
+        "vm-demo",
+        "--from",
+        edited.to_str().unwrap(),
+    ]);
+    assert!(
+        assert_ok(&out).contains("would replace"),
+        "{}",
+        describe(&out)
+    );
+    assert_eq!(tree_digest(&s.data()), before);
+
+    // A valid file replaces the old one, and the VM still verifies.
+    assert_ok(&s.admin(&["set-conf", "vm-demo", "--from", edited.to_str().unwrap()]));
+    assert_eq!(std::fs::read_to_string(&image).unwrap(), rules);
+    let entry = s.manifest("vm-demo").get("image.conf").cloned().unwrap();
+    assert_eq!(entry.size, rules.len() as u64);
+    assert!(assert_ok(&s.admin(&["verify"])).contains("everything is in order"));
+
+    // A snapshot's snapshot.conf, checked as one.
+    let snap = s.root.path().join("snapshot.conf.new");
+    std::fs::write(&snap, "name = \"Standard\"\nrooms = [\"r101,r102\"]\n").unwrap();
+    let out = s.admin(&[
+        "set-conf",
+        "vm-demo",
+        "standard",
+        "--from",
+        snap.to_str().unwrap(),
+    ]);
+    assert_refused(&out, "one name per entry");
+    let out = s.admin(&[
+        "set-conf",
+        "vm-demo",
+        "nosuch",
+        "--from",
+        snap.to_str().unwrap(),
+    ]);
+    assert_refused(&out, "vm-demo has no snapshots/nosuch/snapshot.conf");
+}

@@ -6,6 +6,7 @@
 mod access;
 mod error;
 mod folders;
+mod network;
 #[cfg(test)]
 mod tests;
 
@@ -18,6 +19,7 @@ pub use access::{AccessFacts, AccessRules, pc_matches};
 pub use error::ConfigError;
 pub(crate) use error::{KeyIndex, read_text};
 pub use folders::{FolderSetting, SharedFolder, expand_home, resolve_shared_folders};
+pub use network::{MAX_NIC, MacSetting, NetworkChoice, NetworkRule, NicMode, NicRule};
 
 use crate::name::SafeName;
 
@@ -192,6 +194,9 @@ pub struct ImageConf {
     /// Who may use the VM, on which PCs.
     #[serde(default)]
     pub access: AccessRules,
+    /// Network cards per PC; see [`ImageConf::network_for`].
+    #[serde(default)]
+    pub network: Vec<NetworkRule>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
@@ -243,7 +248,13 @@ impl ImageConf {
         check_ram(&conf.ram, &index)?;
         folders::check(&conf.shared_folders, &index)?;
         conf.access.check(&index)?;
+        network::check(&conf.network, &index)?;
         Ok(conf)
+    }
+
+    /// The network rule for the PC of `facts`.
+    pub fn network_for(&self, facts: &AccessFacts) -> NetworkChoice<'_> {
+        network::choose(&self.network, facts)
     }
 
     pub fn load(path: &Path) -> Result<Self, ConfigError> {

@@ -8,6 +8,7 @@
 
 mod global;
 mod inspect;
+mod network;
 mod patch;
 mod scan;
 #[cfg(test)]
@@ -22,6 +23,7 @@ use crate::vdi::braced;
 pub use crate::config::SharedFolder;
 pub use global::global_settings;
 pub use inspect::inspect;
+pub use network::{Attachment, Nic};
 pub use patch::patch;
 
 /// What leovms needs to know about a machine template.
@@ -57,6 +59,8 @@ pub struct Patch {
     /// Replaces the current state's `<SharedFolders>` (created when missing); every folder
     /// writable and auto-mounted.
     pub shared_folders: Option<Vec<SharedFolder>>,
+    /// The current state's network cards: exactly these are on, every other one is off.
+    pub network: Option<Vec<Nic>>,
     pub disks: Vec<DiskPatch>,
     /// Drop `Machine/@stateFile` (a saved state we do not ship).
     pub clear_state_file: bool,

@@ -10,6 +10,8 @@ use uuid::Uuid;
 
 #[path = "vbox_fixtures/events.rs"]
 mod events;
+#[path = "vbox_fixtures/network.rs"]
+mod network;
 use events::{attrs, bridge_schema_gaps, tokens, without_shared_folders, xsd_valid};
 
 fn data() -> PathBuf {
@@ -135,6 +137,7 @@ fn every_fixture_patches_minimally_and_stays_valid() {
         let p = Patch {
             ram_mb: Some(RAM),
             shared_folders: Some(folders()),
+            network: None,
             disks: old_disk
                 .map(|old| DiskPatch {
                     old_uuid: old,
@@ -168,37 +171,49 @@ fn every_fixture_patches_minimally_and_stays_valid() {
         }
 
         // (b) valid stays valid.
-        let (orig_file, out_file) = (tmp.path().join("orig.vbox"), tmp.path().join("out.vbox"));
-        std::fs::write(&orig_file, &original).unwrap();
-        std::fs::write(&out_file, &out).unwrap();
-        match xsd_valid(&orig_file) {
-            Err(e) if ci => panic!("xmllint is required under CI: {e}"),
-            Err(e) => {
-                println!("skipped schema validation: xmllint not available ({e})");
-                skipped.push(file);
-            }
-            Ok(true) => assert!(
-                xsd_valid(&out_file).unwrap(),
-                "{file}: patched file fails the schema"
-            ),
-            Ok(false) => {
-                // Known schema gaps: compare after bridging them in both files.
-                std::fs::write(&orig_file, bridge_schema_gaps(&original)).unwrap();
-                std::fs::write(&out_file, bridge_schema_gaps(&out)).unwrap();
-                if xsd_valid(&orig_file).unwrap() {
-                    println!("{file}: validated after bridging known schema gaps");
-                    assert!(
-                        xsd_valid(&out_file).unwrap(),
-                        "{file}: patched file fails the schema"
-                    );
-                } else {
-                    println!("{file}: original fails the schema (known schema gap), not validated");
-                    skipped.push(file);
-                }
-            }
+        if !stays_valid(&file, &original, &out, tmp.path(), ci) {
+            skipped.push(file);
         }
     }
     println!("schema validation skipped for: {skipped:?}");
+}
+
+/// Whether `out` is schema-valid when `original` is (panics when not); false when the
+/// original cannot be validated (no xmllint outside CI, or a known schema gap).
+fn stays_valid(file: &str, original: &str, out: &str, tmp: &Path, ci: bool) -> bool {
+    let (orig_file, out_file) = (tmp.join("orig.vbox"), tmp.join("out.vbox"));
+    std::fs::write(&orig_file, original).unwrap();
+    std::fs::write(&out_file, out).unwrap();
+    match xsd_valid(&orig_file) {
+        Err(e) if ci => panic!("xmllint is required under CI: {e}"),
+        Err(e) => {
+            println!("skipped schema validation: xmllint not available ({e})");
+            false
+        }
+        Ok(true) => {
+            assert!(
+                xsd_valid(&out_file).unwrap(),
+                "{file}: patched file fails the schema"
+            );
+            true
+        }
+        Ok(false) => {
+            // Known schema gaps: compare after bridging them in both files.
+            std::fs::write(&orig_file, bridge_schema_gaps(original)).unwrap();
+            std::fs::write(&out_file, bridge_schema_gaps(out)).unwrap();
+            if xsd_valid(&orig_file).unwrap() {
+                println!("{file}: validated after bridging known schema gaps");
+                assert!(
+                    xsd_valid(&out_file).unwrap(),
+                    "{file}: patched file fails the schema"
+                );
+                true
+            } else {
+                println!("{file}: original fails the schema (known schema gap), not validated");
+                false
+            }
+        }
+    }
 }
 
 #[test]
@@ -369,6 +384,7 @@ fn vboxsim_accepts_a_patched_machine() {
             },
         ],
         clear_state_file: true,
+        network: None,
     };
     let settings = machine_dir.join("machine.vbox");
     std::fs::write(&settings, patch(&xml, &p).unwrap()).unwrap();

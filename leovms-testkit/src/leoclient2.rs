@@ -22,6 +22,8 @@ pub struct Leoclient2Options {
     pub base_data_mib: u32,
     /// Adds `snapshot-store/old/`, whose disk belongs to another base.
     pub foreign_snapshot: bool,
+    /// The VM's `image.conf`.
+    pub image_conf: String,
 }
 
 impl Default for Leoclient2Options {
@@ -30,6 +32,8 @@ impl Default for Leoclient2Options {
             vm: "winxp".into(),
             base_data_mib: 2,
             foreign_snapshot: false,
+            image_conf: "# who may use this machine\nroom=r101,r102\nuser=mueller\ncolour=blue\n"
+                .into(),
         }
     }
 }
@@ -45,8 +49,8 @@ pub struct Leoclient2Vm {
 }
 
 /// Builds `<parent>/<vm>/`. Snapshots: `standard` (no image.conf) and `exam`
-/// (`name=Exam 2027`, `maintainer=mueller`, `room=r101`); the VM's image.conf has
-/// `room=r101,r102` and `user=mueller`.
+/// (`name=Exam 2027`, `maintainer=mueller`, `room=r101`); the VM's image.conf is
+/// `opts.image_conf`.
 pub fn build_leoclient2_vm(parent: &Path, opts: &Leoclient2Options) -> io::Result<Leoclient2Vm> {
     let vm = &opts.vm;
     let dir = parent.join(vm);
@@ -100,10 +104,7 @@ pub fn build_leoclient2_vm(parent: &Path, opts: &Leoclient2Options) -> io::Resul
         }
     }
 
-    std::fs::write(
-        dir.join("image.conf"),
-        "# who may use this machine\nroom=r101,r102\nuser=mueller\n",
-    )?;
+    std::fs::write(dir.join("image.conf"), &opts.image_conf)?;
     let machine_uuid = Uuid::new_v4();
     let vbox = template::machine_vbox(&TemplateParams {
         machine_uuid,

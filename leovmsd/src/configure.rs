@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use leovms_api::ErrorKind;
-use leovms_image::vbox::{self, DiskPatch, Patch};
+use leovms_image::vbox::{self, DiskPatch, Nic, Patch};
 use leovms_image::vdi::{self, VdiHeader, braced};
 use uuid::Uuid;
 
@@ -81,6 +81,7 @@ pub fn write_settings(
     base_dir: &Path,
     disks: &[PathBuf],
     ram_mb: u32,
+    network: Option<Vec<Nic>>,
     fresh: bool,
 ) -> Result<Uuid> {
     let (bases, diffs) = checked_chain(&vm.image.name, base_dir, disks)?;
@@ -116,6 +117,7 @@ pub fn write_settings(
             &vm.image,
             &Settings::home(),
         )),
+        network,
         disks: disk_patches,
         clear_state_file: fresh,
     };

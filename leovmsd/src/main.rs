@@ -13,6 +13,7 @@ mod job;
 mod layout;
 mod listing;
 mod mount;
+mod network;
 mod offline;
 mod running;
 mod settings;

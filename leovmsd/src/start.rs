@@ -19,11 +19,14 @@ use crate::running::{Exit, Record, process_starttime};
 use crate::start_source::{Source, after_damage, prepare_base_parent, remember_for_offline};
 use crate::vbox::VBox;
 use crate::view::View;
-use crate::{configure, space, unpack, workcopy};
+use crate::{configure, network, space, unpack, workcopy};
 
 /// How long VirtualBox may take to report a VM as running before we trust the
 /// frontend process that is still alive.
 const LAUNCH_GRACE: Duration = Duration::from_secs(90);
+/// The PC's network cards and its routes, for the network rules of image.conf.
+const SYS_NET: &str = "/sys/class/net";
+const ROUTES: &str = "/proc/net/route";
 
 pub struct StartPlan {
     pub vm: VmEntry,
@@ -64,6 +67,8 @@ async fn run_planned(d: &Arc<Daemon>, job: &Arc<Job>, plan: StartPlan) -> Result
     job.set_message(format!("Checking {name}"));
     let base_needed = !layout.base_ready(&vm.id, &hash);
     let uuid = configure::machine_uuid(&vm)?;
+    let host_nics = network::host_nics(Path::new(SYS_NET), Path::new(ROUTES));
+    let cards = network::cards(&vm.image, view.facts, &host_nics)?;
     refuse_running(&vbox, &uuid, &name).await?;
     unpack::remove_leftovers(base_dir.parent().unwrap_or(&layout.machines_dir), &work);
     plan_space(&view, &vm, base_needed, snapshot.as_ref(), &d.in_use_now())?;
@@ -131,7 +136,7 @@ async fn run_planned(d: &Arc<Daemon>, job: &Arc<Job>, plan: StartPlan) -> Result
     job.set_message(format!("Configuring {name}"));
     let fresh = snapshot.is_some();
     vbox.unregister(&uuid).await?;
-    configure::write_settings(layout, &vm, &base_dir, &disks, ram_mb, fresh)?;
+    configure::write_settings(layout, &vm, &base_dir, &disks, ram_mb, cards, fresh)?;
     workcopy::ensure_global_settings(layout)?;
     vbox.register(&layout.settings_file(&vm.id)).await?;
     workcopy::remember(

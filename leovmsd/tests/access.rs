@@ -24,18 +24,6 @@ fn ids(list: &serde_json::Value) -> Vec<String> {
         .collect()
 }
 
-/// Restarts the daemon as if it ran on PC `host` in `room`.
-async fn move_to(w: &mut World, host: &str, room: &str) {
-    if w.daemon_running() {
-        w.terminate_daemon().await;
-    }
-    w.extra_env = vec![
-        ("LEOVMS_HOST".into(), host.into()),
-        ("LEOVMS_ROOM".into(), room.into()),
-    ];
-    w.start_daemon().await;
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn access_rules_decide_what_each_room_lists_and_starts() {
     let my_group = id(&["-gn"]);
@@ -56,7 +44,7 @@ async fn access_rules_decide_what_each_room_lists_and_starts() {
     .await;
 
     // Room r101: everything is offered (vm-win through the user's group).
-    move_to(&mut w, "r101-pc03", "r101").await;
+    w.move_to("r101-pc03", "r101").await;
     assert_eq!(ids(&w.cli_json(&["list"])), ["vm-demo", "vm-win"]);
     assert_eq!(w.machine("vm-demo")["snapshots"], 2);
     assert_eq!(
@@ -66,7 +54,7 @@ async fn access_rules_decide_what_each_room_lists_and_starts() {
     assert_eq!(ids(&w.cli_json(&["snapshots", "vm-win"])), ["standard"]);
 
     // Room r100, a student PC: vm-win is not listed, exam is hidden.
-    move_to(&mut w, "r100-pc01", "r100").await;
+    w.move_to("r100-pc01", "r100").await;
     assert_eq!(ids(&w.cli_json(&["list"])), ["vm-demo"]);
     assert_eq!(w.machine("vm-demo")["snapshots"], 1);
     assert_eq!(ids(&w.cli_json(&["snapshots", "vm-demo"])), ["standard"]);
@@ -86,7 +74,7 @@ async fn access_rules_decide_what_each_room_lists_and_starts() {
     );
 
     // The teacher's PC in r100 is named by the snapshot (host names without case).
-    move_to(&mut w, "R100-Teacher.school.lan", "r100").await;
+    w.move_to("R100-Teacher.school.lan", "r100").await;
     assert_eq!(
         ids(&w.cli_json(&["snapshots", "vm-demo"])),
         ["exam", "standard"]
@@ -96,12 +84,12 @@ async fn access_rules_decide_what_each_room_lists_and_starts() {
     // Offline, from the copies kept while listing online: the same rules.
     let away = w.data.with_extension("away");
     std::fs::rename(&w.data, &away).unwrap();
-    move_to(&mut w, "r100-pc01", "r100").await;
+    w.move_to("r100-pc01", "r100").await;
     let list = w.cli_json(&["list"]);
     assert_eq!(ids(&list), ["vm-demo"], "{list}");
     assert_eq!(common::listed(&list, "vm-demo")["origin"], "cache");
     assert_eq!(ids(&w.cli_json(&["snapshots", "vm-demo"])), ["standard"]);
-    move_to(&mut w, "r101-pc03", "r101").await;
+    w.move_to("r101-pc03", "r101").await;
     assert_eq!(ids(&w.cli_json(&["list"])), ["vm-demo", "vm-win"]);
     assert_eq!(
         ids(&w.cli_json(&["snapshots", "vm-demo"])),
@@ -124,7 +112,7 @@ async fn a_vm_for_other_users_is_neither_listed_nor_started() {
         ..Default::default()
     })
     .await;
-    move_to(&mut w, "pc1", "r100").await;
+    w.move_to("pc1", "r100").await;
     assert_eq!(ids(&w.cli_json(&["list"])), ["vm-demo"]);
     let out = w.cli(&["start", "vm-win", "--snapshot", "standard"]);
     assert_refused(

@@ -24,10 +24,16 @@ fn admin(root: &Path, args: &[&str]) -> Output {
 #[tokio::test(flavor = "multi_thread")]
 async fn an_imported_leoclient2_vm_is_listed_and_starts_a_snapshot() {
     let mut w = World::new().await;
+    // Access rules as leoclient2 wrote them: the test user's group, two rooms.
+    let group = String::from_utf8(Command::new("id").arg("-gn").output().unwrap().stdout).unwrap();
     let old = build_leoclient2_vm(
         &w.tmp.path().join("leoclient2"),
         &Leoclient2Options {
             foreign_snapshot: true,
+            image_conf: format!(
+                "room=r101,r102\nuser=leovms-nobody\ngroup={}\nkeyboard=de\n",
+                group.trim()
+            ),
             ..Default::default()
         },
     )
@@ -53,11 +59,25 @@ async fn an_imported_leoclient2_vm_is_listed_and_starts_a_snapshot() {
         "{err}"
     );
     assert!(
-        err.contains("room = r101,r102"),
-        "dropped settings are named: {err}"
+        err.contains("keyboard = de") && !err.contains("room ="),
+        "only what is not converted is named: {err}"
     );
 
-    w.start_daemon().await;
+    // The converted rules: not offered in r100; in r102 without the r101-only exam.
+    for (room, listed) in [("r100", false), ("r102", true), ("r101", true)] {
+        w.move_to(&format!("{room}-pc01"), room).await;
+        let list = w.cli_json(&["list"]);
+        let ids: Vec<&str> = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|m| m["id"].as_str())
+            .collect();
+        assert_eq!(ids.contains(&"vm-xp"), listed, "{room}: {list}");
+        if room == "r102" {
+            assert_eq!(w.machine("vm-xp")["snapshots"], 1, "exam is for r101 only");
+        }
+    }
     let xp = w.machine("vm-xp");
     assert_eq!(xp["name"], "Windows XP");
     assert_eq!(xp["problem"], "");

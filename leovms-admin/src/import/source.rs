@@ -142,6 +142,13 @@ impl Source {
 
         let vbox_path = find_vbox(dir, &vm)?;
         let image_conf = LegacyConf::load(&dir.join("image.conf"))?;
+        if dir.join("network.conf").exists() {
+            warnings.push(
+                "network.conf: not imported: write its lines as [[network]] rules of image.conf \
+                 (docs/format.md, \"Network rules\")"
+                    .to_owned(),
+            );
+        }
 
         let mut snapshots = Vec::new();
         let mut skipped = Vec::new();

@@ -109,12 +109,19 @@ fn imports_base_snapshots_settings_and_manifest_last() {
 
     let image = ImageConf::load(&vm.join("image.conf")).unwrap();
     assert_eq!(image.name, "Windows XP");
+    assert_eq!(image.access.rooms, ["r101", "r102"]);
+    assert_eq!(image.access.users, ["mueller"]);
+    assert!(image.access.groups.is_empty() && image.access.hosts.is_empty());
     let text = std::fs::read_to_string(vm.join("image.conf")).unwrap();
-    assert!(text.contains("#   room = r101,r102"), "{text}");
+    assert!(text.contains("#   colour = blue"), "{text}");
 
     let exam = SnapshotConf::load(&vm.join("snapshots/exam/snapshot.conf")).unwrap();
     assert_eq!(exam.name, "Exam 2027");
     assert_eq!(exam.maintainer, "mueller");
+    assert_eq!(
+        (exam.rooms.as_slice(), exam.hosts.len()),
+        (["r101".to_owned()].as_slice(), 0)
+    );
     assert!(exam.created.unwrap().ends_with('Z'));
     let standard = SnapshotConf::load(&vm.join("snapshots/standard/snapshot.conf")).unwrap();
     assert_eq!(standard.name, "Standard");

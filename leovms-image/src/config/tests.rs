@@ -305,3 +305,70 @@ fn snapshot_visibility() {
     let e = SnapshotConf::parse("name = \"S\"\nroom = [\"r1\"]\n", Path::new("s")).unwrap_err();
     assert!(e.to_string().contains("room"), "{e}");
 }
+
+#[test]
+fn image_network_rules() {
+    let text = r#"
+name = "x"
+[[network]]
+rooms = ["r101", "r102"]
+[[network.nic]]
+slot = 1
+mode = "bridged"
+mac = "host"
+[[network.nic]]
+slot = 2
+mode = "intnet"
+network = "exam"
+
+[[network]]
+nic = [{ slot = 1, mode = "nat", mac = "08:00:27:00:00:01" }]
+"#;
+    let conf = ImageConf::parse(text, Path::new("i")).unwrap();
+    assert_eq!(conf.network.len(), 2);
+    let first = &conf.network[0].nic;
+    assert_eq!((first[0].slot, first[0].mode), (1, NicMode::Bridged));
+    assert_eq!(first[0].mac, Some(MacSetting::Host));
+    assert_eq!(first[1].network.as_deref(), Some("exam"));
+    assert_eq!(
+        conf.network[1].nic[0].mac,
+        Some(MacSetting::Fixed("080027000001".into()))
+    );
+}
+
+#[test]
+fn image_network_rules_are_strict() {
+    let nic = |body: &str| {
+        image_err(&format!(
+            "name = \"x\"\n[[network]]\n[[network.nic]]\n{body}"
+        ))
+    };
+    let e = nic("slot = 9\nmode = \"nat\"\n");
+    assert!(
+        e.contains("image.conf:4: network.nic.slot") && e.contains("1 to 8"),
+        "{e}"
+    );
+    let e = nic("slot = 1\nmode = \"wifi\"\n");
+    assert!(
+        e.contains("image.conf:5:") && e.contains("mode") && e.contains("bridged"),
+        "{e}"
+    );
+    let e = nic("slot = 1\nmode = \"nat\"\ndevice = \"eth0\"\n");
+    assert!(e.contains("device") && e.contains("only applies"), "{e}");
+    let e = nic("slot = 1\nmode = \"hostonly\"\n");
+    assert!(e.contains("device") && e.contains("vboxnet0"), "{e}");
+    let e = nic("slot = 1\nmode = \"nat\"\nmac = \"01:00:5e:00:00:01\"\n");
+    assert!(
+        e.contains("image.conf:6:") && e.contains("multicast"),
+        "{e}"
+    );
+    let e = nic(
+        "slot = 1\nmode = \"nat\"\nmac = \"host\"\n[[network.nic]]\nslot = 2\nmode = \"nat\"\nmac = \"host\"\n",
+    );
+    assert!(
+        e.contains("image.conf:10: network.nic.mac") && e.contains("only one card"),
+        "{e}"
+    );
+    let e = nic("slot = 1\nmode = \"nat\"\n[[network.nic]]\nslot = 1\nmode = \"null\"\n");
+    assert!(e.contains("card 1 is set twice"), "{e}");
+}

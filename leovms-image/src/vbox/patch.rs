@@ -3,7 +3,7 @@
 use std::ops::Range;
 
 use super::scan::{Doc, escape_attr};
-use super::{DiskPatch, Patch, SharedFolder, VboxError};
+use super::{DiskPatch, Patch, SharedFolder, VboxError, network};
 use crate::vdi::braced;
 
 /// Hardware children VirtualBox writes after `<SharedFolders>`: a new element goes before
@@ -20,9 +20,9 @@ const AFTER_SHARED_FOLDERS: [&str; 8] = [
 ];
 const INDENT_UNIT: &str = "  ";
 
-struct Edit {
-    range: Range<usize>,
-    text: String,
+pub(super) struct Edit {
+    pub range: Range<usize>,
+    pub text: String,
 }
 
 /// Apply `patch` to the settings file `xml`; everything not patched stays byte-identical.
@@ -30,7 +30,7 @@ pub fn patch(xml: &[u8], patch: &Patch) -> Result<Vec<u8>, VboxError> {
     let doc = Doc::parse(xml)?;
     let machine = doc.machine()?;
     let mut edits = Vec::new();
-    if patch.ram_mb.is_some() || patch.shared_folders.is_some() {
+    if patch.ram_mb.is_some() || patch.shared_folders.is_some() || patch.network.is_some() {
         let hardware = doc
             .child(machine, "Hardware")
             .ok_or(VboxError::NoHardware)?;
@@ -39,6 +39,9 @@ pub fn patch(xml: &[u8], patch: &Patch) -> Result<Vec<u8>, VboxError> {
         }
         if let Some(folders) = &patch.shared_folders {
             edits.push(folders_edit(&doc, hardware, folders)?);
+        }
+        if let Some(nics) = &patch.network {
+            network::network_edits(&doc, hardware, nics, &mut edits)?;
         }
     }
     for disk in &patch.disks {
@@ -74,25 +77,28 @@ fn apply(doc: &Doc<'_>, mut edits: Vec<Edit>) -> Result<Vec<u8>, VboxError> {
 
 fn ram_edit(doc: &Doc<'_>, hardware: usize, mb: u32) -> Result<Edit, VboxError> {
     let memory = doc.child(hardware, "Memory").ok_or(VboxError::NoMemory)?;
-    Ok(match doc.find_attr(memory, "RAMSize") {
-        Some(attr) => Edit {
+    Ok(set_attr(doc, memory, "RAMSize", mb.to_string()))
+}
+
+/// Sets attribute `name` of `element` to `value` (already escaped): replaced when present,
+/// added right after the element name otherwise.
+pub(super) fn set_attr(doc: &Doc<'_>, element: usize, name: &str, value: String) -> Edit {
+    if let Some(attr) = doc.find_attr(element, name) {
+        return Edit {
             range: attr.value.clone(),
-            text: mb.to_string(),
-        },
-        None => {
-            // Right after the element name.
-            let tag = &doc.elements[memory].tag;
-            let at = tag.start
-                + 1
-                + doc.text[tag.start + 1..tag.end]
-                    .find(|c: char| c.is_whitespace() || c == '/' || c == '>')
-                    .unwrap_or(0);
-            Edit {
-                range: at..at,
-                text: format!(" RAMSize=\"{mb}\""),
-            }
-        }
-    })
+            text: value,
+        };
+    }
+    let tag = &doc.elements[element].tag;
+    let at = tag.start
+        + 1
+        + doc.text[tag.start + 1..tag.end]
+            .find(|c: char| c.is_whitespace() || c == '/' || c == '>')
+            .unwrap_or(0);
+    Edit {
+        range: at..at,
+        text: format!(" {name}=\"{value}\""),
+    }
 }
 
 fn folders_edit(
@@ -108,21 +114,36 @@ fn folders_edit(
         let text = render_folders(folders, indent, &unit, nl)?;
         return Ok(Edit { range, text });
     }
-    let hw = &doc.elements[hardware];
-    let Some(hw_end) = hw.end.clone() else {
+    let unit = indent_unit(doc, hardware);
+    insert_child(doc, hardware, &AFTER_SHARED_FOLDERS, |indent| {
+        render_folders(folders, indent, &unit, nl)
+    })
+}
+
+/// Inserts a new child element into `parent`: before its first child named in `before`,
+/// else at its end. `render` gets the indentation of the line the element starts on.
+pub(super) fn insert_child(
+    doc: &Doc<'_>,
+    parent: usize,
+    before: &[&str],
+    render: impl Fn(Option<&str>) -> Result<String, VboxError>,
+) -> Result<Edit, VboxError> {
+    let nl = doc.newline();
+    let element = &doc.elements[parent];
+    let Some(parent_end) = element.end.clone() else {
         return Err(VboxError::EmptyHardware {
-            line: doc.line(hw.tag.start),
+            line: doc.line(element.tag.start),
         });
     };
-    let before = doc
-        .children(hardware)
-        .find(|&c| AFTER_SHARED_FOLDERS.contains(&doc.elements[c].name.as_str()));
-    Ok(match before {
+    let unit = indent_unit(doc, parent);
+    let sibling = doc
+        .children(parent)
+        .find(|&c| before.contains(&doc.elements[c].name.as_str()));
+    Ok(match sibling {
         Some(sibling) => {
             let at = doc.elements[sibling].tag.start;
             let indent = doc.indent_before(at);
-            let unit = indent_unit(doc, hardware);
-            let mut text = render_folders(folders, indent, &unit, nl)?;
+            let mut text = render(indent)?;
             if let Some(indent) = indent {
                 text.push_str(nl);
                 text.push_str(indent);
@@ -133,14 +154,13 @@ fn folders_edit(
             }
         }
         None => {
-            let at = hw_end.start;
-            let hw_indent = doc.indent_before(at);
-            let unit = indent_unit(doc, hardware);
-            let indent = hw_indent.map(|i| format!("{i}{unit}"));
-            let mut text = render_folders(folders, indent.as_deref(), &unit, nl)?;
-            if let Some(hw_indent) = hw_indent {
-                // The line already starts with the Hardware indent; add one level.
-                text = format!("{unit}{text}{nl}{hw_indent}");
+            let at = parent_end.start;
+            let parent_indent = doc.indent_before(at);
+            let indent = parent_indent.map(|i| format!("{i}{unit}"));
+            let mut text = render(indent.as_deref())?;
+            if let Some(parent_indent) = parent_indent {
+                // The line already starts with the parent's indent; add one level.
+                text = format!("{unit}{text}{nl}{parent_indent}");
             }
             Edit {
                 range: at..at,
@@ -151,7 +171,7 @@ fn folders_edit(
 }
 
 /// One indentation level, as the file uses it under `<Hardware>`.
-fn indent_unit(doc: &Doc<'_>, hardware: usize) -> String {
+pub(super) fn indent_unit(doc: &Doc<'_>, hardware: usize) -> String {
     let hw = doc.indent_before(doc.elements[hardware].tag.start);
     let child = doc
         .children(hardware)

@@ -59,6 +59,7 @@ fn full_patch() -> Patch {
     Patch {
         ram_mb: Some(2048),
         shared_folders: Some(folders()),
+        network: None,
         disks: vec![DiskPatch {
             old_uuid: uuid(DIFF),
             new_uuid: uuid(NEW),
@@ -302,4 +303,82 @@ fn validate(xml: &str) {
         }
         Err(e) => println!("skipped schema validation: xmllint not available ({e})"),
     }
+}
+
+#[test]
+fn network_cards_are_written_neatly_where_virtualbox_puts_them() {
+    let nics = vec![
+        Nic {
+            slot: 1,
+            attachment: Attachment::Bridged("eth0".into()),
+            mac: Some("08FC00000001".into()),
+        },
+        Nic {
+            slot: 3,
+            attachment: Attachment::NotAttached,
+            mac: Some("080027000003".into()),
+        },
+    ];
+    let p = Patch {
+        network: Some(nics),
+        ..Patch::default()
+    };
+    // No <Network> at all: one is added, before the audio adapter.
+    let xml = template("\n      <AudioAdapter driver=\"Pulse\"/>");
+    let out = String::from_utf8(patch(xml.as_bytes(), &p).unwrap()).unwrap();
+    assert!(
+        out.contains(concat!(
+            "<Memory RAMSize=\"1024\"/>\n",
+            "      <Network>\n",
+            "        <Adapter slot=\"0\" enabled=\"true\" MACAddress=\"08FC00000001\" type=\"82540EM\"><BridgedInterface name=\"eth0\"/></Adapter>\n",
+            "        <Adapter slot=\"2\" enabled=\"true\" MACAddress=\"080027000003\" type=\"82540EM\"/>\n",
+            "      </Network>\n",
+            "      <AudioAdapter driver=\"Pulse\"/>\n"
+        )),
+        "{out}"
+    );
+    // Existing cards: the chip and parked modes stay, the old attachment goes, a card
+    // not asked for is switched off, a self-closed card is opened up.
+    let xml = template(concat!(
+        "\n      <Network>",
+        "\n        <Adapter slot=\"0\" enabled=\"true\" MACAddress=\"0800270A0B0C\" type=\"virtio\">",
+        "\n          <DisabledModes>",
+        "\n            <InternalNetwork name=\"intnet\"/>",
+        "\n          </DisabledModes>",
+        "\n          <NAT>",
+        "\n            <Forwarding name=\"ssh\" proto=\"1\" hostport=\"2222\" guestport=\"22\"/>",
+        "\n          </NAT>",
+        "\n        </Adapter>",
+        "\n        <Adapter slot=\"1\" enabled=\"true\" MACAddress=\"0800270A0B0D\"><NAT/></Adapter>",
+        "\n        <Adapter slot=\"2\" type=\"virtio\"/>",
+        "\n      </Network>"
+    ));
+    let out = String::from_utf8(patch(xml.as_bytes(), &p).unwrap()).unwrap();
+    assert!(
+        out.contains(concat!(
+            "\n      <Network>",
+            "\n        <Adapter slot=\"0\" enabled=\"true\" MACAddress=\"08FC00000001\" type=\"virtio\">",
+            "\n          <DisabledModes>",
+            "\n            <InternalNetwork name=\"intnet\"/>",
+            "\n          </DisabledModes>",
+            "\n          <BridgedInterface name=\"eth0\"/>",
+            "\n        </Adapter>",
+            "\n        <Adapter slot=\"1\" enabled=\"false\" MACAddress=\"0800270A0B0D\"><NAT/></Adapter>",
+            "\n        <Adapter enabled=\"true\" MACAddress=\"080027000003\" slot=\"2\" type=\"virtio\"/>",
+            "\n      </Network>"
+        )),
+        "{out}"
+    );
+    // NAT asked where NAT is: its port forwards stay.
+    let nat = Patch {
+        network: Some(vec![Nic {
+            slot: 1,
+            attachment: Attachment::Nat,
+            mac: None,
+        }]),
+        ..Patch::default()
+    };
+    let out = String::from_utf8(patch(xml.as_bytes(), &nat).unwrap()).unwrap();
+    assert!(out.contains("<Forwarding name=\"ssh\""), "{out}");
+    assert!(out.contains("MACAddress=\"0800270A0B0C\""), "{out}");
 }

@@ -48,28 +48,34 @@ pub fn tokens(xml: &str) -> Vec<Tok> {
     out
 }
 
-fn is_current_shared_folders(path: &[String]) -> bool {
-    path.len() >= 4 && path[1] == "Machine" && path[2] == "Hardware" && path[3] == "SharedFolders"
+fn is_current(path: &[String], element: &str) -> bool {
+    path.len() >= 4 && path[1] == "Machine" && path[2] == "Hardware" && path[3] == element
 }
 
 /// Split off the current state's `<SharedFolders>` subtree (and the whitespace before it).
 pub fn without_shared_folders(toks: Vec<Tok>) -> (Vec<Tok>, Vec<Tok>) {
-    let (mut rest, mut folders): (Vec<Tok>, Vec<Tok>) = (Vec::new(), Vec::new());
+    without_current(toks, "SharedFolders")
+}
+
+/// Split off the subtree of the current state's `Hardware/<element>` (and the whitespace
+/// before it).
+pub fn without_current(toks: Vec<Tok>, element: &str) -> (Vec<Tok>, Vec<Tok>) {
+    let (mut rest, mut subtree): (Vec<Tok>, Vec<Tok>) = (Vec::new(), Vec::new());
     for tok in toks {
-        if is_current_shared_folders(&tok.path) {
-            if folders.is_empty()
+        if is_current(&tok.path, element) {
+            if subtree.is_empty()
                 && rest
                     .last()
                     .is_some_and(|t| t.kind == "other" && t.raw.trim().is_empty())
             {
                 rest.pop();
             }
-            folders.push(tok);
+            subtree.push(tok);
         } else {
             rest.push(tok);
         }
     }
-    (rest, folders)
+    (rest, subtree)
 }
 
 pub fn attrs(raw: &str) -> Vec<(String, String)> {

@@ -102,6 +102,19 @@ impl World {
         }
     }
 
+    /// (Re)starts the daemon as if it ran on PC `host` in `room`.
+    #[allow(dead_code)]
+    pub async fn move_to(&mut self, host: &str, room: &str) {
+        if self.daemon_running() {
+            self.terminate_daemon().await;
+        }
+        self.extra_env = vec![
+            ("LEOVMS_HOST".into(), host.into()),
+            ("LEOVMS_ROOM".into(), room.into()),
+        ];
+        self.start_daemon().await;
+    }
+
     /// Starts `leovmsd` and waits until it owns its bus name.
     pub async fn start_daemon(&mut self) {
         let conn = self.connection().await;

@@ -33,7 +33,33 @@ pub struct Machine {
     pub attached: Vec<Uuid>,
     /// `(name, hostPath)` of the current state's permanent shared folders.
     pub shared_folders: Vec<(String, String)>,
+    /// The current state's network cards, in file order.
+    pub nics: Vec<Card>,
 }
+
+/// One `Hardware/Network/Adapter` of the current state.
+#[derive(Debug, Clone)]
+pub struct Card {
+    /// As `--nicN` counts (the file's `slot` + 1).
+    pub slot: u32,
+    pub enabled: bool,
+    pub mac: String,
+    /// VBoxManage's word for the attachment (`nat`, `bridged`, …; `null` when none).
+    pub kind: &'static str,
+    /// The attachment's `name` (bridged interface, internal network, …).
+    pub name: String,
+}
+
+/// Attachment elements and VBoxManage's words for them.
+const ATTACHMENTS: [(&str, &str); 7] = [
+    ("NAT", "nat"),
+    ("BridgedInterface", "bridged"),
+    ("HostInterface", "bridged"),
+    ("InternalNetwork", "intnet"),
+    ("HostOnlyInterface", "hostonly"),
+    ("GenericInterface", "generic"),
+    ("NATNetwork", "natnetwork"),
+];
 
 /// `MachineEntry` `(uuid, src)` of `VirtualBox.xml`; relative `src` is relative to `home`.
 pub fn machine_entries(home: &Path) -> Result<Vec<(Uuid, PathBuf)>, Error> {
@@ -82,6 +108,7 @@ pub fn load(path: &Path) -> Result<Machine, Error> {
         disks: Vec::new(),
         attached: Vec::new(),
         shared_folders: Vec::new(),
+        nics: Vec::new(),
     };
     let mut stack: Vec<String> = Vec::new();
     let mut disk_stack: Vec<Uuid> = Vec::new();
@@ -127,6 +154,29 @@ pub fn load(path: &Path) -> Result<Machine, Error> {
                     attr(element, "name").unwrap_or_default(),
                     attr(element, "hostPath").unwrap_or_default(),
                 ));
+            }
+            "Adapter" if stack.len() == 4 && stack[1..] == ["Machine", "Hardware", "Network"] => {
+                machine.nics.push(Card {
+                    slot: attr(element, "slot")
+                        .and_then(|s| s.parse::<u32>().ok())
+                        .ok_or_else(|| structure(path, "Required Adapter/@slot is missing"))?
+                        + 1,
+                    enabled: attr(element, "enabled").as_deref() == Some("true"),
+                    mac: attr(element, "MACAddress").unwrap_or_default(),
+                    kind: "null",
+                    name: String::new(),
+                });
+            }
+            tag if stack.len() == 5
+                && stack[1..] == ["Machine", "Hardware", "Network", "Adapter"] =>
+            {
+                if let (Some(card), Some((_, kind))) = (
+                    machine.nics.last_mut(),
+                    ATTACHMENTS.iter().find(|(t, _)| *t == tag),
+                ) {
+                    card.kind = kind;
+                    card.name = attr(element, "name").unwrap_or_default();
+                }
             }
             "HardDisk" if stack.iter().any(|s| s == "MediaRegistry") => {
                 let uuid = attr(element, "uuid")

@@ -144,6 +144,25 @@ fn print_readable(machine: &Machine, state: &str) {
             host_path,
         );
     }
+    for card in &machine.nics {
+        let n = card.slot;
+        if !card.enabled {
+            readable_line(&format!("nic{n}"), "none");
+            continue;
+        }
+        let key = match card.kind {
+            "bridged" => Some("bridgeadapter"),
+            "intnet" => Some("intnet"),
+            "hostonly" => Some("hostonlyadapter"),
+            "natnetwork" => Some("nat-network"),
+            _ => None,
+        };
+        if let Some(key) = key {
+            readable_line(&format!("{key}{n}"), &card.name);
+        }
+        readable_line(&format!("nic{n}"), card.kind);
+        readable_line(&format!("macaddress{n}"), &card.mac);
+    }
 }
 
 /// VBoxManageInfo.cpp outputMachineReadableString: `"`, `\` and newlines escaped; the

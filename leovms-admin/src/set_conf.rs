@@ -1,0 +1,82 @@
+//! `set-conf`: replace a published VM's `image.conf` or a snapshot's `snapshot.conf` (access
+//! and network rules, names, RAM) without publishing again. The new file is checked first;
+//! the manifest is rewritten with its checksum, so clients and `verify` accept it.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use leovms_image::atomic::write_atomic;
+use leovms_image::config::{ImageConf, SnapshotConf};
+
+use crate::ctx::Ctx;
+use crate::error::{Error, Result};
+use crate::publish::{entry_for, safe, write_manifest};
+use crate::tree;
+
+const FILE_MODE: u32 = 0o644;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The VM id (its folder in data).
+    pub vm: String,
+    /// The snapshot id: replace its snapshot.conf instead of the VM's image.conf.
+    pub snapshot: Option<String>,
+    /// The new file, e.g. an edited copy of the old one.
+    #[arg(long, value_name = "FILE")]
+    pub from: PathBuf,
+}
+
+pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
+    let vm = safe("VM", &args.vm)?;
+    let data = ctx.data();
+    let _lock = tree::lock_data(ctx)?;
+    let vm_dir = data.join(vm.as_str());
+    let Some(manifest) = tree::load_manifest(&vm_dir.join("manifest.toml"))? else {
+        return Err(Error::Invalid(format!(
+            "there is no published VM {vm} in {}",
+            data.display()
+        )));
+    };
+    let rel = match &args.snapshot {
+        None => "image.conf".to_owned(),
+        Some(id) => format!("snapshots/{}/snapshot.conf", safe("snapshot", id)?),
+    };
+    if manifest.get(&rel).is_none() {
+        return Err(Error::Invalid(format!("{vm} has no {rel}")));
+    }
+    let text = fs::read_to_string(&args.from).map_err(|e| Error::io(&args.from, e))?;
+    check(&rel, &text, &args.from)?;
+    let target = vm_dir.join(&rel);
+    if fs::read(&target).is_ok_and(|old| old == text.as_bytes()) {
+        println!("{vm}/{rel} is already like {}", args.from.display());
+        return Ok(());
+    }
+    if !ctx.change(format!(
+        "replace {} with {} and rewrite {}",
+        target.display(),
+        args.from.display(),
+        vm_dir.join("manifest.toml").display()
+    )) {
+        return Ok(());
+    }
+    write_atomic(&target, text.as_bytes(), FILE_MODE).map_err(|e| Error::io(&target, e))?;
+    let entry = entry_for(&vm_dir, &rel, None)?;
+    let files = manifest
+        .files
+        .into_iter()
+        .map(|e| if e.path == rel { entry.clone() } else { e })
+        .collect();
+    write_manifest(&vm_dir, files)?;
+    println!("{vm}/{rel} replaced; clients use it from their next start");
+    Ok(())
+}
+
+/// The new file must be valid: the error names the admin's file, line and key.
+fn check(rel: &str, text: &str, file: &Path) -> Result<()> {
+    let result = if rel == "image.conf" {
+        ImageConf::parse(text, file).map(drop)
+    } else {
+        SnapshotConf::parse(text, file).map(drop)
+    };
+    result.map_err(|e| Error::Invalid(e.to_string()))
+}
