@@ -27,7 +27,8 @@ mod tests_unsafe;
 use std::path::{Path, PathBuf};
 
 pub use error::ArchiveError;
-pub use pack::pack;
+pub(crate) use pack::sync_best_effort;
+pub use pack::{PackOptions, pack, pack_with};
 pub use unpack::unpack;
 
 /// How an archive is compressed.

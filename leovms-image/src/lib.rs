@@ -8,5 +8,6 @@ pub mod copy;
 pub mod manifest;
 pub mod name;
 pub mod ram;
+pub mod upload;
 pub mod vbox;
 pub mod vdi;

@@ -7,6 +7,7 @@
 //! and the old innotek namespace are handled; element names are matched without prefix.
 
 mod global;
+mod home;
 mod inspect;
 mod network;
 mod patch;
@@ -22,6 +23,7 @@ use crate::vdi::braced;
 
 pub use crate::config::SharedFolder;
 pub use global::global_settings;
+pub use home::{ChainLink, DiskChain, HomeError, OwnMachine, own_machines};
 pub use inspect::inspect;
 pub use network::{Attachment, Nic};
 pub use patch::patch;

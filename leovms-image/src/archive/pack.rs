@@ -1,5 +1,6 @@
 //! `pack`: writes a `.tar.zst` / `.tar.gz` under a temporary name, hashing the
 //! compressed bytes on the way, and renames it into place when complete.
+//! `pack_with` adds zstd worker threads, progress and cancellation (uploads).
 
 use std::collections::HashSet;
 use std::fs::{self, File, OpenOptions};
@@ -7,19 +8,38 @@ use std::io::{self, Read, Write};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use async_compression::Level;
 use async_compression::tokio::write::{GzipEncoder, ZstdEncoder};
+use async_compression::zstd::CParameter;
+use rustix::io::Errno;
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, BufWriter, ReadBuf};
 use tokio_tar::{Builder, EntryType, Header};
+use tokio_util::sync::CancellationToken;
 
 use super::{ArchiveError, Compression, PackReport, paths};
 use crate::atomic::{fsync_dir, parent_dir, temp_path_for};
 
 /// zstd level: fast to pack, and decompression speed barely depends on it.
 const ZSTD_LEVEL: i32 = 3;
+
+/// Progress is reported at most once per this many bytes read (and once at the end).
+const PROGRESS_STEP: u64 = 1 << 20;
+
+/// How [`pack_with`] works; the default packs like [`pack`].
+#[derive(Clone, Default)]
+pub struct PackOptions {
+    /// zstd worker threads; 0 compresses on the packing thread itself. Ignored for gzip.
+    pub workers: u32,
+    /// Called with the bytes of source files read so far.
+    pub progress: Option<Arc<dyn Fn(u64) + Send + Sync>>,
+    /// Checked before every read: a canceled pack removes its temporary file and
+    /// returns [`ArchiveError::Canceled`].
+    pub cancel: Option<CancellationToken>,
+}
 
 /// Packs `entries` (source file, path inside the archive) into `out`.
 ///
@@ -30,6 +50,16 @@ pub async fn pack(
     entries: &[(PathBuf, String)],
     out: &Path,
     compression: Compression,
+) -> Result<PackReport, ArchiveError> {
+    pack_with(entries, out, compression, PackOptions::default()).await
+}
+
+/// [`pack`] with worker threads, progress and cancellation.
+pub async fn pack_with(
+    entries: &[(PathBuf, String)],
+    out: &Path,
+    compression: Compression,
+    options: PackOptions,
 ) -> Result<PackReport, ArchiveError> {
     let mut seen = HashSet::new();
     for (_, name) in entries {
@@ -48,11 +78,11 @@ pub async fn pack(
     // Compression is CPU-bound: keep it off the caller's runtime threads.
     tokio::task::spawn_blocking(move || {
         let tmp = temp_path_for(&out);
-        let result = runtime.block_on(write_archive(&entries, &tmp, compression));
+        let result = runtime.block_on(write_archive(&entries, &tmp, compression, options));
         let result = result.and_then(|report| {
             fs::rename(&tmp, &out).map_err(|e| ArchiveError::io(&out, e))?;
             let dir = parent_dir(&out);
-            fsync_dir(dir).map_err(|e| ArchiveError::io(dir, e))?;
+            sync_best_effort(fsync_dir(dir)).map_err(|e| ArchiveError::io(dir, e))?;
             Ok(report)
         });
         if result.is_err() {
@@ -64,10 +94,21 @@ pub async fn pack(
     .unwrap_or_else(|e| Err(ArchiveError::io(out_path, io::Error::other(e.to_string()))))
 }
 
+/// Network file systems (SMB, FUSE) may refuse to fsync, directories above all;
+/// the data is then as durable as that file system makes it.
+pub(crate) fn sync_best_effort(result: io::Result<()>) -> io::Result<()> {
+    let refused = [Errno::INVAL, Errno::NOTSUP, Errno::OPNOTSUPP].map(Errno::raw_os_error);
+    match result {
+        Err(e) if e.raw_os_error().is_some_and(|code| refused.contains(&code)) => Ok(()),
+        other => other,
+    }
+}
+
 async fn write_archive(
     entries: &[(PathBuf, String)],
     tmp: &Path,
     compression: Compression,
+    options: PackOptions,
 ) -> Result<PackReport, ArchiveError> {
     let file = OpenOptions::new()
         .write(true)
@@ -86,20 +127,37 @@ async fn write_archive(
             bytes: 0,
         },
     );
+    let mut tracker = Tracker {
+        done: 0,
+        reported: 0,
+        progress: options.progress,
+        cancel: options.cancel,
+    };
     let (sink, unpacked) = match compression {
         Compression::Zstd => {
-            let enc = ZstdEncoder::with_quality(sink, Level::Precise(ZSTD_LEVEL));
-            let (enc, unpacked) = write_tar(enc, entries, tmp).await?;
+            let level = Level::Precise(ZSTD_LEVEL);
+            let enc = if options.workers > 0 {
+                let params = [CParameter::nb_workers(options.workers)];
+                ZstdEncoder::with_quality_and_params(sink, level, &params)
+            } else {
+                ZstdEncoder::with_quality(sink, level)
+            };
+            let (enc, unpacked) = write_tar(enc, entries, tmp, &mut tracker).await?;
             (enc.into_inner(), unpacked)
         }
         Compression::Gzip => {
             let enc = GzipEncoder::with_quality(sink, Level::Default);
-            let (enc, unpacked) = write_tar(enc, entries, tmp).await?;
+            let (enc, unpacked) = write_tar(enc, entries, tmp, &mut tracker).await?;
             (enc.into_inner(), unpacked)
         }
     };
+    if tracker.done != tracker.reported
+        && let Some(progress) = &tracker.progress
+    {
+        progress(tracker.done);
+    }
     let sink = sink.into_inner();
-    sink.file.sync_all().map_err(|e| ArchiveError::io(tmp, e))?;
+    sync_best_effort(sink.file.sync_all()).map_err(|e| ArchiveError::io(tmp, e))?;
     Ok(PackReport {
         size: sink.bytes,
         sha256: sink.hasher.finalize().into(),
@@ -112,8 +170,10 @@ async fn write_tar<W: AsyncWrite + Unpin + Send + 'static>(
     enc: W,
     entries: &[(PathBuf, String)],
     tmp: &Path,
+    tracker: &mut Tracker,
 ) -> Result<(W, u64), ArchiveError> {
-    let mut builder = Builder::new(enc);
+    // tar copies in 8 KiB pieces; the encoder works best on large ones.
+    let mut builder = Builder::new(BufWriter::with_capacity(1 << 20, enc));
     let mut unpacked = 0u64;
     for (source, name) in entries {
         let src_err = |e| ArchiveError::io(source, e);
@@ -133,17 +193,24 @@ async fn write_tar<W: AsyncWrite + Unpin + Send + 'static>(
         let reader = ExactReader {
             file,
             remaining: meta.len(),
+            tracker: &mut *tracker,
         };
-        builder
-            .append_data(&mut header, name, reader)
-            .await
-            .map_err(src_err)?;
+        let appended = builder.append_data(&mut header, name, reader).await;
+        if tracker.canceled() {
+            return Err(ArchiveError::Canceled);
+        }
+        appended.map_err(src_err)?;
         unpacked += meta.len();
     }
-    let mut enc = builder
+    let mut buffered = builder
         .into_inner()
         .await
         .map_err(|e| ArchiveError::io(tmp, e))?;
+    buffered
+        .flush()
+        .await
+        .map_err(|e| ArchiveError::io(tmp, e))?;
+    let mut enc = buffered.into_inner();
     enc.shutdown().await.map_err(|e| ArchiveError::io(tmp, e))?;
     Ok((enc, unpacked))
 }
@@ -151,12 +218,37 @@ async fn write_tar<W: AsyncWrite + Unpin + Send + 'static>(
 /// Yields exactly `remaining` bytes and fails if the file got shorter meanwhile;
 /// a tar header announcing more data than follows would break the archive.
 /// Reads block, which is fine on the dedicated packing thread.
-struct ExactReader {
+struct ExactReader<'a> {
     file: File,
     remaining: u64,
+    tracker: &'a mut Tracker,
 }
 
-impl AsyncRead for ExactReader {
+/// Counts the bytes read for progress and stops reading once canceled.
+struct Tracker {
+    done: u64,
+    reported: u64,
+    progress: Option<Arc<dyn Fn(u64) + Send + Sync>>,
+    cancel: Option<CancellationToken>,
+}
+
+impl Tracker {
+    fn canceled(&self) -> bool {
+        self.cancel.as_ref().is_some_and(|c| c.is_cancelled())
+    }
+
+    fn advance(&mut self, n: u64) {
+        self.done += n;
+        if self.done - self.reported >= PROGRESS_STEP
+            && let Some(progress) = &self.progress
+        {
+            progress(self.done);
+            self.reported = self.done;
+        }
+    }
+}
+
+impl AsyncRead for ExactReader<'_> {
     fn poll_read(
         mut self: Pin<&mut Self>,
         _cx: &mut Context<'_>,
@@ -165,6 +257,9 @@ impl AsyncRead for ExactReader {
         let want = (buf.remaining() as u64).min(self.remaining) as usize;
         if want == 0 {
             return Poll::Ready(Ok(()));
+        }
+        if self.tracker.canceled() {
+            return Poll::Ready(Err(io::Error::other("canceled")));
         }
         let dst = buf.initialize_unfilled_to(want);
         let n = self.file.read(dst)?;
@@ -177,6 +272,7 @@ impl AsyncRead for ExactReader {
         }
         buf.advance(n);
         self.remaining -= n as u64;
+        self.tracker.advance(n as u64);
         Poll::Ready(Ok(()))
     }
 }
