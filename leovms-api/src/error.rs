@@ -35,6 +35,8 @@ pub enum Error {
     Canceled(String),
     /// The operation is not possible in the current state (e.g. cancel of a running VM).
     Busy(String),
+    /// The user may not write where the job must (e.g. not in group p_leovms).
+    PermissionDenied(String),
     /// A file system operation failed.
     Io(String),
     /// Anything else; a bug if it happens.
@@ -58,12 +60,14 @@ pub enum ErrorKind {
     Offline,
     Canceled,
     Busy,
+    /// The user may not write where the job must (e.g. not in group p_leovms).
+    PermissionDenied,
     Io,
     Internal,
 }
 
 impl ErrorKind {
-    pub const ALL: [ErrorKind; 16] = [
+    pub const ALL: [ErrorKind; 17] = [
         ErrorKind::NotFound,
         ErrorKind::InvalidArgument,
         ErrorKind::InvalidConfig,
@@ -78,6 +82,7 @@ impl ErrorKind {
         ErrorKind::Offline,
         ErrorKind::Canceled,
         ErrorKind::Busy,
+        ErrorKind::PermissionDenied,
         ErrorKind::Io,
         ErrorKind::Internal,
     ];
@@ -99,6 +104,7 @@ impl ErrorKind {
             ErrorKind::Offline => "Offline",
             ErrorKind::Canceled => "Canceled",
             ErrorKind::Busy => "Busy",
+            ErrorKind::PermissionDenied => "PermissionDenied",
             ErrorKind::Io => "Io",
             ErrorKind::Internal => "Internal",
         }
@@ -137,6 +143,7 @@ impl Error {
             ErrorKind::Offline => Error::Offline(m),
             ErrorKind::Canceled => Error::Canceled(m),
             ErrorKind::Busy => Error::Busy(m),
+            ErrorKind::PermissionDenied => Error::PermissionDenied(m),
             ErrorKind::Io => Error::Io(m),
             ErrorKind::Internal => Error::Internal(m),
         }
@@ -160,6 +167,7 @@ impl Error {
             Error::Offline(_) => ErrorKind::Offline,
             Error::Canceled(_) => ErrorKind::Canceled,
             Error::Busy(_) => ErrorKind::Busy,
+            Error::PermissionDenied(_) => ErrorKind::PermissionDenied,
             Error::Io(_) => ErrorKind::Io,
             Error::Internal(_) => ErrorKind::Internal,
         })
@@ -183,6 +191,7 @@ impl Error {
             | Error::Offline(m)
             | Error::Canceled(m)
             | Error::Busy(m)
+            | Error::PermissionDenied(m)
             | Error::Io(m)
             | Error::Internal(m) => m.clone(),
         }

@@ -14,12 +14,14 @@ pub enum Phase {
     Configure,
     Launch,
     Running,
+    /// Packing and writing an upload to the upload share.
+    Upload,
     /// The job has ended (see its state).
     Ended,
 }
 
 impl Phase {
-    pub const ALL: [Phase; 9] = [
+    pub const ALL: [Phase; 10] = [
         Phase::Plan,
         Phase::Verify,
         Phase::Fetch,
@@ -28,6 +30,7 @@ impl Phase {
         Phase::Configure,
         Phase::Launch,
         Phase::Running,
+        Phase::Upload,
         Phase::Ended,
     ];
 
@@ -41,6 +44,7 @@ impl Phase {
             Phase::Configure => "configure",
             Phase::Launch => "launch",
             Phase::Running => "running",
+            Phase::Upload => "upload",
             Phase::Ended => "ended",
         }
     }
@@ -60,6 +64,7 @@ impl Phase {
             Phase::Configure => "Configuring",
             Phase::Launch => "Starting VirtualBox",
             Phase::Running => "Running",
+            Phase::Upload => "Uploading",
             Phase::Ended => "Ended",
         }
     }

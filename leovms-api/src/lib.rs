@@ -11,7 +11,7 @@ pub use job::{JobProxy, JobState, Phase};
 pub use manager::ManagerProxy;
 pub use types::{
     CacheDir, CacheEntry, CacheReport, Eviction, JobInfo, Machine, MachineState, ShareInfo,
-    Snapshot, StartOptions, SyncPlan,
+    Snapshot, StartOptions, SyncPlan, UploadOptions, Uploadable,
 };
 
 /// Well-known bus name of the daemon; the number is the major API version.

@@ -1,7 +1,10 @@
 use zbus::proxy;
 use zbus::zvariant::{ObjectPath, OwnedObjectPath};
 
-use crate::{CacheReport, Error, JobInfo, Machine, ShareInfo, Snapshot, StartOptions, SyncPlan};
+use crate::{
+    CacheReport, Error, JobInfo, Machine, ShareInfo, Snapshot, StartOptions, SyncPlan,
+    UploadOptions, Uploadable,
+};
 
 /// The daemon's entry point at `/org/leovms/Leovms1`.
 #[proxy(
@@ -45,6 +48,18 @@ pub trait Manager {
 
     /// Re-hashes every archive in the cache and removes the damaged ones. Returns the job.
     fn verify_cache(&self) -> Result<OwnedObjectPath, Error>;
+
+    /// The user's own VirtualBox machines and leovms working copies, as upload sources.
+    fn list_uploadable(&self) -> Result<Vec<Uploadable>, Error>;
+
+    /// Packs a machine from `ListUploadable` (`source`, `id`) into the upload share as a new
+    /// snapshot or VM for the admin to publish. Returns the job (kind `upload`).
+    fn upload(
+        &self,
+        source: &str,
+        id: &str,
+        options: UploadOptions,
+    ) -> Result<OwnedObjectPath, Error>;
 
     #[zbus(property)]
     fn version(&self) -> zbus::Result<String>;

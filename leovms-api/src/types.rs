@@ -87,11 +87,50 @@ pub struct StartOptions {
     pub ram_mb: Option<u32>,
 }
 
+/// Options of `Upload`, an `a{sv}` dictionary like [`StartOptions`].
+#[derive(Debug, Clone, Default, PartialEq, SerializeDict, DeserializeDict, Type)]
+#[zvariant(signature = "dict", rename_all = "kebab-case")]
+pub struct UploadOptions {
+    /// `snapshot` (a new snapshot of a published VM) or `vm` (a new VM). Absent: a snapshot
+    /// when the machine was made from a published VM's base, else a VM.
+    pub kind: Option<String>,
+    /// The new VM's id; for a snapshot, the published VM (default: the one it was made from).
+    pub vm: Option<String>,
+    /// The new snapshot's id (default: made from the name).
+    pub snapshot: Option<String>,
+    /// The name users will see (default: the machine's name).
+    pub name: Option<String>,
+    pub description: Option<String>,
+}
+
+/// A machine the user can upload, as `ListUploadable` reports it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type)]
+pub struct Uploadable {
+    /// `virtualbox` (the user's own VirtualBox) or `working-copy` (leovms' copy of a VM).
+    pub source: String,
+    /// What `Upload` takes: the machine's UUID, or the VM id of a working copy.
+    pub id: String,
+    pub name: String,
+    /// `off`, `running` or `saved`.
+    pub state: String,
+    /// The published VM whose base it was made from; empty when none.
+    pub vm: String,
+    /// Bytes of the disks a snapshot upload packs (the differencing disks).
+    pub snapshot_bytes: u64,
+    /// Bytes of the disks a VM upload packs (base and differencing disks).
+    pub vm_bytes: u64,
+    /// Why it cannot be uploaded now; empty when it can.
+    pub problem: String,
+    /// Its disk files: the base disks first, then the differencing disks of its current
+    /// state (what a snapshot upload packs).
+    pub disks: Vec<String>,
+}
+
 /// A snapshot of one job's properties, as `ListJobs` returns them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type)]
 pub struct JobInfo {
     pub path: OwnedObjectPath,
-    /// `start`, `sync` or `verify`.
+    /// `start`, `sync`, `verify` or `upload`.
     pub kind: String,
     pub vm: String,
     /// Snapshot id; empty for "as found".

@@ -28,6 +28,7 @@ Exit codes:
    9  VirtualBox missing or failed
   10  canceled
   11  server share offline
+ 12  not allowed to write there (e.g. the upload share without group p_leovms)
  130  interrupted (Ctrl-C); a followed job goes on in the background
  141  the reader of the output went away (e.g. `| head -1`)";
 
@@ -42,6 +43,7 @@ pub fn code_for(kind: Option<ErrorKind>) -> u8 {
         Some(ErrorKind::VBoxMissing | ErrorKind::VBoxFailed) => 9,
         Some(ErrorKind::Canceled) => 10,
         Some(ErrorKind::Offline) => 11,
+        Some(ErrorKind::PermissionDenied) => 12,
         Some(ErrorKind::Io | ErrorKind::Internal) | None => FAILURE,
     }
 }
@@ -168,6 +170,7 @@ mod tests {
             (ErrorKind::Offline, 11),
             (ErrorKind::Canceled, 10),
             (ErrorKind::Busy, 8),
+            (ErrorKind::PermissionDenied, 12),
             (ErrorKind::Io, 1),
             (ErrorKind::Internal, 1),
         ];

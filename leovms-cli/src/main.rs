@@ -16,6 +16,7 @@ mod follow;
 mod output;
 mod status;
 mod sync;
+mod upload;
 mod view;
 
 use std::process::ExitCode;
@@ -30,6 +31,7 @@ use crate::exit::{CliError, EXIT_CODES_HELP};
 use crate::follow::{FollowOptions, active_jobs, follow};
 use crate::output::{all_from_cache, jobs_table, machines_table, print_json, snapshots_table};
 use crate::sync::SyncArgs;
+use crate::upload::UploadArgs;
 
 /// Start the school's virtual machines and see what they are doing.
 #[derive(Debug, Parser)]
@@ -87,6 +89,10 @@ enum Command {
     Cache,
     /// Check every archive in the cache and remove damaged ones
     Verify,
+    /// List your own VirtualBox machines and leovms working copies that can be uploaded
+    Uploadable,
+    /// Upload a machine to the school's upload share, for the admin to publish
+    Upload(UploadArgs),
     /// Print the completion script for a shell (the package installs them already)
     #[command(hide = true)]
     Completions {
@@ -227,6 +233,8 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Unsync { vms } => sync::unsync(&mgr, &vms, json).await,
         Command::Cache => cache::show(&mgr, json).await,
         Command::Verify => cache::verify(&conn, &mgr, json).await,
+        Command::Uploadable => upload::list(&mgr, json).await,
+        Command::Upload(args) => upload::upload(&conn, &mgr, args, json).await,
         // Answered in `main`, without a bus.
         Command::Completions { .. } => Ok(()),
     }

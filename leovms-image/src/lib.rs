@@ -9,5 +9,6 @@ pub mod manifest;
 pub mod name;
 pub mod ram;
 pub mod upload;
+pub mod utc;
 pub mod vbox;
 pub mod vdi;

@@ -42,8 +42,8 @@ pub fn machine_vbox(p: &TemplateParams<'_>) -> String {
     let os_type = escape(p.os_type);
     let base_location = escape(p.base_location);
     let diff_location = diff_location(&p.diff_uuid);
-    let snapshot_hw = hardware(p, &p.base_uuid, "        ");
-    let current_hw = hardware(p, &p.diff_uuid, "      ");
+    let snapshot_hw = hardware(&p.machine_uuid, p.memory_mb, &p.base_uuid, "        ");
+    let current_hw = hardware(&p.machine_uuid, p.memory_mb, &p.diff_uuid, "      ");
     format!(
         r#"<?xml version="1.0"?>
 <!--
@@ -73,9 +73,8 @@ pub fn machine_vbox(p: &TemplateParams<'_>) -> String {
 }
 
 /// `<Hardware>` with one SATA disk attached; `indent` is that of the element itself.
-fn hardware(p: &TemplateParams<'_>, disk: &Uuid, indent: &str) -> String {
-    let memory = p.memory_mb;
-    let mac = mac_address(&p.machine_uuid);
+pub(crate) fn hardware(machine: &Uuid, memory: u64, disk: &Uuid, indent: &str) -> String {
+    let mac = mac_address(machine);
     let disk = braced(disk);
     let body = format!(
         r#"<Hardware>

@@ -6,7 +6,7 @@
 
 use std::process::Stdio;
 
-use leovms_api::{JobProxy, ManagerProxy, StartOptions};
+use leovms_api::{JobProxy, ManagerProxy, StartOptions, UploadOptions};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 use zbus::Connection;
 use zbus::proxy::CacheProperties;
@@ -41,6 +41,13 @@ pub enum Action {
         vm: String,
         name: String,
     },
+    /// A machine from `ListUploadable` (`source`, `id`) to the upload share; the daemon
+    /// chooses a snapshot or a VM, the ids and the name.
+    Upload {
+        source: String,
+        id: String,
+        name: String,
+    },
     /// A RAM size chosen in the menu; it stays in the tray until the next start.
     ChooseRam {
         vm: String,
@@ -59,7 +66,7 @@ pub struct Caller {
     pub ui: Ui,
     pub notifier: Notifier,
     /// Asks the follower to read the machines again: after an unsync, which the daemon
-    /// does not signal, and after a refusal.
+    /// does not signal, and after a refusal (which also reads what can be uploaded).
     pub refresh: UnboundedSender<()>,
 }
 
@@ -151,6 +158,17 @@ impl Caller {
                     format!("{} freed in the cache.", format_gb(freed)),
                 )))
             }
+            Action::Upload { source, id, name } => {
+                let job = self
+                    .manager
+                    .upload(source, id, UploadOptions::default())
+                    .await?;
+                // Its job line and its end are announced with the machine's name.
+                self.ui
+                    .update(|s| s.upload_started(job.as_str(), name))
+                    .await;
+                Ok(None)
+            }
             Action::ChooseRam { .. } | Action::OpenVirtualBox | Action::Quit => Ok(None),
         }
     }
@@ -164,12 +182,13 @@ fn failure_summary(action: &Action) -> String {
         Action::Cancel { what, .. } => format!("Could not cancel: {what}"),
         Action::Sync { name, .. } => format!("{name} could not be copied for offline use"),
         Action::Unsync { name, .. } => format!("{name} could not be removed from offline use"),
+        Action::Upload { name, .. } => format!("{name} could not be uploaded"),
         Action::ChooseRam { .. } | Action::OpenVirtualBox | Action::Quit => "Failed".into(),
     }
 }
 
 /// The daemon's message; for a job that is gone, words instead of a D-Bus error.
-fn explain(e: &leovms_api::Error) -> String {
+pub fn explain(e: &leovms_api::Error) -> String {
     match e {
         leovms_api::Error::ZBus(z) if leovms_api::is_unknown_object(z) => {
             "It has already ended.".into()
@@ -188,6 +207,14 @@ pub fn is_unreachable(e: &leovms_api::Error) -> bool {
         Some(name) => leovms_api::is_unreachable_name(&name),
         None => matches!(z, zbus::Error::InputOutput(_)),
     }
+}
+
+/// The daemon does not know the method: it is older than this tray.
+pub fn is_unknown_method(e: &leovms_api::Error) -> bool {
+    let leovms_api::Error::ZBus(z) = e else {
+        return false;
+    };
+    leovms_api::dbus_error_name(z).as_deref() == Some("org.freedesktop.DBus.Error.UnknownMethod")
 }
 
 /// `12.3 GB`, two decimals below 1 GB, like the daemon and `leovms-cli` write sizes.
@@ -236,6 +263,11 @@ mod tests {
         )));
         assert!(!is_unreachable(&ended));
         assert_eq!(explain(&ended), "It has already ended.");
+        let old = leovms_api::Error::ZBus(zbus::Error::from(zbus::fdo::Error::UnknownMethod(
+            "Unknown method ListUploadable".into(),
+        )));
+        assert!(is_unknown_method(&old) && !is_unreachable(&old));
+        assert!(!is_unknown_method(&refused));
     }
 
     #[test]

@@ -4,6 +4,8 @@
 //! The daemon exits when idle and D-Bus starts it again on the next call. So the tray
 //! asks it only once at start and then only in answer to its own signals: asking on a
 //! timer would keep it awake forever. While it sleeps, the last known menu stays.
+//! What can be uploaded is read along with the machines, and on its own when a job is
+//! removed (a working copy that was in use may be free now).
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -20,9 +22,9 @@ use zbus::proxy::CacheProperties;
 use zbus::zvariant::{OwnedObjectPath, OwnedValue};
 use zbus::{Connection, Message, MessageStream};
 
-use crate::actions::is_unreachable;
+use crate::actions::{explain, is_unknown_method, is_unreachable};
 use crate::notify::{Notice, Notifier};
-use crate::state::{Cache, Catalog, End, Vm};
+use crate::state::{Cache, Catalog, Daemon, End, Uploads, Vm};
 use crate::tray::Ui;
 
 /// Bursts of changes (a copy onto the share, a VM that stops) are read once.
@@ -32,6 +34,16 @@ const SETTLE: Duration = Duration::from_millis(250);
 const QUEUE: usize = 1024;
 const PROPERTIES_INTERFACE: &str = "org.freedesktop.DBus.Properties";
 const DATA_SHARE: &str = "DataShare";
+
+/// What a signal asks to read again; each includes the ones before it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Reread {
+    Nothing,
+    /// Only what can be uploaded (`ListUploadable`).
+    Uploads,
+    /// Machines, snapshots, cache, share and what can be uploaded.
+    All,
+}
 
 struct Follower {
     manager: ManagerProxy<'static>,
@@ -76,6 +88,7 @@ pub async fn run(
     // Once at start; the call starts the daemon if it sleeps.
     f.reload(true).await;
     let mut refresh_at: Option<Instant> = None;
+    let mut reread = Reread::Nothing;
     loop {
         // Only armed by a change; without one the branch below is off.
         let deadline = refresh_at.unwrap_or_else(Instant::now);
@@ -88,6 +101,7 @@ pub async fn run(
                     f.ui.update(|s| s.daemon_back()).await;
                     f.reload(true).await;
                     refresh_at = None;
+                    reread = Reread::Nothing;
                 } else {
                     tracing::info!("leovmsd left the bus: keeping the last known menu");
                     let notices = f.ui.update(|s| s.daemon_gone()).await.unwrap_or_default();
@@ -98,8 +112,10 @@ pub async fn run(
                 let Some(msg) = msg else { break };
                 match msg {
                     Ok(msg) => {
-                        if f.on_signal(&msg).await {
+                        let asked = f.on_signal(&msg).await;
+                        if asked != Reread::Nothing {
                             refresh_at.get_or_insert_with(|| Instant::now() + SETTLE);
+                            reread = reread.max(asked);
                         }
                     }
                     Err(e) => tracing::warn!("unreadable signal: {e}"),
@@ -107,10 +123,15 @@ pub async fn run(
             }
             Some(()) = refresh.recv() => {
                 refresh_at.get_or_insert_with(|| Instant::now() + SETTLE);
+                reread = Reread::All;
             }
             () = tokio::time::sleep_until(deadline), if refresh_at.is_some() => {
                 refresh_at = None;
-                f.reload(false).await;
+                match std::mem::replace(&mut reread, Reread::Nothing) {
+                    Reread::All => f.reload(false).await,
+                    Reread::Uploads => f.read_uploads().await,
+                    Reread::Nothing => {}
+                }
             }
         }
     }
@@ -126,13 +147,13 @@ impl Follower {
         }
     }
 
-    /// Handles one signal of the daemon; true when the machines should be read again.
-    async fn on_signal(&self, msg: &Message) -> bool {
+    /// Handles one signal of the daemon; says what should be read again.
+    async fn on_signal(&self, msg: &Message) -> Reread {
         let header = msg.header();
         let (Some(interface), Some(member), Some(path)) =
             (header.interface(), header.member(), header.path())
         else {
-            return false;
+            return Reread::Nothing;
         };
         let path = path.as_str();
         let body = msg.body();
@@ -141,21 +162,21 @@ impl Follower {
                 if let Ok(job) = body.deserialize::<OwnedObjectPath>() {
                     self.job_added(job.as_str()).await;
                 }
-                false
+                Reread::Nothing
             }
             (MANAGER_INTERFACE, "JobRemoved") => {
                 if let Ok(job) = body.deserialize::<OwnedObjectPath>() {
                     self.ui.update(|s| s.job_removed(job.as_str())).await;
                 }
-                false
+                Reread::Uploads
             }
-            (MANAGER_INTERFACE, "MachinesChanged") => true,
+            (MANAGER_INTERFACE, "MachinesChanged") => Reread::All,
             (MANAGER_INTERFACE, "MachineChanged") => {
                 if let Ok((vm, state)) = body.deserialize::<(String, String)>() {
                     self.ui.update(|s| s.machine_changed(&vm, &state)).await;
                 }
-                // "As found" and the cache may have changed with it.
-                true
+                // "As found", the cache and what can be uploaded may have changed with it.
+                Reread::All
             }
             (JOB_INTERFACE, "Progress") if path.starts_with(JOBS_PATH) => {
                 if let Ok((phase, done, total, _rate, _eta)) =
@@ -168,7 +189,7 @@ impl Follower {
                         .flatten();
                     self.send(notice);
                 }
-                false
+                Reread::Nothing
             }
             (JOB_INTERFACE, "Finished") if path.starts_with(JOBS_PATH) => {
                 // The error's kind decides nothing here: its message says it all.
@@ -177,14 +198,15 @@ impl Follower {
                 {
                     self.job_finished(path, End { state, message }).await;
                 }
-                // A sync changes what is kept offline and the free cache space.
-                true
+                // A sync changes what is kept offline and the free cache space; any job
+                // may change what can be uploaded (a VM that ran, an upload that ended).
+                Reread::All
             }
             (PROPERTIES_INTERFACE, "PropertiesChanged") if path == MANAGER_PATH => {
                 self.properties_changed(msg).await;
-                false
+                Reread::Nothing
             }
-            _ => false,
+            _ => Reread::Nothing,
         }
     }
 
@@ -249,8 +271,8 @@ impl Follower {
         }
     }
 
-    /// Reads machines, snapshots, the cache and the share (and the jobs, when the daemon
-    /// is new to us).
+    /// Reads machines, snapshots, the cache, the share and what can be uploaded (and the
+    /// jobs, when the daemon is new to us).
     async fn reload(&self, with_jobs: bool) {
         let catalog = match self.catalog().await {
             Ok(c) => c,
@@ -266,9 +288,15 @@ impl Follower {
             },
         };
         let share = self.manager.data_share().await.ok();
+        let uploads = self.uploads().await;
         if with_jobs {
             let jobs = self.manager.list_jobs().await.unwrap_or_default();
-            self.ui.update(|s| s.reloaded(catalog, &jobs, share)).await;
+            self.ui
+                .update(|s| {
+                    s.reloaded(catalog, &jobs, share);
+                    s.set_uploads(uploads);
+                })
+                .await;
         } else {
             self.ui
                 .update(|s| {
@@ -276,8 +304,41 @@ impl Follower {
                     if share.is_some() {
                         s.share = share;
                     }
+                    s.set_uploads(uploads);
                 })
                 .await;
+        }
+    }
+
+    /// Reads what can be uploaded, and nothing else. Not when the daemon left the bus
+    /// meanwhile: the call would only start it again.
+    async fn read_uploads(&self) {
+        let asleep = self.ui.update(|s| s.daemon == Daemon::Asleep).await;
+        if asleep != Some(false) {
+            return;
+        }
+        let uploads = self.uploads().await;
+        self.ui.update(|s| s.set_uploads(uploads)).await;
+    }
+
+    /// One `ListUploadable`; `None` (the last known list stays) when the daemon cannot be
+    /// reached.
+    async fn uploads(&self) -> Option<Uploads> {
+        match self.manager.list_uploadable().await {
+            Ok(list) => Some(Uploads::Listed(list)),
+            Err(e) if is_unreachable(&e) => {
+                tracing::warn!("cannot list what can be uploaded: {}", e.message());
+                None
+            }
+            Err(e) => {
+                tracing::warn!("cannot list what can be uploaded: {}", e.message());
+                let why = if is_unknown_method(&e) {
+                    "This version of the VM service cannot upload".to_string()
+                } else {
+                    explain(&e)
+                };
+                Some(Uploads::Unreadable(why))
+            }
         }
     }
 

@@ -5,7 +5,9 @@ use ksni::menu::{CheckmarkItem, MenuItem, RadioGroup, RadioItem, StandardItem, S
 use leovms_api::MachineState;
 
 use crate::actions::{Action, format_gb};
-use crate::state::{Cache, Daemon, KIND_START, State, Vm};
+use crate::state::{
+    Cache, Daemon, KIND_START, SOURCE_VIRTUALBOX, SOURCE_WORKING_COPY, State, Uploads, Vm,
+};
 
 /// Whatever owns the menu takes the actions its items ask for.
 pub trait Dispatch: Send + 'static {
@@ -53,6 +55,7 @@ pub fn build<T: Dispatch>(state: &State) -> Vec<MenuItem<T>> {
     }
     items.push(MenuItem::Separator);
     items.push(offline_menu(state));
+    items.push(upload_menu(state));
     items.push(MenuItem::Separator);
     items.push(item(
         "VirtualBox (own machines)",
@@ -77,7 +80,7 @@ fn vm_menu<T: Dispatch>(state: &State, vm: &Vm) -> MenuItem<T> {
     } else if starting {
         format!("{name} (starting)")
     } else if !m.problem.is_empty() {
-        format!("{name} — {}", m.problem)
+        blocked(name, &m.problem)
     } else {
         name.to_string()
     };
@@ -129,7 +132,7 @@ fn vm_menu<T: Dispatch>(state: &State, vm: &Vm) -> MenuItem<T> {
         if s.problem.is_empty() {
             items.push(item(&s.name, can_start.then(|| start(&s.id))));
         } else {
-            items.push(item(&format!("{} — {}", s.name, s.problem), None));
+            items.push(item(&blocked(&s.name, &s.problem), None));
         }
     }
     if !vm.snapshots_problem.is_empty() {
@@ -140,7 +143,7 @@ fn vm_menu<T: Dispatch>(state: &State, vm: &Vm) -> MenuItem<T> {
     if m.as_found {
         items.push(item("As found", can_start.then(|| start(""))));
     } else if !m.as_found_blocked.is_empty() {
-        items.push(item(&format!("As found — {}", m.as_found_blocked), None));
+        items.push(item(&blocked("As found", &m.as_found_blocked), None));
     }
     let choices = ram_choices(m.ram_min_mb, m.ram_default_mb, m.ram_max_mb);
     if !m.ram_fixed && choices.len() > 1 {
@@ -277,6 +280,60 @@ fn offline_menu<T: Dispatch>(state: &State) -> MenuItem<T> {
     .into()
 }
 
+/// The user's own VirtualBox machines and leovms working copies, each uploaded by a click
+/// as the daemon sees fit (a new snapshot of the VM it was made from, else a new VM).
+fn upload_menu<T: Dispatch>(state: &State) -> MenuItem<T> {
+    let mut items = Vec::new();
+    match &state.uploads {
+        Uploads::Unknown => items.push(label("Looking for machines…")),
+        Uploads::Unreadable(why) => items.push(label(why)),
+        Uploads::Listed(list) => {
+            let sections = [
+                (SOURCE_VIRTUALBOX, "Own VirtualBox machines"),
+                (SOURCE_WORKING_COPY, "leovms working copies"),
+            ];
+            for (source, header) in sections {
+                let machines: Vec<_> = list.iter().filter(|u| u.source == source).collect();
+                if machines.is_empty() {
+                    continue;
+                }
+                if !items.is_empty() {
+                    items.push(MenuItem::Separator);
+                }
+                items.push(label(header));
+                for u in machines {
+                    let name = if u.name.is_empty() { &u.id } else { &u.name };
+                    let target = if u.vm.is_empty() {
+                        "new VM".to_string()
+                    } else {
+                        format!("new snapshot of {}", state.name_of(&u.vm))
+                    };
+                    let line = format!("{name} → {target}");
+                    if u.problem.is_empty() {
+                        let action = Action::Upload {
+                            source: u.source.clone(),
+                            id: u.id.clone(),
+                            name: name.clone(),
+                        };
+                        items.push(item(&line, Some(action)));
+                    } else {
+                        items.push(item(&blocked(&line, &u.problem), None));
+                    }
+                }
+            }
+            if items.is_empty() {
+                items.push(label("Nothing to upload"));
+            }
+        }
+    }
+    SubMenu {
+        label: "Upload…".into(),
+        submenu: items,
+        ..Default::default()
+    }
+    .into()
+}
+
 pub fn cache_line(cache: &Cache) -> String {
     match cache {
         Cache::Unknown => "Cache: not read yet".into(),
@@ -303,6 +360,11 @@ fn item<T: Dispatch>(text: &str, action: Option<Action>) -> MenuItem<T> {
     .into()
 }
 
+/// Something that cannot be done now, with the daemon's reason after a dash.
+fn blocked(text: &str, problem: &str) -> String {
+    format!("{text} — {problem}")
+}
+
 /// A line of information.
 fn label<T: Dispatch>(text: &str) -> MenuItem<T> {
     item(text, None)
@@ -316,7 +378,7 @@ fn esc(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::state::tests::{demo, info};
+    use crate::state::tests::{demo, info, uploadable};
 
     /// Records what the menu asks for.
     #[derive(Default)]
@@ -384,7 +446,7 @@ mod tests {
     }
 
     #[test]
-    fn machines_with_their_snapshots_then_offline_virtualbox_and_quit() {
+    fn machines_with_their_snapshots_then_offline_upload_virtualbox_and_quit() {
         let menu: Items = build(&demo());
         assert_eq!(
             labels(&menu),
@@ -392,6 +454,7 @@ mod tests {
                 "Demo Linux",
                 "Windows 10",
                 "Offline",
+                "Upload…",
                 "VirtualBox (own machines)",
                 "Quit"
             ]
@@ -587,5 +650,155 @@ mod tests {
         find(&menu, "Win__10");
         let empty: Items = build(&State::default());
         assert_eq!(labels(&empty)[0], "Looking for machines…");
+    }
+
+    fn upload(source: &str, id: &str, name: &str) -> Action {
+        Action::Upload {
+            source: source.into(),
+            id: id.into(),
+            name: name.into(),
+        }
+    }
+
+    #[test]
+    fn the_upload_menu_lists_own_machines_then_working_copies() {
+        let mut s = demo();
+        s.set_uploads(Some(Uploads::Listed(vec![
+            uploadable("virtualbox", "6f1c0c2e", "Teacher_VM", "vm-demo", ""),
+            uploadable("virtualbox", "9a7d41b0", "Own Debian", "", ""),
+            uploadable("virtualbox", "1b2c3d4e", "Old one", "vm-gone", ""),
+            uploadable("working-copy", "vm-win", "Windows 10", "vm-win", ""),
+        ])));
+        let menu: Items = build(&s);
+        let labels_top = labels(&menu);
+        let at = labels_top.iter().position(|l| *l == "Offline").unwrap();
+        assert_eq!(labels_top[at + 1], "Upload…", "right after Offline");
+        let uploads = sub(&menu, "Upload…");
+        assert_eq!(
+            labels(uploads),
+            [
+                "Own VirtualBox machines",
+                "Teacher__VM → new snapshot of Demo Linux",
+                "Own Debian → new VM",
+                "Old one → new snapshot of vm-gone",
+                "leovms working copies",
+                "Windows 10 → new snapshot of Windows 10",
+            ]
+        );
+        assert!(matches!(uploads[4], MenuItem::Separator));
+        assert_eq!(click(uploads, "Own VirtualBox machines"), (false, vec![]));
+        assert_eq!(click(uploads, "leovms working copies"), (false, vec![]));
+        assert_eq!(
+            click(uploads, "Teacher__VM → new snapshot of Demo Linux"),
+            (true, vec![upload("virtualbox", "6f1c0c2e", "Teacher_VM")])
+        );
+        assert_eq!(
+            click(uploads, "Own Debian → new VM"),
+            (true, vec![upload("virtualbox", "9a7d41b0", "Own Debian")])
+        );
+        assert_eq!(
+            click(uploads, "Windows 10 → new snapshot of Windows 10"),
+            (true, vec![upload("working-copy", "vm-win", "Windows 10")])
+        );
+    }
+
+    #[test]
+    fn machines_that_cannot_be_uploaded_are_disabled_with_the_reason() {
+        let mut s = demo();
+        s.set_uploads(Some(Uploads::Listed(vec![
+            uploadable(
+                "virtualbox",
+                "6f1c0c2e",
+                "Teacher VM",
+                "vm-demo",
+                "Teacher VM is running; shut it down in VirtualBox first",
+            ),
+            uploadable(
+                "working-copy",
+                "vm-demo",
+                "Demo Linux",
+                "vm-demo",
+                "Demo Linux is running; close it first",
+            ),
+        ])));
+        let menu: Items = build(&s);
+        let uploads = sub(&menu, "Upload…");
+        assert_eq!(
+            click(
+                uploads,
+                "Teacher VM → new snapshot of Demo Linux — \
+                 Teacher VM is running; shut it down in VirtualBox first"
+            ),
+            (false, vec![])
+        );
+        assert_eq!(
+            click(
+                uploads,
+                "Demo Linux → new snapshot of Demo Linux — Demo Linux is running; close it first"
+            ),
+            (false, vec![])
+        );
+    }
+
+    #[test]
+    fn an_empty_section_is_left_out_and_nothing_says_so() {
+        let mut s = demo();
+        s.set_uploads(Some(Uploads::Listed(vec![uploadable(
+            "working-copy",
+            "vm-demo",
+            "Demo Linux",
+            "vm-demo",
+            "",
+        )])));
+        let menu: Items = build(&s);
+        assert_eq!(
+            labels(sub(&menu, "Upload…")),
+            [
+                "leovms working copies",
+                "Demo Linux → new snapshot of Demo Linux"
+            ]
+        );
+        s.set_uploads(Some(Uploads::Listed(vec![])));
+        let menu: Items = build(&s);
+        let uploads = sub(&menu, "Upload…");
+        assert_eq!(labels(uploads), ["Nothing to upload"]);
+        assert_eq!(click(uploads, "Nothing to upload"), (false, vec![]));
+        // Not read yet, or the daemon's reason why not; a daemon that is gone keeps the list.
+        let menu: Items = build(&State::default());
+        assert_eq!(labels(sub(&menu, "Upload…")), ["Looking for machines…"]);
+        s.set_uploads(Some(Uploads::Unreadable(
+            "VirtualBox.xml line 3: not XML".into(),
+        )));
+        s.set_uploads(None);
+        let menu: Items = build(&s);
+        let uploads = sub(&menu, "Upload…");
+        assert_eq!(
+            click(uploads, "VirtualBox.xml line 3: not XML"),
+            (false, vec![])
+        );
+    }
+
+    #[test]
+    fn an_upload_shows_as_a_job_with_cancel() {
+        let mut s = demo();
+        s.set_uploads(Some(Uploads::Listed(vec![uploadable(
+            "virtualbox",
+            "6f1c0c2e",
+            "Teacher VM",
+            "vm-demo",
+            "",
+        )])));
+        s.upload_started("/org/leovms/Leovms1/job/5", "Teacher VM");
+        s.job_added(&info(5, "upload", "vm-demo", "upload", "active"));
+        s.job_progress("/org/leovms/Leovms1/job/5", "upload", 30, 100);
+        let menu: Items = build(&s);
+        let line = "Uploading Teacher VM — 30%";
+        assert_eq!(
+            click(sub(&menu, line), "Cancel").1,
+            [Action::Cancel {
+                job: "/org/leovms/Leovms1/job/5".into(),
+                what: line.into(),
+            }]
+        );
     }
 }

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use zbus::proxy::CacheProperties;
 use zbus::zvariant::Value;
 
-use crate::state::{KIND_START, KIND_SYNC, KIND_VERIFY};
+use crate::state::{KIND_START, KIND_SYNC, KIND_UPLOAD, KIND_VERIFY};
 
 const APP_NAME: &str = "leovms";
 /// The desktop file the packages install, so servers can show its icon and name.
@@ -71,11 +71,28 @@ pub fn done(kind: &str, name: &str, ran: bool, message: &str) -> Option<Notice> 
             false,
         )),
         KIND_VERIFY => Some(Notice::new("The cache was checked", message, false)),
+        // The daemon's message names the folder the admin publishes.
+        KIND_UPLOAD => Some(Notice::new(
+            "Upload finished",
+            if message.is_empty() {
+                format!("{name} was uploaded.")
+            } else {
+                message.to_string()
+            },
+            false,
+        )),
         _ => Some(Notice::new(format!("{kind} {name}: done"), message, false)),
     }
 }
 
 pub fn canceled(kind: &str, name: &str) -> Notice {
+    if kind == KIND_UPLOAD {
+        return Notice::new(
+            "Upload canceled",
+            format!("{name} was not uploaded."),
+            false,
+        );
+    }
     let summary = match kind {
         KIND_START => format!("Start of {name} canceled"),
         KIND_SYNC => format!("Copying {name} for offline use was canceled"),
@@ -93,12 +110,15 @@ pub fn failed(kind: &str, name: &str, ran: bool, message: &str) -> Notice {
         KIND_START => format!("{name} could not be started"),
         KIND_SYNC => format!("{name} could not be copied for offline use"),
         KIND_VERIFY => "Checking the cache failed".into(),
+        KIND_UPLOAD => "Upload failed".into(),
         _ => format!("{kind} {name}: failed"),
     };
-    let body = if message.is_empty() {
-        "The reason is in the log of leovmsd."
-    } else {
-        message
+    let body = match (kind, message.is_empty()) {
+        (_, false) => message.to_string(),
+        (KIND_UPLOAD, true) => {
+            format!("{name} was not uploaded. The reason is in the log of leovmsd.")
+        }
+        _ => "The reason is in the log of leovmsd.".to_string(),
     };
     Notice::new(summary, body, true)
 }
@@ -109,6 +129,7 @@ pub fn interrupted(kind: &str, name: &str) -> Notice {
         KIND_START => format!("Starting {name}"),
         KIND_SYNC => format!("Copying {name} for offline use"),
         KIND_VERIFY => "Checking the cache".into(),
+        KIND_UPLOAD => format!("Uploading {name}"),
         _ => format!("{kind} {name}"),
     };
     Notice::new(
@@ -228,5 +249,41 @@ mod tests {
             "Start of Demo VM canceled"
         );
         assert!(!canceled("start", "Demo VM").urgent);
+    }
+
+    #[test]
+    fn wording_of_upload_ends() {
+        let message = "Uploaded Teacher VM to the upload share as teach1/teacher-vm-20270901-1012. \
+                       The admin publishes it with: leovms-admin publish teach1/teacher-vm-20270901-1012";
+        let n = done("upload", "Teacher VM", false, message).unwrap();
+        assert_eq!(n.summary, "Upload finished");
+        assert_eq!(n.body, message);
+        assert!(!n.urgent);
+        assert_eq!(
+            done("upload", "Teacher VM", false, "").unwrap().body,
+            "Teacher VM was uploaded."
+        );
+        let n = failed(
+            "upload",
+            "Teacher VM",
+            false,
+            "You may not write to the upload share.",
+        );
+        assert_eq!(n.summary, "Upload failed");
+        assert_eq!(n.body, "You may not write to the upload share.");
+        assert!(n.urgent);
+        assert!(
+            failed("upload", "Teacher VM", false, "")
+                .body
+                .starts_with("Teacher VM")
+        );
+        let n = canceled("upload", "Teacher VM");
+        assert_eq!(n.summary, "Upload canceled");
+        assert_eq!(n.body, "Teacher VM was not uploaded.");
+        assert!(!n.urgent);
+        assert_eq!(
+            interrupted("upload", "Teacher VM").summary,
+            "Uploading Teacher VM was interrupted"
+        );
     }
 }

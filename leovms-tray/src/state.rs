@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use leovms_api::{
-    CacheReport, JobInfo, JobState, Machine, MachineState, Phase, ShareInfo, Snapshot,
+    CacheReport, JobInfo, JobState, Machine, MachineState, Phase, ShareInfo, Snapshot, Uploadable,
 };
 
 use crate::notify::{self, Notice};
@@ -59,7 +59,7 @@ impl Vm {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Job {
     pub path: String,
-    /// `start`, `sync` or `verify`.
+    /// `start`, `sync`, `verify` or `upload`.
     pub kind: String,
     pub vm: String,
     pub phase: String,
@@ -101,6 +101,24 @@ impl Job {
 pub const KIND_START: &str = "start";
 pub const KIND_SYNC: &str = "sync";
 pub const KIND_VERIFY: &str = "verify";
+pub const KIND_UPLOAD: &str = "upload";
+
+/// `Uploadable::source` of a machine in the user's own VirtualBox.
+pub const SOURCE_VIRTUALBOX: &str = "virtualbox";
+/// `Uploadable::source` of a leovms working copy.
+pub const SOURCE_WORKING_COPY: &str = "working-copy";
+
+/// What can be uploaded, from `ListUploadable`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum Uploads {
+    /// Not read yet.
+    #[default]
+    Unknown,
+    /// The machines in the daemon's order.
+    Listed(Vec<Uploadable>),
+    /// The list could not be read; the daemon's reason.
+    Unreadable(String),
+}
 
 /// Room in the offline cache, from `CacheStatus`.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -180,6 +198,11 @@ pub struct State {
     pub failure: Option<String>,
     /// RAM chosen in the menu per VM (MB); absent: the daemon's default.
     pub ram: BTreeMap<String, u32>,
+    /// The user's machines that can be uploaded.
+    pub uploads: Uploads,
+    /// Names of the machines uploaded from this menu, by job path: an upload job's `vm`
+    /// names a published VM, not the machine.
+    upload_names: BTreeMap<String, String>,
     /// Jobs whose end was handled, so that a late `JobAdded` does not bring them back.
     /// Job paths start again at 1 in a new daemon: cleared whenever the daemon changes.
     ended: BTreeSet<String>,
@@ -194,6 +217,35 @@ impl State {
     pub fn name_of(&self, id: &str) -> String {
         self.vm(id)
             .map_or_else(|| id.to_string(), |v| v.name().to_string())
+    }
+
+    /// The name a job is shown with: for an upload, the machine being uploaded.
+    pub fn job_name(&self, job: &Job) -> String {
+        if job.kind == KIND_UPLOAD {
+            if let Some(name) = self.upload_names.get(&job.path) {
+                return name.clone();
+            }
+            let listed = match &self.uploads {
+                Uploads::Listed(list) => list.as_slice(),
+                _ => &[],
+            };
+            if let Some(u) = listed.iter().find(|u| u.id == job.vm && !u.name.is_empty()) {
+                return u.name.clone();
+            }
+        }
+        self.name_of(&job.vm)
+    }
+
+    /// What `ListUploadable` said; `None` keeps what was known (the daemon is gone).
+    pub fn set_uploads(&mut self, uploads: Option<Uploads>) {
+        if let Some(uploads) = uploads {
+            self.uploads = uploads;
+        }
+    }
+
+    /// An upload of `name` was started from the menu as job `path`.
+    pub fn upload_started(&mut self, path: &str, name: &str) {
+        self.upload_names.insert(path.to_string(), name.to_string());
     }
 
     /// Everything read again after the daemon (re)appeared. What already happened is
@@ -312,7 +364,7 @@ impl State {
             Some(i) => self.jobs.remove(i),
             None => Job::from_info(fallback?),
         };
-        let name = self.name_of(&job.vm);
+        let name = self.job_name(&job);
         let ran = job.in_phase(Phase::Running) || job.running_announced;
         match JobState::parse(&end.state) {
             Some(JobState::Done) => {
@@ -334,6 +386,7 @@ impl State {
     pub fn job_removed(&mut self, path: &str) {
         self.jobs.retain(|j| j.path != path);
         self.ended.remove(path);
+        self.upload_names.remove(path);
     }
 
     /// The daemon left the bus. Its jobs are gone with it; a VM keeps running and the
@@ -349,8 +402,9 @@ impl State {
         }
         let notices: Vec<Notice> = cut
             .iter()
-            .map(|j| notify::interrupted(&j.kind, &self.name_of(&j.vm)))
+            .map(|j| notify::interrupted(&j.kind, &self.job_name(j)))
             .collect();
+        self.upload_names.clear();
         if let Some(n) = notices.last() {
             self.failure = Some(n.body.clone());
         }
@@ -361,6 +415,7 @@ impl State {
     pub fn daemon_back(&mut self) {
         self.daemon = Daemon::Awake;
         self.ended.clear();
+        self.upload_names.clear();
     }
 
     /// A call failed: `unreachable` when the daemon could not be reached at all.
@@ -426,15 +481,19 @@ impl State {
 
     /// E.g. `Starting Demo Linux — unpacking the base image 42%`.
     pub fn job_label(&self, job: &Job) -> String {
-        let name = self.name_of(&job.vm);
+        let name = self.job_name(job);
         let what = match job.kind.as_str() {
             KIND_START => format!("Starting {name}"),
             KIND_SYNC => format!("Copying {name} for offline use"),
             KIND_VERIFY => "Checking the cache".to_string(),
+            KIND_UPLOAD => format!("Uploading {name}"),
             other => format!("{other} {name}"),
         };
-        // A cache check has only the one phase its name already says.
-        let phase = if job.kind == KIND_VERIFY {
+        // A cache check has only the one phase its name already says, an upload its
+        // main one.
+        let phase = if job.kind == KIND_VERIFY
+            || (job.kind == KIND_UPLOAD && job.in_phase(Phase::Upload))
+        {
             String::new()
         } else {
             phase_words(&job.phase)
@@ -514,6 +573,7 @@ fn phase_words(phase: &str) -> String {
         Some(Phase::Configure) => "configuring",
         Some(Phase::Launch) => "starting VirtualBox",
         Some(Phase::Running) => "running",
+        Some(Phase::Upload) => "uploading",
         Some(Phase::Ended) => "ended",
         None => phase,
     };
@@ -568,6 +628,20 @@ pub mod tests {
             machine: machine(id, name),
             snapshots: snapshots.iter().map(|(i, n)| snapshot(i, n)).collect(),
             snapshots_problem: String::new(),
+        }
+    }
+
+    pub fn uploadable(source: &str, id: &str, name: &str, vm: &str, problem: &str) -> Uploadable {
+        Uploadable {
+            source: source.into(),
+            id: id.into(),
+            name: name.into(),
+            state: "off".into(),
+            vm: vm.into(),
+            snapshot_bytes: 1,
+            vm_bytes: 2,
+            problem: problem.into(),
+            disks: Vec::new(),
         }
     }
 
@@ -807,5 +881,53 @@ pub mod tests {
             Cache::from_report(&report(vec![dir(0, 0, 0, "The folder does not exist.")])),
             Cache::Unusable("The folder does not exist.".into())
         );
+    }
+
+    #[test]
+    fn an_upload_is_named_by_its_machine_and_its_end_is_announced() {
+        let mut s = demo();
+        s.set_uploads(Some(Uploads::Listed(vec![uploadable(
+            "virtualbox",
+            "6f1c0c2e",
+            "Teacher VM",
+            "vm-demo",
+            "",
+        )])));
+        // Started from the menu: the tray knows the machine by the job's path.
+        s.upload_started(JOB1, "Teacher VM");
+        s.job_added(&info(1, "upload", "vm-demo", "plan", "active"));
+        assert_eq!(s.job_label(&s.jobs[0]), "Uploading Teacher VM — checking");
+        s.job_progress(JOB1, "upload", 5, 10);
+        assert_eq!(s.job_label(&s.jobs[0]), "Uploading Teacher VM — 50%");
+        assert_eq!(s.look(), Look::Busy(Some(50)));
+        let message = "Uploaded Teacher VM to the upload share as teach1/teacher-vm-1. \
+                       The admin publishes it with: leovms-admin publish teach1/teacher-vm-1";
+        let n = s.job_finished(JOB1, &end("done", message), None).unwrap();
+        assert_eq!(
+            (n.summary.as_str(), n.body.as_str()),
+            ("Upload finished", message)
+        );
+        assert_eq!(s.look(), Look::Idle);
+        s.job_removed(JOB1);
+        // Started elsewhere: named by the machine the job names, else by the VM.
+        let two = "/org/leovms/Leovms1/job/2";
+        s.job_added(&info(2, "upload", "6f1c0c2e", "upload", "active"));
+        assert_eq!(s.job_label(&s.jobs[0]), "Uploading Teacher VM");
+        let n = s
+            .job_finished(
+                two,
+                &end("failed", "Not enough space on the upload share"),
+                None,
+            )
+            .unwrap();
+        assert_eq!(n.summary, "Upload failed");
+        assert_eq!(n.body, "Not enough space on the upload share");
+        assert_eq!(s.look(), Look::Error);
+        let three = "/org/leovms/Leovms1/job/3";
+        s.job_added(&info(3, "upload", "vm-demo", "upload", "active"));
+        assert_eq!(s.job_label(&s.jobs[0]), "Uploading Demo Linux");
+        let n = s.job_finished(three, &end("canceled", ""), None).unwrap();
+        assert_eq!(n.summary, "Upload canceled");
+        assert_eq!(s.look(), Look::Idle);
     }
 }

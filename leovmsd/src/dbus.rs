@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use leovms_api::{
     CacheReport, JobInfo, JobState, Machine, Phase, ShareInfo, Snapshot, StartOptions, SyncPlan,
+    UploadOptions, Uploadable,
 };
 use zbus::interface;
 use zbus::object_server::SignalEmitter;
@@ -98,6 +99,19 @@ impl ManagerInterface {
 
     async fn verify_cache(&self) -> Result<OwnedObjectPath, leovms_api::Error> {
         Ok(self.daemon.verify_cache().await?)
+    }
+
+    async fn list_uploadable(&self) -> Result<Vec<Uploadable>, leovms_api::Error> {
+        Ok(self.daemon.list_uploadable().await?)
+    }
+
+    async fn upload(
+        &self,
+        source: String,
+        id: String,
+        options: UploadOptions,
+    ) -> Result<OwnedObjectPath, leovms_api::Error> {
+        Ok(self.daemon.upload(&source, &id, options).await?)
     }
 
     #[zbus(property)]

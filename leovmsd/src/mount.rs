@@ -31,6 +31,8 @@ const HINT_RELOGIN: &str = "Log out and in again, or ask the school's admin.";
 const HINT_NETWORK: &str = "Check the network connection and try again in a minute; \
                             if it stays like this, ask the school's admin.";
 const HINT_ACCESS: &str = "Ask the school's admin to give your account access to the VM share.";
+const HINT_UPLOAD_ACCESS: &str =
+    "Uploading needs membership in the group p_leovms; ask the school's admin.";
 
 /// What a check found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -44,6 +44,26 @@ pub fn gb(bytes: u64) -> String {
 /// Refuses when `need` bytes do not fit into `dir`'s file system.
 pub fn ensure_fits(dir: &Path, need: u64, what: &str) -> Result<()> {
     let free = available(dir)?;
+    refuse_above(dir, need, free, what)
+}
+
+/// Like [`ensure_fits`], for a network share: some SMB clients (smbnetfs) report a size
+/// of 0 for the whole file system, which means "not known", not "full". Then nothing can
+/// be checked up front, and a full share shows when writing.
+pub fn ensure_fits_on_share(dir: &Path, need: u64, what: &str) -> Result<()> {
+    let probe = existing_ancestor(dir);
+    let st = rustix::fs::statvfs(probe).map_err(|e| Error::io(probe.display(), &e.into()))?;
+    if st.f_blocks == 0 {
+        tracing::info!(
+            "{} does not report its size; free space not checked",
+            probe.display()
+        );
+        return Ok(());
+    }
+    refuse_above(dir, need, st.f_bavail.saturating_mul(st.f_frsize), what)
+}
+
+fn refuse_above(dir: &Path, need: u64, free: u64, what: &str) -> Result<()> {
     if need > free {
         return Err(Error::new(
             ErrorKind::NoSpace,

@@ -3,23 +3,10 @@
 
 mod common;
 
-use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Command;
 
-use common::{World, assert_refused, assert_said, describe};
+use common::{World, admin, assert_refused, assert_said, describe};
 use leovms_testkit::leoclient2::{Leoclient2Options, build_leoclient2_vm};
-use leovms_testkit::workspace_bin;
-
-/// `leovms-admin --root ROOT ARGS…`
-fn admin(root: &Path, args: &[&str]) -> Output {
-    Command::new(workspace_bin("leovms-admin"))
-        .arg("--root")
-        .arg(root)
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap()
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_imported_leoclient2_vm_is_listed_and_starts_a_snapshot() {

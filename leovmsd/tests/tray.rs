@@ -10,6 +10,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::{World, describe, skip_unless};
+use leovms_testkit::own_vbox::{OwnMachineSpec, build_own_home, published_base_vdi};
 use leovms_testkit::{DemoOptions, find_in_path, workspace_bin};
 use tokio::sync::watch;
 use zbus::object_server::SignalEmitter;
@@ -681,6 +682,7 @@ async fn the_menu_lists_the_share_and_a_click_starts_a_snapshot() {
             "Demo Linux",
             "Windows 10 (demo)",
             "Offline",
+            "Upload…",
             "VirtualBox (own machines)",
             "Quit"
         ]
@@ -908,7 +910,13 @@ async fn the_menu_stays_while_the_daemon_is_gone_and_recovers_when_it_returns() 
     // The share changed meanwhile; the daemon comes back and the tray reads it by itself.
     std::fs::remove_dir_all(w.data.join("vm-win")).unwrap();
     w.start_daemon().await;
-    let now = ["Demo Linux", "Offline", "VirtualBox (own machines)", "Quit"];
+    let now = [
+        "Demo Linux",
+        "Offline",
+        "Upload…",
+        "VirtualBox (own machines)",
+        "Quit",
+    ];
     let m = menu_until(&w, &item, "the share as it is now", |m| {
         (m.labels() == now).then(|| m.clone())
     })
@@ -1103,4 +1111,90 @@ async fn a_share_that_goes_away_shows_offline_with_the_daemons_reasons() {
         .note("Demo Linux could not be copied for offline use", &tray)
         .await;
     assert_eq!(note.body, words);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_upload_menu_uploads_an_own_machine_as_a_new_snapshot() {
+    if tools_missing() {
+        return;
+    }
+    let mut w = World::new().await;
+    // A local folder counts as the upload share when it holds something, as the server's
+    // does (other teachers' folders).
+    let upload = w.tmp.path().join("upload");
+    std::fs::create_dir_all(upload.join("teach2")).unwrap();
+    w.extra_env.push((
+        "LEOVMS_UPLOAD".into(),
+        upload.to_string_lossy().into_owned(),
+    ));
+    // The teacher's own VirtualBox holds one machine made from Demo Linux's base.
+    let base = published_base_vdi(&w.data, "vm-demo", &w.tmp.path().join("published-base"))
+        .await
+        .unwrap();
+    let home = w.home.clone();
+    tokio::task::block_in_place(|| {
+        build_own_home(
+            &home,
+            &[OwnMachineSpec::FromBase {
+                name: "Teacher VM",
+                base_vdi: &base,
+                snapshot_data_mib: 2,
+                saved: false,
+            }],
+        )
+    })
+    .unwrap();
+    let (mut desktop, tray, item) = with_tray(&mut w, &[]).await;
+
+    let line = "Teacher VM → new snapshot of Demo Linux";
+    let m = menu_until(&w, &item, "the own machine to upload", |m| {
+        m.at(&["Upload…", line]).map(|_| m.clone())
+    })
+    .await;
+    let labels = m.labels();
+    let offline = labels.iter().position(|l| *l == "Offline").unwrap();
+    assert_eq!(labels[offline + 1], "Upload…", "{}", m.outline());
+    let uploads = m.at(&["Upload…"]).unwrap();
+    assert_eq!(
+        uploads.labels(),
+        ["Own VirtualBox machines", line],
+        "{}",
+        m.outline()
+    );
+    assert!(!uploads.at(&["Own VirtualBox machines"]).unwrap().enabled());
+    assert!(uploads.at(&[line]).unwrap().enabled());
+
+    click(&w, &item, &["Upload…", line]);
+    let note = desktop.note("Upload finished", &tray).await;
+    assert_eq!(note.app, "leovms");
+    // The daemon's words name the folder on the upload share and the admin's command.
+    let shown = note
+        .body
+        .split_once("to the upload share as ")
+        .and_then(|(_, rest)| rest.split_whitespace().next())
+        .map(|s| s.trim_end_matches('.'))
+        .unwrap_or_else(|| panic!("no upload folder named: {note:?}"));
+    let (user, folder) = shown
+        .split_once('/')
+        .unwrap_or_else(|| panic!("not USER/FOLDER: {note:?}"));
+    let login = Command::new("id").arg("-un").output().unwrap();
+    assert_eq!(
+        user,
+        String::from_utf8_lossy(&login.stdout).trim(),
+        "{note:?}"
+    );
+    assert!(
+        note.body
+            .contains(&format!("leovms-admin publish {user}/{folder}")),
+        "{note:?}"
+    );
+    let dir = upload.join(user).join(folder);
+    assert!(
+        dir.join("manifest.toml").is_file(),
+        "no manifest.toml in {}; tray log:\n{}",
+        dir.display(),
+        tray.log()
+    );
+    // The job came and went; nothing is left working.
+    until_icon(&w, &item, "leovms-idle").await;
 }

@@ -4,7 +4,7 @@ use std::io;
 use std::path::Path;
 
 use super::table::{MountEntry, covering_mount, is_network_fstype};
-use super::{HINT_ACCESS, HINT_NETWORK, HINT_RELOGIN, Outcome, Reachability};
+use super::{HINT_ACCESS, HINT_NETWORK, HINT_RELOGIN, HINT_UPLOAD_ACCESS, Outcome, Reachability};
 
 /// Where the path sits in the mount table.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -82,7 +82,12 @@ pub(crate) fn classify(
         }
         Outcome::Denied => {
             let reason = format!("You may not read the {share} at {shown} (permission denied).");
-            (Unreadable, reason, HINT_ACCESS)
+            let hint = if share == "upload share" {
+                HINT_UPLOAD_ACCESS
+            } else {
+                HINT_ACCESS
+            };
+            (Unreadable, reason, hint)
         }
         Outcome::NotFolder => {
             let reason = format!("The {share} at {shown} is not a folder.");

@@ -486,19 +486,37 @@ pub struct PhaseRecorder {
     stream: zbus::MessageStream,
 }
 
+/// Every job's `Progress` signals, from now on.
+pub async fn progress_signals(conn: &zbus::Connection) -> zbus::MessageStream {
+    let rule = zbus::MatchRule::builder()
+        .msg_type(zbus::message::Type::Signal)
+        .interface(leovms_api::JOB_INTERFACE)
+        .unwrap()
+        .member("Progress")
+        .unwrap()
+        .build();
+    zbus::MessageStream::for_match_rule(rule, conn, None)
+        .await
+        .unwrap()
+}
+
+/// `leovms-admin --root ROOT ARGS…`
+#[allow(dead_code)]
+pub fn admin(root: &Path, args: &[&str]) -> Output {
+    Command::new(workspace_bin("leovms-admin"))
+        .arg("--root")
+        .arg(root)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
 impl PhaseRecorder {
     pub async fn new(conn: &zbus::Connection) -> PhaseRecorder {
-        let rule = zbus::MatchRule::builder()
-            .msg_type(zbus::message::Type::Signal)
-            .interface(leovms_api::JOB_INTERFACE)
-            .unwrap()
-            .member("Progress")
-            .unwrap()
-            .build();
-        let stream = zbus::MessageStream::for_match_rule(rule, conn, None)
-            .await
-            .unwrap();
-        PhaseRecorder { stream }
+        PhaseRecorder {
+            stream: progress_signals(conn).await,
+        }
     }
 
     /// The distinct phases in the order signaled, up to and including `last`.

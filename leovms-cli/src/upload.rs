@@ -1,0 +1,115 @@
+//! `uploadable` and `upload`: a machine of the user's own VirtualBox, or a leovms working
+//! copy, packed into the upload share for the admin to publish.
+
+use clap::Args;
+use leovms_api::{ManagerProxy, UploadOptions, Uploadable};
+use zbus::Connection;
+
+use crate::exit::CliError;
+use crate::follow::{FollowOptions, active_jobs, follow};
+use crate::output::{format_size, or_dash, print_json, table};
+
+#[derive(Debug, Args)]
+pub struct UploadArgs {
+    /// A machine of your own VirtualBox: its name or UUID (see `uploadable`)
+    #[arg(
+        long,
+        value_name = "NAME|UUID",
+        conflicts_with = "working_copy",
+        required_unless_present = "working_copy"
+    )]
+    pub machine: Option<String>,
+    /// Your leovms working copy of a machine (its id), as you left it
+    #[arg(long, value_name = "VM")]
+    pub working_copy: Option<String>,
+    /// Upload as a new snapshot of the VM it was made from, or as a new VM
+    /// (default: a snapshot when it was made from a published VM)
+    #[arg(long = "as", value_name = "KIND", value_parser = ["snapshot", "vm"])]
+    pub kind: Option<String>,
+    /// The new VM's id (with --as vm)
+    #[arg(long, value_name = "ID")]
+    pub vm: Option<String>,
+    /// The new snapshot's id (default: made from the name)
+    #[arg(long, value_name = "ID")]
+    pub snapshot: Option<String>,
+    /// The name students will see (default: the machine's name)
+    #[arg(long)]
+    pub name: Option<String>,
+    /// A sentence on what is special about it
+    #[arg(long)]
+    pub description: Option<String>,
+}
+
+pub async fn list(mgr: &ManagerProxy<'_>, json: bool) -> Result<(), CliError> {
+    let items = mgr.list_uploadable().await?;
+    if json {
+        return print_json(&items);
+    }
+    if items.is_empty() {
+        say!("Nothing to upload: your VirtualBox has no machines and you have no working copies.");
+        return Ok(());
+    }
+    say_raw!("{}", uploadable_table(&items));
+    Ok(())
+}
+
+fn uploadable_table(items: &[Uploadable]) -> String {
+    let rows: Vec<Vec<String>> = items
+        .iter()
+        .map(|u| {
+            let (upload_as, size) = if u.vm.is_empty() {
+                ("new VM".to_owned(), u.vm_bytes)
+            } else {
+                (format!("snapshot of {}", u.vm), u.snapshot_bytes)
+            };
+            vec![
+                u.source.clone(),
+                if u.source == "virtualbox" {
+                    u.name.clone()
+                } else {
+                    u.id.clone()
+                },
+                u.state.clone(),
+                upload_as,
+                format_size(size),
+                or_dash(&u.problem),
+            ]
+        })
+        .collect();
+    table(
+        &["SOURCE", "MACHINE", "STATE", "UPLOAD AS", "SIZE", "PROBLEM"],
+        &rows,
+    )
+}
+
+pub async fn upload(
+    conn: &Connection,
+    mgr: &ManagerProxy<'_>,
+    args: UploadArgs,
+    json: bool,
+) -> Result<(), CliError> {
+    let (source, id) = match (args.machine, args.working_copy) {
+        (Some(m), None) => ("virtualbox", m),
+        (None, Some(vm)) => ("working-copy", vm),
+        _ => {
+            return Err(CliError::Usage(
+                "Give either --machine or --working-copy.".into(),
+            ));
+        }
+    };
+    let options = UploadOptions {
+        kind: args.kind,
+        vm: args.vm,
+        snapshot: args.snapshot,
+        name: args.name,
+        description: args.description,
+    };
+    let active_before = active_jobs(mgr).await;
+    let path = mgr.upload(source, &id, options).await?;
+    let opts = FollowOptions {
+        wait: false,
+        json,
+        joined: active_before.contains(&path),
+    };
+    follow(conn, path, opts).await
+}

@@ -1,0 +1,214 @@
+//! Upload jobs: a machine of the user's own VirtualBox or a leovms working copy, packed
+//! into `leovms-upload/<user>/<id>-<time>/` (docs/format.md, "Uploads") for the admin to
+//! publish. The share's free space is checked first; cancel or failure removes the folder.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use leovms_api::{ErrorKind, Phase, UploadOptions, Uploadable};
+use leovms_image::upload::{UploadError, UploadProgress, write_upload};
+use zbus::zvariant::OwnedObjectPath;
+
+use crate::daemon::{Daemon, NewJob};
+use crate::error::{Error, Result};
+use crate::job::Job;
+use crate::settings::Settings;
+use crate::upload_plan::{self, Plan};
+use crate::upload_source::{self, Source, VIRTUALBOX, WORKING_COPY};
+use crate::view::View;
+
+pub const UPLOAD: &str = "upload";
+
+impl Daemon {
+    /// Every machine the user could upload, with the reason when one cannot be now.
+    pub async fn list_uploadable(self: &Arc<Self>) -> Result<Vec<Uploadable>> {
+        let share = self.upload_share().await;
+        let unavailable = match share.state.as_str() {
+            "online" => None,
+            "unreadable" => {
+                Some("uploading needs the group p_leovms; ask the school's admin".into())
+            }
+            _ => Some(format!(
+                "the upload share is not available: {}",
+                share.reason
+            )),
+        };
+        Ok(self
+            .upload_sources()
+            .await?
+            .iter()
+            .map(|s| {
+                let mut u = s.to_api();
+                if u.problem.is_empty()
+                    && let Some(why) = &unavailable
+                {
+                    u.problem.clone_from(why);
+                }
+                u
+            })
+            .collect())
+    }
+
+    async fn upload_sources(self: &Arc<Self>) -> Result<Vec<Source>> {
+        let online = self.share_online().await;
+        let home = upload_source::own_home(&Settings::home());
+        let running = match self.layout().await.and_then(|l| self.vbox(&l)) {
+            Ok(vbox) => {
+                let own = crate::vbox::VBox {
+                    home: home.clone(),
+                    ..vbox
+                };
+                own.running_vms().await.unwrap_or_default()
+            }
+            Err(_) => Vec::new(),
+        };
+        self.read_share(move |d| {
+            let view = View::load(&d.settings, online)?;
+            let bases = upload_source::published_bases(&view);
+            let mut out = upload_source::own_machines(&home, &running, &bases)
+                .map_err(|e| Error::new(ErrorKind::Io, e))?;
+            out.extend(upload_source::working_copies(&view, |vm| {
+                d.active(crate::daemon::START, vm).is_some()
+            }));
+            Ok(out)
+        })
+        .await
+    }
+
+    pub async fn upload(
+        self: &Arc<Self>,
+        source: &str,
+        id: &str,
+        options: UploadOptions,
+    ) -> Result<OwnedObjectPath> {
+        let sources = self.upload_sources().await?;
+        let found = sources
+            .into_iter()
+            .find(|s| s.source == source && (s.id == id || (source == VIRTUALBOX && s.name == id)))
+            .ok_or_else(|| {
+                Error::not_found(match source {
+                    VIRTUALBOX => format!("Your VirtualBox has no machine \"{id}\"."),
+                    WORKING_COPY => format!("You have no working copy of \"{id}\" to upload."),
+                    other => {
+                        format!("Unknown upload source \"{other}\" (virtualbox or working-copy).")
+                    }
+                })
+            })?;
+        if let Some(problem) = &found.problem {
+            let kind = if found.state == "off" {
+                ErrorKind::InvalidArgument
+            } else {
+                ErrorKind::VmRunning
+            };
+            return Err(Error::new(kind, format!("{problem}.")));
+        }
+        let share = self.upload_share().await;
+        match share.state.as_str() {
+            "online" => {}
+            // Mounted, but this user may not even look into it: not in p_leovms.
+            "unreadable" => return Err(not_allowed(&self.settings.upload)),
+            _ => {
+                return Err(Error::new(
+                    ErrorKind::Offline,
+                    format!(
+                        "The upload share is not available: {} {}",
+                        share.reason, share.hint
+                    ),
+                ));
+            }
+        }
+        let online = self.share_online().await;
+        let settings = self.settings.clone();
+        let plan = self
+            .read_share(move |_| upload_plan::plan(&settings, online, &found, &options))
+            .await?;
+        let (vm, snapshot) = (
+            plan.spec.vm.to_string(),
+            plan.spec
+                .snapshot
+                .as_ref()
+                .map(|s| s.to_string())
+                .unwrap_or_default(),
+        );
+        self.launch(
+            NewJob {
+                kind: UPLOAD,
+                vm: &vm,
+                snapshot: &snapshot,
+                ram_mb: None,
+            },
+            |job| {
+                Err(Error::new(
+                    ErrorKind::Busy,
+                    format!(
+                        "An upload for {} is running already; wait for it or cancel it.",
+                        job.vm
+                    ),
+                ))
+            },
+            |_| Ok(()),
+            move |_, job| async move { run(&job, plan).await },
+        )
+        .await
+    }
+}
+
+/// `<share>/<user>/`, created on the first upload (the server's setgid folder gives it
+/// the group p_leovms).
+pub fn ensure_user_dir(dir: &Path) -> Result<()> {
+    match std::fs::create_dir(dir) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => Err(not_allowed(dir)),
+        Err(e) => Err(Error::io(dir.display(), &e)),
+    }
+}
+
+fn not_allowed(dir: &Path) -> Error {
+    Error::new(
+        ErrorKind::PermissionDenied,
+        format!(
+            "You may not write to the upload share ({}). Uploading needs membership in the group p_leovms; ask the school's admin.",
+            dir.display()
+        ),
+    )
+}
+
+async fn run(job: &Arc<Job>, plan: Plan) -> Result<String> {
+    job.set_phase(Phase::Upload);
+    job.set_message(format!("Uploading {}", plan.spec.name));
+    job.set_total(plan.total);
+    let progress = {
+        let job = job.clone();
+        move |p: UploadProgress| job.set_done(p.done)
+    };
+    write_upload(&plan.dir, &plan.spec, progress, &job.cancel)
+        .await
+        .map_err(|e| upload_error(e, &plan.dir))?;
+    Ok(format!(
+        "Uploaded {} to the upload share as {}. The admin publishes it with: leovms-admin publish {}",
+        plan.spec.name, plan.label, plan.label
+    ))
+}
+
+fn upload_error(e: UploadError, dir: &Path) -> Error {
+    match e {
+        UploadError::Canceled => Error::canceled(),
+        UploadError::NoSpace { folder } => Error::new(
+            ErrorKind::NoSpace,
+            format!(
+                "The upload share became full while uploading ({}); nothing was kept. Ask the school's admin for space.",
+                folder.display()
+            ),
+        ),
+        UploadError::PermissionDenied { folder } => not_allowed(&folder),
+        UploadError::Exists(path) => Error::new(
+            ErrorKind::Busy,
+            format!("{} exists already; try again in a second.", path.display()),
+        ),
+        other => Error::new(
+            ErrorKind::Io,
+            format!("The upload to {} failed: {other}", dir.display()),
+        ),
+    }
+}

@@ -1,0 +1,275 @@
+//! The plan of an upload: what kind, which ids, which files, and whether the share has
+//! room, all decided before a job exists.
+
+use std::path::PathBuf;
+
+use leovms_api::{ErrorKind, UploadOptions};
+use leovms_image::name::SafeName;
+use leovms_image::upload::{CopySource, UploadFile, UploadKind, UploadSpec};
+use leovms_image::vbox::{self, DiskPatch, Patch};
+use leovms_image::vdi::{self, braced};
+
+use crate::error::{Error, Result};
+use crate::settings::Settings;
+use crate::space;
+use crate::upload::ensure_user_dir;
+use crate::upload_source::{Source, WORKING_COPY};
+use crate::view::View;
+
+/// Room for tar headers, `upload.toml` and the manifest, on top of the packed disks.
+const OVERHEAD: u64 = 16 << 20;
+
+/// A checked upload, ready to run.
+pub struct Plan {
+    pub spec: UploadSpec,
+    pub dir: PathBuf,
+    pub total: u64,
+    pub label: String,
+}
+
+pub fn plan(
+    settings: &Settings,
+    online: bool,
+    src: &Source,
+    options: &UploadOptions,
+) -> Result<Plan> {
+    let view = View::load(settings, online)?;
+    let kind = match options.kind.as_deref() {
+        Some("snapshot") => UploadKind::Snapshot,
+        Some("vm") => UploadKind::Vm,
+        None if src.vm.is_some() => UploadKind::Snapshot,
+        None => UploadKind::Vm,
+        Some(other) => {
+            return Err(Error::invalid(format!(
+                "An upload is a \"snapshot\" or a \"vm\", not \"{other}\"."
+            )));
+        }
+    };
+    let name = options.name.clone().unwrap_or_else(|| src.name.clone());
+    let facts = crate::access::facts(settings);
+    let base_uuid = src
+        .base_uuid
+        .ok_or_else(|| Error::invalid(format!("{} has no hard disk to upload.", src.name)))?;
+    let stamp = leovms_image::utc::Utc::now().compact();
+    let (vm, snapshot, files) =
+        match kind {
+            UploadKind::Snapshot => {
+                let vm = snapshot_target(src, options, &view)?;
+                let id = chosen_id(options.snapshot.as_deref(), &name, "snapshot")?;
+                if view.machines()?.iter().any(|(v, e)| {
+                    v == &vm && e.as_ref().is_ok_and(|e| e.snapshot(id.as_str()).is_ok())
+                }) {
+                    return Err(Error::invalid(format!(
+                        "{vm} already has a snapshot \"{id}\"; choose another id."
+                    )));
+                }
+                let files = vec![snapshot_archive(&id, &src.diffs)?];
+                (vm, Some(id), files)
+            }
+            UploadKind::Vm => {
+                if src.source == WORKING_COPY {
+                    return Err(Error::invalid(
+                        "A working copy is uploaded as a new snapshot of its VM.",
+                    ));
+                }
+                let vm = chosen_id(options.vm.as_deref(), &name, "VM")?;
+                if view.machines()?.iter().any(|(v, _)| v == &vm) {
+                    return Err(Error::invalid(format!(
+                        "There is a VM \"{vm}\" already; choose another id."
+                    )));
+                }
+                let snapshot = (!src.diffs.is_empty())
+                    .then(|| chosen_id(options.snapshot.as_deref(), "current", "snapshot"))
+                    .transpose()?;
+                (
+                    vm,
+                    snapshot.clone(),
+                    vm_files(src, &name, options, snapshot.as_ref())?,
+                )
+            }
+        };
+    let folder = format!(
+        "{}-{stamp}",
+        snapshot
+            .as_ref()
+            .filter(|_| kind == UploadKind::Snapshot)
+            .unwrap_or(&vm)
+    );
+    let user_dir = settings.upload.join(&facts.user);
+    let total: u64 = files.iter().map(source_bytes).sum();
+    space::ensure_fits_on_share(
+        &user_dir,
+        total + OVERHEAD,
+        &format!("the upload of {}", src.name),
+    )?;
+    ensure_user_dir(&user_dir)?;
+    Ok(Plan {
+        dir: user_dir.join(&folder),
+        label: format!("{}/{folder}", facts.user),
+        total,
+        spec: UploadSpec {
+            kind,
+            vm,
+            snapshot,
+            name,
+            description: options.description.clone().unwrap_or_default(),
+            uploader: facts.user.clone(),
+            source_machine: facts.host.clone(),
+            base_uuid,
+            files,
+        },
+    })
+}
+
+/// The published VM a snapshot upload belongs to: the one its base came from.
+fn snapshot_target(src: &Source, options: &UploadOptions, view: &View) -> Result<SafeName> {
+    let Some(derived) = &src.vm else {
+        return Err(Error::invalid(format!(
+            "{} was not made from a published VM's base, so it can only be uploaded as a new VM.",
+            src.name
+        )));
+    };
+    if let Some(asked) = options.vm.as_deref().filter(|v| v != derived) {
+        return Err(Error::invalid(format!(
+            "{} was made from the base of {derived}, not of {asked}.",
+            src.name
+        )));
+    }
+    let vm = SafeName::new(derived)?;
+    view.machine(vm.as_str())?;
+    Ok(vm)
+}
+
+/// `asked`, or an id made from `name` (`Exam 2028` becomes `exam-2028`).
+fn chosen_id(asked: Option<&str>, name: &str, what: &str) -> Result<SafeName> {
+    let text = match asked {
+        Some(id) => id.to_owned(),
+        None => slug(name),
+    };
+    SafeName::new(&text).map_err(|e| Error::invalid(format!("The {what} id: {e}")))
+}
+
+fn slug(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.chars().flat_map(char::to_lowercase) {
+        if c.is_ascii_alphanumeric() {
+            out.push(c);
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+    }
+    let out: String = out.trim_end_matches('-').chars().take(40).collect();
+    if out.is_empty() { "upload".into() } else { out }
+}
+
+/// `snapshots/<id>/snapshot.tar.zst` with the differencing disks as `Snapshots/{uuid}.vdi`.
+fn snapshot_archive(id: &SafeName, diffs: &[PathBuf]) -> Result<UploadFile> {
+    let entries = diffs
+        .iter()
+        .map(|d| {
+            let h =
+                vdi::read_header(d).map_err(|e| Error::new(ErrorKind::Integrity, e.to_string()))?;
+            Ok((d.clone(), format!("Snapshots/{}.vdi", braced(&h.uuid))))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(UploadFile::Archive {
+        path_in_upload: format!("snapshots/{id}/snapshot.tar.zst"),
+        entries,
+    })
+}
+
+/// A new VM: `image.conf`, `machine.vbox` with the disks under the names the archives
+/// give them, `base.tar.zst` and the current state as a snapshot.
+fn vm_files(
+    src: &Source,
+    name: &str,
+    options: &UploadOptions,
+    snapshot: Option<&SafeName>,
+) -> Result<Vec<UploadFile>> {
+    let xml = std::fs::read(&src.settings_file)
+        .map_err(|e| Error::io(src.settings_file.display(), &e))?;
+    let info = vbox::inspect(&xml)
+        .map_err(|e| Error::invalid(format!("{}: {e}", src.settings_file.display())))?;
+    let mut base_entries = Vec::new();
+    let mut disks = Vec::new();
+    for path in src.bases.iter().chain(&src.diffs) {
+        let h =
+            vdi::read_header(path).map_err(|e| Error::new(ErrorKind::Integrity, e.to_string()))?;
+        let file = path
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let location = if src.bases.contains(path) {
+            base_entries.push((path.clone(), file.clone()));
+            file
+        } else {
+            format!("Snapshots/{}.vdi", braced(&h.uuid))
+        };
+        if info.hard_disks.iter().any(|d| d.uuid == h.uuid) {
+            disks.push(DiskPatch {
+                old_uuid: h.uuid,
+                new_uuid: h.uuid,
+                location: location.into(),
+            });
+        }
+    }
+    let patch = Patch {
+        disks,
+        clear_state_file: true,
+        ..Patch::default()
+    };
+    let machine = vbox::patch(&xml, &patch)
+        .map_err(|e| Error::invalid(format!("{}: {e}", src.settings_file.display())))?;
+    let image = format!(
+        "name = {}\ndescription = {}\n",
+        toml_string(name),
+        toml_string(options.description.as_deref().unwrap_or_default())
+    );
+    let mut files = vec![
+        UploadFile::Copy {
+            path_in_upload: "image.conf".into(),
+            source: CopySource::Bytes(image.into_bytes()),
+        },
+        UploadFile::Copy {
+            path_in_upload: "machine.vbox".into(),
+            source: CopySource::Bytes(machine),
+        },
+        UploadFile::Archive {
+            path_in_upload: "base.tar.zst".into(),
+            entries: base_entries,
+        },
+    ];
+    if let Some(id) = snapshot {
+        files.push(snapshot_archive(id, &src.diffs)?);
+    }
+    Ok(files)
+}
+
+fn toml_string(s: &str) -> String {
+    toml::Value::String(s.to_owned()).to_string()
+}
+
+fn source_bytes(file: &UploadFile) -> u64 {
+    match file {
+        UploadFile::Archive { entries, .. } => entries
+            .iter()
+            .filter_map(|(p, _)| std::fs::metadata(p).ok())
+            .map(|m| m.len())
+            .sum(),
+        UploadFile::Copy { .. } => 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_made_from_names() {
+        assert_eq!(slug("Exam 2028"), "exam-2028");
+        assert_eq!(slug("  Lab: CAD & Co.  "), "lab-cad-co");
+        assert_eq!(slug("Übung"), "bung");
+        assert_eq!(slug("!!!"), "upload");
+        assert!(SafeName::new(slug(&"x".repeat(100))).is_ok());
+    }
+}
