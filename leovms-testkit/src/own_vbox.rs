@@ -182,6 +182,72 @@ fn build_machine(machines_dir: &Path, spec: &OwnMachineSpec<'_>) -> io::Result<B
     })
 }
 
+/// Like [`build_own_home`] with one [`OwnMachineSpec::FromBase`] machine, but made the way
+/// a teacher makes it: the machine (base attached) is registered and its snapshot taken
+/// with `vboxmanage` itself (`registervm`, `snapshot take`), which makes the differencing
+/// disk; then `snapshot_data_mib` MiB are written into that disk, as a guest would.
+pub fn build_with_vboxmanage(
+    vboxmanage: &Path,
+    home_dir: &Path,
+    name: &str,
+    base_vdi: &Path,
+    snapshot_data_mib: u32,
+) -> io::Result<BuiltMachine> {
+    let vbox_home = own_vbox_home(home_dir);
+    std::fs::create_dir_all(&vbox_home)?;
+    let standalone = OwnMachineSpec::Standalone {
+        name,
+        base_mib: 0,
+        saved: false,
+    };
+    let mut m = build_machine(&own_machines_dir(home_dir), &standalone)?;
+    // The published base instead of the new one, under the same file name.
+    std::fs::copy(base_vdi, &m.base_path)?;
+    m.base_uuid = vdi::read_header(&m.base_path)
+        .map_err(io::Error::other)?
+        .uuid;
+    let xml = machine_xml(&MachineXml {
+        uuid: m.uuid,
+        name,
+        base_uuid: m.base_uuid,
+        base_location: &format!("{name}.vdi"),
+        diff_uuid: None,
+        saved: false,
+    });
+    std::fs::write(&m.settings_file, xml)?;
+    let run = |args: &[&str]| -> io::Result<()> {
+        let out = std::process::Command::new(vboxmanage)
+            .args(args)
+            .env("VBOX_USER_HOME", &vbox_home)
+            .output()?;
+        if out.status.success() {
+            return Ok(());
+        }
+        Err(io::Error::other(format!(
+            "VBoxManage {args:?}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )))
+    };
+    run(&["registervm", &m.settings_file.to_string_lossy()])?;
+    run(&["snapshot", name, "take", "prepared"])?;
+    let machine = leovms_image::vbox::own_machines(&vbox_home)
+        .map_err(io::Error::other)?
+        .into_iter()
+        .find(|o| o.uuid == m.uuid)
+        .ok_or_else(|| io::Error::other("the registered machine is not listed"))?;
+    let link = machine
+        .disks
+        .first()
+        .and_then(|chain| chain.links.first())
+        .filter(|l| l.parent.is_some())
+        .ok_or_else(|| io::Error::other("no differencing disk after snapshot take"))?;
+    crate::fill::allocate_blocks(&link.path, snapshot_data_mib, m.uuid.as_u64_pair().0)?;
+    m.diff_uuid = Some(link.uuid);
+    m.diff_path = Some(link.path.clone());
+    Ok(m)
+}
+
 struct MachineXml<'a> {
     uuid: Uuid,
     name: &'a str,

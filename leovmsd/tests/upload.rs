@@ -13,7 +13,8 @@ use std::time::{Duration, Instant};
 use common::{World, admin, assert_refused, assert_said, describe, is_root, skip_unless};
 use futures_util::StreamExt;
 use leovms_testkit::own_vbox::{
-    BuiltMachine, OwnMachineSpec, build_own_home, own_vbox_home, published_base_vdi,
+    BuiltMachine, OwnMachineSpec, build_own_home, build_with_vboxmanage, own_vbox_home,
+    published_base_vdi,
 };
 use leovms_testkit::{STUDENT, Samba, SmbMount, TEACHER, samba_available, workspace_bin};
 use uuid::Uuid;
@@ -682,7 +683,18 @@ async fn a_teachers_machine_goes_to_the_share_is_published_and_starts() {
     let (samba, mount) = samba_mounted_as(TEACHER).await;
     let (mut w, _) = world_uploading_to(Some(&mount.share_path("leovms-upload"))).await;
     let base = published_base(&w).await;
-    let lab = own_home(&w, &[from_demo("Lab machine", &base, 16)]).remove(0);
+    // Against the independent stand-in, the teacher makes the machine with it.
+    let lab = match std::env::var_os("LEOVMS_TEST_VBOX_DIR") {
+        Some(dir) => build_with_vboxmanage(
+            &PathBuf::from(dir).join("VBoxManage"),
+            &w.home,
+            "Lab machine",
+            &base,
+            16,
+        )
+        .unwrap(),
+        None => own_home(&w, &[from_demo("Lab machine", &base, 16)]).remove(0),
+    };
     w.start_daemon().await;
 
     let list = uploadable(&w);
