@@ -10,9 +10,10 @@ mod unzip;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
-use leovms_image::archive::{self, Compression, PackReport};
+use leovms_image::archive::{self, Compression, PackOptions, PackReport};
 use leovms_image::atomic::{fsync_dir, write_atomic};
 use leovms_image::config::{ImageConf, SnapshotConf};
 use leovms_image::manifest::{self, Manifest, ManifestEntry, SMALL_FILE_LIMIT};
@@ -24,6 +25,7 @@ use uuid::Uuid;
 use self::source::{LegacyConf, Source, SourceDisk};
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
+use crate::progress::{self, Progress};
 use crate::tree;
 
 const FILE_MODE: u32 = 0o644;
@@ -102,6 +104,7 @@ pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
     if plan.snapshots.is_empty() {
         eprintln!("warning: no snapshot imported: users can only start the machine \"as found\"");
     }
+    progress::enable(true);
     write(ctx, &plan)?;
     println!(
         "imported {} with {} snapshot(s)",
@@ -461,12 +464,14 @@ fn write(ctx: &Ctx, plan: &Plan) -> Result<()> {
     let mut files: Vec<(String, Option<PackReport>)> = Vec::new();
 
     let base_vdi = disks.join("base.vdi");
-    unpack_checked(&plan.base, &base_vdi, plan.base_uuid)?;
+    let phase = format!("unzipping {}", plan.base.zip.entry);
+    unpack_checked(&plan.base, &base_vdi, plan.base_uuid, &phase)?;
     let report = pack(
         &runtime,
         &base_vdi,
         &plan.base_name,
         &vm_dir.join("base.tar.zst"),
+        "packing base.tar.zst",
     )?;
     remove(&base_vdi)?;
     files.push(("base.tar.zst".into(), Some(report)));
@@ -476,11 +481,13 @@ fn write(ctx: &Ctx, plan: &Plan) -> Result<()> {
         make_dir(&vm_dir.join("snapshots"))?;
         make_dir(&dir)?;
         let vdi = disks.join(format!("{}.vdi", snap.uuid));
-        unpack_checked(&snap.disk, &vdi, snap.uuid)?;
+        let phase = format!("unzipping snapshot-store/{}", snap.id);
+        unpack_checked(&snap.disk, &vdi, snap.uuid, &phase)?;
         let name = format!("Snapshots/{}.vdi", braced(&snap.uuid));
-        let report = pack(&runtime, &vdi, &name, &dir.join("snapshot.tar.zst"))?;
-        remove(&vdi)?;
         let rel = format!("snapshots/{}", snap.id);
+        let phase = format!("packing {rel}");
+        let report = pack(&runtime, &vdi, &name, &dir.join("snapshot.tar.zst"), &phase)?;
+        remove(&vdi)?;
         write_file(&dir.join("snapshot.conf"), snap.conf_text.as_bytes())?;
         files.push((format!("{rel}/snapshot.conf"), None));
         files.push((format!("{rel}/snapshot.tar.zst"), Some(report)));
@@ -562,8 +569,10 @@ fn remove(path: &Path) -> Result<()> {
 }
 
 /// Unpacks a zipped disk and checks that it is still the disk that was planned.
-fn unpack_checked(disk: &SourceDisk, out: &Path, uuid: Uuid) -> Result<()> {
-    unzip::extract(&disk.zip, out)?;
+fn unpack_checked(disk: &SourceDisk, out: &Path, uuid: Uuid, phase: &str) -> Result<()> {
+    let mut progress = Progress::new(phase, disk.zip.size);
+    unzip::extract(&disk.zip, out, &mut progress)?;
+    progress.finish();
     let header = vdi::read_header(out)
         .map_err(|e| Error::Invalid(format!("{}: {e}", disk.zip.zip.display())))?;
     if header.uuid != uuid {
@@ -580,14 +589,31 @@ fn pack(
     file: &Path,
     name: &str,
     out: &Path,
+    phase: &str,
 ) -> Result<PackReport> {
-    runtime
-        .block_on(archive::pack(
-            &[(file.to_owned(), name.to_owned())],
-            out,
-            Compression::Zstd,
-        ))
-        .map_err(|e| Error::Invalid(format!("{}: {e}", out.display())))
+    let size = std::fs::metadata(file)
+        .map_err(|e| Error::io(file, e))?
+        .len();
+    let progress = Arc::new(Mutex::new(Progress::new(phase, size)));
+    let report = {
+        let progress = Arc::clone(&progress);
+        let options = PackOptions {
+            progress: Some(Arc::new(move |done| {
+                progress.lock().unwrap_or_else(|e| e.into_inner()).set(done);
+            })),
+            ..PackOptions::default()
+        };
+        runtime
+            .block_on(archive::pack_with(
+                &[(file.to_owned(), name.to_owned())],
+                out,
+                Compression::Zstd,
+                options,
+            ))
+            .map_err(|e| Error::Invalid(format!("{}: {e}", out.display())))?
+    };
+    progress.lock().unwrap_or_else(|e| e.into_inner()).finish();
+    Ok(report)
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 mod ctx;
 mod error;
 mod import;
+mod progress;
 mod publish;
 mod set_conf;
 mod setup;

@@ -12,6 +12,7 @@ use leovms_image::vdi::braced;
 
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
+use crate::progress::{self, Progress};
 use crate::tree::{self, human_size};
 use crate::upload::{self, Kind, Upload};
 
@@ -61,6 +62,7 @@ pub fn publish(ctx: &Ctx, args: &PublishArgs) -> Result<()> {
         )));
     }
     let _lock = tree::lock_data(ctx)?;
+    progress::enable(!ctx.dry_run);
     let upload = upload::open(&dir)?;
     match upload.meta.kind {
         Kind::Snapshot => publish_snapshot(ctx, &upload)?,
@@ -294,11 +296,34 @@ fn publish_vm(ctx: &Ctx, upload: &Upload) -> Result<()> {
 
 /// Copies `from` to `to` (a new file) and checks the copy against `expected`.
 fn copy_checked(from: &Path, to: &Path, expected: &ManifestEntry) -> Result<()> {
-    fs::copy(from, to).map_err(|e| Error::io(to, e))?;
-    fs::File::open(to)
-        .and_then(|f| f.sync_all())
-        .map_err(|e| Error::io(to, e))?;
-    tree::check_file(to, expected, &to.display().to_string())
+    let mut progress = Progress::new(format!("copying {}", expected.path), expected.size);
+    copy_reporting(from, to, &mut progress).map_err(|e| Error::io(to, e))?;
+    progress.finish();
+    tree::check_file_as(
+        to,
+        expected,
+        &to.display().to_string(),
+        &format!("checking the copy of {}", expected.path),
+    )
+}
+
+/// Like `fs::copy` (the kernel copies where it can, the permissions are taken over),
+/// in pieces so that `progress` can follow; the copy is synced to disk.
+fn copy_reporting(from: &Path, to: &Path, progress: &mut Progress) -> std::io::Result<()> {
+    use std::io::Read as _;
+    const PIECE: u64 = 64 << 20;
+    let mut src = fs::File::open(from)?;
+    let permissions = src.metadata()?.permissions();
+    let mut dst = fs::File::create(to)?;
+    loop {
+        let n = std::io::copy(&mut (&mut src).take(PIECE), &mut dst)?;
+        if n == 0 {
+            break;
+        }
+        progress.add(n);
+    }
+    dst.set_permissions(permissions)?;
+    dst.sync_all()
 }
 
 pub(crate) fn entry_for(dir: &Path, rel: &str, unpacked: Option<u64>) -> Result<ManifestEntry> {

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use async_compression::tokio::bufread::{GzipDecoder, ZstdDecoder};
 use futures_util::StreamExt;
 use leovms_image::atomic::remove_leftovers;
-use leovms_image::manifest::{Manifest, ManifestEntry, sha256_file};
+use leovms_image::manifest::{Manifest, ManifestEntry, sha256_reader};
 use leovms_image::name::safe_relative_path;
 use leovms_image::vbox::MachineInfo;
 use leovms_image::vdi::{self, VdiHeader, VdiKind, braced};
@@ -19,6 +19,7 @@ use uuid::Uuid;
 
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
+use crate::progress::Progress;
 
 /// Bytes of a VDI file that hold its headers (pre-header and header 1+).
 const VDI_HEADER_BYTES: u64 = 72 + 400;
@@ -45,13 +46,26 @@ pub fn scan_archive(archive: &Path, shown: &str) -> Result<ArchiveScan> {
         .build()
         .map_err(|e| Error::io(archive, e))?;
     let scratch = tempfile::tempdir().map_err(|e| Error::io(std::env::temp_dir(), e))?;
-    runtime.block_on(scan_async(archive, shown, scratch.path()))
+    let size = fs::metadata(archive).map_or(0, |m| m.len());
+    let mut progress = Progress::new(format!("checking the disks in {shown}"), size);
+    let scan = runtime.block_on(scan_async(archive, shown, scratch.path(), &mut progress))?;
+    progress.finish();
+    Ok(scan)
 }
 
-async fn scan_async(archive: &Path, shown: &str, scratch: &Path) -> Result<ArchiveScan> {
+async fn scan_async(
+    archive: &Path,
+    shown: &str,
+    scratch: &Path,
+    progress: &mut Progress,
+) -> Result<ArchiveScan> {
     let file = tokio::fs::File::open(archive)
         .await
         .map_err(|e| Error::io(archive, e))?;
+    let file = Counted {
+        inner: file,
+        progress,
+    };
     let mut input = BufReader::with_capacity(1 << 20, file);
     let head = input.fill_buf().await.map_err(|e| Error::io(archive, e))?;
     if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
@@ -122,6 +136,28 @@ async fn scan_tar<R: AsyncRead + Unpin + Send>(
         }
     }
     Ok(scan)
+}
+
+/// Reports the bytes read through it.
+struct Counted<'a, R> {
+    inner: R,
+    progress: &'a mut Progress,
+}
+
+impl<R: AsyncRead + Unpin> AsyncRead for Counted<'_, R> {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let this = &mut *self;
+        let polled = std::pin::Pin::new(&mut this.inner).poll_read(cx, buf);
+        if let std::task::Poll::Ready(Ok(())) = polled {
+            this.progress.add((buf.filled().len() - before) as u64);
+        }
+        polled
+    }
 }
 
 /// The header of a VDI disk from its first bytes, through leovms-image's reader.
@@ -204,7 +240,13 @@ pub fn check_snapshot_archive(scan: &ArchiveScan, bases: &[Uuid], shown: &str) -
 
 /// Checks `path` against its manifest entry (size and sha256); `shown` names it.
 pub fn check_file(path: &Path, entry: &ManifestEntry, shown: &str) -> Result<()> {
-    let (size, sha) = match sha256_file(path) {
+    check_file_as(path, entry, shown, &format!("checking {shown}"))
+}
+
+/// [`check_file`], showing the progress of the reading as `phase`.
+pub fn check_file_as(path: &Path, entry: &ManifestEntry, shown: &str, phase: &str) -> Result<()> {
+    let mut progress = Progress::new(phase, entry.size);
+    let (size, sha) = match sha256_reporting(path, &mut progress) {
         Ok(found) => found,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return Err(invalid(format!(
@@ -225,7 +267,13 @@ pub fn check_file(path: &Path, entry: &ManifestEntry, shown: &str) -> Result<()>
             "{shown} is damaged or was changed after it was written (checksum mismatch)"
         )));
     }
+    progress.finish();
     Ok(())
+}
+
+/// Size and sha256 of `path`, with the bytes read reported to `progress`.
+fn sha256_reporting(path: &Path, progress: &mut Progress) -> std::io::Result<(u64, [u8; 32])> {
+    sha256_reader(fs::File::open(path)?, |n| progress.add(n))
 }
 
 /// Every file below `dir` as `/`-separated relative paths, sorted. Links and other

@@ -114,12 +114,20 @@ impl Manifest {
 
 /// Size and SHA-256 of a file, read in 1 MiB pieces.
 pub fn sha256_file(path: &Path) -> std::io::Result<(u64, [u8; 32])> {
-    let mut file = std::fs::File::open(path)?;
+    sha256_reader(std::fs::File::open(path)?, |_| {})
+}
+
+/// Size and SHA-256 of everything `reader` yields; `read` is told the size of each piece
+/// (for progress).
+pub fn sha256_reader(
+    mut reader: impl Read,
+    mut read: impl FnMut(u64),
+) -> std::io::Result<(u64, [u8; 32])> {
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; BUFFER];
     let mut size = 0u64;
     loop {
-        let n = match file.read(&mut buf) {
+        let n = match reader.read(&mut buf) {
             Ok(0) => break,
             Ok(n) => n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
@@ -127,6 +135,7 @@ pub fn sha256_file(path: &Path) -> std::io::Result<(u64, [u8; 32])> {
         };
         hasher.update(&buf[..n]);
         size += n as u64;
+        read(n as u64);
     }
     Ok((size, hasher.finalize().into()))
 }

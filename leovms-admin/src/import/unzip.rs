@@ -2,13 +2,14 @@
 //! unpacked; the entry's name is never used as a path to write to.
 
 use std::fs::File;
-use std::io::{self, BufWriter, Read};
+use std::io::{self, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
 use leovms_image::name::SafeName;
 use zip::ZipArchive;
 
 use crate::error::{Error, Result};
+use crate::progress::Progress;
 
 /// A checked zip holding exactly one disk image.
 #[derive(Debug, Clone)]
@@ -107,14 +108,17 @@ pub fn head(disk: &ZipDisk, len: u64) -> Result<Vec<u8>> {
 }
 
 /// Unpacks the disk into `out` (a new file), streaming; the zip's CRC-32 and declared size
-/// are checked at the end.
-pub fn extract(disk: &ZipDisk, out: &Path) -> Result<()> {
+/// are checked at the end. The bytes written are reported to `progress`.
+pub fn extract(disk: &ZipDisk, out: &Path, progress: &mut Progress) -> Result<()> {
     let mut archive = open(&disk.zip)?;
     let mut entry = archive
         .by_index(0)
         .map_err(|e| bad(&disk.zip, format!("cannot read {}: {e}", disk.entry)))?;
     let file = File::create_new(out).map_err(|e| Error::io(out, e))?;
-    let mut writer = BufWriter::with_capacity(1 << 20, file);
+    let mut writer = Counting {
+        inner: BufWriter::with_capacity(1 << 20, file),
+        progress,
+    };
     let copied = io::copy(&mut entry, &mut writer).map_err(|e| {
         if e.kind() == io::ErrorKind::InvalidData {
             bad(&disk.zip, format!("{} is damaged: {e}", disk.entry))
@@ -123,6 +127,7 @@ pub fn extract(disk: &ZipDisk, out: &Path) -> Result<()> {
         }
     })?;
     let file = writer
+        .inner
         .into_inner()
         .map_err(|e| Error::io(out, e.into_error()))?;
     file.sync_all().map_err(|e| Error::io(out, e))?;
@@ -136,4 +141,22 @@ pub fn extract(disk: &ZipDisk, out: &Path) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+/// Reports the bytes written through it.
+struct Counting<'a, W> {
+    inner: W,
+    progress: &'a mut Progress,
+}
+
+impl<W: Write> Write for Counting<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.progress.add(n as u64);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
 }
