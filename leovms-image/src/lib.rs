@@ -8,6 +8,7 @@ pub mod copy;
 pub mod manifest;
 pub mod name;
 pub mod ram;
+pub mod text;
 pub mod upload;
 pub mod utc;
 pub mod vbox;

@@ -7,8 +7,9 @@ use std::ops::Deref;
 
 use serde::{Deserialize, Serialize, Serializer};
 
-/// Longest name most Linux file systems accept (NAME_MAX).
-const MAX_LEN: usize = 255;
+/// Longest name. File systems accept 255 bytes (NAME_MAX), but leovms also writes
+/// `.leovms-tmp.<name>.<pid>.<n>` and `<name>.vbox`: those must fit too.
+pub const MAX_LEN: usize = 128;
 
 /// Why a name or path was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,7 +34,7 @@ impl NameProblem {
             NameProblem::Separator => "contains a path separator ('/' or '\\')",
             NameProblem::Control => "contains a control character",
             NameProblem::LeadingDot => "starts with '.' (reserved for temporary files)",
-            NameProblem::TooLong => "is longer than 255 bytes",
+            NameProblem::TooLong => "is longer than 128 bytes",
             NameProblem::Absolute => "is an absolute path (it must be relative)",
             NameProblem::EmptyPart => "has an empty part (\"//\" or a '/' at the start or end)",
         }
@@ -42,7 +43,7 @@ impl NameProblem {
 
 /// A refused name, with the offending text and the reason in plain words.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("bad name \"{}\": {}", .name.escape_debug(), .problem.text())]
+#[error("bad name \"{}\": {}", crate::text::shown(.name), .problem.text())]
 pub struct NameError {
     pub name: String,
     pub problem: NameProblem,
@@ -80,8 +81,8 @@ fn check(name: &str) -> Option<NameProblem> {
         NameProblem::LeavesFolder
     } else if name.contains(['/', '\\']) {
         NameProblem::Separator
-    } else if name.chars().any(char::is_control) {
-        // char::is_control covers NUL, C0, DEL and C1 (U+0080..U+009F).
+    } else if crate::text::check_line(name, usize::MAX).is_err() {
+        // NUL, C0, DEL, C1 and direction overrides.
         NameProblem::Control
     } else if name.starts_with('.') {
         NameProblem::LeadingDot
@@ -190,7 +191,7 @@ mod tests {
             "a.b",
             "x..y",
             "日本",
-            &"a".repeat(255),
+            &"a".repeat(MAX_LEN),
         ] {
             assert_eq!(SafeName::new(ok).unwrap().as_str(), ok);
         }
@@ -210,9 +211,10 @@ mod tests {
         assert_eq!(problem("a\u{9f}"), NameProblem::Control);
         assert_eq!(problem(".hidden"), NameProblem::LeadingDot);
         assert_eq!(problem(".leovms-tmp.x.1.2"), NameProblem::LeadingDot);
-        assert_eq!(problem(&"a".repeat(256)), NameProblem::TooLong);
-        // 128 two-byte characters: 256 bytes.
-        assert_eq!(problem(&"ä".repeat(128)), NameProblem::TooLong);
+        assert_eq!(problem("a\u{202e}b"), NameProblem::Control);
+        assert_eq!(problem(&"a".repeat(MAX_LEN + 1)), NameProblem::TooLong);
+        // 65 two-byte characters: 130 bytes.
+        assert_eq!(problem(&"ä".repeat(65)), NameProblem::TooLong);
     }
 
     #[test]
@@ -225,6 +227,8 @@ mod tests {
             SafeName::new("a\u{1}").unwrap_err().to_string(),
             "bad name \"a\\u{1}\": contains a control character"
         );
+        let long = SafeName::new("x".repeat(100_000)).unwrap_err().to_string();
+        assert!(long.len() < 200, "{long}");
     }
 
     #[test]

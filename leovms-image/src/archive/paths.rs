@@ -28,7 +28,7 @@ fn reason(problem: NameProblem) -> &'static str {
         NameProblem::LeavesFolder | NameProblem::Absolute => OUTSIDE,
         NameProblem::LeadingDot => "has a name starting with '.', which is not allowed",
         NameProblem::Control => "has a name with control characters, which is not allowed",
-        NameProblem::TooLong => "has a name longer than 255 bytes, which is not allowed",
+        NameProblem::TooLong => "has a name longer than 128 bytes, which is not allowed",
         NameProblem::Separator => "has a name with a backslash, which is not allowed",
         _ => "has an empty or incomplete name, which is not allowed",
     }
@@ -76,7 +76,7 @@ mod tests {
         ] {
             assert!(entry_components(bad, false).is_err(), "{bad:?}");
         }
-        let long = "x".repeat(256);
+        let long = "x".repeat(129);
         assert!(entry_components(long.as_bytes(), false).is_err());
         let e = entry_components(b"../evil", false).unwrap_err();
         assert!(e.to_string().contains("outside its folder"), "{e}");

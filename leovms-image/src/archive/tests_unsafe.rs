@@ -122,7 +122,7 @@ async fn gnu_long_name_escaping() {
 
     // A harmless long name is fine.
     let fx = fixture();
-    let name = format!("Snapshots/{}.vdi", "n".repeat(150));
+    let name = format!("Snapshots/{}/{}.vdi", "d".repeat(120), "n".repeat(120));
     let mut tar = RawTar::new();
     tar.long_name_file(&name, b"ok").await;
     let bytes = zstd(&tar.finish().await).await;

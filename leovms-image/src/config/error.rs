@@ -10,6 +10,8 @@ use std::path::{Path, PathBuf};
 
 use toml::de::{DeTable, DeValue};
 
+use crate::text;
+
 /// A problem in one of the share's TOML files (config files and manifest).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigError {
@@ -117,11 +119,52 @@ impl<'a> KeyIndex<'a> {
         })?;
         let mut entries = Vec::new();
         walk(doc.get_ref(), "", &mut entries);
-        Ok(KeyIndex {
+        let index = KeyIndex {
             file,
             text,
             entries,
-        })
+        };
+        index.check_texts(doc.get_ref(), "")?;
+        Ok(index)
+    }
+
+    /// Every key and every text value of the file, checked once here: see
+    /// [`crate::text`]. Descriptions may span lines; everything else is one line.
+    fn check_texts(&self, table: &DeTable<'_>, prefix: &str) -> Result<(), ConfigError> {
+        for (key, value) in table.iter() {
+            let name = key.get_ref();
+            if let Err(problem) = text::check_line(name, text::LINE_MAX) {
+                let mut e = self.error_at(prefix, format!("a key {problem}"));
+                e.line = Some(line_of(self.text, key.span().start));
+                return Err(e);
+            }
+            let path = if prefix.is_empty() {
+                name.to_string()
+            } else {
+                format!("{prefix}.{name}")
+            };
+            let lines = name == "description";
+            self.check_value(value.get_ref(), &path, lines)?;
+        }
+        Ok(())
+    }
+
+    fn check_value(&self, value: &DeValue<'_>, path: &str, lines: bool) -> Result<(), ConfigError> {
+        match value {
+            DeValue::String(s) => {
+                let checked = if lines {
+                    text::check_lines(s, text::LINES_MAX)
+                } else {
+                    text::check_line(s, text::LINE_MAX)
+                };
+                checked.map_err(|problem| self.error_at(path, problem.to_string()))
+            }
+            DeValue::Table(t) => self.check_texts(t, path),
+            DeValue::Array(items) => items.iter().enumerate().try_for_each(|(i, item)| {
+                self.check_value(item.get_ref(), &format!("{path}[{i}]"), lines)
+            }),
+            _ => Ok(()),
+        }
     }
 
     pub(crate) fn has(&self, path: &str) -> bool {
@@ -132,6 +175,9 @@ impl<'a> KeyIndex<'a> {
     pub(crate) fn error_at(&self, path: &str, message: impl Into<String>) -> ConfigError {
         let mut probe = path;
         let line = loop {
+            if probe.is_empty() {
+                break Some(1);
+            }
             if let Some(e) = self.entries.iter().find(|e| e.path == probe) {
                 break Some(line_of(self.text, e.key.start));
             }
@@ -257,6 +303,34 @@ mod tests {
         assert_eq!(e.to_string(), "/s/a.conf:3: cannot read");
         e.key = Some("ram.mb".into());
         assert_eq!(e.to_string(), "/s/a.conf:3: ram.mb: cannot read");
+    }
+
+    #[test]
+    fn every_text_is_checked_with_file_line_and_key() {
+        let f = Path::new("/s/vm/image.conf");
+        let e = KeyIndex::new(f, "a = 1\nname = \"Lab\\u0000 2028\"\n")
+            .err()
+            .unwrap();
+        assert_eq!(
+            e.to_string(),
+            "/s/vm/image.conf:2: name: contains a control character (U+0000)"
+        );
+        let text = "[[network]]\nrooms = [\"r1\", \"r\\u001b[2J\"]\n";
+        let e = KeyIndex::new(f, text).err().unwrap();
+        assert_eq!((e.line, e.key.as_deref()), (Some(2), Some("network.rooms")));
+        let e = KeyIndex::new(f, "[x]\n\"k\\u0007\" = 1\n").err().unwrap();
+        assert_eq!(e.line, Some(2));
+        assert!(
+            e.message.contains("a key contains a control character"),
+            "{e}"
+        );
+        let long = format!("name = \"{}\"\n", "x".repeat(300));
+        let e = KeyIndex::new(f, &long).err().unwrap();
+        assert!(e.message.contains("longer than 256 bytes"), "{e}");
+        // Descriptions may span lines, up to a few KiB.
+        KeyIndex::new(f, "description = \"\"\"\nline 1\nline 2\n\"\"\"\n").unwrap();
+        let long = format!("description = \"{}\"\n", "x".repeat(5000));
+        assert!(KeyIndex::new(f, &long).is_err());
     }
 
     #[test]
