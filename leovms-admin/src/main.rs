@@ -4,14 +4,18 @@
 //! applies everything below a prefix (for tests and for trying things out).
 
 mod ctx;
+mod disks;
 mod error;
 mod import;
+mod list;
+mod place;
 mod progress;
 mod publish;
 mod set_conf;
 mod setup;
 mod tree;
 mod upload;
+mod verify;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -63,8 +67,8 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Setup(args) => setup::run(&ctx, args),
         Command::Publish(args) => publish::publish(&ctx, args),
-        Command::List => publish::list(&ctx),
-        Command::Verify => publish::verify(&ctx),
+        Command::List => list::list(&ctx),
+        Command::Verify => verify::verify(&ctx),
         Command::Remove(args) => publish::remove(&ctx, args),
         Command::SetConf(args) => set_conf::run(&ctx, args),
         Command::ImportLeoclient2(args) => import::run(&ctx, args),

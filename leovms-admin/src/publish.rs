@@ -1,22 +1,24 @@
-//! `publish`, `list`, `verify`, `remove`: the data tree.
+//! `publish` and `remove`: changes to the data tree. Everything published is owned by
+//! the admin, files mode 0644 and folders 0755 (see `place`).
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use leovms_image::atomic::{fsync_dir, temp_path_for, write_atomic};
 use leovms_image::config::{ImageConf, SnapshotConf};
+use leovms_image::dirfd::Dir;
 use leovms_image::manifest::{Manifest, ManifestEntry, sha256_file};
 use leovms_image::name::SafeName;
 use leovms_image::vbox::{self, MachineInfo};
 use leovms_image::vdi::braced;
 
 use crate::ctx::Ctx;
+use crate::disks;
 use crate::error::{Error, Result};
-use crate::progress::{self, Progress};
-use crate::tree::{self, human_size};
+use crate::place::{DIR_MODE, FILE_MODE, copy_checked, make_dir, make_dirs, set_mode};
+use crate::progress;
+use crate::tree;
 use crate::upload::{self, Kind, Upload};
-
-const FILE_MODE: u32 = 0o644;
 
 #[derive(Debug, clap::Args)]
 pub struct PublishArgs {
@@ -69,7 +71,13 @@ pub fn publish(ctx: &Ctx, args: &PublishArgs) -> Result<()> {
         Kind::Vm => publish_vm(ctx, &upload)?,
     }
     if ctx.change(format!("remove the published upload {}", upload.shown)) {
-        fs::remove_dir_all(&upload.dir).map_err(|e| Error::io(&upload.dir, e))?;
+        // The teacher's folder may hold links by now: none is followed.
+        let (Some(parent), Some(name)) = (upload.dir.parent(), upload.dir.file_name()) else {
+            return Err(invalid(format!("{} is not an upload folder", upload.shown)));
+        };
+        Dir::open(parent)
+            .and_then(|d| d.remove_tree(name))
+            .map_err(|e| Error::io(&upload.dir, e))?;
     }
     Ok(())
 }
@@ -126,7 +134,7 @@ fn publish_snapshot(ctx: &Ctx, upload: &Upload) -> Result<()> {
         )));
     };
     let info = published_machine(&vm_dir, &manifest, vm)?;
-    let bases = tree::base_uuids(&info);
+    let bases = disks::base_uuids(&info);
     if !bases.contains(&upload.base_uuid) {
         return Err(invalid(format!(
             "the upload {} was made from the base disk {}, but {vm}'s base disk is {}: \
@@ -152,8 +160,8 @@ fn publish_snapshot(ctx: &Ctx, upload: &Upload) -> Result<()> {
     }
     let archive_rel = format!("{prefix}snapshot.tar.zst");
     let archive = upload.dir.join(&archive_rel);
-    let scan = tree::scan_archive(&archive, &format!("{}/{archive_rel}", upload.shown))?;
-    tree::check_snapshot_archive(&scan, &bases, &format!("{}/{archive_rel}", upload.shown))?;
+    let scan = disks::scan_archive(&archive, &format!("{}/{archive_rel}", upload.shown))?;
+    disks::check_snapshot_archive(&scan, &bases, &format!("{}/{archive_rel}", upload.shown))?;
     let conf = new_snapshot_conf(upload, id)?;
 
     if !ctx.change(format!(
@@ -163,10 +171,11 @@ fn publish_snapshot(ctx: &Ctx, upload: &Upload) -> Result<()> {
         return Ok(());
     }
     let snapshots = vm_dir.join("snapshots");
-    fs::create_dir_all(&snapshots).map_err(|e| Error::io(&snapshots, e))?;
+    make_dir(&snapshots)?;
     let staging = temp_path_for(&target);
     let placed = (|| {
         fs::create_dir(&staging).map_err(|e| Error::io(&staging, e))?;
+        set_mode(&staging, DIR_MODE)?;
         write_atomic(&staging.join("snapshot.conf"), conf.as_bytes(), FILE_MODE)
             .map_err(|e| Error::io(staging.join("snapshot.conf"), e))?;
         let expected = upload.manifest.get(&archive_rel).expect("checked");
@@ -214,10 +223,10 @@ fn publish_vm(ctx: &Ctx, upload: &Upload) -> Result<()> {
         )
     })?;
     let vbox_path = upload.dir.join("machine.vbox");
-    let bytes = fs::read(&vbox_path).map_err(|e| Error::io(&vbox_path, e))?;
+    let bytes = upload::read_small(&vbox_path).map_err(|e| Error::io(&vbox_path, e))?;
     let info =
         vbox::inspect(&bytes).map_err(|e| invalid(format!("{}: {e}", shown("machine.vbox"))))?;
-    let bases = tree::base_uuids(&info);
+    let bases = disks::base_uuids(&info);
     if !bases.contains(&upload.base_uuid) {
         return Err(invalid(format!(
             "{}: base_uuid {} is not a base disk of machine.vbox",
@@ -226,8 +235,8 @@ fn publish_vm(ctx: &Ctx, upload: &Upload) -> Result<()> {
         )));
     }
     let base_rel = upload.base_archive().expect("checked");
-    let base_scan = tree::scan_archive(&upload.dir.join(base_rel), &shown(base_rel))?;
-    tree::check_base_archive(&base_scan, &info, &shown(base_rel))?;
+    let base_scan = disks::scan_archive(&upload.dir.join(base_rel), &shown(base_rel))?;
+    disks::check_base_archive(&base_scan, &info, &shown(base_rel))?;
     let mut unpacked = vec![(base_rel.to_owned(), base_scan.unpacked)];
     let mut confs = Vec::new();
     for id in upload.snapshot_ids() {
@@ -238,8 +247,8 @@ fn publish_vm(ctx: &Ctx, upload: &Upload) -> Result<()> {
             .map(|f| format!("{rel_dir}/{f}"))
             .find(|p| upload.manifest.get(p).is_some())
             .expect("checked");
-        let scan = tree::scan_archive(&upload.dir.join(&archive_rel), &shown(&archive_rel))?;
-        tree::check_snapshot_archive(&scan, &bases, &shown(&archive_rel))?;
+        let scan = disks::scan_archive(&upload.dir.join(&archive_rel), &shown(&archive_rel))?;
+        disks::check_snapshot_archive(&scan, &bases, &shown(&archive_rel))?;
         unpacked.push((archive_rel, scan.unpacked));
         let conf_rel = format!("{rel_dir}/snapshot.conf");
         if upload.manifest.get(&conf_rel).is_some() {
@@ -262,14 +271,15 @@ fn publish_vm(ctx: &Ctx, upload: &Upload) -> Result<()> {
     fs::create_dir_all(&data).map_err(|e| Error::io(&data, e))?;
     let staging = temp_path_for(&vm_dir);
     let placed = (|| {
+        fs::create_dir(&staging).map_err(|e| Error::io(&staging, e))?;
+        set_mode(&staging, DIR_MODE)?;
         let mut files = Vec::new();
         for entry in &upload.manifest.files {
             if entry.path == upload::UPLOAD_TOML {
                 continue;
             }
             let to = staging.join(&entry.path);
-            let parent = to.parent().expect("below staging");
-            fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+            make_dirs(&staging, to.parent().expect("below staging"))?;
             copy_checked(&upload.dir.join(&entry.path), &to, entry)?;
             let mut entry = entry.clone();
             entry.unpacked = unpacked
@@ -280,6 +290,7 @@ fn publish_vm(ctx: &Ctx, upload: &Upload) -> Result<()> {
         }
         for (rel, text) in &confs {
             let to = staging.join(rel);
+            make_dirs(&staging, to.parent().expect("below staging"))?;
             write_atomic(&to, text.as_bytes(), FILE_MODE).map_err(|e| Error::io(&to, e))?;
             files.push(entry_for(&staging, rel, None)?);
         }
@@ -292,38 +303,6 @@ fn publish_vm(ctx: &Ctx, upload: &Upload) -> Result<()> {
         let _ = fs::remove_dir_all(&staging);
     }
     placed
-}
-
-/// Copies `from` to `to` (a new file) and checks the copy against `expected`.
-fn copy_checked(from: &Path, to: &Path, expected: &ManifestEntry) -> Result<()> {
-    let mut progress = Progress::new(format!("copying {}", expected.path), expected.size);
-    copy_reporting(from, to, &mut progress).map_err(|e| Error::io(to, e))?;
-    progress.finish();
-    tree::check_file_as(
-        to,
-        expected,
-        &to.display().to_string(),
-        &format!("checking the copy of {}", expected.path),
-    )
-}
-
-/// Like `fs::copy` (the kernel copies where it can, the permissions are taken over),
-/// in pieces so that `progress` can follow; the copy is synced to disk.
-fn copy_reporting(from: &Path, to: &Path, progress: &mut Progress) -> std::io::Result<()> {
-    use std::io::Read as _;
-    const PIECE: u64 = 64 << 20;
-    let mut src = fs::File::open(from)?;
-    let permissions = src.metadata()?.permissions();
-    let mut dst = fs::File::create(to)?;
-    loop {
-        let n = std::io::copy(&mut (&mut src).take(PIECE), &mut dst)?;
-        if n == 0 {
-            break;
-        }
-        progress.add(n);
-    }
-    dst.set_permissions(permissions)?;
-    dst.sync_all()
 }
 
 pub(crate) fn entry_for(dir: &Path, rel: &str, unpacked: Option<u64>) -> Result<ManifestEntry> {
@@ -343,292 +322,6 @@ pub(crate) fn write_manifest(dir: &Path, mut files: Vec<ManifestEntry>) -> Resul
     let text = Manifest { files }.to_toml_string();
     let path = dir.join("manifest.toml");
     write_atomic(&path, text.as_bytes(), FILE_MODE).map_err(|e| Error::io(&path, e))
-}
-
-/// Prints rows as a table with aligned columns.
-fn print_table(rows: &[Vec<String>]) {
-    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
-    let widths: Vec<usize> = (0..columns)
-        .map(|c| {
-            rows.iter()
-                .filter_map(|r| r.get(c))
-                .map(|s| s.chars().count())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    for row in rows {
-        let mut line = String::new();
-        for (c, cell) in row.iter().enumerate() {
-            if c + 1 < row.len() {
-                line.push_str(&format!("{cell:<w$}  ", w = widths[c]));
-            } else {
-                line.push_str(cell);
-            }
-        }
-        println!("{}", line.trim_end());
-    }
-}
-
-pub fn list(ctx: &Ctx) -> Result<()> {
-    let data = ctx.data();
-    let mut rows = vec![vec![
-        "VM / SNAPSHOT".to_owned(),
-        "NAME".to_owned(),
-        "MAINTAINER".to_owned(),
-        "CREATED".to_owned(),
-        "SIZE".to_owned(),
-    ]];
-    for (vm, vm_dir) in tree::subdirs(&data)? {
-        let manifest = match tree::load_manifest(&vm_dir.join("manifest.toml")) {
-            Ok(Some(m)) => m,
-            Ok(None) => {
-                rows.push(vec![vm, "(not published: no manifest.toml)".into()]);
-                continue;
-            }
-            Err(e) => {
-                rows.push(vec![vm, format!("(damaged: {e})")]);
-                continue;
-            }
-        };
-        let name = ImageConf::load(&vm_dir.join("image.conf"))
-            .map(|c| c.name)
-            .unwrap_or_else(|e| format!("(image.conf: {e})"));
-        let size: u64 = manifest
-            .files
-            .iter()
-            .filter(|e| !e.path.starts_with("snapshots/"))
-            .map(|e| e.size)
-            .sum();
-        rows.push(vec![
-            vm.clone(),
-            name,
-            String::new(),
-            String::new(),
-            human_size(size),
-        ]);
-        for id in tree::snapshot_ids(&manifest) {
-            let prefix = format!("snapshots/{id}/");
-            let size: u64 = manifest
-                .files
-                .iter()
-                .filter(|e| e.path.starts_with(&prefix))
-                .map(|e| e.size)
-                .sum();
-            let conf = SnapshotConf::load(&vm_dir.join(&prefix).join("snapshot.conf"));
-            let (name, maintainer, created) = match conf {
-                Ok(c) => (c.name, c.maintainer, c.created.unwrap_or_default()),
-                Err(e) => (
-                    format!("(snapshot.conf: {e})"),
-                    String::new(),
-                    String::new(),
-                ),
-            };
-            rows.push(vec![
-                format!("  {id}"),
-                name,
-                maintainer,
-                created,
-                human_size(size),
-            ]);
-        }
-    }
-    if rows.len() == 1 {
-        println!("No VMs in {}.", data.display());
-    } else {
-        print_table(&rows);
-    }
-
-    println!();
-    let mut uploads = vec![vec![
-        "UPLOAD".to_owned(),
-        "STATE".to_owned(),
-        "KIND".to_owned(),
-        "VM".to_owned(),
-        "SNAPSHOT".to_owned(),
-        "UPLOADER".to_owned(),
-        "FROM".to_owned(),
-    ]];
-    for (user, user_dir) in tree::subdirs(&ctx.upload())? {
-        for (name, dir) in tree::subdirs(&user_dir)? {
-            let complete = dir.join(upload::MANIFEST).is_file();
-            let meta = upload::peek(&dir);
-            let state = if complete { "complete" } else { "incomplete" };
-            let (kind, vm, snap, uploader, from) = match meta {
-                Some(m) => (
-                    format!("{:?}", m.kind).to_lowercase(),
-                    m.vm,
-                    m.snapshot.unwrap_or_default(),
-                    m.uploader,
-                    m.source_machine,
-                ),
-                None => Default::default(),
-            };
-            uploads.push(vec![
-                format!("{user}/{name}"),
-                state.into(),
-                kind,
-                vm,
-                snap,
-                uploader,
-                from,
-            ]);
-        }
-    }
-    if uploads.len() == 1 {
-        println!("No pending uploads in {}.", ctx.upload().display());
-    } else {
-        print_table(&uploads);
-    }
-    Ok(())
-}
-
-pub fn verify(ctx: &Ctx) -> Result<()> {
-    let data = ctx.data();
-    let mut problems = Vec::new();
-    let mut vms = 0;
-    for (vm, vm_dir) in tree::subdirs(&data)? {
-        let manifest = match tree::load_manifest(&vm_dir.join("manifest.toml")) {
-            Ok(Some(m)) => m,
-            Ok(None) => continue,
-            Err(e) => {
-                problems.push(e.to_string());
-                continue;
-            }
-        };
-        vms += 1;
-        problems.extend(verify_vm(&vm, &vm_dir, &manifest));
-    }
-    for conf in ["leovms-client.conf", "leovms-vbox.conf"] {
-        let path = data.join(conf);
-        if path.exists() {
-            let result = match conf {
-                "leovms-client.conf" => leovms_image::config::ClientConf::load(&path).map(drop),
-                _ => leovms_image::config::VboxConf::load(&path).map(drop),
-            };
-            if let Err(e) = result {
-                problems.push(e.to_string());
-            }
-        }
-    }
-    if problems.is_empty() {
-        println!("{vms} VM(s) in {}: everything is in order.", data.display());
-        return Ok(());
-    }
-    for p in &problems {
-        println!("problem: {p}");
-    }
-    Err(invalid(format!(
-        "{} problem(s) found in {}",
-        problems.len(),
-        data.display()
-    )))
-}
-
-fn note(problems: &mut Vec<String>, result: Result<()>) {
-    if let Err(e) = result {
-        problems.push(e.to_string());
-    }
-}
-
-/// Every problem of one published VM.
-fn verify_vm(vm: &str, vm_dir: &Path, manifest: &Manifest) -> Vec<String> {
-    let mut problems = Vec::new();
-    let mut intact = Vec::new();
-    for entry in &manifest.files {
-        match tree::check_file(
-            &vm_dir.join(&entry.path),
-            entry,
-            &format!("{vm}/{}", entry.path),
-        ) {
-            Ok(()) => intact.push(entry.path.as_str()),
-            Err(e) => problems.push(e.to_string()),
-        }
-    }
-    let ok = |p: &str| intact.contains(&p);
-    if !ok("image.conf") && manifest.get("image.conf").is_none() {
-        note(
-            &mut problems,
-            Err(invalid(format!(
-                "{vm}: the manifest does not list image.conf"
-            ))),
-        );
-    }
-    if ok("image.conf") {
-        note(
-            &mut problems,
-            ImageConf::load(&vm_dir.join("image.conf"))
-                .map(drop)
-                .map_err(|e| invalid(e.to_string())),
-        );
-    }
-    let info = if ok("machine.vbox") {
-        let path = vm_dir.join("machine.vbox");
-        match fs::read(&path)
-            .map_err(|e| Error::io(&path, e))
-            .and_then(|b| vbox::inspect(&b).map_err(|e| invalid(format!("{vm}/machine.vbox: {e}"))))
-        {
-            Ok(info) => Some(info),
-            Err(e) => {
-                problems.push(e.to_string());
-                None
-            }
-        }
-    } else {
-        if manifest.get("machine.vbox").is_none() {
-            problems.push(format!("{vm}: the manifest does not list machine.vbox"));
-        }
-        None
-    };
-    let Some(info) = info else {
-        return problems;
-    };
-    let bases = tree::base_uuids(&info);
-    let check_archive = |rel: &str, base: bool| -> Result<()> {
-        let shown = format!("{vm}/{rel}");
-        let scan = tree::scan_archive(&vm_dir.join(rel), &shown)?;
-        if base {
-            tree::check_base_archive(&scan, &info, &shown)?;
-        } else {
-            tree::check_snapshot_archive(&scan, &bases, &shown)?;
-        }
-        match manifest.get(rel).and_then(|e| e.unpacked) {
-            Some(n) if n != scan.unpacked => Err(invalid(format!(
-                "{shown}: the manifest says it unpacks to {n} bytes, but it holds {}",
-                scan.unpacked
-            ))),
-            _ => Ok(()),
-        }
-    };
-    let base = ["base.tar.zst", "base.tar.gz"]
-        .into_iter()
-        .find(|p| manifest.get(p).is_some());
-    match base {
-        Some(rel) if ok(rel) => note(&mut problems, check_archive(rel, true)),
-        Some(_) => {}
-        None => note(
-            &mut problems,
-            Err(invalid(format!("{vm}: the manifest lists no base.tar.zst"))),
-        ),
-    }
-    for id in tree::snapshot_ids(manifest) {
-        let conf = format!("snapshots/{id}/snapshot.conf");
-        if ok(&conf) {
-            note(
-                &mut problems,
-                SnapshotConf::load(&vm_dir.join(&conf))
-                    .map(drop)
-                    .map_err(|e| invalid(e.to_string())),
-            );
-        }
-        for archive in ["snapshot.tar.zst", "snapshot.tar.gz"] {
-            let rel = format!("snapshots/{id}/{archive}");
-            if ok(&rel) {
-                note(&mut problems, check_archive(&rel, false));
-            }
-        }
-    }
-    problems
 }
 
 pub fn remove(ctx: &Ctx, args: &RemoveArgs) -> Result<()> {

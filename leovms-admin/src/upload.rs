@@ -6,8 +6,7 @@ use std::path::{Path, PathBuf};
 use leovms_image::atomic::TMP_PREFIX;
 use leovms_image::manifest::Manifest;
 use leovms_image::name::SafeName;
-use leovms_image::vdi::parse_braced;
-use serde::Deserialize;
+pub use leovms_image::upload::{UploadKind as Kind, UploadToml};
 use uuid::Uuid;
 
 use crate::error::{Error, Result};
@@ -15,35 +14,6 @@ use crate::tree;
 
 pub const UPLOAD_TOML: &str = "upload.toml";
 pub const MANIFEST: &str = "manifest.toml";
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Kind {
-    /// A whole new machine.
-    Vm,
-    /// A new snapshot of a published machine.
-    Snapshot,
-}
-
-/// `upload.toml`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct UploadToml {
-    #[serde(default)]
-    pub format: Option<i64>,
-    pub kind: Kind,
-    pub vm: String,
-    #[serde(default)]
-    pub snapshot: Option<String>,
-    #[serde(default)]
-    pub name: Option<String>,
-    #[serde(default)]
-    pub description: String,
-    pub uploader: String,
-    #[serde(default)]
-    pub source_machine: String,
-    pub base_uuid: String,
-}
 
 /// A complete upload whose files all match its manifest.
 #[derive(Debug)]
@@ -74,8 +44,8 @@ pub fn shown_name(dir: &Path) -> String {
 
 /// What `upload.toml` says, without checking the files (for `list`).
 pub fn peek(dir: &Path) -> Option<UploadToml> {
-    let text = std::fs::read_to_string(dir.join(UPLOAD_TOML)).ok()?;
-    toml::from_str(&text).ok()
+    let text = read_text(&dir.join(UPLOAD_TOML)).ok()?;
+    UploadToml::parse(&text, Path::new(UPLOAD_TOML)).ok()
 }
 
 /// Opens and checks an upload: manifest present, every file listed and matching,
@@ -111,29 +81,12 @@ pub fn open(dir: &Path) -> Result<Upload> {
         return Err(invalid(format!("the upload {shown} has no upload.toml")));
     }
     let toml_path = dir.join(UPLOAD_TOML);
-    let text = std::fs::read_to_string(&toml_path).map_err(|e| Error::io(&toml_path, e))?;
-    let meta: UploadToml = toml::from_str(&text)
-        .map_err(|e| invalid(format!("{shown}/upload.toml: {}", e.message())))?;
-    let bad = |key: &str, why: String| invalid(format!("{shown}/upload.toml: {key}: {why}"));
-    if meta.format.is_some_and(|f| f != 1) {
-        return Err(bad("format", "only format 1 is supported".into()));
-    }
-    let vm = SafeName::try_from(meta.vm.as_str()).map_err(|e| bad("vm", e.to_string()))?;
-    let snapshot = match &meta.snapshot {
-        Some(s) => {
-            Some(SafeName::try_from(s.as_str()).map_err(|e| bad("snapshot", e.to_string()))?)
-        }
-        None => None,
-    };
-    if meta.uploader.trim().is_empty() {
-        return Err(bad("uploader", "must not be empty".into()));
-    }
-    if meta.name.as_ref().is_some_and(|n| n.trim().is_empty()) {
-        return Err(bad("name", "must not be empty".into()));
-    }
-    let base_uuid = parse_braced(&meta.base_uuid)
-        .or_else(|| Uuid::try_parse(&meta.base_uuid).ok())
-        .ok_or_else(|| bad("base_uuid", format!("\"{}\" is not a UUID", meta.base_uuid)))?;
+    let text = read_text(&toml_path).map_err(|e| Error::io(&toml_path, e))?;
+    // Checked like every TOML file a PC reads: what a PC would refuse is refused here.
+    let shown_toml = format!("{shown}/{UPLOAD_TOML}");
+    let meta =
+        UploadToml::parse(&text, Path::new(&shown_toml)).map_err(|e| invalid(e.to_string()))?;
+    let (vm, snapshot, base_uuid) = (meta.vm.clone(), meta.snapshot.clone(), meta.base_uuid);
     let upload = Upload {
         dir: dir.to_owned(),
         shown,
@@ -242,4 +195,20 @@ impl Upload {
         }
         Ok(())
     }
+}
+
+/// A small file of the teacher's folder: no link followed, no FIFO opened, at most
+/// 16 MiB read.
+pub(crate) fn read_small(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    leovms_image::dirfd::open_regular(path)?
+        .take(16 << 20)
+        .read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
+fn read_text(path: &Path) -> std::io::Result<String> {
+    String::from_utf8(read_small(path)?)
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
 }

@@ -1,7 +1,16 @@
 //! `leovms-admin setup` against real parts: the written tree, `testparm`, and a real smbd
 //! serving the generated shares to a teacher (member of p_leovms) and a student.
+//!
+//! Under `--root`, what setup does to upload/ depends on whether the group p_leovms
+//! exists, machine-wide state that another test (the real smbd one, the Samba kit) may
+//! create at any moment. So the `--root` tests do not ask the machine: setup finds a
+//! `getent` of the test first on `PATH` ([`GroupView`]) that answers for p_leovms only,
+//! and each test runs with the group missing and with it present, on every machine. Only
+//! the real smbd test uses the machine's group, which it makes sure of first and holds
+//! (see `leovms_testkit::machine`).
 
 use std::collections::BTreeMap;
+use std::ffi::OsString;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -52,6 +61,7 @@ fn set_mode(path: &Path, mode: u32) {
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
 }
 
+/// `leovms-admin --root ROOT ARGS` with the machine's own view of p_leovms.
 fn admin(root: &Path, args: &[&str]) -> Output {
     Command::new(BIN)
         .arg("--root")
@@ -60,6 +70,102 @@ fn admin(root: &Path, args: &[&str]) -> Output {
         .output()
         .unwrap()
 }
+
+/// What setup sees of the group p_leovms: a `getent` put first on `PATH` answers
+/// `getent group p_leovms` as the test says (missing, or with a given id) and passes
+/// every other question to the real one. Setup asks the machine nothing else about it.
+struct GroupView {
+    dir: TempDir,
+}
+
+impl GroupView {
+    fn new(gid: Option<u32>) -> GroupView {
+        let dir = tempfile::Builder::new()
+            .prefix("leovms-admin-getent.")
+            .tempdir()
+            .unwrap();
+        let real = find_in_path("getent").expect("getent (libc-bin)");
+        let entry = dir.path().join("p_leovms.entry");
+        let script = format!(
+            "#!/bin/sh\n\
+             # getent of the test: the group p_leovms as the test sets it, the rest as is.\n\
+             if [ \"$#\" = 2 ] && [ \"$1\" = group ] && [ \"$2\" = p_leovms ]; then\n\
+             \x20   [ -f '{entry}' ] || exit 2\n\
+             \x20   exec cat '{entry}'\n\
+             fi\n\
+             exec '{real}' \"$@\"\n",
+            entry = entry.display(),
+            real = real.display(),
+        );
+        let source = dir.path().join("getent.sh");
+        std::fs::write(&source, script).unwrap();
+        // Installed by a child process: this one never has the executable open for
+        // writing, so no child forked meanwhile by another test can make exec fail
+        // with ETXTBSY.
+        let bin = dir.path().join("bin");
+        std::fs::create_dir(&bin).unwrap();
+        let ok = Command::new("install")
+            .args(["-m", "0755"])
+            .arg(&source)
+            .arg(bin.join("getent"))
+            .status()
+            .unwrap();
+        assert!(ok.success(), "install the test's getent");
+        let view = GroupView { dir };
+        view.set(gid);
+        view
+    }
+
+    /// From now on p_leovms is missing (`None`) or has the id `gid`.
+    fn set(&self, gid: Option<u32>) {
+        let entry = self.dir.path().join("p_leovms.entry");
+        match gid {
+            Some(gid) => std::fs::write(&entry, format!("p_leovms:x:{gid}:\n")).unwrap(),
+            None => {
+                let _ = std::fs::remove_file(&entry);
+            }
+        }
+    }
+
+    fn path(&self) -> OsString {
+        let mut path = self.dir.path().join("bin").into_os_string();
+        if let Some(rest) = std::env::var_os("PATH") {
+            path.push(":");
+            path.push(rest);
+        }
+        path
+    }
+
+    /// `leovms-admin --root ROOT ARGS` seeing p_leovms as this view says.
+    fn admin(&self, root: &Path, args: &[&str]) -> Output {
+        Command::new(BIN)
+            .env("PATH", self.path())
+            .arg("--root")
+            .arg(root)
+            .args(args)
+            .output()
+            .unwrap()
+    }
+}
+
+/// The two cases setup knows under `--root`: p_leovms missing, and present with an id
+/// that this process may give a folder (any id for root; its own group otherwise).
+fn group_cases() -> [Option<u32>; 2] {
+    let gid = if is_root() {
+        4242
+    } else {
+        rustix::process::getegid().as_raw()
+    };
+    [None, Some(gid)]
+}
+
+/// The group a folder that setup made below `root` must have: p_leovms's id, or (when
+/// the group is missing and upload/ keeps its group) the group of this process.
+fn expected_gid(group: Option<u32>) -> u32 {
+    group.unwrap_or_else(|| rustix::process::getegid().as_raw())
+}
+
+const MISSING_NOTE: &str = "note: group p_leovms does not exist; under --root";
 
 fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
@@ -124,17 +230,22 @@ fn setup_twice_changes_nothing_the_second_time() {
     ) {
         return;
     }
+    for group in group_cases() {
+        setup_twice(group);
+    }
+}
+
+fn setup_twice(group: Option<u32>) {
+    let view = GroupView::new(group);
     let tmp = server_root("smb.conf.shares", "# the school's shares\n");
-    let first = admin(tmp.path(), &["setup"]);
+    let first = view.admin(tmp.path(), &["setup"]);
     assert_ok(&first);
-    assert!(
-        stdout(&first).contains("5 changes made"),
-        "{}",
-        stdout(&first)
-    );
+    let text = stdout(&first);
+    assert!(text.contains("5 changes made"), "{group:?}: {text}");
+    assert_eq!(text.contains(MISSING_NOTE), group.is_none(), "{text}");
     let before = snapshot(tmp.path());
 
-    let second = admin(tmp.path(), &["setup"]);
+    let second = view.admin(tmp.path(), &["setup"]);
     assert_ok(&second);
     assert_eq!(
         snapshot(tmp.path()),
@@ -159,9 +270,55 @@ fn setup_twice_changes_nothing_the_second_time() {
         std::fs::metadata(home.join("data")).unwrap().mode() & 0o7777,
         0o755
     );
+    let upload = std::fs::metadata(home.join("upload")).unwrap();
     assert_eq!(
-        std::fs::metadata(home.join("upload")).unwrap().mode() & 0o7777,
-        0o2770
+        (upload.mode() & 0o7777, upload.gid()),
+        (0o2770, expected_gid(group)),
+        "{group:?}"
+    );
+}
+
+/// The group made after a first setup (the admin followed the note): the next run gives
+/// upload/ to it, and the one after changes nothing.
+#[test]
+fn a_group_made_after_setup_gets_upload_on_the_next_run() {
+    if skip_unless(
+        have(&["testparm"]),
+        "needs testparm (apt-get install samba)",
+    ) {
+        return;
+    }
+    let gid = group_cases()[1].unwrap();
+    let view = GroupView::new(None);
+    let tmp = server_root("smb.conf.shares", "# the school's shares\n");
+    assert_ok(&view.admin(tmp.path(), &["setup"]));
+    let upload = tmp.path().join("home/leovms/upload");
+    let was = std::fs::metadata(&upload).unwrap();
+
+    view.set(Some(gid));
+    let out = view.admin(tmp.path(), &["setup"]);
+    assert_ok(&out);
+    let text = stdout(&out);
+    let owner = format!(
+        "set owner of {} to -:p_leovms (was {}:{})",
+        upload.display(),
+        was.uid(),
+        was.gid()
+    );
+    assert!(
+        text.lines().any(|l| l == owner),
+        "{owner:?} not in:\n{text}"
+    );
+    assert!(!text.contains(MISSING_NOTE), "{text}");
+    let meta = std::fs::metadata(&upload).unwrap();
+    assert_eq!((meta.mode() & 0o7777, meta.gid()), (0o2770, gid));
+
+    let again = view.admin(tmp.path(), &["setup"]);
+    assert_ok(&again);
+    assert!(
+        stdout(&again).contains("nothing changed"),
+        "{}",
+        stdout(&again)
     );
 }
 
@@ -173,14 +330,21 @@ fn dry_run_changes_nothing_and_prints_each_change() {
     ) {
         return;
     }
+    for group in group_cases() {
+        dry_run(group);
+    }
+}
+
+fn dry_run(group: Option<u32>) {
+    let view = GroupView::new(group);
     // Without smb.conf.shares the include goes into smb.conf.
     let tmp = server_root("smb.conf", "[global]\n  workgroup = TEST\n");
     let before = snapshot(tmp.path());
-    let dry = admin(tmp.path(), &["--dry-run", "setup"]);
+    let dry = view.admin(tmp.path(), &["--dry-run", "setup"]);
     assert_ok(&dry);
     assert_eq!(snapshot(tmp.path()), before, "--dry-run changed the tree");
 
-    let real = admin(tmp.path(), &["setup"]);
+    let real = view.admin(tmp.path(), &["setup"]);
     assert_ok(&real);
     let changes = |text: &str| -> Vec<String> {
         text.lines()
@@ -213,12 +377,20 @@ fn dry_run_changes_nothing_and_prints_each_change() {
             "missing {expected:?} in:\n{dry}"
         );
     }
-    assert!(
-        dry.lines().any(|l| l.starts_with(&format!(
-            "would create folder {} (mode 2770",
+    // The upload folder names p_leovms as its group only when the group is there.
+    let upload = match group {
+        Some(_) => format!(
+            "would create folder {} (mode 2770, owner -:p_leovms)",
             p("home/leovms/upload")
-        ))),
-        "{dry}"
+        ),
+        None => format!(
+            "would create folder {} (mode 2770)",
+            p("home/leovms/upload")
+        ),
+    };
+    assert!(
+        dry.lines().any(|l| l == upload),
+        "missing {upload:?} in:\n{dry}"
     );
     // smb.conf now includes the shares; the whole thing loads.
     let tested = assert_testparm_accepts(&tmp.path().join("etc/samba/smb.conf"));
@@ -233,6 +405,14 @@ fn ldap_configuration_passes_testparm() {
     ) {
         return;
     }
+    for group in group_cases() {
+        ldap_configuration(group);
+    }
+}
+
+fn ldap_configuration(group: Option<u32>) {
+    let view = GroupView::new(group);
+    let admin = |root: &Path, args: &[&str]| view.admin(root, args);
     let tmp = server_root("smb.conf", "[global]\n  workgroup = TEST\n");
     assert_ok(&admin(tmp.path(), &["setup"]));
     let ldap_args = [
@@ -282,7 +462,7 @@ fn ldap_configuration_passes_testparm() {
     assert_ok(&again);
     assert!(
         stdout(&again).contains("nothing changed"),
-        "{}",
+        "{group:?}: {}",
         stdout(&again)
     );
 
@@ -301,7 +481,7 @@ fn ldap_configuration_passes_testparm() {
 #[test]
 fn without_samba_configuration_nothing_is_done() {
     let tmp = tempfile::tempdir().unwrap();
-    let out = admin(tmp.path(), &["setup"]);
+    let out = GroupView::new(None).admin(tmp.path(), &["setup"]);
     assert_eq!(out.status.code(), Some(2), "{out:?}");
     assert!(String::from_utf8_lossy(&out.stderr).contains("install Samba first"));
     assert!(snapshot(tmp.path()).is_empty());
@@ -355,6 +535,8 @@ fn real_smbd_serves_the_generated_shares() {
         "testparm",
         "groupadd",
         "useradd",
+        "usermod",
+        "gpasswd",
     ];
     if skip_unless(
         is_root() && have(&needed),
@@ -363,12 +545,10 @@ fn real_smbd_serves_the_generated_shares() {
         return;
     }
     let started = Instant::now();
-    // The group must exist before setup: under --root no system group is created.
-    // Another test binary may be creating the same users right now: then the second try
-    // finds them.
-    samba::ensure_users()
-        .or_else(|_| samba::ensure_users())
-        .unwrap();
+    // The group must exist before setup: under --root no system group is created. The
+    // machine's own group, held (shared) until the end so that it stays as made;
+    // Samba::start below ensures the same again, which only takes another shared hold.
+    let _users = samba::ensure_users().unwrap();
     let tmp = server_root("smb.conf.shares", "# the school's shares\n");
     assert_ok(&admin(tmp.path(), &["setup"]));
     let data = tmp.path().join("home/leovms/data");

@@ -6,21 +6,31 @@
 //! turns zero blocks into holes. Nothing gets its final name before the archive's
 //! size and sha256 match the manifest; until then everything lives in `.leovms-tmp*`
 //! temporaries that are removed again on any error or cancellation.
+//!
+//! Every entry follows one set of rules (`rules`): regular files and folders only, safe
+//! names, each once, at most [`MAX_ENTRIES`] entries and [`MAX_FOLDERS`] folders, and
+//! no header larger than 64 KiB. [`scan`] applies the same rules without writing.
 
 mod error;
 mod extract;
+mod meter;
 mod pack;
 mod paths;
+mod rules;
+mod scan;
 mod source;
 mod sparse;
 mod staging;
 mod unpack;
+mod walk;
 mod writer;
 
 #[cfg(test)]
 mod test_util;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_limits;
 #[cfg(test)]
 mod tests_unsafe;
 
@@ -29,6 +39,8 @@ use std::path::{Path, PathBuf};
 pub use error::ArchiveError;
 pub(crate) use pack::sync_best_effort;
 pub use pack::{PackOptions, pack, pack_with};
+pub use rules::{MAX_ENTRIES, MAX_FOLDERS};
+pub use scan::{HEAD_MAX, ScanReport, ScannedFile, scan};
 pub use unpack::unpack;
 
 /// How an archive is compressed.

@@ -5,6 +5,7 @@ pub mod archive;
 pub mod atomic;
 pub mod config;
 pub mod copy;
+pub mod dirfd;
 pub mod manifest;
 pub mod name;
 pub mod ram;

@@ -4,6 +4,7 @@
 //! folder, no hard links, and fsync where the share allows it.
 
 mod error;
+mod meta;
 mod write;
 
 #[cfg(test)]
@@ -19,6 +20,7 @@ use crate::name::{SafeName, safe_relative_path};
 use crate::vdi::braced;
 
 pub use error::UploadError;
+pub use meta::UploadToml;
 pub use write::write_upload;
 
 pub const UPLOAD_TOML: &str = "upload.toml";

@@ -10,6 +10,10 @@ use std::path::{Path, PathBuf};
 
 use uuid::Uuid;
 
+mod chain;
+
+pub use chain::{ChainError, check_chain};
+
 /// VirtualBox 4.x-7.0 wrote this text (7.1 drops "VM "); VirtualBox never checks it.
 const FILE_INFO: &[u8] = b"<<< Oracle VM VirtualBox Disk Image >>>\n";
 const SIGNATURE: u32 = 0xBEDA_107F;
@@ -30,6 +34,8 @@ const OFF_UUID_LINKAGE: usize = 0x1A8;
 const OFF_UUID_PARENT_MODIFY: usize = 0x1B8;
 const OFF_LCHS: usize = 0x1C8;
 const HEADER_END: usize = PREHEADER_SIZE + HEADER1PLUS_SIZE;
+/// The bytes at the start of a VDI file that hold its headers.
+pub const HEADER_BYTES: usize = HEADER_END;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum VdiKind {
@@ -111,6 +117,13 @@ pub fn read_header(path: &Path) -> Result<VdiHeader, VdiError> {
     File::open(path)
         .and_then(|f| f.take(HEADER_END as u64).read_to_end(&mut buf))
         .map_err(io_err)?;
+    parse_header(&buf, path)
+}
+
+/// [`read_header`] of a file's first [`HEADER_BYTES`] bytes (e.g. read from inside an
+/// archive); `path` names the file in errors.
+pub fn parse_header(buf: &[u8], path: &Path) -> Result<VdiHeader, VdiError> {
+    let buf = &buf[..buf.len().min(HEADER_END)];
     let not_vdi = |reason: String| VdiError::NotVdi {
         path: path.to_owned(),
         reason,
@@ -121,11 +134,11 @@ pub fn read_header(path: &Path) -> Result<VdiHeader, VdiError> {
             buf.len()
         )));
     }
-    let signature = u32_at(&buf, 0x40);
+    let signature = u32_at(buf, 0x40);
     if signature != SIGNATURE {
         return Err(not_vdi(format!("bad signature {signature:#010x}")));
     }
-    let version = u32_at(&buf, 0x44);
+    let version = u32_at(buf, 0x44);
     if version >> 16 != 1 {
         return Err(VdiError::Version {
             path: path.to_owned(),
@@ -133,17 +146,17 @@ pub fn read_header(path: &Path) -> Result<VdiHeader, VdiError> {
             minor: version as u16,
         });
     }
-    let cb_header = u32_at(&buf, 0x48) as usize;
-    let kind_code = u32_at(&buf, 0x4C);
-    let off_blocks = u64::from(u32_at(&buf, OFF_BLOCKS));
-    let off_data = u64::from(u32_at(&buf, OFF_BLOCKS + 4));
-    let disk_size = u64_at(&buf, OFF_DISK);
-    let block_size = u32_at(&buf, OFF_DISK + 8);
-    let blocks = u32_at(&buf, OFF_DISK + 16);
-    let blocks_allocated = u32_at(&buf, OFF_DISK + 20);
-    let uuid = uuid_at(&buf, OFF_UUID_CREATE);
-    let uuid_modify = uuid_at(&buf, OFF_UUID_MODIFY);
-    let linkage = uuid_at(&buf, OFF_UUID_LINKAGE);
+    let cb_header = u32_at(buf, 0x48) as usize;
+    let kind_code = u32_at(buf, 0x4C);
+    let off_blocks = u64::from(u32_at(buf, OFF_BLOCKS));
+    let off_data = u64::from(u32_at(buf, OFF_BLOCKS + 4));
+    let disk_size = u64_at(buf, OFF_DISK);
+    let block_size = u32_at(buf, OFF_DISK + 8);
+    let blocks = u32_at(buf, OFF_DISK + 16);
+    let blocks_allocated = u32_at(buf, OFF_DISK + 20);
+    let uuid = uuid_at(buf, OFF_UUID_CREATE);
+    let uuid_modify = uuid_at(buf, OFF_UUID_MODIFY);
+    let linkage = uuid_at(buf, OFF_UUID_LINKAGE);
 
     let mut problems = Vec::new();
     if cb_header < HEADER1_SIZE {
@@ -167,7 +180,7 @@ pub fn read_header(path: &Path) -> Result<VdiHeader, VdiError> {
     }
     if cb_header >= HEADER1PLUS_SIZE
         && buf.len() >= HEADER_END
-        && u32_at(&buf, OFF_LCHS + 12) != SECTOR
+        && u32_at(buf, OFF_LCHS + 12) != SECTOR
     {
         problems.push("wrong sector size in the geometry".into());
     }
@@ -200,7 +213,7 @@ pub fn read_header(path: &Path) -> Result<VdiHeader, VdiError> {
             uuid,
             uuid_modify,
             parent: (!linkage.is_nil()).then_some(linkage),
-            parent_modify: uuid_at(&buf, OFF_UUID_PARENT_MODIFY),
+            parent_modify: uuid_at(buf, OFF_UUID_PARENT_MODIFY),
         }),
         _ => Err(VdiError::Invalid {
             path: path.to_owned(),

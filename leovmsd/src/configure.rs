@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use leovms_api::ErrorKind;
 use leovms_image::vbox::{self, DiskPatch, Nic, Patch};
-use leovms_image::vdi::{self, VdiHeader, braced};
+use leovms_image::vdi::{self, ChainError, VdiHeader, braced};
 use uuid::Uuid;
 
 use crate::catalog::VmEntry;
@@ -53,9 +53,54 @@ pub fn machine_uuid(vm: &VmEntry) -> Result<Uuid> {
         .map_err(|e| Error::config(format!("{}/machine.vbox: {e}", vm.id)))
 }
 
-/// Whether these differencing disks descend from the base in `base_dir`.
-pub fn check_disks(name: &str, base_dir: &Path, disks: &[PathBuf]) -> Result<()> {
-    checked_chain(name, base_dir, disks).map(drop)
+/// Whose snapshot [`check_disks`] checks: known by name only, or the VM itself; then
+/// every disk its settings name must be found too, as [`write_settings`] needs.
+pub enum Machine<'a> {
+    Named(&'a str),
+    Entry(&'a VmEntry),
+}
+
+impl<'a> From<&'a String> for Machine<'a> {
+    fn from(name: &'a String) -> Self {
+        Machine::Named(name)
+    }
+}
+
+impl<'a> From<&'a VmEntry> for Machine<'a> {
+    fn from(vm: &'a VmEntry) -> Self {
+        Machine::Entry(vm)
+    }
+}
+
+/// Whether the disks of a snapshot just unpacked (`disks`) can be used on the base in
+/// `base_dir`: at least one disk, every differencing disk leads to the base without a
+/// loop, and (given the VM) every disk of its settings is found. Called before the
+/// snapshot replaces the working copy, so a refused one leaves it untouched.
+pub fn check_disks<'a>(
+    machine: impl Into<Machine<'a>>,
+    base_dir: &Path,
+    disks: &[PathBuf],
+) -> Result<()> {
+    let machine = machine.into();
+    let name = match &machine {
+        Machine::Named(name) => name,
+        Machine::Entry(vm) => vm.image.name.as_str(),
+    };
+    if !disks.iter().any(|d| is_vdi(d)) {
+        return Err(Error::new(
+            ErrorKind::Integrity,
+            format!(
+                "The snapshot of {name} holds no disk (.vdi), so the machine cannot start from it. Ask the snapshot's maintainer to upload it again."
+            ),
+        ));
+    }
+    let (bases, diffs) = checked_chain(name, base_dir, disks)?;
+    if let Machine::Entry(vm) = machine {
+        let info = vbox::inspect(&vm.template)
+            .map_err(|e| Error::config(format!("{}/machine.vbox: {e}", vm.id)))?;
+        resolve_disks(vm, &info, &bases, &diffs)?;
+    }
+    Ok(())
 }
 
 /// The headers of the base disks and of the differencing disks, once the chain is checked.
@@ -87,30 +132,7 @@ pub fn write_settings(
     let (bases, diffs) = checked_chain(&vm.image.name, base_dir, disks)?;
     let info = vbox::inspect(&vm.template)
         .map_err(|e| Error::config(format!("{}/machine.vbox: {e}", vm.id)))?;
-    let mut disk_patches = Vec::new();
-    let known: HashMap<Uuid, &Path> = bases
-        .iter()
-        .chain(diffs.iter())
-        .map(|(p, h)| (h.uuid, p.as_path()))
-        .collect();
-    for hd in &info.hard_disks {
-        let (uuid, path) = match known.get(&hd.uuid) {
-            Some(path) => (hd.uuid, path.to_path_buf()),
-            None => remap(hd.parent, &diffs, &info.hard_disks).ok_or_else(|| {
-                Error::config(format!(
-                    "The settings of {} (machine.vbox) use the disk {} ({}), which is in neither the base nor the snapshot archive.",
-                    vm.image.name,
-                    braced(&hd.uuid),
-                    hd.location
-                ))
-            })?,
-        };
-        disk_patches.push(DiskPatch {
-            old_uuid: hd.uuid,
-            new_uuid: uuid,
-            location: path,
-        });
-    }
+    let disk_patches = resolve_disks(vm, &info, &bases, &diffs)?;
     let patch = Patch {
         ram_mb: Some(ram_mb),
         shared_folders: Some(leovms_image::config::resolve_shared_folders(
@@ -129,6 +151,41 @@ pub fn write_settings(
     Ok(info.uuid)
 }
 
+/// Where each disk of the machine's settings is: in the base, in the snapshot under its
+/// UUID, or (see [`remap`]) the snapshot's disk that takes its place.
+fn resolve_disks(
+    vm: &VmEntry,
+    info: &vbox::MachineInfo,
+    bases: &[(PathBuf, VdiHeader)],
+    diffs: &[(PathBuf, VdiHeader)],
+) -> Result<Vec<DiskPatch>> {
+    let known: HashMap<Uuid, &Path> = bases
+        .iter()
+        .chain(diffs.iter())
+        .map(|(p, h)| (h.uuid, p.as_path()))
+        .collect();
+    let mut disk_patches = Vec::new();
+    for hd in &info.hard_disks {
+        let (uuid, path) = match known.get(&hd.uuid) {
+            Some(path) => (hd.uuid, path.to_path_buf()),
+            None => remap(hd.parent, diffs, &info.hard_disks).ok_or_else(|| {
+                Error::config(format!(
+                    "The settings of {} (machine.vbox) use the disk {} ({}), which is in neither the base nor the snapshot archive.",
+                    vm.image.name,
+                    braced(&hd.uuid),
+                    hd.location
+                ))
+            })?,
+        };
+        disk_patches.push(DiskPatch {
+            old_uuid: hd.uuid,
+            new_uuid: uuid,
+            location: path,
+        });
+    }
+    Ok(disk_patches)
+}
+
 /// A template disk that no archive holds under its UUID: the snapshot's differencing
 /// disk under the same parent takes its place (snapshots may carry their own UUIDs).
 fn remap(
@@ -144,8 +201,9 @@ fn remap(
     candidates.next().is_none().then(|| (h.uuid, path.clone()))
 }
 
-/// Every differencing disk must descend from this VM's base: refuse before VirtualBox
-/// fails with a UUID error at start.
+/// Every differencing disk must lead to this VM's base, without a loop (leovms-image's
+/// chain check, the same the server publishes with): refuse before VirtualBox fails
+/// with a UUID error at start.
 fn check_chain(
     name: &str,
     bases: &[(PathBuf, VdiHeader)],
@@ -157,30 +215,41 @@ fn check_chain(
             format!("The base image of {name} holds no disk."),
         )
     })?;
-    for (path, h) in diffs {
-        let ok = h.parent.is_some_and(|p| {
-            bases
-                .iter()
-                .chain(diffs.iter())
-                .any(|(_, other)| other.uuid == p)
-        });
-        if ok {
-            continue;
-        }
-        let parent = h.parent.map_or_else(|| "none".to_string(), |p| braced(&p));
-        return Err(Error::new(
+    let file_name = |p: &Path| {
+        p.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    };
+    let named: Vec<(String, VdiHeader)> = diffs.iter().map(|(p, h)| (file_name(p), *h)).collect();
+    let base_uuids: Vec<Uuid> = bases.iter().map(|(_, h)| h.uuid).collect();
+    let foreign = |disk: String, uuid: Uuid, parent: Option<Uuid>| {
+        let parent = parent.map_or_else(|| "none".to_string(), |p| braced(&p));
+        Error::new(
             ErrorKind::SnapshotMismatch,
             format!(
-                "This snapshot does not belong to the current base image of {name}: its disk {} ({}) was made from the base {parent}, but the base is now {}. Ask the snapshot's maintainer to upload it again.",
-                braced(&h.uuid),
-                path.file_name()
-                    .map(|n| n.to_string_lossy())
-                    .unwrap_or_default(),
+                "This snapshot does not belong to the current base image of {name}: its disk {} ({disk}) was made from the base {parent}, but the base is now {}. Ask the snapshot's maintainer to upload it again.",
+                braced(&uuid),
                 braced(&base.1.uuid),
             ),
-        ));
+        )
+    };
+    match vdi::check_chain(&base_uuids, &named) {
+        Ok(()) => Ok(()),
+        Err(ChainError::Missing { disk, uuid, parent }) => Err(foreign(disk, uuid, Some(parent))),
+        Err(ChainError::NotDiff { disk, uuid }) => {
+            let parent = named
+                .iter()
+                .find(|(_, h)| h.uuid == uuid)
+                .and_then(|(_, h)| h.parent);
+            Err(foreign(disk, uuid, parent))
+        }
+        Err(e) => Err(Error::new(
+            ErrorKind::Integrity,
+            format!(
+                "The snapshot of {name} cannot be used: {e}. Ask the snapshot's maintainer to upload it again."
+            ),
+        )),
     }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -233,6 +302,27 @@ mod tests {
         }
         let orphan = [disk("d.vdi", header(diff, None))];
         assert!(check_chain("Win", &bases, &orphan).is_err());
+    }
+
+    #[test]
+    fn a_disk_that_is_its_own_parent_or_no_disk_at_all_is_refused() {
+        let (base, diff) = (Uuid::new_v4(), Uuid::new_v4());
+        let bases = [disk("base.vdi", header(base, None))];
+        let own = [disk("Snapshots/d.vdi", header(diff, Some(diff)))];
+        let err = check_chain("Win", &bases, &own).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Integrity);
+        assert!(
+            err.message.contains("leads back to itself"),
+            "{}",
+            err.message
+        );
+
+        let dir = tempfile::tempdir().unwrap();
+        vdi::create_dynamic(&dir.path().join("base.vdi"), 1 << 20, base).unwrap();
+        let staged = [dir.path().join("notes.txt")];
+        let err = check_disks(&"Win".to_string(), dir.path(), &staged).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Integrity);
+        assert!(err.message.contains("holds no disk"), "{}", err.message);
     }
 
     #[test]

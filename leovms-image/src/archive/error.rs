@@ -9,11 +9,16 @@ pub enum ArchiveError {
     /// An entry that must never be written (outside the folder, a link, a device...).
     #[error("the archive contains \"{entry}\" which {reason}")]
     Unsafe {
-        /// The entry's name as stored in the archive.
+        /// The entry's name as messages show it: its start only, control characters
+        /// escaped (see [`crate::text::shown_bytes`]).
         entry: String,
         /// What is wrong with it, in plain words.
         reason: &'static str,
     },
+    /// The archive breaks a limit no VM's archive comes near (entries, folders, size of
+    /// a header): it could only serve to exhaust the memory or the open files of the PC.
+    #[error("the archive {0}, which is not allowed")]
+    Limit(String),
     /// The archive does not match its manifest (sha256 or size).
     #[error(
         "the archive {} is damaged or incomplete (it does not match its manifest: \
@@ -77,7 +82,7 @@ impl ArchiveError {
     /// `Io`, `NoSpace` or `Canceled`.
     pub fn kind_id(&self) -> &'static str {
         match self {
-            Self::Unsafe { .. } | Self::TooLarge { .. } => "UnsafeArchive",
+            Self::Unsafe { .. } | Self::TooLarge { .. } | Self::Limit(_) => "UnsafeArchive",
             Self::Integrity { .. } | Self::Truncated { .. } | Self::Corrupt(_) => "Integrity",
             Self::Canceled => "Canceled",
             Self::Io { .. } if self.is_no_space() => "NoSpace",
@@ -92,9 +97,15 @@ impl ArchiveError {
         }
     }
 
-    pub(super) fn unsafe_entry(entry: &str, reason: &'static str) -> Self {
+    /// The entry named `raw` (as stored in the archive) is refused.
+    pub(super) fn unsafe_entry(raw: &[u8], reason: &'static str) -> Self {
+        Self::unsafe_shown(&crate::text::shown_bytes(raw), reason)
+    }
+
+    /// Like [`Self::unsafe_entry`], with the name already in its shown form.
+    pub(super) fn unsafe_shown(shown: &str, reason: &'static str) -> Self {
         Self::Unsafe {
-            entry: entry.to_owned(),
+            entry: shown.to_owned(),
             reason,
         }
     }
@@ -106,7 +117,7 @@ mod tests {
 
     #[test]
     fn kinds_and_messages() {
-        let e = ArchiveError::unsafe_entry("../x", "would be written outside its folder");
+        let e = ArchiveError::unsafe_entry(b"../x", "would be written outside its folder");
         assert_eq!(
             e.to_string(),
             "the archive contains \"../x\" which would be written outside its folder"
@@ -123,5 +134,14 @@ mod tests {
         };
         assert_eq!(t.kind_id(), "Integrity");
         assert!(t.to_string().contains("incomplete"));
+        // A name is shown shortened and with its control characters escaped.
+        let huge = [b"\x1b[2J".as_slice(), &vec![b'x'; 64 << 20]].concat();
+        let e = ArchiveError::unsafe_entry(&huge, "has a name longer than 128 bytes");
+        let ArchiveError::Unsafe { entry, .. } = &e else {
+            unreachable!()
+        };
+        assert!(entry.starts_with("\\u{1b}[2Jxxx"), "{entry}");
+        assert_eq!(entry.chars().count(), crate::text::SHOWN_MAX + 6);
+        assert!(e.to_string().len() < 200);
     }
 }

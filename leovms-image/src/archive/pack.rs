@@ -2,7 +2,6 @@
 //! compressed bytes on the way, and renames it into place when complete.
 //! `pack_with` adds zstd worker threads, progress and cancellation (uploads).
 
-use std::collections::HashSet;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
@@ -20,7 +19,8 @@ use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, BufWriter, ReadBuf};
 use tokio_tar::{Builder, EntryType, Header};
 use tokio_util::sync::CancellationToken;
 
-use super::{ArchiveError, Compression, PackReport, paths};
+use super::rules::Rules;
+use super::{ArchiveError, Compression, PackReport};
 use crate::atomic::{fsync_dir, parent_dir, temp_path_for};
 
 /// zstd level: fast to pack, and decompression speed barely depends on it.
@@ -44,8 +44,8 @@ pub struct PackOptions {
 /// Packs `entries` (source file, path inside the archive) into `out`.
 ///
 /// The archive appears under its final name only when complete and durable.
-/// Archive paths must be relative and made of safe names, exactly as [`super::unpack`]
-/// requires.
+/// Archive paths must follow the rules [`super::unpack`] applies (safe relative names,
+/// each once, not too many files and folders).
 pub async fn pack(
     entries: &[(PathBuf, String)],
     out: &Path,
@@ -61,15 +61,10 @@ pub async fn pack_with(
     compression: Compression,
     options: PackOptions,
 ) -> Result<PackReport, ArchiveError> {
-    let mut seen = HashSet::new();
+    // What the unpacker would refuse is not written in the first place.
+    let mut rules = Rules::default();
     for (_, name) in entries {
-        paths::entry_components(name.as_bytes(), false)?;
-        if !seen.insert(name.as_str()) {
-            return Err(ArchiveError::unsafe_entry(
-                name,
-                "appears twice in the archive",
-            ));
-        }
+        rules.packed_file(name.as_bytes())?;
     }
     let entries = entries.to_vec();
     let out_path = out;

@@ -8,8 +8,7 @@ const OUTSIDE: &str = "would be written outside its folder";
 
 /// Splits an entry name into validated components. A directory entry may end in `/`.
 pub(super) fn entry_components(raw: &[u8], is_dir: bool) -> Result<Vec<String>, ArchiveError> {
-    let shown = String::from_utf8_lossy(raw);
-    let fail = |reason| ArchiveError::unsafe_entry(&shown, reason);
+    let fail = |reason| ArchiveError::unsafe_entry(raw, reason);
     let text = std::str::from_utf8(raw).map_err(|_| fail("has a name that is not valid text"))?;
     let text = match text.strip_suffix('/') {
         Some(t) if is_dir => t,
@@ -30,6 +29,9 @@ fn reason(problem: NameProblem) -> &'static str {
         NameProblem::Control => "has a name with control characters, which is not allowed",
         NameProblem::TooLong => "has a name longer than 128 bytes, which is not allowed",
         NameProblem::Separator => "has a name with a backslash, which is not allowed",
+        NameProblem::CurrentDir => {
+            "has a \".\" in its path (as in \"./name\"), which is not allowed"
+        }
         _ => "has an empty or incomplete name, which is not allowed",
     }
 }
@@ -80,5 +82,7 @@ mod tests {
         assert!(entry_components(long.as_bytes(), false).is_err());
         let e = entry_components(b"../evil", false).unwrap_err();
         assert!(e.to_string().contains("outside its folder"), "{e}");
+        let e = entry_components(b"./Snapshots/a.vdi", false).unwrap_err();
+        assert!(e.to_string().contains("has a \".\" in its path"), "{e}");
     }
 }

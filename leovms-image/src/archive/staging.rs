@@ -3,8 +3,13 @@
 //! a crafted archive nor a symbolic link planted in the target (even one swapped in
 //! while we work) can redirect a write. Files go to temporaries; [`Staging::commit`]
 //! renames them once the archive is verified, [`Staging::rollback`] removes them.
+//!
+//! Open files stay bounded: a file's descriptor belongs to the writer, which makes
+//! the file durable and closes it as soon as it is complete (commit only renames).
+//! Folders stay open until the end, at most [`super::rules::MAX_FOLDERS`] of them:
+//! the rules refuse archives with more. Duplicate names are refused by the rules too.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::fs::File;
 use std::io;
 use std::os::fd::OwnedFd;
@@ -20,7 +25,6 @@ use crate::atomic::temp_name_for;
 
 const THROUGH_LINK: &str = "passes through a symbolic link in the target folder";
 const IS_LINK: &str = "would replace a symbolic link in the target folder";
-const TWICE: &str = "appears twice in the archive";
 
 /// Index into `Staging::dirs`.
 type DirId = usize;
@@ -30,7 +34,8 @@ struct Temp {
     tmp: String,
     name: String,
     rel: PathBuf,
-    out: Arc<Output>,
+    /// The final path, for messages.
+    path: PathBuf,
 }
 
 pub(super) struct Staging {
@@ -42,7 +47,6 @@ pub(super) struct Staging {
     /// Directories this run created, in creation order: (parent, name).
     created: Vec<(DirId, String)>,
     target_created: bool,
-    files: HashSet<String>,
     temps: Vec<Temp>,
 }
 
@@ -71,7 +75,6 @@ impl Staging {
             by_path: HashMap::from([(String::new(), 0)]),
             created: Vec::new(),
             target_created,
-            files: HashSet::new(),
             temps: Vec::new(),
         })
     }
@@ -84,9 +87,6 @@ impl Staging {
             if let Some(&known) = self.by_path.get(&key) {
                 id = known;
                 continue;
-            }
-            if self.files.contains(&key) {
-                return Err(ArchiveError::unsafe_entry(entry, TWICE));
             }
             id = self.open_dir(id, &comps[i], &key, entry)?;
             self.by_path.insert(key, id);
@@ -134,30 +134,28 @@ impl Staging {
     ) -> ArchiveError {
         match rustix::fs::statat(&self.dirs[parent], name, AtFlags::SYMLINK_NOFOLLOW) {
             Ok(st) if FileType::from_raw_mode(st.st_mode).is_symlink() => {
-                ArchiveError::unsafe_entry(entry, THROUGH_LINK)
+                ArchiveError::unsafe_shown(entry, THROUGH_LINK)
             }
             _ => ArchiveError::io(path, errno_io(e)),
         }
     }
 
-    /// Creates the temporary that will become `comps` and returns it for writing.
+    /// Creates the temporary that will become `comps` and returns it for writing;
+    /// `entry` names it in messages.
     pub fn create_file(
         &mut self,
         comps: &[String],
         entry: &str,
     ) -> Result<Arc<Output>, ArchiveError> {
         let key = comps.join("/");
-        if self.files.contains(&key) || self.by_path.contains_key(&key) {
-            return Err(ArchiveError::unsafe_entry(entry, TWICE));
-        }
         let Some((name, parents)) = comps.split_last() else {
-            return Err(ArchiveError::unsafe_entry(entry, "has an empty name"));
+            return Err(ArchiveError::unsafe_shown(entry, "has an empty name"));
         };
         let dir = self.ensure_dir(parents, entry)?;
         let path = self.target.join(&key);
         match rustix::fs::statat(&self.dirs[dir], name.as_str(), AtFlags::SYMLINK_NOFOLLOW) {
             Ok(st) => match FileType::from_raw_mode(st.st_mode) {
-                FileType::Symlink => return Err(ArchiveError::unsafe_entry(entry, IS_LINK)),
+                FileType::Symlink => return Err(ArchiveError::unsafe_shown(entry, IS_LINK)),
                 FileType::Directory => {
                     let e = io::Error::from(io::ErrorKind::IsADirectory);
                     return Err(ArchiveError::io(&path, e));
@@ -180,32 +178,29 @@ impl Staging {
             Err(e) => (Err(e), false),
         };
         let fd = fd.map_err(|e| ArchiveError::io(&path, errno_io(e)))?;
-        let out = Arc::new(Output::new(File::from(fd), path.clone(), direct));
-        self.files.insert(key.clone());
+        let file = File::from(fd);
         self.temps.push(Temp {
             dir,
             tmp,
             name: name.clone(),
             rel: PathBuf::from(key),
-            out: out.clone(),
+            path: path.clone(),
         });
-        rustix::fs::fchmod(&out.file, mode).map_err(|e| ArchiveError::io(&path, errno_io(e)))?;
-        Ok(out)
+        rustix::fs::fchmod(&file, mode).map_err(|e| ArchiveError::io(&path, errno_io(e)))?;
+        Ok(Arc::new(Output::new(file, path, direct)))
     }
 
-    /// Makes every temporary durable, gives it its final name (atomically replacing
-    /// an older file) and makes the names durable. Returns the relative paths.
+    /// Gives every temporary (durable already: the writer synced it when it was
+    /// complete) its final name, atomically replacing an older file, and makes the
+    /// names durable. Returns the relative paths.
     pub fn commit(&mut self) -> Result<Vec<PathBuf>, ArchiveError> {
-        for t in &self.temps {
-            t.out.sync().map_err(|e| ArchiveError::io(&t.out.path, e))?;
-        }
         let mut touched: Vec<DirId> = self.created.iter().map(|(parent, _)| *parent).collect();
         let mut files = Vec::with_capacity(self.temps.len());
         while !self.temps.is_empty() {
             let t = &self.temps[0];
             let dir = &self.dirs[t.dir];
             rustix::fs::renameat(dir, t.tmp.as_str(), dir, t.name.as_str())
-                .map_err(|e| ArchiveError::io(&t.out.path, errno_io(e)))?;
+                .map_err(|e| ArchiveError::io(&t.path, errno_io(e)))?;
             let t = self.temps.remove(0);
             touched.push(t.dir);
             files.push(t.rel);

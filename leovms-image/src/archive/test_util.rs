@@ -191,6 +191,19 @@ impl RawTar {
         self
     }
 
+    /// A PAX extended header (`x`) whose `len` bytes are all zero, then a file: the
+    /// parser reads the whole header before it sees that it is no list of records.
+    pub async fn huge_pax_file(&mut self, len: usize, data: &[u8]) -> &mut Self {
+        let mut h = Header::new_ustar();
+        h.set_path("PaxHeaders/file").unwrap();
+        h.set_entry_type(EntryType::XHeader);
+        h.set_size(len as u64);
+        h.set_mode(0o644);
+        h.set_cksum();
+        self.builder.append(&h, &vec![0u8; len][..]).await.unwrap();
+        self.file("file", data).await
+    }
+
     pub async fn finish(self) -> Vec<u8> {
         self.builder.into_inner().await.unwrap()
     }

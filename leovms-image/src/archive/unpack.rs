@@ -7,9 +7,10 @@ use std::path::{Path, PathBuf};
 use tokio::sync::{oneshot, watch};
 use tokio_util::sync::CancellationToken;
 
-use super::extract::{Extract, Stop};
+use super::extract::Extract;
 use super::source::{self, Digested, SourceError};
 use super::staging::Staging;
+use super::walk::Stop;
 use super::writer::Writer;
 use super::{ArchiveError, Expected, UnpackReport};
 
@@ -88,7 +89,10 @@ struct Job {
 
 impl Job {
     fn run(self) -> Result<UnpackReport, ArchiveError> {
-        let file = File::open(&self.archive).map_err(|e| ArchiveError::io(&self.archive, e))?;
+        // The archive may lie in a cache folder other users can write to: no link at
+        // its end is followed, and a FIFO there must not block the unpack forever.
+        let file = crate::dirfd::open_regular(&self.archive)
+            .map_err(|e| ArchiveError::io(&self.archive, e))?;
         let len = file
             .metadata()
             .map_err(|e| ArchiveError::io(&self.archive, e))?
@@ -167,8 +171,9 @@ impl Job {
                     })
                 } else {
                     Err(ArchiveError::Corrupt(format!(
-                        "{}: {e}",
-                        self.archive.display()
+                        "{}: {}",
+                        self.archive.display(),
+                        crate::text::shown(&e.to_string())
                     )))
                 }
             }

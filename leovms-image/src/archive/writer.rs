@@ -2,14 +2,15 @@
 //! so decompression continues while data goes to the disk. When a file has to be
 //! written through the page cache, a helper thread flushes it every
 //! [`FLUSH_EVERY`] bytes, so the disk works meanwhile and the final `fsync` only
-//! waits for the tail.
+//! waits for the tail. A complete file is made durable at once and its descriptor
+//! dropped: an archive of many small files never holds many files open.
 
 use std::fs::File;
 use std::io;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
-use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
 use super::sparse::{AlignedBuf, write_sparse};
@@ -20,7 +21,7 @@ const QUEUE: usize = 16;
 /// Bytes written through the page cache between two background flushes.
 const FLUSH_EVERY: u64 = 128 << 20;
 
-/// A temporary file being filled.
+/// A temporary file being filled; closed when the last job holding it is done.
 #[derive(Debug)]
 pub(super) struct Output {
     pub file: File,
@@ -28,9 +29,6 @@ pub(super) struct Output {
     pub path: PathBuf,
     /// Opened with `O_DIRECT` (and not yet fallen back to buffered writes).
     pub direct: AtomicBool,
-    /// A background flush failure. The kernel reports a write-back error to one
-    /// `fsync` only, so it must be kept for the final check.
-    flush_error: Mutex<Option<io::Error>>,
 }
 
 impl Output {
@@ -39,17 +37,6 @@ impl Output {
             file,
             path,
             direct: AtomicBool::new(direct),
-            flush_error: Mutex::new(None),
-        }
-    }
-
-    /// Makes the content durable; fails if any earlier flush failed.
-    pub fn sync(&self) -> io::Result<()> {
-        self.file.sync_all()?;
-        match self.flush_error.lock().map(|mut e| e.take()) {
-            Ok(Some(e)) => Err(e),
-            Ok(None) => Ok(()),
-            Err(_) => Err(io::Error::other("a background flush failed")),
         }
     }
 }
@@ -62,7 +49,8 @@ pub(super) enum Job {
         buf: AlignedBuf,
         len: usize,
     },
-    /// The file is complete: give it its size (a trailing hole has no data to write).
+    /// The file is complete: give it its size (a trailing hole has no data to write)
+    /// and make it durable.
     Finish { out: Arc<Output>, size: u64 },
 }
 
@@ -144,9 +132,14 @@ fn run(jobs: Receiver<Job>, pool: Sender<AlignedBuf>) -> WriteResult {
                 (out, step)
             }
             Job::Finish { out, size } => {
-                unflushed = FLUSH_EVERY;
-                let step = out.file.set_len(size);
-                (out, step)
+                unflushed = 0;
+                let step = out.file.set_len(size).and_then(|()| out.file.sync_all());
+                if let Err(e) = step {
+                    result = Err((out.path.clone(), e));
+                    break;
+                }
+                // Dropping `out` closes the file (unless the flusher still has it).
+                continue;
             }
         };
         if let Err(e) = step {
@@ -162,18 +155,23 @@ fn run(jobs: Receiver<Job>, pool: Sender<AlignedBuf>) -> WriteResult {
         }
     }
     drop(flush_tx);
-    let _ = flusher.join();
-    result
+    // The kernel reports a write-back error to one `fsync` only: when the flusher's
+    // got it, the final one above did not.
+    match flusher.join() {
+        Ok(Some(failed)) if result.is_ok() => Err(failed),
+        Err(_) if result.is_ok() => Err((PathBuf::new(), io::Error::other("a flush failed"))),
+        _ => result,
+    }
 }
 
-/// Starts write-back early; `fdatasync` blocks this thread only.
-fn flush(requests: Receiver<Arc<Output>>) {
+/// Starts write-back early; `fdatasync` blocks this thread only. Returns the first
+/// failure.
+fn flush(requests: Receiver<Arc<Output>>) -> Option<(PathBuf, io::Error)> {
+    let mut failed = None;
     for out in requests {
-        let Err(e) = out.file.sync_data() else {
-            continue;
-        };
-        if let Ok(mut slot) = out.flush_error.lock() {
-            slot.get_or_insert(e);
+        if let Err(e) = out.file.sync_data() {
+            failed.get_or_insert((out.path.clone(), e));
         }
     }
+    failed
 }

@@ -1,0 +1,168 @@
+//! `verify`: the whole data folder checked again, as the PCs would find it.
+
+mod modes;
+
+use std::fs;
+use std::path::Path;
+
+use leovms_image::config::{ImageConf, SnapshotConf};
+use leovms_image::manifest::Manifest;
+use leovms_image::vbox;
+
+use crate::ctx::Ctx;
+use crate::disks;
+use crate::error::{Error, Result};
+use crate::tree;
+
+fn invalid(message: impl Into<String>) -> Error {
+    Error::Invalid(message.into())
+}
+
+pub fn verify(ctx: &Ctx) -> Result<()> {
+    let data = ctx.data();
+    let mut problems = Vec::new();
+    let mut vms = 0;
+    for (vm, vm_dir) in tree::subdirs(&data)? {
+        let manifest = match tree::load_manifest(&vm_dir.join("manifest.toml")) {
+            Ok(Some(m)) => m,
+            Ok(None) => continue,
+            Err(e) => {
+                problems.push(e.to_string());
+                continue;
+            }
+        };
+        vms += 1;
+        problems.extend(verify_vm(&vm, &vm_dir, &manifest));
+    }
+    problems.extend(modes::check(&data)?);
+    for conf in ["leovms-client.conf", "leovms-vbox.conf"] {
+        let path = data.join(conf);
+        if path.exists() {
+            let result = match conf {
+                "leovms-client.conf" => leovms_image::config::ClientConf::load(&path).map(drop),
+                _ => leovms_image::config::VboxConf::load(&path).map(drop),
+            };
+            if let Err(e) = result {
+                problems.push(e.to_string());
+            }
+        }
+    }
+    if problems.is_empty() {
+        println!("{vms} VM(s) in {}: everything is in order.", data.display());
+        return Ok(());
+    }
+    for p in &problems {
+        println!("problem: {p}");
+    }
+    Err(invalid(format!(
+        "{} problem(s) found in {}",
+        problems.len(),
+        data.display()
+    )))
+}
+
+fn note(problems: &mut Vec<String>, result: Result<()>) {
+    if let Err(e) = result {
+        problems.push(e.to_string());
+    }
+}
+
+/// Every problem of one published VM.
+fn verify_vm(vm: &str, vm_dir: &Path, manifest: &Manifest) -> Vec<String> {
+    let mut problems = Vec::new();
+    let mut intact = Vec::new();
+    for entry in &manifest.files {
+        match tree::check_file(
+            &vm_dir.join(&entry.path),
+            entry,
+            &format!("{vm}/{}", entry.path),
+        ) {
+            Ok(()) => intact.push(entry.path.as_str()),
+            Err(e) => problems.push(e.to_string()),
+        }
+    }
+    let ok = |p: &str| intact.contains(&p);
+    if !ok("image.conf") && manifest.get("image.conf").is_none() {
+        note(
+            &mut problems,
+            Err(invalid(format!(
+                "{vm}: the manifest does not list image.conf"
+            ))),
+        );
+    }
+    if ok("image.conf") {
+        note(
+            &mut problems,
+            ImageConf::load(&vm_dir.join("image.conf"))
+                .map(drop)
+                .map_err(|e| invalid(e.to_string())),
+        );
+    }
+    let info = if ok("machine.vbox") {
+        let path = vm_dir.join("machine.vbox");
+        match fs::read(&path)
+            .map_err(|e| Error::io(&path, e))
+            .and_then(|b| vbox::inspect(&b).map_err(|e| invalid(format!("{vm}/machine.vbox: {e}"))))
+        {
+            Ok(info) => Some(info),
+            Err(e) => {
+                problems.push(e.to_string());
+                None
+            }
+        }
+    } else {
+        if manifest.get("machine.vbox").is_none() {
+            problems.push(format!("{vm}: the manifest does not list machine.vbox"));
+        }
+        None
+    };
+    let Some(info) = info else {
+        return problems;
+    };
+    let bases = disks::base_uuids(&info);
+    let check_archive = |rel: &str, base: bool| -> Result<()> {
+        let shown = format!("{vm}/{rel}");
+        let scan = disks::scan_archive(&vm_dir.join(rel), &shown)?;
+        if base {
+            disks::check_base_archive(&scan, &info, &shown)?;
+        } else {
+            disks::check_snapshot_archive(&scan, &bases, &shown)?;
+        }
+        match manifest.get(rel).and_then(|e| e.unpacked) {
+            Some(n) if n != scan.unpacked => Err(invalid(format!(
+                "{shown}: the manifest says it unpacks to {n} bytes, but it holds {}",
+                scan.unpacked
+            ))),
+            _ => Ok(()),
+        }
+    };
+    let base = ["base.tar.zst", "base.tar.gz"]
+        .into_iter()
+        .find(|p| manifest.get(p).is_some());
+    match base {
+        Some(rel) if ok(rel) => note(&mut problems, check_archive(rel, true)),
+        Some(_) => {}
+        None => note(
+            &mut problems,
+            Err(invalid(format!("{vm}: the manifest lists no base.tar.zst"))),
+        ),
+    }
+    for id in tree::snapshot_ids(manifest) {
+        let conf = format!("snapshots/{id}/snapshot.conf");
+        if ok(&conf) {
+            note(
+                &mut problems,
+                SnapshotConf::load(&vm_dir.join(&conf))
+                    .map(drop)
+                    .map_err(|e| invalid(e.to_string())),
+            );
+        }
+        for archive in ["snapshot.tar.zst", "snapshot.tar.gz"] {
+            let rel = format!("snapshots/{id}/{archive}");
+            if ok(&rel) {
+                note(&mut problems, check_archive(&rel, false));
+            }
+        }
+    }
+    problems
+}
