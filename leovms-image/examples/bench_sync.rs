@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use bench::{MIB, Rng, cpu_seconds, fresh, loadavg, median, median_f, sha256_file, shell, sync};
 use leovms_image::copy::{Expected, copy_verified};
+use leovms_image::dirfd::Dir;
 use sha2::{Digest, Sha256};
 use tokio_util::sync::CancellationToken;
 
@@ -96,11 +97,13 @@ fn hash_floor(size: u64) -> Duration {
 }
 
 async fn leovms_copy(src: &Path, expected: &Expected, cache: &Path) {
+    let dir = Dir::open(cache).unwrap();
     let report = copy_verified(
         src,
         expected,
-        &cache.join(".leovms-tmp.base.tar.zst.partial"),
-        &cache.join("base.tar.zst"),
+        &dir,
+        ".leovms-tmp.base.tar.zst.partial",
+        "base.tar.zst",
         0o644,
         Duration::from_secs(30),
         &|_| {},

@@ -2,14 +2,13 @@
 
 use std::collections::HashMap;
 use std::io::Read;
-use std::path::Path;
 use std::sync::Arc;
 
 use leovms_api::{CacheDir as CacheDirInfo, CacheEntry, CacheReport, Phase};
 use sha2::{Digest, Sha256};
 use zbus::zvariant::OwnedObjectPath;
 
-use crate::cache::Entry;
+use crate::cache::{CacheDir, Entry};
 use crate::daemon::{Daemon, NewJob};
 use crate::error::{Error, Result};
 use crate::job::Job;
@@ -145,8 +144,9 @@ async fn verify(job: &Arc<Job>, view: View) -> Result<String> {
         let mut done = 0;
         let mut damaged = Vec::new();
         for (i, entry) in &entries {
-            if !intact(&entry.path, &entry.sha256, &runner, done)? {
-                view.caches.dirs[*i].remove(&entry.vm, &entry.sha256)?;
+            let dir = &view.caches.dirs[*i];
+            if !intact(dir, &entry.vm, &entry.sha256, &runner, done)? {
+                dir.remove(&entry.vm, &entry.sha256)?;
                 damaged.push(format!("{}/{}", entry.vm, &entry.sha256[..16]));
             }
             done += entry.size;
@@ -171,8 +171,9 @@ async fn verify(job: &Arc<Job>, view: View) -> Result<String> {
 }
 
 /// Whether the archive's content still has the hash it is named by. Blocks.
-pub fn intact(path: &Path, sha256: &str, job: &Job, offset: u64) -> Result<bool> {
-    let mut file = std::fs::File::open(path).map_err(|e| Error::io(path.display(), &e))?;
+pub fn intact(dir: &CacheDir, vm: &str, sha256: &str, job: &Job, offset: u64) -> Result<bool> {
+    let path = dir.archive_path(vm, sha256);
+    let mut file = dir.open_archive(vm, sha256)?;
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; BLOCK];
     let mut read = 0u64;

@@ -65,6 +65,7 @@ async fn run_planned(d: &Arc<Daemon>, job: &Arc<Job>, plan: StartPlan) -> Result
 
     job.set_phase(Phase::Plan);
     job.set_message(format!("Checking {name}"));
+    layout.prepare_vbox_home()?;
     let base_needed = !layout.base_ready(&vm.id, &hash);
     let uuid = configure::machine_uuid(&vm)?;
     let host_nics = network::host_nics(Path::new(SYS_NET), Path::new(ROUTES));
@@ -112,16 +113,14 @@ async fn run_planned(d: &Arc<Daemon>, job: &Arc<Job>, plan: StartPlan) -> Result
             let archive = ready.next().expect("planned above");
             job.set_phase(Phase::UnpackSnapshot);
             job.set_message(format!("Unpacking snapshot {}", s.conf.name));
-            let fits = |staged: &[std::path::PathBuf]| {
-                configure::check_disks(&vm.image.name, &base_dir, staged)
-            };
+            let fits =
+                |staged: &[std::path::PathBuf]| configure::check_disks(&vm, &base_dir, staged);
             let mut result = unpack::snapshot(&archive, &work, job, done, fits).await;
             if let Err(e) = &result
                 && let Some(share) = after_damage(&view, &vm, &s.archive, &archive, e)
             {
-                let fits = |staged: &[std::path::PathBuf]| {
-                    configure::check_disks(&vm.image.name, &base_dir, staged)
-                };
+                let fits =
+                    |staged: &[std::path::PathBuf]| configure::check_disks(&vm, &base_dir, staged);
                 result = unpack::snapshot(&share, &work, job, done, fits).await;
             }
             let report = result?;

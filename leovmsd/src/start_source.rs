@@ -2,12 +2,12 @@
 //! copied into the cache first when a cache is configured and has room, so that the
 //! next start (or an offline one) finds it there.
 
-use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 use leovms_api::ErrorKind;
+use leovms_image::dirfd::Dir;
 
 use crate::cache::{self, CacheDir};
 use crate::catalog::{ArchiveRef, VmEntry};
@@ -64,6 +64,8 @@ impl Source {
         let (id, wanted) = (vm.id.to_string(), archive.clone());
         let planned = tokio::task::spawn_blocking(move || {
             let planned = caches.plan(&id, std::slice::from_ref(&wanted), &in_use)?;
+            // A VM folder another user replaced is not used; the share still is.
+            planned.dir.prepare_vm_dir(&id)?;
             caches.make_room(&planned)?;
             Ok::<_, Error>(planned)
         })
@@ -134,19 +136,19 @@ pub fn after_damage(
 /// folder like /tmp (every user adds their own), everything below it only for this user.
 pub fn prepare_base_parent(layout: &Layout, base_dir: &Path) -> Result<()> {
     let parent = base_dir.parent().unwrap_or(&layout.machines_dir);
-    let missing: Vec<&Path> = parent.ancestors().take_while(|d| !d.exists()).collect();
+    let missing: Vec<&Path> = parent
+        .ancestors()
+        .take_while(|d| std::fs::symlink_metadata(d).is_err())
+        .collect();
     for dir in missing.into_iter().rev() {
         let mode = if dir == layout.machines_dir {
             0o1777
         } else {
             0o755
         };
-        match std::fs::create_dir(dir) {
-            Ok(()) => std::fs::set_permissions(dir, std::fs::Permissions::from_mode(mode))
-                .map_err(|e| Error::io(dir.display(), &e))?,
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-            Err(e) => return Err(Error::io(dir.display(), &e)),
-        }
+        // The mode goes through the new folder's descriptor: the name may be another
+        // user's link by the time a path-based chmod would run.
+        Dir::open_or_create(dir, mode).map_err(|e| Error::io(dir.display(), &e))?;
     }
     trust::check_folder(parent).map_err(|why| {
         Error::config(format!(

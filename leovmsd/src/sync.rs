@@ -1,19 +1,17 @@
 //! Keeping VMs for offline use: `Sync` copies a VM's archives into the cache and pins
 //! them, `Unsync` unpins and frees, `PlanSync` tells what a sync would do.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use leovms_api::{ErrorKind, Eviction, Phase, SyncPlan};
 use zbus::zvariant::OwnedObjectPath;
 
-use crate::cache::{self, Pin, Planned, plan};
+use crate::cache::{self, CacheDir, Pin, Planned, plan};
 use crate::catalog::{ArchiveRef, VmEntry};
 use crate::daemon::{Daemon, NewJob};
 use crate::error::{Error, Result};
 use crate::job::Job;
 use crate::space::gb;
-use crate::trust;
 use crate::view::View;
 
 pub const SYNC: &str = "sync";
@@ -184,12 +182,19 @@ async fn run(d: &Arc<Daemon>, job: &Arc<Job>, r: Request) -> Result<String> {
 /// since: they are hashed again (and removed when damaged) before this user relies on
 /// them offline. This user's and root's own copies are not.
 async fn check_foreign_copies(job: &Arc<Job>, r: &Request) -> Result<()> {
-    let foreign: Vec<(PathBuf, String, u64)> = r
+    let vm = r.vm.id.to_string();
+    let foreign: Vec<(CacheDir, String, u64)> = r
         .wanted
         .iter()
         .filter_map(|a| {
-            let path = r.view.caches.find(&r.vm.id, a)?;
-            (!trust::written_by_me_or_root(&path)).then(|| (path, a.sha256_hex(), a.size))
+            let sha = a.sha256_hex();
+            let dir = r
+                .view
+                .caches
+                .dirs
+                .iter()
+                .find(|d| d.find(&vm, &sha).is_some())?;
+            (!dir.copied_by_me_or_root(&vm, &sha)).then(|| (dir.clone(), sha, a.size))
         })
         .collect();
     if foreign.is_empty() {
@@ -200,10 +205,10 @@ async fn check_foreign_copies(job: &Arc<Job>, r: &Request) -> Result<()> {
     let runner = job.clone();
     tokio::task::spawn_blocking(move || {
         let mut done = 0;
-        for (path, sha, size) in foreign {
-            if !crate::cache_report::intact(&path, &sha, &runner, done)? {
-                tracing::warn!("removing the damaged cache copy {}", path.display());
-                std::fs::remove_file(&path).map_err(|e| Error::io(path.display(), &e))?;
+        for (dir, sha, size) in foreign {
+            if !crate::cache_report::intact(&dir, &vm, &sha, &runner, done)? {
+                tracing::warn!("removing the damaged cache copy {vm}/{sha}");
+                dir.remove(&vm, &sha)?;
             }
             done += size;
         }

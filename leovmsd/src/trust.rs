@@ -32,16 +32,6 @@ pub fn check_folder(dir: &Path) -> Result<(), String> {
         .try_for_each(|d| check_ancestor(d, me))
 }
 
-/// A single file only this user or root can have written (e.g. a cache archive: its
-/// folder is open to everyone, but replacing the file changes its owner).
-pub fn written_by_me_or_root(path: &Path) -> bool {
-    std::fs::symlink_metadata(path).is_ok_and(|m| {
-        m.is_file()
-            && (m.uid() == me() || m.uid() == 0)
-            && m.permissions().mode() & FOREIGN_WRITE == 0
-    })
-}
-
 fn me() -> u32 {
     rustix::process::geteuid().as_raw()
 }

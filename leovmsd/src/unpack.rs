@@ -2,12 +2,15 @@
 //! machines folder (read-only, shared by the PC's users), the snapshot into the
 //! user's working copy. Progress goes to the job; cancel reaches the archive reader.
 
-use std::os::unix::fs::PermissionsExt;
+use std::ffi::OsStr;
+use std::io;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
 use std::sync::Arc;
 
 use leovms_image::archive::{self, UnpackReport};
 use leovms_image::atomic;
+use leovms_image::dirfd::{Dir, me};
 
 use crate::catalog::ArchiveRef;
 use crate::error::{Error, Result};
@@ -27,7 +30,7 @@ pub async fn base(
     std::fs::create_dir(&tmp).map_err(|e| Error::io(tmp.display(), &e))?;
     let result = run(archive_ref, &tmp, job, offset).await;
     let result = result.and_then(|_| {
-        seal(&tmp)?;
+        seal_tree(&tmp).map_err(|e| Error::io(tmp.display(), &e))?;
         match std::fs::rename(&tmp, base_dir) {
             Ok(()) => atomic::fsync_dir(parent).map_err(|e| Error::io(parent.display(), &e)),
             Err(_) if base_dir.is_dir() => {
@@ -97,67 +100,93 @@ async fn run(
     Ok(report)
 }
 
-/// Base disks are shared by every user of the PC: nobody may change them.
-fn seal(dir: &Path) -> Result<()> {
-    for entry in std::fs::read_dir(dir)
-        .map_err(|e| Error::io(dir.display(), &e))?
-        .flatten()
-    {
-        let path = entry.path();
-        let meta = std::fs::symlink_metadata(&path).map_err(|e| Error::io(path.display(), &e))?;
-        if meta.is_dir() {
-            seal(&path)?;
-            set_mode(&path, 0o555)?;
-        } else {
-            set_mode(&path, 0o444)?;
-        }
-    }
-    set_mode(dir, 0o555)
+/// Base disks are shared by every user of the PC: nobody may change them. The tree was
+/// just made by this process; every mode is set through a descriptor of this user's own
+/// file or folder, links are never followed.
+fn seal_tree(path: &Path) -> io::Result<()> {
+    seal(&Dir::open(path)?)
 }
 
-fn set_mode(path: &Path, mode: u32) -> Result<()> {
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
-        .map_err(|e| Error::io(path.display(), &e))
-}
-
-/// Removes a tree we made, even when it was already sealed read-only.
-fn remove_tree(dir: &Path) {
-    fn unseal(dir: &Path) {
-        let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755));
-        if let Ok(rd) = std::fs::read_dir(dir) {
-            for e in rd.flatten() {
-                if e.file_type().is_ok_and(|t| t.is_dir()) {
-                    unseal(&e.path());
-                }
+fn seal(dir: &Dir) -> io::Result<()> {
+    for name in dir.names()? {
+        match dir.stat(&name)? {
+            Some(m) if m.is_dir() => seal(&dir.sub(&name)?)?,
+            Some(m) if m.is_file() => {
+                let file = dir.open_file(&name)?;
+                own(&file.metadata()?.uid(), dir, &name)?;
+                file.set_permissions(std::fs::Permissions::from_mode(0o444))?;
             }
+            Some(_) => {
+                return Err(io::Error::other(format!(
+                    "{} is neither a file nor a folder",
+                    dir.join(&name).display()
+                )));
+            }
+            None => {}
         }
     }
-    unseal(dir);
-    let _ = std::fs::remove_dir_all(dir);
+    dir.set_own_mode(0o555)
+}
+
+fn own(uid: &u32, dir: &Dir, name: &OsStr) -> io::Result<()> {
+    if *uid != me() {
+        return Err(io::Error::other(format!(
+            "{} was replaced by another user",
+            dir.join(name).display()
+        )));
+    }
+    Ok(())
+}
+
+/// Removes a tree this process made, even when it was already sealed read-only.
+fn remove_tree(path: &Path) {
+    let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
+        return;
+    };
+    let removed = Dir::open(parent).and_then(|dir| dir.remove_own(name));
+    if let Err(e) = removed {
+        tracing::warn!("cannot remove {}: {e}", path.display());
+    }
 }
 
 /// Leftovers of a run that was killed: temporary files in this user's working copy,
 /// and temporary base folders whose owning process is gone (another user's daemon may
-/// be unpacking the same base right now: its folder is left alone).
+/// be unpacking the same base right now: its folder is left alone). Only this user's
+/// own entries are removed, and only in a folder of this user or root: another user's
+/// folder may hold anything under a temporary name, a link to this user's home too.
 pub fn remove_leftovers(vm_machines_dir: &Path, work: &Path) {
     if let Ok(removed) = atomic::remove_leftovers(work) {
         for path in removed {
             tracing::info!("removed leftover {}", path.display());
         }
     }
-    let Ok(rd) = std::fs::read_dir(vm_machines_dir) else {
+    let Ok(dir) = Dir::open(vm_machines_dir) else {
         return;
     };
-    for entry in rd.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if !name.starts_with(atomic::TMP_PREFIX) {
+    if dir.meta().is_ok_and(|m| m.uid != me() && m.uid != 0) {
+        tracing::debug!(
+            "not cleaning {}: another user's folder",
+            dir.path().display()
+        );
+        return;
+    }
+    for name in dir.names().unwrap_or_default() {
+        let text = name.to_string_lossy();
+        if !text.starts_with(atomic::TMP_PREFIX) {
             continue;
         }
+        let mine = dir
+            .stat(&name)
+            .ok()
+            .flatten()
+            .is_some_and(|m| m.uid == me());
         let owner_alive =
-            temp_owner(&name).is_some_and(|pid| Path::new(&format!("/proc/{pid}")).exists());
-        if !owner_alive {
-            tracing::info!("removed leftover {}", entry.path().display());
-            remove_tree(&entry.path());
+            temp_owner(&text).is_some_and(|pid| Path::new(&format!("/proc/{pid}")).exists());
+        if mine && !owner_alive {
+            match dir.remove_own(&name) {
+                Ok(()) => tracing::info!("removed leftover {}", dir.join(&name).display()),
+                Err(e) => tracing::warn!("cannot remove {}: {e}", dir.join(&name).display()),
+            }
         }
     }
 }
@@ -189,11 +218,33 @@ mod tests {
         let live = machines.join(format!(".leovms-tmp.abcd.{}.1", std::process::id()));
         std::fs::create_dir_all(dead.join("sub")).unwrap();
         std::fs::create_dir_all(&live).unwrap();
-        seal(&dead).unwrap();
+        seal_tree(&dead).unwrap();
         std::fs::write(work.join(".leovms-tmp.disk.vdi.1.1"), b"x").unwrap();
         remove_leftovers(&machines, &work);
         assert!(!dead.exists());
         assert!(live.exists());
         assert!(!work.join(".leovms-tmp.disk.vdi.1.1").exists());
+    }
+
+    #[test]
+    fn a_link_under_a_temporary_name_is_removed_and_never_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let machines = dir.path().join("machines");
+        let work = dir.path().join("work");
+        std::fs::create_dir_all(&machines).unwrap();
+        std::fs::create_dir_all(&work).unwrap();
+        let home = dir.path().join("home");
+        std::fs::create_dir_all(home.join(".ssh")).unwrap();
+        for d in [&home, &home.join(".ssh")] {
+            std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o700)).unwrap();
+        }
+        let planted = machines.join(".leovms-tmp.x.999999999.1");
+        std::os::unix::fs::symlink(&home, &planted).unwrap();
+        remove_leftovers(&machines, &work);
+        assert!(std::fs::symlink_metadata(&planted).is_err());
+        for d in [&home, &home.join(".ssh")] {
+            let mode = std::fs::metadata(d).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o700, "{}", d.display());
+        }
     }
 }

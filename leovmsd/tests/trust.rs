@@ -1,296 +1,17 @@
 //! One PC, two real local users sharing the machines folder and the cache. A file's owner
 //! can always change it, so what one user leaves there must never decide what another
 //! user's VM boots: unpacked bases are used only when this user or root made them, cached
-//! archives are hashed while they are unpacked, pins count only for their owner.
+//! archives are hashed while they are unpacked, pins count only for their owner. And
+//! nothing another user plants in a shared folder (a link, a FIFO, a name taken first)
+//! makes this user's daemon change, write or wait for anything of this user's own.
 //! Needs root (creates users, runs each user's bus, daemon and CLI under their uid).
 
 mod common;
+#[path = "trust/pc.rs"]
+mod pc;
 
-use std::io::Write;
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-
-use common::{
-    BusNameWatch, assert_said, connect, describe, is_root, json_of, kill_if_running, listed,
-    running_vms, skip_unless, wait_for_state,
-};
-use leovms_testkit::users::LocalUser;
-use leovms_testkit::{Bus, DemoOptions, build_demo_share, vbox_double_dir, workspace_bin};
-use sha2::{Digest, Sha256};
-use tempfile::TempDir;
-
-/// What the PC's users share: the demo share, the machines folder and the cache, all
-/// made by root like an admin would, and the VirtualBox double.
-struct Pc {
-    tmp: TempDir,
-    data: PathBuf,
-    machines: PathBuf,
-    cache: PathBuf,
-    vbox_dir: PathBuf,
-}
-
-impl Pc {
-    async fn new() -> Pc {
-        let tmp = tempfile::Builder::new()
-            .prefix("leovms-trust.")
-            .tempdir()
-            .unwrap();
-        // Every user must reach the share and the shared folders inside.
-        set_mode(tmp.path(), 0o755);
-        let data = tmp.path().join("data");
-        let machines = tmp.path().join("machines");
-        let cache = tmp.path().join("cache");
-        for shared in [&machines, &cache] {
-            std::fs::create_dir(shared).unwrap();
-            set_mode(shared, 0o1777);
-        }
-        let opts = DemoOptions {
-            machines_dir: machines.clone(),
-            ..Default::default()
-        };
-        build_demo_share(&data, &opts).await.unwrap();
-        let conf = format!(
-            "format = 1\n\n[[cache]]\npath = \"{}\"\nlimit_gb = 1\n",
-            cache.display()
-        );
-        std::fs::write(data.join("leovms-client.conf"), conf).unwrap();
-        let vbox_dir = vbox_double_dir(tmp.path());
-        Pc {
-            tmp,
-            data,
-            machines,
-            cache,
-            vbox_dir,
-        }
-    }
-}
-
-/// One user's session on the PC: their own bus, `leovmsd` and `leovms-cli`, all running
-/// under their uid with the environment `World` gives (no `LEOVMS_VBOX_HOME`: the share's
-/// default `~/.leovms`).
-struct UserWorld {
-    user: LocalUser,
-    home: PathBuf,
-    log: PathBuf,
-    env: Vec<(&'static str, PathBuf)>,
-    bus: Bus,
-    daemon: Option<Child>,
-}
-
-impl UserWorld {
-    fn new(pc: &Pc, name: &str) -> UserWorld {
-        let user = LocalUser::ensure(name).unwrap();
-        let dir = pc.tmp.path().join(name);
-        let home = dir.join("home");
-        user.own_dir(&dir).unwrap();
-        user.own_dir(&home).unwrap();
-        let bus = Bus::start_as(&user).unwrap();
-        let env = vec![
-            ("HOME", home.clone()),
-            ("LEOVMS_DATA", pc.data.clone()),
-            ("LEOVMS_MACHINES_DIR", pc.machines.clone()),
-            ("LEOVMS_VBOX_DIR", pc.vbox_dir.clone()),
-            ("LEOVMS_DOUBLE_LOG", dir.join("vbox-calls.jsonl")),
-        ];
-        UserWorld {
-            user,
-            home,
-            log: pc.tmp.path().join(format!("{name}.leovmsd.log")),
-            env,
-            bus,
-            daemon: None,
-        }
-    }
-
-    fn uid(&self) -> u32 {
-        self.user.uid
-    }
-
-    fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
-        let mut cmd = self.user.command(program);
-        cmd.envs(self.env.iter().map(|(k, v)| (k, v)))
-            .env("DBUS_SESSION_BUS_ADDRESS", self.bus.address())
-            .env("LEOVMS_LOG", "info");
-        cmd
-    }
-
-    /// Runs a program as this user, feeding `input` on stdin.
-    fn run(&self, args: &[&str], input: &[u8]) -> Output {
-        let mut child = self
-            .command(args[0])
-            .args(&args[1..])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child.stdin.take().unwrap().write_all(input).unwrap();
-        child.wait_with_output().unwrap()
-    }
-
-    fn cli(&self, args: &[&str]) -> Output {
-        self.command(workspace_bin("leovms-cli"))
-            .args(args)
-            .output()
-            .unwrap()
-    }
-
-    fn cli_json(&self, args: &[&str]) -> serde_json::Value {
-        json_of(args, &self.cli(&[&["--json"], args].concat()))
-    }
-
-    /// The machine as `leovms-cli --json list` shows it to this user.
-    fn machine(&self, vm: &str) -> serde_json::Value {
-        listed(&self.cli_json(&["list"]), vm)
-    }
-
-    fn daemon_log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    /// Starts `leovmsd` as this user and waits until it owns its bus name.
-    async fn start_daemon(&mut self) {
-        let conn = connect(&self.bus).await;
-        let owned = BusNameWatch::new(&conn).await;
-        let log = std::fs::File::create(&self.log).unwrap();
-        let daemon = self
-            .command(workspace_bin("leovmsd"))
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .unwrap();
-        self.daemon = Some(daemon);
-        owned.until_owned(|| self.daemon_log()).await;
-    }
-
-    /// Waits for a machine's state via the manager's `MachineChanged` signal.
-    async fn wait_machine_state(&self, vm: &str, state: &str) {
-        let conn = connect(&self.bus).await;
-        let already = || self.machine(vm)["state"] == state;
-        wait_for_state(&conn, vm, state, already, || self.daemon_log()).await;
-    }
-
-    /// Starts a snapshot, waits until it runs, powers it off and waits until it is off.
-    async fn start_and_stop(&self, vm: &str, snapshot: &str) {
-        let out = self.cli(&["start", vm, "--snapshot", snapshot]);
-        assert!(
-            out.status.success(),
-            "{} could not start {vm}: {}\nlog:\n{}",
-            self.user.name,
-            describe(&out),
-            self.daemon_log()
-        );
-        self.wait_machine_state(vm, "running").await;
-        let out = self.cli(&["stop", vm]);
-        assert!(out.status.success(), "{}", describe(&out));
-        self.wait_machine_state(vm, "off").await;
-    }
-
-    /// What the owner of a read-only file can always do: make it writable again and
-    /// change a byte (in the middle, so that headers stay intact).
-    fn tamper(&self, file: &Path) {
-        let before = std::fs::read(file).unwrap();
-        let at = before.len() / 2;
-        let path = text(file);
-        let out = self.run(&["chmod", "u+w", path], b"");
-        assert!(out.status.success(), "{}", describe(&out));
-        let (of, seek) = (format!("of={path}"), format!("seek={at}"));
-        let dd = [
-            "dd",
-            &of,
-            "bs=1",
-            &seek,
-            "count=1",
-            "conv=notrunc",
-            "status=none",
-        ];
-        let out = self.run(&dd, &[before[at] ^ 0xff]);
-        assert!(out.status.success(), "{}", describe(&out));
-        assert_ne!(std::fs::read(file).unwrap(), before, "{path} unchanged");
-    }
-
-    /// Powers off every VM of this user still running (the double's VMs outlive a test).
-    fn power_off_all(&self) {
-        let vboxmanage = |args: &[&str]| {
-            self.command(self.env_path("LEOVMS_VBOX_DIR").join("VBoxManage"))
-                .env("VBOX_USER_HOME", self.home.join(".leovms"))
-                .args(args)
-                .output()
-        };
-        let Ok(out) = vboxmanage(&["list", "runningvms"]) else {
-            return;
-        };
-        for uuid in running_vms(&out) {
-            let _ = vboxmanage(&["controlvm", &uuid, "poweroff"]);
-        }
-    }
-
-    fn env_path(&self, key: &str) -> &Path {
-        &self.env.iter().find(|(k, _)| *k == key).unwrap().1
-    }
-}
-
-impl Drop for UserWorld {
-    fn drop(&mut self) {
-        self.power_off_all();
-        kill_if_running(self.daemon.take());
-    }
-}
-
-/// The PC and the sessions of its users A and B; none where the test cannot run (under
-/// CI a failure).
-async fn pc_of_two_users() -> Option<(Pc, UserWorld, UserWorld)> {
-    let reason = "needs root: creates local users and runs processes as them";
-    if skip_unless(is_root(), reason) {
-        return None;
-    }
-    let pc = Pc::new().await;
-    let a = UserWorld::new(&pc, "leovms-t-a");
-    let b = UserWorld::new(&pc, "leovms-t-b");
-    Some((pc, a, b))
-}
-
-fn text(path: &Path) -> &str {
-    path.to_str().unwrap()
-}
-
-fn set_mode(path: &Path, mode: u32) {
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
-}
-
-fn owner(path: &Path) -> u32 {
-    std::fs::symlink_metadata(path).unwrap().uid()
-}
-
-fn sha256_hex(path: &Path) -> String {
-    hex::encode(Sha256::digest(std::fs::read(path).unwrap()))
-}
-
-/// `dir` and everything below it.
-fn tree(dir: &Path) -> Vec<PathBuf> {
-    let mut out = vec![dir.to_path_buf()];
-    for entry in std::fs::read_dir(dir).unwrap().flatten() {
-        if entry.file_type().unwrap().is_dir() {
-            out.extend(tree(&entry.path()));
-        } else {
-            out.push(entry.path());
-        }
-    }
-    out
-}
-
-/// The archives in one VM's cache folder.
-fn archives(dir: &Path) -> Vec<PathBuf> {
-    let mut out: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "archive"))
-        .collect();
-    out.sort();
-    out
-}
+use common::{assert_refused, assert_said, describe};
+use pc::{archives, owner, pc_of_two_users, set_mode, sha256_hex, text, tree};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn what_one_user_changed_never_decides_what_another_users_vm_boots() {
@@ -406,4 +127,141 @@ async fn a_link_another_user_can_redirect_is_not_trusted() {
         1,
         "A wrote below B's link: {below_link:?}"
     );
+}
+
+/// The markers of use in a VM's cache folder belong to everyone: any user's daemon sets
+/// their time. A marker another user swapped for a link must never lead this user's
+/// daemon to one of its own files (it once made A's `~/.bashrc` world-writable, and
+/// created A's `~/.bash_aliases` world-writable for B to fill).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_marker_swapped_for_a_link_never_touches_the_users_own_files() {
+    let Some((pc, mut a, b)) = pc_of_two_users().await else {
+        return;
+    };
+    a.start_daemon().await;
+    let out = a.cli(&["sync", "vm-demo"]);
+    assert!(out.status.success(), "{}", describe(&out));
+    let bashrc = a.home.join(".bashrc");
+    a.write_own(&bashrc, b"# A's shell\n", 0o644);
+    let aliases = a.home.join(".bash_aliases");
+    let markers = files_ending(&pc.cache.join("vm-demo"), ".used");
+    assert!(markers.len() >= 2, "{markers:?}");
+    for (marker, target) in markers.iter().zip([&bashrc, &aliases]) {
+        for cmd in [
+            &["rm", "-f", text(marker)][..],
+            &["ln", "-s", text(target), text(marker)],
+        ] {
+            let out = b.run(cmd, b"");
+            assert!(out.status.success(), "{}", describe(&out));
+        }
+    }
+
+    // A's next sync marks the archives as used again.
+    let out = a.cli(&["sync", "vm-demo"]);
+    assert!(out.status.success(), "{}", describe(&out));
+    assert_eq!(mode(&bashrc), 0o644, "A's .bashrc changed its mode");
+    assert_eq!(std::fs::read(&bashrc).unwrap(), b"# A's shell\n");
+    assert!(
+        std::fs::symlink_metadata(&aliases).is_err(),
+        "A's daemon created {}",
+        aliases.display()
+    );
+}
+
+/// A daemon cleans up what an interrupted unpack left, at every start. What another
+/// user planted under a temporary name must never be taken for such a leftover (a link
+/// to A's home once made A's home and everything in it readable for everyone).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_leftover_planted_by_another_user_never_opens_a_users_home() {
+    let Some((pc, mut a, b)) = pc_of_two_users().await else {
+        return;
+    };
+    // B comes first and takes vm-demo's folder in the machines folder, with a
+    // "leftover" of a killed unpack that is a link to A's home.
+    let vm_machines = pc.machines.join("vm-demo");
+    let planted = vm_machines.join(".leovms-tmp.base.999999.1");
+    for cmd in [
+        &["mkdir", "-m", "0777", text(&vm_machines)][..],
+        &["ln", "-s", text(&a.home), text(&planted)],
+    ] {
+        let out = b.run(cmd, b"");
+        assert!(out.status.success(), "{}", describe(&out));
+    }
+    let private = [a.home.clone(), a.home.join(".ssh"), a.home.join("private")];
+    for dir in &private {
+        a.own_dir(dir);
+    }
+    a.write_own(&a.home.join(".ssh/id_ed25519"), b"secret\n", 0o600);
+
+    // A works with vm-demo (from its own base copy), and its daemon starts again later.
+    a.start_daemon().await;
+    a.start_and_stop("vm-demo", "standard").await;
+    a.restart_daemon().await;
+    let out = a.cli(&["list"]);
+    assert!(out.status.success(), "{}", describe(&out));
+
+    for dir in &private {
+        assert_eq!(mode(dir), 0o700, "{} was opened", dir.display());
+    }
+    assert_eq!(mode(&a.home.join(".ssh/id_ed25519")), 0o600);
+    assert!(
+        std::fs::symlink_metadata(&planted).is_ok(),
+        "A's daemon cleaned B's folder"
+    );
+}
+
+/// A VM's folder in the cache may be another user's link: to a FIFO (every other
+/// user's copy of that VM once hung there for good) or into a private folder of this
+/// user (its daemon once wrote gigabytes there that were never evicted). Neither is
+/// followed: a sync says what is wrong, a start reads from the share.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_cache_folder_swapped_for_a_link_neither_hangs_nor_writes_elsewhere() {
+    let Some((pc, mut a, b)) = pc_of_two_users().await else {
+        return;
+    };
+    let public = pc.tmp.path().join("public");
+    std::fs::create_dir(&public).unwrap();
+    set_mode(&public, 0o1777);
+    let fifo = public.join("fifo");
+    let private = a.home.join("private");
+    a.own_dir(&private);
+    for cmd in [
+        &["mkfifo", "-m", "0666", text(&fifo)][..],
+        &["ln", "-s", text(&fifo), text(&pc.cache.join("vm-demo"))],
+        &["ln", "-s", text(&private), text(&pc.cache.join("vm-win"))],
+    ] {
+        let out = b.run(cmd, b"");
+        assert!(out.status.success(), "{}", describe(&out));
+    }
+
+    a.start_daemon().await;
+    for vm in ["vm-demo", "vm-win"] {
+        let out = a.cli_bounded(&["sync", vm]);
+        assert_refused(&out, 1, "Another user of this PC may have replaced it");
+    }
+    a.start_and_stop("vm-demo", "standard").await;
+    a.start_and_stop("vm-win", "standard").await;
+    assert_eq!(
+        std::fs::read_dir(&private).unwrap().count(),
+        0,
+        "A's daemon wrote into {}",
+        private.display()
+    );
+    assert_said(&a.cli_bounded(&["verify"]), "archives checked");
+}
+
+fn mode(path: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o7777
+}
+
+fn files_ending(dir: &std::path::Path, suffix: &str) -> Vec<std::path::PathBuf> {
+    let mut out: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.to_string_lossy().ends_with(suffix))
+        .collect();
+    out.sort();
+    out
 }

@@ -14,6 +14,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::pipe::BLOCK;
 use super::{CopyError, CopyReport, Expected, copy_verified};
+use crate::dirfd::Dir;
 
 const MIB: usize = 1 << 20;
 const STALL: Duration = Duration::from_secs(30);
@@ -85,8 +86,11 @@ impl Fixture {
         progress: &(dyn Fn(u64) + Send + Sync),
         cancel: &CancellationToken,
     ) -> Result<CopyReport, CopyError> {
-        let (partial, dest) = (&self.partial, &self.dest);
-        copy_verified(src, expected, partial, dest, 0o640, stall, progress, cancel).await
+        let dir = Dir::open(&self.cache).unwrap();
+        copy_verified(
+            src, expected, &dir, PARTIAL, DEST, 0o640, stall, progress, cancel,
+        )
+        .await
     }
 
     /// Copies from the share and returns what was reported, with every progress value.
@@ -353,4 +357,32 @@ async fn a_partial_copy_with_a_second_name_is_not_written_into() {
     assert_eq!(report.resumed, 0);
     assert!(fs::read(&victim).unwrap() == bytes[..MIB]);
     assert!(fs::read(&fx.dest).unwrap() == bytes);
+}
+
+#[tokio::test]
+async fn a_folder_swapped_for_a_link_after_it_was_opened_is_not_followed() {
+    let bytes = content();
+    let fx = fixture(&bytes);
+    let dir = Dir::open(&fx.cache).unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    let moved = fx.cache.with_extension("moved");
+    fs::rename(&fx.cache, &moved).unwrap();
+    symlink(outside.path(), &fx.cache).unwrap();
+    let (stall, cancel) = (STALL, CancellationToken::new());
+    let expected = describe(&bytes);
+    copy_verified(
+        &fx.src,
+        &expected,
+        &dir,
+        PARTIAL,
+        DEST,
+        0o644,
+        stall,
+        &|_| {},
+        &cancel,
+    )
+    .await
+    .unwrap();
+    assert_eq!(fs::read_dir(outside.path()).unwrap().count(), 0);
+    assert!(fs::read(moved.join(DEST)).unwrap() == bytes);
 }

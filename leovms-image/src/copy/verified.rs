@@ -14,21 +14,24 @@ use super::pipe::{Msg, ReadState};
 use super::reader::Reader;
 use super::writer::Writer;
 use super::{CopyError, CopyReport, Expected};
+use crate::dirfd::Dir;
 
 /// Minimum progress step reported to the caller.
 const PROGRESS_STEP: u64 = 1 << 20;
 
-/// Copies `src` to `dest`, checking size and sha256 while copying (no second pass).
+/// Copies `src` to `dest` in the folder `dir`, checking size and sha256 while copying
+/// (no second pass).
 ///
 /// A regular source whose size differs from `expected.size` is refused before
 /// anything is written (other sources, such as pipes, are judged at their end). The
-/// bytes go into `partial` first (same directory as `dest`); only a complete,
-/// verified, fsynced copy is renamed to `dest` (then the directory is fsynced), with
-/// permissions `mode`. When `partial` exists already and is not longer than
-/// `expected.size`, its bytes are hashed (a local read) and the copy continues from
-/// there ([`CopyReport::resumed`]); a longer one is discarded. A `partial` that is
-/// not a regular file of the current user, or that has further names (hard links),
-/// is removed; symbolic links are never followed.
+/// bytes go into `partial` first (another name in `dir`); only a complete, verified,
+/// fsynced copy is renamed to `dest` (then the folder is fsynced), with permissions
+/// `mode`. When `partial` exists already and is not longer than `expected.size`, its
+/// bytes are hashed (a local read) and the copy continues from there
+/// ([`CopyReport::resumed`]); a longer one is discarded. A `partial` that is not a
+/// regular file of the current user, or that has further names (hard links), is
+/// removed. Every name is looked up relative to `dir`, symbolic links are never
+/// followed, so `dir` may be a folder other users can write to.
 ///
 /// `progress` receives the bytes of the final file done so far (resumed ones
 /// included). When the source delivers nothing for `stall`, the copy ends with
@@ -40,8 +43,9 @@ const PROGRESS_STEP: u64 = 1 << 20;
 pub async fn copy_verified(
     src: &Path,
     expected: &Expected,
-    partial: &Path,
-    dest: &Path,
+    dir: &Dir,
+    partial: &str,
+    dest: &str,
     mode: u32,
     stall: Duration,
     progress: &(dyn Fn(u64) + Send + Sync),
@@ -106,17 +110,25 @@ pub async fn copy_verified(
         });
     }
 
-    let (file, offset) = {
-        let (path, size) = (partial.to_path_buf(), expected.size);
-        tokio::task::spawn_blocking(move || partial::open(&path, size))
-            .await
-            .unwrap_or_else(|e| Err(std::io::Error::other(e)))
-            .map_err(|e| CopyError::write(partial, e))?
+    let shown = dir.join(partial);
+    let dir = dir
+        .try_clone()
+        .map_err(|e| CopyError::write(dir.path(), e))?;
+    let (file, offset, dir) = {
+        let (name, size) = (partial.to_owned(), expected.size);
+        tokio::task::spawn_blocking(move || {
+            partial::open(&dir, &name, size).map(|(file, offset)| (file, offset, dir))
+        })
+        .await
+        .unwrap_or_else(|e| Err(std::io::Error::other(e)))
+        .map_err(|e| CopyError::write(&shown, e))?
     };
+    let partial_path = &shown;
     let prefix = match offset {
         0 => None,
         _ => Some((
-            file.try_clone().map_err(|e| CopyError::write(partial, e))?,
+            file.try_clone()
+                .map_err(|e| CopyError::write(partial_path, e))?,
             offset,
         )),
     };
@@ -127,7 +139,7 @@ pub async fn copy_verified(
         stop: stop.clone(),
     }
     .spawn()
-    .map_err(|e| CopyError::write(partial, e))?;
+    .map_err(|e| CopyError::write(partial_path, e))?;
     let (progress_tx, mut progress_rx) = watch::channel(offset);
     let (done_tx, mut done_rx) = oneshot::channel();
     Writer {
@@ -138,13 +150,14 @@ pub async fn copy_verified(
         progress: progress_tx,
         stop,
         src: src.to_path_buf(),
-        partial: partial.to_path_buf(),
-        dest: dest.to_path_buf(),
+        dir,
+        partial: partial.to_owned(),
+        dest: dest.to_owned(),
         expected: *expected,
         mode,
     }
     .spawn(done_tx)
-    .map_err(|e| CopyError::write(partial, e))?;
+    .map_err(|e| CopyError::write(partial_path, e))?;
     // The reader is waiting for exactly this message.
     let _ = start_tx.send(offset);
     if offset > 0 {
@@ -192,7 +205,7 @@ pub async fn copy_verified(
         Ok(Err(e)) => Err(e),
         Err(_) => {
             let e = std::io::Error::other("the writing thread stopped unexpectedly");
-            Err(CopyError::write(partial, e))
+            Err(CopyError::write(partial_path, e))
         }
     }
 }

@@ -21,7 +21,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::pipe::{ALIGN, Block, Failure, Msg};
 use super::{CopyError, Expected};
-use crate::atomic::{fsync_dir, parent_dir};
+use crate::dirfd::Dir;
 
 pub(super) struct Writer {
     pub file: File,
@@ -33,8 +33,10 @@ pub(super) struct Writer {
     pub progress: watch::Sender<u64>,
     pub stop: CancellationToken,
     pub src: PathBuf,
-    pub partial: PathBuf,
-    pub dest: PathBuf,
+    /// The folder of the copy; names are looked up relative to it.
+    pub dir: Dir,
+    pub partial: String,
+    pub dest: String,
     pub expected: Expected,
     pub mode: u32,
 }
@@ -89,7 +91,7 @@ impl Writer {
                     );
                 }
                 Ok(Msg::Failed(Failure::Partial(e))) => {
-                    return Err(CopyError::write(&self.partial, e));
+                    return Err(CopyError::write(&self.dir.join(&self.partial), e));
                 }
                 Ok(Msg::Stop | Msg::End { .. }) | Err(_) => return Err(CopyError::Canceled),
             }
@@ -152,14 +154,18 @@ impl Writer {
             return Err(self.write_failed(e));
         }
         drop(self.file);
-        fs::rename(&self.partial, &self.dest).map_err(|e| CopyError::write(&self.dest, e))?;
-        let dir = parent_dir(&self.dest);
-        fsync_dir(dir).map_err(|e| CopyError::write(dir, e))
+        let dest = self.dir.join(&self.dest);
+        self.dir
+            .rename(&self.partial, &self.dest)
+            .map_err(|e| CopyError::write(&dest, e))?;
+        self.dir
+            .sync()
+            .map_err(|e| CopyError::write(self.dir.path(), e))
     }
 
     /// A copy that does not match its manifest is useless, even as a prefix.
     fn mismatch(&self, expected: String, found: String) -> CopyError {
-        let _ = fs::remove_file(&self.partial);
+        let _ = self.dir.remove_file(&self.partial);
         CopyError::Integrity {
             source_path: self.src.clone(),
             expected,
@@ -169,9 +175,9 @@ impl Writer {
 
     /// A full disk gets its space back; after other errors the prefix stays for resuming.
     fn write_failed(&self, e: io::Error) -> CopyError {
-        let error = CopyError::write(&self.partial, e);
+        let error = CopyError::write(&self.dir.join(&self.partial), e);
         if matches!(error, CopyError::NoSpace { .. }) {
-            let _ = fs::remove_file(&self.partial);
+            let _ = self.dir.remove_file(&self.partial);
         }
         error
     }

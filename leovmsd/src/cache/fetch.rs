@@ -9,9 +9,13 @@ use leovms_api::ErrorKind;
 use leovms_image::copy::{CopyError, copy_verified};
 
 use crate::cache::CacheDir;
+use crate::cache::store;
 use crate::catalog::ArchiveRef;
 use crate::error::{Error, Result};
 use crate::job::Job;
+
+/// How often a copy waiting for another one looks again.
+const LOCK_POLL: Duration = Duration::from_millis(250);
 
 /// What a fetch left in the cache.
 pub struct Fetched {
@@ -33,26 +37,35 @@ pub async fn fetch(
     let sha = archive.sha256_hex();
     let vm_dir = dir.prepare_vm_dir(vm)?;
     // Another daemon copying the same VM holds this lock; waiting for it and then
-    // finding its copy is how two users syncing at once end up with one entry.
-    let locking = tokio::task::spawn_blocking(move || CacheDir::lock(&vm_dir));
-    let _lock = tokio::select! {
-        lock = locking => lock.map_err(|e| Error::internal(e.to_string()))??,
-        _ = job.cancel.cancelled() => return Err(Error::canceled()),
-    };
-    if let Some(path) = dir.find(vm, &sha) {
+    // finding its copy is how two users syncing at once end up with one entry. The
+    // wait is a poll, so a lock held forever costs no thread and cancel still works.
+    while !store::try_lock(&vm_dir)? {
+        job.set_message(format!(
+            "Waiting for another copy into {}",
+            vm_dir.path().display()
+        ));
+        tokio::select! {
+            _ = tokio::time::sleep(LOCK_POLL) => {}
+            _ = job.cancel.cancelled() => return Err(Error::canceled()),
+        }
+    }
+    let dest = dir.archive_path(vm, &sha);
+    if dir.find(vm, &sha).is_some() {
         job.set_done(offset + archive.size);
         dir.touch(vm, &sha);
-        return Ok(Fetched { path, resumed: 0 });
+        return Ok(Fetched {
+            path: dest,
+            resumed: 0,
+        });
     }
-    let partial = dir.partial_path(vm, &sha);
-    let dest = dir.archive_path(vm, &sha);
     let progress_job = job.clone();
     let progress = move |n: u64| progress_job.set_done(offset + n);
     let report = copy_verified(
         &archive.path,
         &archive.expected(),
-        &partial,
-        &dest,
+        &vm_dir,
+        &store::partial_name(&sha),
+        &store::archive_name(&sha),
         0o444,
         stall,
         &progress,

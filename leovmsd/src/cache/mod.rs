@@ -8,6 +8,7 @@ pub mod store;
 
 use std::collections::HashSet;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use leovms_api::ErrorKind;
 use leovms_image::config::ClientConf;
@@ -19,6 +20,10 @@ use crate::catalog::ArchiveRef;
 use crate::error::{Error, Result};
 use crate::space;
 use plan::{Budget, Candidate};
+
+/// Making room takes moments; a cache locked longer than this is held by someone who
+/// does not let go (possibly on purpose), and the caller goes on without the cache.
+const LOCK_LIMIT: Duration = Duration::from_secs(30);
 
 #[derive(Debug, Clone, Default)]
 pub struct Caches {
@@ -104,7 +109,7 @@ impl Caches {
         let pinned = self.pinned();
         // The cache that already holds the VM first, so that its archives stay together.
         let mut order: Vec<&CacheDir> = self.dirs.iter().collect();
-        order.sort_by_key(|d| !d.vm_dir(vm).is_dir());
+        order.sort_by_key(|d| !d.holds_vm(vm));
         let mut first_problem = None;
         for dir in order {
             let budget = Budget {
@@ -178,7 +183,8 @@ impl Caches {
         let evict = plan::evictions(&budget, &candidates, keep)?;
         for entry in &evict {
             if let Some(dir) = dirs.iter().find(|d| entry.path.starts_with(&d.root)) {
-                let _lock = CacheDir::lock(&dir.root).map_err(|e| e.message)?;
+                let root = dir.prepare_root().map_err(|e| e.message)?;
+                let _lock = store::lock_within(root, LOCK_LIMIT).map_err(|e| e.message)?;
                 dir.remove(&entry.vm, &entry.sha256)
                     .map_err(|e| e.message)?;
                 tracing::info!(
@@ -194,8 +200,8 @@ impl Caches {
     /// Makes room as planned, under the cache's lock, so that two users' daemons never
     /// count the same free space twice. Blocks.
     pub fn make_room(&self, planned: &Planned) -> Result<()> {
-        planned.dir.prepare_root()?;
-        let _lock = CacheDir::lock(&planned.dir.root)?;
+        let root = planned.dir.prepare_root()?;
+        let _lock = store::lock_within(root, LOCK_LIMIT)?;
         for entry in &planned.evict {
             let freed = planned.dir.remove(&entry.vm, &entry.sha256)?;
             tracing::info!(
