@@ -4,11 +4,13 @@
 mod error;
 mod job;
 mod manager;
+mod options;
 mod types;
 
 pub use error::{Error, ErrorKind, dbus_error_name, is_unknown_object, is_unreachable_name};
 pub use job::{JobProxy, JobState, Phase};
 pub use manager::ManagerProxy;
+pub use options::OptionsDict;
 pub use types::{
     CacheDir, CacheEntry, CacheReport, Eviction, JobInfo, Machine, MachineState, ShareInfo,
     Snapshot, StartOptions, SyncPlan, UploadOptions, Uploadable,

@@ -80,6 +80,7 @@ impl MachineState {
 }
 
 /// Options of `Start`, an `a{sv}` dictionary so that new options never change the signature.
+/// Clients send this struct; the daemon reads the dictionary with [`StartOptions::from_dict`].
 #[derive(Debug, Clone, Default, PartialEq, SerializeDict, DeserializeDict, Type)]
 #[zvariant(signature = "dict", rename_all = "kebab-case")]
 pub struct StartOptions {

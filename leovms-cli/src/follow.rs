@@ -189,9 +189,9 @@ pub async fn follow_into(
             results.push(result);
             if now.phase() == Some(Phase::Running) {
                 let name = display_name(conn, &vm).await;
-                eprintln!("{name} keeps running. Stop it with: leovms-cli stop {vm}");
+                say_err!("{name} keeps running. Stop it with: leovms-cli stop {vm}");
             } else {
-                eprintln!(
+                say_err!(
                     "The {} goes on in the background. Cancel it with: leovms-cli cancel {number}",
                     job_noun(&kind)
                 );

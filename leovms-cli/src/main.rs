@@ -1,13 +1,19 @@
 //! `leovms-cli`: the command-line client of `leovmsd`.
 
-/// A line on stdout; see [`output::write_stdout`].
+/// A line for people on stdout, escaped; see [`output::write_stdout`].
 macro_rules! say {
     ($($arg:tt)*) => { $crate::output::write_stdout(format_args!("{}\n", format_args!($($arg)*))) };
 }
 
-/// Text on stdout as it is; see [`output::write_stdout`].
+/// Text for people on stdout without a line break added, escaped; see
+/// [`output::write_stdout`].
 macro_rules! say_raw {
     ($($arg:tt)*) => { $crate::output::write_stdout(format_args!($($arg)*)) };
+}
+
+/// A line for people on stderr, escaped; see [`output::write_stderr`].
+macro_rules! say_err {
+    ($($arg:tt)*) => { $crate::output::write_stderr(format_args!("{}\n", format_args!($($arg)*))) };
 }
 
 mod cache;
@@ -137,7 +143,7 @@ async fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             if !matches!(e, CliError::Interrupted) {
-                eprintln!("leovms: {e}");
+                say_err!("leovms: {e}");
             }
             ExitCode::from(e.code())
         }
@@ -251,7 +257,7 @@ fn print_completions(shell: CompletionShell) {
     };
     let mut script = Vec::new();
     clap_complete::generate(shell, &mut Cli::command(), "leovms-cli", &mut script);
-    say_raw!("{}", String::from_utf8_lossy(&script));
+    output::write_stdout_exact(&String::from_utf8_lossy(&script));
 }
 
 async fn start(
@@ -276,7 +282,7 @@ async fn start(
                 only.name, only.id
             );
             if json {
-                eprintln!("{text}");
+                say_err!("{text}");
             } else {
                 say!("{text}");
             }

@@ -2,6 +2,12 @@
 //!
 //! Sizes use decimal units (1 GB = 1 000 000 000 bytes), like disk vendors and file
 //! managers do, so the numbers match what people see elsewhere.
+//!
+//! Every text for people goes out through [`printable`]: what the daemon passes on (names
+//! from the share, VirtualBox's words, paths) must never move the cursor, clear the screen
+//! or disguise itself on a terminal. `--json` output is written exactly.
+
+use std::borrow::Cow;
 
 use leovms_api::{JobInfo, Machine, Snapshot};
 use serde::Serialize;
@@ -71,17 +77,52 @@ pub fn job_number(path: &str) -> &str {
     path.rsplit('/').next().unwrap_or(path)
 }
 
-/// Columns padded to their widest cell, two spaces apart, no trailing blanks.
+/// `text` as it may go to a terminal: control characters other than line breaks, and
+/// characters that change the writing direction, escaped as `\u{1b}`.
+pub fn printable(text: &str) -> Cow<'_, str> {
+    escape(text, true)
+}
+
+/// [`printable`] for one line, e.g. a table cell: line breaks are escaped too.
+pub fn printable_line(text: &str) -> Cow<'_, str> {
+    escape(text, false)
+}
+
+fn escape(text: &str, keep_lines: bool) -> Cow<'_, str> {
+    let bad = |c: char| {
+        (c.is_control() && !(keep_lines && c == '\n'))
+            || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    if !text.chars().any(bad) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if bad(c) {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Columns padded to their widest cell, two spaces apart, no trailing blanks. Cells are
+/// shown [`printable_line`], so a hostile one can neither break nor misalign the table.
 pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
+    let rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|row| row.iter().map(|c| printable_line(c).into_owned()).collect())
+        .collect();
     let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
-    for row in rows {
+    for row in &rows {
         for (w, cell) in widths.iter_mut().zip(row) {
             *w = (*w).max(cell.chars().count());
         }
     }
     let header_row: Vec<String> = headers.iter().map(|h| h.to_string()).collect();
     let mut out = String::new();
-    for row in std::iter::once(&header_row).chain(rows) {
+    for row in std::iter::once(&header_row).chain(&rows) {
         let mut line = String::new();
         for (i, (cell, w)) in row.iter().zip(&widths).enumerate() {
             if i > 0 {
@@ -290,20 +331,32 @@ pub fn jobs_table(jobs: &[JobInfo]) -> String {
     )
 }
 
-/// Pretty JSON on stdout.
+/// Pretty JSON on stdout, exactly: JSON escapes what needs escaping itself.
 pub fn print_json<T: Serialize + ?Sized>(value: &T) -> Result<(), CliError> {
     let text = serde_json::to_string_pretty(value).map_err(|e| CliError::Other(e.to_string()))?;
-    say!("{text}");
+    write_stdout_exact(&format!("{text}\n"));
     Ok(())
 }
 
-/// Writes to stdout. When the reader has gone away (`leovms-cli list | head -1`), the
-/// command ends quietly with the code a shell gives a program stopped by SIGPIPE, like
-/// other command-line tools, instead of failing with a panic.
+/// Writes text for people to stdout, [`printable`].
 pub fn write_stdout(text: std::fmt::Arguments<'_>) {
+    write_stdout_exact(&printable(&text.to_string()));
+}
+
+/// Writes text for people to stderr, [`printable`]. A closed stderr is no reason to fail.
+pub fn write_stderr(text: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let _ = std::io::stderr().write_all(printable(&text.to_string()).as_bytes());
+}
+
+/// Writes to stdout as it is (JSON, a completion script). When the reader has gone away
+/// (`leovms-cli list | head -1`), the command ends quietly with the code a shell gives a
+/// program stopped by SIGPIPE, like other command-line tools, instead of failing with a
+/// panic.
+pub fn write_stdout_exact(text: &str) {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
-    if let Err(e) = out.write_fmt(text).and_then(|()| out.flush()) {
+    if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
         if e.kind() == std::io::ErrorKind::BrokenPipe {
             std::process::exit(crate::exit::READER_GONE);
         }
@@ -470,6 +523,36 @@ JOB  KIND    VM        SNAPSHOT  PHASE  STATE  DONE  MESSAGE
         assert_eq!(format_day(951_782_400), "2000-02-29");
         assert_eq!(format_day(1_795_176_000), "2026-11-20");
         assert_eq!(format_day(4_107_542_399), "2100-02-28");
+    }
+
+    #[test]
+    fn control_characters_and_direction_overrides_are_escaped() {
+        assert_eq!(printable("Prüfung 2027"), "Prüfung 2027");
+        assert!(matches!(printable("plain"), Cow::Borrowed(_)));
+        assert_eq!(printable("a\x1b[2Jb\0c"), "a\\u{1b}[2Jb\\u{0}c");
+        assert_eq!(printable("line 1\nline 2\r"), "line 1\nline 2\\u{d}");
+        assert_eq!(printable_line("line 1\nline 2"), "line 1\\u{a}line 2");
+        assert_eq!(
+            printable("exe.\u{202e}txt\u{9b}"),
+            "exe.\\u{202e}txt\\u{9b}"
+        );
+        assert_eq!(printable("\u{fffd} stays"), "\u{fffd} stays");
+    }
+
+    #[test]
+    fn hostile_cells_neither_break_nor_misalign_a_table() {
+        let mut evil = machine("vm-evil", "Evil\x1b[2J\nrm -rf");
+        evil.problem = "bad\rlines".into();
+        let text = machines_table(&[machine("vm-a", "A"), evil]);
+        assert!(!text.contains('\x1b') && !text.contains('\r'), "{text}");
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 3, "{text}");
+        assert!(lines[2].starts_with("vm-evil  Evil\\u{1b}[2J\\u{a}rm -rf  off"));
+        assert!(lines[2].ends_with("bad\\u{d}lines"), "{text}");
+        // Columns line up: STATE starts at the same place in every row.
+        let col = lines[0].find("STATE").unwrap();
+        assert_eq!(&lines[1][col..col + 3], "off");
+        assert_eq!(&lines[2][col..col + 3], "off");
     }
 
     #[test]

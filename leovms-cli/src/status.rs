@@ -59,7 +59,7 @@ pub async fn show(mgr: &ManagerProxy<'_>, json: bool) -> Result<(), CliError> {
     }
     say_raw!("{}", render(&status));
     if let Err(e) = machines {
-        eprintln!("leovms: {}", CliError::from(e));
+        say_err!("leovms: {}", CliError::from(e));
     }
     Ok(())
 }

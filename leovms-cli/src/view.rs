@@ -7,7 +7,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use leovms_api::Phase;
 use serde::Serialize;
 
-use crate::output::format_transfer;
+use crate::output::{format_transfer, printable, printable_line};
 
 /// Where a job is, from its properties or its `Progress` signal.
 #[derive(Debug, Clone, PartialEq)]
@@ -96,7 +96,7 @@ impl View {
                     *phase = p.phase.clone();
                     bar.set_style(bar_style(p.total > 0));
                     bar.set_length(p.total);
-                    bar.set_prefix(bar_prefix(label, p));
+                    bar.set_prefix(printable_line(&bar_prefix(label, p)).into_owned());
                 }
                 bar.set_position(p.done);
                 if p.total > 0 {
@@ -116,9 +116,9 @@ impl View {
     /// Information for people: above the bar, on stdout, or on stderr beside JSON.
     pub fn notice(&self, text: &str) {
         match self {
-            View::Bar { bar, .. } => bar.println(text),
+            View::Bar { bar, .. } => bar.println(printable(text)),
             View::Lines { .. } => say!("{text}"),
-            View::Json => eprintln!("{text}"),
+            View::Json => say_err!("{text}"),
         }
     }
 

@@ -1,14 +1,16 @@
 //! What the share offers: VMs, their snapshots and archives, read through the
 //! manifest so that nothing unpublished or changed after publishing is ever used.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use leovms_api::ErrorKind;
 use leovms_image::config::{ClientConf, ImageConf, SnapshotConf, VboxConf};
 use std::io::Read;
 
 use leovms_image::manifest::{Manifest, ManifestEntry, SMALL_FILE_LIMIT, verify_small_file};
-use leovms_image::name::SafeName;
+use leovms_image::name::{NameError, NameProblem, SafeName};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
@@ -144,11 +146,18 @@ pub fn list(data_dir: &Path) -> Result<Vec<(SafeName, Result<VmEntry>)>> {
     let mut out = Vec::new();
     let rd = std::fs::read_dir(data_dir).map_err(|e| Error::io(data_dir.display(), &e))?;
     for dirent in rd.flatten() {
-        let name = dirent.file_name().to_string_lossy().into_owned();
-        let Ok(id) = SafeName::new(name) else {
-            continue; // hidden, temporary or unsafe names are not VMs
-        };
         let dir = dirent.path();
+        let id = match SafeName::new(dirent.file_name().to_string_lossy()) {
+            Ok(id) => id,
+            Err(e) => {
+                // Hidden and temporary names are not VMs; a published folder with an
+                // unusable name (too long, control characters) is named in the log.
+                if e.problem != NameProblem::LeadingDot && dir.join(MANIFEST).is_file() {
+                    warn_once(&e);
+                }
+                continue;
+            }
+        };
         if !dir.join(MANIFEST).is_file() {
             continue;
         }
@@ -157,6 +166,15 @@ pub fn list(data_dir: &Path) -> Result<Vec<(SafeName, Result<VmEntry>)>> {
     }
     out.sort_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
     Ok(out)
+}
+
+/// Logs an unusable VM folder name the first time it is seen, not at every listing.
+fn warn_once(e: &NameError) {
+    static SEEN: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
+    let mut seen = SEEN.lock().unwrap_or_else(|e| e.into_inner());
+    if seen.insert(e.name.clone()) {
+        tracing::warn!("a VM folder on the share is left out: {e}");
+    }
 }
 
 /// One VM by id.

@@ -9,7 +9,7 @@ use leovms_api::{ErrorKind, JobInfo, MachineState, Phase, ShareInfo, StartOption
 use zbus::zvariant::OwnedObjectPath;
 
 use crate::dbus::{JobInterface, ManagerInterface};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, wire_safe};
 use crate::job::Job;
 use crate::layout::Layout;
 use crate::mount::{Prober, Reachability, ShareStatus};
@@ -451,13 +451,14 @@ fn one_at_a_time(other: &Job, vm: &str) -> Error {
     )
 }
 
+/// The mount table and the share's path are outside text too.
 fn share_info(s: ShareStatus) -> ShareInfo {
     ShareInfo {
         state: s.state.as_str().to_owned(),
-        path: s.path.display().to_string(),
-        fstype: s.fstype,
-        source: s.source,
-        reason: s.reason,
-        hint: s.hint,
+        path: wire_safe(&s.path.display().to_string()),
+        fstype: wire_safe(&s.fstype),
+        source: wire_safe(&s.source),
+        reason: wire_safe(&s.reason),
+        hint: wire_safe(&s.hint),
     }
 }

@@ -5,15 +5,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use leovms_api::{
-    CacheReport, JobInfo, JobState, Machine, Phase, ShareInfo, Snapshot, StartOptions, SyncPlan,
-    UploadOptions, Uploadable,
+    CacheReport, JobInfo, JobState, Machine, OptionsDict, Phase, ShareInfo, Snapshot, StartOptions,
+    SyncPlan, UploadOptions, Uploadable,
 };
 use zbus::interface;
 use zbus::object_server::SignalEmitter;
 use zbus::zvariant::{ObjectPath, OwnedObjectPath};
 
 use crate::daemon::Daemon;
-use crate::error::Error;
+use crate::error::{Error, wire_safe};
 use crate::job::Job;
 
 /// Progress signals are sent at most this often (phase changes and the end are never lost).
@@ -53,12 +53,16 @@ impl ManagerInterface {
         self.blocking(move |d| d.list_snapshots(&vm, online)).await
     }
 
+    // The options arrive as a plain dictionary (still `a{sv}` on the wire), so that a
+    // wrong type or an unknown key is refused as `InvalidArgument` naming the key. (A
+    // doc comment here would go into the introspection XML.)
     async fn start(
         &self,
         vm: String,
         snapshot: String,
-        options: StartOptions,
+        options: OptionsDict,
     ) -> Result<OwnedObjectPath, leovms_api::Error> {
+        let options = StartOptions::from_dict(&options).map_err(refused)?;
         Ok(self.daemon.start(&vm, &snapshot, options).await?)
     }
 
@@ -84,7 +88,9 @@ impl ManagerInterface {
         snapshots: Vec<String>,
     ) -> Result<SyncPlan, leovms_api::Error> {
         self.daemon.require_share().await?;
-        self.blocking(move |d| d.plan_sync(&vm, snapshots)).await
+        let mut plan = self.blocking(move |d| d.plan_sync(&vm, snapshots)).await?;
+        plan.problem = wire_safe(&plan.problem);
+        Ok(plan)
     }
 
     async fn unsync(&self, vm: String) -> Result<u64, leovms_api::Error> {
@@ -94,7 +100,11 @@ impl ManagerInterface {
 
     async fn cache_status(&self) -> Result<CacheReport, leovms_api::Error> {
         let online = self.daemon.share_online().await;
-        self.blocking(move |d| d.cache_status(online)).await
+        let mut report = self.blocking(move |d| d.cache_status(online)).await?;
+        for dir in &mut report.dirs {
+            dir.problem = wire_safe(&dir.problem);
+        }
+        Ok(report)
     }
 
     async fn verify_cache(&self) -> Result<OwnedObjectPath, leovms_api::Error> {
@@ -109,8 +119,9 @@ impl ManagerInterface {
         &self,
         source: String,
         id: String,
-        options: UploadOptions,
+        options: OptionsDict,
     ) -> Result<OwnedObjectPath, leovms_api::Error> {
+        let options = UploadOptions::from_dict(&options).map_err(refused)?;
         Ok(self.daemon.upload(&source, &id, options).await?)
     }
 
@@ -179,6 +190,13 @@ impl ManagerInterface {
         vm: &str,
         state: &str,
     ) -> zbus::Result<()>;
+}
+
+/// A refusal made by the contract crate, sent through the daemon's own error so that it
+/// is wire-safe like every other (the options' keys come from the caller).
+fn refused(e: leovms_api::Error) -> leovms_api::Error {
+    let kind = e.kind().unwrap_or(leovms_api::ErrorKind::Internal);
+    Error::new(kind, e.message()).into()
 }
 
 pub struct JobInterface {

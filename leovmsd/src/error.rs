@@ -63,8 +63,35 @@ impl std::error::Error for Error {}
 
 impl From<Error> for leovms_api::Error {
     fn from(e: Error) -> Self {
-        leovms_api::Error::new(e.kind, e.message)
+        leovms_api::Error::new(e.kind, wire_safe(&e.message))
     }
+}
+
+/// Longest text the daemon puts into one error or job message, in bytes.
+pub const WIRE_MAX: usize = 4096;
+
+/// A message as it may go on the bus, whatever it quotes: a NUL makes the whole D-Bus
+/// message invalid (the bus then drops the daemon), other control characters and
+/// direction overrides garble a terminal or a panel. They become U+FFFD; line breaks stay.
+/// Texts from outside are checked where they enter; this is the last line of defense.
+pub fn wire_safe(text: &str) -> String {
+    let bad = |c: char| {
+        (c.is_control() && c != '\n')
+            || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    let mut out: String = text
+        .chars()
+        .map(|c| if bad(c) { '\u{fffd}' } else { c })
+        .collect();
+    if out.len() > WIRE_MAX {
+        let mut cut = WIRE_MAX - '…'.len_utf8();
+        while !out.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        out.truncate(cut);
+        out.push('…');
+    }
+    out
 }
 
 impl From<leovms_image::config::ConfigError> for Error {
@@ -89,5 +116,36 @@ impl From<leovms_image::archive::ArchiveError> for Error {
             _ => ErrorKind::Io,
         };
         Error::new(kind, e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wire_safe_replaces_controls_and_bounds_the_length() {
+        assert_eq!(wire_safe("Lab\0 2028"), "Lab\u{fffd} 2028");
+        assert_eq!(
+            wire_safe("a\x1b[2Jb\r\tc\u{85}d\u{202e}e"),
+            "a\u{fffd}[2Jb\u{fffd}\u{fffd}c\u{fffd}d\u{fffd}e"
+        );
+        assert_eq!(wire_safe("two\nlines – Prüfung"), "two\nlines – Prüfung");
+        let long = wire_safe(&"ä".repeat(5000));
+        assert!(
+            long.len() <= WIRE_MAX && long.ends_with('…'),
+            "{}",
+            long.len()
+        );
+        assert_eq!(wire_safe(&"x".repeat(WIRE_MAX)).len(), WIRE_MAX);
+    }
+
+    #[test]
+    fn error_replies_are_wire_safe() {
+        let e = leovms_api::Error::from(Error::invalid("bad \0 name"));
+        assert_eq!(
+            e,
+            leovms_api::Error::InvalidArgument("bad \u{fffd} name".into())
+        );
     }
 }

@@ -10,7 +10,7 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 use zbus::zvariant::OwnedObjectPath;
 
-use crate::error::Error;
+use crate::error::{Error, wire_safe};
 
 /// Rate is measured over this window, so a stall shows quickly but noise does not.
 const RATE_WINDOW: Duration = Duration::from_secs(3);
@@ -68,8 +68,8 @@ impl Job {
             id,
             path,
             kind,
-            vm: vm.to_owned(),
-            snapshot: snapshot.to_owned(),
+            vm: wire_safe(vm),
+            snapshot: wire_safe(snapshot),
             ram_mb,
             cancel: CancellationToken::new(),
             status: Mutex::new(Status {
@@ -109,8 +109,10 @@ impl Job {
         });
     }
 
+    /// Every text a job shows goes through here or [`Job::finish`]: made wire-safe once,
+    /// for its properties, `ListJobs` and its signals alike.
     pub fn set_message(&self, message: impl Into<String>) {
-        let message = message.into();
+        let message = wire_safe(&message.into());
         self.update(|st| st.message = message);
     }
 
@@ -142,7 +144,7 @@ impl Job {
             match result {
                 Ok(message) => {
                     st.state = JobState::Done;
-                    st.message = message;
+                    st.message = wire_safe(&message);
                 }
                 Err(e) => {
                     st.state = if e.kind == leovms_api::ErrorKind::Canceled {
@@ -151,7 +153,7 @@ impl Job {
                         JobState::Failed
                     };
                     st.error_id = e.kind.dbus_name();
-                    st.message = e.message;
+                    st.message = wire_safe(&e.message);
                 }
             }
         });
@@ -250,6 +252,24 @@ mod tests {
         assert_eq!(info.error_id, "org.leovms.Error.NoSpace");
         assert_eq!(info.message, "Not enough space");
         assert_eq!(info.phase, "ended");
+    }
+
+    #[test]
+    fn job_texts_are_wire_safe() {
+        let j = job();
+        j.set_message("Unpacking Lab\0 2028");
+        assert_eq!(j.info().message, "Unpacking Lab\u{fffd} 2028");
+        j.finish(Err(Error::new(
+            ErrorKind::VBoxFailed,
+            "VirtualBox: \x1b[2J",
+        )));
+        let info = j.info();
+        assert_eq!(info.message, "VirtualBox: \u{fffd}[2J");
+        assert_eq!(j.snapshot().message, info.message);
+        let done = job();
+        done.finish(Ok("x\0".repeat(10_000)));
+        let message = done.info().message;
+        assert!(message.len() <= crate::error::WIRE_MAX && !message.contains('\0'));
     }
 
     #[test]

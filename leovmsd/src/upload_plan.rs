@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use leovms_api::{ErrorKind, UploadOptions};
 use leovms_image::name::SafeName;
+use leovms_image::text;
 use leovms_image::upload::{CopySource, UploadFile, UploadKind, UploadSpec};
 use leovms_image::vbox::{self, DiskPatch, Patch};
 use leovms_image::vdi::{self, braced};
@@ -41,11 +42,18 @@ pub fn plan(
         None => UploadKind::Vm,
         Some(other) => {
             return Err(Error::invalid(format!(
-                "An upload is a \"snapshot\" or a \"vm\", not \"{other}\"."
+                "An upload is a \"snapshot\" or a \"vm\", not \"{}\".",
+                text::shown(other)
             )));
         }
     };
     let name = options.name.clone().unwrap_or_else(|| src.name.clone());
+    let description = options.description.clone().unwrap_or_default();
+    // They go into the upload's settings files, which publishing checks the same way.
+    text::check_line(&name, text::LINE_MAX)
+        .map_err(|p| Error::invalid(format!("The name {p}.")))?;
+    text::check_lines(&description, text::LINES_MAX)
+        .map_err(|p| Error::invalid(format!("The description {p}.")))?;
     let facts = crate::access::facts(settings);
     let base_uuid = src
         .base_uuid
@@ -112,7 +120,7 @@ pub fn plan(
             vm,
             snapshot,
             name,
-            description: options.description.clone().unwrap_or_default(),
+            description,
             uploader: facts.user.clone(),
             source_machine: facts.host.clone(),
             base_uuid,
@@ -131,8 +139,9 @@ fn snapshot_target(src: &Source, options: &UploadOptions, view: &View) -> Result
     };
     if let Some(asked) = options.vm.as_deref().filter(|v| v != derived) {
         return Err(Error::invalid(format!(
-            "{} was made from the base of {derived}, not of {asked}.",
-            src.name
+            "{} was made from the base of {derived}, not of {}.",
+            src.name,
+            text::shown(asked)
         )));
     }
     let vm = SafeName::new(derived)?;

@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use crate::catalog::VmEntry;
 use crate::configure;
+use crate::error::wire_safe;
 use crate::view::View;
 
 pub const VIRTUALBOX: &str = "virtualbox";
@@ -55,7 +56,8 @@ impl Source {
             vm: self.vm.clone().unwrap_or_default(),
             snapshot_bytes,
             vm_bytes: snapshot_bytes + size(&self.bases),
-            problem: self.problem.clone().unwrap_or_default(),
+            // Problems quote the user's VirtualBox files (escaped where they are read).
+            problem: wire_safe(self.problem.as_deref().unwrap_or_default()),
             disks: self
                 .bases
                 .iter()

@@ -7,6 +7,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use leovms_api::ErrorKind;
+use leovms_image::text;
 use tokio::process::{Child, Command};
 use uuid::Uuid;
 
@@ -109,8 +110,9 @@ impl VBox {
         ))
     }
 
+    /// VirtualBox's version, as it says it (shown escaped and short: outside text).
     pub async fn version(&self) -> Result<String> {
-        Ok(self.manage(&["--version"]).await?.trim().to_owned())
+        Ok(text::shown(self.manage(&["--version"]).await?.trim()))
     }
 
     /// UUIDs of the VMs VirtualBox reports as running in this home.
@@ -213,8 +215,13 @@ fn systemd_run() -> Option<PathBuf> {
     find_in_path("systemd-run")
 }
 
+/// At most this many of VirtualBox's lines go into a message.
+const MESSAGE_LINES: usize = 6;
+
 /// VirtualBox's own error lines, without the simulator's or the shell wrapper's noise
-/// and without the `VBoxManage: error: ` prefixes.
+/// and without the `VBoxManage: error: ` prefixes. They are outside text: a line with
+/// control characters, or longer than one line of text may be, is shown escaped and
+/// shortened; at most [`MESSAGE_LINES`] lines are kept.
 pub fn vbox_message(stderr: &str, stdout: &str) -> String {
     let mut errors = Vec::new();
     let mut others = Vec::new();
@@ -235,16 +242,24 @@ pub fn vbox_message(stderr: &str, stdout: &str) -> String {
             _ => others.push(line),
         }
     }
+    // The first error lines say what went wrong; of other output, the last lines do.
     let picked = if errors.is_empty() {
-        others.split_off(others.len().saturating_sub(6))
+        others.split_off(others.len().saturating_sub(MESSAGE_LINES))
     } else {
+        errors.truncate(MESSAGE_LINES);
         errors
     };
     if picked.is_empty() {
-        "no message".into()
-    } else {
-        picked.join(" ")
+        return "no message".into();
     }
+    let shown: Vec<String> = picked
+        .into_iter()
+        .map(|line| match text::check_line(line, text::LINE_MAX) {
+            Ok(()) => line.to_owned(),
+            Err(_) => text::shown(line),
+        })
+        .collect();
+    shown.join(" ")
 }
 
 fn find_in_path(name: &str) -> Option<PathBuf> {
@@ -273,6 +288,20 @@ mod tests {
         assert_eq!(
             vbox_message("WARNING: The vboxdrv kernel module is not loaded.\n", ""),
             "WARNING: The vboxdrv kernel module is not loaded."
+        );
+    }
+
+    #[test]
+    fn vboxmanage_output_is_outside_text() {
+        let stderr = "VBoxManage: error: bad \0 thing \x1b[2J\n";
+        assert_eq!(vbox_message(stderr, ""), "bad \\u{0} thing \\u{1b}[2J");
+        let long = format!("VBoxManage: error: {}\n", "x".repeat(100_000));
+        let message = vbox_message(&long, "");
+        assert!(message.chars().count() <= text::SHOWN_MAX + 1, "{message}");
+        let many: String = (0..1000).map(|i| format!("line {i}\n")).collect();
+        assert_eq!(
+            vbox_message(&many, ""),
+            "line 994 line 995 line 996 line 997 line 998 line 999"
         );
     }
 

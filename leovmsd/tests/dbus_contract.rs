@@ -140,3 +140,86 @@ async fn a_change_on_the_share_is_signalled() {
         w.daemon_log()
     );
 }
+
+/// The stderr of a foreign client's call that was refused with `error` naming `words`.
+fn assert_call_refused(out: &std::process::Output, error: &str, words: &str) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && stderr.contains(error) && stderr.contains(words),
+        "expected {error} with \"{words}\": {}",
+        describe(out)
+    );
+}
+
+/// The options dictionaries (`a{sv}`) are checked key by key: a foreign client learns
+/// which key has the wrong type, and a misspelt key is refused instead of ignored.
+#[tokio::test(flavor = "multi_thread")]
+async fn options_with_a_wrong_type_or_an_unknown_key_are_refused_by_name() {
+    let mut w = World::new().await;
+    w.start_daemon().await;
+    let invalid = "org.leovms.Error.InvalidArgument";
+
+    let out = gdbus_start(&w, "vm-demo", "standard", "{'ram-mb': <'lots'>}");
+    assert_call_refused(
+        &out,
+        invalid,
+        "The Start option ram-mb must be a whole number",
+    );
+    let out = gdbus_start(&w, "vm-demo", "standard", "{'ram': <uint32 512>}");
+    assert_call_refused(
+        &out,
+        invalid,
+        "Start has no option \"ram\"; its options are: ram-mb.",
+    );
+    let upload = |options: &str| {
+        w.gdbus(&[
+            "call",
+            "--session",
+            "--dest",
+            "org.leovms.Leovms1",
+            "--object-path",
+            "/org/leovms/Leovms1",
+            "--method",
+            "org.leovms.Manager1.Upload",
+            "virtualbox",
+            "x",
+            options,
+        ])
+    };
+    let out = upload("{'colour': <'red'>}");
+    assert_call_refused(
+        &out,
+        invalid,
+        "its options are: kind, vm, snapshot, name, description",
+    );
+    let out = upload("{'name': <uint32 7>}");
+    assert_call_refused(&out, invalid, "The Upload option name must be text");
+    assert!(w.vbox_calls("VirtualBoxVM") == 0 && !w.work_dir("vm-demo").exists());
+
+    // A right call, from another foreign client, still starts.
+    let out = std::process::Command::new("busctl")
+        .env("DBUS_SESSION_BUS_ADDRESS", w.bus.address())
+        .args([
+            "--user",
+            "call",
+            "org.leovms.Leovms1",
+            "/org/leovms/Leovms1",
+        ])
+        .args([
+            "org.leovms.Manager1",
+            "Start",
+            "ssa{sv}",
+            "vm-demo",
+            "standard",
+        ])
+        .args(["1", "ram-mb", "u", "512"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", describe(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).starts_with("o \"/org/leovms/Leovms1/job/"),
+        "{}",
+        describe(&out)
+    );
+    w.wait_machine_state("vm-demo", "running").await;
+}

@@ -2,6 +2,10 @@
 //! upload can be made from. Disk chains come from the media registries and are checked
 //! against the VDI headers, never guessed from file names. Whether a machine runs is not
 //! in these files; VBoxManage knows that.
+//!
+//! Names and paths in these files are outside text (see [`crate::text`]): a machine whose
+//! name has control characters or is too long is listed with its name shown escaped and a
+//! problem; a disk or settings file whose path has control characters is not used.
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -10,6 +14,7 @@ use uuid::Uuid;
 
 use super::scan::Doc;
 use super::{HardDiskInfo, MachineInfo, VboxError, inspect};
+use crate::text;
 use crate::vdi::{braced, read_header};
 
 /// Longer chains are a loop in a damaged registry.
@@ -19,7 +24,8 @@ const MAX_CHAIN: usize = 1000;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OwnMachine {
     pub uuid: Uuid,
-    /// From the settings file; the file's stem when it cannot be read.
+    /// From the settings file; the file's stem when it cannot be read. Shown escaped and
+    /// shortened when it is no usable text (then `problem` says why).
     pub name: String,
     /// The `.vbox`, absolute when the home's path is.
     pub settings_file: PathBuf,
@@ -143,8 +149,11 @@ pub fn own_machines(vbox_home: &Path) -> Result<Vec<OwnMachine>, HomeError> {
 }
 
 fn load(uuid: Uuid, settings_file: PathBuf) -> Loaded {
-    let info = std::fs::read(&settings_file)
-        .map_err(|e| format!("cannot read {}: {e}", settings_file.display()))
+    let info = checked_path(&settings_file)
+        .and_then(|()| {
+            std::fs::read(&settings_file)
+                .map_err(|e| format!("cannot read {}: {e}", settings_file.display()))
+        })
         .and_then(|bytes| inspect(&bytes).map_err(|e| format!("{}: {e}", settings_file.display())));
     let folder = settings_file.parent().unwrap_or(Path::new("/"));
     let media = match &info {
@@ -171,18 +180,24 @@ fn own_machine(machine: &Loaded, pools: &[&Vec<Medium>]) -> OwnMachine {
     let info = match &machine.info {
         Ok(info) => info,
         Err(problem) => {
-            let name = settings_file.file_stem().unwrap_or_default();
+            let stem = settings_file.file_stem().unwrap_or_default();
+            let (name, name_problem) = checked_name(&stem.to_string_lossy());
+            let problems: Vec<String> = [Some(problem.clone()), name_problem]
+                .into_iter()
+                .flatten()
+                .collect();
             return OwnMachine {
                 uuid: machine.uuid,
-                name: name.to_string_lossy().into_owned(),
+                name,
                 settings_file,
                 saved_state: false,
-                problem: Some(problem.clone()),
+                problem: Some(escaped(&problems.join("; "))),
                 disks: Vec::new(),
             };
         }
     };
-    let mut problems = Vec::new();
+    let (name, name_problem) = checked_name(&info.name);
+    let mut problems: Vec<String> = name_problem.into_iter().collect();
     if info.uuid != machine.uuid {
         problems.push(format!(
             "{} holds the machine {}, but VirtualBox.xml registers it as {}",
@@ -200,12 +215,44 @@ fn own_machine(machine: &Loaded, pools: &[&Vec<Medium>]) -> OwnMachine {
     }
     OwnMachine {
         uuid: machine.uuid,
-        name: info.name.clone(),
+        name,
         settings_file,
         saved_state: info.state_file.is_some(),
-        problem: (!problems.is_empty()).then(|| problems.join("; ")),
+        problem: (!problems.is_empty()).then(|| escaped(&problems.join("; "))),
         disks,
     }
+}
+
+/// The name as it may be shown, and why it cannot be used, if it cannot.
+fn checked_name(raw: &str) -> (String, Option<String>) {
+    match text::check_line(raw, text::LINE_MAX) {
+        Ok(()) => (raw.to_owned(), None),
+        Err(problem) => (
+            text::shown(raw),
+            Some(format!(
+                "its name {problem}; give it a plain name in VirtualBox"
+            )),
+        ),
+    }
+}
+
+/// A path from the user's VirtualBox files that is fit to be used and shown.
+fn checked_path(path: &Path) -> Result<(), String> {
+    let shown = path.to_string_lossy();
+    text::check_line(&shown, usize::MAX)
+        .map_err(|problem| format!("the path \"{}\" {problem}", escaped(&shown)))
+}
+
+/// `raw` whole, with control characters and direction overrides escaped (`\u{1b}`):
+/// problems quote names, paths and XML errors from the user's VirtualBox files.
+fn escaped(raw: &str) -> String {
+    if text::check_line(raw, usize::MAX).is_ok() {
+        return raw.to_owned();
+    }
+    let mut buf = [0; 4];
+    raw.chars()
+        .map(|c| text::shown(c.encode_utf8(&mut buf)))
+        .collect()
 }
 
 /// Walks from `start` to its root through the registries, checking every VDI header.
@@ -225,6 +272,7 @@ fn chain(start: Uuid, pools: &[&Vec<Medium>]) -> Result<DiskChain, String> {
         let medium = find(uuid)
             .ok_or_else(|| format!("hard disk {} is in no media registry", braced(&uuid)))?;
         let (path, format) = (&medium.path, &medium.info.format);
+        checked_path(path)?;
         if !format.is_empty() && !format.eq_ignore_ascii_case("VDI") {
             return Err(format!(
                 "{} is a {format} image; only VDI images are supported",

@@ -249,3 +249,67 @@ fn machines_of_a_vboxsim_home() {
     assert_eq!(saved.0.problem, None);
     assert_eq!(saved.0.disks[0].base_uuid(), saved_base);
 }
+
+#[test]
+fn names_and_paths_from_virtualbox_are_outside_text() {
+    let home = tempfile::tempdir().unwrap();
+    let folder = home.path().join("M");
+    disks(&folder);
+    let registry = hard_disk(id(0xba), "base.vdi", &hard_disk(id(0xdf), "diff.vdi", ""));
+    // Raw control bytes, as a hand-edited or hostile file may hold them.
+    let name = "Lab\u{1b}[2J\u{0}x";
+    let vbox = folder.join("M.vbox");
+    fs::write(&vbox, machine_xml(id(4), name, &registry, id(0xdf))).unwrap();
+    let long = folder.join("Long.vbox");
+    fs::write(
+        &long,
+        machine_xml(id(5), &"n".repeat(300), &registry, id(0xdf)),
+    )
+    .unwrap();
+    let bad_disk = hard_disk(id(0xba), "base\u{1b}.vdi", "");
+    let odd = folder.join("Odd.vbox");
+    fs::write(&odd, machine_xml(id(6), "Odd", &bad_disk, id(0xba))).unwrap();
+    let entries = [
+        (id(4), vbox.to_str().unwrap()),
+        (id(5), long.to_str().unwrap()),
+        (id(6), odd.to_str().unwrap()),
+        (id(7), "Gone\u{7}.vbox"),
+    ];
+    fs::write(home.path().join("VirtualBox.xml"), global_xml(&entries, "")).unwrap();
+
+    let machines = own_machines(home.path()).unwrap();
+    let lab = &machines[0];
+    assert_eq!(lab.name, "Lab\\u{1b}[2J\\u{0}x");
+    assert_eq!(
+        lab.problem.as_deref(),
+        Some("its name contains a control character (U+001B); give it a plain name in VirtualBox")
+    );
+    // Its disks are fine; only the name stands in the way.
+    assert_eq!(lab.disks.len(), 1);
+    let long = &machines[1];
+    assert_eq!(long.name.chars().count(), text::SHOWN_MAX + 1);
+    assert!(
+        long.problem
+            .as_ref()
+            .unwrap()
+            .contains("longer than 256 bytes")
+    );
+    let odd = &machines[2];
+    let problem = odd.problem.as_deref().unwrap();
+    assert!(
+        problem.contains("base\\u{1b}.vdi\" contains a control character (U+001B)"),
+        "{problem}"
+    );
+    assert!(odd.disks.is_empty());
+    let gone = &machines[3];
+    assert_eq!(gone.name, "Gone\\u{7}");
+    let problem = gone.problem.as_deref().unwrap();
+    assert!(
+        problem.contains("Gone\\u{7}.vbox\" contains a control character"),
+        "{problem}"
+    );
+    for m in &machines {
+        let all = format!("{}{}", m.name, m.problem.as_deref().unwrap_or_default());
+        assert!(text::check_line(&all, usize::MAX).is_ok(), "{all:?}");
+    }
+}

@@ -567,3 +567,31 @@ impl Drop for Tmpfs {
         let _ = Command::new("umount").arg("-l").arg(&self.0).status();
     }
 }
+
+impl World {
+    /// The daemon this world started still runs and still owns its bus name (hostile
+    /// input must never take it off the bus).
+    pub async fn assert_daemon_serves(&mut self) {
+        let exited = self
+            .daemon
+            .as_mut()
+            .expect("daemon started")
+            .try_wait()
+            .unwrap();
+        assert!(
+            exited.is_none(),
+            "leovmsd exited ({exited:?}); log:\n{}",
+            self.daemon_log()
+        );
+        let conn = self.connection().await;
+        let dbus = zbus::fdo::DBusProxy::new(&conn).await.unwrap();
+        let name = zbus::names::BusName::try_from(leovms_api::BUS_NAME).unwrap();
+        let owner = dbus.get_connection_unix_process_id(name).await;
+        assert_eq!(
+            owner.ok(),
+            Some(self.daemon_pid()),
+            "another process, or none, owns the bus name; log:\n{}",
+            self.daemon_log()
+        );
+    }
+}
