@@ -5,6 +5,7 @@ pub mod bus;
 mod demo;
 mod fill;
 pub mod leoclient2;
+pub mod machine;
 pub mod own_vbox;
 pub mod panel;
 pub mod samba;

@@ -3,6 +3,8 @@
 //!
 //! smbnetfs only talks to port 445, so one smbd at a time can run on the machine:
 //! [`Samba::start`] waits for an exclusive lock that the value holds until it is dropped.
+//! The users and the group are machine-wide state: made under the lock of
+//! [`crate::machine`], which the value also holds (shared) until it is dropped.
 //! Needs root (users, port 445, FUSE); see [`samba_available`].
 
 use std::fs::File;
@@ -14,6 +16,7 @@ use std::time::Duration;
 use rustix::process::{Pid, Signal};
 use tempfile::TempDir;
 
+use crate::machine::{self, StateHold};
 use crate::tools::find_in_path;
 
 mod smbnetfs;
@@ -21,7 +24,7 @@ mod util;
 
 pub use smbnetfs::SmbMount;
 use util::{
-    ensure_user, kill_helpers, parse_pid, run, run_with_input, set_mode, smb_conf, take_lock,
+    in_group, kill_helpers, parse_pid, run, run_with_input, set_mode, smb_conf, take_lock,
     wait_gone, wait_until,
 };
 
@@ -40,7 +43,7 @@ pub const STUDENT: SmbUser = SmbUser {
     password: "pw2",
 };
 
-const TOOLS: [&str; 8] = [
+const TOOLS: [&str; 11] = [
     "smbd",
     "smbclient",
     "smbpasswd",
@@ -49,6 +52,9 @@ const TOOLS: [&str; 8] = [
     "fusermount",
     "useradd",
     "groupadd",
+    "usermod",
+    "gpasswd",
+    "getent",
 ];
 
 /// A local user that is also a Samba user.
@@ -83,12 +89,53 @@ pub fn samba_available() -> bool {
     false
 }
 
-/// Creates [`UPLOAD_GROUP`], [`TEACHER`] (a member) and [`STUDENT`] (not) as local users
-/// when missing (root only). [`Samba::start`] does it too.
-pub fn ensure_users() -> io::Result<()> {
-    run(Command::new("groupadd").args(["-f", UPLOAD_GROUP]))?;
-    ensure_user(TEACHER.name, Some(UPLOAD_GROUP))?;
-    ensure_user(STUDENT.name, None)
+/// Makes sure [`UPLOAD_GROUP`] exists, [`TEACHER`] is a local user in it and [`STUDENT`]
+/// a local user not in it, whatever was there before (root only), and returns a hold
+/// that keeps it so until dropped. [`Samba::start`] does it too; ensuring again while
+/// holding is fine (see [`crate::machine`]).
+pub fn ensure_users() -> io::Result<StateHold> {
+    machine::ensure("the Samba test users", users_ready, make_users)
+}
+
+/// Whether the group exists with the teacher in it and the student not.
+fn users_ready() -> io::Result<bool> {
+    let group = Command::new("getent")
+        .args(["group", UPLOAD_GROUP])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .status()?
+        .success();
+    Ok(group
+        && in_group(TEACHER.name, UPLOAD_GROUP)? == Some(true)
+        && in_group(STUDENT.name, UPLOAD_GROUP)? == Some(false))
+}
+
+/// Adds what is missing: the group, the users (no home, no login shell), the teacher's
+/// membership; takes the student out of the group.
+fn make_users() -> io::Result<()> {
+    machine::run_account_tool("groupadd", &["-f", UPLOAD_GROUP])?;
+    let nologin = ["-M", "-s", "/usr/sbin/nologin"];
+    match in_group(TEACHER.name, UPLOAD_GROUP)? {
+        None => {
+            let mut args = nologin.to_vec();
+            args.extend(["-G", UPLOAD_GROUP, TEACHER.name]);
+            machine::run_account_tool("useradd", &args)?;
+        }
+        Some(false) => {
+            machine::run_account_tool("usermod", &["-a", "-G", UPLOAD_GROUP, TEACHER.name])?
+        }
+        Some(true) => {}
+    }
+    match in_group(STUDENT.name, UPLOAD_GROUP)? {
+        None => {
+            let mut args = nologin.to_vec();
+            args.push(STUDENT.name);
+            machine::run_account_tool("useradd", &args)?;
+        }
+        Some(true) => machine::run_account_tool("gpasswd", &["-d", STUDENT.name, UPLOAD_GROUP])?,
+        Some(false) => {}
+    }
+    Ok(())
 }
 
 /// An smbd of its own, with the shares `leovms-data` (read-only) and `leovms-upload`
@@ -98,6 +145,8 @@ pub struct Samba {
     dir: TempDir,
     lock: File,
     pid: Option<Pid>,
+    /// The users stay as [`ensure_users`] made them while smbd serves them.
+    _users: StateHold,
 }
 
 impl Samba {
@@ -111,6 +160,8 @@ impl Samba {
     /// test's own global section: share sections, or a global `include = FILE` line (for
     /// a configuration written by the program under test).
     pub fn start_with_shares(shares: Option<&str>) -> io::Result<Samba> {
+        // The machine lock before the smbd lock, in every test (see crate::machine).
+        let users = ensure_users()?;
         let lock = take_lock()?;
         let dir = tempfile::Builder::new().prefix("leovms-smb.").tempdir()?;
         let root = dir.path();
@@ -122,7 +173,6 @@ impl Samba {
             std::fs::create_dir(root.join(sub))?;
         }
         set_mode(&root.join("data"), 0o755)?;
-        ensure_users()?;
         run(Command::new("chgrp")
             .arg(UPLOAD_GROUP)
             .arg(root.join("upload")))?;
@@ -140,6 +190,7 @@ impl Samba {
             dir,
             lock,
             pid: None,
+            _users: users,
         };
         run(Command::new("smbd").arg("-s").arg(&conf).arg("-D"))?;
         samba.pid = Some(samba.wait_for_pid()?);

@@ -1,16 +1,14 @@
 //! Real local users, for tests of what one user of a PC can do to another one's files.
 //! Needs root: users are created with `useradd`, processes run under their uid.
+//! Each user gets a group of the same name (`USERGROUPS_ENAB`); both stay on the machine.
 
-use std::fs::File;
 use std::io;
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::Duration;
 
-/// Machine-wide: parallel test binaries create users one at a time.
-const LOCK_FILE: &str = "/tmp/leovms-test-users.lock";
+use crate::machine;
 
 /// A local user of this machine.
 #[derive(Debug, Clone)]
@@ -21,28 +19,17 @@ pub struct LocalUser {
 }
 
 impl LocalUser {
-    /// The user `name`, created (without a home: tests set `HOME`) when missing.
-    /// Users stay after the test, so that parallel and later runs can use them too.
+    /// The user `name`, created (without a home: tests set `HOME`) when missing, under
+    /// the machine-wide lock of [`machine`]. Users stay after the test, so that parallel
+    /// and later runs can use them too. Ensure every user a test needs before it takes a
+    /// [`machine::StateHold`] (see there).
     pub fn ensure(name: &str) -> io::Result<LocalUser> {
-        if let Some(user) = lookup(name)? {
-            return Ok(user);
-        }
-        let lock = File::create(LOCK_FILE)?;
-        rustix::fs::flock(&lock, rustix::fs::FlockOperation::LockExclusive)?;
-        // Other tools (e.g. the Samba kit) may hold /etc/passwd for a moment: retry.
-        let mut last = String::new();
-        for _ in 0..50 {
-            if let Some(user) = lookup(name)? {
-                return Ok(user);
-            }
-            let out = Command::new("useradd")
-                .args(["-M", "-s", "/usr/sbin/nologin", name])
-                .stdin(Stdio::null())
-                .output()?;
-            last = String::from_utf8_lossy(&out.stderr).trim().to_owned();
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        Err(io::Error::other(format!("useradd {name} failed: {last}")))
+        let _hold = machine::ensure(
+            &format!("local user {name}"),
+            || Ok(lookup(name)?.is_some()),
+            || machine::run_account_tool("useradd", &["-M", "-s", "/usr/sbin/nologin", name]),
+        )?;
+        lookup(name)?.ok_or_else(|| io::Error::other(format!("user {name} vanished")))
     }
 
     /// A command that runs as this user (primary group only) with nothing of the

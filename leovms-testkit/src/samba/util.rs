@@ -11,22 +11,19 @@ use rustix::process::{Pid, Signal};
 
 use super::{LOCK_FILE, UPLOAD_GROUP};
 
-pub(super) fn ensure_user(name: &str, group: Option<&str>) -> io::Result<()> {
-    let exists = Command::new("id")
-        .arg(name)
-        .stdout(Stdio::null())
+/// Whether the local user `name` is in `group` (as primary or supplementary group);
+/// `None` when there is no such user.
+pub(super) fn in_group(name: &str, group: &str) -> io::Result<Option<bool>> {
+    let out = Command::new("id")
+        .args(["-nG", name])
+        .stdin(Stdio::null())
         .stderr(Stdio::null())
-        .status()?
-        .success();
-    if exists {
-        return Ok(());
+        .output()?;
+    if !out.status.success() {
+        return Ok(None);
     }
-    let mut cmd = Command::new("useradd");
-    cmd.arg("-M");
-    if let Some(group) = group {
-        cmd.args(["-G", group]);
-    }
-    run(cmd.arg(name))
+    let groups = String::from_utf8_lossy(&out.stdout);
+    Ok(Some(groups.split_whitespace().any(|g| g == group)))
 }
 
 pub(super) fn set_mode(path: &Path, mode: u32) -> io::Result<()> {
