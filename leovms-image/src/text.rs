@@ -67,6 +67,12 @@ fn check(text: &str, max: usize, lines: bool) -> Result<(), TextProblem> {
     Ok(())
 }
 
+/// Whether `c` must not be shown as it is: a control character (see [`check_line`]) or
+/// a direction override.
+pub fn is_unsafe(c: char) -> bool {
+    is_control(c) || is_direction(c)
+}
+
 /// C0, DEL and C1 controls, and the Unicode line and paragraph separators.
 fn is_control(c: char) -> bool {
     c.is_control() || matches!(c, '\u{2028}' | '\u{2029}')
@@ -86,7 +92,7 @@ pub fn shown(text: &str) -> String {
             out.push('…');
             break;
         }
-        if is_control(c) || is_direction(c) {
+        if is_unsafe(c) {
             out.extend(c.escape_unicode());
         } else {
             out.push(c);

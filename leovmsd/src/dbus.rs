@@ -13,7 +13,7 @@ use zbus::object_server::SignalEmitter;
 use zbus::zvariant::{ObjectPath, OwnedObjectPath};
 
 use crate::daemon::Daemon;
-use crate::error::{Error, wire_safe};
+use crate::error::Error;
 use crate::job::Job;
 
 /// Progress signals are sent at most this often (phase changes and the end are never lost).
@@ -88,9 +88,7 @@ impl ManagerInterface {
         snapshots: Vec<String>,
     ) -> Result<SyncPlan, leovms_api::Error> {
         self.daemon.require_share().await?;
-        let mut plan = self.blocking(move |d| d.plan_sync(&vm, snapshots)).await?;
-        plan.problem = wire_safe(&plan.problem);
-        Ok(plan)
+        self.blocking(move |d| d.plan_sync(&vm, snapshots)).await
     }
 
     async fn unsync(&self, vm: String) -> Result<u64, leovms_api::Error> {
@@ -100,11 +98,7 @@ impl ManagerInterface {
 
     async fn cache_status(&self) -> Result<CacheReport, leovms_api::Error> {
         let online = self.daemon.share_online().await;
-        let mut report = self.blocking(move |d| d.cache_status(online)).await?;
-        for dir in &mut report.dirs {
-            dir.problem = wire_safe(&dir.problem);
-        }
-        Ok(report)
+        self.blocking(move |d| d.cache_status(online)).await
     }
 
     async fn verify_cache(&self) -> Result<OwnedObjectPath, leovms_api::Error> {

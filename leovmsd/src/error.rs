@@ -14,10 +14,12 @@ pub struct Error {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
+    /// Every error is made here, so its message is wire-safe wherever it goes: a reply,
+    /// a job, a listing's problem, the log.
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Error {
         Error {
             kind,
-            message: message.into(),
+            message: wire_safe(&message.into()),
         }
     }
 
@@ -63,7 +65,7 @@ impl std::error::Error for Error {}
 
 impl From<Error> for leovms_api::Error {
     fn from(e: Error) -> Self {
-        leovms_api::Error::new(e.kind, wire_safe(&e.message))
+        leovms_api::Error::new(e.kind, e.message)
     }
 }
 
@@ -75,10 +77,7 @@ pub const WIRE_MAX: usize = 4096;
 /// direction overrides garble a terminal or a panel. They become U+FFFD; line breaks stay.
 /// Texts from outside are checked where they enter; this is the last line of defense.
 pub fn wire_safe(text: &str) -> String {
-    let bad = |c: char| {
-        (c.is_control() && c != '\n')
-            || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
-    };
+    let bad = |c: char| c != '\n' && leovms_image::text::is_unsafe(c);
     let mut out: String = text
         .chars()
         .map(|c| if bad(c) { '\u{fffd}' } else { c })

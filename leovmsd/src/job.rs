@@ -153,7 +153,7 @@ impl Job {
                         JobState::Failed
                     };
                     st.error_id = e.kind.dbus_name();
-                    st.message = wire_safe(&e.message);
+                    st.message = e.message;
                 }
             }
         });

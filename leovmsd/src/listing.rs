@@ -5,7 +5,7 @@ use leovms_image::ram;
 
 use crate::catalog::VmEntry;
 use crate::daemon::Daemon;
-use crate::error::{Error, Result, wire_safe};
+use crate::error::{Error, Result};
 use crate::start::StartPlan;
 use crate::view::View;
 use crate::workcopy;
@@ -50,7 +50,7 @@ impl Daemon {
                     ram_min_mb: 0,
                     ram_max_mb: 0,
                     ram_fixed: false,
-                    problem: wire_safe(&e.message),
+                    problem: e.message,
                     origin: view.origin().into(),
                     revision: String::new(),
                     synced: false,
@@ -122,7 +122,7 @@ impl Daemon {
                 description: s.conf.description.clone(),
                 size: s.archive.size,
                 unpacked_size: s.archive.unpacked,
-                problem: wire_safe(&view.snapshot_problem(&vm, s).unwrap_or_default()),
+                problem: view.snapshot_problem(&vm, s).unwrap_or_default(),
                 cached: view.cached(&vm, &s.archive),
             })
             .collect();
@@ -134,7 +134,7 @@ impl Daemon {
             description: String::new(),
             size: 0,
             unpacked_size: 0,
-            problem: wire_safe(&e.message),
+            problem: e.message.clone(),
             cached: false,
         }));
         Ok(out)

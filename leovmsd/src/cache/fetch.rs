@@ -39,11 +39,12 @@ pub async fn fetch(
     // Another daemon copying the same VM holds this lock; waiting for it and then
     // finding its copy is how two users syncing at once end up with one entry. The
     // wait is a poll, so a lock held forever costs no thread and cancel still works.
+    let mut waiting = false;
     while !store::try_lock(&vm_dir)? {
-        job.set_message(format!(
-            "Waiting for another copy into {}",
-            vm_dir.path().display()
-        ));
+        if !std::mem::replace(&mut waiting, true) {
+            let shown = vm_dir.path().display();
+            job.set_message(format!("Waiting for another copy into {shown}"));
+        }
         tokio::select! {
             _ = tokio::time::sleep(LOCK_POLL) => {}
             _ = job.cancel.cancelled() => return Err(Error::canceled()),
