@@ -41,12 +41,15 @@ pub enum Action {
         vm: String,
         name: String,
     },
-    /// A machine from `ListUploadable` (`source`, `id`) to the upload share; the daemon
-    /// chooses a snapshot or a VM, the ids and the name.
+    /// A machine from `ListUploadable` (`source`, `id`) to the upload share, confirmed
+    /// in the menu under the name `name`; the daemon chooses a snapshot or a VM and the
+    /// ids. `as_name`: the name students will see, as the confirmation showed it (`None`
+    /// for a machine without a name, which the daemon names).
     Upload {
         source: String,
         id: String,
         name: String,
+        as_name: Option<String>,
     },
     /// A RAM size chosen in the menu; it stays in the tray until the next start.
     ChooseRam {
@@ -56,6 +59,46 @@ pub enum Action {
     /// Plain VirtualBox with the teacher's own machines.
     OpenVirtualBox,
     Quit,
+}
+
+impl Action {
+    /// What was clicked, for the log: admins can follow what a user asked for.
+    pub fn log_line(&self) -> String {
+        match self {
+            Action::Start {
+                vm,
+                snapshot,
+                ram_mb,
+                ..
+            } => {
+                let what = if snapshot.is_empty() {
+                    format!("start {vm} as found")
+                } else {
+                    format!("start {vm} from snapshot {snapshot}")
+                };
+                match ram_mb {
+                    Some(mb) => format!("{what} with {mb} MB"),
+                    None => what,
+                }
+            }
+            Action::Stop { vm, .. } => format!("power off {vm}"),
+            Action::Cancel { job, .. } => format!("cancel {job}"),
+            Action::Sync { vm, .. } => format!("sync {vm}"),
+            Action::Unsync { vm, .. } => format!("unsync {vm}"),
+            Action::Upload {
+                source,
+                id,
+                as_name,
+                ..
+            } => match as_name {
+                Some(name) => format!("upload {source} {id} as {name:?}"),
+                None => format!("upload {source} {id}"),
+            },
+            Action::ChooseRam { vm, mb } => format!("RAM {mb} MB for {vm}"),
+            Action::OpenVirtualBox => "open VirtualBox".into(),
+            Action::Quit => "quit".into(),
+        }
+    }
 }
 
 /// Everything a call needs.
@@ -73,6 +116,8 @@ pub struct Caller {
 /// Handles clicks until "Quit".
 pub async fn run(mut clicks: UnboundedReceiver<Action>, caller: Caller) {
     while let Some(action) = clicks.recv().await {
+        // In the order of the clicks, before anything is called.
+        tracing::info!("clicked: {}", action.log_line());
         match action {
             Action::Quit => return,
             // Handled by the tray itself; nothing to call.
@@ -158,11 +203,17 @@ impl Caller {
                     format!("{} freed in the cache.", format_gb(freed)),
                 )))
             }
-            Action::Upload { source, id, name } => {
-                let job = self
-                    .manager
-                    .upload(source, id, UploadOptions::default())
-                    .await?;
+            Action::Upload {
+                source,
+                id,
+                name,
+                as_name,
+            } => {
+                let options = UploadOptions {
+                    name: as_name.clone(),
+                    ..UploadOptions::default()
+                };
+                let job = self.manager.upload(source, id, options).await?;
                 // Its job line and its end are announced with the machine's name.
                 self.ui
                     .update(|s| s.upload_started(job.as_str(), name))
@@ -178,7 +229,7 @@ impl Caller {
 fn failure_summary(action: &Action) -> String {
     match action {
         Action::Start { name, .. } => format!("{name} could not be started"),
-        Action::Stop { name, .. } => format!("{name} could not be stopped"),
+        Action::Stop { name, .. } => format!("{name} could not be powered off"),
         Action::Cancel { what, .. } => format!("Could not cancel: {what}"),
         Action::Sync { name, .. } => format!("{name} could not be copied for offline use"),
         Action::Unsync { name, .. } => format!("{name} could not be removed from offline use"),
@@ -268,6 +319,39 @@ mod tests {
         )));
         assert!(is_unknown_method(&old) && !is_unreachable(&old));
         assert!(!is_unknown_method(&refused));
+    }
+
+    #[test]
+    fn clicks_are_logged_in_plain_words() {
+        let start = |snapshot: &str, ram_mb| Action::Start {
+            vm: "vm-demo".into(),
+            name: "Demo Linux".into(),
+            snapshot: snapshot.into(),
+            ram_mb,
+        };
+        assert_eq!(
+            start("exam", None).log_line(),
+            "start vm-demo from snapshot exam"
+        );
+        assert_eq!(
+            start("", Some(1024)).log_line(),
+            "start vm-demo as found with 1024 MB"
+        );
+        let stop = Action::Stop {
+            vm: "vm-demo".into(),
+            name: "Demo Linux".into(),
+        };
+        assert_eq!(stop.log_line(), "power off vm-demo");
+        let upload = Action::Upload {
+            source: "virtualbox".into(),
+            id: "6f1c0c2e".into(),
+            name: "Teacher VM".into(),
+            as_name: Some("Teacher VM".into()),
+        };
+        assert_eq!(
+            upload.log_line(),
+            "upload virtualbox 6f1c0c2e as \"Teacher VM\""
+        );
     }
 
     #[test]

@@ -11,6 +11,8 @@ pub const SIZE: usize = 22;
 
 /// Ready: blue.
 pub const IDLE: [u8; 3] = [0x1E, 0x6F, 0xD9];
+/// A VM runs: green.
+pub const RUNNING: [u8; 3] = [0x2E, 0x7D, 0x32];
 /// A job is working: amber.
 pub const BUSY: [u8; 3] = [0xF2, 0xA9, 0x00];
 /// Share or daemon not reachable: grey.
@@ -24,6 +26,7 @@ const WHITE: [u8; 3] = [0xFF, 0xFF, 0xFF];
 pub fn colour(look: Look) -> [u8; 3] {
     match look {
         Look::Idle => IDLE,
+        Look::Running => RUNNING,
         Look::Busy(_) => BUSY,
         Look::Offline => OFFLINE,
         Look::Error => ERROR,
@@ -36,6 +39,7 @@ pub fn colour(look: Look) -> [u8; 3] {
 pub fn name(look: Look) -> &'static str {
     match look {
         Look::Idle => "leovms-idle",
+        Look::Running => "leovms-running",
         Look::Busy(_) => "leovms-busy",
         Look::Offline => "leovms-offline",
         Look::Error => "leovms-error",
@@ -79,6 +83,7 @@ pub fn pixmap(look: Look) -> Icon {
     c.rect((5, 19), (16, 20), fill);
     match look {
         Look::Idle => play(&mut c),
+        Look::Running => window(&mut c),
         Look::Busy(pct) => progress(&mut c, pct),
         Look::Offline => cross(&mut c),
         Look::Error => exclamation(&mut c),
@@ -100,6 +105,14 @@ fn play(c: &mut Canvas) {
             }
         }
     }
+}
+
+/// A window on the screen: a VM is open. Its title bar filled, its frame drawn.
+fn window(c: &mut Canvas) {
+    c.rect((5, 6), (16, 7), WHITE);
+    c.rect((5, 8), (5, 13), WHITE);
+    c.rect((16, 8), (16, 13), WHITE);
+    c.rect((6, 13), (15, 13), WHITE);
 }
 
 /// A bar that fills with the job's progress (three dots while it counts nothing).
@@ -156,6 +169,7 @@ mod tests {
     fn every_look_has_its_own_exact_colour_and_a_white_sign() {
         let looks = [
             Look::Idle,
+            Look::Running,
             Look::Busy(Some(50)),
             Look::Busy(None),
             Look::Offline,
@@ -167,12 +181,29 @@ mod tests {
             assert_eq!(icon.data.len(), 22 * 22 * 4);
             assert!(count(&icon, colour(look)) > 150, "{look:?}");
             assert!(count(&icon, WHITE) > 4, "{look:?}");
-            for other in [IDLE, BUSY, OFFLINE, ERROR] {
+            for other in [IDLE, RUNNING, BUSY, OFFLINE, ERROR] {
                 if other != colour(look) {
                     assert_eq!(count(&icon, other), 0, "{look:?}");
                 }
             }
         }
+    }
+
+    /// The white sign's pixels.
+    fn sign(icon: &Icon) -> Vec<usize> {
+        (0..SIZE * SIZE)
+            .filter(|i| icon.data[i * 4..i * 4 + 4] == [0xFF, 0xFF, 0xFF, 0xFF])
+            .collect()
+    }
+
+    #[test]
+    fn a_running_vm_looks_different_from_ready_in_colour_and_sign() {
+        let (idle, running) = (pixmap(Look::Idle), pixmap(Look::Running));
+        assert_ne!(colour(Look::Running), colour(Look::Idle));
+        assert_ne!(name(Look::Running), name(Look::Idle));
+        // Without colour vision too: the sign has another shape.
+        assert_ne!(sign(&idle), sign(&running));
+        assert_eq!(sign(&running).len(), 12 * 2 + 6 * 2 + 10);
     }
 
     #[test]

@@ -3,10 +3,12 @@
 //! Every decision is the daemon's.
 
 mod actions;
+mod args;
 mod follow;
 mod icon;
 mod menu;
 mod notify;
+mod role;
 mod state;
 mod tray;
 
@@ -21,7 +23,9 @@ use zbus::fdo::{RequestNameFlags, RequestNameReply};
 use zbus::proxy::CacheProperties;
 
 use crate::actions::Caller;
+use crate::args::Command;
 use crate::notify::Notifier;
+use crate::role::Role;
 use crate::tray::{LeovmsTray, Ui};
 
 /// Held while a tray runs in this session, so that starting it again from the
@@ -49,17 +53,26 @@ async fn main() -> ExitCode {
         .with_ansi(std::io::stderr().is_terminal())
         .without_time()
         .init();
-    if let Some(arg) = std::env::args().nth(1) {
-        return match arg.as_str() {
-            "--version" | "-V" => {
-                println!("leovms-tray {}", env!("CARGO_PKG_VERSION"));
-                ExitCode::SUCCESS
-            }
-            _ => {
-                eprintln!("usage: leovms-tray (no arguments; see leovms-tray(1))");
-                ExitCode::from(2)
-            }
-        };
+    let args = std::env::args_os()
+        .skip(1)
+        .map(|a| a.to_string_lossy().into_owned());
+    match args::parse(args) {
+        Command::Run => {}
+        Command::Help => {
+            print!("{}", args::HELP);
+            return ExitCode::SUCCESS;
+        }
+        Command::Version => {
+            println!("leovms-tray {}", env!("CARGO_PKG_VERSION"));
+            return ExitCode::SUCCESS;
+        }
+        Command::Wrong(what) => {
+            eprintln!(
+                "leovms-tray: {what}\n{}\nTry 'leovms-tray --help' for more.",
+                args::USAGE
+            );
+            return ExitCode::from(2);
+        }
     }
     match run().await {
         Ok(()) => ExitCode::SUCCESS,
@@ -90,7 +103,7 @@ async fn run() -> Result<(), TrayError> {
     let (clicks_tx, clicks) = mpsc::unbounded_channel();
     let (refresh_tx, refresh) = mpsc::unbounded_channel();
     // Registers with the panel's watcher, also when the panel starts after the tray.
-    let handle = LeovmsTray::new(clicks_tx)
+    let handle = LeovmsTray::new(clicks_tx, Role::of_this_process())
         .assume_sni_available(true)
         .spawn()
         .await?;

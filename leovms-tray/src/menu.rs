@@ -1,8 +1,12 @@
 //! The tray's menu, built from the state alone. What can be started, and why not, is the
 //! daemon's word (`problem`, `as_found`, RAM range): the menu only presents it.
+//!
+//! Nothing that loses work happens with one click: starting a snapshot over a working
+//! copy, powering a VM off and uploading each open a small submenu that says what will
+//! happen, with **Cancel** first and the "Yes, …" below it (see docs/tray.md).
 
 use ksni::menu::{CheckmarkItem, MenuItem, RadioGroup, RadioItem, StandardItem, SubMenu};
-use leovms_api::MachineState;
+use leovms_api::{MachineState, Snapshot, Uploadable};
 
 use crate::actions::{Action, format_gb};
 use crate::state::{
@@ -20,6 +24,20 @@ const RAM_STEPS: [u32; 15] = [
 ];
 /// How many RAM sizes the menu offers at most (around the default).
 const RAM_CHOICES: usize = 5;
+/// Descriptions are wrapped into lines of at most this many characters…
+const WRAP: usize = 60;
+/// …and at most this many lines.
+const WRAP_LINES: usize = 3;
+/// Lines about the item above them are indented by this.
+const INDENT: &str = "    ";
+
+/// The item that continues a working copy ("as found").
+pub const CONTINUE: &str = "Continue where I left off";
+pub const CANCEL: &str = "Cancel";
+pub const YES_DISCARD: &str = "Yes, discard and start";
+pub const POWER_OFF: &str = "Power off…";
+pub const YES_POWER_OFF: &str = "Yes, power off";
+pub const RUNNING_HINT: &str = "Running. To end it, shut it down inside the VM.";
 
 pub fn build<T: Dispatch>(state: &State) -> Vec<MenuItem<T>> {
     let mut items = Vec::new();
@@ -55,17 +73,22 @@ pub fn build<T: Dispatch>(state: &State) -> Vec<MenuItem<T>> {
     }
     items.push(MenuItem::Separator);
     items.push(offline_menu(state));
-    items.push(upload_menu(state));
-    items.push(MenuItem::Separator);
-    items.push(item(
-        "VirtualBox (own machines)",
-        Some(Action::OpenVirtualBox),
-    ));
-    items.push(item("Quit", Some(Action::Quit)));
+    // Uploading, the own VirtualBox and quitting are for teachers who prepare machines;
+    // a student's menu has only what starts and keeps the school's VMs.
+    if state.role.is_uploader() {
+        items.push(upload_menu(state));
+        items.push(MenuItem::Separator);
+        items.push(item(
+            "VirtualBox (own machines)",
+            Some(Action::OpenVirtualBox),
+        ));
+        items.push(item("Quit", Some(Action::Quit)));
+    }
     items
 }
 
-/// One VM: its snapshots, "As found", the RAM choice, and Stop while it runs.
+/// One VM: what it is, "Continue where I left off", its snapshots, the RAM choice, and
+/// (at the end) Power off while it runs.
 fn vm_menu<T: Dispatch>(state: &State, vm: &Vm) -> MenuItem<T> {
     let m = &vm.machine;
     let name = vm.name();
@@ -92,16 +115,12 @@ fn vm_menu<T: Dispatch>(state: &State, vm: &Vm) -> MenuItem<T> {
         }
         .into();
     }
-    let mut items = Vec::new();
+    let mut items: Vec<MenuItem<T>> = Vec::new();
     if running {
-        items.push(item(
-            "Stop",
-            Some(Action::Stop {
-                vm: m.id.clone(),
-                name: name.to_string(),
-            }),
-        ));
+        // What matters now comes first: how to end it without losing work.
+        items.push(label(RUNNING_HINT));
     }
+    items.extend(wrap(&m.description).iter().map(|line| label(line)));
     if starting {
         // Until the VM runs, a start is stopped by canceling its job.
         if let Some(job) = start_job {
@@ -128,27 +147,53 @@ fn vm_menu<T: Dispatch>(state: &State, vm: &Vm) -> MenuItem<T> {
         snapshot: snapshot.to_string(),
         ram_mb,
     };
+    // The working copy first: continuing it loses nothing.
+    if m.as_found {
+        items.push(item(CONTINUE, can_start.then(|| start(""))));
+    } else if !m.as_found_blocked.is_empty() {
+        items.push(item(&blocked(CONTINUE, &m.as_found_blocked), None));
+    }
+    if vm.has_working_copy() {
+        items.push(MenuItem::Separator);
+    }
     for s in &vm.snapshots {
-        if s.problem.is_empty() {
-            items.push(item(&s.name, can_start.then(|| start(&s.id))));
-        } else {
+        if !s.problem.is_empty() {
             items.push(item(&blocked(&s.name, &s.problem), None));
+        } else if can_start && vm.has_working_copy() {
+            items.push(discard_menu(name, s, start(&s.id)));
+        } else {
+            items.push(item(&s.name, can_start.then(|| start(&s.id))));
         }
+        items.extend(snapshot_info(s).iter().map(|line| label(line)));
     }
     if !vm.snapshots_problem.is_empty() {
         items.push(label(&vm.snapshots_problem));
     } else if vm.snapshots.is_empty() {
         items.push(label("No snapshots"));
     }
-    if m.as_found {
-        items.push(item("As found", can_start.then(|| start(""))));
-    } else if !m.as_found_blocked.is_empty() {
-        items.push(item(&blocked("As found", &m.as_found_blocked), None));
-    }
     let choices = ram_choices(m.ram_min_mb, m.ram_default_mb, m.ram_max_mb);
     if !m.ram_fixed && choices.len() > 1 {
         items.push(MenuItem::Separator);
         items.push(ram_menu(&m.id, m.ram_default_mb, ram, choices));
+    }
+    if running {
+        // A hard power-off: last, and only after a second click.
+        let stop = Action::Stop {
+            vm: m.id.clone(),
+            name: name.to_string(),
+        };
+        items.push(MenuItem::Separator);
+        items.push(
+            confirm(
+                POWER_OFF,
+                &[format!(
+                    "Power off {name} now? Unsaved work in the VM is lost."
+                )],
+                YES_POWER_OFF,
+                stop,
+            )
+            .into(),
+        );
     }
     SubMenu {
         label: esc(&title),
@@ -156,6 +201,81 @@ fn vm_menu<T: Dispatch>(state: &State, vm: &Vm) -> MenuItem<T> {
         ..Default::default()
     }
     .into()
+}
+
+/// A snapshot of a VM whose working copy would be replaced: its name opens the question.
+fn discard_menu<T: Dispatch>(vm: &str, s: &Snapshot, start: Action) -> MenuItem<T> {
+    confirm(
+        &s.name,
+        &[
+            format!("Discard my changes and start {}?", s.name),
+            format!("All changes made in {vm} since its last fresh start are lost."),
+        ],
+        YES_DISCARD,
+        start,
+    )
+    .into()
+}
+
+/// A submenu named `title` that asks: the `question` lines, then **Cancel** (first, so
+/// that a keyboard opening the submenu lands on it) and `yes`, which does `action`.
+fn confirm<T: Dispatch>(title: &str, question: &[String], yes: &str, action: Action) -> SubMenu<T> {
+    let mut items: Vec<MenuItem<T>> = question.iter().map(|q| label(q)).collect();
+    items.push(MenuItem::Separator);
+    items.push(cancel());
+    items.push(item(yes, Some(action)));
+    SubMenu {
+        label: esc(title),
+        submenu: items,
+        ..Default::default()
+    }
+}
+
+/// The lines under a snapshot: its description and who maintains it.
+fn snapshot_info(s: &Snapshot) -> Vec<String> {
+    let mut lines = wrap(&s.description);
+    let maintainer = s
+        .maintainer
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    if !maintainer.is_empty() {
+        lines.push(format!("Maintainer: {maintainer}"));
+    }
+    lines.into_iter().map(|l| format!("{INDENT}{l}")).collect()
+}
+
+/// `text` in lines of at most [`WRAP`] characters, at most [`WRAP_LINES`] of them (the
+/// last one then ends in "…"). Line breaks of the text become spaces.
+fn wrap(text: &str) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        let len = line.chars().count();
+        if len > 0 && len + 1 + word.chars().count() > WRAP {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+        // A single word longer than a line is cut.
+        while line.chars().count() > WRAP {
+            let head: String = line.chars().take(WRAP).collect();
+            line = line.chars().skip(WRAP).collect();
+            lines.push(head);
+        }
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    if lines.len() > WRAP_LINES {
+        lines.truncate(WRAP_LINES);
+        let last = &mut lines[WRAP_LINES - 1];
+        let kept: String = last.chars().take(WRAP - 1).collect();
+        *last = format!("{}…", kept.trim_end());
+    }
+    lines
 }
 
 fn ram_menu<T: Dispatch>(vm: &str, default: u32, chosen: u32, choices: Vec<u32>) -> MenuItem<T> {
@@ -280,8 +400,9 @@ fn offline_menu<T: Dispatch>(state: &State) -> MenuItem<T> {
     .into()
 }
 
-/// The user's own VirtualBox machines and leovms working copies, each uploaded by a click
-/// as the daemon sees fit (a new snapshot of the VM it was made from, else a new VM).
+/// The user's own VirtualBox machines and leovms working copies, each going up as the
+/// daemon sees fit (a new snapshot of the VM it was made from, else a new VM) once the
+/// teacher has confirmed what goes up under which name.
 fn upload_menu<T: Dispatch>(state: &State) -> MenuItem<T> {
     let mut items = Vec::new();
     match &state.uploads {
@@ -302,23 +423,7 @@ fn upload_menu<T: Dispatch>(state: &State) -> MenuItem<T> {
                 }
                 items.push(label(header));
                 for u in machines {
-                    let name = if u.name.is_empty() { &u.id } else { &u.name };
-                    let target = if u.vm.is_empty() {
-                        "new VM".to_string()
-                    } else {
-                        format!("new snapshot of {}", state.name_of(&u.vm))
-                    };
-                    let line = format!("{name} → {target}");
-                    if u.problem.is_empty() {
-                        let action = Action::Upload {
-                            source: u.source.clone(),
-                            id: u.id.clone(),
-                            name: name.clone(),
-                        };
-                        items.push(item(&line, Some(action)));
-                    } else {
-                        items.push(item(&blocked(&line, &u.problem), None));
-                    }
+                    items.push(upload_item(state, u));
                 }
             }
             if items.is_empty() {
@@ -332,6 +437,74 @@ fn upload_menu<T: Dispatch>(state: &State) -> MenuItem<T> {
         ..Default::default()
     }
     .into()
+}
+
+/// One machine to upload: "Teacher VM → new snapshot of Demo Linux", which opens what
+/// goes up, under which name and how big, with Cancel and "Yes, upload as …". There is
+/// no text field in a panel menu: another name or a description is the CLI's.
+fn upload_item<T: Dispatch>(state: &State, u: &Uploadable) -> MenuItem<T> {
+    let name = if u.name.is_empty() { &u.id } else { &u.name };
+    let snapshot_of = (!u.vm.is_empty()).then(|| state.name_of(&u.vm));
+    let target = match &snapshot_of {
+        Some(vm) => format!("new snapshot of {vm}"),
+        None => "new VM".to_string(),
+    };
+    let line = format!("{name} → {target}");
+    if !u.problem.is_empty() {
+        return item(&blocked(&line, &u.problem), None);
+    }
+    let what = if u.source == SOURCE_WORKING_COPY {
+        format!("Upload your leovms working copy of {name}")
+    } else {
+        format!("Upload {name} from your own VirtualBox")
+    };
+    let as_what = match &snapshot_of {
+        Some(vm) => format!("as a new snapshot of {vm}, named \"{name}\"?"),
+        None => format!("as a new VM, named \"{name}\"?"),
+    };
+    let bytes = if snapshot_of.is_some() {
+        u.snapshot_bytes
+    } else {
+        u.vm_bytes
+    };
+    let (option, id) = if u.source == SOURCE_WORKING_COPY {
+        ("--working-copy", u.id.as_str())
+    } else {
+        ("--machine", u.id.as_str())
+    };
+    let action = Action::Upload {
+        source: u.source.clone(),
+        id: u.id.clone(),
+        name: name.clone(),
+        as_name: (!u.name.is_empty()).then(|| u.name.clone()),
+    };
+    let mut submenu = confirm(
+        &line,
+        &[
+            what,
+            as_what,
+            format!(
+                "No description. {} to copy; the admin publishes it afterwards.",
+                format_size(bytes)
+            ),
+        ],
+        &format!("Yes, upload as \"{name}\""),
+        action,
+    );
+    submenu.submenu.push(MenuItem::Separator);
+    submenu.submenu.push(label(&format!(
+        "Another name or a description: leovms-cli upload {option} {id} --name … --description …"
+    )));
+    submenu.into()
+}
+
+/// `2.1 MB`, `310.4 MB`, `9.0 GB`: an upload may be small.
+fn format_size(bytes: u64) -> String {
+    if bytes < 1_000_000_000 {
+        format!("{:.1} MB", bytes as f64 / 1e6)
+    } else {
+        format_gb(bytes)
+    }
 }
 
 pub fn cache_line(cache: &Cache) -> String {
@@ -360,6 +533,15 @@ fn item<T: Dispatch>(text: &str, action: Option<Action>) -> MenuItem<T> {
     .into()
 }
 
+/// "Cancel" in a question: it only closes the menu.
+fn cancel<T: Dispatch>() -> MenuItem<T> {
+    StandardItem {
+        label: CANCEL.into(),
+        ..Default::default()
+    }
+    .into()
+}
+
 /// Something that cannot be done now, with the daemon's reason after a dash.
 fn blocked(text: &str, problem: &str) -> String {
     format!("{text} — {problem}")
@@ -376,429 +558,4 @@ fn esc(text: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::state::tests::{demo, info, uploadable};
-
-    /// Records what the menu asks for.
-    #[derive(Default)]
-    struct Recorder(Vec<Action>);
-
-    impl Dispatch for Recorder {
-        fn dispatch(&mut self, action: Action) {
-            self.0.push(action);
-        }
-    }
-
-    type Items = Vec<MenuItem<Recorder>>;
-
-    fn text(item: &MenuItem<Recorder>) -> Option<&str> {
-        match item {
-            MenuItem::Standard(i) => Some(&i.label),
-            MenuItem::SubMenu(i) => Some(&i.label),
-            MenuItem::Checkmark(i) => Some(&i.label),
-            MenuItem::Separator | MenuItem::RadioGroup(_) => None,
-        }
-    }
-
-    fn labels(items: &Items) -> Vec<&str> {
-        items.iter().filter_map(text).collect()
-    }
-
-    fn find<'a>(items: &'a Items, label: &str) -> &'a MenuItem<Recorder> {
-        items
-            .iter()
-            .find(|i| text(i) == Some(label))
-            .unwrap_or_else(|| panic!("no {label:?} in {:?}", labels(items)))
-    }
-
-    fn sub<'a>(items: &'a Items, label: &str) -> &'a Items {
-        match find(items, label) {
-            MenuItem::SubMenu(s) => &s.submenu,
-            other => panic!("{label} is no submenu: {other:?}"),
-        }
-    }
-
-    /// Clicks an item; returns what it asked for and whether it was enabled.
-    fn click(items: &Items, label: &str) -> (bool, Vec<Action>) {
-        let mut r = Recorder::default();
-        let enabled = match find(items, label) {
-            MenuItem::Standard(i) => {
-                (i.activate)(&mut r);
-                i.enabled
-            }
-            MenuItem::Checkmark(i) => {
-                (i.activate)(&mut r);
-                i.enabled
-            }
-            other => panic!("{label} is not clickable: {other:?}"),
-        };
-        (enabled, r.0)
-    }
-
-    fn start(vm: &str, name: &str, snapshot: &str, ram_mb: Option<u32>) -> Action {
-        Action::Start {
-            vm: vm.into(),
-            name: name.into(),
-            snapshot: snapshot.into(),
-            ram_mb,
-        }
-    }
-
-    #[test]
-    fn machines_with_their_snapshots_then_offline_upload_virtualbox_and_quit() {
-        let menu: Items = build(&demo());
-        assert_eq!(
-            labels(&menu),
-            [
-                "Demo Linux",
-                "Windows 10",
-                "Offline",
-                "Upload…",
-                "VirtualBox (own machines)",
-                "Quit"
-            ]
-        );
-        let demo_vm = sub(&menu, "Demo Linux");
-        assert_eq!(labels(demo_vm), ["Standard", "Exam 2027", "RAM: 2048 MB"]);
-        assert_eq!(
-            click(demo_vm, "Exam 2027"),
-            (true, vec![start("vm-demo", "Demo Linux", "exam", None)])
-        );
-        assert_eq!(click(&menu, "Quit").1, [Action::Quit]);
-        assert_eq!(
-            click(&menu, "VirtualBox (own machines)").1,
-            [Action::OpenVirtualBox]
-        );
-    }
-
-    #[test]
-    fn problems_are_shown_disabled_with_their_reason() {
-        let mut s = demo();
-        s.vms[0].snapshots[1].problem = "not available offline".into();
-        s.vms[0].machine.as_found_blocked = "it was saved while running".into();
-        s.vms[1].machine.problem = "image.conf line 3: unknown key `rom`".into();
-        let menu: Items = build(&s);
-        let demo_vm = sub(&menu, "Demo Linux");
-        assert_eq!(
-            click(demo_vm, "Exam 2027 — not available offline"),
-            (false, vec![])
-        );
-        assert_eq!(
-            click(demo_vm, "As found — it was saved while running"),
-            (false, vec![])
-        );
-        match find(&menu, "Windows 10 — image.conf line 3: unknown key `rom`") {
-            MenuItem::SubMenu(s) => assert!(!s.enabled && s.submenu.is_empty()),
-            other => panic!("{other:?}"),
-        }
-    }
-
-    #[test]
-    fn as_found_and_the_chosen_ram_go_into_the_start() {
-        let mut s = demo();
-        s.vms[0].machine.as_found = true;
-        s.ram.insert("vm-demo".into(), 3072);
-        let menu: Items = build(&s);
-        let demo_vm = sub(&menu, "Demo Linux");
-        assert_eq!(
-            click(demo_vm, "As found").1,
-            [start("vm-demo", "Demo Linux", "", Some(3072))]
-        );
-        let ram = sub(demo_vm, "RAM: 3072 MB");
-        let MenuItem::RadioGroup(group) = &ram[0] else {
-            panic!("no radio group")
-        };
-        let sizes: Vec<&str> = group.options.iter().map(|o| o.label.as_str()).collect();
-        assert_eq!(
-            sizes,
-            [
-                "1024 MB",
-                "1536 MB",
-                "2048 MB (default)",
-                "3072 MB",
-                "4096 MB"
-            ]
-        );
-        assert_eq!(group.selected, 3);
-        let mut r = Recorder::default();
-        (group.select)(&mut r, 0);
-        assert_eq!(
-            r.0,
-            [Action::ChooseRam {
-                vm: "vm-demo".into(),
-                mb: 1024
-            }]
-        );
-        // A fixed RAM offers no choice.
-        s.vms[0].machine.ram_fixed = true;
-        let menu: Items = build(&s);
-        assert!(
-            !labels(sub(&menu, "Demo Linux"))
-                .iter()
-                .any(|l| l.starts_with("RAM"))
-        );
-    }
-
-    #[test]
-    fn ram_choices_stay_in_range_and_include_the_default() {
-        assert_eq!(ram_choices(512, 1000, 1024), [512, 768, 1000, 1024]);
-        assert_eq!(ram_choices(2048, 2048, 2048), [2048]);
-        assert_eq!(
-            ram_choices(256, 8192, 32768),
-            [4096, 6144, 8192, 12288, 16384]
-        );
-        assert_eq!(ram_choices(256, 256, 32768), [256, 384, 512, 768, 1024]);
-    }
-
-    #[test]
-    fn a_running_vm_offers_stop_and_no_start() {
-        let mut s = demo();
-        s.machine_changed("vm-demo", "running");
-        let menu: Items = build(&s);
-        let demo_vm = sub(&menu, "Demo Linux (running)");
-        assert_eq!(
-            click(demo_vm, "Stop").1,
-            [Action::Stop {
-                vm: "vm-demo".into(),
-                name: "Demo Linux".into()
-            }]
-        );
-        assert_eq!(click(demo_vm, "Standard"), (false, vec![]));
-    }
-
-    #[test]
-    fn a_job_shows_its_phase_and_percent_and_can_be_canceled() {
-        let mut s = demo();
-        s.job_added(&info(4, "start", "vm-demo", "plan", "active"));
-        s.job_progress("/org/leovms/Leovms1/job/4", "unpack-base", 42, 100);
-        s.machine_changed("vm-demo", "starting");
-        let menu: Items = build(&s);
-        let line = "Starting Demo Linux — unpacking the base image 42%";
-        let job = sub(&menu, line);
-        let cancel = Action::Cancel {
-            job: "/org/leovms/Leovms1/job/4".into(),
-            what: line.into(),
-        };
-        assert_eq!(click(job, "Cancel").1, std::slice::from_ref(&cancel));
-        let demo_vm = sub(&menu, "Demo Linux (starting)");
-        assert_eq!(click(demo_vm, "Cancel start").1, [cancel]);
-        assert_eq!(click(demo_vm, "Exam 2027"), (false, vec![]));
-    }
-
-    #[test]
-    fn the_offline_menu_syncs_unsyncs_and_shows_the_cache() {
-        let mut s = demo();
-        s.vms[0].machine.synced = true;
-        s.vms[0].machine.outdated = true;
-        s.cache = Cache::Space {
-            free: 3_100_000_000,
-            limit: 20_000_000_000,
-        };
-        let menu: Items = build(&s);
-        let offline = sub(&menu, "Offline");
-        assert_eq!(
-            labels(offline),
-            [
-                "Demo Linux (outdated)",
-                "Windows 10",
-                "Sync now",
-                "Cache: 3.1 GB free of 20.0 GB"
-            ]
-        );
-        let MenuItem::Checkmark(c) = find(offline, "Demo Linux (outdated)") else {
-            panic!("no check mark")
-        };
-        assert!(c.checked);
-        let demo_sync = Action::Sync {
-            vm: "vm-demo".into(),
-            name: "Demo Linux".into(),
-        };
-        assert_eq!(
-            click(offline, "Demo Linux (outdated)").1,
-            [Action::Unsync {
-                vm: "vm-demo".into(),
-                name: "Demo Linux".into()
-            }]
-        );
-        assert_eq!(
-            click(offline, "Windows 10").1,
-            [Action::Sync {
-                vm: "vm-win".into(),
-                name: "Windows 10".into()
-            }]
-        );
-        assert_eq!(click(offline, "Sync now"), (true, vec![demo_sync]));
-        s.vms[0].machine.outdated = false;
-        s.cache = Cache::NotConfigured;
-        let menu: Items = build(&s);
-        let offline = sub(&menu, "Offline");
-        assert_eq!(click(offline, "Sync now"), (false, vec![]));
-        find(offline, "No offline cache configured");
-    }
-
-    #[test]
-    fn the_status_line_comes_first_and_underscores_are_kept() {
-        let mut s = demo();
-        s.share.as_mut().unwrap().state = "not-mounted".into();
-        s.vms[1].machine.name = "Win_10".into();
-        let menu: Items = build(&s);
-        assert_eq!(
-            click(&menu, "Share not reachable — working offline"),
-            (false, vec![])
-        );
-        find(&menu, "Win__10");
-        let empty: Items = build(&State::default());
-        assert_eq!(labels(&empty)[0], "Looking for machines…");
-    }
-
-    fn upload(source: &str, id: &str, name: &str) -> Action {
-        Action::Upload {
-            source: source.into(),
-            id: id.into(),
-            name: name.into(),
-        }
-    }
-
-    #[test]
-    fn the_upload_menu_lists_own_machines_then_working_copies() {
-        let mut s = demo();
-        s.set_uploads(Some(Uploads::Listed(vec![
-            uploadable("virtualbox", "6f1c0c2e", "Teacher_VM", "vm-demo", ""),
-            uploadable("virtualbox", "9a7d41b0", "Own Debian", "", ""),
-            uploadable("virtualbox", "1b2c3d4e", "Old one", "vm-gone", ""),
-            uploadable("working-copy", "vm-win", "Windows 10", "vm-win", ""),
-        ])));
-        let menu: Items = build(&s);
-        let labels_top = labels(&menu);
-        let at = labels_top.iter().position(|l| *l == "Offline").unwrap();
-        assert_eq!(labels_top[at + 1], "Upload…", "right after Offline");
-        let uploads = sub(&menu, "Upload…");
-        assert_eq!(
-            labels(uploads),
-            [
-                "Own VirtualBox machines",
-                "Teacher__VM → new snapshot of Demo Linux",
-                "Own Debian → new VM",
-                "Old one → new snapshot of vm-gone",
-                "leovms working copies",
-                "Windows 10 → new snapshot of Windows 10",
-            ]
-        );
-        assert!(matches!(uploads[4], MenuItem::Separator));
-        assert_eq!(click(uploads, "Own VirtualBox machines"), (false, vec![]));
-        assert_eq!(click(uploads, "leovms working copies"), (false, vec![]));
-        assert_eq!(
-            click(uploads, "Teacher__VM → new snapshot of Demo Linux"),
-            (true, vec![upload("virtualbox", "6f1c0c2e", "Teacher_VM")])
-        );
-        assert_eq!(
-            click(uploads, "Own Debian → new VM"),
-            (true, vec![upload("virtualbox", "9a7d41b0", "Own Debian")])
-        );
-        assert_eq!(
-            click(uploads, "Windows 10 → new snapshot of Windows 10"),
-            (true, vec![upload("working-copy", "vm-win", "Windows 10")])
-        );
-    }
-
-    #[test]
-    fn machines_that_cannot_be_uploaded_are_disabled_with_the_reason() {
-        let mut s = demo();
-        s.set_uploads(Some(Uploads::Listed(vec![
-            uploadable(
-                "virtualbox",
-                "6f1c0c2e",
-                "Teacher VM",
-                "vm-demo",
-                "Teacher VM is running; shut it down in VirtualBox first",
-            ),
-            uploadable(
-                "working-copy",
-                "vm-demo",
-                "Demo Linux",
-                "vm-demo",
-                "Demo Linux is running; close it first",
-            ),
-        ])));
-        let menu: Items = build(&s);
-        let uploads = sub(&menu, "Upload…");
-        assert_eq!(
-            click(
-                uploads,
-                "Teacher VM → new snapshot of Demo Linux — \
-                 Teacher VM is running; shut it down in VirtualBox first"
-            ),
-            (false, vec![])
-        );
-        assert_eq!(
-            click(
-                uploads,
-                "Demo Linux → new snapshot of Demo Linux — Demo Linux is running; close it first"
-            ),
-            (false, vec![])
-        );
-    }
-
-    #[test]
-    fn an_empty_section_is_left_out_and_nothing_says_so() {
-        let mut s = demo();
-        s.set_uploads(Some(Uploads::Listed(vec![uploadable(
-            "working-copy",
-            "vm-demo",
-            "Demo Linux",
-            "vm-demo",
-            "",
-        )])));
-        let menu: Items = build(&s);
-        assert_eq!(
-            labels(sub(&menu, "Upload…")),
-            [
-                "leovms working copies",
-                "Demo Linux → new snapshot of Demo Linux"
-            ]
-        );
-        s.set_uploads(Some(Uploads::Listed(vec![])));
-        let menu: Items = build(&s);
-        let uploads = sub(&menu, "Upload…");
-        assert_eq!(labels(uploads), ["Nothing to upload"]);
-        assert_eq!(click(uploads, "Nothing to upload"), (false, vec![]));
-        // Not read yet, or the daemon's reason why not; a daemon that is gone keeps the list.
-        let menu: Items = build(&State::default());
-        assert_eq!(labels(sub(&menu, "Upload…")), ["Looking for machines…"]);
-        s.set_uploads(Some(Uploads::Unreadable(
-            "VirtualBox.xml line 3: not XML".into(),
-        )));
-        s.set_uploads(None);
-        let menu: Items = build(&s);
-        let uploads = sub(&menu, "Upload…");
-        assert_eq!(
-            click(uploads, "VirtualBox.xml line 3: not XML"),
-            (false, vec![])
-        );
-    }
-
-    #[test]
-    fn an_upload_shows_as_a_job_with_cancel() {
-        let mut s = demo();
-        s.set_uploads(Some(Uploads::Listed(vec![uploadable(
-            "virtualbox",
-            "6f1c0c2e",
-            "Teacher VM",
-            "vm-demo",
-            "",
-        )])));
-        s.upload_started("/org/leovms/Leovms1/job/5", "Teacher VM");
-        s.job_added(&info(5, "upload", "vm-demo", "upload", "active"));
-        s.job_progress("/org/leovms/Leovms1/job/5", "upload", 30, 100);
-        let menu: Items = build(&s);
-        let line = "Uploading Teacher VM — 30%";
-        assert_eq!(
-            click(sub(&menu, line), "Cancel").1,
-            [Action::Cancel {
-                job: "/org/leovms/Leovms1/job/5".into(),
-                what: line.into(),
-            }]
-        );
-    }
-}
+mod tests;

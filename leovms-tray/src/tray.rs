@@ -7,6 +7,7 @@ use tokio::sync::mpsc::UnboundedSender;
 use crate::actions::Action;
 use crate::icon;
 use crate::menu::{self, Dispatch};
+use crate::role::Role;
 use crate::state::State;
 
 pub struct LeovmsTray {
@@ -15,11 +16,11 @@ pub struct LeovmsTray {
 }
 
 impl LeovmsTray {
-    pub fn new(clicks: UnboundedSender<Action>) -> LeovmsTray {
-        LeovmsTray {
-            state: State::default(),
-            clicks,
-        }
+    /// `role` decides which items the menu shows (see [`Role`]).
+    pub fn new(clicks: UnboundedSender<Action>, role: Role) -> LeovmsTray {
+        let mut state = State::default();
+        state.role = role;
+        LeovmsTray { state, clicks }
     }
 }
 

@@ -176,12 +176,17 @@ impl Desktop {
 
     /// The bus name of the first item that registered.
     async fn registered_item(&mut self, tray: &Tray) -> String {
-        let items = tokio::time::timeout(PATIENCE, self.items.wait_for(|i| !i.is_empty()))
+        self.registered_nth(0, tray).await
+    }
+
+    /// The bus name of the `n`th item that registered (from 0).
+    async fn registered_nth(&mut self, n: usize, tray: &Tray) -> String {
+        let items = tokio::time::timeout(PATIENCE, self.items.wait_for(|i| i.len() > n))
             .await
             .unwrap_or_else(|_| panic!("the tray never registered; its log:\n{}", tray.log()))
             .unwrap()
             .clone();
-        items[0].split('/').next().unwrap().to_owned()
+        items[n].split('/').next().unwrap().to_owned()
     }
 
     /// Waits for a notification with this summary and returns it.
@@ -212,12 +217,27 @@ struct Tray {
 }
 
 impl Tray {
-    /// Starts `leovms-tray` in the world's session, with `env` on top.
-    fn start(w: &World, env: &[(&str, &str)]) -> Tray {
+    /// Starts `leovms-tray` in the world's session as a member of `groups`, with `env`
+    /// on top.
+    ///
+    /// The tray learns its user's groups from `id -Gn` (found through `PATH`), so an `id`
+    /// first on its `PATH` that names `groups` decides which menu it shows: a student's,
+    /// or with [`UPLOADER`] the menu of a member of p_leovms. The role only decides what
+    /// the menu shows; the daemon and the share enforce who may upload.
+    fn start(w: &World, groups: &[&str], env: &[(&str, &str)]) -> Tray {
         let log = w.tmp.path().join("tray.log");
+        let bin = w.tmp.path().join(format!("id-{}", groups.join("-")));
+        write_fake_id(&bin, groups);
+        let path = env
+            .iter()
+            .find(|(k, _)| *k == "PATH")
+            .map(|(_, v)| v.to_string())
+            .unwrap_or_else(|| std::env::var("PATH").unwrap_or_default());
+        let path = format!("{}:{path}", bin.display());
         let mut cmd = Command::new(workspace_bin("leovms-tray"));
         w.env_for(&mut cmd);
-        cmd.envs(env.iter().copied())
+        cmd.envs(env.iter().copied().filter(|(k, _)| *k != "PATH"))
+            .env("PATH", path)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).unwrap());
@@ -225,6 +245,16 @@ impl Tray {
             child: cmd.spawn().unwrap(),
             log,
         }
+    }
+
+    /// What the tray was asked to do from its menu, in the order of the clicks: it logs
+    /// every click before it calls the daemon ("clicked: start vm-demo from snapshot
+    /// exam"). A click that only opens a submenu or answers Cancel asks for nothing.
+    fn clicks(&self) -> Vec<String> {
+        self.log()
+            .lines()
+            .filter_map(|l| l.split_once("clicked: ").map(|(_, what)| what.to_owned()))
+            .collect()
     }
 
     fn log(&self) -> String {
@@ -245,6 +275,27 @@ impl Drop for Tray {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The groups of a student, and of a teacher who uploads (member of p_leovms).
+const STUDENT: &[&str] = &["pupil", "students"];
+const UPLOADER: &[&str] = &["teach1", "teachers", "p_leovms"];
+
+/// An `id` in `bin` that answers `-Gn` with `groups` and leaves the rest to the real one.
+fn write_fake_id(bin: &Path, groups: &[&str]) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::create_dir_all(bin).unwrap();
+    let real = find_in_path("id").expect("id (coreutils)");
+    let script = format!(
+        "#!/bin/sh\n\
+         if [ \"$1\" = -Gn ] && [ $# -eq 1 ]; then echo '{}'; exit 0; fi\n\
+         exec '{}' \"$@\"\n",
+        groups.join(" "),
+        real.display()
+    );
+    let file = bin.join("id");
+    std::fs::write(&file, script).unwrap();
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o755)).unwrap();
 }
 
 /// Polls `probe` until it gives a value; panics after [`PATIENCE`] naming `what`.
@@ -574,6 +625,35 @@ async fn menu_shows(w: &World, item: &str, path: &[&str]) {
 /// A click on the item at `path`, as a panel sends it. Item ids change whenever the
 /// menu's layout does (a job appears or ends): a click that raced such a change is sent
 /// again with the new id, as a panel does after `LayoutUpdated`.
+/// Starts vm-demo's `snapshot` from the command line and waits for the tray's "is running"
+/// notification.
+async fn start_demo(w: &World, desktop: &mut Desktop, tray: &Tray, snapshot: &str) {
+    let out = w.cli(&["start", "vm-demo", "--snapshot", snapshot]);
+    assert!(out.status.success(), "{}", describe(&out));
+    desktop.note("Demo Linux is running", tray).await;
+}
+
+/// Opens the question at `path`, cancels it, opens it again and answers `yes`; returns
+/// what the tray logged as asked for, once it logged the answer. The tray logs each click
+/// in order before it calls the daemon: anything the first clicks had asked for would be
+/// logged before the answer.
+async fn cancel_then_yes(
+    w: &World,
+    item: &str,
+    tray: &Tray,
+    path: &[&str],
+    yes: &str,
+) -> Vec<String> {
+    click(w, item, path);
+    click(w, item, &[path, &["Cancel"]].concat());
+    click(w, item, &[path, &[yes]].concat());
+    eventually("the click on Yes in the tray's log", || {
+        (!tray.clicks().is_empty()).then_some(())
+    })
+    .await;
+    tray.clicks()
+}
+
 fn click(w: &World, item: &str, path: &[&str]) {
     for _ in 0..5 {
         let m = menu(w, item);
@@ -646,13 +726,14 @@ fn tools_missing() -> bool {
     )
 }
 
-/// A world with leovmsd, the desktop and a registered tray; returns the item's bus name.
-async fn with_tray(w: &mut World, env: &[(&str, &str)]) -> (Desktop, Tray, String) {
+/// A world with leovmsd, the desktop and a registered tray of a user in `groups`;
+/// returns the item's bus name.
+async fn with_tray(w: &mut World, groups: &[&str]) -> (Desktop, Tray, String) {
     w.start_daemon().await;
     let mut desktop = Desktop::new(w).await;
     desktop.serve_notifications().await;
     desktop.serve_watcher().await;
-    let tray = Tray::start(w, env);
+    let tray = Tray::start(w, groups, &[]);
     let item = desktop.registered_item(&tray).await;
     (desktop, tray, item)
 }
@@ -667,7 +748,7 @@ async fn the_menu_lists_the_share_and_a_click_starts_a_snapshot() {
     let mut desktop = Desktop::new(&w).await;
     desktop.serve_notifications().await;
     // The tray starts before the panel, as it may at login: it registers once one comes.
-    let tray = Tray::start(&w, &[]);
+    let tray = Tray::start(&w, STUDENT, &[]);
     tray.until_logged("no tray host on the bus yet").await;
     desktop.serve_watcher().await;
     let item = desktop.registered_item(&tray).await;
@@ -676,24 +757,21 @@ async fn the_menu_lists_the_share_and_a_click_starts_a_snapshot() {
         m.at(&["Windows 10 (demo)", "Standard"]).map(|_| m.clone())
     })
     .await;
+    // A student's menu: the machines and Offline, nothing to upload or quit.
     assert_eq!(
         m.labels(),
-        [
-            "Demo Linux",
-            "Windows 10 (demo)",
-            "Offline",
-            "Upload…",
-            "VirtualBox (own machines)",
-            "Quit"
-        ]
+        ["Demo Linux", "Windows 10 (demo)", "Offline"],
+        "{}",
+        m.outline()
     );
     let demo = m.at(&["Demo Linux"]).unwrap();
-    // In the daemon's order.
-    assert_eq!(&demo.labels()[..2], ["Exam 2027", "Standard"]);
+    // In the daemon's order (the lines in between describe them).
+    let entries = enabled_labels(demo);
+    assert_eq!(&entries[..2], ["Exam 2027", "Standard"], "{}", m.outline());
     // The RAM the daemon chose for this PC, and a few sizes around it.
     let default = w.machine("vm-demo")["ram_default_mb"].as_u64().unwrap();
     let ram = format!("RAM: {default} MB");
-    assert_eq!(demo.labels()[2], ram);
+    assert_eq!(entries[2], ram);
     let sizes = m.at(&["Demo Linux", &ram]).unwrap().labels();
     assert!(
         sizes.contains(&format!("{default} MB (default)").as_str()),
@@ -706,7 +784,10 @@ async fn the_menu_lists_the_share_and_a_click_starts_a_snapshot() {
         .to_string();
     let mb = other.trim_end_matches(" MB");
     // A fixed RAM offers no choice.
-    assert_eq!(m.at(&["Windows 10 (demo)"]).unwrap().labels(), ["Standard"]);
+    assert_eq!(
+        enabled_labels(m.at(&["Windows 10 (demo)"]).unwrap()),
+        ["Standard"]
+    );
     assert_eq!(
         m.at(&["Offline"]).unwrap().labels(),
         [
@@ -718,9 +799,16 @@ async fn the_menu_lists_the_share_and_a_click_starts_a_snapshot() {
     );
     assert_eq!(icon_name(&w, &item), "leovms-idle");
 
-    // Choose another size, then Exam 2027: leovmsd starts exactly that.
+    // Choose another size, then Exam 2027: no working copy yet, so nothing is lost and
+    // one click starts exactly that.
     click(&w, &item, &["Demo Linux", &ram, &other]);
     menu_shows(&w, &item, &["Demo Linux", &format!("RAM: {mb} MB")]).await;
+    assert!(
+        m.at(&["Demo Linux", "Exam 2027"])
+            .unwrap()
+            .children
+            .is_empty()
+    );
     click(&w, &item, &["Demo Linux", "Exam 2027"]);
     w.wait_machine_state("vm-demo", "running").await;
     let note = desktop.note("Demo Linux is running", &tray).await;
@@ -738,16 +826,263 @@ async fn the_menu_lists_the_share_and_a_click_starts_a_snapshot() {
         describe(&info)
     );
 
-    // While it runs: Stop, and no start.
+    // While it runs: no start, and Power off (after a question).
     let running = menu_until(&w, &item, "Demo Linux running", |m| {
         m.at(&["Demo Linux (running)"]).cloned()
     })
     .await;
-    assert_eq!(running.labels()[0], "Stop");
     assert!(!running.at(&["Standard"]).unwrap().enabled());
-    click(&w, &item, &["Demo Linux (running)", "Stop"]);
+    click(
+        &w,
+        &item,
+        &["Demo Linux (running)", "Power off…", "Yes, power off"],
+    );
     w.wait_machine_state("vm-demo", "off").await;
     menu_shows(&w, &item, &["Demo Linux"]).await;
+}
+
+/// The labels of the entries one can click or open (not the lines that describe them).
+fn enabled_labels(item: &Item) -> Vec<&str> {
+    item.children
+        .iter()
+        .filter(|c| c.enabled() && !c.label().is_empty())
+        .map(Item::label)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_changed_working_copy_is_discarded_only_after_yes() {
+    if tools_missing() {
+        return;
+    }
+    let mut w = World::new().await;
+    let (mut desktop, tray, item) = with_tray(&mut w, STUDENT).await;
+    menu_shows(&w, &item, &["Demo Linux", "Exam 2027"]).await;
+
+    // The student worked in Demo Linux: it ran and was shut down, its working copy stays.
+    start_demo(&w, &mut desktop, &tray, "standard").await;
+    assert!(w.cli(&["stop", "vm-demo"]).status.success());
+    w.wait_machine_state("vm-demo", "off").await;
+    assert_eq!(w.machine("vm-demo")["as_found"], true);
+
+    // Continuing comes first; a snapshot now asks before it replaces the working copy.
+    let demo = menu_until(&w, &item, "the question before Exam 2027", |m| {
+        m.at(&["Demo Linux", "Exam 2027", "Yes, discard and start"])
+            .and(m.at(&["Demo Linux"]))
+            .cloned()
+    })
+    .await;
+    assert_eq!(
+        enabled_labels(&demo)[..3],
+        ["Continue where I left off", "Exam 2027", "Standard"],
+        "{}",
+        demo.outline()
+    );
+    let question = demo.at(&["Exam 2027"]).unwrap();
+    assert_eq!(
+        question.labels(),
+        [
+            "Discard my changes and start Exam 2027?",
+            "All changes made in Demo Linux since its last fresh start are lost.",
+            "Cancel",
+            "Yes, discard and start"
+        ],
+        "{}",
+        demo.outline()
+    );
+    assert!(!question.children[0].enabled() && !question.children[1].enabled());
+
+    // A click on the snapshot only opens the question; Cancel closes it. Then Yes.
+    let path = ["Demo Linux", "Exam 2027"];
+    let asked = cancel_then_yes(&w, &item, &tray, &path, "Yes, discard and start").await;
+    assert_eq!(asked, ["start vm-demo from snapshot exam"]);
+    w.wait_machine_state("vm-demo", "running").await;
+    let jobs = w.cli_json(&["jobs"]);
+    let starts: Vec<_> = jobs
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|j| j["kind"] == "start" && j["state"] == "active")
+        .map(|j| j["snapshot"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(starts, ["exam"], "{jobs}");
+    assert!(w.cli(&["stop", "vm-demo"]).status.success());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn power_off_is_not_the_first_item_and_asks_first() {
+    if tools_missing() {
+        return;
+    }
+    let mut w = World::new().await;
+    let (mut desktop, tray, item) = with_tray(&mut w, STUDENT).await;
+    menu_shows(&w, &item, &["Demo Linux", "Standard"]).await;
+    start_demo(&w, &mut desktop, &tray, "standard").await;
+
+    let running = menu_until(&w, &item, "Power off", |m| {
+        m.at(&["Demo Linux (running)", "Power off…"])
+            .and(m.at(&["Demo Linux (running)"]))
+            .cloned()
+    })
+    .await;
+    let labels = running.labels();
+    assert_eq!(
+        labels[0],
+        "Running. To end it, shut it down inside the VM.",
+        "{}",
+        running.outline()
+    );
+    assert!(!running.children[0].enabled());
+    assert_eq!(labels.last(), Some(&"Power off…"), "{}", running.outline());
+    assert!(!labels.contains(&"Stop"), "{}", running.outline());
+    assert_eq!(
+        running.at(&["Power off…"]).unwrap().labels(),
+        [
+            "Power off Demo Linux now? Unsaved work in the VM is lost.",
+            "Cancel",
+            "Yes, power off"
+        ]
+    );
+
+    let path = ["Demo Linux (running)", "Power off…"];
+    let asked = cancel_then_yes(&w, &item, &tray, &path, "Yes, power off").await;
+    assert_eq!(asked, ["power off vm-demo"]);
+    w.wait_machine_state("vm-demo", "off").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_icon_and_tooltip_show_a_running_vm() {
+    if tools_missing() {
+        return;
+    }
+    let mut w = World::new().await;
+    let (mut desktop, tray, item) = with_tray(&mut w, STUDENT).await;
+    menu_shows(&w, &item, &["Demo Linux", "Standard"]).await;
+    until_icon(&w, &item, "leovms-idle").await;
+    start_demo(&w, &mut desktop, &tray, "standard").await;
+    until_icon(&w, &item, "leovms-running").await;
+    let tooltip = sni_property(&w, &item, "ToolTip");
+    assert!(tooltip.contains("leovms — running"), "{tooltip}");
+    assert!(tooltip.contains("Demo Linux is running."), "{tooltip}");
+    assert!(w.cli(&["stop", "vm-demo"]).status.success());
+    until_icon(&w, &item, "leovms-idle").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn snapshot_descriptions_and_maintainers_are_shown() {
+    if tools_missing() {
+        return;
+    }
+    let mut w = World::new().await;
+    let (_desktop, _tray, item) = with_tray(&mut w, STUDENT).await;
+    let demo = menu_until(&w, &item, "Demo Linux with its snapshots", |m| {
+        m.at(&["Demo Linux", "Standard"])
+            .and(m.at(&["Demo Linux"]))
+            .cloned()
+    })
+    .await;
+    let labels = demo.labels();
+    // The share's words (snapshot.conf, image.conf), as disabled lines under their item.
+    let after = |name: &str| {
+        let at = labels.iter().position(|l| *l == name).unwrap();
+        labels[at + 1..at + 3].to_vec()
+    };
+    assert_eq!(
+        labels[0],
+        "A small Linux demo machine",
+        "{}",
+        demo.outline()
+    );
+    assert_eq!(
+        after("Exam 2027"),
+        ["    No network, exam tools only", "    Maintainer: mueller"],
+        "{}",
+        demo.outline()
+    );
+    assert_eq!(
+        after("Standard"),
+        ["    Clean installation", "    Maintainer: admin"],
+        "{}",
+        demo.outline()
+    );
+    for line in demo
+        .children
+        .iter()
+        .filter(|c| c.label().starts_with("    "))
+    {
+        assert!(!line.enabled(), "{}", demo.outline());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn upload_virtualbox_and_quit_are_shown_only_to_members_of_p_leovms() {
+    if tools_missing() {
+        return;
+    }
+    let mut w = World::new().await;
+    let (mut desktop, tray, item) = with_tray(&mut w, STUDENT).await;
+    let m = menu_until(&w, &item, "the machines", |m| {
+        m.at(&["Demo Linux", "Standard"]).map(|_| m.clone())
+    })
+    .await;
+    assert_eq!(
+        m.labels(),
+        ["Demo Linux", "Windows 10 (demo)", "Offline"],
+        "{}",
+        m.outline()
+    );
+    // The same user in p_leovms, after the next login.
+    drop(tray);
+    let tray = Tray::start(&w, UPLOADER, &[]);
+    let item = desktop.registered_nth(1, &tray).await;
+    let m = menu_until(&w, &item, "the machines", |m| {
+        m.at(&["Demo Linux", "Standard"]).map(|_| m.clone())
+    })
+    .await;
+    assert_eq!(
+        m.labels(),
+        [
+            "Demo Linux",
+            "Windows 10 (demo)",
+            "Offline",
+            "Upload…",
+            "VirtualBox (own machines)",
+            "Quit"
+        ],
+        "{}",
+        m.outline()
+    );
+}
+
+#[test]
+fn help_exits_0_and_a_wrong_option_exits_2() {
+    let tray = |arg: &str| {
+        Command::new(workspace_bin("leovms-tray"))
+            .arg(arg)
+            .env_remove("DBUS_SESSION_BUS_ADDRESS")
+            .output()
+            .unwrap()
+    };
+    for arg in ["--help", "-h"] {
+        let out = tray(arg);
+        assert_eq!(out.status.code(), Some(0), "{arg}: {}", describe(&out));
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            text.contains("Usage: leovms-tray [--help | --version]"),
+            "{text}"
+        );
+        assert!(text.contains("--version"), "{text}");
+        assert!(out.stderr.is_empty(), "{}", describe(&out));
+    }
+    let out = tray("--version");
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("leovms-tray "));
+    let out = tray("--bogus");
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    assert!(out.stdout.is_empty(), "{}", describe(&out));
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert!(text.contains("unknown option '--bogus'"), "{text}");
+    assert!(text.contains("Usage: leovms-tray"), "{text}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -766,7 +1101,7 @@ async fn a_job_started_with_the_cli_shows_its_phase_and_its_end_is_notified() {
         "LEOVMS_DOUBLE_START_GATE".into(),
         gate.display().to_string(),
     ));
-    let (mut desktop, tray, item) = with_tray(&mut w, &[]).await;
+    let (mut desktop, tray, item) = with_tray(&mut w, STUDENT).await;
     menu_shows(&w, &item, &["Demo Linux"]).await;
 
     let mut cli = Command::new(workspace_bin("leovms-cli"));
@@ -823,11 +1158,10 @@ async fn a_job_started_with_the_cli_shows_its_phase_and_its_end_is_notified() {
     .await;
 
     // A start that goes through ends with a notification.
-    let out = w.cli(&["start", "vm-demo", "--snapshot", "standard"]);
-    assert!(out.status.success(), "{}", describe(&out));
-    desktop.note("Demo Linux is running", &tray).await;
-    until_icon(&w, &item, "leovms-idle").await;
+    start_demo(&w, &mut desktop, &tray, "standard").await;
+    until_icon(&w, &item, "leovms-running").await;
     assert!(w.cli(&["stop", "vm-demo"]).status.success());
+    until_icon(&w, &item, "leovms-idle").await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -840,7 +1174,7 @@ async fn failures_are_notified_in_the_daemons_words() {
         ..Default::default()
     })
     .await;
-    let (mut desktop, tray, item) = with_tray(&mut w, &[]).await;
+    let (mut desktop, tray, item) = with_tray(&mut w, STUDENT).await;
     menu_shows(&w, &item, &["Demo Linux", "Foreign"]).await;
 
     // A job that fails: its message names the base the snapshot does not fit.
@@ -853,10 +1187,8 @@ async fn failures_are_notified_in_the_daemons_words() {
     until_icon(&w, &item, "leovms-error").await;
 
     // A call the daemon refuses: one VM at a time.
-    let out = w.cli(&["start", "vm-demo", "--snapshot", "exam"]);
-    assert!(out.status.success(), "{}", describe(&out));
-    desktop.note("Demo Linux is running", &tray).await;
-    until_icon(&w, &item, "leovms-idle").await;
+    start_demo(&w, &mut desktop, &tray, "exam").await;
+    until_icon(&w, &item, "leovms-running").await;
     let refused = w.cli(&["start", "vm-win", "--snapshot", "standard"]);
     assert_eq!(refused.status.code(), Some(8), "{}", describe(&refused));
     let words = String::from_utf8_lossy(&refused.stderr);
@@ -875,7 +1207,7 @@ async fn the_menu_stays_while_the_daemon_is_gone_and_recovers_when_it_returns() 
         return;
     }
     let mut w = World::new().await;
-    let (mut desktop, tray, item) = with_tray(&mut w, &[]).await;
+    let (mut desktop, tray, item) = with_tray(&mut w, STUDENT).await;
     let before = menu_until(&w, &item, "the machines", |m| {
         m.at(&["Windows 10 (demo)", "Standard"])
             .map(|_| m.labels().len())
@@ -910,13 +1242,7 @@ async fn the_menu_stays_while_the_daemon_is_gone_and_recovers_when_it_returns() 
     // The share changed meanwhile; the daemon comes back and the tray reads it by itself.
     std::fs::remove_dir_all(w.data.join("vm-win")).unwrap();
     w.start_daemon().await;
-    let now = [
-        "Demo Linux",
-        "Offline",
-        "Upload…",
-        "VirtualBox (own machines)",
-        "Quit",
-    ];
+    let now = ["Demo Linux", "Offline"];
     let m = menu_until(&w, &item, "the share as it is now", |m| {
         (m.labels() == now).then(|| m.clone())
     })
@@ -933,7 +1259,7 @@ async fn the_offline_menu_syncs_and_unsyncs_and_shows_the_cache_space() {
     let mut w = World::new().await;
     let cache = w.configure_cache(1_000_000_000);
     std::fs::create_dir_all(&cache).unwrap();
-    let (mut desktop, tray, item) = with_tray(&mut w, &[]).await;
+    let (mut desktop, tray, item) = with_tray(&mut w, STUDENT).await;
     let offline = menu_until(&w, &item, "the cache", |m| {
         m.at(&["Offline"])
             .filter(|o| {
@@ -1002,6 +1328,7 @@ async fn virtualbox_opens_with_the_own_home_and_quit_ends_the_tray() {
     desktop.serve_watcher().await;
     let mut tray = Tray::start(
         &w,
+        UPLOADER,
         &[
             ("PATH", &path),
             ("VBOX_USER_HOME", "/leovms-test/not-the-own-machines"),
@@ -1029,7 +1356,7 @@ async fn virtualbox_opens_with_the_own_home_and_quit_ends_the_tray() {
     click(&w, &item, &["Demo Linux", "Standard"]);
     w.wait_machine_state("vm-demo", "running").await;
     tray.until_logged("no notification shown").await;
-    menu_shows(&w, &item, &["Demo Linux (running)", "Stop"]).await;
+    menu_shows(&w, &item, &["Demo Linux (running)", "Power off…"]).await;
 
     click(&w, &item, &["Quit"]);
     let status = eventually("the tray to quit", || tray.child.try_wait().unwrap()).await;
@@ -1080,7 +1407,7 @@ async fn a_share_that_goes_away_shows_offline_with_the_daemons_reasons() {
         return;
     }
     let mut w = World::new().await;
-    let (mut desktop, tray, item) = with_tray(&mut w, &[]).await;
+    let (mut desktop, tray, item) = with_tray(&mut w, STUDENT).await;
     menu_shows(&w, &item, &["Demo Linux", "Standard"]).await;
 
     // leovmsd sees the share go and says so; the tray follows without asking.
@@ -1144,7 +1471,7 @@ async fn the_upload_menu_uploads_an_own_machine_as_a_new_snapshot() {
         )
     })
     .unwrap();
-    let (mut desktop, tray, item) = with_tray(&mut w, &[]).await;
+    let (mut desktop, tray, item) = with_tray(&mut w, UPLOADER).await;
 
     let line = "Teacher VM → new snapshot of Demo Linux";
     let m = menu_until(&w, &item, "the own machine to upload", |m| {
@@ -1162,11 +1489,50 @@ async fn the_upload_menu_uploads_an_own_machine_as_a_new_snapshot() {
         m.outline()
     );
     assert!(!uploads.at(&["Own VirtualBox machines"]).unwrap().enabled());
-    assert!(uploads.at(&[line]).unwrap().enabled());
+    // What goes up under which name, before anything is uploaded.
+    let question = uploads.at(&[line]).unwrap();
+    let yes = "Yes, upload as \"Teacher VM\"";
+    let said = question.labels();
+    assert_eq!(
+        said[..2],
+        [
+            "Upload Teacher VM from your own VirtualBox",
+            "as a new snapshot of Demo Linux, named \"Teacher VM\"?"
+        ],
+        "{}",
+        m.outline()
+    );
+    assert!(
+        said[2].starts_with("No description. ")
+            && said[2].ends_with(" MB to copy; the admin publishes it afterwards."),
+        "{}",
+        m.outline()
+    );
+    assert_eq!(said[3..5], ["Cancel", yes], "{}", m.outline());
+    assert!(
+        said[5].starts_with("Another name or a description: leovms-cli upload --machine "),
+        "{}",
+        m.outline()
+    );
+    for line in question.children.iter().filter(|c| !c.label().is_empty()) {
+        let answer = ["Cancel", yes].contains(&line.label());
+        assert_eq!(line.enabled(), answer, "{}", m.outline());
+    }
 
-    click(&w, &item, &["Upload…", line]);
+    // A click on the machine only opens the question; Cancel uploads nothing.
+    let clicks = cancel_then_yes(&w, &item, &tray, &["Upload…", line], yes).await;
+    assert_eq!(clicks.len(), 1, "{clicks:?}");
+    assert!(
+        clicks[0].starts_with("upload virtualbox ") && clicks[0].ends_with(" as \"Teacher VM\""),
+        "{clicks:?}"
+    );
     let note = desktop.note("Upload finished", &tray).await;
     assert_eq!(note.app, "leovms");
+    assert!(
+        note.body
+            .starts_with("Uploaded Teacher VM to the upload share as "),
+        "{note:?}"
+    );
     // The daemon's words name the folder on the upload share and the admin's command.
     let shown = note
         .body

@@ -1,9 +1,13 @@
 //! The tray in a real panel, as a user sees it: xfce4-panel's Status Tray under Xvfb on
 //! the world's private bus shows `leovms-tray`'s icon; a right click opens its menu,
-//! which lists the share's VMs; choosing a snapshot with the keyboard starts the VM.
+//! which lists the share's VMs; choosing a snapshot with the keyboard starts the VM, and
+//! the icon turns from the idle blue to the running green.
+//!
+//! After the VM was shut down, a snapshot asks before it replaces the working copy, and
+//! the keyboard opens that question on Cancel.
 //!
 //! With `LEOVMS_SCREENSHOTS=<dir>` the screenshots (`tray.png`, `menu.png`,
-//! `submenu.png`) are saved there, e.g. for the documentation:
+//! `submenu.png`, `running.png`, `question.png`) are saved there, e.g. for the documentation:
 //! `LEOVMS_SCREENSHOTS=docs/screenshots cargo test -p leovmsd --test tray_panel`.
 
 mod common;
@@ -27,6 +31,8 @@ const STEP: Duration = Duration::from_secs(30);
 const IDLE_RGB: [u8; 3] = [0x1E, 0x6F, 0xD9];
 /// Its filling has this many pixels at least; the white ▶ on it a few.
 const IDLE_MIN_PIXELS: usize = 150;
+/// The icon while a VM runs: another colour, and a white window instead of the ▶.
+const RUNNING_RGB: [u8; 3] = [0x2E, 0x7D, 0x32];
 const WHITE: [u8; 3] = [0xFF, 0xFF, 0xFF];
 
 #[tokio::test(flavor = "multi_thread")]
@@ -49,6 +55,8 @@ async fn the_tray_menu_in_a_real_panel_starts_a_snapshot() {
     let empty = panel.screenshot(&scratch).unwrap();
     let mut tray = Command::new(workspace_bin("leovms-tray"));
     w.env_for(&mut tray);
+    // A student's menu, whatever groups the test's user has.
+    tray.env("PATH", student_path(&w));
     panel.spawn("tray", tray).unwrap();
     let item = panel
         .wait("leovms-tray to register with the watcher", STEP, || {
@@ -154,6 +162,27 @@ async fn the_tray_menu_in_a_real_panel_starts_a_snapshot() {
 
     panel.keys(&["Return"]).unwrap();
     w.wait_machine_state("vm-demo", "running").await;
+
+    // The icon shows the running VM: green with a white window, the blue gone.
+    let running = panel.wait("the running icon to be painted in the panel", STEP, || {
+        let shot = panel.screenshot(&scratch).ok()?;
+        let (n, rect) = shot.find_colour(Rect::PANEL, RUNNING_RGB, 0)?;
+        let (sign, _) = shot.find_colour(rect, WHITE, 0)?;
+        let idle_gone = shot.find_colour(Rect::PANEL, IDLE_RGB, 0).is_none();
+        (n >= IDLE_MIN_PIXELS && sign >= 4 && idle_gone).then_some((rect, shot))
+    });
+    let (running_icon, running_shot) = running.unwrap_or_else(|e| {
+        let shot = panel.screenshot(&scratch).unwrap();
+        panic!(
+            "{e}\nwhere the icon was, the panel shows (pixels, colour): {:?}",
+            colours(&shot, icon)
+        )
+    });
+    keep(running_shot, &shots, "running.png");
+    assert!(
+        running_icon.w <= ICON_SIZE && running_icon.h <= ICON_SIZE,
+        "the running icon is {running_icon:?}"
+    );
     let jobs = w.cli_json(&["jobs"]);
     let started: Vec<_> = jobs
         .as_array()
@@ -163,9 +192,120 @@ async fn the_tray_menu_in_a_real_panel_starts_a_snapshot() {
         .map(|j| (j["vm"].as_str().unwrap(), j["snapshot"].as_str().unwrap()))
         .collect();
     assert_eq!(started, [("vm-demo", "standard")], "{jobs}");
+
+    // The student shuts the VM down; what was done in it stays in the working copy. Now
+    // a snapshot asks before it replaces that, and the keyboard opens the question on
+    // Cancel: Right and Return change nothing.
     let out = w.cli(&["stop", "vm-demo"]);
     assert!(out.status.success(), "{}", describe(&out));
     w.wait_machine_state("vm-demo", "off").await;
+    let idle = panel
+        .wait("the idle icon again", STEP, || {
+            let shot = stable(&panel, &scratch)?;
+            let idle = shot.find_colour(Rect::PANEL, IDLE_RGB, 0).is_some();
+            let running = shot.find_colour(Rect::PANEL, RUNNING_RGB, 0).is_some();
+            (idle && !running).then_some(shot)
+        })
+        .unwrap();
+    let layout = wait_until_layout(&conn, service, &menu_path, "the question", |l| {
+        l.children.iter().any(|i| {
+            i.label == "Demo Linux"
+                && i.children
+                    .iter()
+                    .any(|s| s.label == "Exam 2027" && !s.children.is_empty())
+        })
+    })
+    .await;
+    let top = &layout.children;
+    let demo = position(top, "Demo Linux", &layout);
+    let entries = &top[demo].children;
+    let exam = position(entries, "Exam 2027", &layout);
+    let question = &entries[exam].children;
+    let cancel = position(question, "Cancel", &layout);
+    let yes = position(question, "Yes, discard and start", &layout);
+    assert_eq!(
+        (
+            selectable_before(question, cancel),
+            selectable_before(question, yes)
+        ),
+        (0, 1),
+        "Cancel is not the first answer: {layout:#?}"
+    );
+    // Down to Demo Linux and into it (its first entry one can choose is selected), down
+    // to Exam 2027 and into its question.
+    let mut to_demo = vec!["Down"; selectable_before(top, demo) + 1];
+    to_demo.push("Right");
+    let mut to_exam = vec!["Down"; selectable_before(entries, exam)];
+    to_exam.push("Right");
+    let asked = |before: &Shot, name: Option<&str>| -> Shot {
+        panel.click(x, y, 3).unwrap();
+        let (menu, shot) = changed(&panel, &scratch, before, None)
+            .unwrap_or_else(|e| panic!("the menu did not open again: {e}"));
+        panel.keys(&to_demo).unwrap();
+        let (sub, shot) = changed(&panel, &scratch, &shot, Some(menu))
+            .unwrap_or_else(|e| panic!("the submenu of Demo Linux did not open: {e}"));
+        panel.keys(&to_exam).unwrap();
+        let (_, shot) = changed(&panel, &scratch, &shot, Some(sub))
+            .unwrap_or_else(|e| panic!("the question did not open: {e}"));
+        match name {
+            Some(name) => keep(shot, &shots, name),
+            None => shot,
+        }
+    };
+    asked(&idle, Some("question.png"));
+    panel.keys(&["Return"]).unwrap();
+    let closed = panel
+        .wait("the menu to close", STEP, || {
+            let shot = stable(&panel, &scratch)?;
+            shot.diff(&idle, Rect::BELOW_PANEL, None)
+                .is_none()
+                .then_some(shot)
+        })
+        .unwrap();
+    // The same way again, one entry further down: Yes.
+    asked(&closed, None);
+    panel.keys(&["Down", "Return"]).unwrap();
+    w.wait_machine_state("vm-demo", "running").await;
+    // The tray logs every click in order before it calls the daemon: Cancel asked for
+    // nothing.
+    let clicks: Vec<String> = panel
+        .log("tray")
+        .lines()
+        .filter_map(|l| l.split_once("clicked: ").map(|(_, what)| what.to_owned()))
+        .collect();
+    assert_eq!(
+        clicks,
+        [
+            "start vm-demo from snapshot standard",
+            "start vm-demo from snapshot exam"
+        ]
+    );
+    let out = w.cli(&["stop", "vm-demo"]);
+    assert!(out.status.success(), "{}", describe(&out));
+    w.wait_machine_state("vm-demo", "off").await;
+}
+
+/// `PATH` with an `id` first that names a student's groups: the tray shows the menu of
+/// a user who is not in p_leovms (it reads the groups with `id -Gn`).
+fn student_path(w: &World) -> String {
+    use std::os::unix::fs::PermissionsExt;
+    let bin = w.tmp.path().join("student-bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let real = leovms_testkit::find_in_path("id").expect("id (coreutils)");
+    let script = format!(
+        "#!/bin/sh\n\
+         if [ \"$1\" = -Gn ] && [ $# -eq 1 ]; then echo 'pupil students'; exit 0; fi\n\
+         exec '{}' \"$@\"\n",
+        real.display()
+    );
+    let id = bin.join("id");
+    std::fs::write(&id, script).unwrap();
+    std::fs::set_permissions(&id, std::fs::Permissions::from_mode(0o755)).unwrap();
+    format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    )
 }
 
 /// Where the screenshots go: `$LEOVMS_SCREENSHOTS` (a relative path is taken from the
@@ -357,18 +497,30 @@ async fn wait_for_layout(
     service: &str,
     menu: &OwnedObjectPath,
 ) -> MenuItem {
+    wait_until_layout(conn, service, menu, "Demo Linux with its snapshots", |l| {
+        l.children
+            .iter()
+            .any(|i| i.label == "Demo Linux" && i.children.iter().any(|s| s.label == "Standard"))
+    })
+    .await
+}
+
+/// The menu once `ready` says it shows `what`.
+async fn wait_until_layout(
+    conn: &zbus::Connection,
+    service: &str,
+    menu: &OwnedObjectPath,
+    what: &str,
+    ready: impl Fn(&MenuItem) -> bool,
+) -> MenuItem {
     let end = tokio::time::Instant::now() + STEP;
     loop {
         let layout = layout_of(conn, service, menu).await;
-        let ready = layout
-            .children
-            .iter()
-            .any(|i| i.label == "Demo Linux" && i.children.iter().any(|s| s.label == "Standard"));
-        if ready {
+        if ready(&layout) {
             return layout;
         }
         if tokio::time::Instant::now() >= end {
-            panic!("the menu never listed Demo Linux with its snapshots:\n{layout:#?}");
+            panic!("the menu never showed {what}:\n{layout:#?}");
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
