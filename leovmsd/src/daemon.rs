@@ -35,6 +35,12 @@ const SHARE_READ_LIMIT: Duration = Duration::from_secs(20);
 /// The longest a share check may take before the share counts as not answering.
 const SHARE_TIMEOUT: Duration = Duration::from_secs(3);
 
+/// The longest `Stop` waits for a powered-off VM's window to close (its start job to end).
+const STOP_LIMIT: Duration = Duration::from_secs(60);
+
+/// What the log says while `Stop` waits for that (the tests wait for these words).
+const STOP_WAITING: &str = "waiting for its VirtualBox window to close";
+
 pub struct Daemon {
     pub settings: Settings,
     pub records: Records,
@@ -360,12 +366,16 @@ impl Daemon {
         }
     }
 
-    /// Powers a running VM off.
+    /// Powers a running VM off and returns once it is gone: its start job has ended, so
+    /// `ListMachines` says `off` and a new start is admitted. VirtualBox's window may take
+    /// a moment to close after `controlvm poweroff` has returned; that wait is bounded.
     pub async fn stop(&self, vm: &str) -> Result<()> {
         let job = self
             .active_job(vm)
             .filter(|j| j.phase() == Phase::Running)
             .ok_or_else(|| Error::new(ErrorKind::NotRunning, format!("{vm} is not running.")))?;
+        // Subscribed before anything happens, so that the end cannot be missed.
+        let mut changed = job.subscribe();
         let layout = self.layout().await?;
         let rec = self
             .records
@@ -375,15 +385,34 @@ impl Daemon {
             .ok_or_else(|| Error::new(ErrorKind::NotRunning, format!("{vm} is not running.")))?;
         let uuid = uuid::Uuid::parse_str(&rec.uuid).map_err(|e| Error::internal(e.to_string()))?;
         match self.vbox(&layout) {
-            Ok(vbox) => vbox.poweroff(&uuid).await,
+            Ok(vbox) => vbox.poweroff(&uuid).await?,
             Err(_) => {
                 // Without VBoxManage, closing the frontend is what a user would do.
                 let pid = rustix::process::Pid::from_raw(rec.pid)
                     .ok_or_else(|| Error::internal("bad pid"))?;
                 rustix::process::kill_process(pid, rustix::process::Signal::TERM)
-                    .map_err(|e| Error::io("stop", &e.into()))
+                    .map_err(|e| Error::io("stop", &e.into()))?
             }
         }
+        if job.is_active() {
+            tracing::info!(vm = %job.vm, "powered off; {STOP_WAITING}");
+        }
+        let ended = async {
+            while job.is_active() {
+                if changed.changed().await.is_err() {
+                    break;
+                }
+            }
+        };
+        tokio::time::timeout(STOP_LIMIT, ended).await.map_err(|_| {
+            Error::new(
+                ErrorKind::VBoxFailed,
+                format!(
+                    "{vm} was powered off, but its VirtualBox window has not closed within {} s, so it still counts as running. Close the window, or try again.",
+                    STOP_LIMIT.as_secs()
+                ),
+            )
+        })
     }
 
     /// After a restart: VMs started by an earlier daemon are still running; follow them.

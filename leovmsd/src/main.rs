@@ -67,18 +67,21 @@ async fn main() {
 async fn serve(settings: Settings) -> Result<(), Box<dyn std::error::Error>> {
     let daemon = Daemon::new(settings);
     // Serve every object before taking the name: calls that arrive at activation
-    // time would otherwise find nothing.
+    // time would otherwise find nothing. And get ready before taking it: the call that
+    // activated the daemon is delivered as soon as the name is taken, and must find the
+    // VMs an earlier daemon started (a `Stop` would answer "not running") and must not
+    // race the removal of a crashed start's leftovers.
     let conn = zbus::connection::Builder::session()?
         .serve_at(
             leovms_api::MANAGER_PATH,
             ManagerInterface::new(daemon.clone()),
         )?
-        .name(leovms_api::BUS_NAME)?
         .build()
         .await?;
     daemon.set_connection(conn.clone());
     daemon.adopt_running().await;
     daemon.remove_leftovers().await;
+    conn.request_name(leovms_api::BUS_NAME).await?;
     tokio::spawn(dbus::forward_mount_changes(conn.clone(), daemon.clone()));
     tracing::info!(
         "leovmsd {} serving {} (share: {})",

@@ -4,65 +4,21 @@
 
 mod common;
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Duration;
 
+use common::activating::owner_pid;
 use common::*;
 use futures_util::StreamExt;
-use leovms_testkit::{Bus, workspace_bin};
 
-/// The committed activation file, with `Exec=` pointing at this build instead of
-/// `/usr/bin`, in a service folder of its own.
-fn service_dir(w: &World) -> PathBuf {
-    let committed =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../dbus/org.leovms.Leovms1.service");
-    let text = std::fs::read_to_string(&committed).unwrap();
-    let exec = format!("Exec={}", workspace_bin("leovmsd").display());
-    let text = text.replace("Exec=/usr/bin/leovmsd", &exec);
-    assert!(
-        text.contains(&exec),
-        "{} has no Exec=/usr/bin/leovmsd:\n{text}",
-        committed.display()
-    );
-    let dir = w.tmp.path().join("services");
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("org.leovms.Leovms1.service"), text).unwrap();
-    dir
-}
-
-/// A world whose bus activates leovmsd with the world's environment (as
-/// `dbus-update-activation-environment` gives a login session's bus), exiting after
-/// `idle_secs`. Returns the file the bus and the activated daemons log to.
+/// A world whose bus activates leovmsd, which exits after `idle_secs`.
 async fn activating_world(idle_secs: u64) -> (World, PathBuf) {
-    let mut w = World::new().await;
-    let log = w.tmp.path().join("bus.log");
-    w.bus = Bus::start_with_services(&service_dir(&w), &log).unwrap();
-    let mut cmd = Command::new("true");
-    w.env_for(&mut cmd);
     let idle = idle_secs.to_string();
-    let mut env: HashMap<&str, &str> = cmd
-        .get_envs()
-        .filter_map(|(k, v)| Some((k.to_str()?, v?.to_str()?)))
-        .collect();
-    env.insert("LEOVMS_IDLE_EXIT_SECS", &idle);
-    env.insert("LEOVMS_LOG", "info,leovmsd=debug");
-    let conn = w.connection().await;
-    zbus::fdo::DBusProxy::new(&conn)
-        .await
-        .unwrap()
-        .update_activation_environment(env)
-        .await
-        .unwrap();
-    (w, log)
-}
-
-/// The pid owning leovmsd's bus name, or None.
-async fn owner_pid(conn: &zbus::Connection) -> Option<u32> {
-    let dbus = zbus::fdo::DBusProxy::new(conn).await.unwrap();
-    let name = zbus::names::BusName::try_from(leovms_api::BUS_NAME).unwrap();
-    dbus.get_connection_unix_process_id(name).await.ok()
+    let extra = [
+        ("LEOVMS_IDLE_EXIT_SECS", idle.as_str()),
+        ("LEOVMS_LOG", "info,leovmsd=debug"),
+    ];
+    activating::activating_world(&extra).await
 }
 
 /// Waits until leovmsd gives its name up by itself.

@@ -3,6 +3,8 @@
 //! directory in `LEOVMS_TEST_VBOX_DIR`, e.g. the independent stand-in in CI).
 #![allow(dead_code)]
 
+pub mod activating;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
