@@ -5,6 +5,7 @@
 //! packed, and the finished folder is renamed to `data/<vm-id>`; `manifest.toml` comes last.
 //! On any error the temporary folder is removed and data is as before.
 
+mod network;
 mod source;
 mod unzip;
 
@@ -15,14 +16,15 @@ use std::time::SystemTime;
 
 use leovms_image::archive::{self, Compression, PackOptions, PackReport};
 use leovms_image::atomic::{fsync_dir, write_atomic};
-use leovms_image::config::{ImageConf, SnapshotConf};
+use leovms_image::config::{AccessRules, ImageConf, NetworkRule, SnapshotConf};
 use leovms_image::manifest::{self, Manifest, ManifestEntry, SMALL_FILE_LIMIT};
 use leovms_image::name::{SafeName, safe_relative_path};
 use leovms_image::vbox::{self, DiskPatch, MachineInfo, Patch};
 use leovms_image::vdi::{self, VdiHeader, VdiKind, braced};
 use uuid::Uuid;
 
-use self::source::{LegacyConf, Source, SourceDisk};
+use self::network::Converted;
+use self::source::{LegacyConf, Source, SourceDisk, SourceSnapshot};
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
 use crate::progress::{self, Progress};
@@ -53,6 +55,7 @@ struct PlannedSnapshot {
     disk: SourceDisk,
     uuid: Uuid,
     conf_text: String,
+    conf: SnapshotConf,
 }
 
 struct Plan {
@@ -64,6 +67,8 @@ struct Plan {
     base_name: String,
     vbox: Vec<u8>,
     image_conf: String,
+    /// `image_conf` as the PCs will read it.
+    image: ImageConf,
     snapshots: Vec<PlannedSnapshot>,
 }
 
@@ -76,6 +81,14 @@ pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
     }
     for s in &source.skipped {
         eprintln!("warning: skipped {s}");
+    }
+    if plan.snapshots.is_empty() {
+        // PCs start a VM only from a snapshot: without one, nobody could start it.
+        return Err(Error::Invalid(format!(
+            "{}: no snapshot to import (snapshot-store/<name>/{{UUID}}.vdi.zip); a VM \
+             without a snapshot cannot be started, so nothing was imported",
+            source.dir.display()
+        )));
     }
     let mut go = ctx.change(format_args!(
         "import {} as {}",
@@ -98,11 +111,11 @@ pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
         ));
     }
     go &= ctx.change("write image.conf, machine.vbox, the snapshot.conf files and manifest.toml");
+    for line in rules(&plan) {
+        println!("{}: {line}", plan.id);
+    }
     if !go {
         return Ok(());
-    }
-    if plan.snapshots.is_empty() {
-        eprintln!("warning: no snapshot imported: users can only start the machine \"as found\"");
     }
     progress::enable(true);
     write(ctx, &plan)?;
@@ -112,6 +125,81 @@ pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
         plan.snapshots.len()
     );
     Ok(())
+}
+
+/// Every access and network rule the new VM gets, one line each, for the admin.
+fn rules(plan: &Plan) -> Vec<String> {
+    let mut out = vec![format!("offered to {}", plan.image.access.describe())];
+    out.extend(
+        NetworkRule::describe_all(&plan.image.network)
+            .into_iter()
+            .map(|line| format!("network on {line}")),
+    );
+    for snap in &plan.snapshots {
+        let (hosts, rooms) = (&snap.conf.hosts, &snap.conf.rooms);
+        if !hosts.is_empty() || !rooms.is_empty() {
+            out.push(format!(
+                "snapshot {} shown only on {}",
+                snap.id,
+                AccessRules::describe_pcs(hosts, rooms)
+            ));
+        }
+    }
+    out
+}
+
+/// The network rules: leoclient2 used a snapshot's own `network.conf` instead of the VM's,
+/// so every imported snapshot must come to the same rules (leovms has one set per VM).
+fn network_rules(source: &Source, snapshots: &[&SourceSnapshot]) -> Result<Converted> {
+    // A refused line is named with the whole path: `/srv/…/win7/network.conf:3: …`.
+    let convert = |shown: &str, text: Option<&str>| {
+        network::convert(shown, text).map_err(|e| match e {
+            Error::Invalid(msg) => Error::Invalid(format!("{}/{msg}", source.dir.display())),
+            other => other,
+        })
+    };
+    let vm = convert("network.conf", source.network_conf.as_deref())?;
+    let mut chosen: Option<(Converted, &str)> = None;
+    let mut vm_used = snapshots.is_empty();
+    for snap in snapshots {
+        let own = match &snap.network_conf {
+            Some(text) => convert(
+                &format!("snapshot-store/{}/network.conf", snap.folder),
+                Some(text),
+            )?,
+            None => {
+                vm_used = true;
+                vm.clone()
+            }
+        };
+        match &chosen {
+            None => chosen = Some((own, &snap.folder)),
+            Some((first, _)) if first.rules == own.rules => {}
+            Some((first, first_snap)) => {
+                return Err(Error::Invalid(format!(
+                    "the snapshots {first_snap} and {} would get different network cards ({} \
+                     and {}): leoclient2 used a snapshot's own network.conf instead of the \
+                     machine's, but leovms has one set of network rules per machine. Make the \
+                     files the same (or remove one), or import a copy of the folder without \
+                     one of these snapshots; nothing was imported",
+                    snap.folder,
+                    first.source(),
+                    own.source()
+                )));
+            }
+        }
+    }
+    let Some((mut chosen, _)) = chosen else {
+        return Ok(vm);
+    };
+    if vm.had_file && !vm_used {
+        chosen.notes.push(
+            "network.conf: not used: every snapshot has its own network.conf, as leoclient2 \
+             used them"
+                .into(),
+        );
+    }
+    Ok(chosen)
 }
 
 fn make_plan(ctx: &Ctx, args: &Args, source: &Source, warnings: &mut Vec<String>) -> Result<Plan> {
@@ -148,6 +236,7 @@ fn make_plan(ctx: &Ctx, args: &Args, source: &Source, warnings: &mut Vec<String>
     let (vbox, base_name) = fit_vbox(source, &vbox_text, &info, base_uuid, warnings)?;
 
     let mut snapshots = Vec::new();
+    let mut planned_sources = Vec::new();
     for snap in &source.snapshots {
         let place = format!("snapshot-store/{}", snap.folder);
         if let Err(e) = SafeName::new(snap.folder.as_str()) {
@@ -183,15 +272,19 @@ fn make_plan(ctx: &Ctx, args: &Args, source: &Source, warnings: &mut Vec<String>
             &place,
             warnings,
         );
-        SnapshotConf::parse(&conf_text, Path::new("snapshot.conf"))
+        let conf = SnapshotConf::parse(&conf_text, Path::new("snapshot.conf"))
             .map_err(|e| Error::Invalid(format!("{place}: {e}")))?;
         snapshots.push(PlannedSnapshot {
             id: snap.folder.clone(),
             disk: snap.disk.clone(),
             uuid: snap.uuid,
             conf_text,
+            conf,
         });
+        planned_sources.push(snap);
     }
+    let network = network_rules(source, &planned_sources)?;
+    warnings.extend(network.notes.iter().cloned());
 
     let name = args.name.clone().unwrap_or_else(|| {
         if info.name.trim().is_empty() {
@@ -200,9 +293,17 @@ fn make_plan(ctx: &Ctx, args: &Args, source: &Source, warnings: &mut Vec<String>
             info.name.clone()
         }
     });
-    let image_conf = image_conf(&name, source, warnings);
-    ImageConf::parse(&image_conf, Path::new("image.conf"))
+    let mut image_conf = image_conf(&name, source, warnings);
+    image_conf.push_str(&network::to_toml(&network));
+    let image = ImageConf::parse(&image_conf, Path::new("image.conf"))
         .map_err(|e| Error::Invalid(format!("the new image.conf: {e}")))?;
+    if image.network != network.rules {
+        return Err(Error::Invalid(format!(
+            "the new image.conf does not hold the network rules converted from {} \
+             (a bug in leovms-admin); nothing was imported",
+            network.source()
+        )));
+    }
 
     Ok(Plan {
         id,
@@ -212,6 +313,7 @@ fn make_plan(ctx: &Ctx, args: &Args, source: &Source, warnings: &mut Vec<String>
         base_name,
         vbox,
         image_conf,
+        image,
         snapshots,
     })
 }

@@ -9,7 +9,10 @@ pub struct Machine {
     /// Display name from `image.conf`.
     pub name: String,
     pub description: String,
-    /// `off`, `starting` or `running` (see [`MachineState`]).
+    /// `off`, `starting` or `running` (see [`MachineState`]); `not-offered` for a VM that is
+    /// listed only to say why this user cannot use it on this PC (see `problem`): one whose
+    /// rules name rooms while this PC cannot tell its room, or, when no VM at all is
+    /// offered, every VM on the share.
     pub state: String,
     /// Size of the base archive on the share, bytes.
     pub base_size: u64,
@@ -67,6 +70,9 @@ pub enum MachineState {
     Off,
     Starting,
     Running,
+    /// Listed, but not offered to this user on this PC; `problem` says why. Only in
+    /// `ListMachines`, never in `MachineChanged`.
+    NotOffered,
 }
 
 impl MachineState {
@@ -75,6 +81,7 @@ impl MachineState {
             MachineState::Off => "off",
             MachineState::Starting => "starting",
             MachineState::Running => "running",
+            MachineState::NotOffered => "not-offered",
         }
     }
 }

@@ -9,7 +9,7 @@
 
 use std::borrow::Cow;
 
-use leovms_api::{JobInfo, Machine, Snapshot};
+use leovms_api::{JobInfo, Machine, MachineState, Snapshot};
 use serde::Serialize;
 
 use crate::exit::CliError;
@@ -167,10 +167,40 @@ pub fn all_from_cache(machines: &[Machine]) -> bool {
     !machines.is_empty() && machines.iter().all(|m| m.origin == ORIGIN_CACHE)
 }
 
+/// Listed only to say why this user cannot use it on this PC (the daemon's `problem`).
+fn not_offered(m: &Machine) -> bool {
+    m.state == MachineState::NotOffered.as_str()
+}
+
+/// The line above the table when the daemon lists machines but offers none of them:
+/// without it, a student would read the list as "the share is empty" or "all broken".
+fn nothing_offered(machines: &[Machine]) -> Option<String> {
+    if machines.is_empty() || !machines.iter().all(not_offered) {
+        return None;
+    }
+    let place = if all_from_cache(machines) {
+        "kept on this PC"
+    } else {
+        "on the share"
+    };
+    Some(match machines.len() {
+        1 => format!("The only machine {place} is not offered to you on this PC."),
+        n => format!("None of the {n} machines {place} is offered to you on this PC."),
+    })
+}
+
+/// `list`: one row per machine; a machine that is not offered shows why in PROBLEM, and
+/// when none is offered a line above the table says so.
 pub fn machines_table(machines: &[Machine]) -> String {
     let rows: Vec<Vec<String>> = machines
         .iter()
         .map(|m| {
+            if not_offered(m) {
+                let mut row = vec![m.id.clone(), m.name.clone(), m.state.clone()];
+                row.extend(std::iter::repeat_n("-".to_string(), 6));
+                row.push(or_dash(&m.problem));
+                return row;
+            }
             let as_found = if m.as_found {
                 "yes".to_string()
             } else if !m.as_found_blocked.is_empty() {
@@ -215,7 +245,11 @@ pub fn machines_table(machines: &[Machine]) -> String {
         "OFFLINE",
         "PROBLEM",
     ];
-    table(&headers, &rows)
+    let mut out = nothing_offered(machines)
+        .map(|line| format!("{line}\n"))
+        .unwrap_or_default();
+    out.push_str(&table(&headers, &rows));
+    out
 }
 
 /// The day (UTC) of a Unix time as `2026-11-20`; `never` for 0 (never used).
@@ -438,6 +472,59 @@ vm-win10  Windows 10  running  12.3 GB  yes       yes                       2   
 vm-linux  Linux Mint  off      12.3 GB  no        no: it has a saved state  2          2048 MB (fixed)     -        image.conf:3: ram.mb: missing
 ";
         assert_eq!(text, expected);
+    }
+
+    fn hidden(id: &str, name: &str, why: &str) -> Machine {
+        Machine {
+            state: "not-offered".into(),
+            base_size: 0,
+            base_ready: false,
+            snapshots: 0,
+            ram_default_mb: 0,
+            ram_min_mb: 0,
+            ram_max_mb: 0,
+            revision: String::new(),
+            problem: why.into(),
+            ..machine(id, name)
+        }
+    }
+
+    #[test]
+    fn machines_not_offered_say_why_and_none_offered_is_not_an_empty_share() {
+        let room = "Exam is offered only in certain rooms, and this computer (pc7) cannot tell which room it is in";
+        let text = machines_table(&[
+            machine("vm-win10", "Windows 10"),
+            hidden("vm-exam", "Exam", room),
+        ]);
+        let expected = format!(
+            "\
+ID        NAME        STATE        BASE     UNPACKED  AS FOUND  SNAPSHOTS  RAM                 OFFLINE  PROBLEM
+vm-win10  Windows 10  off          12.3 GB  yes       no        2          2048 MB (192-3072)  -        -
+vm-exam   Exam        not-offered  -        -         -         -          -                   -        {room}
+"
+        );
+        assert_eq!(text, expected);
+
+        let others = "Windows 10 is not offered to you: it is meant for other users or groups.";
+        let text = machines_table(&[
+            hidden("vm-exam", "Exam", room),
+            hidden("vm-win10", "Windows 10", others),
+        ]);
+        assert!(
+            text.starts_with(
+                "None of the 2 machines on the share is offered to you on this PC.\nID "
+            ),
+            "{text}"
+        );
+        assert!(text.contains(others), "{text}");
+        let text = machines_table(&[hidden("vm-win10", "Windows 10", others)]);
+        assert!(
+            text.starts_with("The only machine on the share is not offered to you on this PC.\n"),
+            "{text}"
+        );
+        let mut cached = hidden("vm-win10", "Windows 10", others);
+        cached.origin = "cache".into();
+        assert!(machines_table(&[cached]).starts_with("The only machine kept on this PC is not"),);
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! A VM folder as leoclient2 keeps it on its server, built from real VDI files: a zipped
 //! base, zipped differencing disks in `snapshot-store/<name>/{UUID}.vdi.zip` (all with
 //! the same UUID, as leoclient2 makes them), `filesize*` files, `image.conf` files in
-//! leoclient2's `key=value` syntax and `defaults/<vm>.vbox`.
+//! leoclient2's `key=value` syntax, `network.conf` files (`host;nic;mode;mac;device`
+//! lines) when asked for, and `defaults/<vm>.vbox`.
 
 use std::fs::File;
 use std::io::{self, Write};
@@ -24,6 +25,11 @@ pub struct Leoclient2Options {
     pub foreign_snapshot: bool,
     /// The VM's `image.conf`.
     pub image_conf: String,
+    /// The VM's `network.conf`; none when `None` (leoclient2 then switched every card off).
+    pub network_conf: Option<String>,
+    /// `network.conf` files of snapshots (folder name, content), which leoclient2 used
+    /// instead of the VM's for that snapshot.
+    pub snapshot_network_conf: Vec<(String, String)>,
 }
 
 impl Default for Leoclient2Options {
@@ -34,6 +40,8 @@ impl Default for Leoclient2Options {
             foreign_snapshot: false,
             image_conf: "# who may use this machine\nroom=r101,r102\nuser=mueller\ncolour=blue\n"
                 .into(),
+            network_conf: None,
+            snapshot_network_conf: Vec::new(),
         }
     }
 }
@@ -102,9 +110,15 @@ pub fn build_leoclient2_vm(parent: &Path, opts: &Leoclient2Options) -> io::Resul
         if let Some(conf) = conf {
             std::fs::write(store.join("image.conf"), conf)?;
         }
+        if let Some((_, net)) = opts.snapshot_network_conf.iter().find(|(s, _)| s == name) {
+            std::fs::write(store.join("network.conf"), net)?;
+        }
     }
 
     std::fs::write(dir.join("image.conf"), &opts.image_conf)?;
+    if let Some(net) = &opts.network_conf {
+        std::fs::write(dir.join("network.conf"), net)?;
+    }
     let machine_uuid = Uuid::new_v4();
     let vbox = template::machine_vbox(&TemplateParams {
         machine_uuid,

@@ -1,9 +1,9 @@
 //! The manager's answers about machines and snapshots, online and offline.
 
-use leovms_api::{ErrorKind, Machine, Snapshot, StartOptions};
+use leovms_api::{ErrorKind, Machine, MachineState, Snapshot, StartOptions};
 use leovms_image::ram;
 
-use crate::catalog::VmEntry;
+use crate::catalog::{self, VmEntry};
 use crate::daemon::Daemon;
 use crate::error::{Error, Result};
 use crate::start::StartPlan;
@@ -12,6 +12,11 @@ use crate::workcopy;
 
 impl Daemon {
     /// Machines as the share (or, offline, this user's copies and the cache) offer them.
+    ///
+    /// A VM not offered to this user on this PC is left out, with two exceptions, listed
+    /// with state `not-offered` and the reason as their problem: a VM whose rules name rooms
+    /// while this PC cannot tell its room (it may well be meant for this PC), and, when no
+    /// VM at all is offered, every VM (an empty list would read as an empty share).
     pub fn list_machines(&self, online: bool) -> Result<Vec<Machine>> {
         let view = View::load(&self.settings, online)?;
         let machines = view.machines()?;
@@ -22,42 +27,60 @@ impl Daemon {
             crate::start_source::remember_share_files(&view);
         }
         let host_mb = ram::host_memory_mb().unwrap_or(4096);
-        Ok(machines
-            .into_iter()
-            .filter_map(|(id, vm)| match vm {
-                Ok(vm) => {
-                    // Not offered to this user on this PC: not listed, online and offline.
-                    let offered = view.admit(vm.clone()).ok()?;
-                    if online {
-                        // Offline, every VM seen here is listed, usable or with the reason.
-                        // The copy holds every snapshot; the rules apply when it is read.
-                        crate::start_source::remember_vm(&view, &vm);
+        let mut listed: Vec<(usize, Machine)> = Vec::new();
+        let mut hidden: Vec<(usize, Machine)> = Vec::new();
+        let mut offered = 0;
+        for (n, (id, vm)) in machines.into_iter().enumerate() {
+            match vm {
+                Ok(vm) => match view.admit(vm.clone()) {
+                    Ok(admitted) => {
+                        offered += 1;
+                        if online {
+                            // Offline, every VM seen here is listed, usable or with the
+                            // reason. The copy holds every snapshot; the rules apply when
+                            // it is read.
+                            crate::start_source::remember_vm(&view, &vm);
+                        }
+                        listed.push((n, self.machine(&view, &admitted, host_mb)));
                     }
-                    Some(self.machine(&view, &offered, host_mb))
+                    Err(why) => match room_unknown(&view, &vm) {
+                        Some(why) => listed.push((n, self.not_offered(&view, &vm, why))),
+                        None => hidden.push((n, self.not_offered(&view, &vm, why))),
+                    },
+                },
+                Err(e) => {
+                    let state = self.machine_state(&id);
+                    listed.push((n, unusable(&view, id.as_str(), id.as_str(), state, e)));
                 }
-                Err(e) => Some(Machine {
-                    id: id.to_string(),
-                    name: id.to_string(),
-                    description: String::new(),
-                    state: self.machine_state(&id).as_str().into(),
-                    base_size: 0,
-                    base_unpacked_size: 0,
-                    base_ready: false,
-                    as_found: false,
-                    as_found_blocked: String::new(),
-                    snapshots: 0,
-                    ram_default_mb: 0,
-                    ram_min_mb: 0,
-                    ram_max_mb: 0,
-                    ram_fixed: false,
-                    problem: e.message,
-                    origin: view.origin().into(),
-                    revision: String::new(),
-                    synced: false,
-                    outdated: false,
-                }),
-            })
-            .collect())
+            }
+        }
+        if offered == 0 {
+            listed.append(&mut hidden);
+            listed.sort_by_key(|(n, _)| *n);
+        }
+        Ok(listed.into_iter().map(|(_, m)| m).collect())
+    }
+
+    /// A VM listed only to say why it is not offered here (`why`).
+    fn not_offered(&self, view: &View, vm: &VmEntry, why: Error) -> Machine {
+        let state = match self.machine_state(&vm.id) {
+            MachineState::Off => MachineState::NotOffered,
+            running => running,
+        };
+        unusable(view, vm.id.as_str(), &vm.image.name, state, why)
+    }
+
+    /// `id` as this user may use it on this PC; when it is not offered only because this
+    /// PC cannot tell its room, the error says so.
+    fn offered_machine(&self, view: &View, id: &str) -> Result<VmEntry> {
+        view.machine(id).map_err(|e| {
+            if e.kind != ErrorKind::NotFound || view.facts.room.is_some() {
+                return e;
+            }
+            any_machine(view, id)
+                .and_then(|vm| room_unknown(view, &vm))
+                .unwrap_or(e)
+        })
     }
 
     fn machine(&self, view: &View, vm: &VmEntry, host_mb: u64) -> Machine {
@@ -110,7 +133,7 @@ impl Daemon {
 
     pub fn list_snapshots(&self, vm: &str, online: bool) -> Result<Vec<Snapshot>> {
         let view = View::load(&self.settings, online)?;
-        let vm = view.machine(vm)?;
+        let vm = self.offered_machine(&view, vm)?;
         let mut out: Vec<Snapshot> = vm
             .snapshots
             .iter()
@@ -148,7 +171,7 @@ impl Daemon {
         online: bool,
     ) -> Result<StartPlan> {
         let view = View::load(&self.settings, online)?;
-        let vm = view.machine(vm)?;
+        let vm = self.offered_machine(&view, vm)?;
         if let Some(why) = view.offline_problem(&vm) {
             return Err(Error::new(ErrorKind::Offline, why));
         }
@@ -182,5 +205,63 @@ impl Daemon {
             ErrorKind::Offline,
             "The VM share is not available and no VM has been kept for offline use on this computer. Check the network or ask the school's admin.",
         )
+    }
+}
+
+/// `vm` from the share (or this user's copies offline), before the access rules.
+fn any_machine(view: &View, id: &str) -> Option<VmEntry> {
+    if view.online {
+        return catalog::load(&view.layout.data_dir, id).ok();
+    }
+    let (_, vm) = view
+        .machines()
+        .ok()?
+        .into_iter()
+        .find(|(vm, _)| vm.as_str() == id)?;
+    vm.ok()
+}
+
+/// Why `vm` is not offered when that is only because this PC cannot tell its room
+/// (`None` otherwise): what the student sees, and how the admin fixes it.
+fn room_unknown(view: &View, vm: &VmEntry) -> Option<Error> {
+    let rules = &vm.image.access;
+    if !rules.hidden_by_unknown_room(view.facts) {
+        return None;
+    }
+    let where_ = if rules.hosts.is_empty() {
+        "only in certain rooms"
+    } else {
+        "only on certain computers and in certain rooms"
+    };
+    let host = &view.facts.host;
+    let account = host.split('.').next().unwrap_or(host);
+    Some(Error::not_found(format!(
+        "{} is offered {where_}, and this computer ({host}) cannot tell which room it is in. Ask the school's admin to set its room: the primary group of the computer account \"{account}\", or LEOVMS_ROOM for leovmsd.",
+        vm.image.name
+    )))
+}
+
+/// A VM listed with nothing but its name, its state and why it cannot be used.
+fn unusable(view: &View, id: &str, name: &str, state: MachineState, why: Error) -> Machine {
+    Machine {
+        id: id.to_owned(),
+        name: name.to_owned(),
+        description: String::new(),
+        state: state.as_str().into(),
+        base_size: 0,
+        base_unpacked_size: 0,
+        base_ready: false,
+        as_found: false,
+        as_found_blocked: String::new(),
+        snapshots: 0,
+        ram_default_mb: 0,
+        ram_min_mb: 0,
+        ram_max_mb: 0,
+        ram_fixed: false,
+        problem: why.message,
+        origin: view.origin().into(),
+        revision: String::new(),
+        synced: false,
+        outdated: false,
     }
 }

@@ -81,6 +81,22 @@ pub fn main_nic(nics: &[HostNic]) -> Option<&HostNic> {
         .or_else(|| nics.first())
 }
 
+/// The card a VM bridges to with `device = "auto-unused"` (leoclient2's
+/// `auto-unused-nic`): the first real card other than [`main_nic`]'s that does not carry
+/// the default route, else the first other card at all.
+pub fn other_nic(nics: &[HostNic]) -> Option<&HostNic> {
+    let main = main_nic(nics).map(|n| n.name.as_str());
+    let others: Vec<&HostNic> = nics
+        .iter()
+        .filter(|n| Some(n.name.as_str()) != main && !n.default_route)
+        .collect();
+    others
+        .iter()
+        .find(|n| n.physical)
+        .or_else(|| others.first())
+        .copied()
+}
+
 /// The cards for `image` on the PC of `facts`; `None`: keep the template's network.
 pub fn cards(image: &ImageConf, facts: &AccessFacts, host: &[HostNic]) -> Result<Option<Vec<Nic>>> {
     let rule = match image.network_for(facts) {
@@ -88,9 +104,23 @@ pub fn cards(image: &ImageConf, facts: &AccessFacts, host: &[HostNic]) -> Result
         NetworkChoice::Off => return Ok(Some(Vec::new())),
         NetworkChoice::Rule(rule) => rule,
     };
-    let mut out = Vec::new();
+    let mut out: Vec<Nic> = Vec::new();
     for nic in rule.nic.iter().filter(|n| n.mode != NicMode::None) {
-        out.push(card(&image.name, nic, host)?);
+        let made = card(&image.name, nic, host)?;
+        // Two cards of a rule may take the PC's address from differently named devices
+        // that are the same card here ("auto" and "eth0"): one address twice.
+        if nic.mac == Some(MacSetting::Host)
+            && let Some(twin) = out.iter().find(|o| o.mac.is_some() && o.mac == made.mac)
+        {
+            return Err(Error::config(format!(
+                "{}: network cards {} and {} would both get the address {} derived from the same card of this PC. The network rule in image.conf needs another device or a fixed mac for one of them.",
+                image.name,
+                twin.slot,
+                made.slot,
+                made.mac.as_deref().unwrap_or_default()
+            )));
+        }
+        out.push(made);
     }
     Ok(Some(out))
 }
@@ -98,7 +128,15 @@ pub fn cards(image: &ImageConf, facts: &AccessFacts, host: &[HostNic]) -> Result
 fn card(vm: &str, nic: &NicRule, host: &[HostNic]) -> Result<Nic> {
     let named = |default: &str| nic.network.clone().unwrap_or_else(|| default.to_owned());
     let bridged = match (nic.mode, nic.device.as_deref()) {
-        (NicMode::Bridged, None | Some("auto")) => Some(main_nic(host).ok_or_else(|| {
+        (NicMode::Bridged, Some(NicRule::AUTO_UNUSED)) => Some(other_nic(host).ok_or_else(|| {
+            let have: Vec<&str> = host.iter().map(|h| h.name.as_str()).collect();
+            Error::config(format!(
+                "{vm}: network card {} should be bridged to this PC's second network card (device = \"auto-unused\"), but the PC has no other card than the one it is on the network with (it has: {}).",
+                nic.slot,
+                if have.is_empty() { "none".to_owned() } else { have.join(", ") }
+            ))
+        })?),
+        (NicMode::Bridged, None | Some(NicRule::AUTO)) => Some(main_nic(host).ok_or_else(|| {
             Error::config(format!(
                 "{vm}: network card {} should be bridged to this PC's network card, but the PC has none.",
                 nic.slot
@@ -125,6 +163,7 @@ fn card(vm: &str, nic: &NicRule, host: &[HostNic]) -> Result<Nic> {
         NicMode::Intnet => Attachment::Internal(named(DEFAULT_INTNET)),
         NicMode::Natnetwork => Attachment::NatNetwork(named(DEFAULT_NATNETWORK)),
         NicMode::Hostonly => Attachment::HostOnly(nic.device.clone().unwrap_or_default()),
+        NicMode::Generic => Attachment::Generic(nic.device.clone().unwrap_or_default()),
     };
     let mac = match &nic.mac {
         None => None,
@@ -267,5 +306,54 @@ mod tests {
         );
         let err = cards(&conf, &facts, &[]).unwrap_err();
         assert!(err.message.contains("has none"), "{}", err.message);
+    }
+
+    #[test]
+    fn the_other_card_and_generic_drivers() {
+        let host = [
+            nic("eno1", "A0B1C2D3E401", false, false),
+            nic("enp2s0", "A0B1C2D3E4F5", true, true),
+            nic("enp3s0", "A0B1C2D3E4A0", true, false),
+        ];
+        let facts = AccessFacts {
+            host: "pc1".into(),
+            ..AccessFacts::default()
+        };
+        let conf = image(
+            "[[network]]\nnic = [\n  { slot = 1, mode = \"bridged\", device = \"auto-unused\", mac = \"host\" },\n  { slot = 2, mode = \"generic\", device = \"VDE\" },\n]\n",
+        );
+        assert_eq!(
+            cards(&conf, &facts, &host).unwrap().unwrap(),
+            [
+                Nic {
+                    slot: 1,
+                    attachment: Attachment::Bridged("eno1".into()),
+                    mac: Some("08B1C2D3E401".into()),
+                },
+                Nic {
+                    slot: 2,
+                    attachment: Attachment::Generic("VDE".into()),
+                    mac: None,
+                },
+            ]
+        );
+        // Two derived addresses from what turns out to be the same card.
+        let twins = image(
+            "[[network]]\nnic = [\n  { slot = 1, mode = \"bridged\", mac = \"host\" },\n  { slot = 2, mode = \"bridged\", device = \"enp2s0\", mac = \"host\" },\n]\n",
+        );
+        let err = cards(&twins, &facts, &host).unwrap_err();
+        assert!(
+            err.message
+                .contains("cards 1 and 2 would both get the address 08B1C2D3E4F5"),
+            "{}",
+            err.message
+        );
+        // One card only: there is no other one to bridge to.
+        let err = cards(&conf, &facts, &host[1..2]).unwrap_err();
+        assert!(
+            err.message.contains("second network card") && err.message.contains("enp2s0"),
+            "{}",
+            err.message
+        );
     }
 }

@@ -7,9 +7,11 @@
 //!   filesize.vdi                      size of the unzipped base
 //!   filesize.vdi.zipped               size of the zip (next to the zip)
 //!   image.conf                        access rules: user=, group=, host=, room=
+//!   network.conf                      network cards per PC: host;nic;mode;mac;device
 //!   defaults/<vm>.vbox                the pristine VirtualBox settings
 //!   snapshot-store/<name>/{UUID}.vdi.zip   one snapshot: the zipped differencing disk
 //!   snapshot-store/<name>/filesize.vdi(.zipped), image.conf (name=, maintainer=, host=, room=)
+//!   snapshot-store/<name>/network.conf     used instead of the VM's for this snapshot
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -81,6 +83,8 @@ pub struct SourceSnapshot {
     /// The UUID in the file name `{UUID}.vdi.zip`.
     pub uuid: Uuid,
     pub conf: LegacyConf,
+    /// Its own `network.conf`, which leoclient2 used instead of the VM's.
+    pub network_conf: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -91,6 +95,8 @@ pub struct Source {
     pub base: SourceDisk,
     pub vbox_path: PathBuf,
     pub image_conf: Option<LegacyConf>,
+    /// The VM's `network.conf`; `None` when it has none.
+    pub network_conf: Option<String>,
     pub snapshots: Vec<SourceSnapshot>,
     /// Snapshot folders left out, with the reason.
     pub skipped: Vec<String>,
@@ -142,13 +148,7 @@ impl Source {
 
         let vbox_path = find_vbox(dir, &vm)?;
         let image_conf = LegacyConf::load(&dir.join("image.conf"))?;
-        if dir.join("network.conf").exists() {
-            warnings.push(
-                "network.conf: not imported: write its lines as [[network]] rules of image.conf \
-                 (docs/format.md, \"Network rules\")"
-                    .to_owned(),
-            );
-        }
+        let network_conf = read_text(&dir.join("network.conf"))?;
 
         let mut snapshots = Vec::new();
         let mut skipped = Vec::new();
@@ -178,6 +178,7 @@ impl Source {
             base,
             vbox_path,
             image_conf,
+            network_conf,
             snapshots,
             skipped,
             warnings,
@@ -307,12 +308,33 @@ fn read_snapshot(
     }
     check_sizes(&disk, &path.join("filesize.vdi"), warnings)?;
     let conf = LegacyConf::load(&path.join("image.conf"))?.unwrap_or_default();
+    let network_conf = read_text(&path.join("network.conf"))?;
     Ok(Ok(SourceSnapshot {
         folder: folder.to_owned(),
         disk,
         uuid,
         conf,
+        network_conf,
     }))
+}
+
+/// A settings file as UTF-8 text; `None` when it does not exist.
+fn read_text(path: &Path) -> Result<Option<String>> {
+    let bytes = match std::fs::metadata(path) {
+        Ok(meta) if meta.len() > leovms_image::manifest::SMALL_FILE_LIMIT => {
+            return Err(invalid(format!(
+                "{}: {} bytes is too large for a settings file",
+                path.display(),
+                meta.len()
+            )));
+        }
+        Ok(_) => std::fs::read(path).map_err(|e| Error::io(path, e))?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::io(path, e)),
+    };
+    String::from_utf8(bytes)
+        .map(Some)
+        .map_err(|_| invalid(format!("{}: not UTF-8 text", path.display())))
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use leovms_image::config::{ImageConf, SnapshotConf};
+use leovms_image::config::{ImageConf, MacSetting, NetworkRule, NicMode, SnapshotConf};
 use leovms_image::manifest::{Manifest, sha256_file};
 use leovms_image::vbox;
 use leovms_image::vdi::braced;
@@ -12,7 +12,8 @@ use leovms_testkit::leoclient2::{
 use tempfile::TempDir;
 use zip::write::SimpleFileOptions;
 
-use super::{Args, rfc3339, run};
+use super::source::Source;
+use super::{Args, Plan, make_plan, rfc3339, rules, run};
 use crate::ctx::Ctx;
 use crate::error::Error;
 
@@ -48,6 +49,19 @@ impl Setup {
                 name: None,
             },
         )
+    }
+
+    /// What an import would do, with the warnings it would print.
+    fn plan(&self) -> Result<(Plan, Vec<String>), Error> {
+        let source = Source::read(&self.vm.dir)?;
+        let mut warnings = source.warnings.clone();
+        let args = Args {
+            dir: self.vm.dir.clone(),
+            id: Some("vm-xp".into()),
+            name: None,
+        };
+        let plan = make_plan(&self.ctx(true), &args, &source, &mut warnings)?;
+        Ok((plan, warnings))
     }
 
     fn data_entries(&self) -> Vec<String> {
@@ -300,6 +314,16 @@ fn a_snapshot_zip_holding_another_name_is_skipped() {
 }
 
 #[test]
+fn a_vm_left_without_any_snapshot_is_refused_and_nothing_is_written() {
+    let s = setup(&Leoclient2Options::default());
+    std::fs::remove_dir_all(s.vm.dir.join("snapshot-store/exam")).unwrap();
+    std::fs::remove_dir_all(s.vm.dir.join("snapshot-store/standard")).unwrap();
+    let msg = invalid(s.import(None));
+    assert!(msg.contains("no snapshot to import"), "{msg}");
+    assert!(s.data_entries().is_empty());
+}
+
+#[test]
 fn file_times_become_utc_dates() {
     use std::time::{Duration, UNIX_EPOCH};
     assert_eq!(rfc3339(UNIX_EPOCH), "1970-01-01T00:00:00Z");
@@ -307,4 +331,132 @@ fn file_times_become_utc_dates() {
     assert_eq!(rfc3339(t), "2026-11-20T10:00:00Z");
     let leap = UNIX_EPOCH + Duration::from_secs(951_782_400);
     assert_eq!(rfc3339(leap), "2000-02-29T00:00:00Z");
+}
+
+/// leoclient2's example lines: the teacher's PC on NAT, one PC bridged on its own card with
+/// a fixed address per PC and a second card on an internal exam network.
+const NETWORK_CONF: &str = "\
+# host;nic;mode;mac;device
+r100-teacher;1;nat;080011223344;auto-used-nic
+r101-pc01;1;bridged;automac-used;auto-used-nic
+r101-pc01;2;intnet;;exam
+";
+
+#[test]
+fn network_conf_becomes_network_rules_and_every_rule_is_printed() {
+    let s = setup(&Leoclient2Options {
+        network_conf: Some(NETWORK_CONF.into()),
+        ..Default::default()
+    });
+    let (plan, warnings) = s.plan().unwrap();
+    assert_eq!(
+        rules(&plan),
+        [
+            "offered to user mueller, on PCs in rooms r101, r102",
+            "network on PC r100-teacher: card 1 nat (mac 08:00:11:22:33:44), other cards off",
+            "network on PC r101-pc01: card 1 bridged (device auto, mac from the PC), card 2 \
+             intnet (network exam), other cards off",
+            "network on every other PC: all cards off",
+            "snapshot exam shown only on PCs in room r101",
+        ]
+    );
+    assert!(
+        warnings.iter().any(|w| w.contains("nat (line 2)")),
+        "{warnings:?}"
+    );
+    assert!(
+        !warnings
+            .iter()
+            .any(|w| w.contains("network.conf: not imported")),
+        "{warnings:?}"
+    );
+
+    s.import(Some("vm-xp")).unwrap();
+    let image = ImageConf::load(&s.data.join("vm-xp/image.conf")).unwrap();
+    assert_eq!(image.network, plan.image.network);
+    let pc01 = &image.network[1];
+    assert_eq!(pc01.hosts, ["r101-pc01"]);
+    assert_eq!(
+        (pc01.nic[0].mode, &pc01.nic[0].mac, &pc01.nic[0].device),
+        (NicMode::Bridged, &Some(MacSetting::Host), &None)
+    );
+    assert_eq!(pc01.nic[1].network.as_deref(), Some("exam"));
+}
+
+#[test]
+fn a_vm_without_network_conf_gets_no_network_anywhere_as_in_leoclient2() {
+    let s = setup(&Leoclient2Options::default());
+    let (plan, _) = s.plan().unwrap();
+    assert_eq!(plan.image.network, [NetworkRule::default()]);
+    assert!(
+        rules(&plan).contains(&"network on every PC: all cards off".to_owned()),
+        "{:?}",
+        rules(&plan)
+    );
+    assert!(
+        plan.image_conf.contains("had no network.conf"),
+        "{}",
+        plan.image_conf
+    );
+}
+
+#[test]
+fn a_network_line_that_cannot_be_converted_stops_the_import() {
+    let s = setup(&Leoclient2Options {
+        network_conf: Some(format!("{NETWORK_CONF}r101-pc02;1;bridged;;\n")),
+        ..Default::default()
+    });
+    let msg = invalid(s.import(None));
+    assert!(
+        msg.starts_with(&format!(
+            "{}/network.conf:5: bridged needs a device",
+            s.vm.dir.display()
+        )) && msg.contains("r101-pc02"),
+        "{msg}"
+    );
+    assert!(msg.contains("nothing was imported"), "{msg}");
+    assert!(s.data_entries().is_empty());
+}
+
+#[test]
+fn a_snapshot_with_other_network_cards_than_the_others_stops_the_import() {
+    // The exam snapshot has its own network.conf: no network at all on r101-pc01.
+    let s = setup(&Leoclient2Options {
+        network_conf: Some(NETWORK_CONF.into()),
+        snapshot_network_conf: vec![("exam".into(), "r101-pc01;1;none;;\n".into())],
+        ..Default::default()
+    });
+    let msg = invalid(s.import(None));
+    assert!(
+        msg.contains("the snapshots exam and standard would get different network cards")
+            && msg.contains("snapshot-store/exam/network.conf and network.conf")
+            && msg.contains("nothing was imported"),
+        "{msg}"
+    );
+    assert!(s.data_entries().is_empty());
+
+    // Every snapshot with the same cards: those are the VM's rules.
+    let same = "r101-pc01;1;nat;;auto-used-nic\n";
+    let s = setup(&Leoclient2Options {
+        network_conf: Some(NETWORK_CONF.into()),
+        snapshot_network_conf: vec![
+            ("exam".into(), same.into()),
+            ("standard".into(), format!("# the same\n{same}")),
+        ],
+        ..Default::default()
+    });
+    let (plan, warnings) = s.plan().unwrap();
+    assert_eq!(
+        NetworkRule::describe_all(&plan.image.network),
+        [
+            "PC r101-pc01: card 1 nat, other cards off",
+            "every other PC: all cards off"
+        ]
+    );
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("network.conf: not used")),
+        "{warnings:?}"
+    );
 }

@@ -49,6 +49,43 @@ impl AccessRules {
             || self.groups.iter().any(|g| facts.groups.contains(g))
     }
 
+    /// Whether the VM is hidden on this PC only because the PC cannot tell its room: the
+    /// person matches, the host name does not, `rooms` names rooms and the room is unknown.
+    /// Such a PC may well stand in one of those rooms; the student is told so.
+    pub fn hidden_by_unknown_room(&self, facts: &AccessFacts) -> bool {
+        facts.room.is_none()
+            && !self.rooms.is_empty()
+            && self.allows_person(facts)
+            && !self.allows(facts)
+    }
+
+    /// The rules for admins on one line, e.g. `user mueller, on PCs in rooms r101, r102`
+    /// or `everyone, on every PC`.
+    pub fn describe(&self) -> String {
+        let person = match (self.users.as_slice(), self.groups.as_slice()) {
+            ([], []) => "everyone".to_owned(),
+            (users, []) => names("user", users),
+            ([], groups) => names("group", groups),
+            (users, groups) => format!("{} or {}", names("user", users), names("group", groups)),
+        };
+        format!(
+            "{person}, on {}",
+            Self::describe_pcs(&self.hosts, &self.rooms)
+        )
+    }
+
+    /// PCs named by `hosts` and `rooms` for admins: `PC r100-teacher or PCs in room r101`;
+    /// `every PC` when neither is given.
+    pub fn describe_pcs(hosts: &[String], rooms: &[String]) -> String {
+        let rooms = (!rooms.is_empty()).then(|| format!("PCs in {}", names("room", rooms)));
+        let hosts = (!hosts.is_empty()).then(|| names("PC", hosts));
+        match (hosts, rooms) {
+            (None, None) => "every PC".into(),
+            (Some(one), None) | (None, Some(one)) => one,
+            (Some(hosts), Some(rooms)) => format!("{hosts} or {rooms}"),
+        }
+    }
+
     pub(crate) fn check(&self, index: &KeyIndex<'_>) -> Result<(), ConfigError> {
         for (key, list) in [
             ("access.users", &self.users),
@@ -74,6 +111,12 @@ pub fn pc_matches(hosts: &[String], rooms: &[String], facts: &AccessFacts) -> bo
         .iter()
         .any(|h| h.eq_ignore_ascii_case(&facts.host) || h.eq_ignore_ascii_case(short))
         || facts.room.as_ref().is_some_and(|r| rooms.contains(r))
+}
+
+/// `room r101` or `rooms r101, r102`.
+fn names(what: &str, list: &[String]) -> String {
+    let plural = if list.len() == 1 { "" } else { "s" };
+    format!("{what}{plural} {}", list.join(", "))
 }
 
 /// Every entry is one non-empty name; a leoclient2-style `"a,b"` is refused.
@@ -161,6 +204,46 @@ mod tests {
         assert!(rules.allows(&facts("anna", &[], "pc", Some("r100"))));
         assert!(!rules.allows(&facts("anna", &[], "pc", Some("r101"))));
         assert!(!rules.allows(&facts("ben", &[], "pc", Some("r100"))));
+    }
+
+    #[test]
+    fn a_pc_without_a_room_is_told_apart_from_other_pcs() {
+        let rules = AccessRules {
+            groups: list(&["10a"]),
+            hosts: list(&["r100-teacher"]),
+            rooms: list(&["r101"]),
+            ..Default::default()
+        };
+        assert!(rules.hidden_by_unknown_room(&facts("anna", &["10a"], "pc7", None)));
+        // Another room, another person, or a PC named by its host: not this case.
+        assert!(!rules.hidden_by_unknown_room(&facts("anna", &["10a"], "pc7", Some("r100"))));
+        assert!(!rules.hidden_by_unknown_room(&facts("anna", &["9b"], "pc7", None)));
+        assert!(!rules.hidden_by_unknown_room(&facts("anna", &["10a"], "r100-teacher", None)));
+        let hosts_only = AccessRules {
+            hosts: list(&["r100-teacher"]),
+            ..Default::default()
+        };
+        assert!(!hosts_only.hidden_by_unknown_room(&facts("anna", &[], "pc7", None)));
+    }
+
+    #[test]
+    fn rules_read_as_one_line() {
+        assert_eq!(AccessRules::default().describe(), "everyone, on every PC");
+        let rules = AccessRules {
+            users: list(&["mueller"]),
+            groups: list(&["teachers", "10a"]),
+            hosts: list(&["r100-teacher"]),
+            rooms: list(&["r101", "r102"]),
+        };
+        assert_eq!(
+            rules.describe(),
+            "user mueller or groups teachers, 10a, on PC r100-teacher or PCs in rooms r101, r102"
+        );
+        let rooms = AccessRules {
+            rooms: list(&["r101"]),
+            ..Default::default()
+        };
+        assert_eq!(rooms.describe(), "everyone, on PCs in room r101");
     }
 
     #[test]

@@ -8,7 +8,7 @@
 
 use serde::Deserialize;
 
-use super::access::{check_names, pc_matches};
+use super::access::{AccessRules, check_names, pc_matches};
 use super::{AccessFacts, ConfigError, KeyIndex};
 
 /// VirtualBox's highest network card number (ICH9 chipset; PIIX3 has 4).
@@ -36,8 +36,9 @@ pub struct NicRule {
     pub mode: NicMode,
     /// `"host"`, 12 hex digits, or absent (the template's address stays).
     pub mac: Option<MacSetting>,
-    /// `bridged`: the PC's card (`"auto"`, the default, picks the one that is up);
-    /// `hostonly`: the host-only interface.
+    /// `bridged`: the PC's card ([`NicRule::AUTO`], the default, picks the one that is up;
+    /// [`NicRule::AUTO_UNUSED`] the PC's other card); `hostonly`: the host-only interface;
+    /// `generic`: VirtualBox's driver (e.g. `VDE`).
     pub device: Option<String>,
     /// `intnet`/`natnetwork`: the network's name.
     pub network: Option<String>,
@@ -55,6 +56,159 @@ pub enum NicMode {
     Intnet,
     Hostonly,
     Natnetwork,
+    /// A VirtualBox network driver named by `device` (e.g. `VDE`).
+    Generic,
+}
+
+impl NicMode {
+    /// As written in image.conf.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NicMode::None => "none",
+            NicMode::Null => "null",
+            NicMode::Nat => "nat",
+            NicMode::Bridged => "bridged",
+            NicMode::Intnet => "intnet",
+            NicMode::Hostonly => "hostonly",
+            NicMode::Natnetwork => "natnetwork",
+            NicMode::Generic => "generic",
+        }
+    }
+}
+
+impl NicRule {
+    /// `device` of a bridged card: the PC's card that carries the default route, else the
+    /// first real card that is up (leoclient2's `auto-used-nic`). The default.
+    pub const AUTO: &'static str = "auto";
+    /// `device` of a bridged card: the PC's first real card other than the [`NicRule::AUTO`]
+    /// one, a second card that is not on the school network (leoclient2's `auto-unused-nic`).
+    pub const AUTO_UNUSED: &'static str = "auto-unused";
+
+    /// Which of the PC's cards `mac = "host"` derives the address from: the bridged
+    /// device ([`NicRule::AUTO`] by default), or the automatic card for other modes.
+    pub fn host_mac_source(&self) -> &str {
+        match (self.mode, self.device.as_deref()) {
+            (NicMode::Bridged, Some(device)) => device,
+            _ => Self::AUTO,
+        }
+    }
+
+    /// One line for admins, e.g. `card 1 bridged (device auto, mac from the PC)`.
+    pub fn describe(&self) -> String {
+        let slot = self.slot;
+        if self.mode == NicMode::None {
+            return format!("card {slot} off");
+        }
+        let mut details = Vec::new();
+        match self.mode {
+            NicMode::Bridged => details.push(format!(
+                "device {}",
+                self.device.as_deref().unwrap_or(Self::AUTO)
+            )),
+            NicMode::Hostonly => details.push(format!(
+                "device {}",
+                self.device.as_deref().unwrap_or_default()
+            )),
+            NicMode::Generic => details.push(format!(
+                "driver {}",
+                self.device.as_deref().unwrap_or_default()
+            )),
+            NicMode::Intnet | NicMode::Natnetwork => {
+                let default = if self.mode == NicMode::Intnet {
+                    "intnet"
+                } else {
+                    "NatNetwork"
+                };
+                details.push(format!(
+                    "network {}",
+                    self.network.as_deref().unwrap_or(default)
+                ));
+            }
+            NicMode::Null => details.push("no cable".into()),
+            NicMode::Nat | NicMode::None => {}
+        }
+        match &self.mac {
+            Some(MacSetting::Host) => details.push("mac from the PC".into()),
+            Some(MacSetting::Fixed(hex)) => details.push(format!("mac {}", colons(hex))),
+            None => {}
+        }
+        if details.is_empty() {
+            format!("card {slot} {}", self.mode.as_str())
+        } else {
+            format!(
+                "card {slot} {} ({})",
+                self.mode.as_str(),
+                details.join(", ")
+            )
+        }
+    }
+}
+
+/// `080027ABCDEF` as `08:00:27:AB:CD:EF`.
+fn colons(hex: &str) -> String {
+    let chars: Vec<char> = hex.chars().collect();
+    chars
+        .chunks(2)
+        .map(|c| c.iter().collect::<String>())
+        .collect::<Vec<_>>()
+        .join(":")
+}
+
+impl MacSetting {
+    /// As image.conf takes it: `"host"` or `"08:00:27:12:34:56"`.
+    pub fn as_conf(&self) -> String {
+        match self {
+            MacSetting::Host => "host".into(),
+            MacSetting::Fixed(hex) => colons(hex),
+        }
+    }
+}
+
+impl NetworkRule {
+    /// The cards of this rule for admins: `card 1 nat, other cards off`, or `all cards off`.
+    pub fn describe_cards(&self) -> String {
+        let on: Vec<String> = self
+            .nic
+            .iter()
+            .filter(|n| n.mode != NicMode::None)
+            .map(NicRule::describe)
+            .collect();
+        if on.is_empty() {
+            "all cards off".into()
+        } else {
+            format!("{}, other cards off", on.join(", "))
+        }
+    }
+
+    /// Every rule of a VM on one line each, as the PCs apply them, e.g.
+    /// `PC r101-pc01: card 1 bridged (device auto, mac from the PC), other cards off` and
+    /// `every other PC: all cards off`.
+    pub fn describe_all(rules: &[NetworkRule]) -> Vec<String> {
+        if rules.is_empty() {
+            return vec!["every PC: the template's network (machine.vbox), unchanged".into()];
+        }
+        let mut out = Vec::new();
+        let mut everywhere = false;
+        for rule in rules {
+            let catch_all = rule.hosts.is_empty() && rule.rooms.is_empty();
+            let pcs = if everywhere {
+                format!(
+                    "{} (never applies: an earlier rule names every PC)",
+                    AccessRules::describe_pcs(&rule.hosts, &rule.rooms)
+                )
+            } else if catch_all && !out.is_empty() {
+                "every other PC".to_owned()
+            } else {
+                AccessRules::describe_pcs(&rule.hosts, &rule.rooms)
+            };
+            out.push(format!("{pcs}: {}", rule.describe_cards()));
+            everywhere |= catch_all;
+        }
+        if !everywhere {
+            out.push("every other PC: all cards off".into());
+        }
+        out
+    }
 }
 
 /// A card's MAC address.
@@ -119,7 +273,7 @@ pub(crate) fn check(rules: &[NetworkRule], index: &KeyIndex<'_>) -> Result<(), C
     for (i, rule) in rules.iter().enumerate() {
         check_names(&format!("network[{i}].hosts"), &rule.hosts, index)?;
         check_names(&format!("network[{i}].rooms"), &rule.rooms, index)?;
-        let mut host_macs = 0;
+        let mut host_macs: Vec<&str> = Vec::new();
         for (j, nic) in rule.nic.iter().enumerate() {
             let key = |k: &str| format!("network[{i}].nic[{j}].{k}");
             if !(1..=MAX_NIC).contains(&nic.slot) {
@@ -131,10 +285,23 @@ pub(crate) fn check(rules: &[NetworkRule], index: &KeyIndex<'_>) -> Result<(), C
                     format!("card {} is set twice in this rule", nic.slot),
                 ));
             }
-            if nic.device.is_some() && !matches!(nic.mode, NicMode::Bridged | NicMode::Hostonly) {
+            if nic.device.is_some()
+                && !matches!(
+                    nic.mode,
+                    NicMode::Bridged | NicMode::Hostonly | NicMode::Generic
+                )
+            {
                 return Err(index.error_at(
                     &key("device"),
-                    "only applies to mode \"bridged\" or \"hostonly\"",
+                    "only applies to mode \"bridged\", \"hostonly\" or \"generic\"",
+                ));
+            }
+            if nic.mode != NicMode::Bridged
+                && let Some(device @ (NicRule::AUTO | NicRule::AUTO_UNUSED)) = nic.device.as_deref()
+            {
+                return Err(index.error_at(
+                    &key("device"),
+                    format!("\"{device}\" only applies to mode \"bridged\""),
                 ));
             }
             if nic.network.is_some() && !matches!(nic.mode, NicMode::Intnet | NicMode::Natnetwork) {
@@ -149,6 +316,12 @@ pub(crate) fn check(rules: &[NetworkRule], index: &KeyIndex<'_>) -> Result<(), C
                     "required for mode \"hostonly\", e.g. \"vboxnet0\"",
                 ));
             }
+            if nic.mode == NicMode::Generic && nic.device.is_none() {
+                return Err(index.error_at(
+                    &key("device"),
+                    "required for mode \"generic\": VirtualBox's driver, e.g. \"VDE\"",
+                ));
+            }
             for (k, value) in [("device", &nic.device), ("network", &nic.network)] {
                 if let Some(v) = value
                     && (v.trim().is_empty() || v.chars().any(char::is_control))
@@ -157,13 +330,24 @@ pub(crate) fn check(rules: &[NetworkRule], index: &KeyIndex<'_>) -> Result<(), C
                 }
             }
             if nic.mac == Some(MacSetting::Host) {
-                host_macs += 1;
-                if host_macs > 1 {
+                // The address comes from the card the VM's card is bridged to, else from
+                // the PC's automatic card: two cards of one rule must not share it.
+                let source = nic.host_mac_source();
+                if host_macs.contains(&source) {
                     return Err(index.error_at(
                         &key("mac"),
-                        "only one card per rule can take the PC's address (\"host\")",
+                        format!(
+                            "only one card per rule can take the PC's address (\"host\") from \
+                             {}",
+                            if source == NicRule::AUTO {
+                                "the PC's automatic card".to_owned()
+                            } else {
+                                format!("device \"{source}\"")
+                            }
+                        ),
                     ));
                 }
+                host_macs.push(source);
             }
         }
     }
@@ -229,6 +413,121 @@ mod tests {
         assert_eq!(
             choose(&everywhere, &facts("pc9", None)),
             NetworkChoice::Rule(&everywhere[1])
+        );
+    }
+
+    fn image(nics: &str) -> Result<crate::config::ImageConf, String> {
+        crate::config::ImageConf::parse(
+            &format!("name = \"x\"\n[[network]]\nhosts = [\"pc1\"]\nnic = [{nics}]\n"),
+            std::path::Path::new("image.conf"),
+        )
+        .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn generic_cards_name_their_driver() {
+        let conf = image("{ slot = 1, mode = \"generic\", device = \"VDE\" }").unwrap();
+        let nic = &conf.network[0].nic[0];
+        assert_eq!(
+            (nic.mode, nic.device.as_deref()),
+            (NicMode::Generic, Some("VDE"))
+        );
+        assert_eq!(nic.describe(), "card 1 generic (driver VDE)");
+        let e = image("{ slot = 1, mode = \"generic\" }").unwrap_err();
+        assert!(e.contains("device") && e.contains("VDE"), "{e}");
+    }
+
+    #[test]
+    fn auto_devices_are_for_bridged_cards_only() {
+        let conf =
+            image("{ slot = 2, mode = \"bridged\", device = \"auto-unused\", mac = \"host\" }")
+                .unwrap();
+        assert_eq!(
+            conf.network[0].nic[0].describe(),
+            "card 2 bridged (device auto-unused, mac from the PC)"
+        );
+        // Each card may take the address of the PC's card it is bridged to…
+        image(concat!(
+            "{ slot = 1, mode = \"bridged\", mac = \"host\" }, ",
+            "{ slot = 2, mode = \"bridged\", device = \"auto-unused\", mac = \"host\" }"
+        ))
+        .unwrap();
+        // …but not two of them from the same card.
+        let e = image(concat!(
+            "{ slot = 1, mode = \"bridged\", mac = \"host\" }, ",
+            "{ slot = 2, mode = \"nat\", mac = \"host\" }"
+        ))
+        .unwrap_err();
+        assert!(
+            e.contains("only one card") && e.contains("automatic card"),
+            "{e}"
+        );
+        for mode in ["hostonly", "generic"] {
+            let e = image(&format!(
+                "{{ slot = 1, mode = \"{mode}\", device = \"auto\" }}"
+            ))
+            .unwrap_err();
+            assert!(
+                e.contains("only applies to mode \"bridged\""),
+                "{mode}: {e}"
+            );
+        }
+    }
+
+    #[test]
+    fn rules_read_as_one_line_each() {
+        let conf = crate::config::ImageConf::parse(
+            r#"name = "x"
+[[network]]
+hosts = ["r101-pc01"]
+nic = [
+  { slot = 1, mode = "bridged", mac = "host" },
+  { slot = 2, mode = "intnet", network = "exam" },
+  { slot = 3, mode = "none" },
+  { slot = 4, mode = "nat", mac = "08:00:27:ab:cd:ef" },
+]
+[[network]]
+rooms = ["r101", "r102"]
+nic = [{ slot = 1, mode = "null" }, { slot = 2, mode = "hostonly", device = "vboxnet0" }]
+[[network]]
+hosts = ["t1"]
+rooms = ["r100"]
+nic = [{ slot = 1, mode = "natnetwork" }]
+"#,
+            std::path::Path::new("image.conf"),
+        )
+        .unwrap();
+        assert_eq!(
+            NetworkRule::describe_all(&conf.network),
+            [
+                "PC r101-pc01: card 1 bridged (device auto, mac from the PC), card 2 intnet \
+                 (network exam), card 4 nat (mac 08:00:27:AB:CD:EF), other cards off",
+                "PCs in rooms r101, r102: card 1 null (no cable), card 2 hostonly (device \
+                 vboxnet0), other cards off",
+                "PC t1 or PCs in room r100: card 1 natnetwork (network NatNetwork), other cards off",
+                "every other PC: all cards off",
+            ]
+        );
+        assert_eq!(
+            NetworkRule::describe_all(&[]),
+            ["every PC: the template's network (machine.vbox), unchanged"]
+        );
+        let off = NetworkRule::default();
+        let late = NetworkRule {
+            hosts: vec!["pc2".into()],
+            ..NetworkRule::default()
+        };
+        assert_eq!(
+            NetworkRule::describe_all(&[conf.network[0].clone(), off.clone(), late]),
+            [
+                NetworkRule::describe_all(&conf.network)[0].clone(),
+                "every other PC: all cards off".into(),
+                "PC pc2 (never applies: an earlier rule names every PC): all cards off".into(),
+            ]
+        );
+        assert_eq!(
+            NetworkRule::describe_all(&[off]),
+            ["every PC: all cards off"]
         );
     }
 }

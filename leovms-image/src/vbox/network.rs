@@ -30,18 +30,23 @@ pub enum Attachment {
     HostOnly(String),
     /// NAT network of this name.
     NatNetwork(String),
+    /// VirtualBox's generic driver of this name (e.g. `VDE`); the template's driver
+    /// properties stay, as `VBoxManage modifyvm --nicgenericdrvN` leaves them.
+    Generic(String),
 }
 
 impl Attachment {
-    /// The element VirtualBox writes for it, with its `name`.
-    fn element(&self) -> Option<(&'static str, Option<&str>)> {
+    /// The element VirtualBox writes for it, with the attribute that names it
+    /// (`name`, or `driver` for a generic driver) and its value.
+    fn element(&self) -> Option<(&'static str, Option<(&'static str, &str)>)> {
         match self {
             Attachment::NotAttached => None,
             Attachment::Nat => Some(("NAT", None)),
-            Attachment::Bridged(n) => Some(("BridgedInterface", Some(n))),
-            Attachment::Internal(n) => Some(("InternalNetwork", Some(n))),
-            Attachment::HostOnly(n) => Some(("HostOnlyInterface", Some(n))),
-            Attachment::NatNetwork(n) => Some(("NATNetwork", Some(n))),
+            Attachment::Bridged(n) => Some(("BridgedInterface", Some(("name", n)))),
+            Attachment::Internal(n) => Some(("InternalNetwork", Some(("name", n)))),
+            Attachment::HostOnly(n) => Some(("HostOnlyInterface", Some(("name", n)))),
+            Attachment::NatNetwork(n) => Some(("NATNetwork", Some(("name", n)))),
+            Attachment::Generic(d) => Some(("GenericInterface", Some(("driver", d)))),
         }
     }
 }
@@ -154,9 +159,9 @@ fn attachment_element(nic: &Nic) -> Result<Option<String>, VboxError> {
         return Ok(None);
     };
     Ok(Some(match name {
-        Some(name) => format!(
-            "<{tag} name=\"{}\"/>",
-            escape_attr(name, &format!("the network of card {}", nic.slot))?
+        Some((attr, value)) => format!(
+            "<{tag} {attr}=\"{}\"/>",
+            escape_attr(value, &format!("the network of card {}", nic.slot))?
         ),
         None => format!("<{tag}/>"),
     }))
@@ -191,9 +196,9 @@ fn adapter_edits(
         match wanted {
             Some((want, name)) if want == tag && !kept => {
                 kept = true;
-                if let Some(name) = name {
+                if let Some((attr, value)) = name {
                     let what = format!("the network of card {}", nic.slot);
-                    edits.push(set_attr(doc, child, "name", escape_attr(name, &what)?));
+                    edits.push(set_attr(doc, child, attr, escape_attr(value, &what)?));
                 }
             }
             _ => edits.push(Edit {

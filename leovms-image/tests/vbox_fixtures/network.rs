@@ -61,7 +61,8 @@ fn cards(xml: &str) -> Vec<Card> {
                 "two attachments on card {}",
                 card.slot
             );
-            card.attached = Some((name.clone(), get("name").unwrap_or_default()));
+            let named = get("name").or_else(|| get("driver"));
+            card.attached = Some((name.clone(), named.unwrap_or_default()));
         }
         if !empty {
             stack.push(name);
@@ -174,4 +175,52 @@ fn switching_all_cards_off_keeps_them_in_the_file() {
             assert_eq!((o.slot, &o.mac, &o.attached), (n.slot, &n.mac, &n.attached));
         }
     }
+}
+
+#[test]
+fn generic_drivers_are_written_as_virtualbox_does() {
+    let ci = std::env::var("CI").as_deref() == Ok("true");
+    let tmp = tempfile::tempdir().unwrap();
+    let nics = vec![
+        Nic {
+            slot: 1,
+            attachment: Attachment::Generic("VDE".into()),
+            mac: None,
+        },
+        Nic {
+            slot: 6,
+            attachment: Attachment::Generic("UDPTunnel".into()),
+            mac: Some("080027000006".into()),
+        },
+    ];
+    let mut validated = 0;
+    for path in fixtures() {
+        let file = path.file_name().unwrap().to_string_lossy().into_owned();
+        let original = std::fs::read_to_string(&path).unwrap();
+        let p = Patch {
+            network: Some(nics.clone()),
+            ..Patch::default()
+        };
+        let out = String::from_utf8(patch(original.as_bytes(), &p).unwrap()).unwrap();
+        let on: Vec<(u32, Option<(String, String)>)> = cards(&out)
+            .into_iter()
+            .filter(|c| c.enabled)
+            .map(|c| (c.slot, c.attached))
+            .collect();
+        assert_eq!(
+            on,
+            [
+                (1, Some(("GenericInterface".into(), "VDE".into()))),
+                (6, Some(("GenericInterface".into(), "UDPTunnel".into()))),
+            ],
+            "{file}"
+        );
+        // Patched again with the same cards: the driver is set in place, not added twice.
+        let again = String::from_utf8(patch(out.as_bytes(), &p).unwrap()).unwrap();
+        assert_eq!(again.matches("<GenericInterface").count(), 2, "{file}");
+        if stays_valid(&file, &original, &out, tmp.path(), ci) {
+            validated += 1;
+        }
+    }
+    assert!(!ci || validated > 0, "no fixture was validated");
 }

@@ -1,0 +1,598 @@
+//! leoclient2's `network.conf` as `[[network]]` rules of image.conf.
+//!
+//! leoclient2 read one line per PC, `host;nic;mode;mac;device`, and at every snapshot
+//! start first switched cards 1 to 4 off, then set the cards the lines for this PC name;
+//! lines for other PCs were ignored. So a PC without a line, and every PC when the VM had
+//! no `network.conf` at all, started the VM without network. The rules below do the same:
+//! one rule per PC with its cards, and a PC no rule names gets no network (leovms'
+//! "rules exist but none names the PC"). Without a file, one rule switches every card off
+//! on every PC.
+//!
+//! Fields, as leoclient2's documentation describes them:
+//! - `mode`: none, null, nat, bridged, intnet, hostonly, generic, natnetwork;
+//! - `mac`: 12 hex digits, `automac-used` (`08` and the last 10 hex digits of the PC's card
+//!   that is on the network) or `automac-unused` (the same of the PC's other card);
+//! - `device`: `auto-used-nic` (the PC's card that is on the network), `auto-unused-nic`
+//!   (its other card) or a card's name; for hostonly the host-only interface, for generic
+//!   the driver (e.g. VDE), for intnet and natnetwork the network's name.
+//!
+//! A line that cannot be converted faithfully is refused with file, line and reason.
+
+use leovms_image::config::{MacSetting, NetworkRule, NicMode, NicRule};
+use std::fmt::Write as _;
+
+use crate::error::{Error, Result};
+
+/// leoclient2 set cards 1 to 4 only.
+const LEOCLIENT2_CARDS: std::ops::RangeInclusive<u32> = 1..=4;
+/// Longest one-line text image.conf takes.
+const LINE_MAX: usize = 256;
+
+/// What a `network.conf` (or its absence) becomes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Converted {
+    pub rules: Vec<NetworkRule>,
+    /// For each rule, the lines of `network.conf` it comes from.
+    pub lines: Vec<Vec<usize>>,
+    /// What the admin should know: a card set twice, NAT's network.
+    pub notes: Vec<String>,
+    /// The file as messages name it, e.g. `snapshot-store/exam/network.conf`.
+    pub shown: String,
+    /// There was a file (else: every card off on every PC).
+    pub had_file: bool,
+}
+
+impl Converted {
+    /// No PC gets a network: one rule that switches every card off everywhere.
+    pub fn all_off(&self) -> bool {
+        self.rules == [NetworkRule::default()]
+    }
+
+    /// Where the rules come from, for the admin: `network.conf`, or `no network.conf`.
+    pub fn source(&self) -> String {
+        if self.had_file {
+            self.shown.clone()
+        } else {
+            format!("no {}", self.shown)
+        }
+    }
+}
+
+/// The rules for `text`, the content of `file` (`None`: the VM has no `network.conf`).
+/// `shown` names the file in messages (e.g. `snapshot-store/exam/network.conf`).
+pub fn convert(shown: &str, text: Option<&str>) -> Result<Converted> {
+    let mut hosts: Vec<(String, Vec<(NicRule, usize)>)> = Vec::new();
+    let mut notes = Vec::new();
+    let mut nat_lines = Vec::new();
+    for (i, raw) in text.unwrap_or_default().lines().enumerate() {
+        let number = i + 1;
+        let line = raw.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let refuse = |why: &str| {
+            Error::Invalid(format!(
+                "{shown}:{number}: {why}: \"{}\"; nothing was imported",
+                line.escape_debug()
+            ))
+        };
+        let (host, nic) = parse_line(line).map_err(|why| refuse(&why))?;
+        if nic.mode == NicMode::Nat {
+            nat_lines.push(number);
+        }
+        match hosts
+            .iter_mut()
+            .find(|(h, _)| h.eq_ignore_ascii_case(&host))
+        {
+            Some((known, _)) if *known != host => {
+                return Err(refuse(&format!(
+                    "host {host} differs from {known} of an earlier line only in case; leovms \
+                     compares host names without case, so write them the same"
+                )));
+            }
+            Some((_, nics)) => match nics.iter_mut().find(|(n, _)| n.slot == nic.slot) {
+                Some((earlier, earlier_line)) => {
+                    notes.push(format!(
+                        "{shown}:{number}: card {} of {host} is set again (first on line \
+                         {earlier_line}); the later line counts, as in leoclient2",
+                        nic.slot
+                    ));
+                    *earlier = nic;
+                    *earlier_line = number;
+                }
+                None => nics.push((nic, number)),
+            },
+            None => hosts.push((host, vec![(nic, number)])),
+        }
+    }
+    if !nat_lines.is_empty() {
+        notes.push(format!(
+            "{shown}: nat (line {}): leoclient2 also set the VM's NAT network to \
+             192.168.1.0/24; leovms keeps the template's (VirtualBox's default is 10.0.2.0/24)",
+            join_numbers(&nat_lines)
+        ));
+    }
+    if hosts.is_empty() {
+        return Ok(Converted {
+            rules: vec![NetworkRule::default()],
+            lines: vec![Vec::new()],
+            notes,
+            shown: shown.to_owned(),
+            had_file: text.is_some(),
+        });
+    }
+    let mut rules = Vec::new();
+    let mut lines = Vec::new();
+    for (host, mut nics) in hosts {
+        nics.sort_by_key(|(n, _)| n.slot);
+        let mut from: Vec<usize> = nics.iter().map(|(_, l)| *l).collect();
+        from.sort_unstable();
+        rules.push(NetworkRule {
+            hosts: vec![host],
+            rooms: Vec::new(),
+            nic: nics.into_iter().map(|(n, _)| n).collect(),
+        });
+        lines.push(from);
+    }
+    Ok(Converted {
+        rules,
+        lines,
+        notes,
+        shown: shown.to_owned(),
+        had_file: true,
+    })
+}
+
+fn join_numbers(numbers: &[usize]) -> String {
+    numbers
+        .iter()
+        .map(usize::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// One `host;nic;mode;mac;device` line; `Err` says why it cannot be converted.
+fn parse_line(line: &str) -> std::result::Result<(String, NicRule), String> {
+    let fields: Vec<&str> = line.split(';').map(str::trim).collect();
+    if !(3..=5).contains(&fields.len()) {
+        return Err(format!(
+            "{} fields, expected host;nic;mode;mac;device",
+            fields.len()
+        ));
+    }
+    let field = |i: usize| fields.get(i).copied().unwrap_or_default();
+    for (i, name) in ["host", "nic", "mode", "mac", "device"].iter().enumerate() {
+        let value = field(i);
+        if value.chars().any(leovms_image::text::is_unsafe) {
+            return Err(format!("the {name} has control characters"));
+        }
+        if value.len() > LINE_MAX {
+            return Err(format!("the {name} is longer than {LINE_MAX} bytes"));
+        }
+    }
+    let host = field(0);
+    if host.is_empty() {
+        return Err("no host name".into());
+    }
+    if host.contains(',') || host.chars().any(char::is_whitespace) {
+        return Err(format!("\"{host}\" is not one host name"));
+    }
+    let slot: u32 = field(1)
+        .parse()
+        .ok()
+        .filter(|n| LEOCLIENT2_CARDS.contains(n))
+        .ok_or_else(|| {
+            format!(
+                "card \"{}\": leoclient2 sets cards 1 to 4 (a number)",
+                field(1)
+            )
+        })?;
+    let mode = match field(2).to_ascii_lowercase().as_str() {
+        "none" => NicMode::None,
+        "null" => NicMode::Null,
+        "nat" => NicMode::Nat,
+        "bridged" => NicMode::Bridged,
+        "intnet" => NicMode::Intnet,
+        "hostonly" => NicMode::Hostonly,
+        "generic" => NicMode::Generic,
+        "natnetwork" => NicMode::Natnetwork,
+        other => {
+            return Err(format!(
+                "mode \"{other}\" is none of none, null, nat, bridged, intnet, hostonly, \
+                 generic, natnetwork"
+            ));
+        }
+    };
+    let mut nic = NicRule {
+        slot,
+        mode,
+        mac: None,
+        device: None,
+        network: None,
+    };
+    if mode == NicMode::None {
+        // The card is off: its address and device do not matter.
+        return Ok((host.to_owned(), nic));
+    }
+    let (mac, device) = (field(3), field(4));
+    let auto_device = matches!(device, "" | "auto-used-nic" | "auto-unused-nic");
+    match mode {
+        NicMode::Bridged => {
+            nic.device = match device {
+                "" => {
+                    return Err("bridged needs a device: auto-used-nic, auto-unused-nic or \
+                                the PC's card (e.g. eth0)"
+                        .into());
+                }
+                "auto-used-nic" => None,
+                "auto-unused-nic" => Some(NicRule::AUTO_UNUSED.into()),
+                card => Some(card.into()),
+            }
+        }
+        NicMode::Hostonly if auto_device => {
+            return Err("hostonly needs the host-only interface as device, e.g. vboxnet0".into());
+        }
+        NicMode::Generic if auto_device => {
+            return Err("generic needs VirtualBox's driver as device, e.g. VDE".into());
+        }
+        NicMode::Hostonly | NicMode::Generic => nic.device = Some(device.into()),
+        NicMode::Intnet | NicMode::Natnetwork if !auto_device => {
+            nic.network = Some(device.into());
+        }
+        _ => {}
+    }
+    let other_card = nic.device.as_deref() == Some(NicRule::AUTO_UNUSED);
+    nic.mac = match mac {
+        "" => None,
+        "automac-used" if other_card => {
+            return Err(
+                "automac-used with auto-unused-nic: the address came from the PC's \
+                        card on the network, but leovms derives it from the card the VM is \
+                        bridged to; write automac-unused (the VM gets 08 and the other \
+                        card's address) or a fixed address"
+                    .into(),
+            );
+        }
+        "automac-used" => Some(MacSetting::Host),
+        "automac-unused" if other_card => Some(MacSetting::Host),
+        "automac-unused" => {
+            return Err(
+                "automac-unused (the address of the PC's other card) needs bridged \
+                        with device auto-unused-nic; write automac-used or a fixed address"
+                    .into(),
+            );
+        }
+        fixed => Some(fixed_mac(fixed)?),
+    };
+    Ok((host.to_owned(), nic))
+}
+
+/// A literal address: 12 hex digits (`:` and `-` allowed), not multicast.
+fn fixed_mac(text: &str) -> std::result::Result<MacSetting, String> {
+    let hex: String = text.chars().filter(|c| !matches!(c, ':' | '-')).collect();
+    if hex.len() != 12 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Err(format!(
+            "mac \"{text}\" is neither 12 hex digits nor automac-used or automac-unused"
+        ));
+    }
+    if u8::from_str_radix(&hex[1..2], 16).is_ok_and(|d| d % 2 == 1) {
+        return Err(format!(
+            "mac \"{text}\" is a multicast address (its first byte is odd), which VirtualBox \
+             refuses for a card"
+        ));
+    }
+    Ok(MacSetting::Fixed(hex.to_ascii_uppercase()))
+}
+
+fn toml_str(s: &str) -> String {
+    toml::Value::String(s.to_owned()).to_string()
+}
+
+/// The `[[network]]` tables of image.conf for `converted`, with comments for the admin.
+pub fn to_toml(converted: &Converted) -> String {
+    let mut out = String::new();
+    let shown = &converted.shown;
+    if !converted.had_file {
+        let _ = writeln!(
+            out,
+            "\n# Network: the VM had no {shown}, so leoclient2 switched every card off on\n\
+             # every PC. So does this rule; replace it with rules for the PCs that need one."
+        );
+    } else if converted.all_off() {
+        let _ = writeln!(
+            out,
+            "\n# Network: leoclient2's {shown} names no PC, so leoclient2 switched every card\n\
+             # off on every PC. So does this rule."
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "\n# Network, from leoclient2's {shown}: a PC no rule names gets no network\n\
+             # (every card off), as in leoclient2."
+        );
+    }
+    for (rule, lines) in converted.rules.iter().zip(&converted.lines) {
+        if lines.is_empty() {
+            out.push_str("[[network]]\n");
+        } else {
+            let plural = if lines.len() == 1 { "" } else { "s" };
+            let _ = writeln!(out, "[[network]]  # line{plural} {}", join_numbers(lines));
+        }
+        for (key, list) in [("hosts", &rule.hosts), ("rooms", &rule.rooms)] {
+            if !list.is_empty() {
+                let names: Vec<String> = list.iter().map(|n| toml_str(n)).collect();
+                let _ = writeln!(out, "{key} = [{}]", names.join(", "));
+            }
+        }
+        if rule.nic.is_empty() {
+            out.push_str("nic = []\n");
+            continue;
+        }
+        out.push_str("nic = [\n");
+        for nic in &rule.nic {
+            let mut parts = vec![
+                format!("slot = {}", nic.slot),
+                format!("mode = {}", toml_str(nic.mode.as_str())),
+            ];
+            if let Some(device) = &nic.device {
+                parts.push(format!("device = {}", toml_str(device)));
+            }
+            if let Some(network) = &nic.network {
+                parts.push(format!("network = {}", toml_str(network)));
+            }
+            if let Some(mac) = &nic.mac {
+                parts.push(format!("mac = {}", toml_str(&mac.as_conf())));
+            }
+            let _ = writeln!(out, "  {{ {} }},", parts.join(", "));
+        }
+        out.push_str("]\n");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use leovms_image::config::ImageConf;
+
+    fn nic(slot: u32, mode: NicMode) -> NicRule {
+        NicRule {
+            slot,
+            mode,
+            mac: None,
+            device: None,
+            network: None,
+        }
+    }
+
+    fn refused(text: &str) -> String {
+        match convert("network.conf", Some(text)) {
+            Err(Error::Invalid(msg)) => msg,
+            other => panic!("{text:?}: expected a refusal, got {other:?}"),
+        }
+    }
+
+    /// The rules survive being written into image.conf and read back by the PCs' parser.
+    fn round_trip(converted: &Converted) -> ImageConf {
+        let text = format!("name = \"x\"\n{}", to_toml(converted));
+        let image = ImageConf::parse(&text, Path::new("image.conf"))
+            .unwrap_or_else(|e| panic!("{e}\n{text}"));
+        assert_eq!(image.network, converted.rules, "{text}");
+        image
+    }
+
+    use std::path::Path;
+
+    #[test]
+    fn every_mode_is_converted() {
+        let text = "\
+# leoclient2 network.conf
+r101-pc01;1;bridged;automac-used;auto-used-nic
+r101-pc01;2;bridged;automac-unused;auto-unused-nic
+r101-pc01;3;bridged;08:00:27:00:00:03;eth1
+r101-pc01;4;none;;
+ r101-pc02;1;nat;0800270000aa;auto-used-nic\r
+r101-pc02;2;intnet;;auto-used-nic
+r101-pc02;3;intnet;automac-used;exam
+r101-pc02;4;null;080027000004;
+pc03;1;hostonly;;vboxnet0
+pc03;2;generic;080027000005;VDE
+pc03;3;natnetwork;;auto-used-nic
+pc03;4;NatNetwork;;school
+pc04;1;none
+";
+        let c = convert("network.conf", Some(text)).unwrap();
+        let with = |mut n: NicRule, f: &dyn Fn(&mut NicRule)| {
+            f(&mut n);
+            n
+        };
+        let fixed = |hex: &str| Some(MacSetting::Fixed(hex.into()));
+        assert_eq!(
+            c.rules,
+            [
+                NetworkRule {
+                    hosts: vec!["r101-pc01".into()],
+                    rooms: vec![],
+                    nic: vec![
+                        with(nic(1, NicMode::Bridged), &|n| n.mac =
+                            Some(MacSetting::Host)),
+                        with(nic(2, NicMode::Bridged), &|n| {
+                            n.device = Some("auto-unused".into());
+                            n.mac = Some(MacSetting::Host);
+                        }),
+                        with(nic(3, NicMode::Bridged), &|n| {
+                            n.device = Some("eth1".into());
+                            n.mac = fixed("080027000003");
+                        }),
+                        nic(4, NicMode::None),
+                    ],
+                },
+                NetworkRule {
+                    hosts: vec!["r101-pc02".into()],
+                    rooms: vec![],
+                    nic: vec![
+                        with(nic(1, NicMode::Nat), &|n| n.mac = fixed("0800270000AA")),
+                        nic(2, NicMode::Intnet),
+                        with(nic(3, NicMode::Intnet), &|n| {
+                            n.network = Some("exam".into());
+                            n.mac = Some(MacSetting::Host);
+                        }),
+                        with(nic(4, NicMode::Null), &|n| n.mac = fixed("080027000004")),
+                    ],
+                },
+                NetworkRule {
+                    hosts: vec!["pc03".into()],
+                    rooms: vec![],
+                    nic: vec![
+                        with(nic(1, NicMode::Hostonly), &|n| n.device =
+                            Some("vboxnet0".into())),
+                        with(nic(2, NicMode::Generic), &|n| {
+                            n.device = Some("VDE".into());
+                            n.mac = fixed("080027000005");
+                        }),
+                        nic(3, NicMode::Natnetwork),
+                        with(nic(4, NicMode::Natnetwork), &|n| {
+                            n.network = Some("school".into())
+                        }),
+                    ],
+                },
+                NetworkRule {
+                    hosts: vec!["pc04".into()],
+                    rooms: vec![],
+                    nic: vec![nic(1, NicMode::None)],
+                },
+            ]
+        );
+        assert_eq!(
+            c.lines,
+            [
+                vec![2, 3, 4, 5],
+                vec![6, 7, 8, 9],
+                vec![10, 11, 12, 13],
+                vec![14]
+            ]
+        );
+        assert!(!c.all_off());
+        assert_eq!(c.notes.len(), 1, "{:?}", c.notes);
+        assert!(
+            c.notes[0].contains("network.conf: nat (line 6)")
+                && c.notes[0].contains("192.168.1.0/24"),
+            "{:?}",
+            c.notes
+        );
+        let image = round_trip(&c);
+        let text = to_toml(&c);
+        assert!(
+            text.contains("[[network]]  # lines 2, 3, 4, 5\nhosts = [\"r101-pc01\"]\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("a PC no rule names gets no network"),
+            "{text}"
+        );
+        assert_eq!(
+            NetworkRule::describe_all(&image.network),
+            [
+                "PC r101-pc01: card 1 bridged (device auto, mac from the PC), card 2 bridged \
+                 (device auto-unused, mac from the PC), card 3 bridged (device eth1, mac \
+                 08:00:27:00:00:03), other cards off",
+                "PC r101-pc02: card 1 nat (mac 08:00:27:00:00:AA), card 2 intnet (network \
+                 intnet), card 3 intnet (network exam, mac from the PC), card 4 null (no cable, \
+                 mac 08:00:27:00:00:04), other cards off",
+                "PC pc03: card 1 hostonly (device vboxnet0), card 2 generic (driver VDE, mac \
+                 08:00:27:00:00:05), card 3 natnetwork (network NatNetwork), card 4 natnetwork \
+                 (network school), other cards off",
+                "PC pc04: all cards off",
+                "every other PC: all cards off",
+            ]
+        );
+    }
+
+    #[test]
+    fn no_file_or_no_line_means_every_card_off_everywhere() {
+        for text in [None, Some("# nothing here\n\n   \n")] {
+            let c = convert("network.conf", text).unwrap();
+            assert!(c.all_off(), "{text:?}");
+            assert_eq!(c.had_file, text.is_some());
+            let image = round_trip(&c);
+            assert_eq!(
+                NetworkRule::describe_all(&image.network),
+                ["every PC: all cards off"]
+            );
+            let toml = to_toml(&c);
+            assert!(toml.contains("[[network]]\nnic = []\n"), "{toml}");
+            let why = if text.is_none() {
+                "had no network.conf"
+            } else {
+                "names no PC"
+            };
+            assert!(toml.contains(why), "{toml}");
+        }
+    }
+
+    #[test]
+    fn a_card_set_twice_keeps_the_later_line_as_leoclient2_did() {
+        let c = convert(
+            "network.conf",
+            Some("pc1;1;nat;;auto-used-nic\npc2;1;nat;;\npc1;1;bridged;;auto-used-nic\n"),
+        )
+        .unwrap();
+        assert_eq!(c.rules[0].nic, [nic(1, NicMode::Bridged)]);
+        assert_eq!(c.lines[0], [3]);
+        assert!(
+            c.notes[0].contains("network.conf:3: card 1 of pc1 is set again (first on line 1)"),
+            "{:?}",
+            c.notes
+        );
+    }
+
+    #[test]
+    fn lines_that_cannot_be_converted_are_refused_with_their_number() {
+        for (line, why) in [
+            ("pc1;1;nat", "3 fields"), // fine: mac and device may be left out…
+            ("pc1;1", "2 fields, expected host;nic;mode;mac;device"),
+            ("pc1;1;nat;;;x", "6 fields"),
+            (";1;nat;;", "no host name"),
+            ("pc1,pc2;1;nat;;", "is not one host name"),
+            ("pc1;5;nat;;", "card \"5\": leoclient2 sets cards 1 to 4"),
+            ("pc1;0;nat;;", "cards 1 to 4"),
+            ("pc1;one;nat;;", "cards 1 to 4"),
+            ("pc1;1;wifi;;", "mode \"wifi\" is none of"),
+            ("pc1;1;nat;08002700;", "neither 12 hex digits"),
+            ("pc1;1;nat;010027000001;", "multicast"),
+            ("pc1;1;nat;auto;", "neither 12 hex digits"),
+            ("pc1;1;bridged;;", "bridged needs a device"),
+            (
+                "pc1;1;hostonly;;auto-used-nic",
+                "hostonly needs the host-only interface",
+            ),
+            ("pc1;1;generic;;", "generic needs VirtualBox's driver"),
+            (
+                "pc1;1;bridged;automac-used;auto-unused-nic",
+                "write automac-unused",
+            ),
+            (
+                "pc1;1;nat;automac-unused;auto-used-nic",
+                "needs bridged with device auto-unused-nic",
+            ),
+            ("pc1;1;nat;;eth\u{1b}0", "control characters"),
+        ] {
+            if why == "3 fields" {
+                assert!(convert("network.conf", Some(line)).is_ok(), "{line}");
+                continue;
+            }
+            let text = format!("# comment\nr1;1;nat;;\n{line}\n");
+            let msg = refused(&text);
+            assert!(
+                msg.starts_with("network.conf:3: ") && msg.contains(why),
+                "{line}: {msg}"
+            );
+            assert!(msg.ends_with("nothing was imported"), "{msg}");
+        }
+        let msg = refused("PC1;1;nat;;\npc1;2;nat;;\n");
+        assert!(
+            msg.starts_with("network.conf:2: host pc1 differs from PC1") && msg.contains("case"),
+            "{msg}"
+        );
+    }
+}
