@@ -11,6 +11,7 @@ mod list;
 mod place;
 mod progress;
 mod publish;
+mod reject;
 mod set_conf;
 mod setup;
 mod tree;
@@ -53,6 +54,8 @@ enum Command {
     Verify,
     /// Retire a snapshot or a whole VM.
     Remove(publish::RemoveArgs),
+    /// Delete an upload instead of publishing it (USER/FOLDER, as `list` shows it).
+    Reject(reject::Args),
     /// Replace a published VM's image.conf (or a snapshot's snapshot.conf) with a checked file.
     #[command(name = "set-conf")]
     SetConf(set_conf::Args),
@@ -69,7 +72,14 @@ fn main() -> ExitCode {
         Command::Publish(args) => publish::publish(&ctx, args),
         Command::List => list::list(&ctx),
         Command::Verify => verify::verify(&ctx),
+        // An upload is not a VM: say which command deletes one.
+        Command::Remove(args) if args.vm.contains('/') => Err(error::Error::Invalid(format!(
+            "{:?} is not a VM id: remove retires published VMs and snapshots; to delete an \
+             upload, run: leovms-admin reject {}",
+            args.vm, args.vm
+        ))),
         Command::Remove(args) => publish::remove(&ctx, args),
+        Command::Reject(args) => reject::run(&ctx, args),
         Command::SetConf(args) => set_conf::run(&ctx, args),
         Command::ImportLeoclient2(args) => import::run(&ctx, args),
     };

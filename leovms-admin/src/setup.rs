@@ -83,6 +83,9 @@ pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
 
     // Check everything before the first change.
     let include_target = include_target(ctx)?;
+    if ldap.is_some() {
+        ldap::refuse_on_domain_controller(ctx, &include_target)?;
+    }
     let shares = render_shares(ctx);
     testparm_text(&shares, "the shares configuration")?;
     let ldap_text = match &ldap {

@@ -478,6 +478,112 @@ fn ldap_configuration(group: Option<u32>) {
     assert_eq!(snapshot(tmp.path()), before);
 }
 
+const LDAP_ARGS: [&str; 8] = [
+    "setup",
+    "--ldap",
+    "--realm",
+    "linuxmuster.lan",
+    "--workgroup",
+    "LINUXMUSTER",
+    "--dc",
+    "10.0.0.1",
+];
+
+/// `setup --ldap` (and its dry run) below `root` is refused as on a domain controller,
+/// saying `why` and what to run instead, and changes nothing.
+fn assert_refused_as_dc(view: &GroupView, root: &Path, why: &str) {
+    let before = snapshot(root);
+    let mut dry = LDAP_ARGS.to_vec();
+    dry.push("--dry-run");
+    for args in [&LDAP_ARGS[..], &dry[..]] {
+        let out = view.admin(root, args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {out:?}");
+        for words in [
+            "this machine is a domain controller",
+            why,
+            "nothing was changed",
+            "run plain `leovms-admin setup`",
+        ] {
+            assert!(stderr.contains(words), "no {words:?} in: {stderr}");
+        }
+        assert!(stdout(&out).is_empty(), "{args:?}: {}", stdout(&out));
+        assert_eq!(snapshot(root), before, "{args:?} changed something");
+    }
+}
+
+#[test]
+fn ldap_is_refused_on_a_domain_controller() {
+    if skip_unless(
+        have(&["testparm"]),
+        "needs testparm (apt-get install samba)",
+    ) {
+        return;
+    }
+    let view = GroupView::new(None);
+    let ad_dc = "[global]\n  workgroup = LINUXMUSTER\n  realm = LINUXMUSTER.LAN\n  \
+                 netbios name = SERVER\n  server role = active directory domain controller\n";
+    for (conf, why) in [
+        (ad_dc, "reports ROLE_ACTIVE_DIRECTORY_DC"),
+        (
+            "[global]\n  workgroup = SCHOOL\n  server role = classic primary domain controller\n",
+            "reports ROLE_DOMAIN_PDC",
+        ),
+        (
+            "[global]\n  workgroup = SCHOOL\n  server role = classic backup domain controller\n",
+            "reports ROLE_DOMAIN_BDC",
+        ),
+        // server role = auto: a classic PDC because it serves domain logons.
+        (
+            "[global]\n  workgroup = SCHOOL\n  security = user\n  domain logons = yes\n",
+            "reports ROLE_DOMAIN_PDC",
+        ),
+    ] {
+        let tmp = server_root("smb.conf", conf);
+        assert_refused_as_dc(&view, tmp.path(), why);
+    }
+
+    // On the domain controller itself plain setup is the right command, and works.
+    let tmp = server_root("smb.conf", ad_dc);
+    assert_ok(&view.admin(tmp.path(), &["setup"]));
+    assert_refused_as_dc(&view, tmp.path(), "reports ROLE_ACTIVE_DIRECTORY_DC");
+
+    // A controller that an earlier setup --ldap already made look like a member (its
+    // include comes last and wins): still refused, and told to take that include out.
+    let tmp = server_root(
+        "smb.conf",
+        "[global]\n  workgroup = LINUXMUSTER\n  realm = LINUXMUSTER.LAN\n",
+    );
+    assert_ok(&view.admin(tmp.path(), &LDAP_ARGS));
+    let main = tmp.path().join("etc/samba/smb.conf");
+    let text = std::fs::read_to_string(&main).unwrap().replacen(
+        "[global]\n",
+        "[global]\n  server role = active directory domain controller\n",
+        1,
+    );
+    std::fs::write(&main, text).unwrap();
+    let whole = testparm(&main);
+    assert!(
+        String::from_utf8_lossy(&whole.stderr).contains("ROLE_DOMAIN_MEMBER"),
+        "{whole:?}"
+    );
+    let why = format!(
+        "{} says server role = active directory domain controller",
+        main.display()
+    );
+    assert_refused_as_dc(&view, tmp.path(), &why);
+    let out = view.admin(tmp.path(), &LDAP_ARGS);
+    let ldap = tmp.path().join("etc/samba/smb.conf.leovms-ldap");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains(&format!(
+            "{} already includes {} from an earlier setup --ldap: remove that line",
+            main.display(),
+            ldap.display()
+        )),
+        "{out:?}"
+    );
+}
+
 #[test]
 fn without_samba_configuration_nothing_is_done() {
     let tmp = tempfile::tempdir().unwrap();

@@ -13,24 +13,25 @@ pub const INTERRUPTED: u8 = 130;
 /// What a shell reports for a command whose reader went away (128 + SIGPIPE).
 pub const READER_GONE: i32 = 141;
 
-/// The exit-code table as shown after `--help` and in docs/cli.md.
+/// The exit-code table as shown after `--help` and in docs/cli.md: the codes
+/// right-aligned, the meanings in one column (checked by a test).
 pub const EXIT_CODES_HELP: &str = "\
 Exit codes:
-   0  success
-   1  other failure
-   2  usage error
-   3  leovmsd cannot be reached
-   4  not found (VM, snapshot or job)
-   5  invalid argument or configuration
-   6  not enough free space
-   7  damaged or unsafe file, or snapshot does not fit the base
-   8  VM already running, not running, or busy
-   9  VirtualBox missing or failed
-  10  canceled
-  11  server share offline
- 12  not allowed to write there (e.g. the upload share without group p_leovms)
- 130  interrupted (Ctrl-C); a followed job goes on in the background
- 141  the reader of the output went away (e.g. `| head -1`)";
+    0  success
+    1  other failure
+    2  usage error
+    3  leovmsd cannot be reached
+    4  not found (VM, snapshot or job)
+    5  invalid argument or configuration
+    6  not enough free space
+    7  damaged or unsafe file, or snapshot does not fit the base
+    8  VM already running, not running, or busy
+    9  VirtualBox missing or failed
+   10  canceled
+   11  server share offline
+   12  not allowed to write there (e.g. the upload share without group p_leovms)
+  130  interrupted (Ctrl-C); a followed job goes on in the background
+  141  the reader of the output went away (e.g. `| head -1`)";
 
 /// The exit code for an error kind; `None` (not a leovms error) is a plain failure.
 pub fn code_for(kind: Option<ErrorKind>) -> u8 {

@@ -161,7 +161,16 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         .await?;
     match cli.command {
         Command::List => {
-            let machines = mgr.list_machines().await?;
+            let Some(machines) = list_or_nothing_offline(&mgr).await? else {
+                // The share is down and this PC has nothing for offline use: an answer,
+                // not a failure (docs/cli.md, "list").
+                return if json {
+                    print_json(&Vec::<leovms_api::Machine>::new())
+                } else {
+                    say!("{}", nothing_offline(&mgr).await);
+                    Ok(())
+                };
+            };
             if json {
                 print_json(&machines)
             } else if machines.is_empty() {
@@ -247,6 +256,50 @@ async fn run(cli: Cli) -> Result<(), CliError> {
 }
 
 /// Writes the completion script; needs neither the bus nor the daemon.
+/// The machines as the daemon lists them, or `None` when the share is not available and
+/// nothing is available offline. The daemon refuses that listing as `Offline`; so does a
+/// share that died while it was being read, which is why, with the share not online, the
+/// list is asked for once more: now it comes from the cache, or is refused again because
+/// there is nothing offline.
+async fn list_or_nothing_offline(
+    mgr: &ManagerProxy<'_>,
+) -> Result<Option<Vec<leovms_api::Machine>>, CliError> {
+    let offline = |e: &leovms_api::Error| e.kind() == Some(leovms_api::ErrorKind::Offline);
+    let first = match mgr.list_machines().await {
+        Ok(machines) => return Ok(Some(machines)),
+        Err(e) if offline(&e) => e,
+        Err(e) => return Err(e.into()),
+    };
+    match mgr.data_share().await {
+        Ok(share) if share.state != "online" => {}
+        _ => return Err(first.into()),
+    }
+    match mgr.list_machines().await {
+        Ok(machines) => Ok(Some(machines)),
+        Err(e) if offline(&e) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// What `list` says when the share is down and nothing is available offline.
+async fn nothing_offline(mgr: &ManagerProxy<'_>) -> String {
+    let why = match mgr.data_share().await {
+        Ok(share) => format!("{} {}", share.reason, share.hint)
+            .trim()
+            .to_string(),
+        Err(_) => String::new(),
+    };
+    let mut text = String::from(
+        "No machines available offline: the VM share is not available, and this PC has no \
+         machine that starts without it (`leovms-cli sync` keeps one once the share is back).",
+    );
+    if !why.is_empty() {
+        text.push('\n');
+        text.push_str(&why);
+    }
+    text
+}
+
 fn print_completions(shell: CompletionShell) {
     use clap::CommandFactory;
     use clap_complete::Shell;
@@ -256,8 +309,32 @@ fn print_completions(shell: CompletionShell) {
         CompletionShell::Fish => Shell::Fish,
     };
     let mut script = Vec::new();
-    clap_complete::generate(shell, &mut Cli::command(), "leovms-cli", &mut script);
-    output::write_stdout_exact(&String::from_utf8_lossy(&script));
+    clap_complete::generate(shell, &mut Cli::command(), BIN, &mut script);
+    let mut script = String::from_utf8_lossy(&script).into_owned();
+    if shell == Shell::Bash {
+        script = bash_states_respelt(&script, BIN);
+    }
+    output::write_stdout_exact(&script);
+}
+
+const BIN: &str = "leovms-cli";
+
+/// clap_complete (4.6.2 up to at least 4.6.12, clap-rs/clap#6421) spells the states of its
+/// bash script two ways for a bin name with a hyphen: the loop over the words reaches
+/// `leovms__cli__subcmd__start`, while the case arms are labelled
+/// `leovms__subcmd__cli__subcmd__start`, so no option of a subcommand is ever offered
+/// (`leovms-cli start --<TAB>`). The arms are relabelled the way the loop spells them; with
+/// a clap_complete that spells both alike there is nothing to replace.
+fn bash_states_respelt(script: &str, bin: &str) -> String {
+    let broken = bin.replace('-', "__subcmd__");
+    let loop_spelling = bin.replace('-', "__");
+    if broken == loop_spelling {
+        return script.to_owned();
+    }
+    script.replace(
+        &format!("{broken}__subcmd__"),
+        &format!("{loop_spelling}__subcmd__"),
+    )
 }
 
 async fn start(
@@ -469,6 +546,19 @@ mod tests {
         assert!(Cli::try_parse_from(["leovms-cli", "completions", "tcsh"]).is_err());
         let help = Cli::command().render_help().to_string();
         assert!(help.contains("snapshots") && !help.contains("completions"));
+    }
+
+    #[test]
+    fn bash_states_are_spelt_as_the_word_loop_spells_them() {
+        let broken = "    cmd=\"leovms__cli__subcmd__start\"\n        leovms__subcmd__cli__subcmd__start)\n        leovms__cli)\n";
+        assert_eq!(
+            bash_states_respelt(broken, "leovms-cli"),
+            "    cmd=\"leovms__cli__subcmd__start\"\n        leovms__cli__subcmd__start)\n        leovms__cli)\n"
+        );
+        // A generator that spells both alike leaves nothing to replace.
+        let fixed = bash_states_respelt(broken, "leovms-cli");
+        assert_eq!(bash_states_respelt(&fixed, "leovms-cli"), fixed);
+        assert_eq!(bash_states_respelt(broken, "leovmscli"), broken);
     }
 
     #[test]

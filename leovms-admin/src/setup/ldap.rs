@@ -1,7 +1,11 @@
 //! STEP2: the domain member settings of `setup --ldap`.
 
-use super::Args;
-use super::GROUP;
+use std::path::{Path, PathBuf};
+
+use super::samba::{LDAP_CONF, MAIN_CONF, SHARES_CONF, includes};
+use super::steps::command_error;
+use super::{Args, GROUP};
+use crate::ctx::Ctx;
 use crate::error::{Error, Result};
 
 const LDAP_TEMPLATE: &str = include_str!("../../../packaging/samba/smb.conf.leovms-ldap");
@@ -83,6 +87,138 @@ impl LdapSettings {
     }
 }
 
+/// The server roles of a domain controller, as `testparm -s` reports the role in force.
+const DC_ROLES: [&str; 3] = [
+    "ROLE_ACTIVE_DIRECTORY_DC",
+    "ROLE_DOMAIN_PDC",
+    "ROLE_DOMAIN_BDC",
+];
+
+/// Refuses `setup --ldap` on a domain controller, before anything is changed: the member
+/// settings would turn the domain's own controller into a member of it, which breaks the
+/// domain at the next reload of Samba. The role is what `testparm -s` reports for the
+/// configuration as it is (`server role = auto` with `domain logons` is a classic PDC),
+/// and a `server role` line of the admin's files counts too, so that a controller which
+/// an earlier `setup --ldap` already made look like a member is still recognised.
+pub fn refuse_on_domain_controller(ctx: &Ctx, include_target: &Path) -> Result<()> {
+    let main = ctx.path(MAIN_CONF);
+    let conf = if main.is_file() {
+        main
+    } else {
+        include_target.to_path_buf()
+    };
+    let role = role_in_force(&conf)?;
+    let why = if DC_ROLES.contains(&role.as_str()) {
+        format!("testparm -s {} reports {role}", conf.display())
+    } else if let Some((file, value)) = configured_dc_role(ctx, &conf) {
+        format!("{} says server role = {value}", file.display())
+    } else {
+        return Ok(());
+    };
+    let ours = ctx.path(LDAP_CONF);
+    let included = std::fs::read_to_string(include_target).is_ok_and(|text| includes(&text, &ours));
+    let mut message = format!(
+        "this machine is a domain controller ({why}): setup --ldap would make it a member \
+         server of a domain, which breaks the domain on its own controller when Samba \
+         reloads; nothing was changed. On the domain controller itself (the linuxmuster.net \
+         server) run plain `leovms-admin setup`: its shares use the domain's users and \
+         groups directly. --ldap is for another machine that serves the shares as a member \
+         of the domain (STEP2)."
+    );
+    if included {
+        message.push_str(&format!(
+            " {} already includes {} from an earlier setup --ldap: remove that line and \
+             the file, check with testparm -s {} and reload smbd.",
+            include_target.display(),
+            ours.display(),
+            conf.display()
+        ));
+    }
+    Err(Error::Invalid(message))
+}
+
+/// The role `testparm -s` reports for the configuration in `conf` (`ROLE_…`).
+fn role_in_force(conf: &Path) -> Result<String> {
+    let (shown, out) = super::samba::run_testparm(conf)?;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let role = stderr
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Server role:"))
+        .map(|r| r.trim().to_owned());
+    match role {
+        Some(role) if out.status.success() => Ok(role),
+        _ => Err(command_error(
+            &shown,
+            format!(
+                "the server role of the configuration cannot be read, so setup --ldap does \
+                 not change it: {}",
+                stderr.trim()
+            ),
+        )),
+    }
+}
+
+/// A `server role` of a domain controller in `conf` or the files it includes, leaving
+/// out leovms' own files: the file and the value.
+fn configured_dc_role(ctx: &Ctx, conf: &Path) -> Option<(PathBuf, String)> {
+    let ours = [ctx.path(LDAP_CONF), ctx.path(SHARES_CONF)];
+    let mut todo = vec![conf.to_path_buf()];
+    let mut seen = Vec::new();
+    while let Some(file) = todo.pop() {
+        if seen.contains(&file) || seen.len() >= 32 || ours.contains(&file) {
+            continue;
+        }
+        seen.push(file.clone());
+        let Ok(text) = std::fs::read_to_string(&file) else {
+            continue;
+        };
+        for line in text.lines() {
+            let line = line.trim();
+            if line.starts_with(['#', ';']) {
+                continue;
+            }
+            let Some((key, value)) = line.split_once('=') else {
+                continue;
+            };
+            // Samba ignores case and blanks in parameter names.
+            let key: String = key
+                .chars()
+                .filter(|c| !c.is_whitespace())
+                .collect::<String>()
+                .to_ascii_lowercase();
+            let value = value.trim();
+            match key.as_str() {
+                "serverrole" if is_dc_role(value) => return Some((file, value.to_owned())),
+                "include" if !value.contains('%') => {
+                    let path = Path::new(value);
+                    // Under --root, paths an admin wrote point at the real /etc.
+                    todo.push(if ctx.is_prefixed() && !path.exists() {
+                        ctx.path(path)
+                    } else {
+                        path.to_path_buf()
+                    });
+                }
+                _ => {}
+            }
+        }
+    }
+    None
+}
+
+/// `server role` values of a domain controller (smb.conf(5)).
+fn is_dc_role(value: &str) -> bool {
+    let value = value.to_ascii_lowercase();
+    let value = value.split_whitespace().collect::<Vec<_>>().join(" ");
+    matches!(
+        value.as_str(),
+        "active directory domain controller"
+            | "domain controller"
+            | "dc"
+            | "classic primary domain controller"
+            | "classic backup domain controller"
+    )
+}
+
 fn parse_range(text: &str) -> Result<(u32, u32)> {
     let bad = || {
         Error::Invalid(format!(
@@ -108,5 +244,26 @@ mod tests {
         assert!(parse_range("10-5").is_err());
         assert!(parse_range("x-5").is_err());
         assert!(parse_range("1000").is_err());
+    }
+
+    #[test]
+    fn domain_controller_roles_are_recognised() {
+        for dc in [
+            "active directory domain controller",
+            "Active Directory  Domain Controller",
+            "dc",
+            "classic primary domain controller",
+            "classic backup domain controller",
+        ] {
+            assert!(is_dc_role(dc), "{dc}");
+        }
+        for other in [
+            "member server",
+            "standalone",
+            "auto",
+            "classic member server",
+        ] {
+            assert!(!is_dc_role(other), "{other}");
+        }
     }
 }

@@ -17,7 +17,7 @@ use crate::error::{Error, Result};
 pub const SHARES_CONF: &str = "/etc/samba/smb.conf.leovms";
 pub const LDAP_CONF: &str = "/etc/samba/smb.conf.leovms-ldap";
 const INCLUDE_TARGET: &str = "/etc/samba/smb.conf.shares";
-const MAIN_CONF: &str = "/etc/samba/smb.conf";
+pub const MAIN_CONF: &str = "/etc/samba/smb.conf";
 
 const SHARES_TEMPLATE: &str = include_str!("../../../packaging/samba/smb.conf.leovms");
 
@@ -101,7 +101,7 @@ pub fn ensure_include(
 }
 
 /// Whether an active (not commented out) line of `text` includes `conf`.
-fn includes(text: &str, conf: &Path) -> bool {
+pub fn includes(text: &str, conf: &Path) -> bool {
     text.lines().any(|line| {
         let line = line.trim();
         if line.starts_with(['#', ';']) {
@@ -140,8 +140,8 @@ pub fn testparm_text(text: &str, what: &str) -> Result<()> {
     result
 }
 
-/// `testparm -s FILE`; refuses unknown parameters too (testparm only warns about them).
-pub fn testparm(file: &Path) -> Result<()> {
+/// Runs `testparm -s FILE`; returns how it was called (for messages) and what it said.
+pub fn run_testparm(file: &Path) -> Result<(String, std::process::Output)> {
     let shown = format!("testparm -s {}", file.display());
     let out = Command::new("testparm")
         .arg("-s")
@@ -154,6 +154,12 @@ pub fn testparm(file: &Path) -> Result<()> {
                 format!("{e} (testparm comes with Samba: apt-get install samba)"),
             )
         })?;
+    Ok((shown, out))
+}
+
+/// `testparm -s FILE`; refuses unknown parameters too (testparm only warns about them).
+pub fn testparm(file: &Path) -> Result<()> {
+    let (shown, out) = run_testparm(file)?;
     let stderr = String::from_utf8_lossy(&out.stderr);
     let problems: Vec<&str> = stderr
         .lines()
