@@ -239,6 +239,15 @@ fn publish_vm(ctx: &Ctx, upload: &Upload) -> Result<()> {
     disks::check_base_archive(&base_scan, &info, &shown(base_rel))?;
     let mut unpacked = vec![(base_rel.to_owned(), base_scan.unpacked)];
     let mut confs = Vec::new();
+    if upload.snapshot_ids().is_empty() {
+        // PCs start a VM only from a snapshot; without one, nobody could start it.
+        return Err(invalid(format!(
+            "{}: a new VM needs at least one snapshot (snapshots/<id>/snapshot.tar.zst), \
+             students start from a snapshot; the uploader uploads the machine again \
+             (leovms-cli upload adds snapshot \"current\" to a machine without one)",
+            upload.shown
+        )));
+    }
     for id in upload.snapshot_ids() {
         safe("snapshot id", &id)?;
         let rel_dir = format!("snapshots/{id}");

@@ -252,29 +252,49 @@ async fn invalid_uploads_are_refused_and_nothing_changes() {
     assert_ok(&s.admin(&["verify"]));
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn publish_a_new_vm_and_remove_it() {
-    let s = Server::new().await;
-    // The upload of a new machine: the published vm-win's files under another id.
-    let upload = s.upload_dir("admin/vm-copy-20261126");
+/// The upload of a new machine `upload/admin/<folder>`: the published vm-win's files
+/// under the id vm-copy, with its snapshot `standard` or without any.
+fn vm_copy_upload(s: &Server, folder: &str, with_snapshot: bool) -> PathBuf {
+    let upload = s.upload_dir(&format!("admin/{folder}"));
     let win = s.data().join("vm-win");
-    for rel in [
-        "image.conf",
-        "machine.vbox",
-        "base.tar.zst",
-        "snapshots/standard/snapshot.tar.zst",
-    ] {
+    let mut files = vec!["image.conf", "machine.vbox", "base.tar.zst"];
+    if with_snapshot {
+        files.push("snapshots/standard/snapshot.tar.zst");
+    }
+    for rel in files {
         let to = upload.join(rel);
         std::fs::create_dir_all(to.parent().unwrap()).unwrap();
         std::fs::copy(win.join(rel), to).unwrap();
     }
+    let snapshot = if with_snapshot {
+        "snapshot = \"standard\"\n"
+    } else {
+        ""
+    };
     let toml = format!(
-        "kind = \"vm\"\nvm = \"vm-copy\"\nsnapshot = \"standard\"\nname = \"Standard\"\n\
+        "kind = \"vm\"\nvm = \"vm-copy\"\n{snapshot}name = \"Standard\"\n\
          uploader = \"admin\"\nsource_machine = \"pc-1\"\nbase_uuid = \"{}\"\n",
         s.share.vm("vm-win").base_uuid
     );
     std::fs::write(upload.join("upload.toml"), toml).unwrap();
     write_upload_manifest(&upload).unwrap();
+    upload
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_new_vm_without_a_snapshot_is_refused() {
+    let s = Server::new().await;
+    let upload = vm_copy_upload(&s, "vm-copy-20261126", false);
+    let out = s.admin(&["publish", "admin/vm-copy-20261126"]);
+    assert_refused(&out, "a new VM needs at least one snapshot");
+    assert!(upload.join("base.tar.zst").is_file(), "the upload stays");
+    assert!(!s.data().join("vm-copy").exists());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn publish_a_new_vm_and_remove_it() {
+    let s = Server::new().await;
+    let upload = vm_copy_upload(&s, "vm-copy-20261126", true);
 
     assert_ok(&s.admin(&["publish", "admin/vm-copy-20261126"]));
     assert!(!upload.exists());

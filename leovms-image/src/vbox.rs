@@ -6,6 +6,7 @@
 //! order, quoting, whitespace) unchanged. Files of settings 1.12..1.19 in both the current
 //! and the old innotek namespace are handled; element names are matched without prefix.
 
+mod diff;
 mod global;
 mod home;
 mod inspect;
@@ -22,6 +23,7 @@ use uuid::Uuid;
 use crate::vdi::braced;
 
 pub use crate::config::SharedFolder;
+pub use diff::{NewDiff, add_diff};
 pub use global::global_settings;
 pub use home::{ChainLink, DiskChain, HomeError, OwnMachine, own_machines};
 pub use inspect::inspect;

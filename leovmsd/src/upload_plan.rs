@@ -17,6 +17,9 @@ use crate::upload::ensure_user_dir;
 use crate::upload_source::{Source, WORKING_COPY};
 use crate::view::View;
 
+mod fresh;
+use fresh::FreshState;
+
 /// Room for tar headers, `upload.toml` and the manifest, on top of the packed disks.
 const OVERHEAD: u64 = 16 << 20;
 
@@ -26,6 +29,8 @@ pub struct Plan {
     pub dir: PathBuf,
     pub total: u64,
     pub label: String,
+    /// Disks made for the upload (see [`fresh`]), removed when the plan is dropped.
+    pub _fresh: Option<FreshState>,
 }
 
 pub fn plan(
@@ -59,6 +64,7 @@ pub fn plan(
         .base_uuid
         .ok_or_else(|| Error::invalid(format!("{} has no hard disk to upload.", src.name)))?;
     let stamp = leovms_image::utc::Utc::now().compact();
+    let mut fresh = None;
     let (vm, snapshot, files) =
         match kind {
             UploadKind::Snapshot => {
@@ -86,14 +92,11 @@ pub fn plan(
                         "There is a VM \"{vm}\" already; choose another id."
                     )));
                 }
-                let snapshot = (!src.diffs.is_empty())
-                    .then(|| chosen_id(options.snapshot.as_deref(), "current", "snapshot"))
-                    .transpose()?;
-                (
-                    vm,
-                    snapshot.clone(),
-                    vm_files(src, &name, options, snapshot.as_ref())?,
-                )
+                // Students always start from a snapshot: without one, `current` is made.
+                let id = chosen_id(options.snapshot.as_deref(), "current", "snapshot")?;
+                let (files, made) = vm_files(settings, src, &name, options, &id)?;
+                fresh = made;
+                (vm, Some(id), files)
             }
         };
     let folder = format!(
@@ -126,6 +129,7 @@ pub fn plan(
             base_uuid,
             files,
         },
+        _fresh: fresh,
     })
 }
 
@@ -188,17 +192,20 @@ fn snapshot_archive(id: &SafeName, diffs: &[PathBuf]) -> Result<UploadFile> {
 }
 
 /// A new VM: `image.conf`, `machine.vbox` with the disks under the names the archives
-/// give them, `base.tar.zst` and the current state as a snapshot.
+/// give them, `base.tar.zst` and the current state as snapshot `id` (made first when the
+/// machine has none, see [`fresh`]).
 fn vm_files(
+    settings: &Settings,
     src: &Source,
     name: &str,
     options: &UploadOptions,
-    snapshot: Option<&SafeName>,
-) -> Result<Vec<UploadFile>> {
+    id: &SafeName,
+) -> Result<(Vec<UploadFile>, Option<FreshState>)> {
     let xml = std::fs::read(&src.settings_file)
         .map_err(|e| Error::io(src.settings_file.display(), &e))?;
-    let info = vbox::inspect(&xml)
-        .map_err(|e| Error::invalid(format!("{}: {e}", src.settings_file.display())))?;
+    let bad_settings =
+        |e: vbox::VboxError| Error::invalid(format!("{}: {e}", src.settings_file.display()));
+    let info = vbox::inspect(&xml).map_err(bad_settings)?;
     let mut base_entries = Vec::new();
     let mut disks = Vec::new();
     for path in src.bases.iter().chain(&src.diffs) {
@@ -227,14 +234,20 @@ fn vm_files(
         clear_state_file: true,
         ..Patch::default()
     };
-    let machine = vbox::patch(&xml, &patch)
-        .map_err(|e| Error::invalid(format!("{}: {e}", src.settings_file.display())))?;
+    let mut machine = vbox::patch(&xml, &patch).map_err(bad_settings)?;
+    let (diffs, fresh) = if src.diffs.is_empty() {
+        let fresh = FreshState::create(&settings.state_dir(), &src.bases, &info.attached)?;
+        machine = fresh.patch(machine).map_err(bad_settings)?;
+        (fresh.paths(), Some(fresh))
+    } else {
+        (src.diffs.clone(), None)
+    };
     let image = format!(
         "name = {}\ndescription = {}\n",
         toml_string(name),
         toml_string(options.description.as_deref().unwrap_or_default())
     );
-    let mut files = vec![
+    let files = vec![
         UploadFile::Copy {
             path_in_upload: "image.conf".into(),
             source: CopySource::Bytes(image.into_bytes()),
@@ -247,11 +260,9 @@ fn vm_files(
             path_in_upload: "base.tar.zst".into(),
             entries: base_entries,
         },
+        snapshot_archive(id, &diffs)?,
     ];
-    if let Some(id) = snapshot {
-        files.push(snapshot_archive(id, &src.diffs)?);
-    }
-    Ok(files)
+    Ok((files, fresh))
 }
 
 fn toml_string(s: &str) -> String {

@@ -450,6 +450,8 @@ async fn a_machine_of_its_own_goes_up_as_a_new_vm_and_is_published() {
         "base.tar.zst",
         "machine.vbox",
         "image.conf",
+        // The machine has no snapshot: its current state goes up as a new, empty one.
+        "snapshots/current/snapshot.tar.zst",
     ] {
         assert!(dir.join(file).is_file(), "no {file} in {}", dir.display());
     }
@@ -458,6 +460,22 @@ async fn a_machine_of_its_own_goes_up_as_a_new_vm_and_is_published() {
     assert!(out.status.success(), "{}", describe(&out));
     let vm = w.machine("vm-mine");
     assert_eq!(vm["problem"], "", "{vm}");
+    let snaps = w.cli_json(&["snapshots", "vm-mine"]);
+    let ids: Vec<&str> = snaps
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s["id"].as_str())
+        .collect();
+    assert_eq!(ids, ["current"], "{snaps}");
+    // A student starts it without choosing anything, and gets the teacher's disk.
+    let out = w.cli(&["start", "vm-mine"]);
+    assert_said(&out, "is running");
+    assert_said(&w.cli(&["stop", "vm-mine"]), "powered off");
+    w.wait_machine_state("vm-mine", "off").await;
+    // Nothing of the made-up state is left in the daemon's own folder.
+    let scratch = w.home.join(".local/state/leovms/upload-scratch");
+    assert_eq!(entries_below(&scratch), Vec::<PathBuf>::new());
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -57,7 +57,7 @@ pub fn patch(xml: &[u8], patch: &Patch) -> Result<Vec<u8>, VboxError> {
     apply(&doc, edits)
 }
 
-fn apply(doc: &Doc<'_>, mut edits: Vec<Edit>) -> Result<Vec<u8>, VboxError> {
+pub(super) fn apply(doc: &Doc<'_>, mut edits: Vec<Edit>) -> Result<Vec<u8>, VboxError> {
     edits.sort_by_key(|e| (e.range.start, e.range.end));
     let mut out = String::with_capacity(doc.text.len() + 1024);
     let mut pos = 0;

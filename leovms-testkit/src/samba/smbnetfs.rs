@@ -9,6 +9,7 @@ use tempfile::TempDir;
 
 use super::util::{run, set_mode, wait_until};
 use super::{Samba, SmbUser};
+use crate::users::LocalUser;
 
 /// An smbnetfs mount of `//127.0.0.1` as one user, with a home of its own for
 /// `~/.smb/smbnetfs.conf`. Unmounted when dropped.
@@ -25,6 +26,18 @@ pub struct SmbMount {
 impl SmbMount {
     /// Mounts the server of `samba` and returns once the kernel lists the mount.
     pub fn mount(samba: &Samba, user: SmbUser) -> io::Result<SmbMount> {
+        SmbMount::mount_by(samba, user, None)
+    }
+
+    /// Like [`SmbMount::mount`], but for the local user `owner`: the mount point is in a
+    /// folder only `owner` may enter (as a login's per-user mount), and the mount lets
+    /// users other than root in (`allow_other`; `/dev/fuse` is often root's only, so
+    /// root mounts it). What the share allows is still decided by `user`'s password.
+    pub fn mount_as(samba: &Samba, user: SmbUser, owner: &LocalUser) -> io::Result<SmbMount> {
+        SmbMount::mount_by(samba, user, Some(owner))
+    }
+
+    fn mount_by(samba: &Samba, user: SmbUser, owner: Option<&LocalUser>) -> io::Result<SmbMount> {
         let home = tempfile::Builder::new()
             .prefix("leovms-smbhome.")
             .tempdir()?;
@@ -43,10 +56,18 @@ impl SmbMount {
         let mnt = tempfile::Builder::new()
             .prefix("leovms-smbmnt.")
             .tempdir()?;
-        let mnt_path = mnt.path().to_owned();
-        run(Command::new("smbnetfs")
-            .arg(&mnt_path)
-            .env("HOME", home.path()))?;
+        let mut smbnetfs = Command::new("smbnetfs");
+        let mnt_path = match owner {
+            Some(owner) => {
+                std::os::unix::fs::chown(mnt.path(), Some(owner.uid), Some(owner.gid))?;
+                let inner = mnt.path().join("mnt");
+                std::fs::create_dir(&inner)?;
+                smbnetfs.args(["-o", "allow_other"]);
+                inner
+            }
+            None => mnt.path().to_owned(),
+        };
+        run(smbnetfs.arg(&mnt_path).env("HOME", home.path()))?;
         let mut mount = SmbMount {
             mnt: Some(mnt),
             mnt_path,

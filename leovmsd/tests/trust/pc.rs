@@ -28,13 +28,20 @@ pub struct Pc {
 
 impl Pc {
     pub async fn new() -> Pc {
+        Pc::serving(None).await
+    }
+
+    /// The demo share is written to `data` (e.g. the folder a Samba server serves), or
+    /// to a folder of the PC's own.
+    #[allow(dead_code)]
+    pub async fn serving(data: Option<&Path>) -> Pc {
         let tmp = tempfile::Builder::new()
             .prefix("leovms-trust.")
             .tempdir()
             .unwrap();
         // Every user must reach the share and the shared folders inside.
         set_mode(tmp.path(), 0o755);
-        let data = tmp.path().join("data");
+        let data = data.map_or_else(|| tmp.path().join("data"), Path::to_owned);
         let machines = tmp.path().join("machines");
         let cache = tmp.path().join("cache");
         for shared in [&machines, &cache] {
@@ -97,6 +104,13 @@ impl UserWorld {
             bus,
             daemon: None,
         }
+    }
+
+    /// Sets (or replaces) a variable of the environment of this user's programs.
+    #[allow(dead_code)]
+    pub fn set_env(&mut self, key: &'static str, value: PathBuf) {
+        self.env.retain(|(k, _)| *k != key);
+        self.env.push((key, value));
     }
 
     /// Creates `dir` as this user's private folder (mode 0700).
