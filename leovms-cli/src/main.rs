@@ -255,7 +255,6 @@ async fn run(cli: Cli) -> Result<(), CliError> {
     }
 }
 
-/// Writes the completion script; needs neither the bus nor the daemon.
 /// The machines as the daemon lists them, or `None` when the share is not available and
 /// nothing is available offline. The daemon refuses that listing as `Offline`; so does a
 /// share that died while it was being read, which is why, with the share not online, the
@@ -300,6 +299,7 @@ async fn nothing_offline(mgr: &ManagerProxy<'_>) -> String {
     text
 }
 
+/// Writes the completion script; needs neither the bus nor the daemon.
 fn print_completions(shell: CompletionShell) {
     use clap::CommandFactory;
     use clap_complete::Shell;

@@ -3,7 +3,7 @@
 use leovms_api::{ErrorKind, Machine, MachineState, Snapshot, StartOptions};
 use leovms_image::ram;
 
-use crate::catalog::{self, VmEntry};
+use crate::catalog::VmEntry;
 use crate::daemon::Daemon;
 use crate::error::{Error, Result};
 use crate::start::StartPlan;
@@ -43,10 +43,11 @@ impl Daemon {
                         }
                         listed.push((n, self.machine(&view, &admitted, host_mb)));
                     }
-                    Err(why) => match room_unknown(&view, &vm) {
-                        Some(why) => listed.push((n, self.not_offered(&view, &vm, why))),
-                        None => hidden.push((n, self.not_offered(&view, &vm, why))),
-                    },
+                    // It may well be meant for this PC: the student is told why not.
+                    Err(why) if vm.image.access.hidden_by_unknown_room(view.facts) => {
+                        listed.push((n, self.not_offered(&view, &vm, why)))
+                    }
+                    Err(why) => hidden.push((n, self.not_offered(&view, &vm, why))),
                 },
                 Err(e) => {
                     let state = self.machine_state(&id);
@@ -68,19 +69,6 @@ impl Daemon {
             running => running,
         };
         unusable(view, vm.id.as_str(), &vm.image.name, state, why)
-    }
-
-    /// `id` as this user may use it on this PC; when it is not offered only because this
-    /// PC cannot tell its room, the error says so.
-    fn offered_machine(&self, view: &View, id: &str) -> Result<VmEntry> {
-        view.machine(id).map_err(|e| {
-            if e.kind != ErrorKind::NotFound || view.facts.room.is_some() {
-                return e;
-            }
-            any_machine(view, id)
-                .and_then(|vm| room_unknown(view, &vm))
-                .unwrap_or(e)
-        })
     }
 
     fn machine(&self, view: &View, vm: &VmEntry, host_mb: u64) -> Machine {
@@ -133,7 +121,7 @@ impl Daemon {
 
     pub fn list_snapshots(&self, vm: &str, online: bool) -> Result<Vec<Snapshot>> {
         let view = View::load(&self.settings, online)?;
-        let vm = self.offered_machine(&view, vm)?;
+        let vm = view.machine(vm)?;
         let mut out: Vec<Snapshot> = vm
             .snapshots
             .iter()
@@ -171,7 +159,7 @@ impl Daemon {
         online: bool,
     ) -> Result<StartPlan> {
         let view = View::load(&self.settings, online)?;
-        let vm = self.offered_machine(&view, vm)?;
+        let vm = view.machine(vm)?;
         if let Some(why) = view.offline_problem(&vm) {
             return Err(Error::new(ErrorKind::Offline, why));
         }
@@ -206,39 +194,6 @@ impl Daemon {
             "The VM share is not available and no VM has been kept for offline use on this computer. Check the network or ask the school's admin.",
         )
     }
-}
-
-/// `vm` from the share (or this user's copies offline), before the access rules.
-fn any_machine(view: &View, id: &str) -> Option<VmEntry> {
-    if view.online {
-        return catalog::load(&view.layout.data_dir, id).ok();
-    }
-    let (_, vm) = view
-        .machines()
-        .ok()?
-        .into_iter()
-        .find(|(vm, _)| vm.as_str() == id)?;
-    vm.ok()
-}
-
-/// Why `vm` is not offered when that is only because this PC cannot tell its room
-/// (`None` otherwise): what the student sees, and how the admin fixes it.
-fn room_unknown(view: &View, vm: &VmEntry) -> Option<Error> {
-    let rules = &vm.image.access;
-    if !rules.hidden_by_unknown_room(view.facts) {
-        return None;
-    }
-    let where_ = if rules.hosts.is_empty() {
-        "only in certain rooms"
-    } else {
-        "only on certain computers and in certain rooms"
-    };
-    let host = &view.facts.host;
-    let account = host.split('.').next().unwrap_or(host);
-    Some(Error::not_found(format!(
-        "{} is offered {where_}, and this computer ({host}) cannot tell which room it is in. Ask the school's admin to set its room: the primary group of the computer account \"{account}\", or LEOVMS_ROOM for leovmsd.",
-        vm.image.name
-    )))
 }
 
 /// A VM listed with nothing but its name, its state and why it cannot be used.

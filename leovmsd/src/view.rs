@@ -93,6 +93,9 @@ impl View {
                 vm.image.name
             )));
         }
+        if rules.hidden_by_unknown_room(facts) {
+            return Err(self.room_unknown(&vm.image.name, !rules.hosts.is_empty()));
+        }
         if !rules.allows(facts) {
             return Err(Error::not_found(format!(
                 "{} is not offered on this computer ({}): it is meant for other computers or rooms. Use a computer where it is offered, or ask your teacher or the school's admin.",
@@ -107,16 +110,35 @@ impl View {
         vm.hidden_snapshots = hidden
             .into_iter()
             .map(|s| {
-                let why = Error::not_found(format!(
-                    "Snapshot \"{}\" of {} is not offered on this computer ({}). Use a computer where it is offered, or ask your teacher or the school's admin.",
-                    s.conf.name,
-                    vm.image.name,
-                    self.pc()
-                ));
+                let what = format!("Snapshot \"{}\" of {}", s.conf.name, vm.image.name);
+                let why = if facts.room.is_none() && !s.conf.rooms.is_empty() {
+                    self.room_unknown(&what, !s.conf.hosts.is_empty())
+                } else {
+                    Error::not_found(format!(
+                        "{what} is not offered on this computer ({}). Use a computer where it is offered, or ask your teacher or the school's admin.",
+                        self.pc()
+                    ))
+                };
                 (s.id, why)
             })
             .collect();
         Ok(vm)
+    }
+
+    /// `what` is offered in certain rooms (and on certain `hosts`), and this PC cannot tell
+    /// its room: it may well stand in one of them. What the student sees, and how the
+    /// admin fixes it.
+    fn room_unknown(&self, what: &str, hosts: bool) -> Error {
+        let where_ = if hosts {
+            "only on certain computers and in certain rooms"
+        } else {
+            "only in certain rooms"
+        };
+        let host = &self.facts.host;
+        let account = host.split('.').next().unwrap_or(host);
+        Error::not_found(format!(
+            "{what} is offered {where_}, and this computer ({host}) cannot tell which room it is in. Ask the school's admin to set its room: the primary group of the computer account \"{account}\", or LEOVMS_ROOM for leovmsd."
+        ))
     }
 
     /// This PC as a student would name it: host name and room.

@@ -64,6 +64,8 @@ async fn a_vm_for_certain_rooms_on_a_pc_without_a_room_says_why() {
     assert_eq!(w.vbox_calls("VirtualBoxVM"), 0, "nothing was started");
     let out = w.cli(&["snapshots", "vm-win"]);
     assert_refused(&out, 4, why);
+    let out = w.cli(&["sync", "vm-win"]);
+    assert_refused(&out, 4, why);
 
     // Once the PC knows its room, the rule decides as written.
     w.move_to("r101-pc01", "r101").await;
