@@ -2,18 +2,26 @@
 //! wire types, typed errors and client proxies. Clients depend on this crate only.
 
 mod error;
-mod job;
-mod manager;
+/// The job proxy and its signals (`Progress`, `Finished`) with their typed arguments.
+pub mod job;
+/// The manager proxy and its signals (`JobAdded`, `MachineChanged`…) with their typed
+/// arguments.
+pub mod manager;
 mod options;
 mod types;
+mod words;
 
 pub use error::{Error, ErrorKind, dbus_error_name, is_unknown_object, is_unreachable_name};
-pub use job::{JobProxy, JobState, Phase};
+pub use job::JobProxy;
 pub use manager::ManagerProxy;
 pub use options::OptionsDict;
 pub use types::{
-    CacheDir, CacheEntry, CacheReport, Eviction, JobInfo, Machine, MachineState, ShareInfo,
-    Snapshot, StartOptions, SyncPlan, UploadOptions, Uploadable,
+    CacheDir, CacheEntry, CacheReport, Eviction, JobInfo, Machine, ShareInfo, Snapshot,
+    StartOptions, SyncPlan, UploadOptions, Uploadable,
+};
+pub use words::{
+    JobKind, JobState, MachineState, Origin, Phase, ShareState, UploadKind, UploadSource,
+    UploadableState,
 };
 
 /// Well-known bus name of the daemon; the number is the major API version.

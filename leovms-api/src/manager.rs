@@ -2,8 +2,8 @@ use zbus::proxy;
 use zbus::zvariant::{ObjectPath, OwnedObjectPath};
 
 use crate::{
-    CacheReport, Error, JobInfo, Machine, ShareInfo, Snapshot, StartOptions, SyncPlan,
-    UploadOptions, Uploadable,
+    CacheReport, Error, JobInfo, Machine, MachineState, ShareInfo, Snapshot, StartOptions,
+    SyncPlan, UploadOptions, UploadSource, Uploadable,
 };
 
 /// The daemon's entry point at `/org/leovms/Leovms1`.
@@ -56,7 +56,7 @@ pub trait Manager {
     /// snapshot or VM for the admin to publish. Returns the job (kind `upload`).
     fn upload(
         &self,
-        source: &str,
+        source: UploadSource,
         id: &str,
         options: UploadOptions,
     ) -> Result<OwnedObjectPath, Error>;
@@ -91,5 +91,5 @@ pub trait Manager {
     fn machines_changed(&self) -> zbus::Result<()>;
     /// A VM started or powered off (`state` as in [`Machine::state`]).
     #[zbus(signal)]
-    fn machine_changed(&self, vm: &str, state: &str) -> zbus::Result<()>;
+    fn machine_changed(&self, vm: &str, state: MachineState) -> zbus::Result<()>;
 }

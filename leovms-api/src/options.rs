@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use zbus::zvariant::{OwnedValue, Value};
 
-use crate::{Error, StartOptions, UploadOptions};
+use crate::{Error, StartOptions, UploadKind, UploadOptions};
 
 /// An options dictionary as it arrives over the bus.
 pub type OptionsDict = HashMap<String, OwnedValue>;
@@ -35,7 +35,7 @@ impl UploadOptions {
     pub fn from_dict(dict: &OptionsDict) -> Result<UploadOptions, Error> {
         let d = Dict::new("Upload", dict, &Self::KEYS)?;
         Ok(UploadOptions {
-            kind: d.string("kind")?,
+            kind: d.word("kind", UploadKind::parse, UploadKind::KNOWN)?,
             vm: d.string("vm")?,
             snapshot: d.string("snapshot")?,
             name: d.string("name")?,
@@ -91,6 +91,30 @@ impl<'a> Dict<'a> {
         }
     }
 
+    /// One of the `known` words; a word outside them is refused here, where it can still be
+    /// named (`parse` makes it `Unknown`).
+    fn word<W: Copy + PartialEq + std::fmt::Display>(
+        &self,
+        key: &str,
+        parse: fn(&str) -> W,
+        known: &[W],
+    ) -> Result<Option<W>, Error> {
+        let Some(text) = self.string(key)? else {
+            return Ok(None);
+        };
+        let word = parse(&text);
+        if known.contains(&word) {
+            return Ok(Some(word));
+        }
+        let words: Vec<String> = known.iter().map(|w| w.to_string()).collect();
+        Err(Error::InvalidArgument(format!(
+            "The {} option {key} must be {}, not {}.",
+            self.method,
+            words.join(" or "),
+            quoted(&text)
+        )))
+    }
+
     fn wrong_type(&self, key: &str, wanted: &str, got: &Value<'_>) -> Error {
         Error::InvalidArgument(format!(
             "The {} option {key} must be {wanted}, not a value of type \"{}\".",
@@ -137,8 +161,8 @@ mod tests {
         let d = dict(&[("kind", Value::from("vm")), ("name", Value::from("Lab 1"))]);
         let u = UploadOptions::from_dict(&d).unwrap();
         assert_eq!(
-            (u.kind.as_deref(), u.name.as_deref(), u.vm),
-            (Some("vm"), Some("Lab 1"), None)
+            (u.kind, u.name.as_deref(), u.vm),
+            (Some(UploadKind::Vm), Some("Lab 1"), None)
         );
     }
 
@@ -156,6 +180,22 @@ mod tests {
         let d = dict(&[("name", Value::U32(3))]);
         let e = UploadOptions::from_dict(&d).unwrap_err().message();
         assert!(e.contains("option name must be text"), "{e}");
+    }
+
+    #[test]
+    fn a_word_outside_its_set_is_refused_and_named() {
+        let d = dict(&[("kind", Value::from("snapshot"))]);
+        let u = UploadOptions::from_dict(&d).unwrap();
+        assert_eq!(u.kind, Some(UploadKind::Snapshot));
+        for word in ["template", "unknown"] {
+            let d = dict(&[("kind", Value::from(word))]);
+            assert_eq!(
+                UploadOptions::from_dict(&d).unwrap_err(),
+                Error::InvalidArgument(format!(
+                    "The Upload option kind must be snapshot or vm, not \"{word}\"."
+                ))
+            );
+        }
     }
 
     #[test]

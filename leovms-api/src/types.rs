@@ -1,6 +1,11 @@
 use serde::{Deserialize, Serialize};
 use zbus::zvariant::{DeserializeDict, OwnedObjectPath, OwnedValue, SerializeDict, Type, Value};
 
+use crate::{
+    JobKind, JobState, MachineState, Origin, Phase, ShareState, UploadKind, UploadSource,
+    UploadableState,
+};
+
 /// A VM as the daemon offers it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type)]
 pub struct Machine {
@@ -9,11 +14,11 @@ pub struct Machine {
     /// Display name from `image.conf`.
     pub name: String,
     pub description: String,
-    /// `off`, `starting` or `running` (see [`MachineState`]); `not-offered` for a VM that is
-    /// listed only to say why this user cannot use it on this PC (see `problem`): one whose
-    /// rules name rooms while this PC cannot tell its room, or, when no VM at all is
-    /// offered, every VM on the share.
-    pub state: String,
+    /// `off`, `starting` or `running`; `not-offered` for a VM that is listed only to say
+    /// why this user cannot use it on this PC (see `problem`): one whose rules name rooms
+    /// while this PC cannot tell its room, or, when no VM at all is offered, every VM on
+    /// the share.
+    pub state: MachineState,
     /// Size of the base archive on the share, bytes.
     pub base_size: u64,
     /// Size of the unpacked base disk(s), bytes.
@@ -35,7 +40,7 @@ pub struct Machine {
     /// "not available offline").
     pub problem: String,
     /// Where this description comes from: `share`, or `cache` while the share is unavailable.
-    pub origin: String,
+    pub origin: Origin,
     /// Identity of the published revision: 16 hex digits of the manifest's sha256.
     pub revision: String,
     /// This user chose the VM for offline use (`Sync`); its archives are pinned in the cache.
@@ -64,28 +69,6 @@ pub struct Snapshot {
     pub cached: bool,
 }
 
-/// What a machine is doing, as the string in [`Machine::state`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MachineState {
-    Off,
-    Starting,
-    Running,
-    /// Listed, but not offered to this user on this PC; `problem` says why. Only in
-    /// `ListMachines`, never in `MachineChanged`.
-    NotOffered,
-}
-
-impl MachineState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            MachineState::Off => "off",
-            MachineState::Starting => "starting",
-            MachineState::Running => "running",
-            MachineState::NotOffered => "not-offered",
-        }
-    }
-}
-
 /// Options of `Start`, an `a{sv}` dictionary so that new options never change the signature.
 /// Clients send this struct; the daemon reads the dictionary with [`StartOptions::from_dict`].
 #[derive(Debug, Clone, Default, PartialEq, SerializeDict, DeserializeDict, Type)]
@@ -101,7 +84,7 @@ pub struct StartOptions {
 pub struct UploadOptions {
     /// `snapshot` (a new snapshot of a published VM) or `vm` (a new VM). Absent: a snapshot
     /// when the machine was made from a published VM's base, else a VM.
-    pub kind: Option<String>,
+    pub kind: Option<UploadKind>,
     /// The new VM's id; for a snapshot, the published VM (default: the one it was made from).
     pub vm: Option<String>,
     /// The new snapshot's id (default: made from the name).
@@ -115,12 +98,12 @@ pub struct UploadOptions {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type)]
 pub struct Uploadable {
     /// `virtualbox` (the user's own VirtualBox) or `working-copy` (leovms' copy of a VM).
-    pub source: String,
+    pub source: UploadSource,
     /// What `Upload` takes: the machine's UUID, or the VM id of a working copy.
     pub id: String,
     pub name: String,
     /// `off`, `running` or `saved`.
-    pub state: String,
+    pub state: UploadableState,
     /// The published VM whose base it was made from; empty when none.
     pub vm: String,
     /// Bytes of the disks a snapshot upload packs (the differencing disks).
@@ -139,13 +122,13 @@ pub struct Uploadable {
 pub struct JobInfo {
     pub path: OwnedObjectPath,
     /// `start`, `sync`, `verify` or `upload`.
-    pub kind: String,
+    pub kind: JobKind,
     pub vm: String,
     /// Snapshot id; empty for "as found".
     pub snapshot: String,
-    pub phase: String,
+    pub phase: Phase,
     /// `active`, `done`, `canceled` or `failed`.
-    pub state: String,
+    pub state: JobState,
     pub bytes_done: u64,
     pub bytes_total: u64,
     /// Bytes per second over the last seconds.
@@ -161,7 +144,7 @@ pub struct JobInfo {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, Type, Value, OwnedValue)]
 pub struct ShareInfo {
     /// `online`, `not-mounted`, `not-answering` or `unreadable`.
-    pub state: String,
+    pub state: ShareState,
     /// Where the share is expected to be mounted.
     pub path: String,
     /// Type of the mount (`cifs`, `fuse.smbnetfs`…); empty when nothing is mounted.

@@ -1,15 +1,13 @@
 //! `cache` and `verify`: what the server offers, what this PC keeps for offline use, and
 //! checking what it keeps.
 
-use leovms_api::{CacheDir, CacheEntry, ErrorKind, Machine, ManagerProxy};
+use leovms_api::{CacheDir, CacheEntry, ErrorKind, Machine, ManagerProxy, Origin};
 use serde::Serialize;
 use zbus::Connection;
 
 use crate::exit::CliError;
 use crate::follow::{FollowOptions, active_jobs, follow};
-use crate::output::{
-    ORIGIN_CACHE, all_from_cache, format_day, format_gb, or_dash, print_json, table, yes_no,
-};
+use crate::output::{all_from_cache, format_day, format_gb, or_dash, print_json, table, yes_no};
 
 /// The `--json` object of `cache`.
 #[derive(Debug, Serialize, PartialEq)]
@@ -48,7 +46,7 @@ async fn server_side(mgr: &ManagerProxy<'_>) -> Result<(Option<Vec<Machine>>, St
             Some(
                 machines
                     .into_iter()
-                    .filter(|m| m.origin != ORIGIN_CACHE)
+                    .filter(|m| m.origin != Origin::Cache)
                     .collect(),
             ),
             String::new(),
@@ -186,13 +184,14 @@ pub async fn verify(conn: &Connection, mgr: &ManagerProxy<'_>, json: bool) -> Re
 #[cfg(test)]
 mod tests {
     use super::*;
+    use leovms_api::MachineState;
 
     fn machine(id: &str, synced: bool, outdated: bool) -> Machine {
         Machine {
             id: id.into(),
             name: id.to_uppercase(),
             description: String::new(),
-            state: "off".into(),
+            state: MachineState::Off,
             base_size: 12_345_678_901,
             base_unpacked_size: 1,
             base_ready: false,
@@ -204,7 +203,7 @@ mod tests {
             ram_max_mb: 2048,
             ram_fixed: true,
             problem: String::new(),
-            origin: "share".into(),
+            origin: Origin::Share,
             revision: "3f2a9c0d1e4b5a67".into(),
             synced,
             outdated,

@@ -3,7 +3,7 @@
 
 use futures_util::future::ready;
 use futures_util::{Stream, StreamExt, stream};
-use leovms_api::{JobProxy, JobState, ManagerProxy, Phase};
+use leovms_api::{JobKind, JobProxy, JobState, ManagerProxy, Phase};
 use tokio::signal::unix::{Signal, SignalKind, signal};
 use zbus::Connection;
 use zbus::proxy::CacheProperties;
@@ -27,7 +27,7 @@ enum Outcome {
     /// The VM runs and the caller did not ask to wait.
     Running,
     Finished {
-        state: String,
+        state: JobState,
         error_id: String,
         message: String,
     },
@@ -38,7 +38,7 @@ enum Outcome {
 enum Event {
     Progress(Progress),
     Finished {
-        state: String,
+        state: JobState,
         error_id: String,
         message: String,
     },
@@ -57,7 +57,7 @@ pub async fn active_jobs(mgr: &ManagerProxy<'_>) -> Vec<OwnedObjectPath> {
         .await
         .map(|jobs| {
             jobs.into_iter()
-                .filter(|j| j.state == JobState::Active.as_str())
+                .filter(|j| j.state == JobState::Active)
                 .map(|j| j.path)
                 .collect()
         })
@@ -99,7 +99,7 @@ pub async fn follow_into(
     // Subscribed before any property is read, so nothing in between is missed.
     let progress = job.receive_progress().await?.map(|sig| match sig.args() {
         Ok(a) => Event::Progress(Progress {
-            phase: a.phase.to_string(),
+            phase: a.phase,
             done: a.bytes_done,
             total: a.bytes_total,
             rate: a.rate,
@@ -109,7 +109,7 @@ pub async fn follow_into(
     });
     let finished = job.receive_finished().await?.map(|sig| match sig.args() {
         Ok(a) => Event::Finished {
-            state: a.state.to_string(),
+            state: a.state,
             error_id: a.error_id.to_string(),
             message: a.message.to_string(),
         },
@@ -143,14 +143,14 @@ pub async fn follow_into(
     };
     let state = job.state().await?;
 
-    let mut view = View::new(opts.json, bar_label(&kind, &vm));
+    let mut view = View::new(opts.json, bar_label(kind, &vm));
     if opts.joined {
         view.notice(&format!(
             "Joined the {} already in progress.",
-            job_noun(&kind)
+            job_noun(kind)
         ));
     }
-    let outcome = if JobState::parse(&state) == Some(JobState::Active) {
+    let outcome = if state == JobState::Active {
         view.show(&now);
         let outcome = watch(
             conn,
@@ -173,8 +173,8 @@ pub async fn follow_into(
     };
     let mut result = JobResult {
         job: path.to_string(),
-        state: JobState::Active.as_str().to_string(),
-        phase: now.phase.clone(),
+        state: JobState::Active,
+        phase: now.phase,
         error_id: String::new(),
         message: String::new(),
     };
@@ -187,13 +187,13 @@ pub async fn follow_into(
         }
         Outcome::Interrupted => {
             results.push(result);
-            if now.phase() == Some(Phase::Running) {
+            if now.phase == Phase::Running {
                 let name = display_name(conn, &vm).await;
                 say_err!("{name} keeps running. Stop it with: leovms-cli stop {vm}");
             } else {
                 say_err!(
                     "The {} goes on in the background. Cancel it with: leovms-cli cancel {number}",
-                    job_noun(&kind)
+                    job_noun(kind)
                 );
             }
             Err(CliError::Interrupted)
@@ -203,21 +203,21 @@ pub async fn follow_into(
             error_id,
             message,
         } => {
-            result.state.clone_from(&state);
-            result.phase = Phase::Ended.as_str().to_string();
+            result.state = state;
+            result.phase = Phase::Ended;
             result.error_id.clone_from(&error_id);
             result.message.clone_from(&message);
             results.push(result);
-            match JobState::parse(&state) {
-                Some(JobState::Done) => {
+            match state {
+                JobState::Done => {
                     let name = display_name(conn, &vm).await;
-                    view.line(&done_line(&kind, &name, &message));
+                    view.line(&done_line(kind, &name, &message));
                     Ok(())
                 }
                 st => Err(CliError::from_job(
                     &error_id,
                     &message,
-                    st == Some(JobState::Canceled),
+                    st == JobState::Canceled,
                 )),
             }
         }
@@ -236,7 +236,7 @@ async fn watch(
 ) -> Result<Outcome, CliError> {
     let mut announced_running = false;
     loop {
-        if now.phase() == Some(Phase::Running) {
+        if now.phase == Phase::Running {
             if !opts.wait {
                 return Ok(Outcome::Running);
             }
@@ -254,8 +254,10 @@ async fn watch(
         };
         match event {
             Event::Progress(next) => {
-                // Signals queued before the properties were read may be older than them.
-                if next.phase() >= now.phase() && next.phase() != Some(Phase::Ended) {
+                // Signals queued before the properties were read may be older than them;
+                // a phase this client does not know never replaces one it knows.
+                let known = |p: Phase| (p != Phase::Unknown).then_some(p);
+                if known(next.phase) >= known(now.phase) && next.phase != Phase::Ended {
                     *now = next;
                     view.show(now);
                 }
@@ -285,28 +287,28 @@ async fn watch(
 }
 
 /// The job kind in a sentence: "Joined the … already in progress", "The … goes on".
-fn job_noun(kind: &str) -> &str {
+fn job_noun(kind: JobKind) -> &'static str {
     match kind {
-        "verify" => "check of the cache",
-        "" => "job",
-        other => other,
+        JobKind::Verify => "check of the cache",
+        JobKind::Unknown => "job",
+        other => other.as_str(),
     }
 }
 
 /// What the bar says before the phase: the VM of a sync, since `sync` follows several
 /// jobs in a row. A start names its VM at the end instead.
-fn bar_label<'a>(kind: &str, vm: &'a str) -> &'a str {
-    if kind == "sync" { vm } else { "" }
+fn bar_label(kind: JobKind, vm: &str) -> &str {
+    if kind == JobKind::Sync { vm } else { "" }
 }
 
 /// The last line of a job that ended well. The daemon's message says best what a sync or
 /// a check of the cache did; a start's job ends when its VM has been powered off.
-fn done_line(kind: &str, name: &str, message: &str) -> String {
+fn done_line(kind: JobKind, name: &str, message: &str) -> String {
     match kind {
-        "start" => format!("{name} has been powered off."),
+        JobKind::Start => format!("{name} has been powered off."),
         _ if !message.is_empty() => message.to_string(),
-        "sync" => format!("{name} is ready for offline use."),
-        "verify" => "The cache has been checked.".to_string(),
+        JobKind::Sync => format!("{name} is ready for offline use."),
+        JobKind::Verify => "The cache has been checked.".to_string(),
         _ => "Done.".to_string(),
     }
 }
@@ -338,7 +340,7 @@ mod tests {
     #[test]
     fn finished_start_says_powered_off() {
         assert_eq!(
-            done_line("start", "Windows 10", "ignored"),
+            done_line(JobKind::Start, "Windows 10", "ignored"),
             "Windows 10 has been powered off."
         );
     }
@@ -346,23 +348,26 @@ mod tests {
     #[test]
     fn finished_sync_and_verify_say_what_the_daemon_did() {
         let ready = "vm-demo is ready for offline use (0.35 GB in /var/cache/leovms).";
-        assert_eq!(done_line("sync", "Demo", ready), ready);
+        assert_eq!(done_line(JobKind::Sync, "Demo", ready), ready);
         assert_eq!(
-            done_line("sync", "Demo Linux", ""),
+            done_line(JobKind::Sync, "Demo Linux", ""),
             "Demo Linux is ready for offline use."
         );
         let checked = "3 archives checked, 1 damaged archive removed: vm-demo base.";
-        assert_eq!(done_line("verify", "", checked), checked);
-        assert_eq!(done_line("verify", "", ""), "The cache has been checked.");
-        assert_eq!(done_line("upload", "x", ""), "Done.");
+        assert_eq!(done_line(JobKind::Verify, "", checked), checked);
+        assert_eq!(
+            done_line(JobKind::Verify, "", ""),
+            "The cache has been checked."
+        );
+        assert_eq!(done_line(JobKind::Upload, "x", ""), "Done.");
     }
 
     #[test]
     fn jobs_are_named_for_people() {
-        assert_eq!(job_noun("start"), "start");
-        assert_eq!(job_noun("sync"), "sync");
-        assert_eq!(job_noun("verify"), "check of the cache");
-        assert_eq!(bar_label("sync", "vm-demo"), "vm-demo");
-        assert_eq!(bar_label("start", "vm-demo"), "");
+        assert_eq!(job_noun(JobKind::Start), "start");
+        assert_eq!(job_noun(JobKind::Sync), "sync");
+        assert_eq!(job_noun(JobKind::Verify), "check of the cache");
+        assert_eq!(bar_label(JobKind::Sync, "vm-demo"), "vm-demo");
+        assert_eq!(bar_label(JobKind::Start, "vm-demo"), "");
     }
 }

@@ -270,7 +270,7 @@ async fn list_or_nothing_offline(
         Err(e) => return Err(e.into()),
     };
     match mgr.data_share().await {
-        Ok(share) if share.state != "online" => {}
+        Ok(share) if share.state != leovms_api::ShareState::Online => {}
         _ => return Err(first.into()),
     }
     match mgr.list_machines().await {

@@ -9,7 +9,7 @@
 
 use std::borrow::Cow;
 
-use leovms_api::{JobInfo, Machine, MachineState, Snapshot};
+use leovms_api::{JobInfo, JobKind, Machine, MachineState, Origin, Snapshot};
 use serde::Serialize;
 
 use crate::exit::CliError;
@@ -17,9 +17,6 @@ use crate::exit::CliError;
 const KB: f64 = 1e3;
 const MB: f64 = 1e6;
 const GB: f64 = 1e9;
-
-/// `Machine::origin` of a machine described from this PC's cache (the share is unavailable).
-pub const ORIGIN_CACHE: &str = "cache";
 
 /// `12.3 GB`, always in GB (for comparing machines and cache space at a glance), worded like
 /// the daemon's messages: one decimal, two below 1 GB (`0.35 GB`) so that small amounts
@@ -152,9 +149,9 @@ fn offline_cell(m: &Machine) -> String {
         "synced (outdated)"
     } else if m.synced {
         "synced"
-    } else if m.origin == ORIGIN_CACHE && m.problem.is_empty() {
+    } else if m.origin == Origin::Cache && m.problem.is_empty() {
         "cached"
-    } else if m.origin == ORIGIN_CACHE {
+    } else if m.origin == Origin::Cache {
         "unavailable"
     } else {
         "-"
@@ -164,12 +161,12 @@ fn offline_cell(m: &Machine) -> String {
 
 /// The share is unavailable and every machine comes from this PC's cache.
 pub fn all_from_cache(machines: &[Machine]) -> bool {
-    !machines.is_empty() && machines.iter().all(|m| m.origin == ORIGIN_CACHE)
+    !machines.is_empty() && machines.iter().all(|m| m.origin == Origin::Cache)
 }
 
 /// Listed only to say why this user cannot use it on this PC (the daemon's `problem`).
 fn not_offered(m: &Machine) -> bool {
-    m.state == MachineState::NotOffered.as_str()
+    m.state == MachineState::NotOffered
 }
 
 /// The line above the table when the daemon lists machines but offers none of them:
@@ -196,7 +193,7 @@ pub fn machines_table(machines: &[Machine]) -> String {
         .iter()
         .map(|m| {
             if not_offered(m) {
-                let mut row = vec![m.id.clone(), m.name.clone(), m.state.clone()];
+                let mut row = vec![m.id.clone(), m.name.clone(), m.state.to_string()];
                 row.extend(std::iter::repeat_n("-".to_string(), 6));
                 row.push(or_dash(&m.problem));
                 return row;
@@ -222,7 +219,7 @@ pub fn machines_table(machines: &[Machine]) -> String {
             vec![
                 m.id.clone(),
                 m.name.clone(),
-                m.state.clone(),
+                m.state.to_string(),
                 format_gb(m.base_size),
                 yes_no(m.base_ready),
                 as_found,
@@ -333,10 +330,10 @@ pub fn percent(done: u64, total: u64) -> String {
 /// The `SNAPSHOT` cell of `jobs`: an empty snapshot means "as found" for a start and
 /// "all" for a sync; a cache check has none.
 fn job_snapshot_cell(j: &JobInfo) -> String {
-    match (j.kind.as_str(), j.snapshot.is_empty()) {
+    match (j.kind, j.snapshot.is_empty()) {
         (_, false) => j.snapshot.clone(),
-        ("start", true) => "as found".into(),
-        ("sync", true) => "all".into(),
+        (JobKind::Start, true) => "as found".into(),
+        (JobKind::Sync, true) => "all".into(),
         _ => "-".into(),
     }
 }
@@ -347,11 +344,11 @@ pub fn jobs_table(jobs: &[JobInfo]) -> String {
         .map(|j| {
             vec![
                 job_number(j.path.as_str()).to_string(),
-                j.kind.clone(),
+                j.kind.to_string(),
                 or_dash(&j.vm),
                 job_snapshot_cell(j),
-                j.phase.clone(),
-                j.state.clone(),
+                j.phase.to_string(),
+                j.state.to_string(),
                 percent(j.bytes_done, j.bytes_total),
                 or_dash(&j.message),
             ]
@@ -402,13 +399,14 @@ pub fn write_stdout_exact(text: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use leovms_api::{JobState, Phase};
 
     fn machine(id: &str, name: &str) -> Machine {
         Machine {
             id: id.into(),
             name: name.into(),
             description: String::new(),
-            state: "off".into(),
+            state: MachineState::Off,
             base_size: 12_345_678_901,
             base_unpacked_size: 30_000_000_000,
             base_ready: true,
@@ -420,7 +418,7 @@ mod tests {
             ram_max_mb: 3072,
             ram_fixed: false,
             problem: String::new(),
-            origin: "share".into(),
+            origin: Origin::Share,
             revision: "3f2a9c0d1e4b5a67".into(),
             synced: false,
             outdated: false,
@@ -463,7 +461,7 @@ mod tests {
         blocked.problem = "image.conf:3: ram.mb: missing".into();
         let mut found = machine("vm-win10", "Windows 10");
         found.as_found = true;
-        found.state = "running".into();
+        found.state = MachineState::Running;
         found.synced = true;
         let text = machines_table(&[found, blocked]);
         let expected = "\
@@ -476,7 +474,7 @@ vm-linux  Linux Mint  off      12.3 GB  no        no: it has a saved state  2   
 
     fn hidden(id: &str, name: &str, why: &str) -> Machine {
         Machine {
-            state: "not-offered".into(),
+            state: MachineState::NotOffered,
             base_size: 0,
             base_ready: false,
             snapshots: 0,
@@ -523,7 +521,7 @@ vm-exam   Exam        not-offered  -        -         -         -          -    
             "{text}"
         );
         let mut cached = hidden("vm-win10", "Windows 10", others);
-        cached.origin = "cache".into();
+        cached.origin = Origin::Cache;
         assert!(machines_table(&[cached]).starts_with("The only machine kept on this PC is not"),);
     }
 
@@ -535,7 +533,7 @@ vm-exam   Exam        not-offered  -        -         -         -          -    
         synced.outdated = true;
         assert_eq!(offline_cell(&synced), "synced (outdated)");
         let mut cached = machine("b", "B");
-        cached.origin = "cache".into();
+        cached.origin = Origin::Cache;
         assert_eq!(offline_cell(&cached), "cached");
         let mut missing = cached.clone();
         missing.problem = "Not available offline".into();
@@ -574,11 +572,11 @@ lessons  LESSONS  -           -        820.3 MB  no      -
     fn jobs_table_names_sync_and_verify_jobs() {
         let job = |n: u32, kind: &str, vm: &str, snapshot: &str| JobInfo {
             path: format!("/org/leovms/Leovms1/job/{n}").try_into().unwrap(),
-            kind: kind.into(),
+            kind: JobKind::parse(kind),
             vm: vm.into(),
             snapshot: snapshot.into(),
-            phase: "ended".into(),
-            state: "done".into(),
+            phase: Phase::Ended,
+            state: JobState::Done,
             bytes_done: 0,
             bytes_total: 0,
             rate: 0,

@@ -1,6 +1,6 @@
 //! `status`: the daemon's settings, what runs and how many jobs are active.
 
-use leovms_api::{JobState, MachineState, ManagerProxy, ShareInfo};
+use leovms_api::{JobState, MachineState, ManagerProxy, ShareInfo, ShareState};
 use serde::Serialize;
 
 use crate::exit::CliError;
@@ -33,7 +33,7 @@ pub async fn show(mgr: &ManagerProxy<'_>, json: bool) -> Result<(), CliError> {
     let in_state = |state: MachineState| {
         machines.as_ref().ok().map(|ms| {
             ms.iter()
-                .filter(|m| m.state == state.as_str())
+                .filter(|m| m.state == state)
                 .map(|m| m.id.clone())
                 .collect::<Vec<_>>()
         })
@@ -49,10 +49,7 @@ pub async fn show(mgr: &ManagerProxy<'_>, json: bool) -> Result<(), CliError> {
         machines_dir: mgr.machines_dir().await?,
         running: in_state(MachineState::Running),
         starting: in_state(MachineState::Starting),
-        active_jobs: jobs
-            .iter()
-            .filter(|j| j.state == JobState::Active.as_str())
-            .count(),
+        active_jobs: jobs.iter().filter(|j| j.state == JobState::Active).count(),
     };
     if json {
         return print_json(&status);
@@ -66,11 +63,11 @@ pub async fn show(mgr: &ManagerProxy<'_>, json: bool) -> Result<(), CliError> {
 
 /// `online`, or the state with what was found and what to do.
 fn share_line(share: &ShareInfo) -> String {
-    let mut line = share.state.clone();
+    let mut line = share.state.to_string();
     if !share.fstype.is_empty() {
         line.push_str(&format!(" ({} {})", share.fstype, share.source));
     }
-    if share.state != "online" {
+    if share.state != ShareState::Online {
         line.push_str(&format!(": {} {}", share.reason, share.hint));
     }
     line.trim_end().to_owned()
@@ -117,14 +114,14 @@ mod tests {
             version: "0.1.0".into(),
             data_dir: "/home/leovms/data".into(),
             data_share: ShareInfo {
-                state: "not-mounted".into(),
+                state: ShareState::NotMounted,
                 path: "/media/leovms/data".into(),
                 reason: "The VM share is not connected.".into(),
                 hint: "Log out and in again.".into(),
                 ..Default::default()
             },
             upload_share: ShareInfo {
-                state: "online".into(),
+                state: ShareState::Online,
                 fstype: "cifs".into(),
                 source: "//server/leovms-upload".into(),
                 ..Default::default()

@@ -2,7 +2,8 @@
 //! copy, packed into the upload share for the admin to publish.
 
 use clap::Args;
-use leovms_api::{ManagerProxy, UploadOptions, Uploadable};
+use clap::builder::{PossibleValuesParser, TypedValueParser};
+use leovms_api::{ManagerProxy, UploadKind, UploadOptions, UploadSource, Uploadable};
 use zbus::Connection;
 
 use crate::exit::CliError;
@@ -24,8 +25,8 @@ pub struct UploadArgs {
     pub working_copy: Option<String>,
     /// Upload as a new snapshot of the VM it was made from, or as a new VM
     /// (default: a snapshot when it was made from a published VM)
-    #[arg(long = "as", value_name = "KIND", value_parser = ["snapshot", "vm"])]
-    pub kind: Option<String>,
+    #[arg(long = "as", value_name = "KIND", value_parser = upload_kinds())]
+    pub kind: Option<UploadKind>,
     /// The new VM's id (with --as vm)
     #[arg(long, value_name = "ID")]
     pub vm: Option<String>,
@@ -38,6 +39,12 @@ pub struct UploadArgs {
     /// A sentence on what is special about it
     #[arg(long)]
     pub description: Option<String>,
+}
+
+/// The words `--as` takes: those of [`UploadKind`], so completion offers them too.
+fn upload_kinds() -> impl TypedValueParser<Value = UploadKind> {
+    PossibleValuesParser::new(UploadKind::KNOWN.iter().map(|k| k.as_str()))
+        .map(|word| UploadKind::parse(&word))
 }
 
 pub async fn list(mgr: &ManagerProxy<'_>, json: bool) -> Result<(), CliError> {
@@ -63,13 +70,13 @@ fn uploadable_table(items: &[Uploadable]) -> String {
                 (format!("snapshot of {}", u.vm), u.snapshot_bytes)
             };
             vec![
-                u.source.clone(),
-                if u.source == "virtualbox" {
+                u.source.to_string(),
+                if u.source == UploadSource::VirtualBox {
                     u.name.clone()
                 } else {
                     u.id.clone()
                 },
-                u.state.clone(),
+                u.state.to_string(),
                 upload_as,
                 format_size(size),
                 or_dash(&u.problem),
@@ -89,8 +96,8 @@ pub async fn upload(
     json: bool,
 ) -> Result<(), CliError> {
     let (source, id) = match (args.machine, args.working_copy) {
-        (Some(m), None) => ("virtualbox", m),
-        (None, Some(vm)) => ("working-copy", vm),
+        (Some(m), None) => (UploadSource::VirtualBox, m),
+        (None, Some(vm)) => (UploadSource::WorkingCopy, vm),
         _ => {
             return Err(CliError::Usage(
                 "Give either --machine or --working-copy.".into(),

@@ -4,7 +4,7 @@ use std::io::IsTerminal;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use leovms_api::Phase;
+use leovms_api::{JobState, Phase};
 use serde::Serialize;
 
 use crate::output::{format_transfer, printable, printable_line};
@@ -12,25 +12,19 @@ use crate::output::{format_transfer, printable, printable_line};
 /// Where a job is, from its properties or its `Progress` signal.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Progress {
-    pub phase: String,
+    pub phase: Phase,
     pub done: u64,
     pub total: u64,
     pub rate: u64,
     pub eta: i64,
 }
 
-impl Progress {
-    pub fn phase(&self) -> Option<Phase> {
-        Phase::parse(&self.phase)
-    }
-}
-
 /// How a followed job ended, as `--json` prints it on stdout (one object per job).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct JobResult {
     pub job: String,
-    pub state: String,
-    pub phase: String,
+    pub state: JobState,
+    pub phase: Phase,
     pub error_id: String,
     pub message: String,
 }
@@ -40,15 +34,13 @@ fn phase_line(p: &Progress) -> String {
     if p.total > 0 {
         format!("{} {}/{} bytes", p.phase, p.done, p.total)
     } else {
-        p.phase.clone()
+        p.phase.to_string()
     }
 }
 
 /// The words in front of the bar: the phase for people, after the label if there is one.
 fn bar_prefix(label: &str, p: &Progress) -> String {
-    let words = p
-        .phase()
-        .map_or(p.phase.clone(), |ph| ph.describe().to_string());
+    let words = p.phase.describe().to_string();
     if label.is_empty() {
         words
     } else {
@@ -60,12 +52,13 @@ fn bar_prefix(label: &str, p: &Progress) -> String {
 pub enum View {
     Bar {
         bar: ProgressBar,
-        phase: String,
+        /// The phase the bar shows (`None`: none yet).
+        phase: Option<Phase>,
         /// Shown before the phase, e.g. the VM of a sync (empty: none).
         label: String,
     },
     Lines {
-        phase: Option<String>,
+        phase: Option<Phase>,
     },
     Json,
 }
@@ -81,7 +74,7 @@ impl View {
             bar.enable_steady_tick(Duration::from_millis(120));
             View::Bar {
                 bar,
-                phase: String::new(),
+                phase: None,
                 label: label.to_string(),
             }
         } else {
@@ -92,8 +85,8 @@ impl View {
     pub fn show(&mut self, p: &Progress) {
         match self {
             View::Bar { bar, phase, label } => {
-                if *phase != p.phase || bar.length() != Some(p.total) {
-                    *phase = p.phase.clone();
+                if *phase != Some(p.phase) || bar.length() != Some(p.total) {
+                    *phase = Some(p.phase);
                     bar.set_style(bar_style(p.total > 0));
                     bar.set_length(p.total);
                     bar.set_prefix(printable_line(&bar_prefix(label, p)).into_owned());
@@ -104,8 +97,8 @@ impl View {
                 }
             }
             View::Lines { phase } => {
-                if phase.as_deref() != Some(p.phase.as_str()) {
-                    *phase = Some(p.phase.clone());
+                if *phase != Some(p.phase) {
+                    *phase = Some(p.phase);
                     say!("{}", phase_line(p));
                 }
             }
@@ -153,7 +146,7 @@ mod tests {
 
     fn at(phase: &str, done: u64, total: u64) -> Progress {
         Progress {
-            phase: phase.into(),
+            phase: Phase::parse(phase),
             done,
             total,
             rate: 0,
@@ -181,15 +174,16 @@ mod tests {
             "vm-win10: Copying to the cache"
         );
         assert_eq!(bar_prefix("", &at("verify", 0, 1)), "Checking the cache");
-        assert_eq!(bar_prefix("", &at("newer-phase", 0, 0)), "newer-phase");
+        // A phase of a newer daemon is `Phase::Unknown`: described, not shown as a word.
+        assert_eq!(bar_prefix("", &at("newer-phase", 0, 0)), "Working");
     }
 
     #[test]
     fn json_result_has_the_documented_keys() {
         let r = JobResult {
             job: "/org/leovms/Leovms1/job/3".into(),
-            state: "failed".into(),
-            phase: "ended".into(),
+            state: JobState::Failed,
+            phase: Phase::Ended,
             error_id: "org.leovms.Error.NoSpace".into(),
             message: "Not enough space.".into(),
         };

@@ -6,7 +6,7 @@
 
 use std::process::Stdio;
 
-use leovms_api::{JobProxy, ManagerProxy, StartOptions, UploadOptions};
+use leovms_api::{JobProxy, ManagerProxy, StartOptions, UploadOptions, UploadSource};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 use zbus::Connection;
 use zbus::proxy::CacheProperties;
@@ -46,7 +46,7 @@ pub enum Action {
     /// ids. `as_name`: the name students will see, as the confirmation showed it (`None`
     /// for a machine without a name, which the daemon names).
     Upload {
-        source: String,
+        source: UploadSource,
         id: String,
         name: String,
         as_name: Option<String>,
@@ -213,7 +213,7 @@ impl Caller {
                     name: as_name.clone(),
                     ..UploadOptions::default()
                 };
-                let job = self.manager.upload(source, id, options).await?;
+                let job = self.manager.upload(*source, id, options).await?;
                 // Its job line and its end are announced with the machine's name.
                 self.ui
                     .update(|s| s.upload_started(job.as_str(), name))
@@ -343,7 +343,7 @@ mod tests {
         };
         assert_eq!(stop.log_line(), "power off vm-demo");
         let upload = Action::Upload {
-            source: "virtualbox".into(),
+            source: UploadSource::VirtualBox,
             id: "6f1c0c2e".into(),
             name: "Teacher VM".into(),
             as_name: Some("Teacher VM".into()),

@@ -7,19 +7,19 @@
 //! What can be uploaded is read along with the machines, and on its own when a job is
 //! removed (a working copy that was in use may be free now).
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use futures_util::StreamExt;
+use leovms_api::job::{Finished, Progress};
+use leovms_api::manager::{JobAdded, JobRemoved, MachineChanged, MachinesChanged};
 use leovms_api::{
-    BUS_NAME, JOB_INTERFACE, JOBS_PATH, JobInfo, MANAGER_INTERFACE, MANAGER_PATH, ManagerProxy,
-    ShareInfo,
+    BUS_NAME, JOBS_PATH, JobInfo, MANAGER_INTERFACE, MANAGER_PATH, ManagerProxy, ShareInfo,
 };
 use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::time::Instant;
+use zbus::fdo::PropertiesChanged;
 use zbus::message::Type;
 use zbus::proxy::CacheProperties;
-use zbus::zvariant::{OwnedObjectPath, OwnedValue};
 use zbus::{Connection, Message, MessageStream};
 
 use crate::actions::{explain, is_unknown_method, is_unreachable};
@@ -32,7 +32,6 @@ const SETTLE: Duration = Duration::from_millis(250);
 /// Room for the daemon's signals while the tray waits for an answer: a full queue would
 /// hold up the connection, and with it that answer.
 const QUEUE: usize = 1024;
-const PROPERTIES_INTERFACE: &str = "org.freedesktop.DBus.Properties";
 const DATA_SHARE: &str = "DataShare";
 
 /// What a signal asks to read again; each includes the ones before it.
@@ -147,66 +146,66 @@ impl Follower {
         }
     }
 
-    /// Handles one signal of the daemon; says what should be read again.
+    /// Handles one signal of the daemon; says what should be read again. Each is decoded
+    /// through the contract's types: a word this tray does not know (a newer daemon's)
+    /// arrives as `Unknown`, and a signal whose arguments cannot be read is ignored.
     async fn on_signal(&self, msg: &Message) -> Reread {
         let header = msg.header();
-        let (Some(interface), Some(member), Some(path)) =
-            (header.interface(), header.member(), header.path())
-        else {
+        let Some(path) = header.path() else {
             return Reread::Nothing;
         };
         let path = path.as_str();
-        let body = msg.body();
-        match (interface.as_str(), member.as_str()) {
-            (MANAGER_INTERFACE, "JobAdded") => {
-                if let Ok(job) = body.deserialize::<OwnedObjectPath>() {
-                    self.job_added(job.as_str()).await;
-                }
-                Reread::Nothing
+        let of_job = path.starts_with(JOBS_PATH);
+        if let Some(signal) = JobAdded::from_message(msg.clone()) {
+            if let Ok(args) = signal.args() {
+                self.job_added(args.job.as_str()).await;
             }
-            (MANAGER_INTERFACE, "JobRemoved") => {
-                if let Ok(job) = body.deserialize::<OwnedObjectPath>() {
-                    self.ui.update(|s| s.job_removed(job.as_str())).await;
-                }
-                Reread::Uploads
+            Reread::Nothing
+        } else if let Some(signal) = JobRemoved::from_message(msg.clone()) {
+            if let Ok(args) = signal.args() {
+                let job = args.job.as_str();
+                self.ui.update(|s| s.job_removed(job)).await;
             }
-            (MANAGER_INTERFACE, "MachinesChanged") => Reread::All,
-            (MANAGER_INTERFACE, "MachineChanged") => {
-                if let Ok((vm, state)) = body.deserialize::<(String, String)>() {
-                    self.ui.update(|s| s.machine_changed(&vm, &state)).await;
-                }
-                // "As found", the cache and what can be uploaded may have changed with it.
-                Reread::All
+            Reread::Uploads
+        } else if MachinesChanged::from_message(msg.clone()).is_some() {
+            Reread::All
+        } else if let Some(signal) = MachineChanged::from_message(msg.clone()) {
+            if let Ok(args) = signal.args() {
+                let (vm, state) = (args.vm, args.state);
+                self.ui.update(|s| s.machine_changed(vm, state)).await;
             }
-            (JOB_INTERFACE, "Progress") if path.starts_with(JOBS_PATH) => {
-                if let Ok((phase, done, total, _rate, _eta)) =
-                    body.deserialize::<(String, u64, u64, u64, i64)>()
-                {
-                    let notice = self
-                        .ui
-                        .update(|s| s.job_progress(path, &phase, done, total))
-                        .await
-                        .flatten();
-                    self.send(notice);
-                }
-                Reread::Nothing
+            // "As found", the cache and what can be uploaded may have changed with it.
+            Reread::All
+        } else if let Some(signal) = Progress::from_message(msg.clone()).filter(|_| of_job) {
+            if let Ok(args) = signal.args() {
+                let (phase, done, total) = (args.phase, args.bytes_done, args.bytes_total);
+                let notice = self
+                    .ui
+                    .update(|s| s.job_progress(path, phase, done, total))
+                    .await
+                    .flatten();
+                self.send(notice);
             }
-            (JOB_INTERFACE, "Finished") if path.starts_with(JOBS_PATH) => {
-                // The error's kind decides nothing here: its message says it all.
-                if let Ok((state, _error_id, message)) =
-                    body.deserialize::<(String, String, String)>()
-                {
-                    self.job_finished(path, End { state, message }).await;
-                }
-                // A sync changes what is kept offline and the free cache space; any job
-                // may change what can be uploaded (a VM that ran, an upload that ended).
-                Reread::All
+            Reread::Nothing
+        } else if let Some(signal) = Finished::from_message(msg.clone()).filter(|_| of_job) {
+            // The error's kind decides nothing here: its message says it all.
+            if let Ok(args) = signal.args() {
+                let end = End {
+                    state: args.state,
+                    message: args.message.to_string(),
+                };
+                self.job_finished(path, end).await;
             }
-            (PROPERTIES_INTERFACE, "PropertiesChanged") if path == MANAGER_PATH => {
-                self.properties_changed(msg).await;
-                Reread::Nothing
-            }
-            _ => Reread::Nothing,
+            // A sync changes what is kept offline and the free cache space; any job
+            // may change what can be uploaded (a VM that ran, an upload that ended).
+            Reread::All
+        } else if let Some(signal) =
+            PropertiesChanged::from_message(msg.clone()).filter(|_| path == MANAGER_PATH)
+        {
+            self.properties_changed(&signal).await;
+            Reread::Nothing
+        } else {
+            Reread::Nothing
         }
     }
 
@@ -245,22 +244,19 @@ impl Follower {
 
     /// `DataShare` changed (a mount or unmount). Read from the signal itself: a cached
     /// property could miss the first change.
-    async fn properties_changed(&self, msg: &Message) {
-        let Ok((interface, changed, invalidated)) =
-            msg.body()
-                .deserialize::<(String, HashMap<String, OwnedValue>, Vec<String>)>()
-        else {
+    async fn properties_changed(&self, signal: &PropertiesChanged) {
+        let Ok(args) = signal.args() else {
             return;
         };
-        if interface != MANAGER_INTERFACE {
+        if args.interface_name.as_str() != MANAGER_INTERFACE {
             return;
         }
-        let share = match changed.get(DATA_SHARE) {
+        let share = match args.changed_properties.get(DATA_SHARE) {
             Some(value) => value
-                .try_clone()
+                .try_to_owned()
                 .ok()
                 .and_then(|v| ShareInfo::try_from(v).ok()),
-            None if invalidated.iter().any(|p| p == DATA_SHARE) => {
+            None if args.invalidated_properties.contains(&DATA_SHARE) => {
                 self.manager.data_share().await.ok()
             }
             None => return,

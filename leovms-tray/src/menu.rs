@@ -6,12 +6,10 @@
 //! happen, with **Cancel** first and the "Yes, …" below it (see docs/tray.md).
 
 use ksni::menu::{CheckmarkItem, MenuItem, RadioGroup, RadioItem, StandardItem, SubMenu};
-use leovms_api::{MachineState, Snapshot, Uploadable};
+use leovms_api::{JobKind, MachineState, Snapshot, UploadSource, Uploadable};
 
 use crate::actions::{Action, format_gb};
-use crate::state::{
-    Cache, Daemon, KIND_START, SOURCE_VIRTUALBOX, SOURCE_WORKING_COPY, State, Uploads, Vm,
-};
+use crate::state::{Cache, Daemon, State, Uploads, Vm};
 
 /// Whatever owns the menu takes the actions its items ask for.
 pub trait Dispatch: Send + 'static {
@@ -96,7 +94,7 @@ fn vm_menu<T: Dispatch>(state: &State, vm: &Vm) -> MenuItem<T> {
     // The daemon signals a VM's state when it runs or stops; its start job tells earlier.
     let start_job = state
         .busy_jobs()
-        .find(|j| j.vm == m.id && j.kind == KIND_START);
+        .find(|j| j.vm == m.id && j.kind == JobKind::Start);
     let starting = !running && (vm.is(MachineState::Starting) || start_job.is_some());
     let title = if running {
         format!("{name} (running)")
@@ -410,8 +408,8 @@ fn upload_menu<T: Dispatch>(state: &State) -> MenuItem<T> {
         Uploads::Unreadable(why) => items.push(label(why)),
         Uploads::Listed(list) => {
             let sections = [
-                (SOURCE_VIRTUALBOX, "Own VirtualBox machines"),
-                (SOURCE_WORKING_COPY, "leovms working copies"),
+                (UploadSource::VirtualBox, "Own VirtualBox machines"),
+                (UploadSource::WorkingCopy, "leovms working copies"),
             ];
             for (source, header) in sections {
                 let machines: Vec<_> = list.iter().filter(|u| u.source == source).collect();
@@ -453,7 +451,7 @@ fn upload_item<T: Dispatch>(state: &State, u: &Uploadable) -> MenuItem<T> {
     if !u.problem.is_empty() {
         return item(&blocked(&line, &u.problem), None);
     }
-    let what = if u.source == SOURCE_WORKING_COPY {
+    let what = if u.source == UploadSource::WorkingCopy {
         format!("Upload your leovms working copy of {name}")
     } else {
         format!("Upload {name} from your own VirtualBox")
@@ -467,13 +465,13 @@ fn upload_item<T: Dispatch>(state: &State, u: &Uploadable) -> MenuItem<T> {
     } else {
         u.vm_bytes
     };
-    let (option, id) = if u.source == SOURCE_WORKING_COPY {
+    let (option, id) = if u.source == UploadSource::WorkingCopy {
         ("--working-copy", u.id.as_str())
     } else {
         ("--machine", u.id.as_str())
     };
     let action = Action::Upload {
-        source: u.source.clone(),
+        source: u.source,
         id: u.id.clone(),
         name: name.clone(),
         as_name: (!u.name.is_empty()).then(|| u.name.clone()),

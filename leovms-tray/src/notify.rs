@@ -6,10 +6,9 @@
 
 use std::collections::HashMap;
 
+use leovms_api::JobKind;
 use zbus::proxy::CacheProperties;
 use zbus::zvariant::Value;
-
-use crate::state::{KIND_START, KIND_SYNC, KIND_UPLOAD, KIND_VERIFY};
 
 const APP_NAME: &str = "leovms";
 /// The desktop file the packages install, so servers can show its icon and name.
@@ -59,20 +58,30 @@ pub fn running(name: &str) -> Notice {
     Notice::new(format!("{name} is running"), "", false)
 }
 
+/// A job of a kind this tray does not know (a newer daemon's), in a sentence: "A job for
+/// Demo Linux".
+pub fn job_of(name: &str) -> String {
+    if name.is_empty() {
+        "A job".to_string()
+    } else {
+        format!("A job for {name}")
+    }
+}
+
 /// A job ended `done`. A start ends `done` when its VM powered off, which the student
 /// did: nothing to tell then.
-pub fn done(kind: &str, name: &str, ran: bool, message: &str) -> Option<Notice> {
+pub fn done(kind: JobKind, name: &str, ran: bool, message: &str) -> Option<Notice> {
     match kind {
-        KIND_START if ran => None,
-        KIND_START => Some(running(name)),
-        KIND_SYNC => Some(Notice::new(
+        JobKind::Start if ran => None,
+        JobKind::Start => Some(running(name)),
+        JobKind::Sync => Some(Notice::new(
             format!("{name} is ready for offline use"),
             "",
             false,
         )),
-        KIND_VERIFY => Some(Notice::new("The cache was checked", message, false)),
+        JobKind::Verify => Some(Notice::new("The cache was checked", message, false)),
         // The daemon's message names the folder the admin publishes.
-        KIND_UPLOAD => Some(Notice::new(
+        JobKind::Upload => Some(Notice::new(
             "Upload finished",
             if message.is_empty() {
                 format!("{name} was uploaded.")
@@ -81,12 +90,16 @@ pub fn done(kind: &str, name: &str, ran: bool, message: &str) -> Option<Notice> 
             },
             false,
         )),
-        _ => Some(Notice::new(format!("{kind} {name}: done"), message, false)),
+        JobKind::Unknown => Some(Notice::new(
+            format!("{} is done", job_of(name)),
+            message,
+            false,
+        )),
     }
 }
 
-pub fn canceled(kind: &str, name: &str) -> Notice {
-    if kind == KIND_UPLOAD {
+pub fn canceled(kind: JobKind, name: &str) -> Notice {
+    if kind == JobKind::Upload {
         return Notice::new(
             "Upload canceled",
             format!("{name} was not uploaded."),
@@ -94,28 +107,28 @@ pub fn canceled(kind: &str, name: &str) -> Notice {
         );
     }
     let summary = match kind {
-        KIND_START => format!("Start of {name} canceled"),
-        KIND_SYNC => format!("Copying {name} for offline use was canceled"),
-        KIND_VERIFY => "Checking the cache was canceled".into(),
-        _ => format!("{kind} {name}: canceled"),
+        JobKind::Start => format!("Start of {name} canceled"),
+        JobKind::Sync => format!("Copying {name} for offline use was canceled"),
+        JobKind::Verify => "Checking the cache was canceled".into(),
+        _ => format!("{} was canceled", job_of(name)),
     };
     Notice::new(summary, "", false)
 }
 
 /// A job failed; `ran` tells a VM that failed while it ran (VirtualBox's own error)
 /// from a start that never got there.
-pub fn failed(kind: &str, name: &str, ran: bool, message: &str) -> Notice {
+pub fn failed(kind: JobKind, name: &str, ran: bool, message: &str) -> Notice {
     let summary = match kind {
-        KIND_START if ran => format!("{name} ended with an error"),
-        KIND_START => format!("{name} could not be started"),
-        KIND_SYNC => format!("{name} could not be copied for offline use"),
-        KIND_VERIFY => "Checking the cache failed".into(),
-        KIND_UPLOAD => "Upload failed".into(),
-        _ => format!("{kind} {name}: failed"),
+        JobKind::Start if ran => format!("{name} ended with an error"),
+        JobKind::Start => format!("{name} could not be started"),
+        JobKind::Sync => format!("{name} could not be copied for offline use"),
+        JobKind::Verify => "Checking the cache failed".into(),
+        JobKind::Upload => "Upload failed".into(),
+        JobKind::Unknown => format!("{} failed", job_of(name)),
     };
     let body = match (kind, message.is_empty()) {
         (_, false) => message.to_string(),
-        (KIND_UPLOAD, true) => {
+        (JobKind::Upload, true) => {
             format!("{name} was not uploaded. The reason is in the log of leovmsd.")
         }
         _ => "The reason is in the log of leovmsd.".to_string(),
@@ -124,13 +137,13 @@ pub fn failed(kind: &str, name: &str, ran: bool, message: &str) -> Notice {
 }
 
 /// The daemon left the bus while a job was still working.
-pub fn interrupted(kind: &str, name: &str) -> Notice {
+pub fn interrupted(kind: JobKind, name: &str) -> Notice {
     let what = match kind {
-        KIND_START => format!("Starting {name}"),
-        KIND_SYNC => format!("Copying {name} for offline use"),
-        KIND_VERIFY => "Checking the cache".into(),
-        KIND_UPLOAD => format!("Uploading {name}"),
-        _ => format!("{kind} {name}"),
+        JobKind::Start => format!("Starting {name}"),
+        JobKind::Sync => format!("Copying {name} for offline use"),
+        JobKind::Verify => "Checking the cache".into(),
+        JobKind::Upload => format!("Uploading {name}"),
+        JobKind::Unknown => job_of(name),
     };
     Notice::new(
         format!("{what} was interrupted"),
@@ -219,19 +232,19 @@ mod tests {
     #[test]
     fn wording_of_job_ends() {
         assert_eq!(
-            done("start", "Demo VM", true, "Demo VM was powered off."),
+            done(JobKind::Start, "Demo VM", true, "Demo VM was powered off."),
             None
         );
         assert_eq!(
-            done("start", "Demo VM", false, "").unwrap().summary,
+            done(JobKind::Start, "Demo VM", false, "").unwrap().summary,
             "Demo VM is running"
         );
         assert_eq!(
-            done("sync", "Demo VM", false, "").unwrap().summary,
+            done(JobKind::Sync, "Demo VM", false, "").unwrap().summary,
             "Demo VM is ready for offline use"
         );
         let n = failed(
-            "start",
+            JobKind::Start,
             "Demo VM",
             false,
             "Not enough space: 12.4 GB needed, 3.1 GB free",
@@ -240,31 +253,31 @@ mod tests {
         assert_eq!(n.body, "Not enough space: 12.4 GB needed, 3.1 GB free");
         assert!(n.urgent);
         assert_eq!(
-            failed("start", "Demo VM", true, "boom").summary,
+            failed(JobKind::Start, "Demo VM", true, "boom").summary,
             "Demo VM ended with an error"
         );
-        assert!(!failed("sync", "Demo VM", false, "").body.is_empty());
+        assert!(!failed(JobKind::Sync, "Demo VM", false, "").body.is_empty());
         assert_eq!(
-            canceled("start", "Demo VM").summary,
+            canceled(JobKind::Start, "Demo VM").summary,
             "Start of Demo VM canceled"
         );
-        assert!(!canceled("start", "Demo VM").urgent);
+        assert!(!canceled(JobKind::Start, "Demo VM").urgent);
     }
 
     #[test]
     fn wording_of_upload_ends() {
         let message = "Uploaded Teacher VM to the upload share as teach1/teacher-vm-20270901-1012. \
                        The admin publishes it with: leovms-admin publish teach1/teacher-vm-20270901-1012";
-        let n = done("upload", "Teacher VM", false, message).unwrap();
+        let n = done(JobKind::Upload, "Teacher VM", false, message).unwrap();
         assert_eq!(n.summary, "Upload finished");
         assert_eq!(n.body, message);
         assert!(!n.urgent);
         assert_eq!(
-            done("upload", "Teacher VM", false, "").unwrap().body,
+            done(JobKind::Upload, "Teacher VM", false, "").unwrap().body,
             "Teacher VM was uploaded."
         );
         let n = failed(
-            "upload",
+            JobKind::Upload,
             "Teacher VM",
             false,
             "You may not write to the upload share.",
@@ -273,16 +286,16 @@ mod tests {
         assert_eq!(n.body, "You may not write to the upload share.");
         assert!(n.urgent);
         assert!(
-            failed("upload", "Teacher VM", false, "")
+            failed(JobKind::Upload, "Teacher VM", false, "")
                 .body
                 .starts_with("Teacher VM")
         );
-        let n = canceled("upload", "Teacher VM");
+        let n = canceled(JobKind::Upload, "Teacher VM");
         assert_eq!(n.summary, "Upload canceled");
         assert_eq!(n.body, "Teacher VM was not uploaded.");
         assert!(!n.urgent);
         assert_eq!(
-            interrupted("upload", "Teacher VM").summary,
+            interrupted(JobKind::Upload, "Teacher VM").summary,
             "Uploading Teacher VM was interrupted"
         );
     }

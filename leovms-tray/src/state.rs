@@ -6,16 +6,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use leovms_api::{
-    CacheReport, JobInfo, JobState, Machine, MachineState, Phase, ShareInfo, Snapshot, Uploadable,
+    CacheReport, JobInfo, JobKind, JobState, Machine, MachineState, Origin, Phase, ShareInfo,
+    ShareState, Snapshot, Uploadable,
 };
 
 use crate::notify::{self, Notice};
 use crate::role::Role;
-
-/// `ShareInfo::state` of a share that answers.
-const ONLINE: &str = "online";
-/// `Machine::origin` of a machine described from this PC's cache.
-const ORIGIN_CACHE: &str = "cache";
 
 /// Whether the daemon is on the bus, as far as the tray saw.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -52,7 +48,7 @@ impl Vm {
     }
 
     pub fn is(&self, state: MachineState) -> bool {
-        self.machine.state == state.as_str()
+        self.machine.state == state
     }
 
     /// The user has a working copy of this VM: it was started before, and whatever was
@@ -68,10 +64,9 @@ impl Vm {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Job {
     pub path: String,
-    /// `start`, `sync`, `verify` or `upload`.
-    pub kind: String,
+    pub kind: JobKind,
     pub vm: String,
-    pub phase: String,
+    pub phase: Phase,
     pub active: bool,
     pub done: u64,
     pub total: u64,
@@ -83,10 +78,10 @@ impl Job {
     pub fn from_info(info: &JobInfo) -> Job {
         Job {
             path: info.path.to_string(),
-            kind: info.kind.clone(),
+            kind: info.kind,
             vm: info.vm.clone(),
-            phase: info.phase.clone(),
-            active: info.state == JobState::Active.as_str(),
+            phase: info.phase,
+            active: info.state == JobState::Active,
             done: info.bytes_done,
             total: info.bytes_total,
             running_announced: false,
@@ -94,11 +89,11 @@ impl Job {
     }
 
     fn is_start(&self) -> bool {
-        self.kind == KIND_START
+        self.kind == JobKind::Start
     }
 
     fn in_phase(&self, phase: Phase) -> bool {
-        self.phase == phase.as_str()
+        self.phase == phase
     }
 
     /// Still working, as opposed to a started VM that runs (its job stays active).
@@ -106,16 +101,6 @@ impl Job {
         self.active && !self.in_phase(Phase::Running)
     }
 }
-
-pub const KIND_START: &str = "start";
-pub const KIND_SYNC: &str = "sync";
-pub const KIND_VERIFY: &str = "verify";
-pub const KIND_UPLOAD: &str = "upload";
-
-/// `Uploadable::source` of a machine in the user's own VirtualBox.
-pub const SOURCE_VIRTUALBOX: &str = "virtualbox";
-/// `Uploadable::source` of a leovms working copy.
-pub const SOURCE_WORKING_COPY: &str = "working-copy";
 
 /// What can be uploaded, from `ListUploadable`.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -178,7 +163,7 @@ pub struct Catalog {
 /// How a job ended, as its `Finished` signal says.
 #[derive(Debug, Clone, PartialEq)]
 pub struct End {
-    pub state: String,
+    pub state: JobState,
     pub message: String,
 }
 
@@ -234,7 +219,7 @@ impl State {
 
     /// The name a job is shown with: for an upload, the machine being uploaded.
     pub fn job_name(&self, job: &Job) -> String {
-        if job.kind == KIND_UPLOAD {
+        if job.kind == JobKind::Upload {
             if let Some(name) = self.upload_names.get(&job.path) {
                 return name.clone();
             }
@@ -277,7 +262,7 @@ impl State {
             .collect();
         self.ended = jobs
             .iter()
-            .filter(|j| j.state != JobState::Active.as_str())
+            .filter(|j| j.state != JobState::Active)
             .map(|j| j.path.to_string())
             .collect();
     }
@@ -298,9 +283,9 @@ impl State {
         });
     }
 
-    pub fn machine_changed(&mut self, id: &str, state: &str) {
+    pub fn machine_changed(&mut self, id: &str, state: MachineState) {
         if let Some(vm) = self.vms.iter_mut().find(|v| v.machine.id == id) {
-            vm.machine.state = state.to_string();
+            vm.machine.state = state;
         }
     }
 
@@ -318,7 +303,7 @@ impl State {
         match self.jobs.iter_mut().find(|j| j.path == path) {
             Some(job) => {
                 let announced = job.running_announced;
-                if phase_rank(&fresh.phase) >= phase_rank(&job.phase) {
+                if phase_rank(fresh.phase) >= phase_rank(job.phase) {
                     *job = Job {
                         running_announced: announced,
                         ..fresh
@@ -335,15 +320,15 @@ impl State {
     pub fn job_progress(
         &mut self,
         path: &str,
-        phase: &str,
+        phase: Phase,
         done: u64,
         total: u64,
     ) -> Option<Notice> {
         let job = self.jobs.iter_mut().find(|j| j.path == path)?;
-        if phase_rank(phase) < phase_rank(&job.phase) {
+        if phase_rank(phase) < phase_rank(job.phase) {
             return None;
         }
-        job.phase = phase.to_string();
+        job.phase = phase;
         job.done = done.max(job.done);
         job.total = total;
         self.announce_running(path)
@@ -379,17 +364,17 @@ impl State {
         };
         let name = self.job_name(&job);
         let ran = job.in_phase(Phase::Running) || job.running_announced;
-        match JobState::parse(&end.state) {
-            Some(JobState::Done) => {
+        match end.state {
+            JobState::Done => {
                 self.failure = None;
-                notify::done(&job.kind, &name, ran, &end.message)
+                notify::done(job.kind, &name, ran, &end.message)
             }
-            Some(JobState::Canceled) => {
+            JobState::Canceled => {
                 self.failure = None;
-                Some(notify::canceled(&job.kind, &name))
+                Some(notify::canceled(job.kind, &name))
             }
             _ => {
-                let notice = notify::failed(&job.kind, &name, ran, &end.message);
+                let notice = notify::failed(job.kind, &name, ran, &end.message);
                 self.failure = Some(notice.body.clone());
                 Some(notice)
             }
@@ -410,12 +395,12 @@ impl State {
         self.ended.clear();
         for vm in &mut self.vms {
             if vm.is(MachineState::Starting) {
-                vm.machine.state = MachineState::Off.as_str().to_string();
+                vm.machine.state = MachineState::Off;
             }
         }
         let notices: Vec<Notice> = cut
             .iter()
-            .map(|j| notify::interrupted(&j.kind, &self.job_name(j)))
+            .map(|j| notify::interrupted(j.kind, &self.job_name(j)))
             .collect();
         self.upload_names.clear();
         if let Some(n) = notices.last() {
@@ -447,9 +432,9 @@ impl State {
 
     fn share_offline(&self) -> bool {
         match &self.share {
-            Some(share) => share.state != ONLINE,
+            Some(share) => share.state != ShareState::Online,
             None => {
-                !self.vms.is_empty() && self.vms.iter().all(|v| v.machine.origin == ORIGIN_CACHE)
+                !self.vms.is_empty() && self.vms.iter().all(|v| v.machine.origin == Origin::Cache)
             }
         }
     }
@@ -521,24 +506,24 @@ impl State {
     /// E.g. `Starting Demo Linux — unpacking the base image 42%`.
     pub fn job_label(&self, job: &Job) -> String {
         let name = self.job_name(job);
-        let what = match job.kind.as_str() {
-            KIND_START => format!("Starting {name}"),
-            KIND_SYNC => format!("Copying {name} for offline use"),
-            KIND_VERIFY => "Checking the cache".to_string(),
-            KIND_UPLOAD => format!("Uploading {name}"),
-            other => format!("{other} {name}"),
+        let what = match job.kind {
+            JobKind::Start => format!("Starting {name}"),
+            JobKind::Sync => format!("Copying {name} for offline use"),
+            JobKind::Verify => "Checking the cache".to_string(),
+            JobKind::Upload => format!("Uploading {name}"),
+            JobKind::Unknown => notify::job_of(&name),
         };
         // A cache check has only the one phase its name already says, an upload its
         // main one.
-        let phase = if job.kind == KIND_VERIFY
-            || (job.kind == KIND_UPLOAD && job.in_phase(Phase::Upload))
+        let phase = if job.kind == JobKind::Verify
+            || (job.kind == JobKind::Upload && job.in_phase(Phase::Upload))
         {
-            String::new()
+            ""
         } else {
-            phase_words(&job.phase)
+            phase_words(job.phase)
         };
         let pct = percent(job.done, job.total).map(|p| format!("{p}%"));
-        let detail = [phase, pct.unwrap_or_default()].join(" ");
+        let detail = [phase, pct.as_deref().unwrap_or_default()].join(" ");
         match detail.trim() {
             "" => what,
             detail => format!("{what} — {detail}"),
@@ -588,8 +573,11 @@ impl State {
 
 /// The order of phases, so that an old signal never moves a job back; unknown (newer)
 /// phases count as the latest.
-fn phase_rank(phase: &str) -> usize {
-    Phase::parse(phase).map_or(usize::MAX, |p| p as usize)
+fn phase_rank(phase: Phase) -> usize {
+    match phase {
+        Phase::Unknown => usize::MAX,
+        known => known as usize,
+    }
 }
 
 /// Percent of `done` in `total`; `None` when nothing is counted.
@@ -598,21 +586,20 @@ pub fn percent(done: u64, total: u64) -> Option<u8> {
 }
 
 /// A phase in the words of a menu line.
-fn phase_words(phase: &str) -> String {
-    let words = match Phase::parse(phase) {
-        Some(Phase::Plan) => "checking",
-        Some(Phase::Verify) => "checking the cache",
-        Some(Phase::Fetch) => "copying",
-        Some(Phase::UnpackBase) => "unpacking the base image",
-        Some(Phase::UnpackSnapshot) => "unpacking the snapshot",
-        Some(Phase::Configure) => "configuring",
-        Some(Phase::Launch) => "starting VirtualBox",
-        Some(Phase::Running) => "running",
-        Some(Phase::Upload) => "uploading",
-        Some(Phase::Ended) => "ended",
-        None => phase,
-    };
-    words.to_string()
+fn phase_words(phase: Phase) -> &'static str {
+    match phase {
+        Phase::Plan => "checking",
+        Phase::Verify => "checking the cache",
+        Phase::Fetch => "copying",
+        Phase::UnpackBase => "unpacking the base image",
+        Phase::UnpackSnapshot => "unpacking the snapshot",
+        Phase::Configure => "configuring",
+        Phase::Launch => "starting VirtualBox",
+        Phase::Running => "running",
+        Phase::Upload => "uploading",
+        Phase::Ended => "ended",
+        Phase::Unknown => "working",
+    }
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::io::Read;
 use std::sync::Arc;
 
-use leovms_api::{CacheDir as CacheDirInfo, CacheEntry, CacheReport, Phase};
+use leovms_api::{CacheDir as CacheDirInfo, CacheEntry, CacheReport, JobKind, Phase};
 use sha2::{Digest, Sha256};
 use zbus::zvariant::OwnedObjectPath;
 
@@ -15,7 +15,6 @@ use crate::job::Job;
 use crate::space::{self, gb};
 use crate::view::View;
 
-pub const VERIFY: &str = "verify";
 const BLOCK: usize = 4 << 20;
 
 /// What each archive (sha256 hex) is: its item (`base` or a snapshot id), and whether the
@@ -105,7 +104,7 @@ impl Daemon {
 
     /// Starts re-hashing every archive in the caches.
     pub async fn verify_cache(self: &Arc<Self>) -> Result<OwnedObjectPath> {
-        if let Some(job) = self.active(VERIFY, "") {
+        if let Some(job) = self.active(JobKind::Verify, "") {
             return Ok(job.path.clone());
         }
         let online = self.share_online().await;
@@ -114,7 +113,7 @@ impl Daemon {
             .await?;
         self.launch(
             NewJob {
-                kind: VERIFY,
+                kind: JobKind::Verify,
                 vm: "",
                 snapshot: "",
                 ram_mb: None,

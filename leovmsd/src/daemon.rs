@@ -5,24 +5,24 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use leovms_api::{ErrorKind, JobInfo, MachineState, Phase, ShareInfo, StartOptions};
+use leovms_api::{
+    ErrorKind, JobInfo, JobKind, MachineState, Phase, ShareInfo, ShareState, StartOptions,
+};
 use zbus::zvariant::OwnedObjectPath;
 
 use crate::dbus::{JobInterface, ManagerInterface};
 use crate::error::{Error, Result, wire_safe};
 use crate::job::Job;
 use crate::layout::Layout;
-use crate::mount::{Prober, Reachability, ShareStatus};
+use crate::mount::{Prober, ShareStatus};
 use crate::running::{Exit, Records};
 use crate::settings::Settings;
 use crate::start;
 use crate::vbox::VBox;
 
-pub const START: &str = "start";
-
 /// What a new job is about.
 pub struct NewJob<'a> {
-    pub kind: &'static str,
+    pub kind: JobKind,
     pub vm: &'a str,
     pub snapshot: &'a str,
     pub ram_mb: Option<u32>,
@@ -94,7 +94,7 @@ impl Daemon {
     /// so that no call ever hangs on a dead network mount.
     pub async fn require_share(&self) -> Result<()> {
         let status = self.data_probe.check().await;
-        if status.state == Reachability::Online {
+        if status.state == ShareState::Online {
             return Ok(());
         }
         Err(Error::new(
@@ -107,7 +107,7 @@ impl Daemon {
 
     /// Whether the share answers now (within a few seconds, never hanging).
     pub async fn share_online(&self) -> bool {
-        self.data_probe.check().await.state == Reachability::Online
+        self.data_probe.check().await.state == ShareState::Online
     }
 
     pub fn in_use_add(&self, archives: &[String]) {
@@ -186,10 +186,10 @@ impl Daemon {
 
     /// The start of `vm` in progress, or its running VM.
     fn active_job(&self, vm: &str) -> Option<Arc<Job>> {
-        self.active(START, vm)
+        self.active(JobKind::Start, vm)
     }
 
-    pub fn active(&self, kind: &str, vm: &str) -> Option<Arc<Job>> {
+    pub fn active(&self, kind: JobKind, vm: &str) -> Option<Arc<Job>> {
         self.jobs()
             .iter()
             .find(|j| j.kind == kind && j.vm == vm && j.is_active())
@@ -228,13 +228,16 @@ impl Daemon {
         let ram_mb = options.ram_mb;
         self.launch(
             NewJob {
-                kind: START,
+                kind: JobKind::Start,
                 vm: &vm,
                 snapshot,
                 ram_mb,
             },
             |job| self.join(job, snapshot, ram_mb),
-            |jobs| match jobs.iter().find(|j| j.kind == START && j.is_active()) {
+            |jobs| match jobs
+                .iter()
+                .find(|j| j.kind == JobKind::Start && j.is_active())
+            {
                 Some(other) => Err(one_at_a_time(other, &vm)),
                 None => Ok(()),
             },
@@ -301,13 +304,7 @@ impl Daemon {
         Ok(job.path.clone())
     }
 
-    fn new_job(
-        &self,
-        kind: &'static str,
-        vm: &str,
-        snapshot: &str,
-        ram_mb: Option<u32>,
-    ) -> Arc<Job> {
+    fn new_job(&self, kind: JobKind, vm: &str, snapshot: &str, ram_mb: Option<u32>) -> Arc<Job> {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let path = OwnedObjectPath::try_from(format!("{}/{id}", leovms_api::JOBS_PATH))
             .expect("job paths are valid object paths");
@@ -362,7 +359,7 @@ impl Daemon {
         if let Ok(conn) = self.connection()
             && let Ok(em) = zbus::object_server::SignalEmitter::new(conn, leovms_api::MANAGER_PATH)
         {
-            let _ = ManagerInterface::machine_changed(&em, vm, state.as_str()).await;
+            let _ = ManagerInterface::machine_changed(&em, vm, state).await;
         }
     }
 
@@ -425,7 +422,7 @@ impl Daemon {
                     continue;
                 }
             };
-            let job = self.new_job(START, &rec.vm, &rec.snapshot, None);
+            let job = self.new_job(JobKind::Start, &rec.vm, &rec.snapshot, None);
             job.set_phase(Phase::Running);
             job.set_message(format!("{} is running.", rec.vm));
             self.jobs().push(job.clone());
@@ -483,7 +480,7 @@ fn one_at_a_time(other: &Job, vm: &str) -> Error {
 /// The mount table and the share's path are outside text too.
 fn share_info(s: ShareStatus) -> ShareInfo {
     ShareInfo {
-        state: s.state.as_str().to_owned(),
+        state: s.state,
         path: wire_safe(&s.path.display().to_string()),
         fstype: wire_safe(&s.fstype),
         source: wire_safe(&s.source),

@@ -5,8 +5,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use leovms_api::{
-    CacheReport, JobInfo, JobState, Machine, OptionsDict, Phase, ShareInfo, Snapshot, StartOptions,
-    SyncPlan, UploadOptions, Uploadable,
+    CacheReport, JobInfo, JobKind, JobState, Machine, MachineState, OptionsDict, Phase, ShareInfo,
+    ShareState, Snapshot, StartOptions, SyncPlan, UploadOptions, Uploadable,
 };
 use zbus::interface;
 use zbus::object_server::SignalEmitter;
@@ -182,7 +182,7 @@ impl ManagerInterface {
     pub async fn machine_changed(
         emitter: &SignalEmitter<'_>,
         vm: &str,
-        state: &str,
+        state: MachineState,
     ) -> zbus::Result<()>;
 }
 
@@ -222,8 +222,8 @@ impl JobInterface {
     }
 
     #[zbus(property)]
-    async fn kind(&self) -> String {
-        self.job.kind.to_owned()
+    async fn kind(&self) -> JobKind {
+        self.job.kind
     }
     #[zbus(property)]
     async fn vm(&self) -> String {
@@ -234,12 +234,12 @@ impl JobInterface {
         self.job.snapshot.clone()
     }
     #[zbus(property)]
-    async fn phase(&self) -> String {
-        self.job.snapshot().phase.as_str().to_owned()
+    async fn phase(&self) -> Phase {
+        self.job.snapshot().phase
     }
     #[zbus(property)]
-    async fn state(&self) -> String {
-        self.job.snapshot().state.as_str().to_owned()
+    async fn state(&self) -> JobState {
+        self.job.snapshot().state
     }
     #[zbus(property)]
     async fn bytes_done(&self) -> u64 {
@@ -269,7 +269,7 @@ impl JobInterface {
     #[zbus(signal)]
     async fn progress(
         emitter: &SignalEmitter<'_>,
-        phase: &str,
+        phase: Phase,
         bytes_done: u64,
         bytes_total: u64,
         rate: u64,
@@ -279,7 +279,7 @@ impl JobInterface {
     #[zbus(signal)]
     async fn finished(
         emitter: &SignalEmitter<'_>,
-        state: &str,
+        state: JobState,
         error_id: &str,
         message: &str,
     ) -> zbus::Result<()>;
@@ -301,8 +301,7 @@ pub async fn forward_progress(conn: zbus::Connection, job: Arc<Job>) {
         let entered = job.take_entered();
         let s = job.snapshot();
         for (phase, done) in &entered {
-            let _ =
-                JobInterface::progress(&emitter, phase.as_str(), *done, s.bytes_total, 0, -1).await;
+            let _ = JobInterface::progress(&emitter, *phase, *done, s.bytes_total, 0, -1).await;
         }
         if !entered.is_empty() {
             let me = iface.get().await;
@@ -311,7 +310,7 @@ pub async fn forward_progress(conn: zbus::Connection, job: Arc<Job>) {
         }
         let _ = JobInterface::progress(
             &emitter,
-            s.phase.as_str(),
+            s.phase,
             s.bytes_done,
             s.bytes_total,
             s.rate,
@@ -321,8 +320,7 @@ pub async fn forward_progress(conn: zbus::Connection, job: Arc<Job>) {
         if s.state != JobState::Active {
             let me = iface.get().await;
             let _ = me.state_changed(&emitter).await;
-            let _ =
-                JobInterface::finished(&emitter, s.state.as_str(), &s.error_id, &s.message).await;
+            let _ = JobInterface::finished(&emitter, s.state, &s.error_id, &s.message).await;
             return;
         }
         tokio::time::sleep(PROGRESS_INTERVAL).await;
@@ -389,7 +387,7 @@ type ShareWatch = (notify::RecommendedWatcher, tokio::sync::mpsc::Receiver<()>);
 /// File change notifications of the share while it answers; set up off the main loop
 /// and given up after a few seconds, since a dying network mount may hang the set-up.
 async fn watch_share(daemon: &Daemon, share: &ShareInfo) -> Option<ShareWatch> {
-    if share.state != crate::mount::Reachability::Online.as_str() {
+    if share.state != ShareState::Online {
         return None;
     }
     let dir = daemon.settings.data.clone();

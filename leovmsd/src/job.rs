@@ -5,7 +5,7 @@ use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use leovms_api::{JobInfo, JobState, Phase};
+use leovms_api::{JobInfo, JobKind, JobState, Phase};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 use zbus::zvariant::OwnedObjectPath;
@@ -18,7 +18,7 @@ const RATE_WINDOW: Duration = Duration::from_secs(3);
 pub struct Job {
     pub id: u32,
     pub path: OwnedObjectPath,
-    pub kind: &'static str,
+    pub kind: JobKind,
     pub vm: String,
     pub snapshot: String,
     pub ram_mb: Option<u32>,
@@ -59,7 +59,7 @@ impl Job {
     pub fn new(
         id: u32,
         path: OwnedObjectPath,
-        kind: &'static str,
+        kind: JobKind,
         vm: &str,
         snapshot: &str,
         ram_mb: Option<u32>,
@@ -205,11 +205,11 @@ impl Job {
         let s = self.snapshot();
         JobInfo {
             path: self.path.clone(),
-            kind: self.kind.to_owned(),
+            kind: self.kind,
             vm: self.vm.clone(),
             snapshot: self.snapshot.clone(),
-            phase: s.phase.as_str().to_owned(),
-            state: s.state.as_str().to_owned(),
+            phase: s.phase,
+            state: s.state,
             bytes_done: s.bytes_done,
             bytes_total: s.bytes_total,
             rate: s.rate,
@@ -227,7 +227,7 @@ mod tests {
 
     fn job() -> Job {
         let path = OwnedObjectPath::try_from("/org/leovms/Leovms1/job/1").unwrap();
-        Job::new(1, path, "start", "vm-a", "standard", None)
+        Job::new(1, path, JobKind::Start, "vm-a", "standard", None)
     }
 
     #[test]
@@ -248,10 +248,10 @@ mod tests {
         j.set_phase(Phase::Launch);
         j.finish(Ok("done".into()));
         let info = j.info();
-        assert_eq!(info.state, "failed");
+        assert_eq!(info.state, JobState::Failed);
         assert_eq!(info.error_id, "org.leovms.Error.NoSpace");
         assert_eq!(info.message, "Not enough space");
-        assert_eq!(info.phase, "ended");
+        assert_eq!(info.phase, Phase::Ended);
     }
 
     #[test]
@@ -276,7 +276,7 @@ mod tests {
     fn cancel_ends_as_canceled() {
         let j = job();
         j.finish(Err(Error::canceled()));
-        assert_eq!(j.info().state, "canceled");
+        assert_eq!(j.info().state, JobState::Canceled);
         assert!(!j.is_active());
     }
 }

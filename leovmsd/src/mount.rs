@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use leovms_api::ShareState;
 use tokio::sync::watch;
 
 use classify::{Place, classify, probe_path, timed_out};
@@ -34,35 +35,10 @@ const HINT_ACCESS: &str = "Ask the school's admin to give your account access to
 const HINT_UPLOAD_ACCESS: &str =
     "Uploading needs membership in the group p_leovms; ask the school's admin.";
 
-/// What a check found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Reachability {
-    /// Readable within the timeout.
-    Online,
-    /// Nothing is mounted where the share belongs.
-    NotMounted,
-    /// Mounted, but reading it timed out or failed (server or network down).
-    NotAnswering,
-    /// The share answers, but this user may not read it (or it is no folder).
-    Unreadable,
-}
-
-impl Reachability {
-    /// The name used on the bus and in logs.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Reachability::Online => "online",
-            Reachability::NotMounted => "not-mounted",
-            Reachability::NotAnswering => "not-answering",
-            Reachability::Unreadable => "unreadable",
-        }
-    }
-}
-
 /// The outcome of one check, in words a student can act on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ShareStatus {
-    pub state: Reachability,
+    pub state: ShareState,
     /// The folder that was checked.
     pub path: PathBuf,
     /// Type of the mount holding the path (`cifs`, `fuse.smbnetfs`…); empty when not mounted.
@@ -144,7 +120,7 @@ impl Prober {
             Ok(entries) => Place::of(&entries, &self.path),
             Err(e) => {
                 let reason = format!("The mount table cannot be read ({e}).");
-                return self.status(Reachability::Unreadable, &Place::default(), reason, "");
+                return self.status(ShareState::Unreadable, &Place::default(), reason, "");
             }
         };
         // Nothing mounted: the probe only looks at a local folder, which cannot hang, so
@@ -154,7 +130,7 @@ impl Prober {
             Ok(None) => return self.not_answering(&place, "an earlier check is still waiting"),
             Err(e) => {
                 let reason = format!("The VM share cannot be checked ({e}).");
-                return self.status(Reachability::Unreadable, &place, reason, HINT_RELOGIN);
+                return self.status(ShareState::Unreadable, &place, reason, HINT_RELOGIN);
             }
         };
         let waited = tokio::time::timeout_at(deadline.into(), result.wait_for(|r| r.is_some()));
@@ -210,14 +186,8 @@ impl Prober {
         self.status(state, place, reason, hint)
     }
 
-    fn status(
-        &self,
-        state: Reachability,
-        place: &Place,
-        reason: String,
-        hint: &str,
-    ) -> ShareStatus {
-        let shown = state != Reachability::NotMounted;
+    fn status(&self, state: ShareState, place: &Place, reason: String, hint: &str) -> ShareStatus {
+        let shown = state != ShareState::NotMounted;
         ShareStatus {
             state,
             path: self.path.clone(),

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use leovms_api::{ErrorKind, Eviction, Phase, SyncPlan};
+use leovms_api::{ErrorKind, Eviction, JobKind, Phase, SyncPlan};
 use zbus::zvariant::OwnedObjectPath;
 
 use crate::cache::{self, CacheDir, Pin, Planned, plan};
@@ -13,8 +13,6 @@ use crate::error::{Error, Result};
 use crate::job::Job;
 use crate::space::gb;
 use crate::view::View;
-
-pub const SYNC: &str = "sync";
 
 struct Request {
     view: View,
@@ -32,7 +30,7 @@ impl Daemon {
     ) -> Result<OwnedObjectPath> {
         let vm = leovms_image::name::SafeName::new(vm)?;
         let key = selection_key(&snapshots);
-        if let Some(job) = self.active(SYNC, &vm) {
+        if let Some(job) = self.active(JobKind::Sync, &vm) {
             return joined(&job, &key);
         }
         self.require_share().await?;
@@ -42,7 +40,7 @@ impl Daemon {
             .await?;
         self.launch(
             NewJob {
-                kind: SYNC,
+                kind: JobKind::Sync,
                 vm: &vm,
                 snapshot: &key,
                 ram_mb: None,

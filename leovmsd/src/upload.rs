@@ -5,7 +5,9 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use leovms_api::{ErrorKind, Phase, UploadOptions, Uploadable};
+use leovms_api::{
+    ErrorKind, JobKind, Phase, ShareState, UploadOptions, UploadSource, Uploadable, UploadableState,
+};
 use leovms_image::upload::{UploadError, UploadProgress, write_upload};
 use zbus::zvariant::OwnedObjectPath;
 
@@ -14,18 +16,16 @@ use crate::error::{Error, Result};
 use crate::job::Job;
 use crate::settings::Settings;
 use crate::upload_plan::{self, Plan};
-use crate::upload_source::{self, Source, VIRTUALBOX, WORKING_COPY};
+use crate::upload_source::{self, Source};
 use crate::view::View;
-
-pub const UPLOAD: &str = "upload";
 
 impl Daemon {
     /// Every machine the user could upload, with the reason when one cannot be now.
     pub async fn list_uploadable(self: &Arc<Self>) -> Result<Vec<Uploadable>> {
         let share = self.upload_share().await;
-        let unavailable = match share.state.as_str() {
-            "online" => None,
-            "unreadable" => {
+        let unavailable = match share.state {
+            ShareState::Online => None,
+            ShareState::Unreadable => {
                 Some("uploading needs the group p_leovms; ask the school's admin".into())
             }
             _ => Some(format!(
@@ -68,7 +68,7 @@ impl Daemon {
             let mut out = upload_source::own_machines(&home, &running, &bases)
                 .map_err(|e| Error::new(ErrorKind::Io, e))?;
             out.extend(upload_source::working_copies(&view, |vm| {
-                d.active(crate::daemon::START, vm).is_some()
+                d.active(JobKind::Start, vm).is_some()
             }));
             Ok(out)
         })
@@ -81,21 +81,30 @@ impl Daemon {
         id: &str,
         options: UploadOptions,
     ) -> Result<OwnedObjectPath> {
+        let word = source;
+        let source = UploadSource::parse(word);
         let sources = self.upload_sources().await?;
         let found = sources
             .into_iter()
-            .find(|s| s.source == source && (s.id == id || (source == VIRTUALBOX && s.name == id)))
+            .find(|s| {
+                s.source == source
+                    && (s.id == id || (source == UploadSource::VirtualBox && s.name == id))
+            })
             .ok_or_else(|| {
                 Error::not_found(match source {
-                    VIRTUALBOX => format!("Your VirtualBox has no machine \"{id}\"."),
-                    WORKING_COPY => format!("You have no working copy of \"{id}\" to upload."),
-                    other => {
-                        format!("Unknown upload source \"{other}\" (virtualbox or working-copy).")
+                    UploadSource::VirtualBox => {
+                        format!("Your VirtualBox has no machine \"{id}\".")
+                    }
+                    UploadSource::WorkingCopy => {
+                        format!("You have no working copy of \"{id}\" to upload.")
+                    }
+                    UploadSource::Unknown => {
+                        format!("Unknown upload source \"{word}\" (virtualbox or working-copy).")
                     }
                 })
             })?;
         if let Some(problem) = &found.problem {
-            let kind = if found.state == "off" {
+            let kind = if found.state == UploadableState::Off {
                 ErrorKind::InvalidArgument
             } else {
                 ErrorKind::VmRunning
@@ -103,10 +112,10 @@ impl Daemon {
             return Err(Error::new(kind, format!("{problem}.")));
         }
         let share = self.upload_share().await;
-        match share.state.as_str() {
-            "online" => {}
+        match share.state {
+            ShareState::Online => {}
             // Mounted, but this user may not even look into it: not in p_leovms.
-            "unreadable" => return Err(not_allowed(&self.settings.upload)),
+            ShareState::Unreadable => return Err(not_allowed(&self.settings.upload)),
             _ => {
                 return Err(Error::new(
                     ErrorKind::Offline,
@@ -132,7 +141,7 @@ impl Daemon {
         );
         self.launch(
             NewJob {
-                kind: UPLOAD,
+                kind: JobKind::Upload,
                 vm: &vm,
                 snapshot: &snapshot,
                 ram_mb: None,

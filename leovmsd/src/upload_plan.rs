@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use leovms_api::{ErrorKind, UploadOptions};
+use leovms_api::{ErrorKind, UploadKind as Kind, UploadOptions, UploadSource};
 use leovms_image::name::SafeName;
 use leovms_image::text;
 use leovms_image::upload::{CopySource, UploadFile, UploadKind, UploadSpec};
@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 use crate::settings::Settings;
 use crate::space;
 use crate::upload::ensure_user_dir;
-use crate::upload_source::{Source, WORKING_COPY};
+use crate::upload_source::Source;
 use crate::view::View;
 
 mod fresh;
@@ -40,16 +40,14 @@ pub fn plan(
     options: &UploadOptions,
 ) -> Result<Plan> {
     let view = View::load(settings, online)?;
-    let kind = match options.kind.as_deref() {
-        Some("snapshot") => UploadKind::Snapshot,
-        Some("vm") => UploadKind::Vm,
+    // `UploadOptions::from_dict` refused other words already, naming them.
+    let kind = match options.kind {
+        Some(Kind::Snapshot) => UploadKind::Snapshot,
+        Some(Kind::Vm) => UploadKind::Vm,
         None if src.vm.is_some() => UploadKind::Snapshot,
         None => UploadKind::Vm,
-        Some(other) => {
-            return Err(Error::invalid(format!(
-                "An upload is a \"snapshot\" or a \"vm\", not \"{}\".",
-                text::shown(other)
-            )));
+        Some(Kind::Unknown) => {
+            return Err(Error::invalid("An upload is a \"snapshot\" or a \"vm\"."));
         }
     };
     let name = options.name.clone().unwrap_or_else(|| src.name.clone());
@@ -81,7 +79,7 @@ pub fn plan(
                 (vm, Some(id), files)
             }
             UploadKind::Vm => {
-                if src.source == WORKING_COPY {
+                if src.source == UploadSource::WorkingCopy {
                     return Err(Error::invalid(
                         "A working copy is uploaded as a new snapshot of its VM.",
                     ));

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use leovms_api::Uploadable;
+use leovms_api::{UploadSource, Uploadable, UploadableState};
 use leovms_image::vbox::{self, OwnMachine};
 use uuid::Uuid;
 
@@ -14,18 +14,14 @@ use crate::configure;
 use crate::error::wire_safe;
 use crate::view::View;
 
-pub const VIRTUALBOX: &str = "virtualbox";
-pub const WORKING_COPY: &str = "working-copy";
-
 /// One upload source with the files an upload takes from it.
 #[derive(Debug, Clone)]
 pub struct Source {
-    pub source: &'static str,
+    pub source: UploadSource,
     /// Machine UUID, or the VM id of a working copy.
     pub id: String,
     pub name: String,
-    /// `off`, `running` or `saved`.
-    pub state: &'static str,
+    pub state: UploadableState,
     /// The published VM it was made from.
     pub vm: Option<String>,
     /// Differencing disks of the current state, root side first.
@@ -49,10 +45,10 @@ impl Source {
         };
         let snapshot_bytes = size(&self.diffs);
         Uploadable {
-            source: self.source.to_owned(),
+            source: self.source,
             id: self.id.clone(),
             name: self.name.clone(),
-            state: self.state.to_owned(),
+            state: self.state,
             vm: self.vm.clone().unwrap_or_default(),
             snapshot_bytes,
             vm_bytes: snapshot_bytes + size(&self.bases),
@@ -112,11 +108,11 @@ pub fn own_machines(
 
 fn own_source(m: OwnMachine, running: &[Uuid], bases: &HashMap<Uuid, String>) -> Source {
     let state = if running.contains(&m.uuid) {
-        "running"
+        UploadableState::Running
     } else if m.saved_state {
-        "saved"
+        UploadableState::Saved
     } else {
-        "off"
+        UploadableState::Off
     };
     let mut diffs = Vec::new();
     let mut roots = Vec::new();
@@ -134,11 +130,11 @@ fn own_source(m: OwnMachine, running: &[Uuid], bases: &HashMap<Uuid, String>) ->
     let base_uuid = roots.first().map(|r| r.uuid);
     let vm = base_uuid.and_then(|u| bases.get(&u).cloned());
     let problem = m.problem.clone().or_else(|| match state {
-        "running" => Some(format!(
+        UploadableState::Running => Some(format!(
             "{} is running; shut it down in VirtualBox first",
             m.name
         )),
-        "saved" => Some(format!(
+        UploadableState::Saved => Some(format!(
             "{} was saved while running; start it in VirtualBox and shut it down first",
             m.name
         )),
@@ -146,7 +142,7 @@ fn own_source(m: OwnMachine, running: &[Uuid], bases: &HashMap<Uuid, String>) ->
         _ => None,
     });
     Source {
-        source: VIRTUALBOX,
+        source: UploadSource::VirtualBox,
         id: m.uuid.to_string(),
         name: m.name,
         state,
@@ -174,12 +170,12 @@ pub fn working_copies(view: &View, running: impl Fn(&str) -> bool) -> Vec<Source
             continue;
         }
         let state = if running(id.as_str()) {
-            "running"
+            UploadableState::Running
         } else {
-            "off"
+            UploadableState::Off
         };
-        let problem =
-            (state == "running").then(|| format!("{} is running; close it first", vm.image.name));
+        let problem = (state == UploadableState::Running)
+            .then(|| format!("{} is running; close it first", vm.image.name));
         out.push(working_copy(&vm, diffs, settings_file, state, problem));
     }
     out
@@ -189,7 +185,7 @@ fn working_copy(
     vm: &VmEntry,
     diffs: Vec<PathBuf>,
     settings_file: PathBuf,
-    state: &'static str,
+    state: UploadableState,
     problem: Option<String>,
 ) -> Source {
     let base_uuid = vbox::inspect(&vm.template).ok().and_then(|info| {
@@ -199,7 +195,7 @@ fn working_copy(
             .map(|d| d.uuid)
     });
     Source {
-        source: WORKING_COPY,
+        source: UploadSource::WorkingCopy,
         id: vm.id.to_string(),
         name: vm.image.name.clone(),
         state,

@@ -2,7 +2,7 @@
 //! together with the cache. Listing and starting go through here, so that a VM starts
 //! offline exactly as online.
 
-use leovms_api::ErrorKind;
+use leovms_api::{ErrorKind, Origin};
 use leovms_image::config::AccessFacts;
 use leovms_image::name::SafeName;
 
@@ -40,8 +40,12 @@ impl View {
         })
     }
 
-    pub fn origin(&self) -> &'static str {
-        if self.online { "share" } else { "cache" }
+    pub fn origin(&self) -> Origin {
+        if self.online {
+            Origin::Share
+        } else {
+            Origin::Cache
+        }
     }
 
     /// Every VM: from the share, or offline every VM this user has a copy of.

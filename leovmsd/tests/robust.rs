@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use common::{World, describe, is_root, skip_unless};
 use futures_util::StreamExt;
-use leovms_api::{JobProxy, StartOptions};
+use leovms_api::{JobProxy, JobState, Phase, StartOptions};
 
 /// Starts vm-demo's standard snapshot and returns once the base is being unpacked.
 async fn start_until_unpacking(w: &World) -> (zbus::Connection, JobProxy<'static>) {
@@ -23,11 +23,11 @@ async fn start_until_unpacking(w: &World) -> (zbus::Connection, JobProxy<'static
         .await
         .unwrap();
     let mut progress = job.receive_progress().await.unwrap();
-    if job.phase().await.unwrap() != "unpack-base" || job.bytes_done().await.unwrap() == 0 {
+    if job.phase().await.unwrap() != Phase::UnpackBase || job.bytes_done().await.unwrap() == 0 {
         tokio::time::timeout(Duration::from_secs(60), async {
             while let Some(sig) = progress.next().await {
                 let a = sig.args().unwrap();
-                if a.phase == "unpack-base" && a.bytes_done > 0 {
+                if a.phase == Phase::UnpackBase && a.bytes_done > 0 {
                     return;
                 }
             }
@@ -186,7 +186,7 @@ async fn start_canceled_during_unpack_removes_its_files() {
         .unwrap()
         .unwrap();
     let args = end.args().unwrap();
-    assert_eq!(args.state, "canceled", "{}", args.message);
+    assert_eq!(args.state, JobState::Canceled, "{}", args.message);
     assert!(
         World::all_files(&w.machines.join("vm-demo")).is_empty(),
         "{:?}",

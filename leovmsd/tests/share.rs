@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use common::{World, assert_refused, describe};
 use futures_util::StreamExt;
-use leovms_api::ShareInfo;
+use leovms_api::{ShareInfo, ShareState};
 use leovms_testkit::{DemoOptions, STUDENT, Samba, SmbMount, build_demo_share, samba_available};
 use zbus::zvariant::OwnedValue;
 
@@ -110,7 +110,7 @@ async fn share_over_smb_starts_a_vm_and_a_dead_server_never_hangs_a_call() {
             let share = changed
                 .get("DataShare")
                 .map(|v| ShareInfo::try_from(v.try_clone().unwrap()).unwrap());
-            if share.is_some_and(|s| s.state == "not-mounted") {
+            if share.is_some_and(|s| s.state == ShareState::NotMounted) {
                 return;
             }
         }

@@ -1,6 +1,7 @@
 use super::*;
 use crate::role::Role;
 use crate::state::tests::{demo, info, uploadable};
+use leovms_api::{Phase, ShareState};
 
 /// Records what the menu asks for.
 #[derive(Default)]
@@ -243,7 +244,7 @@ fn a_snapshot_over_a_working_copy_asks_first_and_only_yes_starts() {
 fn power_off_is_last_and_asks_first() {
     let mut s = demo();
     s.vms[0].machine.as_found = true;
-    s.machine_changed("vm-demo", "running");
+    s.machine_changed("vm-demo", MachineState::Running);
     let menu: Items = build(&s);
     let demo_vm = sub(&menu, "Demo Linux (running)");
     let all = labels(demo_vm);
@@ -344,8 +345,8 @@ fn ram_choices_stay_in_range_and_include_the_default() {
 fn a_job_shows_its_phase_and_percent_and_can_be_canceled() {
     let mut s = demo();
     s.job_added(&info(4, "start", "vm-demo", "plan", "active"));
-    s.job_progress("/org/leovms/Leovms1/job/4", "unpack-base", 42, 100);
-    s.machine_changed("vm-demo", "starting");
+    s.job_progress("/org/leovms/Leovms1/job/4", Phase::UnpackBase, 42, 100);
+    s.machine_changed("vm-demo", MachineState::Starting);
     let menu: Items = build(&s);
     let line = "Starting Demo Linux — unpacking the base image 42%";
     let job = sub(&menu, line);
@@ -413,7 +414,7 @@ fn the_offline_menu_syncs_unsyncs_and_shows_the_cache() {
 #[test]
 fn the_status_line_comes_first_and_underscores_are_kept() {
     let mut s = demo();
-    s.share.as_mut().unwrap().state = "not-mounted".into();
+    s.share.as_mut().unwrap().state = ShareState::NotMounted;
     s.vms[1].machine.name = "Win_10".into();
     let menu: Items = build(&s);
     assert_eq!(
@@ -427,7 +428,7 @@ fn the_status_line_comes_first_and_underscores_are_kept() {
 
 fn upload(source: &str, id: &str, name: &str) -> Action {
     Action::Upload {
-        source: source.into(),
+        source: UploadSource::parse(source),
         id: id.into(),
         name: name.into(),
         as_name: Some(name.into()),
@@ -628,7 +629,7 @@ fn an_upload_shows_as_a_job_with_cancel() {
     )])));
     s.upload_started("/org/leovms/Leovms1/job/5", "Teacher VM");
     s.job_added(&info(5, "upload", "vm-demo", "upload", "active"));
-    s.job_progress("/org/leovms/Leovms1/job/5", "upload", 30, 100);
+    s.job_progress("/org/leovms/Leovms1/job/5", Phase::Upload, 30, 100);
     let menu: Items = build(&s);
     let line = "Uploading Teacher VM — 30%";
     assert_eq!(

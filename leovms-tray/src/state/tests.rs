@@ -1,4 +1,5 @@
 use super::*;
+use leovms_api::{UploadSource, UploadableState};
 use zbus::zvariant::OwnedObjectPath;
 
 pub fn machine(id: &str, name: &str) -> Machine {
@@ -6,7 +7,7 @@ pub fn machine(id: &str, name: &str) -> Machine {
         id: id.into(),
         name: name.into(),
         description: String::new(),
-        state: "off".into(),
+        state: MachineState::Off,
         base_size: 1,
         base_unpacked_size: 1,
         base_ready: false,
@@ -18,7 +19,7 @@ pub fn machine(id: &str, name: &str) -> Machine {
         ram_max_mb: 4096,
         ram_fixed: false,
         problem: String::new(),
-        origin: "share".into(),
+        origin: Origin::Share,
         revision: "0123456789abcdef".into(),
         synced: false,
         outdated: false,
@@ -49,10 +50,10 @@ pub fn vm(id: &str, name: &str, snapshots: &[(&str, &str)]) -> Vm {
 
 pub fn uploadable(source: &str, id: &str, name: &str, vm: &str, problem: &str) -> Uploadable {
     Uploadable {
-        source: source.into(),
+        source: UploadSource::parse(source),
         id: id.into(),
         name: name.into(),
-        state: "off".into(),
+        state: UploadableState::Off,
         vm: vm.into(),
         snapshot_bytes: 1,
         vm_bytes: 2,
@@ -64,11 +65,11 @@ pub fn uploadable(source: &str, id: &str, name: &str, vm: &str, problem: &str) -
 pub fn info(n: u32, kind: &str, vm: &str, phase: &str, state: &str) -> JobInfo {
     JobInfo {
         path: OwnedObjectPath::try_from(format!("/org/leovms/Leovms1/job/{n}")).unwrap(),
-        kind: kind.into(),
+        kind: JobKind::parse(kind),
         vm: vm.into(),
         snapshot: String::new(),
-        phase: phase.into(),
-        state: state.into(),
+        phase: Phase::parse(phase),
+        state: JobState::parse(state),
         bytes_done: 0,
         bytes_total: 0,
         rate: 0,
@@ -93,7 +94,7 @@ pub fn demo() -> State {
         problem: None,
     });
     s.share = Some(ShareInfo {
-        state: "online".into(),
+        state: ShareState::Online,
         ..Default::default()
     });
     s
@@ -101,7 +102,7 @@ pub fn demo() -> State {
 
 fn end(state: &str, message: &str) -> End {
     End {
-        state: state.into(),
+        state: JobState::parse(state),
         message: message.into(),
     }
 }
@@ -117,7 +118,7 @@ fn a_start_is_busy_with_percent_then_announced_once_when_running() {
         None
     );
     assert_eq!(s.look(), Look::Busy(None));
-    assert_eq!(s.job_progress(JOB1, "unpack-base", 42, 100), None);
+    assert_eq!(s.job_progress(JOB1, Phase::UnpackBase, 42, 100), None);
     assert_eq!(s.look(), Look::Busy(Some(42)));
     assert_eq!(
         s.job_label(&s.jobs[0]),
@@ -125,15 +126,15 @@ fn a_start_is_busy_with_percent_then_announced_once_when_running() {
     );
     assert_eq!(s.tooltip().0, "leovms — busy, 42%");
     s.job_added(&info(2, "verify", "", "verify", "active"));
-    s.job_progress("/org/leovms/Leovms1/job/2", "verify", 8, 10);
+    s.job_progress("/org/leovms/Leovms1/job/2", Phase::Verify, 8, 10);
     assert_eq!(s.job_label(&s.jobs[1]), "Checking the cache — 80%");
     s.job_removed("/org/leovms/Leovms1/job/2");
     // An older signal read late does not move the job back.
-    assert_eq!(s.job_progress(JOB1, "plan", 0, 0), None);
-    assert_eq!(s.jobs[0].phase, "unpack-base");
-    let n = s.job_progress(JOB1, "running", 100, 100).unwrap();
+    assert_eq!(s.job_progress(JOB1, Phase::Plan, 0, 0), None);
+    assert_eq!(s.jobs[0].phase, Phase::UnpackBase);
+    let n = s.job_progress(JOB1, Phase::Running, 100, 100).unwrap();
     assert_eq!(n.summary, "Demo Linux is running");
-    assert_eq!(s.job_progress(JOB1, "running", 100, 100), None);
+    assert_eq!(s.job_progress(JOB1, Phase::Running, 100, 100), None);
     assert_eq!(s.look(), Look::Running, "a running VM is not busy");
     assert_eq!(
         s.tooltip(),
@@ -162,9 +163,9 @@ fn a_job_read_when_it_already_runs_is_announced_by_job_added() {
         ],
         None,
     );
-    assert_eq!(s.job_progress(JOB1, "running", 0, 0), None);
+    assert_eq!(s.job_progress(JOB1, Phase::Running, 0, 0), None);
     // A start still on its way is announced when it gets there.
-    let n = s.job_progress("/org/leovms/Leovms1/job/2", "running", 0, 0);
+    let n = s.job_progress("/org/leovms/Leovms1/job/2", Phase::Running, 0, 0);
     assert_eq!(n.unwrap().summary, "vm-win is running");
 }
 
@@ -221,15 +222,15 @@ fn a_job_that_ended_before_it_was_seen_is_still_announced() {
 fn when_the_daemon_goes_the_menu_stays_and_cut_jobs_are_told() {
     let mut s = demo();
     s.job_added(&info(1, "start", "vm-demo", "unpack-base", "active"));
-    s.machine_changed("vm-demo", "starting");
-    s.machine_changed("vm-win", "running");
+    s.machine_changed("vm-demo", MachineState::Starting);
+    s.machine_changed("vm-win", MachineState::Running);
     let notices = s.daemon_gone();
     assert_eq!(notices.len(), 1);
     assert_eq!(notices[0].summary, "Starting Demo Linux was interrupted");
     assert_eq!(s.vms.len(), 2, "the last known machines stay");
     assert!(s.jobs.is_empty());
-    assert_eq!(s.vm("vm-demo").unwrap().machine.state, "off");
-    assert_eq!(s.vm("vm-win").unwrap().machine.state, "running");
+    assert_eq!(s.vm("vm-demo").unwrap().machine.state, MachineState::Off);
+    assert_eq!(s.vm("vm-win").unwrap().machine.state, MachineState::Running);
     assert_eq!(s.status_line(), None, "asleep is normal");
     // A new daemon numbers its jobs from 1 again.
     s.daemon_back();
@@ -245,7 +246,7 @@ fn when_the_daemon_goes_the_menu_stays_and_cut_jobs_are_told() {
 fn offline_and_unreachable_are_told_apart_from_idle() {
     let mut s = demo();
     s.share = Some(ShareInfo {
-        state: "not-answering".into(),
+        state: ShareState::NotAnswering,
         reason: "The VM share does not answer.".into(),
         hint: "Check the network.".into(),
         ..Default::default()
@@ -278,13 +279,13 @@ fn offline_and_unreachable_are_told_apart_from_idle() {
 #[test]
 fn a_running_vm_has_its_own_look_over_an_offline_share_but_not_over_an_error() {
     let mut s = demo();
-    s.machine_changed("vm-demo", "running");
+    s.machine_changed("vm-demo", MachineState::Running);
     assert_eq!(s.look(), Look::Running);
     assert_eq!(
         s.tooltip(),
         ("leovms — running".into(), "Demo Linux is running.".into())
     );
-    s.share.as_mut().unwrap().state = "not-answering".into();
+    s.share.as_mut().unwrap().state = ShareState::NotAnswering;
     assert_eq!(s.look(), Look::Running, "the VM in use matters more");
     assert_eq!(
         s.tooltip().1,
@@ -296,8 +297,8 @@ fn a_running_vm_has_its_own_look_over_an_offline_share_but_not_over_an_error() {
     s.call_failed("The name is not activatable", true);
     assert_eq!(s.look(), Look::Offline, "what runs may be out of date");
     let mut s = demo();
-    s.machine_changed("vm-demo", "running");
-    s.machine_changed("vm-demo", "off");
+    s.machine_changed("vm-demo", MachineState::Running);
+    s.machine_changed("vm-demo", MachineState::Off);
     assert_eq!(s.look(), Look::Idle);
 }
 
@@ -354,7 +355,7 @@ fn an_upload_is_named_by_its_machine_and_its_end_is_announced() {
     s.upload_started(JOB1, "Teacher VM");
     s.job_added(&info(1, "upload", "vm-demo", "plan", "active"));
     assert_eq!(s.job_label(&s.jobs[0]), "Uploading Teacher VM — checking");
-    s.job_progress(JOB1, "upload", 5, 10);
+    s.job_progress(JOB1, Phase::Upload, 5, 10);
     assert_eq!(s.job_label(&s.jobs[0]), "Uploading Teacher VM — 50%");
     assert_eq!(s.look(), Look::Busy(Some(50)));
     let message = "Uploaded Teacher VM to the upload share as teach1/teacher-vm-1. \
@@ -386,4 +387,27 @@ fn an_upload_is_named_by_its_machine_and_its_end_is_announced() {
     let n = s.job_finished(three, &end("canceled", ""), None).unwrap();
     assert_eq!(n.summary, "Upload canceled");
     assert_eq!(s.look(), Look::Idle);
+}
+
+#[test]
+fn words_of_a_newer_daemon_are_shown_neutrally() {
+    let mut s = demo();
+    // A kind, a phase and a state this tray does not know arrive as `Unknown`.
+    s.job_added(&info(7, "mirror", "vm-demo", "rewind", "active"));
+    let seven = "/org/leovms/Leovms1/job/7";
+    assert_eq!(s.jobs[0].kind, JobKind::Unknown);
+    assert_eq!(s.look(), Look::Busy(None));
+    assert_eq!(s.job_label(&s.jobs[0]), "A job for Demo Linux — working");
+    // An unknown phase counts as the latest: a known one does not move the job back.
+    assert_eq!(s.job_progress(seven, Phase::Fetch, 1, 2), None);
+    assert_eq!(s.jobs[0].phase, Phase::Unknown);
+    let n = s
+        .job_finished(seven, &end("paused", "Paused."), None)
+        .unwrap();
+    assert_eq!(
+        (n.summary.as_str(), n.body.as_str(), n.urgent),
+        ("A job for Demo Linux failed", "Paused.", true)
+    );
+    s.machine_changed("vm-demo", MachineState::Unknown);
+    assert!(!s.vm("vm-demo").unwrap().is(MachineState::Running));
 }

@@ -4,7 +4,7 @@ use std::io;
 use std::path::Path;
 
 use super::table::{MountEntry, covering_mount, is_network_fstype};
-use super::{HINT_ACCESS, HINT_NETWORK, HINT_RELOGIN, HINT_UPLOAD_ACCESS, Outcome, Reachability};
+use super::{HINT_ACCESS, HINT_NETWORK, HINT_RELOGIN, HINT_UPLOAD_ACCESS, Outcome, ShareState};
 
 /// Where the path sits in the mount table.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -42,8 +42,8 @@ pub(crate) fn classify(
     path: &Path,
     place: &Place,
     outcome: &Outcome,
-) -> (Reachability, String, &'static str) {
-    use Reachability::*;
+) -> (ShareState, String, &'static str) {
+    use ShareState::*;
     let shown = path.display();
     let not_mounted = || {
         let reason = format!("The {share} is not connected (nothing is mounted at {shown}).");
@@ -101,14 +101,14 @@ pub(crate) fn timed_out(
     share: &str,
     place: &Place,
     detail: &str,
-) -> (Reachability, String, &'static str) {
+) -> (ShareState, String, &'static str) {
     let on = if place.fstype.is_empty() {
         String::new()
     } else {
         format!("; {} from {}", place.fstype, place.source)
     };
     let reason = format!("The {share} does not answer (server or network down). ({detail}{on})");
-    (Reachability::NotAnswering, reason, HINT_NETWORK)
+    (ShareState::NotAnswering, reason, HINT_NETWORK)
 }
 
 /// The real probe: the folder's metadata and its first entry.

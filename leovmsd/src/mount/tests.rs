@@ -83,7 +83,7 @@ fn the_real_mount_table_has_a_root() {
 
 #[test]
 fn states_have_their_bus_names() {
-    use Reachability::*;
+    use ShareState::*;
     let names: Vec<_> = [Online, NotMounted, NotAnswering, Unreadable]
         .iter()
         .map(|s| s.as_str())
@@ -103,7 +103,7 @@ async fn a_missing_folder_is_not_mounted() {
     let tmp = tempfile::tempdir().unwrap();
     let path = tmp.path().join("data");
     let status = prober(&path).check().await;
-    assert_eq!(status.state, Reachability::NotMounted, "{status:?}");
+    assert_eq!(status.state, ShareState::NotMounted, "{status:?}");
     let expected = format!(
         "The VM share is not connected (nothing is mounted at {}).",
         path.display()
@@ -120,7 +120,7 @@ async fn a_missing_folder_is_not_mounted() {
 async fn an_empty_folder_is_not_mounted() {
     let tmp = tempfile::tempdir().unwrap();
     let status = prober(tmp.path()).check().await;
-    assert_eq!(status.state, Reachability::NotMounted, "{status:?}");
+    assert_eq!(status.state, ShareState::NotMounted, "{status:?}");
 }
 
 #[tokio::test]
@@ -128,7 +128,7 @@ async fn a_local_folder_with_content_is_online_and_says_so() {
     let tmp = tempfile::tempdir().unwrap();
     std::fs::write(tmp.path().join("leovms.conf"), "").unwrap();
     let status = prober(tmp.path()).check().await;
-    assert_eq!(status.state, Reachability::Online, "{status:?}");
+    assert_eq!(status.state, ShareState::Online, "{status:?}");
     assert!(status.reason.contains("local folder"), "{}", status.reason);
     assert!(status.hint.is_empty());
 }
@@ -139,7 +139,7 @@ async fn a_file_is_unreadable() {
     let file = tmp.path().join("data");
     std::fs::write(&file, "").unwrap();
     let status = prober(&file).check().await;
-    assert_eq!(status.state, Reachability::Unreadable, "{status:?}");
+    assert_eq!(status.state, ShareState::Unreadable, "{status:?}");
 }
 
 #[test]
@@ -158,16 +158,16 @@ fn errors_on_a_mounted_share_mean_not_answering() {
     let path = Path::new("/media/leovms/data");
     let state = |place: &Place, outcome: Outcome| classify("VM share", path, place, &outcome).0;
     let eio = || Outcome::Failed("Input/output error (os error 5)".into());
-    assert_eq!(state(&cifs, eio()), Reachability::NotAnswering);
+    assert_eq!(state(&cifs, eio()), ShareState::NotAnswering);
     assert_eq!(
         state(&below_smbnetfs, Outcome::Missing),
-        Reachability::NotAnswering
+        ShareState::NotAnswering
     );
-    assert_eq!(state(&local, eio()), Reachability::Unreadable);
-    assert_eq!(state(&cifs, Outcome::Denied), Reachability::Unreadable);
+    assert_eq!(state(&local, eio()), ShareState::Unreadable);
+    assert_eq!(state(&cifs, Outcome::Denied), ShareState::Unreadable);
     let empty = Outcome::Readable { has_entries: false };
-    assert_eq!(state(&cifs, empty.clone()), Reachability::Online);
-    assert_eq!(state(&local, empty), Reachability::NotMounted);
+    assert_eq!(state(&cifs, empty.clone()), ShareState::Online);
+    assert_eq!(state(&local, empty), ShareState::NotMounted);
     let (_, reason, hint) = classify("VM share", path, &cifs, &eio());
     assert!(reason.starts_with("The VM share does not answer (server or network down)."));
     assert!(!hint.is_empty());
@@ -197,8 +197,8 @@ async fn a_stuck_probe_is_not_repeated_and_the_caller_never_waits_longer() {
     let started = Instant::now();
     let (a, b) = tokio::join!(prober.check(), prober.check());
     assert!(started.elapsed() < bound, "took {:?}", started.elapsed());
-    assert_eq!(a.state, Reachability::NotAnswering, "{a:?}");
-    assert_eq!(b.state, Reachability::NotAnswering, "{b:?}");
+    assert_eq!(a.state, ShareState::NotAnswering, "{a:?}");
+    assert_eq!(b.state, ShareState::NotAnswering, "{b:?}");
     assert_eq!(SLOW_PROBES.load(Ordering::SeqCst), 1);
 
     // While it is stuck, a check answers without waiting and starts nothing.
@@ -209,14 +209,14 @@ async fn a_stuck_probe_is_not_repeated_and_the_caller_never_waits_longer() {
         "{:?}",
         started.elapsed()
     );
-    assert_eq!(c.state, Reachability::NotAnswering, "{c:?}");
+    assert_eq!(c.state, ShareState::NotAnswering, "{c:?}");
     assert!(c.reason.contains("earlier check"), "{}", c.reason);
     assert_eq!(SLOW_PROBES.load(Ordering::SeqCst), 1);
 
     // Once it came back, the next checks probe again and find the share.
     RELEASE.store(true, Ordering::SeqCst);
     tokio::time::timeout(Duration::from_secs(10), async {
-        while prober.check().await.state != Reachability::Online {
+        while prober.check().await.state != ShareState::Online {
             tokio::task::yield_now().await;
         }
     })
@@ -231,7 +231,7 @@ async fn a_local_folder_is_probed_afresh_even_while_an_old_probe_is_stuck() {
     let prober = Prober::with_probe(tmp.path().to_owned(), Duration::from_millis(300), |p| {
         super::classify::probe_path(p)
     });
-    assert_eq!(prober.check().await.state, Reachability::NotMounted);
+    assert_eq!(prober.check().await.state, ShareState::NotMounted);
     std::fs::write(tmp.path().join("leovms-vbox.conf"), "").unwrap();
-    assert_eq!(prober.check().await.state, Reachability::Online);
+    assert_eq!(prober.check().await.state, ShareState::Online);
 }

@@ -42,15 +42,15 @@ async fn online_then_server_killed_then_unmounted() {
     let prober = Prober::new(mount.share_path("leovms-data"), TIMEOUT);
 
     let (status, _) = timed(&prober).await;
-    assert_eq!(status.state, Reachability::Online, "{status:?}");
+    assert_eq!(status.state, ShareState::Online, "{status:?}");
     assert_eq!(status.fstype, "fuse.smbnetfs");
     assert!(status.hint.is_empty());
 
     samba.stop().expect("kill smbd");
     let (status, took) = timed(&prober).await;
     eprintln!("server killed: {status:?} after {took:?}");
-    assert_ne!(status.state, Reachability::Online, "{status:?}");
-    assert_ne!(status.state, Reachability::NotMounted, "{status:?}");
+    assert_ne!(status.state, ShareState::Online, "{status:?}");
+    assert_ne!(status.state, ShareState::NotMounted, "{status:?}");
     assert!(!status.hint.is_empty());
     assert!(took < BOUND, "took {took:?}");
 
@@ -60,12 +60,12 @@ async fn online_then_server_killed_then_unmounted() {
     let status = loop {
         let (status, took) = timed(&prober).await;
         assert!(took < BOUND, "took {took:?}");
-        if status.state == Reachability::NotMounted || Instant::now() > deadline {
+        if status.state == ShareState::NotMounted || Instant::now() > deadline {
             break status;
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
-    assert_eq!(status.state, Reachability::NotMounted, "{status:?}");
+    assert_eq!(status.state, ShareState::NotMounted, "{status:?}");
     assert!(
         status.reason.contains("nothing is mounted"),
         "{}",
@@ -80,12 +80,12 @@ async fn a_hanging_server_is_not_answering_and_never_blocks_the_caller() {
     }
     let (samba, mut mount) = share().await;
     let prober = Prober::new(mount.share_path("leovms-data"), TIMEOUT);
-    assert_eq!(prober.check().await.state, Reachability::Online);
+    assert_eq!(prober.check().await.state, ShareState::Online);
 
     samba.pause().expect("SIGSTOP smbd");
     let (first, took) = timed(&prober).await;
     eprintln!("server paused: {first:?} after {took:?}");
-    assert_eq!(first.state, Reachability::NotAnswering, "{first:?}");
+    assert_eq!(first.state, ShareState::NotAnswering, "{first:?}");
     assert!(
         took >= TIMEOUT,
         "a read of a paused server came back: {took:?}"
@@ -96,7 +96,7 @@ async fn a_hanging_server_is_not_answering_and_never_blocks_the_caller() {
     // The first probe is still stuck: answered at once, from that fact.
     let (second, took) = timed(&prober).await;
     eprintln!("second check: {second:?} after {took:?}");
-    assert_eq!(second.state, Reachability::NotAnswering, "{second:?}");
+    assert_eq!(second.state, ShareState::NotAnswering, "{second:?}");
     assert!(took < Duration::from_secs(1), "took {took:?}");
 
     // Back on: the stuck read returns and a later check sees the share again.
@@ -104,12 +104,12 @@ async fn a_hanging_server_is_not_answering_and_never_blocks_the_caller() {
     let deadline = Instant::now() + Duration::from_secs(120);
     let status = loop {
         let status = prober.check().await;
-        if status.state == Reachability::Online || Instant::now() > deadline {
+        if status.state == ShareState::Online || Instant::now() > deadline {
             break status;
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     };
-    assert_eq!(status.state, Reachability::Online, "{status:?}");
+    assert_eq!(status.state, ShareState::Online, "{status:?}");
     mount.unmount().expect("fusermount -u");
 }
 

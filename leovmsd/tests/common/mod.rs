@@ -474,7 +474,7 @@ pub async fn wait_for_state(
     tokio::time::timeout(Duration::from_secs(60), async {
         while let Some(sig) = changes.next().await {
             let args = sig.args().unwrap();
-            if args.vm == vm && args.state == state {
+            if args.vm == vm && args.state.as_str() == state {
                 return;
             }
         }
