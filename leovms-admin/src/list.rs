@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use leovms_image::config::{AccessRules, ImageConf, NetworkRule, SnapshotConf};
+use leovms_image::layout::{self, IMAGE_CONF, MANIFEST, SNAPSHOT_CONF, SNAPSHOTS};
 
 use crate::ctx::Ctx;
 use crate::error::Result;
@@ -14,12 +15,6 @@ use crate::upload;
 enum Row {
     Cells(Vec<String>),
     Line(String),
-}
-
-/// Prints rows as a table with aligned columns.
-fn print_table(rows: &[Vec<String>]) {
-    let rows: Vec<Row> = rows.iter().cloned().map(Row::Cells).collect();
-    print!("{}", table(&rows));
 }
 
 /// Rows as a table with aligned columns; [`Row::Line`]s are printed as they are and do
@@ -105,12 +100,12 @@ fn vms(data: &Path) -> Result<String> {
         "SIZE".to_owned(),
     ])];
     for (vm, vm_dir) in tree::subdirs(data)? {
-        let manifest = match tree::load_manifest(&vm_dir.join("manifest.toml")) {
+        let manifest = match tree::load_manifest(&vm_dir.join(MANIFEST)) {
             Ok(Some(m)) => m,
             Ok(None) => {
                 rows.push(Row::Cells(vec![
                     vm,
-                    "(not published: no manifest.toml)".into(),
+                    format!("(not published: no {MANIFEST})"),
                 ]));
                 continue;
             }
@@ -119,15 +114,16 @@ fn vms(data: &Path) -> Result<String> {
                 continue;
             }
         };
-        let image = ImageConf::load(&vm_dir.join("image.conf"));
+        let image = ImageConf::load(&vm_dir.join(IMAGE_CONF));
         let name = match &image {
             Ok(c) => c.name.clone(),
-            Err(e) => format!("(image.conf: {e})"),
+            Err(e) => format!("({IMAGE_CONF}: {e})"),
         };
+        let in_snapshots = format!("{SNAPSHOTS}/");
         let size: u64 = manifest
             .files
             .iter()
-            .filter(|e| !e.path.starts_with("snapshots/"))
+            .filter(|e| !e.path.starts_with(&in_snapshots))
             .map(|e| e.size)
             .sum();
         rows.push(Row::Cells(vec![
@@ -144,20 +140,19 @@ fn vms(data: &Path) -> Result<String> {
                     .map(|line| Row::Line(format!("{VM_RULE}{line}"))),
             );
         }
-        for id in tree::snapshot_ids(&manifest) {
-            let prefix = format!("snapshots/{id}/");
+        for id in layout::snapshot_ids(&manifest) {
             let size: u64 = manifest
                 .files
                 .iter()
-                .filter(|e| e.path.starts_with(&prefix))
+                .filter(|e| layout::in_snapshot(&e.path, &id))
                 .map(|e| e.size)
                 .sum();
-            let conf = SnapshotConf::load(&vm_dir.join(&prefix).join("snapshot.conf"));
+            let conf = SnapshotConf::load(&vm_dir.join(layout::snapshot_conf(&id)));
             let rule = conf.as_ref().ok().and_then(snapshot_rule);
             let (name, maintainer, created) = match conf {
                 Ok(c) => (c.name, c.maintainer, c.created.unwrap_or_default()),
                 Err(e) => (
-                    format!("(snapshot.conf: {e})"),
+                    format!("({SNAPSHOT_CONF}: {e})"),
                     String::new(),
                     String::new(),
                 ),
@@ -184,7 +179,7 @@ fn vms(data: &Path) -> Result<String> {
 /// The pending uploads.
 fn uploads(ctx: &Ctx) -> Result<()> {
     println!();
-    let mut uploads = vec![vec![
+    let mut uploads = vec![Row::Cells(vec![
         "UPLOAD".to_owned(),
         "STATE".to_owned(),
         "KIND".to_owned(),
@@ -192,15 +187,15 @@ fn uploads(ctx: &Ctx) -> Result<()> {
         "SNAPSHOT".to_owned(),
         "UPLOADER".to_owned(),
         "FROM".to_owned(),
-    ]];
+    ])];
     for (user, user_dir) in tree::subdirs(&ctx.upload())? {
         for (name, dir) in tree::subdirs(&user_dir)? {
-            let complete = dir.join(upload::MANIFEST).is_file();
+            let complete = dir.join(MANIFEST).is_file();
             let meta = upload::peek(&dir);
             let state = if complete { "complete" } else { "incomplete" };
             let (kind, vm, snap, uploader, from) = match meta {
                 Some(m) => (
-                    format!("{:?}", m.kind).to_lowercase(),
+                    m.kind.as_str().to_owned(),
                     m.vm.to_string(),
                     m.snapshot.map(|s| s.to_string()).unwrap_or_default(),
                     m.uploader,
@@ -208,7 +203,7 @@ fn uploads(ctx: &Ctx) -> Result<()> {
                 ),
                 None => Default::default(),
             };
-            uploads.push(vec![
+            uploads.push(Row::Cells(vec![
                 format!("{user}/{name}"),
                 state.into(),
                 kind,
@@ -216,13 +211,13 @@ fn uploads(ctx: &Ctx) -> Result<()> {
                 snap,
                 uploader,
                 from,
-            ]);
+            ]));
         }
     }
     if uploads.len() == 1 {
         println!("No pending uploads in {}.", ctx.upload().display());
     } else {
-        print_table(&uploads);
+        print!("{}", table(&uploads));
     }
     Ok(())
 }

@@ -7,6 +7,10 @@ use std::path::{Path, PathBuf};
 use leovms_image::atomic::{fsync_dir, temp_path_for, write_atomic};
 use leovms_image::config::{ImageConf, SnapshotConf};
 use leovms_image::dirfd::Dir;
+use leovms_image::layout::{
+    self, IMAGE_CONF, MACHINE_VBOX, MANIFEST, SNAPSHOT_ARCHIVE, SNAPSHOT_CONF, SNAPSHOTS,
+    UPLOAD_TOML,
+};
 use leovms_image::manifest::{Manifest, ManifestEntry, sha256_file};
 use leovms_image::name::SafeName;
 use leovms_image::vbox::{self, MachineInfo};
@@ -85,26 +89,15 @@ pub fn publish(ctx: &Ctx, args: &PublishArgs) -> Result<()> {
 /// `machine.vbox` of a published VM, checked against its manifest and parsed.
 fn published_machine(vm_dir: &Path, manifest: &Manifest, vm: &str) -> Result<MachineInfo> {
     let entry = manifest
-        .get("machine.vbox")
-        .ok_or_else(|| invalid(format!("{vm}: the manifest does not list machine.vbox")))?;
-    let path = vm_dir.join("machine.vbox");
-    tree::check_file(&path, entry, &format!("{vm}/machine.vbox"))?;
+        .get(MACHINE_VBOX)
+        .ok_or_else(|| invalid(format!("{vm}: the manifest does not list {MACHINE_VBOX}")))?;
+    let path = vm_dir.join(MACHINE_VBOX);
+    tree::check_file(&path, entry, &format!("{vm}/{MACHINE_VBOX}"))?;
     let bytes = fs::read(&path).map_err(|e| Error::io(&path, e))?;
-    vbox::inspect(&bytes).map_err(|e| invalid(format!("{vm}/machine.vbox: {e}")))
+    vbox::inspect(&bytes).map_err(|e| invalid(format!("{vm}/{MACHINE_VBOX}: {e}")))
 }
 
-/// The text of a snapshot.conf.
-fn snapshot_conf(name: &str, maintainer: &str, created: &str, description: &str) -> String {
-    let s = |v: &str| toml::Value::String(v.to_owned()).to_string();
-    format!(
-        "name = {}\nmaintainer = {}\ncreated = {created}\ndescription = {}\n",
-        s(name),
-        s(maintainer),
-        s(description)
-    )
-}
-
-/// The snapshot.conf the upload gets for snapshot `id`.
+/// The snapshot.conf the upload gets for snapshot `id`, checked with the PCs' parser.
 fn new_snapshot_conf(upload: &Upload, id: &str) -> Result<String> {
     let named = upload.snapshot.as_deref() == Some(id);
     let name = match &upload.meta.name {
@@ -112,12 +105,20 @@ fn new_snapshot_conf(upload: &Upload, id: &str) -> Result<String> {
         _ => id.to_owned(),
     };
     let description = if named {
-        upload.meta.description.as_str()
+        upload.meta.description.clone()
     } else {
-        ""
+        String::new()
     };
-    let text = snapshot_conf(&name, &upload.meta.uploader, &tree::now_utc(), description);
-    SnapshotConf::parse(&text, Path::new("snapshot.conf")).map_err(|e| invalid(e.to_string()))?;
+    let conf = SnapshotConf {
+        name,
+        maintainer: upload.meta.uploader.clone(),
+        created: Some(tree::now_utc()),
+        description,
+        hosts: Vec::new(),
+        rooms: Vec::new(),
+    };
+    let text = conf.to_toml();
+    SnapshotConf::parse(&text, Path::new(SNAPSHOT_CONF)).map_err(|e| invalid(e.to_string()))?;
     Ok(text)
 }
 
@@ -125,7 +126,7 @@ fn publish_snapshot(ctx: &Ctx, upload: &Upload) -> Result<()> {
     let vm = upload.vm.as_str();
     let id = upload.snapshot.as_deref().expect("checked by upload::open");
     let vm_dir = ctx.data().join(vm);
-    let manifest_path = vm_dir.join("manifest.toml");
+    let manifest_path = vm_dir.join(MANIFEST);
     let Some(manifest) = tree::load_manifest(&manifest_path)? else {
         return Err(invalid(format!(
             "there is no published VM {vm} in {}: a snapshot needs its machine (upload the \
@@ -144,21 +145,25 @@ fn publish_snapshot(ctx: &Ctx, upload: &Upload) -> Result<()> {
             bases.iter().map(braced).collect::<Vec<_>>().join(", ")
         )));
     }
-    let prefix = format!("snapshots/{id}/");
-    if manifest.files.iter().any(|e| e.path.starts_with(&prefix)) {
+    if manifest
+        .files
+        .iter()
+        .any(|e| layout::in_snapshot(&e.path, id))
+    {
         return Err(invalid(format!(
             "{vm} already has a snapshot {id}; remove it first (leovms-admin remove {vm} {id}) \
              or upload under another id"
         )));
     }
-    let target = vm_dir.join("snapshots").join(id);
+    let snapshots = vm_dir.join(SNAPSHOTS);
+    let target = snapshots.join(id);
     if target.exists() {
         return Err(invalid(format!(
             "{} exists but is not published; move it away first",
             target.display()
         )));
     }
-    let archive_rel = format!("{prefix}snapshot.tar.zst");
+    let archive_rel = layout::snapshot_archive(id);
     let archive = upload.dir.join(&archive_rel);
     let scan = disks::scan_archive(&archive, &format!("{}/{archive_rel}", upload.shown))?;
     disks::check_snapshot_archive(&scan, &bases, &format!("{}/{archive_rel}", upload.shown))?;
@@ -170,16 +175,16 @@ fn publish_snapshot(ctx: &Ctx, upload: &Upload) -> Result<()> {
     )) {
         return Ok(());
     }
-    let snapshots = vm_dir.join("snapshots");
     make_dir(&snapshots)?;
     let staging = temp_path_for(&target);
     let placed = (|| {
         fs::create_dir(&staging).map_err(|e| Error::io(&staging, e))?;
         set_mode(&staging, DIR_MODE)?;
-        write_atomic(&staging.join("snapshot.conf"), conf.as_bytes(), FILE_MODE)
-            .map_err(|e| Error::io(staging.join("snapshot.conf"), e))?;
+        let conf_path = staging.join(SNAPSHOT_CONF);
+        write_atomic(&conf_path, conf.as_bytes(), FILE_MODE)
+            .map_err(|e| Error::io(&conf_path, e))?;
         let expected = upload.manifest.get(&archive_rel).expect("checked");
-        copy_checked(&archive, &staging.join("snapshot.tar.zst"), expected)?;
+        copy_checked(&archive, &staging.join(SNAPSHOT_ARCHIVE), expected)?;
         fs::rename(&staging, &target).map_err(|e| Error::io(&target, e))?;
         fsync_dir(&snapshots).map_err(|e| Error::io(&snapshots, e))
     })();
@@ -188,7 +193,7 @@ fn publish_snapshot(ctx: &Ctx, upload: &Upload) -> Result<()> {
         return Err(e);
     }
     let mut files = manifest.files.clone();
-    files.push(entry_for(&vm_dir, &format!("{prefix}snapshot.conf"), None)?);
+    files.push(entry_for(&vm_dir, &layout::snapshot_conf(id), None)?);
     let mut archive_entry = upload.manifest.get(&archive_rel).expect("checked").clone();
     archive_entry.unpacked = Some(scan.unpacked);
     files.push(archive_entry);
@@ -202,7 +207,7 @@ fn publish_snapshot(ctx: &Ctx, upload: &Upload) -> Result<()> {
 fn publish_vm(ctx: &Ctx, upload: &Upload) -> Result<()> {
     let vm = upload.vm.as_str();
     let vm_dir = ctx.data().join(vm);
-    if vm_dir.join("manifest.toml").exists() {
+    if vm_dir.join(MANIFEST).exists() {
         return Err(invalid(format!(
             "{vm} is already published; remove it first (leovms-admin remove {vm}) or \
              upload a snapshot of it"
@@ -210,31 +215,31 @@ fn publish_vm(ctx: &Ctx, upload: &Upload) -> Result<()> {
     }
     if vm_dir.exists() {
         return Err(invalid(format!(
-            "{} exists but is not a published VM (no manifest.toml); move it away first",
+            "{} exists but is not a published VM (no {MANIFEST}); move it away first",
             vm_dir.display()
         )));
     }
     let shown = |p: &str| format!("{}/{p}", upload.shown);
-    let image_conf = upload.dir.join("image.conf");
+    let image_conf = upload.dir.join(IMAGE_CONF);
     ImageConf::load(&image_conf).map_err(|e| {
         invalid(
             e.to_string()
-                .replace(&image_conf.display().to_string(), &shown("image.conf")),
+                .replace(&image_conf.display().to_string(), &shown(IMAGE_CONF)),
         )
     })?;
-    let vbox_path = upload.dir.join("machine.vbox");
-    let bytes = upload::read_small(&vbox_path).map_err(|e| Error::io(&vbox_path, e))?;
+    let vbox_path = upload.dir.join(MACHINE_VBOX);
+    let bytes = tree::read_small(&vbox_path)?;
     let info =
-        vbox::inspect(&bytes).map_err(|e| invalid(format!("{}: {e}", shown("machine.vbox"))))?;
+        vbox::inspect(&bytes).map_err(|e| invalid(format!("{}: {e}", shown(MACHINE_VBOX))))?;
     let bases = disks::base_uuids(&info);
     if !bases.contains(&upload.base_uuid) {
         return Err(invalid(format!(
-            "{}: base_uuid {} is not a base disk of machine.vbox",
-            shown("upload.toml"),
+            "{}: base_uuid {} is not a base disk of {MACHINE_VBOX}",
+            shown(UPLOAD_TOML),
             braced(&upload.base_uuid)
         )));
     }
-    let base_rel = upload.base_archive().expect("checked");
+    let base_rel = upload.base_archive().expect("checked").path.as_str();
     let base_scan = disks::scan_archive(&upload.dir.join(base_rel), &shown(base_rel))?;
     disks::check_base_archive(&base_scan, &info, &shown(base_rel))?;
     let mut unpacked = vec![(base_rel.to_owned(), base_scan.unpacked)];
@@ -249,17 +254,14 @@ fn publish_vm(ctx: &Ctx, upload: &Upload) -> Result<()> {
         )));
     }
     for id in upload.snapshot_ids() {
-        safe("snapshot id", &id)?;
-        let rel_dir = format!("snapshots/{id}");
-        let archive_rel = ["snapshot.tar.zst", "snapshot.tar.gz"]
-            .iter()
-            .map(|f| format!("{rel_dir}/{f}"))
-            .find(|p| upload.manifest.get(p).is_some())
-            .expect("checked");
+        let archive_rel = layout::snapshot_archive_in(&upload.manifest, &id)
+            .expect("checked")
+            .path
+            .clone();
         let scan = disks::scan_archive(&upload.dir.join(&archive_rel), &shown(&archive_rel))?;
         disks::check_snapshot_archive(&scan, &bases, &shown(&archive_rel))?;
         unpacked.push((archive_rel, scan.unpacked));
-        let conf_rel = format!("{rel_dir}/snapshot.conf");
+        let conf_rel = layout::snapshot_conf(&id);
         if upload.manifest.get(&conf_rel).is_some() {
             let path = upload.dir.join(&conf_rel);
             SnapshotConf::load(&path).map_err(|e| {
@@ -284,7 +286,7 @@ fn publish_vm(ctx: &Ctx, upload: &Upload) -> Result<()> {
         set_mode(&staging, DIR_MODE)?;
         let mut files = Vec::new();
         for entry in &upload.manifest.files {
-            if entry.path == upload::UPLOAD_TOML {
+            if entry.path == UPLOAD_TOML {
                 continue;
             }
             let to = staging.join(&entry.path);
@@ -329,7 +331,7 @@ pub(crate) fn entry_for(dir: &Path, rel: &str, unpacked: Option<u64>) -> Result<
 pub(crate) fn write_manifest(dir: &Path, mut files: Vec<ManifestEntry>) -> Result<()> {
     files.sort_by(|a, b| a.path.cmp(&b.path));
     let text = Manifest { files }.to_toml_string();
-    let path = dir.join("manifest.toml");
+    let path = dir.join(MANIFEST);
     write_atomic(&path, text.as_bytes(), FILE_MODE).map_err(|e| Error::io(&path, e))
 }
 
@@ -337,7 +339,7 @@ pub fn remove(ctx: &Ctx, args: &RemoveArgs) -> Result<()> {
     let vm = safe("VM", &args.vm)?;
     let _lock = tree::lock_data(ctx)?;
     let vm_dir = ctx.data().join(vm.as_str());
-    let manifest_path = vm_dir.join("manifest.toml");
+    let manifest_path = vm_dir.join(MANIFEST);
     let Some(snapshot) = &args.snapshot else {
         if !vm_dir.exists() {
             return Err(invalid(format!(
@@ -369,12 +371,11 @@ pub fn remove(ctx: &Ctx, args: &RemoveArgs) -> Result<()> {
             ctx.data().display()
         )));
     };
-    let prefix = format!("snapshots/{id}/");
     let (gone, kept): (Vec<_>, Vec<_>) = manifest
         .files
         .iter()
         .cloned()
-        .partition(|e| e.path.starts_with(&prefix));
+        .partition(|e| layout::in_snapshot(&e.path, &id));
     if gone.is_empty() {
         return Err(invalid(format!("{vm} has no snapshot {id}")));
     }
@@ -384,7 +385,7 @@ pub fn remove(ctx: &Ctx, args: &RemoveArgs) -> Result<()> {
     )) {
         write_manifest(&vm_dir, kept)?;
     }
-    let dir = vm_dir.join("snapshots").join(id.as_str());
+    let dir = vm_dir.join(SNAPSHOTS).join(id.as_str());
     if dir.exists() && ctx.change(format!("delete {}", dir.display())) {
         let doomed = temp_path_for(&dir);
         fs::rename(&dir, &doomed).map_err(|e| Error::io(&dir, e))?;

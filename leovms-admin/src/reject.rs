@@ -8,11 +8,11 @@ use std::ffi::OsStr;
 use std::path::Path;
 
 use leovms_image::dirfd::Dir;
+use leovms_image::layout::MANIFEST;
 
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
 use crate::tree::{self, human_size};
-use crate::upload;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -101,7 +101,7 @@ pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
             let mut found = Count::default();
             count(&dir, 0, &mut found);
             let state = if dir
-                .stat(upload::MANIFEST)
+                .stat(MANIFEST)
                 .ok()
                 .flatten()
                 .is_some_and(|m| m.is_file())

@@ -7,13 +7,13 @@ use std::path::{Path, PathBuf};
 
 use leovms_image::atomic::write_atomic;
 use leovms_image::config::{ImageConf, SnapshotConf};
+use leovms_image::layout::{self, IMAGE_CONF, MANIFEST};
 
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
+use crate::place::FILE_MODE;
 use crate::publish::{entry_for, safe, write_manifest};
 use crate::tree;
-
-const FILE_MODE: u32 = 0o644;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -31,15 +31,15 @@ pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
     let data = ctx.data();
     let _lock = tree::lock_data(ctx)?;
     let vm_dir = data.join(vm.as_str());
-    let Some(manifest) = tree::load_manifest(&vm_dir.join("manifest.toml"))? else {
+    let Some(manifest) = tree::load_manifest(&vm_dir.join(MANIFEST))? else {
         return Err(Error::Invalid(format!(
             "there is no published VM {vm} in {}",
             data.display()
         )));
     };
     let rel = match &args.snapshot {
-        None => "image.conf".to_owned(),
-        Some(id) => format!("snapshots/{}/snapshot.conf", safe("snapshot", id)?),
+        None => IMAGE_CONF.to_owned(),
+        Some(id) => layout::snapshot_conf(&safe("snapshot", id)?),
     };
     if manifest.get(&rel).is_none() {
         return Err(Error::Invalid(format!("{vm} has no {rel}")));
@@ -55,7 +55,7 @@ pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
         "replace {} with {} and rewrite {}",
         target.display(),
         args.from.display(),
-        vm_dir.join("manifest.toml").display()
+        vm_dir.join(MANIFEST).display()
     )) {
         return Ok(());
     }
@@ -73,7 +73,7 @@ pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
 
 /// The new file must be valid: the error names the admin's file, line and key.
 fn check(rel: &str, text: &str, file: &Path) -> Result<()> {
-    let result = if rel == "image.conf" {
+    let result = if rel == IMAGE_CONF {
         ImageConf::parse(text, file).map(drop)
     } else {
         SnapshotConf::parse(text, file).map(drop)

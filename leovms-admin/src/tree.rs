@@ -6,7 +6,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use leovms_image::atomic::remove_leftovers;
-use leovms_image::manifest::{Manifest, ManifestEntry, sha256_reader};
+use leovms_image::manifest::{self, Manifest, ManifestEntry, sha256_reader};
 
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
@@ -151,6 +151,22 @@ pub fn load_manifest(path: &Path) -> Result<Option<Manifest>> {
         .map_err(|e| invalid(e.to_string()))
 }
 
+/// A small file of a folder others write to (an upload) read whole: no link followed,
+/// no FIFO opened, at most 16 MiB (see [`manifest::read_small`]).
+pub fn read_small(path: &Path) -> Result<Vec<u8>> {
+    manifest::read_small(path).map_err(|e| read_error(path, e))
+}
+
+/// A failed read of a small file: one that is too large is refused as invalid, like
+/// any other wrong file; anything else is an I/O error.
+pub fn read_error(path: &Path, e: std::io::Error) -> Error {
+    if e.kind() == std::io::ErrorKind::FileTooLarge {
+        invalid(e.to_string())
+    } else {
+        Error::io(path, e)
+    }
+}
+
 /// Now as a TOML date-time in UTC, e.g. `2026-11-20T10:00:00Z`.
 pub fn now_utc() -> String {
     leovms_image::utc::Utc::now().rfc3339()
@@ -170,20 +186,6 @@ pub fn human_size(bytes: u64) -> String {
     } else {
         format!("{value:.1} {}", UNITS[unit])
     }
-}
-
-/// The snapshot ids of a manifest, in order.
-pub fn snapshot_ids(manifest: &Manifest) -> Vec<String> {
-    let mut ids: Vec<String> = manifest
-        .files
-        .iter()
-        .filter_map(|e| e.path.strip_prefix("snapshots/"))
-        .filter_map(|rest| rest.split('/').next())
-        .map(str::to_owned)
-        .collect();
-    ids.sort();
-    ids.dedup();
-    ids
 }
 
 #[cfg(test)]

@@ -4,16 +4,14 @@
 use std::path::{Path, PathBuf};
 
 use leovms_image::atomic::TMP_PREFIX;
-use leovms_image::manifest::Manifest;
+use leovms_image::layout::{self, BASE_ARCHIVE, IMAGE_CONF, MACHINE_VBOX, MANIFEST, UPLOAD_TOML};
+use leovms_image::manifest::{Manifest, ManifestEntry};
 use leovms_image::name::SafeName;
 pub use leovms_image::upload::{UploadKind as Kind, UploadToml};
 use uuid::Uuid;
 
 use crate::error::{Error, Result};
 use crate::tree;
-
-pub const UPLOAD_TOML: &str = "upload.toml";
-pub const MANIFEST: &str = "manifest.toml";
 
 /// A complete upload whose files all match its manifest.
 #[derive(Debug)]
@@ -81,7 +79,7 @@ pub fn open(dir: &Path) -> Result<Upload> {
         return Err(invalid(format!("the upload {shown} has no upload.toml")));
     }
     let toml_path = dir.join(UPLOAD_TOML);
-    let text = read_text(&toml_path).map_err(|e| Error::io(&toml_path, e))?;
+    let text = read_text(&toml_path)?;
     // Checked like every TOML file a PC reads: what a PC would refuse is refused here.
     let shown_toml = format!("{shown}/{UPLOAD_TOML}");
     let meta =
@@ -102,14 +100,13 @@ pub fn open(dir: &Path) -> Result<Upload> {
 
 impl Upload {
     /// The snapshot ids the upload holds (`snapshots/<id>/…`).
-    pub fn snapshot_ids(&self) -> Vec<String> {
-        tree::snapshot_ids(&self.manifest)
+    pub fn snapshot_ids(&self) -> Vec<SafeName> {
+        layout::snapshot_ids(&self.manifest)
     }
 
-    pub fn base_archive(&self) -> Option<&str> {
-        ["base.tar.zst", "base.tar.gz"]
-            .into_iter()
-            .find(|p| self.manifest.get(p).is_some())
+    /// The upload's base archive (`base.tar.zst` or `base.tar.gz`).
+    pub fn base_archive(&self) -> Option<&ManifestEntry> {
+        layout::base_archive(&self.manifest)
     }
 
     fn check_layout(&self) -> Result<()> {
@@ -119,76 +116,47 @@ impl Upload {
                 self.shown
             ))
         };
+        let misses = |path: &str| invalid(format!("the upload {} misses {path}", self.shown));
         match self.meta.kind {
             Kind::Snapshot => {
                 let Some(id) = &self.snapshot else {
                     return Err(invalid(format!(
-                        "{}/upload.toml: snapshot: required when kind = \"snapshot\"",
+                        "{}/{UPLOAD_TOML}: snapshot: required when kind = \"snapshot\"",
                         self.shown
                     )));
                 };
-                let archive = format!("snapshots/{id}/snapshot.tar.zst");
+                let archive = layout::snapshot_archive(id);
                 for e in &self.manifest.files {
                     if e.path != UPLOAD_TOML && e.path != archive {
                         return Err(refuse(
                             &e.path,
                             &format!(
-                                "a snapshot upload does not have (only upload.toml and {archive})"
+                                "a snapshot upload does not have (only {UPLOAD_TOML} and {archive})"
                             ),
                         ));
                     }
                 }
                 if self.manifest.get(&archive).is_none() {
-                    return Err(invalid(format!(
-                        "the upload {} misses {archive}",
-                        self.shown
-                    )));
+                    return Err(misses(&archive));
                 }
             }
             Kind::Vm => {
-                for required in ["image.conf", "machine.vbox"] {
+                for required in [IMAGE_CONF, MACHINE_VBOX] {
                     if self.manifest.get(required).is_none() {
-                        return Err(invalid(format!(
-                            "the upload {} misses {required}",
-                            self.shown
-                        )));
+                        return Err(misses(required));
                     }
                 }
                 if self.base_archive().is_none() {
-                    return Err(invalid(format!(
-                        "the upload {} misses base.tar.zst",
-                        self.shown
-                    )));
+                    return Err(misses(BASE_ARCHIVE));
                 }
                 for e in &self.manifest.files {
-                    let top = matches!(
-                        e.path.as_str(),
-                        UPLOAD_TOML
-                            | "image.conf"
-                            | "machine.vbox"
-                            | "base.tar.zst"
-                            | "base.tar.gz"
-                    );
-                    let parts: Vec<&str> = e.path.split('/').collect();
-                    let snap = matches!(
-                        parts.as_slice(),
-                        [
-                            "snapshots",
-                            _,
-                            "snapshot.conf" | "snapshot.tar.zst" | "snapshot.tar.gz"
-                        ]
-                    );
-                    if !top && !snap {
+                    if e.path != UPLOAD_TOML && !layout::is_vm_file(&e.path) {
                         return Err(refuse(&e.path, "a published machine does not have"));
                     }
                 }
                 for id in self.snapshot_ids() {
-                    let has = |f: &str| self.manifest.get(&format!("snapshots/{id}/{f}")).is_some();
-                    if !has("snapshot.tar.zst") && !has("snapshot.tar.gz") {
-                        return Err(invalid(format!(
-                            "the upload {} misses snapshots/{id}/snapshot.tar.zst",
-                            self.shown
-                        )));
+                    if layout::snapshot_archive_in(&self.manifest, &id).is_none() {
+                        return Err(misses(&layout::snapshot_archive(&id)));
                     }
                 }
             }
@@ -197,18 +165,12 @@ impl Upload {
     }
 }
 
-/// A small file of the teacher's folder: no link followed, no FIFO opened, at most
-/// 16 MiB read.
-pub(crate) fn read_small(path: &Path) -> std::io::Result<Vec<u8>> {
-    use std::io::Read;
-    let mut bytes = Vec::new();
-    leovms_image::dirfd::open_regular(path)?
-        .take(16 << 20)
-        .read_to_end(&mut bytes)?;
-    Ok(bytes)
-}
-
-fn read_text(path: &Path) -> std::io::Result<String> {
-    String::from_utf8(read_small(path)?)
-        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+/// A small text file of the teacher's folder (see [`tree::read_small`]).
+fn read_text(path: &Path) -> Result<String> {
+    String::from_utf8(tree::read_small(path)?).map_err(|e| {
+        Error::io(
+            path,
+            std::io::Error::new(std::io::ErrorKind::InvalidData, e),
+        )
+    })
 }

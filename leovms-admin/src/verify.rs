@@ -5,7 +5,8 @@ mod modes;
 use std::fs;
 use std::path::Path;
 
-use leovms_image::config::{ImageConf, SnapshotConf};
+use leovms_image::config::{ClientConf, ImageConf, SnapshotConf, VboxConf};
+use leovms_image::layout::{self, CLIENT_CONF, IMAGE_CONF, MACHINE_VBOX, MANIFEST, VBOX_CONF};
 use leovms_image::manifest::Manifest;
 use leovms_image::vbox;
 
@@ -23,7 +24,7 @@ pub fn verify(ctx: &Ctx) -> Result<()> {
     let mut problems = Vec::new();
     let mut vms = 0;
     for (vm, vm_dir) in tree::subdirs(&data)? {
-        let manifest = match tree::load_manifest(&vm_dir.join("manifest.toml")) {
+        let manifest = match tree::load_manifest(&vm_dir.join(MANIFEST)) {
             Ok(Some(m)) => m,
             Ok(None) => continue,
             Err(e) => {
@@ -35,12 +36,12 @@ pub fn verify(ctx: &Ctx) -> Result<()> {
         problems.extend(verify_vm(&vm, &vm_dir, &manifest));
     }
     problems.extend(modes::check(&data)?);
-    for conf in ["leovms-client.conf", "leovms-vbox.conf"] {
+    for conf in [CLIENT_CONF, VBOX_CONF] {
         let path = data.join(conf);
         if path.exists() {
             let result = match conf {
-                "leovms-client.conf" => leovms_image::config::ClientConf::load(&path).map(drop),
-                _ => leovms_image::config::VboxConf::load(&path).map(drop),
+                CLIENT_CONF => ClientConf::load(&path).map(drop),
+                _ => VboxConf::load(&path).map(drop),
             };
             if let Err(e) = result {
                 problems.push(e.to_string());
@@ -82,28 +83,29 @@ fn verify_vm(vm: &str, vm_dir: &Path, manifest: &Manifest) -> Vec<String> {
         }
     }
     let ok = |p: &str| intact.contains(&p);
-    if !ok("image.conf") && manifest.get("image.conf").is_none() {
+    if !ok(IMAGE_CONF) && manifest.get(IMAGE_CONF).is_none() {
         note(
             &mut problems,
             Err(invalid(format!(
-                "{vm}: the manifest does not list image.conf"
+                "{vm}: the manifest does not list {IMAGE_CONF}"
             ))),
         );
     }
-    if ok("image.conf") {
+    if ok(IMAGE_CONF) {
         note(
             &mut problems,
-            ImageConf::load(&vm_dir.join("image.conf"))
+            ImageConf::load(&vm_dir.join(IMAGE_CONF))
                 .map(drop)
                 .map_err(|e| invalid(e.to_string())),
         );
     }
-    let info = if ok("machine.vbox") {
-        let path = vm_dir.join("machine.vbox");
+    let info = if ok(MACHINE_VBOX) {
+        let path = vm_dir.join(MACHINE_VBOX);
         match fs::read(&path)
             .map_err(|e| Error::io(&path, e))
-            .and_then(|b| vbox::inspect(&b).map_err(|e| invalid(format!("{vm}/machine.vbox: {e}"))))
-        {
+            .and_then(|b| {
+                vbox::inspect(&b).map_err(|e| invalid(format!("{vm}/{MACHINE_VBOX}: {e}")))
+            }) {
             Ok(info) => Some(info),
             Err(e) => {
                 problems.push(e.to_string());
@@ -111,8 +113,8 @@ fn verify_vm(vm: &str, vm_dir: &Path, manifest: &Manifest) -> Vec<String> {
             }
         }
     } else {
-        if manifest.get("machine.vbox").is_none() {
-            problems.push(format!("{vm}: the manifest does not list machine.vbox"));
+        if manifest.get(MACHINE_VBOX).is_none() {
+            problems.push(format!("{vm}: the manifest does not list {MACHINE_VBOX}"));
         }
         None
     };
@@ -136,19 +138,20 @@ fn verify_vm(vm: &str, vm_dir: &Path, manifest: &Manifest) -> Vec<String> {
             _ => Ok(()),
         }
     };
-    let base = ["base.tar.zst", "base.tar.gz"]
-        .into_iter()
-        .find(|p| manifest.get(p).is_some());
+    let base = layout::base_archive(manifest).map(|e| e.path.as_str());
     match base {
         Some(rel) if ok(rel) => note(&mut problems, check_archive(rel, true)),
         Some(_) => {}
         None => note(
             &mut problems,
-            Err(invalid(format!("{vm}: the manifest lists no base.tar.zst"))),
+            Err(invalid(format!(
+                "{vm}: the manifest lists no {}",
+                layout::BASE_ARCHIVE
+            ))),
         ),
     }
-    for id in tree::snapshot_ids(manifest) {
-        let conf = format!("snapshots/{id}/snapshot.conf");
+    for id in layout::snapshot_ids(manifest) {
+        let conf = layout::snapshot_conf(&id);
         if ok(&conf) {
             note(
                 &mut problems,
@@ -157,8 +160,7 @@ fn verify_vm(vm: &str, vm_dir: &Path, manifest: &Manifest) -> Vec<String> {
                     .map_err(|e| invalid(e.to_string())),
             );
         }
-        for archive in ["snapshot.tar.zst", "snapshot.tar.gz"] {
-            let rel = format!("snapshots/{id}/{archive}");
+        for rel in layout::snapshot_archives(&id) {
             if ok(&rel) {
                 note(&mut problems, check_archive(&rel, false));
             }

@@ -36,7 +36,7 @@ mod tests_unsafe;
 
 use std::path::{Path, PathBuf};
 
-pub use error::ArchiveError;
+pub use error::{ArchiveError, ArchiveErrorKind};
 pub(crate) use pack::sync_best_effort;
 pub use pack::{PackOptions, pack, pack_with};
 pub use rules::{MAX_ENTRIES, MAX_FOLDERS};

@@ -11,6 +11,7 @@ mod network;
 mod tests;
 
 use std::collections::BTreeMap;
+use std::fmt;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -27,6 +28,18 @@ use crate::name::SafeName;
 pub const FORMAT: i64 = 1;
 /// VirtualBox's limits for `Memory/@RAMSize` (MB).
 const RAM_LIMITS: std::ops::RangeInclusive<u32> = 4..=2_097_152;
+
+/// `text` as a TOML string, quoted and escaped as TOML writes it: what every settings
+/// file leovms writes uses for its texts.
+pub fn toml_string(text: &str) -> String {
+    toml::Value::String(text.to_owned()).to_string()
+}
+
+/// `texts` as a TOML array of strings on one line: `["r101", "r102"]`.
+pub fn toml_strings(texts: &[String]) -> String {
+    let items: Vec<String> = texts.iter().map(|t| toml_string(t)).collect();
+    format!("[{}]", items.join(", "))
+}
 
 /// Parse `text` as `T`, with errors located in `file`.
 fn parse_toml<'a, T: Deserialize<'a>>(
@@ -361,6 +374,14 @@ impl SnapshotConf {
         })
     }
 
+    /// The text of the file: `name`, then `maintainer`, `created`, `description`,
+    /// `hosts` and `rooms` where they are set. [`SnapshotConf::parse`] reads it back as
+    /// the same value (a `created` that is not a TOML date-time is written as a text,
+    /// which it refuses).
+    pub fn to_toml(&self) -> String {
+        self.to_string()
+    }
+
     /// Whether the snapshot is shown on the PC of `facts`.
     pub fn visible_on(&self, facts: &AccessFacts) -> bool {
         pc_matches(&self.hosts, &self.rooms, facts)
@@ -368,5 +389,29 @@ impl SnapshotConf {
 
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
         Self::parse(&read_text(path)?, path)
+    }
+}
+
+impl fmt::Display for SnapshotConf {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "name = {}", toml_string(&self.name))?;
+        if !self.maintainer.is_empty() {
+            writeln!(f, "maintainer = {}", toml_string(&self.maintainer))?;
+        }
+        if let Some(created) = &self.created {
+            match created.parse::<toml::value::Datetime>() {
+                Ok(date) => writeln!(f, "created = {date}")?,
+                Err(_) => writeln!(f, "created = {}", toml_string(created))?,
+            }
+        }
+        if !self.description.is_empty() {
+            writeln!(f, "description = {}", toml_string(&self.description))?;
+        }
+        for (key, names) in [("hosts", &self.hosts), ("rooms", &self.rooms)] {
+            if !names.is_empty() {
+                writeln!(f, "{key} = {}", toml_strings(names))?;
+            }
+        }
+        Ok(())
     }
 }

@@ -6,6 +6,7 @@ pub mod atomic;
 pub mod config;
 pub mod copy;
 pub mod dirfd;
+pub mod layout;
 pub mod manifest;
 pub mod name;
 pub mod ram;

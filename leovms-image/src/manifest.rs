@@ -2,7 +2,8 @@
 //! the manifest does not list, and check what they read against it.
 
 use std::fmt::Write as _;
-use std::io::Read;
+use std::fs::File;
+use std::io::{self, Read};
 use std::path::Path;
 
 use serde::{Deserialize, Deserializer};
@@ -113,16 +114,32 @@ impl Manifest {
 }
 
 /// Size and SHA-256 of a file, read in 1 MiB pieces.
-pub fn sha256_file(path: &Path) -> std::io::Result<(u64, [u8; 32])> {
-    sha256_reader(std::fs::File::open(path)?, |_| {})
+pub fn sha256_file(path: &Path) -> io::Result<(u64, [u8; 32])> {
+    sha256_reader(File::open(path)?, |_| {})
 }
 
 /// Size and SHA-256 of everything `reader` yields; `read` is told the size of each piece
 /// (for progress).
-pub fn sha256_reader(
+pub fn sha256_reader(reader: impl Read, mut read: impl FnMut(u64)) -> io::Result<(u64, [u8; 32])> {
+    sha256_pieces(
+        reader,
+        |e| e,
+        |piece| {
+            read(piece.len() as u64);
+            Ok(())
+        },
+    )
+}
+
+/// Size and SHA-256 of everything `reader` yields, read in 1 MiB pieces: the one hashing
+/// loop. Each piece goes to `piece` first (to write a copy, to count progress, to stop:
+/// its error ends the reading and is returned); `read_error` turns a failed read into
+/// the caller's error.
+pub fn sha256_pieces<E>(
     mut reader: impl Read,
-    mut read: impl FnMut(u64),
-) -> std::io::Result<(u64, [u8; 32])> {
+    read_error: impl Fn(io::Error) -> E,
+    mut piece: impl FnMut(&[u8]) -> Result<(), E>,
+) -> Result<(u64, [u8; 32]), E> {
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; BUFFER];
     let mut size = 0u64;
@@ -130,14 +147,52 @@ pub fn sha256_reader(
         let n = match reader.read(&mut buf) {
             Ok(0) => break,
             Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(read_error(e)),
         };
+        piece(&buf[..n])?;
         hasher.update(&buf[..n]);
         size += n as u64;
-        read(n as u64);
     }
     Ok((size, hasher.finalize().into()))
+}
+
+/// Reads a small file whole (a settings file, a template, a manifest): at most
+/// [`SMALL_FILE_LIMIT`] bytes, a larger one is refused with
+/// [`io::ErrorKind::FileTooLarge`]. A link at the end of `path` is not followed and a
+/// FIFO or device is refused without blocking (see [`crate::dirfd::open_regular`]).
+pub fn read_small(path: &Path) -> io::Result<Vec<u8>> {
+    read_small_file(crate::dirfd::open_regular(path)?, path)
+}
+
+/// [`read_small`] of a file the caller opened; `path` names it in the error.
+pub fn read_small_file(file: File, path: &Path) -> io::Result<Vec<u8>> {
+    read_limited(file)?.map_err(|size| {
+        io::Error::new(
+            io::ErrorKind::FileTooLarge,
+            format!(
+                "{} is too large for a settings file ({size} bytes, at most 16 MiB)",
+                path.display()
+            ),
+        )
+    })
+}
+
+/// The bytes of `file`, or its size when that is over [`SMALL_FILE_LIMIT`]; a file that
+/// grows while it is read is cut at one byte over the limit.
+fn read_limited(file: File) -> io::Result<Result<Vec<u8>, u64>> {
+    let len = file.metadata()?.len();
+    if len > SMALL_FILE_LIMIT {
+        return Ok(Err(len));
+    }
+    let mut bytes = Vec::new();
+    file.take(SMALL_FILE_LIMIT + 1).read_to_end(&mut bytes)?;
+    let found = bytes.len() as u64;
+    Ok(if found > SMALL_FILE_LIMIT {
+        Err(found)
+    } else {
+        Ok(bytes)
+    })
 }
 
 /// A file that does not match the manifest.
@@ -192,14 +247,11 @@ pub fn verify_small_file(path: &Path, entry: &ManifestEntry) -> Result<Vec<u8>, 
         file: file.clone(),
         source,
     };
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)
-        .and_then(|f| f.take(SMALL_FILE_LIMIT + 1).read_to_end(&mut bytes))
-        .map_err(io)?;
+    let bytes = match File::open(path).and_then(read_limited).map_err(io)? {
+        Ok(bytes) => bytes,
+        Err(size) => return Err(IntegrityError::TooLarge { file, size }),
+    };
     let found = bytes.len() as u64;
-    if found > SMALL_FILE_LIMIT {
-        return Err(IntegrityError::TooLarge { file, size: found });
-    }
     if found != entry.size {
         return Err(IntegrityError::Size {
             file,
@@ -358,6 +410,33 @@ mod tests {
         assert_eq!(
             sha,
             <[u8; 32]>::from(Sha256::digest(vec![7u8; 3 << 20 | 5]))
+        );
+    }
+
+    #[test]
+    fn small_files_are_read_whole_and_large_ones_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let small = dir.path().join("image.conf");
+        std::fs::write(&small, b"name = \"x\"\n").unwrap();
+        assert_eq!(read_small(&small).unwrap(), b"name = \"x\"\n");
+        let link = dir.path().join("link.conf");
+        std::os::unix::fs::symlink(&small, &link).unwrap();
+        let e = read_small(&link).unwrap_err();
+        assert!(e.to_string().contains("symbolic link"), "{e}");
+        // A file opened by the caller follows its rules, then the same limit.
+        let opened = File::open(&link).unwrap();
+        assert_eq!(read_small_file(opened, &link).unwrap().len(), 11);
+        let big = dir.path().join("big.vbox");
+        let file = File::create(&big).unwrap();
+        file.set_len(SMALL_FILE_LIMIT + 1).unwrap();
+        let e = read_small(&big).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::FileTooLarge);
+        assert!(
+            e.to_string().ends_with(&format!(
+                "big.vbox is too large for a settings file ({} bytes, at most 16 MiB)",
+                SMALL_FILE_LIMIT + 1
+            )),
+            "{e}"
         );
     }
 

@@ -92,6 +92,31 @@ impl RamPlan {
         }
         Ok(requested)
     }
+
+    /// At most `count` sizes a user may pick from (a menu): the sizes of [`STEPS_MB`]
+    /// in the allowed range and the default, ascending, the default among them and the
+    /// others around it. A fixed plan offers only its size.
+    pub fn choices(&self, count: usize) -> Vec<u32> {
+        if self.fixed || self.min_mb >= self.max_mb {
+            return vec![self.default_mb];
+        }
+        let mut all: Vec<u32> = STEPS_MB
+            .iter()
+            .copied()
+            .filter(|mb| (self.min_mb..=self.max_mb).contains(mb))
+            .chain([self.default_mb])
+            .collect();
+        all.sort_unstable();
+        all.dedup();
+        let at = all
+            .iter()
+            .position(|&mb| mb == self.default_mb)
+            .unwrap_or(0);
+        let start = at
+            .saturating_sub(count / 2)
+            .min(all.len().saturating_sub(count));
+        all.into_iter().skip(start).take(count).collect()
+    }
 }
 
 /// MemTotal of /proc/meminfo in MB.
@@ -120,6 +145,32 @@ mod tests {
 
     fn auto() -> RamPolicy {
         RamPolicy::default()
+    }
+
+    #[test]
+    fn choices_are_steps_around_the_default_within_the_range() {
+        let range = |min_mb, default_mb, max_mb| RamPlan {
+            default_mb,
+            min_mb,
+            max_mb,
+            fixed: false,
+        };
+        assert_eq!(range(512, 1000, 1024).choices(5), [512, 768, 1000, 1024]);
+        assert_eq!(range(2048, 2048, 2048).choices(5), [2048]);
+        assert_eq!(
+            range(256, 8192, 32768).choices(5),
+            [4096, 6144, 8192, 12288, 16384]
+        );
+        assert_eq!(range(192, 192, 32768).choices(5), [192, 256, 384, 512, 768]);
+        let fixed = plan(
+            &RamPolicy {
+                mode: RamMode::Fixed,
+                mb: Some(4096),
+                ..auto()
+            },
+            8192,
+        );
+        assert_eq!(fixed.choices(5), [4096]);
     }
 
     #[test]

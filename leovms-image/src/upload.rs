@@ -16,15 +16,14 @@ use std::path::PathBuf;
 use uuid::Uuid;
 
 use crate::archive::Compression;
+use crate::layout::{self, BASE_ARCHIVE, BASE_ARCHIVES, IMAGE_CONF, MACHINE_VBOX};
 use crate::name::{SafeName, safe_relative_path};
-use crate::vdi::braced;
 
 pub use error::UploadError;
 pub use meta::UploadToml;
 pub use write::write_upload;
 
-pub const UPLOAD_TOML: &str = "upload.toml";
-pub const MANIFEST: &str = "manifest.toml";
+pub use crate::layout::{MANIFEST, UPLOAD_TOML};
 
 /// `kind` in `upload.toml`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,6 +32,16 @@ pub enum UploadKind {
     Vm,
     /// A new snapshot of a published machine.
     Snapshot,
+}
+
+impl UploadKind {
+    /// As `upload.toml` writes it: `vm` or `snapshot`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Vm => "vm",
+            Self::Snapshot => "snapshot",
+        }
+    }
 }
 
 /// What to upload: the values of `upload.toml` and the files.
@@ -99,28 +108,9 @@ pub struct UploadReport {
     pub source_bytes: u64,
 }
 
-/// The text of `upload.toml`.
+/// The text of `upload.toml` (see [`UploadToml::to_toml`]).
 pub fn upload_toml(spec: &UploadSpec) -> String {
-    let text = |s: &str| toml::Value::String(s.to_owned()).to_string();
-    let kind = match spec.kind {
-        UploadKind::Vm => "vm",
-        UploadKind::Snapshot => "snapshot",
-    };
-    let mut out = format!("format = 1\nkind = \"{kind}\"\nvm = {}\n", text(&spec.vm));
-    if let Some(snapshot) = &spec.snapshot {
-        out += &format!("snapshot = {}\n", text(snapshot));
-    }
-    if !spec.name.is_empty() {
-        out += &format!("name = {}\n", text(&spec.name));
-    }
-    out += &format!(
-        "description = {}\nuploader = {}\nsource_machine = {}\nbase_uuid = \"{}\"\n",
-        text(&spec.description),
-        text(&spec.uploader),
-        text(&spec.source_machine),
-        braced(&spec.base_uuid)
-    );
-    out
+    UploadToml::from(spec).to_toml()
 }
 
 /// Checks what `publish` would refuse anyway, before anything is written.
@@ -156,20 +146,20 @@ fn check(spec: &UploadSpec) -> Result<(), UploadError> {
     match (spec.kind, &spec.snapshot) {
         (UploadKind::Snapshot, None) => bad("a snapshot upload needs a snapshot id".into()),
         (UploadKind::Snapshot, Some(id)) => {
-            let archive = format!("snapshots/{id}/snapshot.tar.zst");
+            let archive = layout::snapshot_archive(id);
             if seen.len() != 1 || !has(&archive) {
                 return bad(format!("a snapshot upload holds exactly {archive}"));
             }
             Ok(())
         }
         (UploadKind::Vm, _) => {
-            for required in ["image.conf", "machine.vbox"] {
+            for required in [IMAGE_CONF, MACHINE_VBOX] {
                 if !has(required) {
                     return bad(format!("a machine upload needs {required}"));
                 }
             }
-            if !has("base.tar.zst") && !has("base.tar.gz") {
-                return bad("a machine upload needs base.tar.zst".into());
+            if !BASE_ARCHIVES.iter().any(|p| has(p)) {
+                return bad(format!("a machine upload needs {BASE_ARCHIVE}"));
             }
             Ok(())
         }

@@ -17,6 +17,7 @@
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
+use leovms_image::manifest::read_small_file;
 use leovms_image::vdi::parse_braced;
 use uuid::Uuid;
 
@@ -59,11 +60,8 @@ impl LegacyConf {
     }
 
     fn load(path: &Path) -> Result<Option<LegacyConf>> {
-        match std::fs::read(path) {
-            Ok(bytes) => Ok(Some(LegacyConf::parse(&String::from_utf8_lossy(&bytes)))),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(Error::io(path, e)),
-        }
+        let bytes = read_optional(path)?;
+        Ok(bytes.map(|b| LegacyConf::parse(&String::from_utf8_lossy(&b))))
     }
 }
 
@@ -318,19 +316,25 @@ fn read_snapshot(
     }))
 }
 
+/// A settings file of the leoclient2 folder read whole, at most 16 MiB. The folder is the
+/// admin's own: a link in it is followed.
+pub(super) fn read_small(path: &Path) -> std::io::Result<Vec<u8>> {
+    read_small_file(std::fs::File::open(path)?, path)
+}
+
+/// [`read_small`]; `None` when the file does not exist.
+fn read_optional(path: &Path) -> Result<Option<Vec<u8>>> {
+    match read_small(path) {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(crate::tree::read_error(path, e)),
+    }
+}
+
 /// A settings file as UTF-8 text; `None` when it does not exist.
 fn read_text(path: &Path) -> Result<Option<String>> {
-    let bytes = match std::fs::metadata(path) {
-        Ok(meta) if meta.len() > leovms_image::manifest::SMALL_FILE_LIMIT => {
-            return Err(invalid(format!(
-                "{}: {} bytes is too large for a settings file",
-                path.display(),
-                meta.len()
-            )));
-        }
-        Ok(_) => std::fs::read(path).map_err(|e| Error::io(path, e))?,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(Error::io(path, e)),
+    let Some(bytes) = read_optional(path)? else {
+        return Ok(None);
     };
     String::from_utf8(bytes)
         .map(Some)

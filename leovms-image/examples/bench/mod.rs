@@ -2,13 +2,10 @@
 //! clocks and medians of the report. Included by each with `#[path]`; not an example
 //! of its own.
 
-use std::fs::{self, File};
-use std::io::Read;
+use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
-
-use sha2::{Digest, Sha256};
 
 pub const MIB: usize = 1 << 20;
 
@@ -64,16 +61,7 @@ impl Rng {
 }
 
 pub fn sha256_file(path: &Path) -> [u8; 32] {
-    let mut f = File::open(path).unwrap();
-    let mut h = Sha256::new();
-    let mut buf = vec![0u8; 4 * MIB];
-    loop {
-        let n = f.read(&mut buf).unwrap();
-        if n == 0 {
-            break h.finalize().into();
-        }
-        h.update(&buf[..n]);
-    }
+    leovms_image::manifest::sha256_file(path).unwrap().1
 }
 
 pub fn sync() {

@@ -66,6 +66,37 @@ pub enum ArchiveError {
     },
 }
 
+/// What kind of failure an [`ArchiveError`] is, for callers that map it onto their own
+/// error kinds (the D-Bus errors of the daemon) without reading its text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ArchiveErrorKind {
+    /// An entry or a size no VM's archive has ([`ArchiveError::Unsafe`],
+    /// [`ArchiveError::Limit`], [`ArchiveError::TooLarge`]).
+    UnsafeArchive,
+    /// Damaged, cut short or not what the manifest says ([`ArchiveError::Integrity`],
+    /// [`ArchiveError::Truncated`], [`ArchiveError::Corrupt`]).
+    Integrity,
+    /// The disk or the quota is full.
+    NoSpace,
+    /// Any other failed read or write.
+    Io,
+    /// The caller canceled.
+    Canceled,
+}
+
+impl ArchiveErrorKind {
+    /// The stable name: `UnsafeArchive`, `Integrity`, `NoSpace`, `Io` or `Canceled`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::UnsafeArchive => "UnsafeArchive",
+            Self::Integrity => "Integrity",
+            Self::NoSpace => "NoSpace",
+            Self::Io => "Io",
+            Self::Canceled => "Canceled",
+        }
+    }
+}
+
 impl ArchiveError {
     /// True when the disk (or the user's quota) is full.
     pub fn is_no_space(&self) -> bool {
@@ -78,16 +109,25 @@ impl ArchiveError {
         }
     }
 
-    /// Stable identifier for the D-Bus error mapping: `UnsafeArchive`, `Integrity`,
-    /// `Io`, `NoSpace` or `Canceled`.
-    pub fn kind_id(&self) -> &'static str {
+    /// What kind of failure this is; match on it rather than on the text.
+    pub fn kind(&self) -> ArchiveErrorKind {
         match self {
-            Self::Unsafe { .. } | Self::TooLarge { .. } | Self::Limit(_) => "UnsafeArchive",
-            Self::Integrity { .. } | Self::Truncated { .. } | Self::Corrupt(_) => "Integrity",
-            Self::Canceled => "Canceled",
-            Self::Io { .. } if self.is_no_space() => "NoSpace",
-            Self::Io { .. } => "Io",
+            Self::Unsafe { .. } | Self::TooLarge { .. } | Self::Limit(_) => {
+                ArchiveErrorKind::UnsafeArchive
+            }
+            Self::Integrity { .. } | Self::Truncated { .. } | Self::Corrupt(_) => {
+                ArchiveErrorKind::Integrity
+            }
+            Self::Canceled => ArchiveErrorKind::Canceled,
+            Self::Io { .. } if self.is_no_space() => ArchiveErrorKind::NoSpace,
+            Self::Io { .. } => ArchiveErrorKind::Io,
         }
+    }
+
+    /// The name of [`Self::kind`]: `UnsafeArchive`, `Integrity`, `Io`, `NoSpace` or
+    /// `Canceled`.
+    pub fn kind_id(&self) -> &'static str {
+        self.kind().as_str()
     }
 
     pub(super) fn io(path: &Path, source: io::Error) -> Self {
@@ -114,6 +154,21 @@ impl ArchiveError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kinds_are_an_enum_with_stable_names() {
+        let full = ArchiveError::io(Path::new("/m/a"), io::Error::from_raw_os_error(28));
+        assert_eq!(full.kind(), ArchiveErrorKind::NoSpace);
+        let limit = ArchiveError::Limit("has too many entries".into());
+        assert_eq!(limit.kind(), ArchiveErrorKind::UnsafeArchive);
+        assert_eq!(
+            ArchiveError::Corrupt("x".into()).kind(),
+            ArchiveErrorKind::Integrity
+        );
+        for e in [full, limit, ArchiveError::Canceled] {
+            assert_eq!(e.kind().as_str(), e.kind_id());
+        }
+    }
 
     #[test]
     fn kinds_and_messages() {

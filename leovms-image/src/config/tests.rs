@@ -372,3 +372,41 @@ fn image_network_rules_are_strict() {
     let e = nic("slot = 1\nmode = \"nat\"\n[[network.nic]]\nslot = 1\nmode = \"null\"\n");
     assert!(e.contains("card 1 is set twice"), "{e}");
 }
+
+#[test]
+fn snapshot_conf_writes_what_it_reads() {
+    let file = Path::new("snapshot.conf");
+    let full = SnapshotConf {
+        name: "Exam \"2027\"".into(),
+        maintainer: "mueller".into(),
+        created: Some("2026-11-20T10:00:00Z".into()),
+        description: "Line 1\nLine 2\twith a tab".into(),
+        hosts: vec!["r100-teacher".into()],
+        rooms: vec!["r101".into(), "r102".into()],
+    };
+    let text = full.to_toml();
+    assert_eq!(SnapshotConf::parse(&text, file).unwrap(), full, "{text}");
+    assert!(text.starts_with("name = "), "{text}");
+    assert!(
+        text.contains("created = 2026-11-20T10:00:00Z\n")
+            && text.contains("rooms = [\"r101\", \"r102\"]\n"),
+        "{text}"
+    );
+    let bare = SnapshotConf {
+        name: "Standard".into(),
+        maintainer: String::new(),
+        created: None,
+        description: String::new(),
+        hosts: Vec::new(),
+        rooms: Vec::new(),
+    };
+    assert_eq!(bare.to_toml(), "name = \"Standard\"\n");
+    assert_eq!(SnapshotConf::parse(&bare.to_toml(), file).unwrap(), bare);
+    // A date that is not one cannot smuggle in other keys; it is refused when read.
+    let odd = SnapshotConf {
+        created: Some("2026\nname = \"x\"".into()),
+        ..bare
+    };
+    let e = SnapshotConf::parse(&odd.to_toml(), file).unwrap_err();
+    assert_eq!(e.key.as_deref(), Some("created"), "{e}");
+}

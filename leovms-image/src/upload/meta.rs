@@ -2,15 +2,16 @@
 //! same checks as every TOML file of the share, so that a text a PC would refuse (a
 //! control character, a direction override, an overlong value) never gets published.
 
+use std::fmt;
 use std::path::Path;
 
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::UploadKind;
-use crate::config::{ConfigError, KeyIndex, read_text};
+use super::{UploadKind, UploadSpec};
+use crate::config::{ConfigError, KeyIndex, read_text, toml_string};
 use crate::name::SafeName;
-use crate::vdi::parse_braced;
+use crate::vdi::{braced, parse_braced};
 
 /// What an upload says about itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,6 +98,46 @@ impl UploadToml {
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
         Self::parse(&read_text(path)?, path)
     }
+
+    /// The text of the file, `format = 1` first and `snapshot` and `name` only where
+    /// they are set. [`UploadToml::parse`] reads it back as the same value.
+    pub fn to_toml(&self) -> String {
+        self.to_string()
+    }
+}
+
+impl fmt::Display for UploadToml {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "format = {}", crate::config::FORMAT)?;
+        writeln!(f, "kind = {}", toml_string(self.kind.as_str()))?;
+        writeln!(f, "vm = {}", toml_string(&self.vm))?;
+        if let Some(snapshot) = &self.snapshot {
+            writeln!(f, "snapshot = {}", toml_string(snapshot))?;
+        }
+        if let Some(name) = &self.name {
+            writeln!(f, "name = {}", toml_string(name))?;
+        }
+        writeln!(f, "description = {}", toml_string(&self.description))?;
+        writeln!(f, "uploader = {}", toml_string(&self.uploader))?;
+        writeln!(f, "source_machine = {}", toml_string(&self.source_machine))?;
+        writeln!(f, "base_uuid = \"{}\"", braced(&self.base_uuid))
+    }
+}
+
+/// What `upload.toml` says about an upload to be written; an empty name is left out.
+impl From<&UploadSpec> for UploadToml {
+    fn from(spec: &UploadSpec) -> Self {
+        UploadToml {
+            kind: spec.kind,
+            vm: spec.vm.clone(),
+            snapshot: spec.snapshot.clone(),
+            name: Some(spec.name.clone()).filter(|n| !n.is_empty()),
+            description: spec.description.clone(),
+            uploader: spec.uploader.clone(),
+            source_machine: spec.source_machine.clone(),
+            base_uuid: spec.base_uuid,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -123,6 +164,27 @@ mod tests {
         assert_eq!(read.name.as_deref(), Some("Lab \"2028\""));
         assert_eq!(read.description, "Line 1\nLine 2");
         assert_eq!(read.base_uuid, spec.base_uuid);
+    }
+
+    #[test]
+    fn what_it_writes_it_reads_back_as_the_same_value() {
+        let file = Path::new("upload.toml");
+        let mut meta = UploadToml {
+            kind: UploadKind::Vm,
+            vm: SafeName::new("vm-win10").unwrap(),
+            snapshot: None,
+            name: None,
+            description: String::new(),
+            uploader: "müller".into(),
+            source_machine: "pc 'r101' \\ 07".into(),
+            base_uuid: Uuid::from_bytes([0x5f; 16]),
+        };
+        assert_eq!(UploadToml::parse(&meta.to_toml(), file).unwrap(), meta);
+        meta.kind = UploadKind::Snapshot;
+        meta.snapshot = Some(SafeName::new("lab 2028").unwrap());
+        meta.name = Some("Lab \"2028\"".into());
+        meta.description = "Line 1\nLine 2".into();
+        assert_eq!(UploadToml::parse(&meta.to_toml(), file).unwrap(), meta);
     }
 
     #[test]

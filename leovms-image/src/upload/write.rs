@@ -7,7 +7,6 @@ use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use sha2::{Digest, Sha256};
 use tokio_util::sync::CancellationToken;
 
 use super::{
@@ -16,9 +15,7 @@ use super::{
 };
 use crate::archive::{Compression, PackOptions, pack_with, sync_best_effort};
 use crate::atomic::{fsync_dir, parent_dir, temp_path_for};
-use crate::manifest::{Manifest, ManifestEntry};
-
-const CHUNK: usize = 1 << 20;
+use crate::manifest::{Manifest, ManifestEntry, sha256_pieces};
 
 type Progress = Arc<dyn Fn(UploadProgress) + Send + Sync>;
 
@@ -173,7 +170,7 @@ fn copy_blocking(
     let target = dir.join(rel);
     let tmp = temp_path_for(&target);
     let out_err = |e| UploadError::io(&tmp, dir, e);
-    let (mut reader, from): (Box<dyn Read>, &Path) = match source {
+    let (reader, from): (Box<dyn Read>, &Path) = match source {
         CopySource::Bytes(b) => (Box::new(b.as_slice()), &target),
         CopySource::File(p) => {
             let file = File::open(p).map_err(|e| UploadError::io(p, dir, e))?;
@@ -189,26 +186,23 @@ fn copy_blocking(
         .map_err(out_err)?;
     out.set_permissions(fs::Permissions::from_mode(0o644))
         .map_err(out_err)?;
-    let (mut hasher, mut size, mut buf) = (Sha256::new(), 0u64, vec![0u8; CHUNK]);
-    loop {
+    if cancel.is_cancelled() {
+        return Err(UploadError::Canceled);
+    }
+    let mut written = 0u64;
+    let (size, sha256) = sha256_pieces(reader, in_err, |piece| {
+        out.write_all(piece).map_err(out_err)?;
+        written += piece.len() as u64;
+        tick(written);
         if cancel.is_cancelled() {
             return Err(UploadError::Canceled);
         }
-        let n = match reader.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(in_err(e)),
-        };
-        out.write_all(&buf[..n]).map_err(out_err)?;
-        hasher.update(&buf[..n]);
-        size += n as u64;
-        tick(size);
-    }
+        Ok(())
+    })?;
     sync_best_effort(out.sync_all()).map_err(out_err)?;
     drop(out);
     fs::rename(&tmp, &target).map_err(|e| UploadError::io(&target, dir, e))?;
     let folder = parent_dir(&target);
     sync_best_effort(fsync_dir(folder)).map_err(|e| UploadError::io(folder, dir, e))?;
-    Ok((size, hasher.finalize().into()))
+    Ok((size, sha256))
 }

@@ -1,0 +1,313 @@
+//! The plan of an import: everything read and checked (disk headers, `machine.vbox`, the
+//! snapshots, the network rules) and the new settings files made, before anything is
+//! written.
+
+use std::path::{Path, PathBuf};
+
+use leovms_image::config::{ImageConf, SnapshotConf};
+use leovms_image::layout::{IMAGE_CONF, SNAPSHOT_CONF};
+use leovms_image::name::{SafeName, safe_relative_path};
+use leovms_image::vbox::{self, DiskPatch, MachineInfo, Patch};
+use leovms_image::vdi::{self, VdiHeader, VdiKind, braced};
+use uuid::Uuid;
+
+use super::conf::{image_conf, snapshot_conf};
+use super::network::{self, Converted};
+use super::source::{self, Source, SourceDisk, SourceSnapshot};
+use super::{Args, unzip};
+use crate::ctx::Ctx;
+use crate::error::{Error, Result};
+use crate::tree;
+
+/// Enough of a disk to read its VDI header.
+const HEADER_BYTES: u64 = 4096;
+
+/// One snapshot that will be imported.
+pub(super) struct PlannedSnapshot {
+    pub(super) id: String,
+    pub(super) disk: SourceDisk,
+    pub(super) uuid: Uuid,
+    pub(super) conf_text: String,
+    pub(super) conf: SnapshotConf,
+}
+
+/// Everything an import will write, checked before anything is.
+pub(super) struct Plan {
+    pub(super) id: String,
+    pub(super) dest: PathBuf,
+    pub(super) base: SourceDisk,
+    pub(super) base_uuid: Uuid,
+    /// Name of the base disk inside `base.tar.zst`, as `machine.vbox` gives it.
+    pub(super) base_name: String,
+    pub(super) vbox: Vec<u8>,
+    pub(super) image_conf: String,
+    /// `image_conf` as the PCs will read it.
+    pub(super) image: ImageConf,
+    pub(super) snapshots: Vec<PlannedSnapshot>,
+}
+
+/// The network rules: leoclient2 used a snapshot's own `network.conf` instead of the VM's,
+/// so every imported snapshot must come to the same rules (leovms has one set per VM).
+fn network_rules(source: &Source, snapshots: &[&SourceSnapshot]) -> Result<Converted> {
+    // A refused line is named with the whole path: `/srv/…/win7/network.conf:3: …`.
+    let convert = |shown: &str, text: Option<&str>| {
+        network::convert(shown, text).map_err(|e| match e {
+            Error::Invalid(msg) => Error::Invalid(format!("{}/{msg}", source.dir.display())),
+            other => other,
+        })
+    };
+    let vm = convert("network.conf", source.network_conf.as_deref())?;
+    let mut chosen: Option<(Converted, &str)> = None;
+    let mut vm_used = snapshots.is_empty();
+    for snap in snapshots {
+        let own = match &snap.network_conf {
+            Some(text) => convert(
+                &format!("snapshot-store/{}/network.conf", snap.folder),
+                Some(text),
+            )?,
+            None => {
+                vm_used = true;
+                vm.clone()
+            }
+        };
+        match &chosen {
+            None => chosen = Some((own, &snap.folder)),
+            Some((first, _)) if first.rules == own.rules => {}
+            Some((first, first_snap)) => {
+                return Err(Error::Invalid(format!(
+                    "the snapshots {first_snap} and {} would get different network cards ({} \
+                     and {}): leoclient2 used a snapshot's own network.conf instead of the \
+                     machine's, but leovms has one set of network rules per machine. Make the \
+                     files the same (or remove one), or import a copy of the folder without \
+                     one of these snapshots; nothing was imported",
+                    snap.folder,
+                    first.source(),
+                    own.source()
+                )));
+            }
+        }
+    }
+    let Some((mut chosen, _)) = chosen else {
+        return Ok(vm);
+    };
+    if vm.had_file && !vm_used {
+        chosen.notes.push(
+            "network.conf: not used: every snapshot has its own network.conf, as leoclient2 \
+             used them"
+                .into(),
+        );
+    }
+    Ok(chosen)
+}
+
+pub(super) fn make_plan(
+    ctx: &Ctx,
+    args: &Args,
+    source: &Source,
+    warnings: &mut Vec<String>,
+) -> Result<Plan> {
+    let id = args.id.clone().unwrap_or_else(|| source.vm.clone());
+    SafeName::new(id.as_str()).map_err(|e| Error::Invalid(format!("VM id: {e}")))?;
+    let data = ctx.data();
+    if !data.is_dir() {
+        return Err(Error::Invalid(format!(
+            "{}: the data folder does not exist (run `leovms-admin setup` first)",
+            data.display()
+        )));
+    }
+    let dest = data.join(&id);
+    if dest.symlink_metadata().is_ok() {
+        return Err(Error::Invalid(format!(
+            "{} already exists: an import never replaces a VM. Remove it first \
+             (`leovms-admin remove {id}`) or choose another id with --id",
+            dest.display()
+        )));
+    }
+
+    let base_header = peek_header(&source.base)?;
+    if base_header.kind == VdiKind::Diff {
+        return Err(Error::Invalid(format!(
+            "{}: {} is a differencing disk, not a base disk",
+            source.base.zip.zip.display(),
+            source.base.zip.entry
+        )));
+    }
+    let base_uuid = base_header.uuid;
+
+    let vbox_path = &source.vbox_path;
+    let vbox_text = source::read_small(vbox_path).map_err(|e| tree::read_error(vbox_path, e))?;
+    let info = inspect(&source.vbox_path, &vbox_text)?;
+    let (vbox, base_name) = fit_vbox(source, &vbox_text, &info, base_uuid, warnings)?;
+
+    let mut snapshots = Vec::new();
+    let mut planned_sources = Vec::new();
+    for snap in &source.snapshots {
+        let place = format!("snapshot-store/{}", snap.folder);
+        if let Err(e) = SafeName::new(snap.folder.as_str()) {
+            warnings.push(format!(
+                "skipped {place}: not usable as a snapshot id ({e})"
+            ));
+            continue;
+        }
+        let header = peek_header(&snap.disk)?;
+        if header.uuid != snap.uuid {
+            warnings.push(format!(
+                "skipped {place}: the file is named {}, but the disk inside is {}",
+                braced(&snap.uuid),
+                braced(&header.uuid)
+            ));
+            continue;
+        }
+        if header.kind != VdiKind::Diff || header.parent != Some(base_uuid) {
+            let parent = header
+                .parent
+                .map_or_else(|| "none".to_owned(), |p| braced(&p));
+            warnings.push(format!(
+                "skipped {place}: its disk was made from another base (parent {parent}, the base \
+                 is {}); it would not start. Take the snapshot again on the current base",
+                braced(&base_uuid)
+            ));
+            continue;
+        }
+        let conf_text = snapshot_conf(
+            &snap.folder,
+            &snap.conf,
+            snap.disk.modified,
+            &place,
+            warnings,
+        );
+        let conf = SnapshotConf::parse(&conf_text, Path::new(SNAPSHOT_CONF))
+            .map_err(|e| Error::Invalid(format!("{place}: {e}")))?;
+        snapshots.push(PlannedSnapshot {
+            id: snap.folder.clone(),
+            disk: snap.disk.clone(),
+            uuid: snap.uuid,
+            conf_text,
+            conf,
+        });
+        planned_sources.push(snap);
+    }
+    let network = network_rules(source, &planned_sources)?;
+    warnings.extend(network.notes.iter().cloned());
+
+    let name = args.name.clone().unwrap_or_else(|| {
+        if info.name.trim().is_empty() {
+            source.vm.clone()
+        } else {
+            info.name.clone()
+        }
+    });
+    let mut image_conf = image_conf(&name, source, warnings);
+    image_conf.push_str(&network::to_toml(&network));
+    let image = ImageConf::parse(&image_conf, Path::new(IMAGE_CONF))
+        .map_err(|e| Error::Invalid(format!("the new image.conf: {e}")))?;
+    if image.network != network.rules {
+        return Err(Error::Invalid(format!(
+            "the new image.conf does not hold the network rules converted from {} \
+             (a bug in leovms-admin); nothing was imported",
+            network.source()
+        )));
+    }
+
+    Ok(Plan {
+        id,
+        dest,
+        base: source.base.clone(),
+        base_uuid,
+        base_name,
+        vbox,
+        image_conf,
+        image,
+        snapshots,
+    })
+}
+
+fn inspect(path: &Path, xml: &[u8]) -> Result<MachineInfo> {
+    vbox::inspect(xml).map_err(|e| Error::Invalid(format!("{}: {e}", path.display())))
+}
+
+/// The disk header, read from the start of the zipped disk.
+fn peek_header(disk: &SourceDisk) -> Result<VdiHeader> {
+    let head = unzip::head(&disk.zip, HEADER_BYTES)?;
+    let tmp = tempfile::NamedTempFile::new().map_err(|e| Error::io(std::env::temp_dir(), e))?;
+    std::fs::write(tmp.path(), &head).map_err(|e| Error::io(tmp.path(), e))?;
+    vdi::read_header(tmp.path()).map_err(|e| {
+        Error::Invalid(format!(
+            "{}: {} is not a usable VDI disk: {e}",
+            disk.zip.zip.display(),
+            disk.zip.entry
+        ))
+    })
+}
+
+/// `machine.vbox` must attach the base disk by its UUID and a relative location. A file
+/// that names the disk under an absolute path, or a base with an older UUID (its only base
+/// disk), is corrected; anything else is refused.
+fn fit_vbox(
+    source: &Source,
+    xml: &[u8],
+    info: &MachineInfo,
+    base_uuid: Uuid,
+    warnings: &mut Vec<String>,
+) -> Result<(Vec<u8>, String)> {
+    let path = &source.vbox_path;
+    let entry = source.base.zip.entry.clone();
+    let roots: Vec<_> = info
+        .hard_disks
+        .iter()
+        .filter(|d| d.parent.is_none() && d.format.eq_ignore_ascii_case("VDI"))
+        .collect();
+    let old = match info.hard_disks.iter().find(|d| d.uuid == base_uuid) {
+        Some(disk) if disk.parent.is_some() => {
+            return Err(Error::Invalid(format!(
+                "{}: disk {} is a differencing disk there, but it is the base",
+                path.display(),
+                braced(&base_uuid)
+            )));
+        }
+        Some(disk) if safe_relative_path(&disk.location).is_ok() => {
+            return Ok((xml.to_vec(), disk.location.clone()));
+        }
+        Some(disk) => {
+            warnings.push(format!(
+                "{}: base disk location \"{}\" changed to \"{entry}\"",
+                path.display(),
+                disk.location
+            ));
+            disk
+        }
+        None => {
+            let [disk] = roots.as_slice() else {
+                return Err(Error::Invalid(format!(
+                    "{}: does not name the base disk {} and has {} base disks, so it is unclear \
+                     which one to replace; fix the file",
+                    path.display(),
+                    braced(&base_uuid),
+                    roots.len()
+                )));
+            };
+            warnings.push(format!(
+                "{}: base disk {} (\"{}\") changed to {} (\"{entry}\"), the disk in the zip",
+                path.display(),
+                braced(&disk.uuid),
+                disk.location,
+                braced(&base_uuid)
+            ));
+            disk
+        }
+    };
+    let patched = vbox::patch(
+        xml,
+        &Patch {
+            disks: vec![DiskPatch {
+                old_uuid: old.uuid,
+                new_uuid: base_uuid,
+                location: PathBuf::from(&entry),
+            }],
+            ..Patch::default()
+        },
+    )
+    .map_err(|e| Error::Invalid(format!("{}: {e}", path.display())))?;
+    inspect(path, &patched)?;
+    Ok((patched, entry))
+}
