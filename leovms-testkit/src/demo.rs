@@ -5,6 +5,10 @@ use std::path::{Path, PathBuf};
 
 use leovms_image::archive::{self, Compression};
 use leovms_image::atomic::write_atomic;
+use leovms_image::config::{SnapshotConf, toml_string};
+use leovms_image::layout::{
+    self, BASE_ARCHIVE, CLIENT_CONF, IMAGE_CONF, MACHINE_VBOX, MANIFEST, VBOX_CONF,
+};
 use leovms_image::manifest::{self, Manifest, ManifestEntry};
 use leovms_image::vdi;
 use uuid::Uuid;
@@ -113,20 +117,12 @@ struct VmSpec {
 /// `vm-win`, each VM's `manifest.toml` last.
 pub async fn build_demo_share(data_dir: &Path, opts: &DemoOptions) -> io::Result<DemoShare> {
     tokio::fs::create_dir_all(data_dir).await?;
-    write_atomic(
-        &data_dir.join("leovms-client.conf"),
-        b"format = 1\n",
-        FILE_MODE,
-    )?;
+    write_atomic(&data_dir.join(CLIENT_CONF), b"format = 1\n", FILE_MODE)?;
     let vbox_conf = format!(
         "format = 1\nmachines_dir = {}\n# vbox_home: the default (~/.leovms)\n",
-        toml_str(&opts.machines_dir.to_string_lossy())
+        toml_string(&opts.machines_dir.to_string_lossy())
     );
-    write_atomic(
-        &data_dir.join("leovms-vbox.conf"),
-        vbox_conf.as_bytes(),
-        FILE_MODE,
-    )?;
+    write_atomic(&data_dir.join(VBOX_CONF), vbox_conf.as_bytes(), FILE_MODE)?;
     // Disks are created outside the VM folders; a `.leovms-tmp` name is ignored by clients.
     let staging = tempfile::Builder::new()
         .prefix(".leovms-tmp-demo.")
@@ -153,7 +149,7 @@ async fn build_vm(
     tokio::fs::create_dir_all(&vm_dir).await?;
     tokio::fs::create_dir_all(&stage).await?;
     // A rebuilt VM must not be visible while its files are replaced.
-    match tokio::fs::remove_file(vm_dir.join("manifest.toml")).await {
+    match tokio::fs::remove_file(vm_dir.join(MANIFEST)).await {
         Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
         _ => {}
     }
@@ -175,10 +171,10 @@ async fn build_vm(
     };
     let report = pack(
         &[(base_path, base_name.clone())],
-        &vm_dir.join("base.tar.zst"),
+        &vm_dir.join(BASE_ARCHIVE),
     )
     .await?;
-    files.push(("base.tar.zst".to_owned(), Some(report.unpacked)));
+    files.push((BASE_ARCHIVE.to_owned(), Some(report.unpacked)));
 
     let template_diff_uuid = Uuid::new_v4();
     let mut snapshots = Vec::new();
@@ -202,14 +198,14 @@ async fn build_vm(
         diff_uuid: template_diff_uuid,
         snapshot_uuid: Uuid::new_v4(),
     });
-    write_atomic(&vm_dir.join("machine.vbox"), vbox.as_bytes(), FILE_MODE)?;
+    write_atomic(&vm_dir.join(MACHINE_VBOX), vbox.as_bytes(), FILE_MODE)?;
     write_atomic(
-        &vm_dir.join("image.conf"),
+        &vm_dir.join(IMAGE_CONF),
         spec.image_conf.as_bytes(),
         FILE_MODE,
     )?;
-    files.push(("image.conf".to_owned(), None));
-    files.push(("machine.vbox".to_owned(), None));
+    files.push((IMAGE_CONF.to_owned(), None));
+    files.push((MACHINE_VBOX.to_owned(), None));
     write_manifest(&vm_dir, files)?;
     tokio::fs::remove_dir_all(&stage).await?;
     Ok(DemoVm {
@@ -241,11 +237,10 @@ async fn build_snapshot(
         Ok(())
     })
     .await?;
-    let rel = format!("snapshots/{}", snap.id);
-    tokio::fs::create_dir_all(vm_dir.join(&rel)).await?;
-    let conf = format!("{rel}/snapshot.conf");
+    tokio::fs::create_dir_all(vm_dir.join(layout::snapshot_dir(snap.id))).await?;
+    let conf = layout::snapshot_conf(snap.id);
     write_atomic(&vm_dir.join(&conf), snap.conf.as_bytes(), FILE_MODE)?;
-    let archive = format!("{rel}/snapshot.tar.zst");
+    let archive = layout::snapshot_archive(snap.id);
     let report = pack(&[(diff_path, diff_name)], &vm_dir.join(&archive)).await?;
     Ok([(conf, None), (archive, Some(report.unpacked))])
 }
@@ -263,7 +258,7 @@ fn write_manifest(vm_dir: &Path, mut files: Vec<(String, Option<u64>)>) -> io::R
         });
     }
     let text = Manifest { files: entries }.to_toml_string();
-    write_atomic(&vm_dir.join("manifest.toml"), text.as_bytes(), FILE_MODE)
+    write_atomic(&vm_dir.join(MANIFEST), text.as_bytes(), FILE_MODE)
 }
 
 async fn pack(entries: &[(PathBuf, String)], out: &Path) -> io::Result<archive::PackReport> {
@@ -331,7 +326,9 @@ fn vm_specs(opts: &DemoOptions) -> Vec<VmSpec> {
             memory_mb: 512,
             snapshots: vec![SnapshotSpec {
                 id: "standard",
-                conf: snapshot_conf("Standard", "admin", None, ""),
+                // A description, so that its line 3 is one: `to_toml` leaves out an empty
+                // one, and the border tests put a control character there.
+                conf: snapshot_conf("Standard", "admin", None, "Clean installation"),
                 diff: Diff::Template,
             }],
         },
@@ -356,24 +353,21 @@ fn add_extras(spec: &mut VmSpec, opts: &DemoOptions) {
 fn image_conf(name: &str, description: &str, ram: &str) -> String {
     format!(
         "name = {}\ndescription = {}\n\n[ram]\n{ram}",
-        toml_str(name),
-        toml_str(description)
+        toml_string(name),
+        toml_string(description)
     )
 }
 
+/// The text of a `snapshot.conf` as leovms writes one ([`SnapshotConf::to_toml`]): `name`,
+/// `maintainer`, `created` when given, then `description` when it is not empty.
 fn snapshot_conf(name: &str, maintainer: &str, created: Option<&str>, description: &str) -> String {
-    let created = created
-        .map(|c| format!("created = {c}\n"))
-        .unwrap_or_default();
-    format!(
-        "name = {}\nmaintainer = {}\n{created}description = {}\n",
-        toml_str(name),
-        toml_str(maintainer),
-        toml_str(description)
-    )
-}
-
-/// A TOML basic string with the escapes TOML needs.
-fn toml_str(s: &str) -> String {
-    toml::Value::String(s.to_owned()).to_string()
+    SnapshotConf {
+        name: name.to_owned(),
+        maintainer: maintainer.to_owned(),
+        created: created.map(str::to_owned),
+        description: description.to_owned(),
+        hosts: Vec::new(),
+        rooms: Vec::new(),
+    }
+    .to_toml()
 }

@@ -6,7 +6,10 @@ use std::path::{Path, PathBuf};
 
 use leovms_image::archive::{self, Compression};
 use leovms_image::atomic::write_atomic;
+use leovms_image::layout::{self, MANIFEST, UPLOAD_TOML};
 use leovms_image::manifest::{self, Manifest, ManifestEntry};
+use leovms_image::name::SafeName;
+use leovms_image::upload::{UploadKind, UploadToml};
 use leovms_image::vdi::{self, VdiHeader, VdiKind};
 use uuid::Uuid;
 
@@ -48,23 +51,24 @@ pub async fn build_snapshot_upload(u: &SnapshotUpload<'_>) -> io::Result<Uuid> {
         parent_modify: Uuid::nil(),
     };
     vdi::create_diff(&disk, &parent, diff_uuid)?;
-    let rel = format!("snapshots/{}/snapshot.tar.zst", u.snapshot);
-    let archive_path = u.dir.join(&rel);
+    let archive_path = u.dir.join(layout::snapshot_archive(u.snapshot));
     std::fs::create_dir_all(archive_path.parent().expect("has a folder"))?;
     archive::pack(&[(disk, name)], &archive_path, Compression::Zstd)
         .await
         .map_err(io::Error::other)?;
-    let toml = format!(
-        "format = 1\nkind = \"snapshot\"\nvm = {}\nsnapshot = {}\nname = {}\n\
-         description = \"Built by the test kit\"\nuploader = {}\nsource_machine = \"pc-r101-07\"\n\
-         base_uuid = \"{}\"\n",
-        toml_str(u.vm),
-        toml_str(u.snapshot),
-        toml_str(u.name),
-        toml_str(u.uploader),
-        vdi::braced(&u.base_uuid)
-    );
-    write_atomic(&u.dir.join("upload.toml"), toml.as_bytes(), 0o644)?;
+    let safe = |name: &str| SafeName::new(name).map_err(io::Error::other);
+    let toml = UploadToml {
+        kind: UploadKind::Snapshot,
+        vm: safe(u.vm)?,
+        snapshot: Some(safe(u.snapshot)?),
+        name: Some(u.name.to_owned()),
+        description: "Built by the test kit".to_owned(),
+        uploader: u.uploader.to_owned(),
+        source_machine: "pc-r101-07".to_owned(),
+        base_uuid: u.base_uuid,
+    }
+    .to_toml();
+    write_atomic(&u.dir.join(UPLOAD_TOML), toml.as_bytes(), 0o644)?;
     write_upload_manifest(u.dir)?;
     Ok(diff_uuid)
 }
@@ -75,7 +79,7 @@ pub fn write_upload_manifest(dir: &Path) -> io::Result<()> {
     collect(dir, "", &mut files)?;
     files.sort();
     let mut entries = Vec::new();
-    for path in files.into_iter().filter(|p| p != "manifest.toml") {
+    for path in files.into_iter().filter(|p| p != MANIFEST) {
         let (size, sha256) = manifest::sha256_file(&dir.join(&path))?;
         entries.push(ManifestEntry {
             path,
@@ -85,7 +89,7 @@ pub fn write_upload_manifest(dir: &Path) -> io::Result<()> {
         });
     }
     let text = Manifest { files: entries }.to_toml_string();
-    write_atomic(&dir.join("manifest.toml"), text.as_bytes(), 0o644)
+    write_atomic(&dir.join(MANIFEST), text.as_bytes(), 0o644)
 }
 
 fn collect(dir: &Path, prefix: &str, out: &mut Vec<String>) -> io::Result<()> {
@@ -117,8 +121,4 @@ pub fn tree_digest(dir: &Path) -> Vec<(PathBuf, u64, String)> {
 
 fn hex_of(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn toml_str(s: &str) -> String {
-    toml::Value::String(s.to_owned()).to_string()
 }

@@ -1,11 +1,10 @@
 //! What is in the cache (`CacheStatus`) and whether it is intact (`VerifyCache`).
 
 use std::collections::HashMap;
-use std::io::Read;
 use std::sync::Arc;
 
 use leovms_api::{CacheDir as CacheDirInfo, CacheEntry, CacheReport, JobKind, Phase};
-use sha2::{Digest, Sha256};
+use leovms_image::manifest;
 use zbus::zvariant::OwnedObjectPath;
 
 use crate::cache::{CacheDir, Entry};
@@ -14,8 +13,6 @@ use crate::error::{Error, Result};
 use crate::job::Job;
 use crate::space::{self, gb};
 use crate::view::View;
-
-const BLOCK: usize = 4 << 20;
 
 /// What each archive (sha256 hex) is: its item (`base` or a snapshot id), and whether the
 /// share's current revision still uses it.
@@ -172,23 +169,19 @@ async fn verify(job: &Arc<Job>, view: View) -> Result<String> {
 /// Whether the archive's content still has the hash it is named by. Blocks.
 pub fn intact(dir: &CacheDir, vm: &str, sha256: &str, job: &Job, offset: u64) -> Result<bool> {
     let path = dir.archive_path(vm, sha256);
-    let mut file = dir.open_archive(vm, sha256)?;
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; BLOCK];
+    let file = dir.open_archive(vm, sha256)?;
     let mut read = 0u64;
-    loop {
-        if job.cancel.is_cancelled() {
-            return Err(Error::canceled());
-        }
-        let n = file
-            .read(&mut buf)
-            .map_err(|e| Error::io(path.display(), &e))?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-        read += n as u64;
-        job.set_done(offset + read);
-    }
-    Ok(hex::encode(hasher.finalize()) == sha256)
+    let (_, found) = manifest::sha256_pieces(
+        file,
+        |e| Error::io(path.display(), &e),
+        |piece| {
+            if job.cancel.is_cancelled() {
+                return Err(Error::canceled());
+            }
+            read += piece.len() as u64;
+            job.set_done(offset + read);
+            Ok(())
+        },
+    )?;
+    Ok(hex::encode(found) == sha256)
 }

@@ -7,21 +7,15 @@ use std::sync::Mutex;
 
 use leovms_api::ErrorKind;
 use leovms_image::config::{ClientConf, ImageConf, SnapshotConf, VboxConf};
-use std::io::Read;
-
-use leovms_image::manifest::{Manifest, ManifestEntry, SMALL_FILE_LIMIT, verify_small_file};
+use leovms_image::layout::{
+    self, BASE_ARCHIVE, CLIENT_CONF, IMAGE_CONF, MACHINE_VBOX, MANIFEST, SNAPSHOT_ARCHIVE,
+    VBOX_CONF,
+};
+use leovms_image::manifest::{self, Manifest, ManifestEntry, verify_small_file};
 use leovms_image::name::{NameError, NameProblem, SafeName};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
-
-pub const MANIFEST: &str = "manifest.toml";
-pub const IMAGE_CONF: &str = "image.conf";
-pub const TEMPLATE: &str = "machine.vbox";
-pub const VBOX_CONF: &str = "leovms-vbox.conf";
-pub const CLIENT_CONF: &str = "leovms-client.conf";
-const BASE_ARCHIVES: [&str; 2] = ["base.tar.zst", "base.tar.gz"];
-const SNAPSHOT_ARCHIVES: [&str; 2] = ["snapshot.tar.zst", "snapshot.tar.gz"];
 
 /// An archive on the share as the manifest describes it.
 #[derive(Debug, Clone)]
@@ -198,14 +192,12 @@ pub fn load_dir(id: SafeName, dir: PathBuf) -> Result<VmEntry> {
     let image_bytes = verified(&dir, &manifest, IMAGE_CONF)?;
     let image_path = dir.join(IMAGE_CONF);
     let image = ImageConf::parse(&String::from_utf8_lossy(&image_bytes), &image_path)?;
-    let template = verified(&dir, &manifest, TEMPLATE)?;
-    let base = BASE_ARCHIVES
-        .iter()
-        .find_map(|name| manifest.get(name))
+    let template = verified(&dir, &manifest, MACHINE_VBOX)?;
+    let base = layout::base_archive(&manifest)
         .map(|e| ArchiveRef::from_entry(&dir, e))
         .ok_or_else(|| {
             Error::config(format!(
-                "{id} has no base archive (base.tar.zst) in its manifest."
+                "{id} has no base archive ({BASE_ARCHIVE}) in its manifest."
             ))
         })?;
     let mut snapshots = Vec::new();
@@ -230,33 +222,28 @@ pub fn load_dir(id: SafeName, dir: PathBuf) -> Result<VmEntry> {
     })
 }
 
-/// Snapshot ids named by the manifest (`snapshots/<id>/snapshot.conf`).
+/// Snapshot ids named by the manifest, each with its `snapshots/<id>/snapshot.conf`.
+///
+/// [`layout::snapshot_ids`] also names an id that has only an archive. Such an id is left
+/// out here, as it always was, rather than listed as a broken snapshot: without its
+/// `snapshot.conf` it has no name to show and is no snapshot (docs/format.md: one exists
+/// when both files are listed), and a student could do nothing with an entry saying a
+/// settings file is missing. A listed `snapshot.conf` without an archive stays broken.
 fn snapshot_ids(manifest: &Manifest) -> Vec<SafeName> {
-    let mut ids: Vec<SafeName> = manifest
-        .files
-        .iter()
-        .filter_map(|f| {
-            let rest = f.path.strip_prefix("snapshots/")?;
-            let id = rest.strip_suffix("/snapshot.conf")?;
-            SafeName::new(id).ok()
-        })
-        .collect();
-    ids.sort_by(|a, b| a.as_str().cmp(b.as_str()));
-    ids.dedup();
+    let mut ids = layout::snapshot_ids(manifest);
+    ids.retain(|id| manifest.get(&layout::snapshot_conf(id)).is_some());
     ids
 }
 
 fn load_snapshot(dir: &Path, manifest: &Manifest, id: &SafeName) -> Result<SnapEntry> {
-    let conf_rel = format!("snapshots/{id}/snapshot.conf");
+    let conf_rel = layout::snapshot_conf(id);
     let bytes = verified(dir, manifest, &conf_rel)?;
     let conf = SnapshotConf::parse(&String::from_utf8_lossy(&bytes), &dir.join(&conf_rel))?;
-    let archive = SNAPSHOT_ARCHIVES
-        .iter()
-        .find_map(|name| manifest.get(&format!("snapshots/{id}/{name}")))
+    let archive = layout::snapshot_archive_in(manifest, id)
         .map(|e| ArchiveRef::from_entry(dir, e))
         .ok_or_else(|| {
             Error::config(format!(
-                "Snapshot \"{}\" has no archive (snapshot.tar.zst) in the manifest.",
+                "Snapshot \"{}\" has no archive ({SNAPSHOT_ARCHIVE}) in the manifest.",
                 conf.name
             ))
         })?;
@@ -267,16 +254,15 @@ fn load_snapshot(dir: &Path, manifest: &Manifest, id: &SafeName) -> Result<SnapE
     })
 }
 
+/// A small file read whole ([`manifest::read_small_file`]); unlike
+/// [`manifest::read_small`], a link at the end of `path` is followed, as it always was.
+/// A file over the limit is a configuration error.
 fn read_small(path: &Path) -> Result<Vec<u8>> {
     let file = std::fs::File::open(path).map_err(|e| Error::io(path.display(), &e))?;
-    let mut bytes = Vec::new();
-    file.take(SMALL_FILE_LIMIT + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| Error::io(path.display(), &e))?;
-    if bytes.len() as u64 > SMALL_FILE_LIMIT {
-        return Err(Error::config(format!("{} is too large.", path.display())));
-    }
-    Ok(bytes)
+    manifest::read_small_file(file, path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::FileTooLarge => Error::config(e.to_string()),
+        _ => Error::io(path.display(), &e),
+    })
 }
 
 /// The files of a VM a start needs besides its archives (settings, template, manifest),
@@ -285,13 +271,9 @@ pub fn small_files(vm: &VmEntry) -> Vec<String> {
     let mut out = vec![
         MANIFEST.to_owned(),
         IMAGE_CONF.to_owned(),
-        TEMPLATE.to_owned(),
+        MACHINE_VBOX.to_owned(),
     ];
-    out.extend(
-        vm.snapshots
-            .iter()
-            .map(|s| format!("snapshots/{}/snapshot.conf", s.id)),
-    );
+    out.extend(vm.snapshots.iter().map(|s| layout::snapshot_conf(&s.id)));
     out
 }
 

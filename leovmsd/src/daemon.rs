@@ -10,6 +10,7 @@ use leovms_api::{
 };
 use zbus::zvariant::OwnedObjectPath;
 
+use crate::blocking::blocking;
 use crate::dbus::{JobInterface, ManagerInterface};
 use crate::error::{Error, Result, wire_safe};
 use crate::job::Job;
@@ -130,14 +131,16 @@ impl Daemon {
     }
 
     /// Runs `f` on a blocking thread, bounded: reading the share must never hang a call.
+    /// Everything that touches the share goes through here (local file steps go through
+    /// [`blocking`]); after the limit the call fails with `Offline` and the stuck thread
+    /// is left to the dead mount.
     pub async fn read_share<T: Send + 'static>(
         self: &Arc<Self>,
         f: impl FnOnce(&Daemon) -> Result<T> + Send + 'static,
     ) -> Result<T> {
         let this = self.clone();
-        let work = tokio::task::spawn_blocking(move || f(&this));
-        match tokio::time::timeout(SHARE_READ_LIMIT, work).await {
-            Ok(joined) => joined.map_err(|e| Error::internal(e.to_string()))?,
+        match tokio::time::timeout(SHARE_READ_LIMIT, blocking(move || f(&this))).await {
+            Ok(result) => result,
             Err(_) => Err(Error::new(
                 ErrorKind::Offline,
                 "The VM share stopped answering. Check the network connection and try again in a minute.",
@@ -151,20 +154,26 @@ impl Daemon {
     pub async fn layout(&self) -> Result<Layout> {
         let online = self.share_online().await;
         let settings = self.settings.clone();
-        let read = tokio::task::spawn_blocking(move || Layout::load(&settings, online));
+        let read = blocking(move || Layout::load(&settings, online));
         match tokio::time::timeout(SHARE_TIMEOUT, read).await {
-            Ok(joined) => joined.map_err(|e| Error::internal(e.to_string()))?,
+            Ok(result) => result,
             Err(_) => {
+                // This user's copy is local: unbounded.
                 let settings = self.settings.clone();
-                tokio::task::spawn_blocking(move || Layout::load(&settings, false))
-                    .await
-                    .map_err(|e| Error::internal(e.to_string()))?
+                blocking(move || Layout::load(&settings, false)).await
             }
         }
     }
 
+    /// Blocks (looks for VirtualBox's programs); async fns use [`Self::find_vbox`].
     pub fn vbox(&self, layout: &Layout) -> Result<VBox> {
         VBox::locate(self.settings.vbox_dir.as_deref(), &layout.vbox_home)
+    }
+
+    /// [`Self::vbox`] on the blocking pool.
+    pub async fn find_vbox(&self, layout: &Layout) -> Result<VBox> {
+        let (dir, home) = (self.settings.vbox_dir.clone(), layout.vbox_home.clone());
+        blocking(move || VBox::locate(dir.as_deref(), &home)).await
     }
 
     fn jobs(&self) -> std::sync::MutexGuard<'_, Vec<Arc<Job>>> {
@@ -366,7 +375,7 @@ impl Daemon {
     /// Powers a running VM off and returns once it is gone: its start job has ended, so
     /// `ListMachines` says `off` and a new start is admitted. VirtualBox's window may take
     /// a moment to close after `controlvm poweroff` has returned; that wait is bounded.
-    pub async fn stop(&self, vm: &str) -> Result<()> {
+    pub async fn stop(self: &Arc<Self>, vm: &str) -> Result<()> {
         let job = self
             .active_job(vm)
             .filter(|j| j.phase() == Phase::Running)
@@ -374,14 +383,14 @@ impl Daemon {
         // Subscribed before anything happens, so that the end cannot be missed.
         let mut changed = job.subscribe();
         let layout = self.layout().await?;
-        let rec = self
-            .records
-            .alive()
+        let this = self.clone();
+        let rec = blocking(move || Ok(this.records.alive()))
+            .await?
             .into_iter()
             .find(|r| r.vm == job.vm)
             .ok_or_else(|| Error::new(ErrorKind::NotRunning, format!("{vm} is not running.")))?;
         let uuid = uuid::Uuid::parse_str(&rec.uuid).map_err(|e| Error::internal(e.to_string()))?;
-        match self.vbox(&layout) {
+        match self.find_vbox(&layout).await {
             Ok(vbox) => vbox.poweroff(&uuid).await?,
             Err(_) => {
                 // Without VBoxManage, closing the frontend is what a user would do.
@@ -414,7 +423,14 @@ impl Daemon {
 
     /// After a restart: VMs started by an earlier daemon are still running; follow them.
     pub async fn adopt_running(self: &Arc<Self>) {
-        for rec in self.records.alive() {
+        let this = self.clone();
+        let alive = blocking(move || Ok(this.records.alive()))
+            .await
+            .unwrap_or_else(|e| {
+                tracing::warn!("cannot read the records of running VMs: {}", e.message);
+                Vec::new()
+            });
+        for rec in alive {
             let mut exit = match Exit::adopt(rec.pid) {
                 Ok(e) => e,
                 Err(e) => {
@@ -433,7 +449,12 @@ impl Daemon {
             let this = self.clone();
             tokio::spawn(async move {
                 exit.wait().await;
-                this.records.remove(&rec.vm);
+                let (records, vm) = (this.clone(), rec.vm.clone());
+                let _ = blocking(move || {
+                    records.records.remove(&vm);
+                    Ok(())
+                })
+                .await;
                 let result = Ok(format!("{} was powered off.", rec.vm));
                 this.finish(&job, result).await;
             });
@@ -442,21 +463,26 @@ impl Daemon {
 
     /// After a crash: temporary files of every VM this user has, so none lingers until
     /// that VM is started again.
-    pub async fn remove_leftovers(&self) {
+    pub async fn remove_leftovers(self: &Arc<Self>) {
         let Ok(layout) = self.layout().await else {
             return;
         };
-        let Ok(rd) = std::fs::read_dir(layout.vbox_home.join("Machines")) else {
-            return;
-        };
-        for entry in rd.flatten() {
-            let vm = entry.file_name().to_string_lossy().into_owned();
-            if self.active_job(&vm).is_none() {
-                crate::unpack::remove_leftovers(&layout.vm_machines_dir(&vm), &entry.path());
-                let own = layout.own_machines_dir().join(&vm);
-                crate::unpack::remove_leftovers(&own, &entry.path());
+        let this = self.clone();
+        let _ = blocking(move || {
+            let Ok(rd) = std::fs::read_dir(layout.vbox_home.join("Machines")) else {
+                return Ok(());
+            };
+            for entry in rd.flatten() {
+                let vm = entry.file_name().to_string_lossy().into_owned();
+                if this.active_job(&vm).is_none() {
+                    crate::unpack::remove_leftovers(&layout.vm_machines_dir(&vm), &entry.path());
+                    let own = layout.own_machines_dir().join(&vm);
+                    crate::unpack::remove_leftovers(&own, &entry.path());
+                }
             }
-        }
+            Ok(())
+        })
+        .await;
     }
 }
 

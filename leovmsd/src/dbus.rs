@@ -12,6 +12,7 @@ use zbus::interface;
 use zbus::object_server::SignalEmitter;
 use zbus::zvariant::{ObjectPath, OwnedObjectPath};
 
+use crate::blocking::blocking;
 use crate::daemon::Daemon;
 use crate::error::Error;
 use crate::job::Job;
@@ -28,7 +29,8 @@ impl ManagerInterface {
         ManagerInterface { daemon }
     }
 
-    async fn blocking<T: Send + 'static>(
+    /// A call's reading of the share, bounded (see [`Daemon::read_share`]).
+    async fn read_share<T: Send + 'static>(
         &self,
         f: impl FnOnce(&Daemon) -> Result<T, Error> + Send + 'static,
     ) -> Result<T, leovms_api::Error> {
@@ -40,7 +42,7 @@ impl ManagerInterface {
 impl ManagerInterface {
     async fn list_machines(&self) -> Result<Vec<Machine>, leovms_api::Error> {
         let online = self.daemon.share_online().await;
-        let machines = self.blocking(move |d| d.list_machines(online)).await;
+        let machines = self.read_share(move |d| d.list_machines(online)).await;
         if machines.is_err() && !online {
             // Nothing is known offline: say why the share is missing, with the hint.
             self.daemon.require_share().await?;
@@ -50,7 +52,8 @@ impl ManagerInterface {
 
     async fn list_snapshots(&self, vm: String) -> Result<Vec<Snapshot>, leovms_api::Error> {
         let online = self.daemon.share_online().await;
-        self.blocking(move |d| d.list_snapshots(&vm, online)).await
+        self.read_share(move |d| d.list_snapshots(&vm, online))
+            .await
     }
 
     // The options arrive as a plain dictionary (still `a{sv}` on the wire), so that a
@@ -88,17 +91,17 @@ impl ManagerInterface {
         snapshots: Vec<String>,
     ) -> Result<SyncPlan, leovms_api::Error> {
         self.daemon.require_share().await?;
-        self.blocking(move |d| d.plan_sync(&vm, snapshots)).await
+        self.read_share(move |d| d.plan_sync(&vm, snapshots)).await
     }
 
     async fn unsync(&self, vm: String) -> Result<u64, leovms_api::Error> {
         let online = self.daemon.share_online().await;
-        self.blocking(move |d| d.unsync(&vm, online)).await
+        self.read_share(move |d| d.unsync(&vm, online)).await
     }
 
     async fn cache_status(&self) -> Result<CacheReport, leovms_api::Error> {
         let online = self.daemon.share_online().await;
-        self.blocking(move |d| d.cache_status(online)).await
+        self.read_share(move |d| d.cache_status(online)).await
     }
 
     async fn verify_cache(&self) -> Result<OwnedObjectPath, leovms_api::Error> {
@@ -144,7 +147,7 @@ impl ManagerInterface {
         let Ok(layout) = self.daemon.layout().await else {
             return String::new();
         };
-        match self.daemon.vbox(&layout) {
+        match self.daemon.find_vbox(&layout).await {
             Ok(vbox) => vbox.version().await.unwrap_or_default(),
             Err(_) => String::new(),
         }
@@ -337,10 +340,12 @@ pub async fn forward_progress(conn: zbus::Connection, job: Arc<Job>) {
 /// (the share came or went, or files changed on it where the file system reports
 /// changes; network file systems mostly do not, and every listing re-reads the share).
 pub async fn forward_mount_changes(conn: zbus::Connection, daemon: Arc<Daemon>) {
-    let mut mounts = match crate::mount::watch_mount_table() {
+    let watched =
+        blocking(|| crate::mount::watch_mount_table().map_err(|e| Error::internal(e.to_string())));
+    let mut mounts = match watched.await {
         Ok(rx) => rx,
         Err(e) => {
-            tracing::warn!("mount changes cannot be watched: {e}");
+            tracing::warn!("mount changes cannot be watched: {}", e.message);
             return;
         }
     };
@@ -385,16 +390,17 @@ pub async fn forward_mount_changes(conn: zbus::Connection, daemon: Arc<Daemon>) 
 type ShareWatch = (notify::RecommendedWatcher, tokio::sync::mpsc::Receiver<()>);
 
 /// File change notifications of the share while it answers; set up off the main loop
-/// and given up after a few seconds, since a dying network mount may hang the set-up.
+/// and given up after a few seconds, since a dying network mount may hang the set-up
+/// (bounded tighter than [`Daemon::read_share`]: no caller waits, and it is only a hint).
 async fn watch_share(daemon: &Daemon, share: &ShareInfo) -> Option<ShareWatch> {
     if share.state != ShareState::Online {
         return None;
     }
     let dir = daemon.settings.data.clone();
-    let setup = tokio::task::spawn_blocking(move || crate::watch::changes(&dir));
+    let setup = blocking(move || crate::watch::changes(&dir));
     match tokio::time::timeout(Duration::from_secs(3), setup).await {
-        Ok(Ok(Ok(watch))) => Some(watch),
-        Ok(Ok(Err(e))) => {
+        Ok(Ok(watch)) => Some(watch),
+        Ok(Err(e)) => {
             tracing::info!("share changes are not watched: {}", e.message);
             None
         }

@@ -107,14 +107,36 @@ impl From<leovms_image::name::NameError> for Error {
 
 impl From<leovms_image::archive::ArchiveError> for Error {
     fn from(e: leovms_image::archive::ArchiveError) -> Self {
-        let kind = match e.kind_id() {
-            "UnsafeArchive" => ErrorKind::UnsafeArchive,
-            "Integrity" => ErrorKind::Integrity,
-            "NoSpace" => ErrorKind::NoSpace,
-            "Canceled" => ErrorKind::Canceled,
-            _ => ErrorKind::Io,
+        use leovms_image::archive::ArchiveErrorKind as Archive;
+        let kind = match e.kind() {
+            Archive::UnsafeArchive => ErrorKind::UnsafeArchive,
+            Archive::Integrity => ErrorKind::Integrity,
+            Archive::NoSpace => ErrorKind::NoSpace,
+            Archive::Canceled => ErrorKind::Canceled,
+            Archive::Io => ErrorKind::Io,
         };
         Error::new(kind, e.to_string())
+    }
+}
+
+/// A step run on the blocking pool (see `blocking`) that panicked or was cut off: a bug
+/// or a runtime going down, never the user's doing.
+impl From<tokio::task::JoinError> for Error {
+    fn from(e: tokio::task::JoinError) -> Self {
+        if e.is_cancelled() {
+            return Error::internal(
+                "An internal step of leovmsd was cut off because the daemon is shutting down.",
+            );
+        }
+        let payload = e.into_panic();
+        let why = payload
+            .downcast_ref::<&str>()
+            .copied()
+            .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+            .unwrap_or("no message");
+        Error::internal(format!(
+            "An internal step of leovmsd failed unexpectedly ({why}). Please report this to the school's admin."
+        ))
     }
 }
 
@@ -137,6 +159,26 @@ mod tests {
             long.len()
         );
         assert_eq!(wire_safe(&"x".repeat(WIRE_MAX)).len(), WIRE_MAX);
+    }
+
+    #[test]
+    fn archive_errors_keep_their_kind() {
+        use leovms_image::archive::ArchiveError;
+        let e = Error::from(ArchiveError::Canceled);
+        assert_eq!(e.kind, ErrorKind::Canceled);
+    }
+
+    #[tokio::test]
+    async fn a_panicked_task_is_an_internal_error_naming_the_panic() {
+        let joined = tokio::task::spawn(async { panic!("bad state") }).await;
+        let e = Error::from(joined.unwrap_err());
+        assert_eq!(e.kind, ErrorKind::Internal);
+        assert!(e.message.contains("bad state"), "{}", e.message);
+        let aborted = tokio::task::spawn(std::future::pending::<()>());
+        aborted.abort();
+        let e = Error::from(aborted.await.unwrap_err());
+        assert_eq!(e.kind, ErrorKind::Internal);
+        assert!(e.message.contains("cut off"), "{}", e.message);
     }
 
     #[test]

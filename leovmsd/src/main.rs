@@ -1,6 +1,7 @@
 //! leovmsd: the per-user leovms daemon on the D-Bus session bus.
 
 mod access;
+mod blocking;
 mod cache;
 mod cache_report;
 mod catalog;

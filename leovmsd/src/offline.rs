@@ -14,13 +14,14 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use leovms_image::atomic;
+use leovms_image::layout::{CLIENT_CONF, VBOX_CONF};
 use leovms_image::name::SafeName;
 
 use crate::catalog::{self, VmEntry};
 use crate::error::{Error, Result};
 
 /// The share-wide files copied along with each VM.
-const SHARE_FILES: [&str; 2] = [catalog::CLIENT_CONF, catalog::VBOX_CONF];
+const SHARE_FILES: [&str; 2] = [CLIENT_CONF, VBOX_CONF];
 
 #[derive(Debug, Clone)]
 pub struct Offline {

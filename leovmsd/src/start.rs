@@ -3,13 +3,15 @@
 //! VirtualBox and the running VMs.
 
 use std::collections::HashSet;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use leovms_api::{ErrorKind, Phase};
+use leovms_image::vbox::Nic;
 use uuid::Uuid;
 
+use crate::blocking::blocking;
 use crate::catalog::{ArchiveRef, SnapEntry, VmEntry};
 use crate::daemon::Daemon;
 use crate::error::{Error, Result};
@@ -57,24 +59,39 @@ async fn run_planned(d: &Arc<Daemon>, job: &Arc<Job>, plan: StartPlan) -> Result
         vbox,
         view,
     } = plan;
+    // Shared with the file steps on the blocking pool.
+    let (vm, view) = (Arc::new(vm), Arc::new(view));
     let layout = &view.layout;
     let name = vm.image.name.clone();
     let hash = vm.base.short_hash();
-    let base_dir = layout.base_dir(&vm.id, &hash);
     let work = layout.work_dir(&vm.id);
 
     job.set_phase(Phase::Plan);
     job.set_message(format!("Checking {name}"));
-    layout.prepare_vbox_home()?;
-    let base_needed = !layout.base_ready(&vm.id, &hash);
-    let uuid = configure::machine_uuid(&vm)?;
-    let host_nics = network::host_nics(Path::new(SYS_NET), Path::new(ROUTES));
-    let cards = network::cards(&vm.image, view.facts, &host_nics)?;
+    let Checked {
+        base_dir,
+        base_needed,
+        uuid,
+        cards,
+    } = {
+        let (view, vm, hash) = (view.clone(), vm.clone(), hash.clone());
+        blocking(move || check(&view, &vm, &hash)).await?
+    };
     refuse_running(&vbox, &uuid, &name).await?;
-    unpack::remove_leftovers(base_dir.parent().unwrap_or(&layout.machines_dir), &work);
-    plan_space(&view, &vm, base_needed, snapshot.as_ref(), &d.in_use_now())?;
-    if base_needed {
-        prepare_base_parent(layout, &base_dir)?;
+    {
+        let (view, vm, snapshot) = (view.clone(), vm.clone(), snapshot.clone());
+        let (base_dir, work, in_use) = (base_dir.clone(), work.clone(), d.in_use_now());
+        // The space planner may wait for another user's daemon holding the cache's lock.
+        blocking(move || {
+            let layout = &view.layout;
+            unpack::remove_leftovers(base_dir.parent().unwrap_or(&layout.machines_dir), &work);
+            plan_space(&view, &vm, base_needed, snapshot.as_ref(), &in_use)?;
+            if base_needed {
+                prepare_base_parent(layout, &base_dir)?;
+            }
+            Ok(())
+        })
+        .await?;
     }
     let mut sources = Vec::new();
     if base_needed {
@@ -100,7 +117,7 @@ async fn run_planned(d: &Arc<Daemon>, job: &Arc<Job>, plan: StartPlan) -> Result
         job.set_message(format!("Unpacking the base image of {name}"));
         let mut result = unpack::base(&archive, &base_dir, job, done).await;
         if let Err(e) = &result
-            && let Some(share) = after_damage(&view, &vm, &vm.base, &archive, e)
+            && let Some(share) = after_damage(&view, &vm, &vm.base, &archive, e).await
         {
             result = unpack::base(&share, &base_dir, job, done).await;
         }
@@ -113,21 +130,23 @@ async fn run_planned(d: &Arc<Daemon>, job: &Arc<Job>, plan: StartPlan) -> Result
             let archive = ready.next().expect("planned above");
             job.set_phase(Phase::UnpackSnapshot);
             job.set_message(format!("Unpacking snapshot {}", s.conf.name));
-            let fits =
-                |staged: &[std::path::PathBuf]| configure::check_disks(&vm, &base_dir, staged);
+            let fits = disks_fit(&vm, &base_dir);
             let mut result = unpack::snapshot(&archive, &work, job, done, fits).await;
             if let Err(e) = &result
-                && let Some(share) = after_damage(&view, &vm, &s.archive, &archive, e)
+                && let Some(share) = after_damage(&view, &vm, &s.archive, &archive, e).await
             {
-                let fits =
-                    |staged: &[std::path::PathBuf]| configure::check_disks(&vm, &base_dir, staged);
+                let fits = disks_fit(&vm, &base_dir);
                 result = unpack::snapshot(&share, &work, job, done, fits).await;
             }
             let report = result?;
-            workcopy::remove_stale(&work, &report.files)?;
+            let (stale_in, keep) = (work.clone(), report.files.clone());
+            blocking(move || workcopy::remove_stale(&stale_in, &keep)).await?;
             report.files.iter().map(|f| work.join(f)).collect()
         }
-        None => configure::working_disks(&work),
+        None => {
+            let work = work.clone();
+            blocking(move || Ok(configure::working_disks(&work))).await?
+        }
     };
     ensure_not_canceled(job)?;
 
@@ -135,61 +154,143 @@ async fn run_planned(d: &Arc<Daemon>, job: &Arc<Job>, plan: StartPlan) -> Result
     job.set_message(format!("Configuring {name}"));
     let fresh = snapshot.is_some();
     vbox.unregister(&uuid).await?;
-    configure::write_settings(layout, &vm, &base_dir, &disks, ram_mb, cards, fresh)?;
-    workcopy::ensure_global_settings(layout)?;
+    {
+        let (layout, vm, base_dir) = (layout.clone(), vm.clone(), base_dir.clone());
+        blocking(move || {
+            configure::write_settings(&layout, &vm, &base_dir, &disks, ram_mb, cards, fresh)?;
+            workcopy::ensure_global_settings(&layout)
+        })
+        .await?;
+    }
     vbox.register(&layout.settings_file(&vm.id)).await?;
-    workcopy::remember(
-        &work,
-        &CopyNote {
-            snapshot: snapshot.as_ref().map_or_else(
-                || {
+    {
+        let chosen = snapshot.as_ref().map(|s| s.id.to_string());
+        let work = work.clone();
+        blocking(move || {
+            let note = CopyNote {
+                snapshot: chosen.unwrap_or_else(|| {
                     CopyNote::read(&work)
                         .map(|n| n.snapshot)
                         .unwrap_or_default()
-                },
-                |s| s.id.to_string(),
-            ),
-            base_hash: hash,
-        },
-    )?;
+                }),
+                base_hash: hash,
+            };
+            workcopy::remember(&work, &note)
+        })
+        .await?;
+    }
     ensure_not_canceled(job)?;
 
     job.set_phase(Phase::Launch);
     job.set_message(format!("Starting {name}"));
-    let log = work.join("Logs");
-    std::fs::create_dir_all(&log).map_err(|e| Error::io(log.display(), &e))?;
-    let log = log.join("leovms-frontend.log");
-    let child = vbox.spawn_frontend(&uuid, &log)?;
+    let logs = work.join("Logs");
+    let log = logs.join("leovms-frontend.log");
+    let child = {
+        let (vbox, log) = (vbox.clone(), log.clone());
+        blocking(move || {
+            std::fs::create_dir_all(&logs).map_err(|e| Error::io(logs.display(), &e))?;
+            vbox.spawn_frontend(&uuid, &log)
+        })
+        .await?
+    };
     let pid = child.id().map(|p| p as i32).unwrap_or_default();
     let mut exit = Exit::Child(child);
-    d.records.save(&Record {
-        vm: vm.id.to_string(),
-        snapshot: job.snapshot.clone(),
-        uuid: uuid.to_string(),
-        pid,
-        starttime: process_starttime(pid).unwrap_or_default(),
-    })?;
+    {
+        let record = Record {
+            vm: vm.id.to_string(),
+            snapshot: job.snapshot.clone(),
+            uuid: uuid.to_string(),
+            pid,
+            starttime: 0,
+        };
+        let d = d.clone();
+        blocking(move || {
+            d.records.save(&Record {
+                starttime: process_starttime(pid).unwrap_or_default(),
+                ..record
+            })
+        })
+        .await?;
+    }
     match wait_until_running(&vbox, &uuid, &mut exit, &log, job).await {
         Ok(None) => {}
         Ok(Some(code)) => {
-            d.records.remove(&vm.id);
-            return ended(&name, Some(code), &log);
+            forget_record(d, &vm.id).await;
+            return ended(&name, Some(code), &log).await;
         }
         Err(e) => {
-            d.records.remove(&vm.id);
+            forget_record(d, &vm.id).await;
             return Err(e);
         }
     }
 
     if view.online {
-        remember_for_offline(&view, &vm);
+        let (view, vm) = (view.clone(), vm.clone());
+        let remembered = d
+            .read_share(move |_| {
+                remember_for_offline(&view, &vm);
+                Ok(())
+            })
+            .await;
+        if let Err(e) = remembered {
+            tracing::warn!("cannot keep {name} for offline use: {}", e.message);
+        }
     }
     job.set_phase(Phase::Running);
     job.set_message(format!("{name} is running."));
     d.machine_changed(&vm.id).await;
     let code = exit.wait().await;
-    d.records.remove(&vm.id);
-    ended(&name, code, &log)
+    forget_record(d, &vm.id).await;
+    ended(&name, code, &log).await
+}
+
+/// What the plan phase learned before VirtualBox is asked.
+struct Checked {
+    base_dir: PathBuf,
+    base_needed: bool,
+    uuid: Uuid,
+    cards: Option<Vec<Nic>>,
+}
+
+/// Where the base goes and whether it must be unpacked, this user's VirtualBox home,
+/// the machine's UUID and its network cards. Blocks: reads the machines folder and the
+/// PC's network cards.
+fn check(view: &View, vm: &VmEntry, hash: &str) -> Result<Checked> {
+    let layout = &view.layout;
+    let base_dir = layout.base_dir(&vm.id, hash);
+    layout.prepare_vbox_home()?;
+    let base_needed = !layout.base_ready(&vm.id, hash);
+    let uuid = configure::machine_uuid(vm)?;
+    let host_nics = network::host_nics(Path::new(SYS_NET), Path::new(ROUTES));
+    let cards = network::cards(&vm.image, view.facts, &host_nics)?;
+    Ok(Checked {
+        base_dir,
+        base_needed,
+        uuid,
+        cards,
+    })
+}
+
+/// The check of a snapshot's disks against the base, run where the snapshot is unpacked.
+fn disks_fit(
+    vm: &Arc<VmEntry>,
+    base_dir: &Path,
+) -> impl FnOnce(&[PathBuf]) -> Result<()> + Send + 'static {
+    let (vm, base_dir) = (vm.clone(), base_dir.to_path_buf());
+    move |staged| configure::check_disks(&*vm, &base_dir, staged)
+}
+
+/// The VM's record goes once its frontend has ended.
+async fn forget_record(d: &Arc<Daemon>, vm: &str) {
+    let (d, vm) = (d.clone(), vm.to_owned());
+    let removed = blocking(move || {
+        d.records.remove(&vm);
+        Ok(())
+    })
+    .await;
+    if let Err(e) = removed {
+        tracing::warn!("{}", e.message);
+    }
 }
 
 /// One VM at a time, as VirtualBox reports it (a VM started outside leovms counts too):
@@ -213,6 +314,8 @@ async fn refuse_running(vbox: &VBox, uuid: &Uuid, name: &str) -> Result<()> {
 
 /// Space for what this start will write, asked before anything is written. When a
 /// cache shares the file system, its unpinned archives nobody uses make room first.
+/// Blocks: stats the disks and may wait (bounded) for the cache's lock, held by another
+/// user's daemon.
 fn plan_space(
     view: &View,
     vm: &VmEntry,
@@ -266,7 +369,8 @@ async fn wait_until_running(
     log: &Path,
     job: &Job,
 ) -> Result<Option<i32>> {
-    let (_watcher, mut changes) = crate::watch::changes(&vbox.home)?;
+    let home = vbox.home.clone();
+    let (_watcher, mut changes) = blocking(move || crate::watch::changes(&home)).await?;
     let deadline = tokio::time::Instant::now() + LAUNCH_GRACE;
     loop {
         if vbox.vm_state(uuid).await.is_ok_and(|s| s == "running") {
@@ -280,7 +384,7 @@ async fn wait_until_running(
                 }
                 return Err(Error::new(
                     ErrorKind::VBoxFailed,
-                    format!("VirtualBox could not start the VM: {}", frontend_message(log)),
+                    format!("VirtualBox could not start the VM: {}", frontend_message(log).await),
                 ));
             }
             _ = changes.recv() => {}
@@ -301,21 +405,24 @@ async fn wait_until_running(
     }
 }
 
-fn ended(name: &str, code: Option<i32>, log: &Path) -> Result<String> {
+async fn ended(name: &str, code: Option<i32>, log: &Path) -> Result<String> {
     match code {
         Some(0) | None => Ok(format!("{name} was powered off.")),
         Some(code) => Err(Error::new(
             ErrorKind::VBoxFailed,
             format!(
                 "{name} ended unexpectedly (VirtualBox exit code {code}): {}",
-                frontend_message(log)
+                frontend_message(log).await
             ),
         )),
     }
 }
 
 /// The last lines VirtualBox's frontend wrote.
-fn frontend_message(log: &Path) -> String {
-    let text = std::fs::read_to_string(log).unwrap_or_default();
+async fn frontend_message(log: &Path) -> String {
+    let log = log.to_path_buf();
+    let text = blocking(move || Ok(std::fs::read_to_string(&log).unwrap_or_default()))
+        .await
+        .unwrap_or_default();
     crate::vbox::vbox_message(&text, "")
 }

@@ -9,6 +9,7 @@ use std::time::Duration;
 use leovms_api::ErrorKind;
 use leovms_image::dirfd::Dir;
 
+use crate::blocking::blocking;
 use crate::cache::{self, CacheDir};
 use crate::catalog::{ArchiveRef, VmEntry};
 use crate::daemon::Daemon;
@@ -32,14 +33,17 @@ pub enum Source {
 }
 
 impl Source {
-    /// Decides, and makes room in the cache when the archive goes there.
+    /// Decides, and makes room in the cache when the archive goes there. The cache is
+    /// read on the blocking pool, the share through the bounded reader.
     pub async fn plan(
         d: &Arc<Daemon>,
         view: &View,
         vm: &VmEntry,
         archive: &ArchiveRef,
     ) -> Result<Source> {
-        if let Some(path) = view.caches.find(&vm.id, archive) {
+        let caches = view.caches.clone();
+        let (id, wanted) = (vm.id.to_string(), archive.clone());
+        if let Some(path) = blocking(move || Ok(caches.find(&id, &wanted))).await? {
             return Ok(Source::Cached(ArchiveRef {
                 path,
                 ..archive.clone()
@@ -55,22 +59,23 @@ impl Source {
                 ),
             ));
         }
-        check_present(archive)?;
+        let present = archive.clone();
+        d.read_share(move |_| check_present(&present)).await?;
         if view.caches.is_empty() {
             return Ok(Source::Share(archive.clone()));
         }
         let caches = view.caches.clone();
         let in_use = d.in_use_now();
         let (id, wanted) = (vm.id.to_string(), archive.clone());
-        let planned = tokio::task::spawn_blocking(move || {
+        // Waits up to the cache's lock limit for another user's daemon: never on the runtime.
+        let planned = blocking(move || {
             let planned = caches.plan(&id, std::slice::from_ref(&wanted), &in_use)?;
             // A VM folder another user replaced is not used; the share still is.
             planned.dir.prepare_vm_dir(&id)?;
             caches.make_room(&planned)?;
-            Ok::<_, Error>(planned)
+            Ok(planned)
         })
-        .await
-        .map_err(|e| Error::internal(e.to_string()))?;
+        .await;
         match planned {
             Ok(planned) => Ok(Source::Fetch {
                 dir: planned.dir,
@@ -113,9 +118,10 @@ impl Source {
     }
 }
 
-/// A cached archive that turned out damaged when unpacked is removed; online, the start
-/// goes on from the share (returned), offline it fails with the damage.
-pub fn after_damage(
+/// A cached archive that turned out damaged when unpacked is removed (on the blocking
+/// pool); online, the start goes on from the share (returned), offline it fails with the
+/// damage.
+pub async fn after_damage(
     view: &View,
     vm: &VmEntry,
     original: &ArchiveRef,
@@ -126,14 +132,24 @@ pub fn after_damage(
         return None;
     }
     tracing::warn!("removing the damaged cache copy {}", used.path.display());
-    for dir in &view.caches.dirs {
-        let _ = dir.remove(&vm.id, &original.sha256_hex());
+    let caches = view.caches.clone();
+    let (id, sha) = (vm.id.to_string(), original.sha256_hex());
+    let removed = blocking(move || {
+        for dir in &caches.dirs {
+            let _ = dir.remove(&id, &sha);
+        }
+        Ok(())
+    })
+    .await;
+    if let Err(e) = removed {
+        tracing::warn!("{}", e.message);
     }
     view.online.then(|| original.clone())
 }
 
 /// Creates the folders above a base so that this user can trust them: the machines
 /// folder like /tmp (every user adds their own), everything below it only for this user.
+/// Blocks: call through `blocking`.
 pub fn prepare_base_parent(layout: &Layout, base_dir: &Path) -> Result<()> {
     let parent = base_dir.parent().unwrap_or(&layout.machines_dir);
     let missing: Vec<&Path> = parent
@@ -159,7 +175,8 @@ pub fn prepare_base_parent(layout: &Layout, base_dir: &Path) -> Result<()> {
 }
 
 /// Copies the share's settings and those of this VM for offline starts; a failure only
-/// costs the offline start, so it is logged, not reported.
+/// costs the offline start, so it is logged, not reported. Blocks and reads the share:
+/// call through `Daemon::read_share`.
 pub fn remember_for_offline(view: &View, vm: &VmEntry) {
     remember_share_files(view);
     remember_vm(view, vm);
@@ -186,6 +203,8 @@ pub fn remember_vm(view: &View, vm: &VmEntry) {
     }
 }
 
+/// Whether the share has the archive with the manifest's size. Stats the share: call
+/// through `Daemon::read_share`.
 fn check_present(archive: &ArchiveRef) -> Result<()> {
     match std::fs::metadata(&archive.path) {
         Ok(m) if m.len() == archive.size => Ok(()),

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use leovms_api::{ErrorKind, Eviction, JobKind, Phase, SyncPlan};
 use zbus::zvariant::OwnedObjectPath;
 
+use crate::blocking::blocking;
 use crate::cache::{self, CacheDir, Pin, Planned, plan};
 use crate::catalog::{ArchiveRef, VmEntry};
 use crate::daemon::{Daemon, NewJob};
@@ -122,6 +123,8 @@ impl Daemon {
 }
 
 async fn run(d: &Arc<Daemon>, job: &Arc<Job>, r: Request) -> Result<String> {
+    // Shared with the file steps on the blocking pool.
+    let r = Arc::new(r);
     let name = r.vm.image.name.clone();
     let id = r.vm.id.to_string();
     job.set_phase(Phase::Plan);
@@ -129,13 +132,13 @@ async fn run(d: &Arc<Daemon>, job: &Arc<Job>, r: Request) -> Result<String> {
     check_foreign_copies(job, &r).await?;
     let caches = r.view.caches.clone();
     let (wanted, in_use, plan_id) = (r.wanted.clone(), d.in_use_now(), id.clone());
-    let planned = tokio::task::spawn_blocking(move || {
+    // Making room may wait (bounded) for the cache's lock, held by another user's daemon.
+    let planned = blocking(move || {
         let planned = caches.plan(&plan_id, &wanted, &in_use)?;
         caches.make_room(&planned)?;
-        Ok::<_, Error>(planned)
+        Ok(planned)
     })
-    .await
-    .map_err(|e| Error::internal(e.to_string()))??;
+    .await?;
     job.set_total(planned.missing.iter().map(|a| a.size).sum());
 
     job.set_phase(Phase::Fetch);
@@ -148,19 +151,36 @@ async fn run(d: &Arc<Daemon>, job: &Arc<Job>, r: Request) -> Result<String> {
         resumed += fetched.resumed;
         done += archive.size;
     }
-    for archive in &r.wanted {
-        if let Some(dir) = r
-            .view
-            .caches
-            .dirs
-            .iter()
-            .find(|dir| dir.find(&id, &archive.sha256_hex()).is_some())
-        {
-            dir.touch(&id, &archive.sha256_hex());
+    {
+        let (r, planned, id) = (r.clone(), planned.clone(), id.clone());
+        blocking(move || {
+            for archive in &r.wanted {
+                if let Some(dir) = r
+                    .view
+                    .caches
+                    .dirs
+                    .iter()
+                    .find(|dir| dir.find(&id, &archive.sha256_hex()).is_some())
+                {
+                    dir.touch(&id, &archive.sha256_hex());
+                }
+            }
+            pin(&r, &planned)
+        })
+        .await?;
+    }
+    {
+        let r = r.clone();
+        let remembered = d
+            .read_share(move |_| {
+                crate::start_source::remember_for_offline(&r.view, &r.vm);
+                Ok(())
+            })
+            .await;
+        if let Err(e) = remembered {
+            tracing::warn!("cannot keep {name} for offline use: {}", e.message);
         }
     }
-    pin(&r, &planned)?;
-    crate::start_source::remember_for_offline(&r.view, &r.vm);
     let size: u64 = r.wanted.iter().map(|a| a.size).sum();
     let mut message = format!(
         "{name} is ready for offline use ({} in {}).",
@@ -179,29 +199,17 @@ async fn run(d: &Arc<Daemon>, job: &Arc<Job>, r: Request) -> Result<String> {
 /// Archives another user copied into the cache could have been changed by that user
 /// since: they are hashed again (and removed when damaged) before this user relies on
 /// them offline. This user's and root's own copies are not.
-async fn check_foreign_copies(job: &Arc<Job>, r: &Request) -> Result<()> {
+async fn check_foreign_copies(job: &Arc<Job>, r: &Arc<Request>) -> Result<()> {
     let vm = r.vm.id.to_string();
-    let foreign: Vec<(CacheDir, String, u64)> = r
-        .wanted
-        .iter()
-        .filter_map(|a| {
-            let sha = a.sha256_hex();
-            let dir = r
-                .view
-                .caches
-                .dirs
-                .iter()
-                .find(|d| d.find(&vm, &sha).is_some())?;
-            (!dir.copied_by_me_or_root(&vm, &sha)).then(|| (dir.clone(), sha, a.size))
-        })
-        .collect();
+    let (request, id) = (r.clone(), vm.clone());
+    let foreign = blocking(move || Ok(foreign_copies(&request, &id))).await?;
     if foreign.is_empty() {
         return Ok(());
     }
     job.set_phase(Phase::Verify);
     job.set_total(foreign.iter().map(|f| f.2).sum());
     let runner = job.clone();
-    tokio::task::spawn_blocking(move || {
+    blocking(move || {
         let mut done = 0;
         for (dir, sha, size) in foreign {
             if !crate::cache_report::intact(&dir, &vm, &sha, &runner, done)? {
@@ -213,10 +221,27 @@ async fn check_foreign_copies(job: &Arc<Job>, r: &Request) -> Result<()> {
         Ok(())
     })
     .await
-    .map_err(|e| Error::internal(e.to_string()))?
 }
 
-/// Records this user's choice in the cache that holds the VM (and only there).
+/// The wanted archives another user copied into the cache: where, their hash and size.
+/// Blocks.
+fn foreign_copies(r: &Request, vm: &str) -> Vec<(CacheDir, String, u64)> {
+    r.wanted
+        .iter()
+        .filter_map(|a| {
+            let sha = a.sha256_hex();
+            let dir = r
+                .view
+                .caches
+                .dirs
+                .iter()
+                .find(|d| d.find(vm, &sha).is_some())?;
+            (!dir.copied_by_me_or_root(vm, &sha)).then(|| (dir.clone(), sha, a.size))
+        })
+        .collect()
+}
+
+/// Records this user's choice in the cache that holds the VM (and only there). Blocks.
 fn pin(r: &Request, planned: &Planned) -> Result<()> {
     let me = rustix::process::geteuid().as_raw();
     for dir in &r.view.caches.dirs {

@@ -5,79 +5,129 @@
 use std::ffi::OsStr;
 use std::io;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use leovms_image::archive::{self, UnpackReport};
 use leovms_image::atomic;
 use leovms_image::dirfd::{Dir, me};
 
+use crate::blocking::blocking;
 use crate::catalog::ArchiveRef;
 use crate::error::{Error, Result};
 use crate::job::Job;
 
 /// Unpacks the base into a temporary sibling of `base_dir`, makes it read-only and
 /// renames it into place. Another user's daemon may win the race: then its copy is used.
+/// Every file step runs on the blocking pool; the archive reader is async and cancelable.
 pub async fn base(
     archive_ref: &ArchiveRef,
     base_dir: &Path,
     job: &Arc<Job>,
     offset: u64,
 ) -> Result<()> {
-    let parent = base_dir.parent().unwrap_or(Path::new("/"));
-    std::fs::create_dir_all(parent).map_err(|e| Error::io(parent.display(), &e))?;
-    let tmp = atomic::temp_path_for(base_dir);
-    std::fs::create_dir(&tmp).map_err(|e| Error::io(tmp.display(), &e))?;
-    let result = run(archive_ref, &tmp, job, offset).await;
-    let result = result.and_then(|_| {
-        seal_tree(&tmp).map_err(|e| Error::io(tmp.display(), &e))?;
-        match std::fs::rename(&tmp, base_dir) {
-            Ok(()) => atomic::fsync_dir(parent).map_err(|e| Error::io(parent.display(), &e)),
-            Err(_) if base_dir.is_dir() => {
-                remove_tree(&tmp);
-                Ok(())
-            }
-            Err(e) => Err(Error::io(base_dir.display(), &e)),
+    let base_dir = base_dir.to_path_buf();
+    let tmp = atomic::temp_path_for(&base_dir);
+    let (dir, made) = (base_dir.clone(), tmp.clone());
+    blocking(move || make_temp_base(&dir, &made)).await?;
+    let result = match run(archive_ref, &tmp, job, offset).await {
+        Ok(_) => {
+            let sealed = tmp.clone();
+            blocking(move || place_base(&sealed, &base_dir)).await
         }
-    });
+        Err(e) => Err(e),
+    };
     if result.is_err() {
-        remove_tree(&tmp);
+        remove_tree_off_runtime(tmp).await;
     }
     result
+}
+
+/// The temporary folder a base is unpacked into, with the folders above it.
+fn make_temp_base(base_dir: &Path, tmp: &Path) -> Result<()> {
+    let parent = base_dir.parent().unwrap_or(Path::new("/"));
+    std::fs::create_dir_all(parent).map_err(|e| Error::io(parent.display(), &e))?;
+    std::fs::create_dir(tmp).map_err(|e| Error::io(tmp.display(), &e))
+}
+
+/// Seals the unpacked base in `tmp` and renames it to `base_dir`, unless another daemon
+/// was faster; then `tmp` goes and that copy is used.
+fn place_base(tmp: &Path, base_dir: &Path) -> Result<()> {
+    let parent = base_dir.parent().unwrap_or(Path::new("/"));
+    seal_tree(tmp).map_err(|e| Error::io(tmp.display(), &e))?;
+    match std::fs::rename(tmp, base_dir) {
+        Ok(()) => atomic::fsync_dir(parent).map_err(|e| Error::io(parent.display(), &e)),
+        Err(_) if base_dir.is_dir() => {
+            remove_tree(tmp);
+            Ok(())
+        }
+        Err(e) => Err(Error::io(base_dir.display(), &e)),
+    }
 }
 
 /// Unpacks a snapshot into a temporary folder inside the working copy, lets `check`
 /// look at the unpacked files (e.g. whether the disks fit the base), and only then moves
 /// them over the working copy. A refused snapshot leaves the working copy as it was.
+/// `check` and every file step run on the blocking pool.
 pub async fn snapshot(
     archive_ref: &ArchiveRef,
     work: &Path,
     job: &Arc<Job>,
     offset: u64,
-    check: impl FnOnce(&[std::path::PathBuf]) -> Result<()>,
+    check: impl FnOnce(&[PathBuf]) -> Result<()> + Send + 'static,
 ) -> Result<UnpackReport> {
-    std::fs::create_dir_all(work).map_err(|e| Error::io(work.display(), &e))?;
+    let work = work.to_path_buf();
     let staging = atomic::temp_path_for(&work.join("snapshot"));
-    std::fs::create_dir(&staging).map_err(|e| Error::io(staging.display(), &e))?;
-    let result = async {
-        let report = run(archive_ref, &staging, job, offset).await?;
-        let staged: Vec<_> = report.files.iter().map(|f| staging.join(f)).collect();
-        check(&staged)?;
-        crate::workcopy::forget(work)?;
-        for rel in &report.files {
-            let target = work.join(rel);
-            if let Some(dir) = target.parent() {
-                std::fs::create_dir_all(dir).map_err(|e| Error::io(dir.display(), &e))?;
-            }
-            std::fs::rename(staging.join(rel), &target)
-                .map_err(|e| Error::io(target.display(), &e))?;
+    let (dir, made) = (work.clone(), staging.clone());
+    blocking(move || make_staging(&dir, &made)).await?;
+    let result = match run(archive_ref, &staging, job, offset).await {
+        Ok(report) => {
+            let staged = staging.clone();
+            blocking(move || replace_working_copy(&work, &staged, report, check)).await
         }
-        atomic::fsync_dir(work).map_err(|e| Error::io(work.display(), &e))?;
-        Ok(report)
-    }
-    .await;
-    remove_tree(&staging);
+        Err(e) => Err(e),
+    };
+    remove_tree_off_runtime(staging).await;
     result
+}
+
+/// The working copy and the staging folder inside it.
+fn make_staging(work: &Path, staging: &Path) -> Result<()> {
+    std::fs::create_dir_all(work).map_err(|e| Error::io(work.display(), &e))?;
+    std::fs::create_dir(staging).map_err(|e| Error::io(staging.display(), &e))
+}
+
+/// Checks the staged files and renames them over the working copy.
+fn replace_working_copy(
+    work: &Path,
+    staging: &Path,
+    report: UnpackReport,
+    check: impl FnOnce(&[PathBuf]) -> Result<()>,
+) -> Result<UnpackReport> {
+    let staged: Vec<_> = report.files.iter().map(|f| staging.join(f)).collect();
+    check(&staged)?;
+    crate::workcopy::forget(work)?;
+    for rel in &report.files {
+        let target = work.join(rel);
+        if let Some(dir) = target.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| Error::io(dir.display(), &e))?;
+        }
+        std::fs::rename(staging.join(rel), &target).map_err(|e| Error::io(target.display(), &e))?;
+    }
+    atomic::fsync_dir(work).map_err(|e| Error::io(work.display(), &e))?;
+    Ok(report)
+}
+
+/// [`remove_tree`] from async code.
+async fn remove_tree_off_runtime(path: PathBuf) {
+    let removed = blocking(move || {
+        remove_tree(&path);
+        Ok(())
+    })
+    .await;
+    if let Err(e) = removed {
+        tracing::warn!("{}", e.message);
+    }
 }
 
 async fn run(

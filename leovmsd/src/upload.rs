@@ -11,6 +11,7 @@ use leovms_api::{
 use leovms_image::upload::{UploadError, UploadProgress, write_upload};
 use zbus::zvariant::OwnedObjectPath;
 
+use crate::blocking::blocking;
 use crate::daemon::{Daemon, NewJob};
 use crate::error::{Error, Result};
 use crate::job::Job;
@@ -51,8 +52,13 @@ impl Daemon {
 
     async fn upload_sources(self: &Arc<Self>) -> Result<Vec<Source>> {
         let online = self.share_online().await;
-        let home = upload_source::own_home(&Settings::home());
-        let running = match self.layout().await.and_then(|l| self.vbox(&l)) {
+        // The user's own VirtualBox home is local: a file step, not the share.
+        let home = blocking(|| Ok(upload_source::own_home(&Settings::home()))).await?;
+        let vbox = match self.layout().await {
+            Ok(layout) => self.find_vbox(&layout).await,
+            Err(e) => Err(e),
+        };
+        let running = match vbox {
             Ok(vbox) => {
                 let own = crate::vbox::VBox {
                     home: home.clone(),
@@ -163,7 +169,7 @@ impl Daemon {
 }
 
 /// `<share>/<user>/`, created on the first upload (the server's setgid folder gives it
-/// the group p_leovms).
+/// the group p_leovms). Writes to the share: call through `Daemon::read_share`.
 pub fn ensure_user_dir(dir: &Path) -> Result<()> {
     match std::fs::create_dir(dir) {
         Ok(()) => Ok(()),

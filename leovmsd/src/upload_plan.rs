@@ -4,11 +4,13 @@
 use std::path::PathBuf;
 
 use leovms_api::{ErrorKind, UploadKind as Kind, UploadOptions, UploadSource};
+use leovms_image::config::toml_string;
+use leovms_image::layout::{self, BASE_ARCHIVE, IMAGE_CONF, MACHINE_VBOX};
 use leovms_image::name::SafeName;
 use leovms_image::text;
 use leovms_image::upload::{CopySource, UploadFile, UploadKind, UploadSpec};
 use leovms_image::vbox::{self, DiskPatch, Patch};
-use leovms_image::vdi::{self, braced};
+use leovms_image::vdi;
 
 use crate::error::{Error, Result};
 use crate::settings::Settings;
@@ -180,11 +182,11 @@ fn snapshot_archive(id: &SafeName, diffs: &[PathBuf]) -> Result<UploadFile> {
         .map(|d| {
             let h =
                 vdi::read_header(d).map_err(|e| Error::new(ErrorKind::Integrity, e.to_string()))?;
-            Ok((d.clone(), format!("Snapshots/{}.vdi", braced(&h.uuid))))
+            Ok((d.clone(), layout::snapshot_disk(&h.uuid)))
         })
         .collect::<Result<Vec<_>>>()?;
     Ok(UploadFile::Archive {
-        path_in_upload: format!("snapshots/{id}/snapshot.tar.zst"),
+        path_in_upload: layout::snapshot_archive(id),
         entries,
     })
 }
@@ -217,7 +219,7 @@ fn vm_files(
             base_entries.push((path.clone(), file.clone()));
             file
         } else {
-            format!("Snapshots/{}.vdi", braced(&h.uuid))
+            layout::snapshot_disk(&h.uuid)
         };
         if info.hard_disks.iter().any(|d| d.uuid == h.uuid) {
             disks.push(DiskPatch {
@@ -247,24 +249,20 @@ fn vm_files(
     );
     let files = vec![
         UploadFile::Copy {
-            path_in_upload: "image.conf".into(),
+            path_in_upload: IMAGE_CONF.into(),
             source: CopySource::Bytes(image.into_bytes()),
         },
         UploadFile::Copy {
-            path_in_upload: "machine.vbox".into(),
+            path_in_upload: MACHINE_VBOX.into(),
             source: CopySource::Bytes(machine),
         },
         UploadFile::Archive {
-            path_in_upload: "base.tar.zst".into(),
+            path_in_upload: BASE_ARCHIVE.into(),
             entries: base_entries,
         },
         snapshot_archive(id, &diffs)?,
     ];
     Ok((files, fresh))
-}
-
-fn toml_string(s: &str) -> String {
-    toml::Value::String(s.to_owned()).to_string()
 }
 
 fn source_bytes(file: &UploadFile) -> u64 {

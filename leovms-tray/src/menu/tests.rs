@@ -1,7 +1,11 @@
+use super::machine::{INDENT, WRAP, wrap};
+use super::ram::ram_choices;
+use super::upload::format_size;
 use super::*;
 use crate::role::Role;
 use crate::state::tests::{demo, info, uploadable};
-use leovms_api::{Phase, ShareState};
+use crate::state::{Cache, Uploads};
+use leovms_api::{MachineState, Phase, ShareState, UploadSource};
 
 /// Records what the menu asks for.
 #[derive(Default)]

@@ -1,5 +1,8 @@
 use super::*;
-use leovms_api::{UploadSource, UploadableState};
+use leovms_api::{
+    CacheReport, JobKind, Machine, Origin, ShareState, Snapshot, UploadSource, Uploadable,
+    UploadableState,
+};
 use zbus::zvariant::OwnedObjectPath;
 
 pub fn machine(id: &str, name: &str) -> Machine {

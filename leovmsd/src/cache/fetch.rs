@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use leovms_api::ErrorKind;
 use leovms_image::copy::{CopyError, copy_verified};
+use leovms_image::dirfd::Dir;
 
+use crate::blocking::blocking;
 use crate::cache::CacheDir;
 use crate::cache::store;
 use crate::catalog::ArchiveRef;
@@ -25,7 +27,8 @@ pub struct Fetched {
 }
 
 /// Copies `archive` of `vm` into `dir` unless a cache copy exists already. Progress is
-/// reported to `job` from `offset` on.
+/// reported to `job` from `offset` on. The cache's file steps run on the blocking pool;
+/// the copy itself is async and cancelable.
 pub async fn fetch(
     dir: &CacheDir,
     vm: &str,
@@ -35,12 +38,16 @@ pub async fn fetch(
     stall: Duration,
 ) -> Result<Fetched> {
     let sha = archive.sha256_hex();
-    let vm_dir = dir.prepare_vm_dir(vm)?;
+    let vm_dir = {
+        let (dir, vm) = (dir.clone(), vm.to_owned());
+        // Held (with its lock, once taken) until the end of this function.
+        Arc::new(blocking(move || dir.prepare_vm_dir(&vm)).await?)
+    };
     // Another daemon copying the same VM holds this lock; waiting for it and then
     // finding its copy is how two users syncing at once end up with one entry. The
     // wait is a poll, so a lock held forever costs no thread and cancel still works.
     let mut waiting = false;
-    while !store::try_lock(&vm_dir)? {
+    while !try_lock(&vm_dir).await? {
         if !std::mem::replace(&mut waiting, true) {
             let shown = vm_dir.path().display();
             job.set_message(format!("Waiting for another copy into {shown}"));
@@ -51,9 +58,8 @@ pub async fn fetch(
         }
     }
     let dest = dir.archive_path(vm, &sha);
-    if dir.find(vm, &sha).is_some() {
+    if find_and_touch(dir, vm, &sha).await? {
         job.set_done(offset + archive.size);
-        dir.touch(vm, &sha);
         return Ok(Fetched {
             path: dest,
             resumed: 0,
@@ -81,11 +87,35 @@ pub async fn fetch(
             report.resumed
         );
     }
-    dir.touch(vm, &sha);
+    let (used, id) = (dir.clone(), vm.to_owned());
+    blocking(move || {
+        used.touch(&id, &sha);
+        Ok(())
+    })
+    .await?;
     Ok(Fetched {
         path: dest,
         resumed: report.resumed,
     })
+}
+
+/// [`store::try_lock`] on the blocking pool: it never waits, but it is a file step.
+async fn try_lock(vm_dir: &Arc<Dir>) -> Result<bool> {
+    let vm_dir = vm_dir.clone();
+    blocking(move || store::try_lock(&vm_dir)).await
+}
+
+/// Whether the cache holds the archive already; then it counts as used now.
+async fn find_and_touch(dir: &CacheDir, vm: &str, sha: &str) -> Result<bool> {
+    let (dir, vm, sha) = (dir.clone(), vm.to_owned(), sha.to_owned());
+    blocking(move || {
+        let found = dir.find(&vm, &sha).is_some();
+        if found {
+            dir.touch(&vm, &sha);
+        }
+        Ok(found)
+    })
+    .await
 }
 
 fn copy_error(e: CopyError, archive: &ArchiveRef, dir: &CacheDir) -> Error {

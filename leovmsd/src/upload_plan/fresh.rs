@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use leovms_api::ErrorKind;
+use leovms_image::layout;
 use leovms_image::vbox::{self, NewDiff};
 use leovms_image::vdi::{self, braced};
 use uuid::Uuid;
@@ -49,7 +50,7 @@ impl FreshState {
             let diff = NewDiff {
                 parent: header.uuid,
                 uuid,
-                location: format!("Snapshots/{}.vdi", braced(&uuid)).into(),
+                location: layout::snapshot_disk(&uuid).into(),
             };
             fresh.disks.push((diff, path));
         }

@@ -1,0 +1,116 @@
+//! The Upload… submenu: own VirtualBox machines and working copies, each asking first.
+
+use ksni::menu::{MenuItem, SubMenu};
+use leovms_api::{UploadSource, Uploadable};
+
+use super::questions::confirm;
+use super::{Dispatch, blocked, item, label};
+use crate::actions::{Action, format_gb};
+use crate::state::{State, Uploads};
+
+/// The user's own VirtualBox machines and leovms working copies, each going up as the
+/// daemon sees fit (a new snapshot of the VM it was made from, else a new VM) once the
+/// teacher has confirmed what goes up under which name.
+pub(super) fn upload_menu<T: Dispatch>(state: &State) -> MenuItem<T> {
+    let mut items = Vec::new();
+    match &state.uploads {
+        Uploads::Unknown => items.push(label("Looking for machines…")),
+        Uploads::Unreadable(why) => items.push(label(why)),
+        Uploads::Listed(list) => {
+            let sections = [
+                (UploadSource::VirtualBox, "Own VirtualBox machines"),
+                (UploadSource::WorkingCopy, "leovms working copies"),
+            ];
+            for (source, header) in sections {
+                let machines: Vec<_> = list.iter().filter(|u| u.source == source).collect();
+                if machines.is_empty() {
+                    continue;
+                }
+                if !items.is_empty() {
+                    items.push(MenuItem::Separator);
+                }
+                items.push(label(header));
+                for u in machines {
+                    items.push(upload_item(state, u));
+                }
+            }
+            if items.is_empty() {
+                items.push(label("Nothing to upload"));
+            }
+        }
+    }
+    SubMenu {
+        label: "Upload…".into(),
+        submenu: items,
+        ..Default::default()
+    }
+    .into()
+}
+
+/// One machine to upload: "Teacher VM → new snapshot of Demo Linux", which opens what
+/// goes up, under which name and how big, with Cancel and "Yes, upload as …". There is
+/// no text field in a panel menu: another name or a description is the CLI's.
+fn upload_item<T: Dispatch>(state: &State, u: &Uploadable) -> MenuItem<T> {
+    let name = if u.name.is_empty() { &u.id } else { &u.name };
+    let snapshot_of = (!u.vm.is_empty()).then(|| state.name_of(&u.vm));
+    let target = match &snapshot_of {
+        Some(vm) => format!("new snapshot of {vm}"),
+        None => "new VM".to_string(),
+    };
+    let line = format!("{name} → {target}");
+    if !u.problem.is_empty() {
+        return item(&blocked(&line, &u.problem), None);
+    }
+    let what = if u.source == UploadSource::WorkingCopy {
+        format!("Upload your leovms working copy of {name}")
+    } else {
+        format!("Upload {name} from your own VirtualBox")
+    };
+    let as_what = match &snapshot_of {
+        Some(vm) => format!("as a new snapshot of {vm}, named \"{name}\"?"),
+        None => format!("as a new VM, named \"{name}\"?"),
+    };
+    let bytes = if snapshot_of.is_some() {
+        u.snapshot_bytes
+    } else {
+        u.vm_bytes
+    };
+    let (option, id) = if u.source == UploadSource::WorkingCopy {
+        ("--working-copy", u.id.as_str())
+    } else {
+        ("--machine", u.id.as_str())
+    };
+    let action = Action::Upload {
+        source: u.source,
+        id: u.id.clone(),
+        name: name.clone(),
+        as_name: (!u.name.is_empty()).then(|| u.name.clone()),
+    };
+    let mut submenu = confirm(
+        &line,
+        &[
+            what,
+            as_what,
+            format!(
+                "No description. {} to copy; the admin publishes it afterwards.",
+                format_size(bytes)
+            ),
+        ],
+        &format!("Yes, upload as \"{name}\""),
+        action,
+    );
+    submenu.submenu.push(MenuItem::Separator);
+    submenu.submenu.push(label(&format!(
+        "Another name or a description: leovms-cli upload {option} {id} --name … --description …"
+    )));
+    submenu.into()
+}
+
+/// `2.1 MB`, `310.4 MB`, `9.0 GB`: an upload may be small.
+pub(super) fn format_size(bytes: u64) -> String {
+    if bytes < 1_000_000_000 {
+        format!("{:.1} MB", bytes as f64 / 1e6)
+    } else {
+        format_gb(bytes)
+    }
+}
