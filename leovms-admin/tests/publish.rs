@@ -2,49 +2,18 @@
 //! uploads holding real differencing disks.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
-use leovms_image::manifest::Manifest;
 use leovms_testkit::upload::{
     SnapshotUpload, build_snapshot_upload, tree_digest, write_upload_manifest,
 };
-use leovms_testkit::{DemoOptions, DemoShare, build_demo_share};
-use tempfile::TempDir;
 use uuid::Uuid;
 
-struct Server {
-    root: TempDir,
-    share: DemoShare,
-}
+mod common;
+use common::{Server, assert_ok, describe};
+use leovms_testkit::{DemoOptions, build_demo_share};
 
 impl Server {
-    async fn new() -> Server {
-        let root = tempfile::tempdir().unwrap();
-        let data = root.path().join("home/leovms/data");
-        let share = build_demo_share(&data, &DemoOptions::default())
-            .await
-            .unwrap();
-        std::fs::create_dir_all(root.path().join("home/leovms/upload")).unwrap();
-        Server { root, share }
-    }
-
-    fn data(&self) -> PathBuf {
-        self.root.path().join("home/leovms/data")
-    }
-
-    fn upload_dir(&self, rel: &str) -> PathBuf {
-        self.root.path().join("home/leovms/upload").join(rel)
-    }
-
-    fn admin(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_leovms-admin"))
-            .arg("--root")
-            .arg(self.root.path())
-            .args(args)
-            .output()
-            .unwrap()
-    }
-
     /// A snapshot upload for `vm-demo` in `upload/<rel>`.
     async fn snapshot_upload(&self, rel: &str, id: &str, base: Uuid, parent: Uuid) -> PathBuf {
         let dir = self.upload_dir(rel);
@@ -61,28 +30,6 @@ impl Server {
         .unwrap();
         dir
     }
-
-    fn demo_base(&self) -> Uuid {
-        self.share.vm("vm-demo").base_uuid
-    }
-
-    fn manifest(&self, vm: &str) -> Manifest {
-        Manifest::load(&self.data().join(vm).join("manifest.toml")).unwrap()
-    }
-}
-
-fn describe(out: &Output) -> String {
-    format!(
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
-fn assert_ok(out: &Output) -> String {
-    assert!(out.status.success(), "{}", describe(out));
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 fn assert_refused(out: &Output, words: &str) {

@@ -4,60 +4,21 @@
 
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use async_compression::tokio::write::ZstdEncoder;
 use leovms_image::archive::{self, Compression};
 use leovms_image::vdi::{self, VdiHeader, VdiKind, braced};
+use leovms_testkit::BASE_DISK_SIZE;
 use leovms_testkit::upload::{
     SnapshotUpload, build_snapshot_upload, tree_digest, write_upload_manifest,
 };
-use leovms_testkit::{BASE_DISK_SIZE, DemoOptions, DemoShare, build_demo_share};
-use tempfile::TempDir;
 use tokio::io::AsyncWriteExt;
 use uuid::Uuid;
 
-struct Server {
-    root: TempDir,
-    share: DemoShare,
-}
+mod common;
+use common::{Server, assert_ok, describe};
 
 impl Server {
-    async fn new() -> Server {
-        let root = tempfile::tempdir().unwrap();
-        let data = root.path().join("home/leovms/data");
-        let share = build_demo_share(&data, &DemoOptions::default())
-            .await
-            .unwrap();
-        std::fs::create_dir_all(root.path().join("home/leovms/upload")).unwrap();
-        Server { root, share }
-    }
-
-    fn data(&self) -> PathBuf {
-        self.root.path().join("home/leovms/data")
-    }
-
-    fn upload_dir(&self, rel: &str) -> PathBuf {
-        self.root.path().join("home/leovms/upload").join(rel)
-    }
-
-    /// `leovms-admin --root … ARGS` under umask 077, so that no mode comes from the umask.
-    fn admin(&self, args: &[&str]) -> Output {
-        Command::new("sh")
-            .arg("-c")
-            .arg("umask 077; exec \"$0\" \"$@\"")
-            .arg(env!("CARGO_BIN_EXE_leovms-admin"))
-            .arg("--root")
-            .arg(self.root.path())
-            .args(args)
-            .output()
-            .unwrap()
-    }
-
-    fn demo_base(&self) -> Uuid {
-        self.share.vm("vm-demo").base_uuid
-    }
-
     async fn snapshot_upload(&self, rel: &str, id: &str, name: &str) -> PathBuf {
         let dir = self.upload_dir(rel);
         build_snapshot_upload(&SnapshotUpload {
@@ -159,25 +120,11 @@ async fn client_refusal(archive: &Path) -> String {
         .to_string()
 }
 
-fn describe(out: &Output) -> String {
-    format!(
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
-fn assert_ok(out: &Output) -> String {
-    assert!(out.status.success(), "{}", describe(out));
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 /// Refused with status 2, `words` on stderr, and neither data nor upload changed.
 fn assert_refused(s: &Server, upload: &Path, words: &str) -> String {
     let data_before = tree_digest(&s.data());
     let upload_before = tree_digest(upload);
-    let out = s.admin(&["publish", upload.to_str().unwrap()]);
+    let out = s.admin_umask_077(&["publish", upload.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
     let err = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(err.contains(words), "no \"{words}\" in: {}", describe(&out));
@@ -281,7 +228,7 @@ async fn published_files_are_readable_for_every_pc_whatever_the_upload_had() {
         let archive = upload.join(format!("snapshots/{id}/snapshot.tar.zst"));
         set_mode(&archive, file_mode);
         set_mode(archive.parent().unwrap(), dir_mode);
-        assert_ok(&s.admin(&["publish", &format!("mueller/{id}")]));
+        assert_ok(&s.admin_umask_077(&["publish", &format!("mueller/{id}")]));
         let dir = s.data().join("vm-demo/snapshots").join(id);
         assert_eq!(mode(&dir), 0o755, "{id}");
         for file in ["snapshot.tar.zst", "snapshot.conf"] {
@@ -313,7 +260,7 @@ async fn published_files_are_readable_for_every_pc_whatever_the_upload_had() {
     );
     std::fs::write(upload.join("upload.toml"), toml).unwrap();
     write_upload_manifest(&upload).unwrap();
-    assert_ok(&s.admin(&["publish", "admin/vm-copy"]));
+    assert_ok(&s.admin_umask_077(&["publish", "admin/vm-copy"]));
     let vm = s.data().join("vm-copy");
     for dir in ["", "snapshots", "snapshots/standard"] {
         assert_eq!(mode(&vm.join(dir)), 0o755, "{dir}");
@@ -321,18 +268,18 @@ async fn published_files_are_readable_for_every_pc_whatever_the_upload_had() {
     for (path, ..) in tree_digest(&vm) {
         assert_eq!(mode(&vm.join(&path)), 0o644, "{}", path.display());
     }
-    let out = assert_ok(&s.admin(&["verify"]));
+    let out = assert_ok(&s.admin_umask_077(&["verify"]));
     assert!(out.contains("everything is in order"), "{out}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn verify_reports_what_the_pcs_cannot_read() {
     let s = Server::new().await;
-    assert_ok(&s.admin(&["verify"]));
+    assert_ok(&s.admin_umask_077(&["verify"]));
     set_mode(&s.data().join("vm-demo/base.tar.zst"), 0o600);
     set_mode(&s.data().join("vm-win/snapshots"), 0o700);
     set_mode(&s.data().join("vm-win/image.conf"), 0o666);
-    let out = s.admin(&["verify"]);
+    let out = s.admin_umask_077(&["verify"]);
     assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
     let text = String::from_utf8_lossy(&out.stdout);
     for problem in [
@@ -380,7 +327,7 @@ async fn links_and_fifos_in_an_upload_are_refused_without_waiting() {
     .unwrap();
     // (The upload's digest would read the FIFO: only data is compared here.)
     let data_before = tree_digest(&s.data());
-    let out = s.admin(&["publish", upload.to_str().unwrap()]);
+    let out = s.admin_umask_077(&["publish", upload.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
     assert!(
         String::from_utf8_lossy(&out.stderr).contains(allowed),

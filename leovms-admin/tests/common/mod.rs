@@ -1,0 +1,81 @@
+//! A server below a temporary `--root` for the admin tool's tests: the demo share in
+//! `home/leovms/data`, an empty `home/leovms/upload`, and the real `leovms-admin`.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use leovms_image::manifest::Manifest;
+use leovms_testkit::{DemoOptions, DemoShare, build_demo_share};
+use tempfile::TempDir;
+use uuid::Uuid;
+
+pub struct Server {
+    pub root: TempDir,
+    pub share: DemoShare,
+}
+
+impl Server {
+    pub async fn new() -> Server {
+        let root = tempfile::tempdir().unwrap();
+        let data = root.path().join("home/leovms/data");
+        let share = build_demo_share(&data, &DemoOptions::default())
+            .await
+            .unwrap();
+        std::fs::create_dir_all(root.path().join("home/leovms/upload")).unwrap();
+        Server { root, share }
+    }
+
+    pub fn data(&self) -> PathBuf {
+        self.root.path().join("home/leovms/data")
+    }
+
+    pub fn upload_dir(&self, rel: &str) -> PathBuf {
+        self.root.path().join("home/leovms/upload").join(rel)
+    }
+
+    /// `leovms-admin --root … ARGS`.
+    pub fn admin(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_leovms-admin"))
+            .arg("--root")
+            .arg(self.root.path())
+            .args(args)
+            .output()
+            .unwrap()
+    }
+
+    /// Like [`Server::admin`], under umask 077, so that no mode comes from the umask.
+    pub fn admin_umask_077(&self, args: &[&str]) -> Output {
+        Command::new("sh")
+            .arg("-c")
+            .arg("umask 077; exec \"$0\" \"$@\"")
+            .arg(env!("CARGO_BIN_EXE_leovms-admin"))
+            .arg("--root")
+            .arg(self.root.path())
+            .args(args)
+            .output()
+            .unwrap()
+    }
+
+    pub fn demo_base(&self) -> Uuid {
+        self.share.vm("vm-demo").base_uuid
+    }
+
+    pub fn manifest(&self, vm: &str) -> Manifest {
+        Manifest::load(&self.data().join(vm).join("manifest.toml")).unwrap()
+    }
+}
+
+pub fn describe(out: &Output) -> String {
+    format!(
+        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+pub fn assert_ok(out: &Output) -> String {
+    assert!(out.status.success(), "{}", describe(out));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
