@@ -16,6 +16,10 @@ pub trait Job {
     fn vm(&self) -> zbus::Result<String>;
     #[zbus(property)]
     fn snapshot(&self) -> zbus::Result<String>;
+    /// The unique bus name of the client whose call made the job (empty for a VM the
+    /// daemon found running after a restart): another client's call joined it.
+    #[zbus(property)]
+    fn requester(&self) -> zbus::Result<String>;
     #[zbus(property)]
     fn phase(&self) -> zbus::Result<Phase>;
     #[zbus(property)]

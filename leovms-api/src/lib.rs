@@ -1,6 +1,9 @@
 //! The D-Bus contract between `leovmsd` and its clients: bus and interface names,
 //! wire types, typed errors and client proxies. Clients depend on this crate only.
 
+/// The client layer both clients share: the daemon through one connection, and jobs
+/// followed through [`JobHandle`].
+pub mod client;
 mod error;
 /// The job proxy and its signals (`Progress`, `Finished`) with their typed arguments.
 pub mod job;
@@ -9,8 +12,11 @@ pub mod job;
 pub mod manager;
 mod options;
 mod types;
+/// Sizes, rates and times in the clients' words.
+pub mod units;
 mod words;
 
+pub use client::{JobHandle, Leovms};
 pub use error::{Error, ErrorKind, dbus_error_name, is_unknown_object, is_unreachable_name};
 pub use job::JobProxy;
 pub use manager::ManagerProxy;

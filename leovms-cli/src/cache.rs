@@ -6,7 +6,7 @@ use serde::Serialize;
 use zbus::Connection;
 
 use crate::exit::CliError;
-use crate::follow::{FollowOptions, active_jobs, follow};
+use crate::follow::{FollowOptions, follow};
 use crate::output::{all_from_cache, format_day, format_gb, or_dash, print_json, table, yes_no};
 
 /// The `--json` object of `cache`.
@@ -171,12 +171,11 @@ fn entries_table(entries: &[CacheEntry]) -> String {
 
 /// Re-hashes the cache and follows the job like `start` does.
 pub async fn verify(conn: &Connection, mgr: &ManagerProxy<'_>, json: bool) -> Result<(), CliError> {
-    let before = active_jobs(mgr).await;
     let path = mgr.verify_cache().await?;
     let opts = FollowOptions {
         wait: false,
         json,
-        joined: before.contains(&path),
+        requested: true,
     };
     follow(conn, path, opts).await
 }

@@ -126,18 +126,12 @@ impl From<zbus::Error> for CliError {
                 kind: ErrorKind::from_name(n),
                 message: text,
             },
-            Some(n) if leovms_api::is_unreachable_name(n) => CliError::Unreachable(text),
+            _ if leovms_api::client::is_unreachable(&e) => CliError::Unreachable(text),
             Some("org.freedesktop.DBus.Error.UnknownObject") => CliError::Daemon {
                 kind: Some(ErrorKind::NotFound),
                 message: text,
             },
-            Some(_) => CliError::Other(text),
-            None => match e {
-                zbus::Error::InputOutput(_)
-                | zbus::Error::Address(_)
-                | zbus::Error::Handshake(_) => CliError::Unreachable(text),
-                _ => CliError::Other(text),
-            },
+            _ => CliError::Other(text),
         }
     }
 }

@@ -1,67 +1,32 @@
 //! Following a job (`start`, `sync`, `verify`, `watch`): signals first, then properties,
 //! then render.
 
-use futures_util::future::ready;
-use futures_util::{Stream, StreamExt, stream};
-use leovms_api::{JobKind, JobProxy, JobState, ManagerProxy, Phase};
+use leovms_api::client::{JobEnd, JobEvent, JobEvents, JobStatus};
+use leovms_api::{JobKind, JobState, Leovms, Phase};
 use tokio::signal::unix::{Signal, SignalKind, signal};
 use zbus::Connection;
-use zbus::proxy::CacheProperties;
 use zbus::zvariant::OwnedObjectPath;
 
 use crate::exit::{CliError, no_such_job};
 use crate::output::{job_number, print_json};
-use crate::view::{JobResult, Progress, View};
+use crate::view::{JobResult, View};
 use leovms_api::is_unknown_object;
 
 pub struct FollowOptions {
     /// Wait until the job finishes (the VM powered off), not just until it runs.
     pub wait: bool,
     pub json: bool,
-    /// The daemon handed out a job that was already under way: say so.
-    pub joined: bool,
+    /// The job is the answer to this command's own call: say when the daemon handed out
+    /// one that another call had started.
+    pub requested: bool,
 }
 
 /// How following ended.
 enum Outcome {
     /// The VM runs and the caller did not ask to wait.
     Running,
-    Finished {
-        state: JobState,
-        error_id: String,
-        message: String,
-    },
+    Finished(JobEnd),
     Interrupted,
-}
-
-/// What can happen while a job is followed, merged from its signals and its owner's changes.
-enum Event {
-    Progress(Progress),
-    Finished {
-        state: JobState,
-        error_id: String,
-        message: String,
-    },
-    /// The daemon left the bus.
-    OwnerGone,
-    /// A stream ended: the connection to the bus is gone.
-    Lost,
-    /// A signal whose arguments could not be read.
-    Bad(zbus::Error),
-}
-
-/// The active jobs, taken before a call that may join one of them: a fast daemon is past
-/// `plan` before we look, so only this list tells a joined job from a new one.
-pub async fn active_jobs(mgr: &ManagerProxy<'_>) -> Vec<OwnedObjectPath> {
-    mgr.list_jobs()
-        .await
-        .map(|jobs| {
-            jobs.into_iter()
-                .filter(|j| j.state == JobState::Active)
-                .map(|j| j.path)
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 /// Follows one job; with `--json` its result object is printed at the end.
@@ -89,92 +54,39 @@ pub async fn follow_into(
     results: &mut Vec<JobResult>,
 ) -> Result<(), CliError> {
     let number = job_number(path.as_str()).to_string();
-    let job = JobProxy::builder(conn)
-        .path(path.clone())?
-        .cache_properties(CacheProperties::No)
-        .build()
-        .await?;
-    // Ctrl-C is ours from here on: it stops following, never the job.
-    let mut sigint = signal(SignalKind::interrupt()).map_err(|e| CliError::Other(e.to_string()))?;
-    // Subscribed before any property is read, so nothing in between is missed.
-    let progress = job.receive_progress().await?.map(|sig| match sig.args() {
-        Ok(a) => Event::Progress(Progress {
-            phase: a.phase,
-            done: a.bytes_done,
-            total: a.bytes_total,
-            rate: a.rate,
-            eta: a.eta_seconds,
-        }),
-        Err(e) => Event::Bad(e),
-    });
-    let finished = job.receive_finished().await?.map(|sig| match sig.args() {
-        Ok(a) => Event::Finished {
-            state: a.state,
-            error_id: a.error_id.to_string(),
-            message: a.message.to_string(),
-        },
-        Err(e) => Event::Bad(e),
-    });
-    let owner = job
-        .inner()
-        .receive_owner_changed()
-        .await?
-        .filter_map(|owner| ready(owner.is_none().then_some(Event::OwnerGone)));
-    let lost = || stream::iter([Event::Lost]);
-    let mut events = stream::select(
-        stream::select(progress.chain(lost()), finished.chain(lost())),
-        owner.chain(lost()),
-    );
-
-    let kind = job.kind().await.map_err(|e| {
+    let unknown = |e: zbus::Error| {
         if is_unknown_object(&e) {
             no_such_job(&number)
         } else {
             e.into()
         }
-    })?;
-    let vm = job.vm().await?;
-    let mut now = Progress {
-        phase: job.phase().await?,
-        done: job.bytes_done().await?,
-        total: job.bytes_total().await?,
-        rate: job.rate().await?,
-        eta: job.eta_seconds().await?,
     };
-    let state = job.state().await?;
+    let job = Leovms::new(conn).await?.job(path.clone()).await?;
+    // Ctrl-C is ours from here on: it stops following, never the job.
+    let mut sigint = signal(SignalKind::interrupt()).map_err(|e| CliError::Other(e.to_string()))?;
+    let mut events = job.follow().await.map_err(unknown)?;
+    let JobStatus { kind, vm, end, .. } = events.status.clone();
 
     let mut view = View::new(opts.json, bar_label(kind, &vm));
-    if opts.joined {
+    if opts.requested && job.joined() {
         view.notice(&format!(
             "Joined the {} already in progress.",
             job_noun(kind)
         ));
     }
-    let outcome = if state == JobState::Active {
-        view.show(&now);
-        let outcome = watch(
-            conn,
-            &vm,
-            &opts,
-            &mut events,
-            &mut sigint,
-            &mut now,
-            &mut view,
-        )
-        .await;
-        view.clear();
-        outcome?
-    } else {
-        Outcome::Finished {
-            state,
-            error_id: job.error_id().await?,
-            message: job.message().await?,
+    let outcome = match end {
+        None => {
+            view.show(&events.progress());
+            let outcome = watch(conn, &vm, &opts, &mut events, &mut sigint, &mut view).await;
+            view.clear();
+            outcome?
         }
+        Some(end) => Outcome::Finished(end),
     };
     let mut result = JobResult {
         job: path.to_string(),
         state: JobState::Active,
-        phase: now.phase,
+        phase: events.progress().phase,
         error_id: String::new(),
         message: String::new(),
     };
@@ -187,7 +99,7 @@ pub async fn follow_into(
         }
         Outcome::Interrupted => {
             results.push(result);
-            if now.phase == Phase::Running {
+            if events.progress().phase == Phase::Running {
                 let name = display_name(conn, &vm).await;
                 say_err!("{name} keeps running. Stop it with: leovms-cli stop {vm}");
             } else {
@@ -198,11 +110,11 @@ pub async fn follow_into(
             }
             Err(CliError::Interrupted)
         }
-        Outcome::Finished {
+        Outcome::Finished(JobEnd {
             state,
             error_id,
             message,
-        } => {
+        }) => {
             result.state = state;
             result.phase = Phase::Ended;
             result.error_id.clone_from(&error_id);
@@ -229,14 +141,13 @@ async fn watch(
     conn: &Connection,
     vm: &str,
     opts: &FollowOptions,
-    events: &mut (impl Stream<Item = Event> + Unpin),
+    events: &mut JobEvents,
     sigint: &mut Signal,
-    now: &mut Progress,
     view: &mut View,
 ) -> Result<Outcome, CliError> {
     let mut announced_running = false;
     loop {
-        if now.phase == Phase::Running {
+        if events.progress().phase == Phase::Running {
             if !opts.wait {
                 return Ok(Outcome::Running);
             }
@@ -249,39 +160,22 @@ async fn watch(
             }
         }
         let event = tokio::select! {
-            event = events.next() => event.unwrap_or(Event::Lost),
+            event = events.next() => event,
             _ = sigint.recv() => return Ok(Outcome::Interrupted),
         };
         match event {
-            Event::Progress(next) => {
-                // Signals queued before the properties were read may be older than them;
-                // a phase this client does not know never replaces one it knows.
-                let known = |p: Phase| (p != Phase::Unknown).then_some(p);
-                if known(next.phase) >= known(now.phase) && next.phase != Phase::Ended {
-                    *now = next;
-                    view.show(now);
-                }
-            }
-            Event::Finished {
-                state,
-                error_id,
-                message,
-            } => {
-                return Ok(Outcome::Finished {
-                    state,
-                    error_id,
-                    message,
-                });
-            }
-            Event::OwnerGone => {
+            // Only newer progress arrives here (see `JobEvents::next`).
+            JobEvent::Progress(now) => view.show(&now),
+            JobEvent::Finished(end) => return Ok(Outcome::Finished(end)),
+            JobEvent::DaemonGone => {
                 return Err(CliError::Lost(
                     "leovmsd stopped while following the job.".into(),
                 ));
             }
-            Event::Lost => {
+            JobEvent::Lost => {
                 return Err(CliError::Lost("The connection to leovmsd was lost.".into()));
             }
-            Event::Bad(e) => return Err(e.into()),
+            JobEvent::Bad(e) => return Err(e.into()),
         }
     }
 }
@@ -319,12 +213,8 @@ async fn display_name(conn: &Connection, vm: &str) -> String {
         return String::new();
     }
     let lookup = async {
-        let mgr = ManagerProxy::builder(conn)
-            .cache_properties(CacheProperties::No)
-            .build()
-            .await
-            .ok()?;
-        let machines = mgr.list_machines().await.ok()?;
+        let leovms = Leovms::new(conn).await.ok()?;
+        let machines = leovms.manager().list_machines().await.ok()?;
         machines.into_iter().find(|m| m.id == vm).map(|m| m.name)
     };
     lookup

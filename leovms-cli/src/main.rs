@@ -28,13 +28,12 @@ mod view;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
-use leovms_api::{JOBS_PATH, JobProxy, ManagerProxy, Snapshot, StartOptions};
+use leovms_api::{JOBS_PATH, Leovms, ManagerProxy, Snapshot, StartOptions};
 use zbus::Connection;
-use zbus::proxy::CacheProperties;
 use zbus::zvariant::{ObjectPath, OwnedObjectPath};
 
 use crate::exit::{CliError, EXIT_CODES_HELP};
-use crate::follow::{FollowOptions, active_jobs, follow};
+use crate::follow::{FollowOptions, follow};
 use crate::output::{all_from_cache, jobs_table, machines_table, print_json, snapshots_table};
 use crate::sync::SyncArgs;
 use crate::upload::UploadArgs;
@@ -155,10 +154,8 @@ async fn run(cli: Cli) -> Result<(), CliError> {
     let conn = Connection::session()
         .await
         .map_err(|e| CliError::Unreachable(e.to_string()))?;
-    let mgr = ManagerProxy::builder(&conn)
-        .cache_properties(CacheProperties::No)
-        .build()
-        .await?;
+    let leovms = Leovms::new(&conn).await?;
+    let mgr = leovms.manager().clone();
     match cli.command {
         Command::List => {
             let Some(machines) = list_or_nothing_offline(&mgr).await? else {
@@ -218,12 +215,8 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::Cancel { job } => {
             let path = job_path(&job)?;
-            let proxy = JobProxy::builder(&conn)
-                .path(path.clone())?
-                .cache_properties(CacheProperties::No)
-                .build()
-                .await?;
-            proxy.cancel().await.map_err(|e| match e {
+            let job = leovms.job(path.clone()).await?;
+            job.cancel().await.map_err(|e| match e {
                 leovms_api::Error::ZBus(z) if leovms_api::is_unknown_object(&z) => {
                     exit::no_such_job(output::job_number(path.as_str()))
                 }
@@ -240,7 +233,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             let opts = FollowOptions {
                 wait,
                 json,
-                joined: false,
+                requested: false,
             };
             follow(&conn, path, opts).await
         }
@@ -366,13 +359,12 @@ async fn start(
             only.id.clone()
         }
     };
-    let active_before = active_jobs(mgr).await;
     let options = StartOptions { ram_mb: args.ram };
     let path = mgr.start(&args.vm, &snapshot, options).await?;
     let opts = FollowOptions {
         wait: args.wait,
         json,
-        joined: active_before.contains(&path),
+        requested: true,
     };
     follow(conn, path, opts).await
 }

@@ -7,7 +7,7 @@ use serde::Serialize;
 use zbus::Connection;
 
 use crate::exit::CliError;
-use crate::follow::{FollowOptions, active_jobs, follow_into};
+use crate::follow::{FollowOptions, follow_into};
 use crate::output::{format_day, format_gb, or_dash, print_json, table};
 use crate::view::JobResult;
 
@@ -62,12 +62,11 @@ async fn sync_each(
     results: &mut Vec<JobResult>,
 ) -> Result<(), CliError> {
     for vm in vms {
-        let before = active_jobs(mgr).await;
         let path = mgr.sync(vm, snapshots).await?;
         let opts = FollowOptions {
             wait: false,
             json,
-            joined: before.contains(&path),
+            requested: true,
         };
         follow_into(conn, path, opts, results).await?;
     }

@@ -7,7 +7,7 @@ use leovms_api::{ManagerProxy, UploadKind, UploadOptions, UploadSource, Uploadab
 use zbus::Connection;
 
 use crate::exit::CliError;
-use crate::follow::{FollowOptions, active_jobs, follow};
+use crate::follow::{FollowOptions, follow};
 use crate::output::{format_size, or_dash, print_json, table};
 
 #[derive(Debug, Args)]
@@ -111,12 +111,11 @@ pub async fn upload(
         name: args.name,
         description: args.description,
     };
-    let active_before = active_jobs(mgr).await;
     let path = mgr.upload(source, &id, options).await?;
     let opts = FollowOptions {
         wait: false,
         json,
-        joined: active_before.contains(&path),
+        requested: true,
     };
     follow(conn, path, opts).await
 }

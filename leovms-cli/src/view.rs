@@ -10,14 +10,7 @@ use serde::Serialize;
 use crate::output::{format_transfer, printable, printable_line};
 
 /// Where a job is, from its properties or its `Progress` signal.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Progress {
-    pub phase: Phase,
-    pub done: u64,
-    pub total: u64,
-    pub rate: u64,
-    pub eta: i64,
-}
+pub use leovms_api::client::Progress;
 
 /// How a followed job ended, as `--json` prints it on stdout (one object per job).
 #[derive(Debug, Clone, PartialEq, Serialize)]

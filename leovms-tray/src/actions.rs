@@ -6,10 +6,9 @@
 
 use std::process::Stdio;
 
-use leovms_api::{JobProxy, ManagerProxy, StartOptions, UploadOptions, UploadSource};
+use leovms_api::{Leovms, StartOptions, UploadOptions, UploadSource};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
-use zbus::Connection;
-use zbus::proxy::CacheProperties;
+use zbus::zvariant::OwnedObjectPath;
 
 use crate::notify::{self, Notice, Notifier};
 use crate::tray::Ui;
@@ -104,8 +103,7 @@ impl Action {
 /// Everything a call needs.
 #[derive(Clone)]
 pub struct Caller {
-    pub conn: Connection,
-    pub manager: ManagerProxy<'static>,
+    pub daemon: Leovms,
     pub ui: Ui,
     pub notifier: Notifier,
     /// Asks the follower to read the machines again: after an unsync, which the daemon
@@ -175,28 +173,24 @@ impl Caller {
                 ..
             } => {
                 let options = StartOptions { ram_mb: *ram_mb };
-                self.manager.start(vm, snapshot, options).await?;
+                self.daemon.manager().start(vm, snapshot, options).await?;
                 Ok(None)
             }
             Action::Stop { vm, .. } => {
-                self.manager.stop(vm).await?;
+                self.daemon.manager().stop(vm).await?;
                 Ok(None)
             }
             Action::Cancel { job, .. } => {
-                let proxy = JobProxy::builder(&self.conn)
-                    .path(job.as_str())?
-                    .cache_properties(CacheProperties::No)
-                    .build()
-                    .await?;
-                proxy.cancel().await?;
+                let path = OwnedObjectPath::try_from(job.as_str()).map_err(zbus::Error::from)?;
+                self.daemon.job(path).await?.cancel().await?;
                 Ok(None)
             }
             Action::Sync { vm, .. } => {
-                self.manager.sync(vm, &[]).await?;
+                self.daemon.manager().sync(vm, &[]).await?;
                 Ok(None)
             }
             Action::Unsync { vm, name } => {
-                let freed = self.manager.unsync(vm).await?;
+                let freed = self.daemon.manager().unsync(vm).await?;
                 let _ = self.refresh.send(());
                 Ok(Some(notify::info(
                     format!("{name} is no longer kept for offline use"),
@@ -213,7 +207,7 @@ impl Caller {
                     name: as_name.clone(),
                     ..UploadOptions::default()
                 };
-                let job = self.manager.upload(*source, id, options).await?;
+                let job = self.daemon.manager().upload(*source, id, options).await?;
                 // Its job line and its end are announced with the machine's name.
                 self.ui
                     .update(|s| s.upload_started(job.as_str(), name))
@@ -251,13 +245,7 @@ pub fn explain(e: &leovms_api::Error) -> String {
 
 /// Nobody answers for the daemon's name (not installed, cannot be started, bus gone).
 pub fn is_unreachable(e: &leovms_api::Error) -> bool {
-    let leovms_api::Error::ZBus(z) = e else {
-        return false;
-    };
-    match leovms_api::dbus_error_name(z) {
-        Some(name) => leovms_api::is_unreachable_name(&name),
-        None => matches!(z, zbus::Error::InputOutput(_)),
-    }
+    matches!(e, leovms_api::Error::ZBus(z) if leovms_api::client::is_unreachable(z))
 }
 
 /// The daemon does not know the method: it is older than this tray.
@@ -268,15 +256,7 @@ pub fn is_unknown_method(e: &leovms_api::Error) -> bool {
     leovms_api::dbus_error_name(z).as_deref() == Some("org.freedesktop.DBus.Error.UnknownMethod")
 }
 
-/// `12.3 GB`, two decimals below 1 GB, like the daemon and `leovms-cli` write sizes.
-pub fn format_gb(bytes: u64) -> String {
-    let g = bytes as f64 / 1e9;
-    if g < 1.0 {
-        format!("{g:.2} GB")
-    } else {
-        format!("{g:.1} GB")
-    }
-}
+pub use leovms_api::units::format_gb;
 
 /// Starts plain VirtualBox for the teacher's own machines: with the real home and
 /// without `VBOX_USER_HOME`, which would point it at leovms' machines. It gets its own

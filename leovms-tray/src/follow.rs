@@ -13,7 +13,7 @@ use futures_util::StreamExt;
 use leovms_api::job::{Finished, Progress};
 use leovms_api::manager::{JobAdded, JobRemoved, MachineChanged, MachinesChanged};
 use leovms_api::{
-    BUS_NAME, JOBS_PATH, JobInfo, MANAGER_INTERFACE, MANAGER_PATH, ManagerProxy, ShareInfo,
+    BUS_NAME, JOBS_PATH, JobInfo, Leovms, MANAGER_INTERFACE, MANAGER_PATH, ManagerProxy, ShareInfo,
 };
 use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::time::Instant;
@@ -75,10 +75,7 @@ pub async fn run(
         .build();
     let mut signals = MessageStream::for_match_rule(rule, &conn, Some(QUEUE)).await?;
     // Uncached: a cached proxy would read every property now, and so start the daemon.
-    let manager = ManagerProxy::builder(&conn)
-        .cache_properties(CacheProperties::No)
-        .build()
-        .await?;
+    let manager = Leovms::new(&conn).await?.manager().clone();
     let f = Follower {
         manager,
         ui,

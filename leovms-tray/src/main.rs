@@ -16,11 +16,10 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use ksni::TrayMethods;
-use leovms_api::ManagerProxy;
+use leovms_api::Leovms;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 use zbus::fdo::{RequestNameFlags, RequestNameReply};
-use zbus::proxy::CacheProperties;
 
 use crate::actions::Caller;
 use crate::args::Command;
@@ -110,11 +109,7 @@ async fn run() -> Result<(), TrayError> {
     let ui = Ui::new(handle.clone());
     let notifier = Notifier::new(&conn).await?;
     let caller = Caller {
-        conn: conn.clone(),
-        manager: ManagerProxy::builder(&conn)
-            .cache_properties(CacheProperties::No)
-            .build()
-            .await?,
+        daemon: Leovms::new(&conn).await?,
         ui: ui.clone(),
         notifier: notifier.clone(),
         refresh: refresh_tx,

@@ -1,8 +1,8 @@
 //! The one way an async fn does a local file step: on tokio's blocking pool. Async fns
 //! never block a runtime thread themselves (the daemon has few, and the bus is served
 //! on them); what touches the share goes through the bounded
-//! [`Daemon::read_share`](crate::daemon::Daemon::read_share) instead, since a dead
-//! network mount may never answer.
+//! [`Share::read`](crate::share::Share::read) instead, since a dead network mount may
+//! never answer.
 
 use crate::error::Result;
 

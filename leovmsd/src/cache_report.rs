@@ -8,9 +8,10 @@ use leovms_image::manifest;
 use zbus::zvariant::OwnedObjectPath;
 
 use crate::cache::{CacheDir, Entry};
-use crate::daemon::{Daemon, NewJob};
+use crate::daemon::Daemon;
 use crate::error::{Error, Result};
 use crate::job::Job;
+use crate::jobs::{Admit, NewJob, active};
 use crate::space::{self, gb};
 use crate::view::View;
 
@@ -100,27 +101,37 @@ impl Daemon {
     }
 
     /// Starts re-hashing every archive in the caches.
-    pub async fn verify_cache(self: &Arc<Self>) -> Result<OwnedObjectPath> {
-        if let Some(job) = self.active(JobKind::Verify, "") {
+    pub async fn verify_cache(self: &Arc<Self>, requester: &str) -> Result<OwnedObjectPath> {
+        if let Admit::Join(job) = self.jobs.check(admit)? {
             return Ok(job.path.clone());
         }
-        let online = self.share_online().await;
+        let online = self.share.online().await;
         let view = self
             .read_share(move |d| View::load(&d.settings, online))
             .await?;
-        self.launch(
-            NewJob {
-                kind: JobKind::Verify,
-                vm: "",
-                snapshot: "",
-                ram_mb: None,
-            },
-            |job| Ok(job.path.clone()),
-            |_| Ok(()),
-            move |_, job| async move { verify(&job, view).await },
-        )
-        .await
+        let new = NewJob {
+            kind: JobKind::Verify,
+            vm: "",
+            snapshot: "",
+            ram_mb: None,
+            requester,
+        };
+        self.jobs
+            .launch(
+                new,
+                admit,
+                move |job| async move { verify(&job, view).await },
+            )
+            .await
     }
+}
+
+/// One check of the caches at a time: a second request follows the first.
+fn admit(jobs: &[Arc<Job>]) -> Result<Admit> {
+    Ok(match active(jobs, JobKind::Verify, "") {
+        Some(job) => Admit::Join(job.clone()),
+        None => Admit::New,
+    })
 }
 
 async fn verify(job: &Arc<Job>, view: View) -> Result<String> {

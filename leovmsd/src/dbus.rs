@@ -1,6 +1,8 @@
 //! The D-Bus objects: the manager and one object per job. Thin: all decisions are
-//! made in [`Daemon`]; slow work never runs on the bus's dispatch path.
+//! made in [`Daemon`] and its operations; the job registry's events are only put on
+//! the bus here. Slow work never runs on the bus's dispatch path.
 
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -8,7 +10,9 @@ use leovms_api::{
     CacheReport, JobInfo, JobKind, JobState, Machine, MachineState, OptionsDict, Phase, ShareInfo,
     ShareState, Snapshot, StartOptions, SyncPlan, UploadOptions, Uploadable,
 };
+use tokio::sync::mpsc::UnboundedReceiver;
 use zbus::interface;
+use zbus::message::Header;
 use zbus::object_server::SignalEmitter;
 use zbus::zvariant::{ObjectPath, OwnedObjectPath};
 
@@ -16,6 +20,8 @@ use crate::blocking::blocking;
 use crate::daemon::Daemon;
 use crate::error::Error;
 use crate::job::Job;
+use crate::jobs::Event;
+use crate::share::Share;
 
 /// Progress signals are sent at most this often (phase changes and the end are never lost).
 const PROGRESS_INTERVAL: Duration = Duration::from_millis(250);
@@ -29,7 +35,7 @@ impl ManagerInterface {
         ManagerInterface { daemon }
     }
 
-    /// A call's reading of the share, bounded (see [`Daemon::read_share`]).
+    /// A call's reading of the share, bounded (see [`Share::read`]).
     async fn read_share<T: Send + 'static>(
         &self,
         f: impl FnOnce(&Daemon) -> Result<T, Error> + Send + 'static,
@@ -41,17 +47,17 @@ impl ManagerInterface {
 #[interface(name = "org.leovms.Manager1")]
 impl ManagerInterface {
     async fn list_machines(&self) -> Result<Vec<Machine>, leovms_api::Error> {
-        let online = self.daemon.share_online().await;
+        let online = self.daemon.share.online().await;
         let machines = self.read_share(move |d| d.list_machines(online)).await;
         if machines.is_err() && !online {
             // Nothing is known offline: say why the share is missing, with the hint.
-            self.daemon.require_share().await?;
+            self.daemon.share.require().await?;
         }
         machines
     }
 
     async fn list_snapshots(&self, vm: String) -> Result<Vec<Snapshot>, leovms_api::Error> {
-        let online = self.daemon.share_online().await;
+        let online = self.daemon.share.online().await;
         self.read_share(move |d| d.list_snapshots(&vm, online))
             .await
     }
@@ -64,9 +70,14 @@ impl ManagerInterface {
         vm: String,
         snapshot: String,
         options: OptionsDict,
+        #[zbus(header)] header: Header<'_>,
     ) -> Result<OwnedObjectPath, leovms_api::Error> {
         let options = StartOptions::from_dict(&options).map_err(refused)?;
-        Ok(self.daemon.start(&vm, &snapshot, options).await?)
+        let requester = requester(&header);
+        Ok(self
+            .daemon
+            .start(&vm, &snapshot, options, &requester)
+            .await?)
     }
 
     async fn stop(&self, vm: String) -> Result<(), leovms_api::Error> {
@@ -74,15 +85,19 @@ impl ManagerInterface {
     }
 
     async fn list_jobs(&self) -> Result<Vec<JobInfo>, leovms_api::Error> {
-        Ok(self.daemon.list_jobs())
+        Ok(self.daemon.jobs.list())
     }
 
     async fn sync(
         &self,
         vm: String,
         snapshots: Vec<String>,
+        #[zbus(header)] header: Header<'_>,
     ) -> Result<OwnedObjectPath, leovms_api::Error> {
-        Ok(self.daemon.sync(&vm, snapshots).await?)
+        Ok(self
+            .daemon
+            .sync(&vm, snapshots, &requester(&header))
+            .await?)
     }
 
     async fn plan_sync(
@@ -90,22 +105,25 @@ impl ManagerInterface {
         vm: String,
         snapshots: Vec<String>,
     ) -> Result<SyncPlan, leovms_api::Error> {
-        self.daemon.require_share().await?;
+        self.daemon.share.require().await?;
         self.read_share(move |d| d.plan_sync(&vm, snapshots)).await
     }
 
     async fn unsync(&self, vm: String) -> Result<u64, leovms_api::Error> {
-        let online = self.daemon.share_online().await;
+        let online = self.daemon.share.online().await;
         self.read_share(move |d| d.unsync(&vm, online)).await
     }
 
     async fn cache_status(&self) -> Result<CacheReport, leovms_api::Error> {
-        let online = self.daemon.share_online().await;
+        let online = self.daemon.share.online().await;
         self.read_share(move |d| d.cache_status(online)).await
     }
 
-    async fn verify_cache(&self) -> Result<OwnedObjectPath, leovms_api::Error> {
-        Ok(self.daemon.verify_cache().await?)
+    async fn verify_cache(
+        &self,
+        #[zbus(header)] header: Header<'_>,
+    ) -> Result<OwnedObjectPath, leovms_api::Error> {
+        Ok(self.daemon.verify_cache(&requester(&header)).await?)
     }
 
     async fn list_uploadable(&self) -> Result<Vec<Uploadable>, leovms_api::Error> {
@@ -117,9 +135,14 @@ impl ManagerInterface {
         source: String,
         id: String,
         options: OptionsDict,
+        #[zbus(header)] header: Header<'_>,
     ) -> Result<OwnedObjectPath, leovms_api::Error> {
         let options = UploadOptions::from_dict(&options).map_err(refused)?;
-        Ok(self.daemon.upload(&source, &id, options).await?)
+        let requester = requester(&header);
+        Ok(self
+            .daemon
+            .upload(&source, &id, options, &requester)
+            .await?)
     }
 
     #[zbus(property)]
@@ -134,12 +157,12 @@ impl ManagerInterface {
 
     #[zbus(property)]
     async fn data_share(&self) -> ShareInfo {
-        self.daemon.data_share().await
+        self.daemon.share.data_info().await
     }
 
     #[zbus(property)]
     async fn upload_share(&self) -> ShareInfo {
-        self.daemon.upload_share().await
+        self.daemon.share.upload_info().await
     }
 
     #[zbus(property, name = "VBoxVersion")]
@@ -189,6 +212,14 @@ impl ManagerInterface {
     ) -> zbus::Result<()>;
 }
 
+/// The caller's unique bus name, which a new job keeps as its `Requester`.
+fn requester(header: &Header<'_>) -> String {
+    header
+        .sender()
+        .map(|name| name.to_string())
+        .unwrap_or_default()
+}
+
 /// A refusal made by the contract crate, sent through the daemon's own error so that it
 /// is wire-safe like every other (the options' keys come from the caller).
 fn refused(e: leovms_api::Error) -> leovms_api::Error {
@@ -235,6 +266,10 @@ impl JobInterface {
     #[zbus(property)]
     async fn snapshot(&self) -> String {
         self.job.snapshot.clone()
+    }
+    #[zbus(property)]
+    async fn requester(&self) -> String {
+        self.job.requester.clone()
     }
     #[zbus(property)]
     async fn phase(&self) -> Phase {
@@ -288,9 +323,39 @@ impl JobInterface {
     ) -> zbus::Result<()>;
 }
 
+/// Puts the job registry's events on the bus: a new job's object (before its caller
+/// gets the path), its signals, its removal, and machines' state changes.
+pub async fn forward_jobs(conn: zbus::Connection, mut events: UnboundedReceiver<Event>) {
+    let server = conn.object_server();
+    let Ok(manager) = SignalEmitter::new(&conn, leovms_api::MANAGER_PATH) else {
+        return;
+    };
+    while let Some(event) = events.recv().await {
+        match event {
+            Event::Added(job, on_bus) => {
+                match server.at(&job.path, JobInterface::new(job.clone())).await {
+                    Ok(_) => {
+                        tokio::spawn(forward_progress(conn.clone(), job.clone()));
+                        let _ = ManagerInterface::job_added(&manager, job.path.as_ref()).await;
+                    }
+                    Err(e) => tracing::warn!("cannot put job {} on the bus: {e}", job.id),
+                }
+                let _ = on_bus.send(());
+            }
+            Event::Removed(job) => {
+                let _ = server.remove::<JobInterface, _>(&job.path).await;
+                let _ = ManagerInterface::job_removed(&manager, job.path.as_ref()).await;
+            }
+            Event::MachineChanged(vm, state) => {
+                let _ = ManagerInterface::machine_changed(&manager, &vm, state).await;
+            }
+        }
+    }
+}
+
 /// Sends a job's changes as signals: woken by each change, at most every
 /// [`PROGRESS_INTERVAL`], and `Finished` once at the end.
-pub async fn forward_progress(conn: zbus::Connection, job: Arc<Job>) {
+async fn forward_progress(conn: zbus::Connection, job: Arc<Job>) {
     let mut changes = job.subscribe();
     let Ok(iface) = conn
         .object_server()
@@ -339,7 +404,7 @@ pub async fn forward_progress(conn: zbus::Connection, job: Arc<Job>) {
 /// stops answering, and `MachinesChanged` when the list of machines may have changed
 /// (the share came or went, or files changed on it where the file system reports
 /// changes; network file systems mostly do not, and every listing re-reads the share).
-pub async fn forward_mount_changes(conn: zbus::Connection, daemon: Arc<Daemon>) {
+pub async fn forward_mount_changes(conn: zbus::Connection, share: Arc<Share>, data: PathBuf) {
     let watched =
         blocking(|| crate::mount::watch_mount_table().map_err(|e| Error::internal(e.to_string())));
     let mut mounts = match watched.await {
@@ -356,8 +421,8 @@ pub async fn forward_mount_changes(conn: zbus::Connection, daemon: Arc<Daemon>) 
     else {
         return;
     };
-    let mut last = (daemon.data_share().await, daemon.upload_share().await);
-    let mut files = watch_share(&daemon, &last.0).await;
+    let mut last = (share.data_info().await, share.upload_info().await);
+    let mut files = watch_share(&data, &last.0).await;
     loop {
         let file_event = async {
             match files.as_mut() {
@@ -372,13 +437,13 @@ pub async fn forward_mount_changes(conn: zbus::Connection, daemon: Arc<Daemon>) 
                 continue;
             }
         }
-        let now = (daemon.data_share().await, daemon.upload_share().await);
+        let now = (share.data_info().await, share.upload_info().await);
         let me = iface.get().await;
         if now.0 != last.0 {
             tracing::info!("leovms-data: {} ({})", now.0.state, now.0.reason);
             let _ = me.data_share_changed(iface.signal_emitter()).await;
             let _ = ManagerInterface::machines_changed(iface.signal_emitter()).await;
-            files = watch_share(&daemon, &now.0).await;
+            files = watch_share(&data, &now.0).await;
         }
         if now.1 != last.1 {
             let _ = me.upload_share_changed(iface.signal_emitter()).await;
@@ -391,12 +456,12 @@ type ShareWatch = (notify::RecommendedWatcher, tokio::sync::mpsc::Receiver<()>);
 
 /// File change notifications of the share while it answers; set up off the main loop
 /// and given up after a few seconds, since a dying network mount may hang the set-up
-/// (bounded tighter than [`Daemon::read_share`]: no caller waits, and it is only a hint).
-async fn watch_share(daemon: &Daemon, share: &ShareInfo) -> Option<ShareWatch> {
+/// (bounded tighter than [`Share::read`]: no caller waits, and it is only a hint).
+async fn watch_share(data: &Path, share: &ShareInfo) -> Option<ShareWatch> {
     if share.state != ShareState::Online {
         return None;
     }
-    let dir = daemon.settings.data.clone();
+    let dir = data.to_path_buf();
     let setup = blocking(move || crate::watch::changes(&dir));
     match tokio::time::timeout(Duration::from_secs(3), setup).await {
         Ok(Ok(watch)) => Some(watch),

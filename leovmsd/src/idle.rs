@@ -6,12 +6,12 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use tokio::time::Instant;
 
-use crate::daemon::Daemon;
+use crate::jobs::Jobs;
 
 /// Returns once nobody has called the daemon for `idle`, no job has ended within `idle`
 /// and no job runs (a running VM keeps its start job alive). Never returns for a zero
 /// `idle`, nor when the connection's message stream ends (the caller watches the bus).
-pub async fn until_idle(conn: &zbus::Connection, daemon: &Daemon, idle: Duration) {
+pub async fn until_idle(conn: &zbus::Connection, jobs: &Jobs, idle: Duration) {
     if idle.is_zero() {
         return std::future::pending().await;
     }
@@ -19,7 +19,7 @@ pub async fn until_idle(conn: &zbus::Connection, daemon: &Daemon, idle: Duration
     let mut messages = zbus::MessageStream::from(conn);
     let mut last_call = Instant::now();
     loop {
-        let deadline = last_call.max(Instant::from_std(daemon.last_job_end())) + idle;
+        let deadline = last_call.max(Instant::from_std(jobs.last_end())) + idle;
         tokio::select! {
             msg = messages.next() => match msg {
                 Some(Ok(m)) if m.message_type() == zbus::message::Type::MethodCall => {
@@ -29,10 +29,10 @@ pub async fn until_idle(conn: &zbus::Connection, daemon: &Daemon, idle: Duration
                 None => return std::future::pending().await,
             },
             _ = tokio::time::sleep_until(deadline) => {
-                if daemon.busy() {
+                if jobs.busy() {
                     tracing::debug!("idle time reached, but a job or VM runs: staying");
                     last_call = Instant::now();
-                } else if Instant::from_std(daemon.last_job_end()) + idle <= Instant::now() {
+                } else if Instant::from_std(jobs.last_end()) + idle <= Instant::now() {
                     return;
                 }
             }

@@ -22,6 +22,9 @@ pub struct Job {
     pub vm: String,
     pub snapshot: String,
     pub ram_mb: Option<u32>,
+    /// The bus name of the client whose call made the job; empty for a VM found
+    /// running after a restart. A client that finds another name joined this job.
+    pub requester: String,
     pub cancel: CancellationToken,
     status: Mutex<Status>,
     /// Bumped on every change; the signal task waits on it (no polling).
@@ -63,6 +66,7 @@ impl Job {
         vm: &str,
         snapshot: &str,
         ram_mb: Option<u32>,
+        requester: &str,
     ) -> Job {
         Job {
             id,
@@ -71,6 +75,7 @@ impl Job {
             vm: wire_safe(vm),
             snapshot: wire_safe(snapshot),
             ram_mb,
+            requester: wire_safe(requester),
             cancel: CancellationToken::new(),
             status: Mutex::new(Status {
                 phase: Phase::Plan,
@@ -227,7 +232,7 @@ mod tests {
 
     fn job() -> Job {
         let path = OwnedObjectPath::try_from("/org/leovms/Leovms1/job/1").unwrap();
-        Job::new(1, path, JobKind::Start, "vm-a", "standard", None)
+        Job::new(1, path, JobKind::Start, "vm-a", "standard", None, ":1.7")
     }
 
     #[test]

@@ -1,12 +1,11 @@
 //! The manager's answers about machines and snapshots, online and offline.
 
-use leovms_api::{ErrorKind, Machine, MachineState, Snapshot, StartOptions};
+use leovms_api::{ErrorKind, Machine, MachineState, Snapshot};
 use leovms_image::ram;
 
 use crate::catalog::VmEntry;
 use crate::daemon::Daemon;
 use crate::error::{Error, Result};
-use crate::start::StartPlan;
 use crate::view::View;
 use crate::workcopy;
 
@@ -50,7 +49,7 @@ impl Daemon {
                     Err(why) => hidden.push((n, self.not_offered(&view, &vm, why))),
                 },
                 Err(e) => {
-                    let state = self.machine_state(&id);
+                    let state = self.jobs.machine_state(&id);
                     listed.push((n, unusable(&view, id.as_str(), id.as_str(), state, e)));
                 }
             }
@@ -64,7 +63,7 @@ impl Daemon {
 
     /// A VM listed only to say why it is not offered here (`why`).
     fn not_offered(&self, view: &View, vm: &VmEntry, why: Error) -> Machine {
-        let state = match self.machine_state(&vm.id) {
+        let state = match self.jobs.machine_state(&vm.id) {
             MachineState::Off => MachineState::NotOffered,
             running => running,
         };
@@ -93,7 +92,7 @@ impl Daemon {
             id: vm.id.to_string(),
             name: vm.image.name.clone(),
             description: vm.image.description.clone(),
-            state: self.machine_state(&vm.id),
+            state: self.jobs.machine_state(&vm.id),
             base_size: vm.base.size,
             base_unpacked_size: vm.base.unpacked,
             base_ready: view.layout.base_ready(&vm.id, &vm.base.short_hash()),
@@ -149,42 +148,6 @@ impl Daemon {
             cached: false,
         }));
         Ok(out)
-    }
-
-    pub fn plan_start(
-        &self,
-        vm: &str,
-        snapshot: &str,
-        options: StartOptions,
-        online: bool,
-    ) -> Result<StartPlan> {
-        let view = View::load(&self.settings, online)?;
-        let vm = view.machine(vm)?;
-        if let Some(why) = view.offline_problem(&vm) {
-            return Err(Error::new(ErrorKind::Offline, why));
-        }
-        let snapshot = if snapshot.is_empty() {
-            workcopy::as_found(&view.layout, &vm).map_err(|e| e.into_error(&vm.image.name))?;
-            None
-        } else {
-            let snap = vm.snapshot(snapshot)?.clone();
-            if let Some(why) = view.snapshot_problem(&vm, &snap) {
-                return Err(Error::new(ErrorKind::Offline, why));
-            }
-            Some(snap)
-        };
-        let host_mb = ram::host_memory_mb().unwrap_or(4096);
-        let ram_mb = ram::plan(&vm.image.ram, host_mb)
-            .choose(options.ram_mb)
-            .map_err(|e| Error::invalid(e.to_string()))?;
-        let vbox = self.vbox(&view.layout)?;
-        Ok(StartPlan {
-            vm,
-            snapshot,
-            ram_mb,
-            vbox,
-            view,
-        })
     }
 
     /// The share is down and nothing is known offline (the caller adds the share's state).

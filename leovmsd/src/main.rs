@@ -10,7 +10,9 @@ mod daemon;
 mod dbus;
 mod error;
 mod idle;
+mod in_use;
 mod job;
+mod jobs;
 mod layout;
 mod listing;
 mod mount;
@@ -18,6 +20,7 @@ mod network;
 mod offline;
 mod running;
 mod settings;
+mod share;
 mod space;
 mod start;
 mod start_source;
@@ -66,7 +69,7 @@ async fn main() {
 }
 
 async fn serve(settings: Settings) -> Result<(), Box<dyn std::error::Error>> {
-    let daemon = Daemon::new(settings);
+    let (daemon, job_events) = Daemon::new(settings);
     // Serve every object before taking the name: calls that arrive at activation
     // time would otherwise find nothing. And get ready before taking it: the call that
     // activated the daemon is delivered as soon as the name is taken, and must find the
@@ -79,11 +82,15 @@ async fn serve(settings: Settings) -> Result<(), Box<dyn std::error::Error>> {
         )?
         .build()
         .await?;
-    daemon.set_connection(conn.clone());
+    tokio::spawn(dbus::forward_jobs(conn.clone(), job_events));
     daemon.adopt_running().await;
     daemon.remove_leftovers().await;
     conn.request_name(leovms_api::BUS_NAME).await?;
-    tokio::spawn(dbus::forward_mount_changes(conn.clone(), daemon.clone()));
+    tokio::spawn(dbus::forward_mount_changes(
+        conn.clone(),
+        daemon.share.clone(),
+        daemon.settings.data.clone(),
+    ));
     tracing::info!(
         "leovmsd {} serving {} (share: {})",
         env!("CARGO_PKG_VERSION"),
@@ -106,7 +113,7 @@ async fn serve(settings: Settings) -> Result<(), Box<dyn std::error::Error>> {
         _ = term.recv() => {}
         _ = int.recv() => {}
         _ = lost.next() => tracing::info!("the session bus is gone or the name was taken over"),
-        _ = idle::until_idle(&conn, &daemon, idle) => {
+        _ = idle::until_idle(&conn, &daemon.jobs, idle) => {
             tracing::info!("idle for {} s: exiting; the next call starts leovmsd again", idle.as_secs());
             // Give the name back first: a call arriving now activates a new daemon
             // instead of reaching one that is about to exit.

@@ -21,19 +21,12 @@ use std::time::{Duration, Instant};
 use leovms_api::ShareState;
 use tokio::sync::watch;
 
-use classify::{Place, classify, probe_path, timed_out};
+use classify::{HINT_RELOGIN, Outcome, Place, classify, probe_path, timed_out};
 
 pub use table::watch_mount_table;
 
 /// Where `leovms-upload` is mounted when nothing else is said (next to the data share).
 pub const DEFAULT_UPLOAD_DIR: &str = "/media/leovms/upload";
-
-const HINT_RELOGIN: &str = "Log out and in again, or ask the school's admin.";
-const HINT_NETWORK: &str = "Check the network connection and try again in a minute; \
-                            if it stays like this, ask the school's admin.";
-const HINT_ACCESS: &str = "Ask the school's admin to give your account access to the VM share.";
-const HINT_UPLOAD_ACCESS: &str =
-    "Uploading needs membership in the group p_leovms; ask the school's admin.";
 
 /// The outcome of one check, in words a student can act on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,20 +42,6 @@ pub struct ShareStatus {
     pub reason: String,
     /// What the user can do about it; empty when all is well.
     pub hint: String,
-}
-
-/// What the probe thread saw.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Outcome {
-    /// A readable folder; whether it has at least one entry.
-    Readable {
-        has_entries: bool,
-    },
-    Missing,
-    NotFolder,
-    Denied,
-    /// Any other error, with the system's words (EIO, ENOTCONN, EHOSTDOWN…).
-    Failed(String),
 }
 
 /// The filesystem work of one probe; a function pointer so tests can stand in a slow one.

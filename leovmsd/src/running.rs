@@ -17,6 +17,10 @@ pub struct Record {
     pub pid: i32,
     /// The process's start time (clock ticks since boot), so a reused pid is not mistaken.
     pub starttime: u64,
+    /// The archives (sha256 hex) the VM was made from: in use while it runs, also for
+    /// a daemon that finds it running after a restart. (Records without it hold none.)
+    #[serde(default)]
+    pub archives: Vec<String>,
 }
 
 pub struct Records {
@@ -150,6 +154,7 @@ mod tests {
             uuid: "u".into(),
             pid: me,
             starttime: process_starttime(me).unwrap(),
+            archives: vec!["0123abcd".into()],
         };
         let dead = Record {
             vm: "vm-b".into(),

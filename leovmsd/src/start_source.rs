@@ -12,10 +12,11 @@ use leovms_image::dirfd::Dir;
 use crate::blocking::blocking;
 use crate::cache::{self, CacheDir};
 use crate::catalog::{ArchiveRef, VmEntry};
-use crate::daemon::Daemon;
 use crate::error::{Error, Result};
+use crate::in_use::InUse;
 use crate::job::Job;
 use crate::layout::Layout;
+use crate::share::Share;
 use crate::trust;
 use crate::view::View;
 
@@ -36,7 +37,9 @@ impl Source {
     /// Decides, and makes room in the cache when the archive goes there. The cache is
     /// read on the blocking pool, the share through the bounded reader.
     pub async fn plan(
-        d: &Arc<Daemon>,
+        share: &Share,
+        in_use: &InUse,
+        stall: Duration,
         view: &View,
         vm: &VmEntry,
         archive: &ArchiveRef,
@@ -60,12 +63,12 @@ impl Source {
             ));
         }
         let present = archive.clone();
-        d.read_share(move |_| check_present(&present)).await?;
+        share.read(move || check_present(&present)).await?;
         if view.caches.is_empty() {
             return Ok(Source::Share(archive.clone()));
         }
         let caches = view.caches.clone();
-        let in_use = d.in_use_now();
+        let in_use = in_use.now();
         let (id, wanted) = (vm.id.to_string(), archive.clone());
         // Waits up to the cache's lock limit for another user's daemon: never on the runtime.
         let planned = blocking(move || {
@@ -80,7 +83,7 @@ impl Source {
             Ok(planned) => Ok(Source::Fetch {
                 dir: planned.dir,
                 archive: archive.clone(),
-                stall: d.settings.stall(),
+                stall,
             }),
             Err(e) => {
                 tracing::info!("not caching {}: {}", archive.path.display(), e.message);
@@ -176,7 +179,7 @@ pub fn prepare_base_parent(layout: &Layout, base_dir: &Path) -> Result<()> {
 
 /// Copies the share's settings and those of this VM for offline starts; a failure only
 /// costs the offline start, so it is logged, not reported. Blocks and reads the share:
-/// call through `Daemon::read_share`.
+/// call through `Share::read`.
 pub fn remember_for_offline(view: &View, vm: &VmEntry) {
     remember_share_files(view);
     remember_vm(view, vm);
@@ -204,7 +207,7 @@ pub fn remember_vm(view: &View, vm: &VmEntry) {
 }
 
 /// Whether the share has the archive with the manifest's size. Stats the share: call
-/// through `Daemon::read_share`.
+/// through `Share::read`.
 fn check_present(archive: &ArchiveRef) -> Result<()> {
     match std::fs::metadata(&archive.path) {
         Ok(m) if m.len() == archive.size => Ok(()),

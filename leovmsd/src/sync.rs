@@ -2,6 +2,7 @@
 //! them, `Unsync` unpins and frees, `PlanSync` tells what a sync would do.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use leovms_api::{ErrorKind, Eviction, JobKind, Phase, SyncPlan};
 use zbus::zvariant::OwnedObjectPath;
@@ -9,9 +10,12 @@ use zbus::zvariant::OwnedObjectPath;
 use crate::blocking::blocking;
 use crate::cache::{self, CacheDir, Pin, Planned, plan};
 use crate::catalog::{ArchiveRef, VmEntry};
-use crate::daemon::{Daemon, NewJob};
+use crate::daemon::Daemon;
 use crate::error::{Error, Result};
+use crate::in_use::InUse;
 use crate::job::Job;
+use crate::jobs::{Admit, NewJob, active};
+use crate::share::Share;
 use crate::space::gb;
 use crate::view::View;
 
@@ -28,29 +32,37 @@ impl Daemon {
         self: &Arc<Self>,
         vm: &str,
         snapshots: Vec<String>,
+        requester: &str,
     ) -> Result<OwnedObjectPath> {
         let vm = leovms_image::name::SafeName::new(vm)?;
         let key = selection_key(&snapshots);
-        if let Some(job) = self.active(JobKind::Sync, &vm) {
-            return joined(&job, &key);
+        if let Admit::Join(job) = self.jobs.check(|jobs| admit(jobs, &vm, &key))? {
+            return Ok(job.path.clone());
         }
-        self.require_share().await?;
+        self.share.require().await?;
         let id = vm.to_string();
         let request = self
             .read_share(move |d| d.sync_request(&id, snapshots))
             .await?;
-        self.launch(
-            NewJob {
-                kind: JobKind::Sync,
-                vm: &vm,
-                snapshot: &key,
-                ram_mb: None,
-            },
-            |job| joined(job, &key),
-            |_| Ok(()),
-            move |d, job| async move { run(&d, &job, request).await },
-        )
-        .await
+        let ctx = Ctx {
+            share: self.share.clone(),
+            in_use: self.in_use.clone(),
+            stall: self.settings.stall(),
+        };
+        let new = NewJob {
+            kind: JobKind::Sync,
+            vm: &vm,
+            snapshot: &key,
+            ram_mb: None,
+            requester,
+        };
+        self.jobs
+            .launch(
+                new,
+                |jobs| admit(jobs, &vm, &key),
+                move |job| async move { run(ctx, &job, request).await },
+            )
+            .await
     }
 
     fn sync_request(&self, vm: &str, snapshots: Vec<String>) -> Result<Request> {
@@ -70,7 +82,7 @@ impl Daemon {
         let r = self.sync_request(vm, snapshots)?;
         let id = r.vm.id.to_string();
         let labels = crate::cache_report::labels(&r.view);
-        let plan = match r.view.caches.plan(&id, &r.wanted, &self.in_use_now()) {
+        let plan = match r.view.caches.plan(&id, &r.wanted, &self.in_use.now()) {
             Ok(p) => sync_plan(&id, &p, &labels),
             Err(e) if e.kind == ErrorKind::NoSpace => {
                 // Numbers of the first cache, where the VM would have gone.
@@ -109,7 +121,7 @@ impl Daemon {
             }
         }
         let pinned = view.caches.pinned();
-        let in_use = self.in_use_now();
+        let in_use = self.in_use.now();
         let mut freed = 0;
         for dir in &view.caches.dirs {
             for entry in dir.entries().into_iter().filter(|e| e.vm == vm.as_str()) {
@@ -122,7 +134,15 @@ impl Daemon {
     }
 }
 
-async fn run(d: &Arc<Daemon>, job: &Arc<Job>, r: Request) -> Result<String> {
+/// What a sync needs of the daemon, and no more.
+struct Ctx {
+    share: Arc<Share>,
+    in_use: InUse,
+    /// How long a copy may make no progress before it counts as stalled.
+    stall: Duration,
+}
+
+async fn run(ctx: Ctx, job: &Arc<Job>, r: Request) -> Result<String> {
     // Shared with the file steps on the blocking pool.
     let r = Arc::new(r);
     let name = r.vm.image.name.clone();
@@ -131,7 +151,7 @@ async fn run(d: &Arc<Daemon>, job: &Arc<Job>, r: Request) -> Result<String> {
     job.set_message(format!("Checking the cache for {name}"));
     check_foreign_copies(job, &r).await?;
     let caches = r.view.caches.clone();
-    let (wanted, in_use, plan_id) = (r.wanted.clone(), d.in_use_now(), id.clone());
+    let (wanted, in_use, plan_id) = (r.wanted.clone(), ctx.in_use.now(), id.clone());
     // Making room may wait (bounded) for the cache's lock, held by another user's daemon.
     let planned = blocking(move || {
         let planned = caches.plan(&plan_id, &wanted, &in_use)?;
@@ -146,8 +166,7 @@ async fn run(d: &Arc<Daemon>, job: &Arc<Job>, r: Request) -> Result<String> {
     let mut done = 0;
     let mut resumed = 0;
     for archive in &planned.missing {
-        let fetched =
-            cache::fetch(&planned.dir, &id, archive, job, done, d.settings.stall()).await?;
+        let fetched = cache::fetch(&planned.dir, &id, archive, job, done, ctx.stall).await?;
         resumed += fetched.resumed;
         done += archive.size;
     }
@@ -171,8 +190,9 @@ async fn run(d: &Arc<Daemon>, job: &Arc<Job>, r: Request) -> Result<String> {
     }
     {
         let r = r.clone();
-        let remembered = d
-            .read_share(move |_| {
+        let remembered = ctx
+            .share
+            .read(move || {
                 crate::start_source::remember_for_offline(&r.view, &r.vm);
                 Ok(())
             })
@@ -299,7 +319,12 @@ fn selection_key(snapshots: &[String]) -> String {
     ids.join(",")
 }
 
-fn joined(job: &Job, key: &str) -> Result<OwnedObjectPath> {
+/// The sync rules, seeing every job: an identical sync in progress is joined, one of the
+/// same VM with other snapshots refused.
+fn admit(jobs: &[Arc<Job>], vm: &str, key: &str) -> Result<Admit> {
+    let Some(job) = active(jobs, JobKind::Sync, vm) else {
+        return Ok(Admit::New);
+    };
     if job.snapshot != key {
         return Err(Error::new(
             ErrorKind::Busy,
@@ -309,5 +334,5 @@ fn joined(job: &Job, key: &str) -> Result<OwnedObjectPath> {
             ),
         ));
     }
-    Ok(job.path.clone())
+    Ok(Admit::Join(job.clone()))
 }

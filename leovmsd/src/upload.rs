@@ -12,18 +12,19 @@ use leovms_image::upload::{UploadError, UploadProgress, write_upload};
 use zbus::zvariant::OwnedObjectPath;
 
 use crate::blocking::blocking;
-use crate::daemon::{Daemon, NewJob};
+use crate::daemon::Daemon;
 use crate::error::{Error, Result};
 use crate::job::Job;
+use crate::jobs::{Admit, NewJob, active};
 use crate::settings::Settings;
-use crate::upload_plan::{self, Plan};
+use crate::upload_plan::{self, Plan, not_allowed};
 use crate::upload_source::{self, Source};
 use crate::view::View;
 
 impl Daemon {
     /// Every machine the user could upload, with the reason when one cannot be now.
     pub async fn list_uploadable(self: &Arc<Self>) -> Result<Vec<Uploadable>> {
-        let share = self.upload_share().await;
+        let share = self.share.upload_info().await;
         let unavailable = match share.state {
             ShareState::Online => None,
             ShareState::Unreadable => {
@@ -51,7 +52,7 @@ impl Daemon {
     }
 
     async fn upload_sources(self: &Arc<Self>) -> Result<Vec<Source>> {
-        let online = self.share_online().await;
+        let online = self.share.online().await;
         // The user's own VirtualBox home is local: a file step, not the share.
         let home = blocking(|| Ok(upload_source::own_home(&Settings::home()))).await?;
         let vbox = match self.layout().await {
@@ -74,7 +75,7 @@ impl Daemon {
             let mut out = upload_source::own_machines(&home, &running, &bases)
                 .map_err(|e| Error::new(ErrorKind::Io, e))?;
             out.extend(upload_source::working_copies(&view, |vm| {
-                d.active(JobKind::Start, vm).is_some()
+                d.jobs.active(JobKind::Start, vm).is_some()
             }));
             Ok(out)
         })
@@ -86,6 +87,7 @@ impl Daemon {
         source: &str,
         id: &str,
         options: UploadOptions,
+        requester: &str,
     ) -> Result<OwnedObjectPath> {
         let word = source;
         let source = UploadSource::parse(word);
@@ -117,7 +119,7 @@ impl Daemon {
             };
             return Err(Error::new(kind, format!("{problem}.")));
         }
-        let share = self.upload_share().await;
+        let share = self.share.upload_info().await;
         match share.state {
             ShareState::Online => {}
             // Mounted, but this user may not even look into it: not in p_leovms.
@@ -132,7 +134,7 @@ impl Daemon {
                 ));
             }
         }
-        let online = self.share_online().await;
+        let online = self.share.online().await;
         let settings = self.settings.clone();
         let plan = self
             .read_share(move |_| upload_plan::plan(&settings, online, &found, &options))
@@ -145,48 +147,35 @@ impl Daemon {
                 .map(|s| s.to_string())
                 .unwrap_or_default(),
         );
-        self.launch(
-            NewJob {
-                kind: JobKind::Upload,
-                vm: &vm,
-                snapshot: &snapshot,
-                ram_mb: None,
-            },
-            |job| {
-                Err(Error::new(
-                    ErrorKind::Busy,
-                    format!(
-                        "An upload for {} is running already; wait for it or cancel it.",
-                        job.vm
-                    ),
-                ))
-            },
-            |_| Ok(()),
-            move |_, job| async move { run(&job, plan).await },
-        )
-        .await
+        let new = NewJob {
+            kind: JobKind::Upload,
+            vm: &vm,
+            snapshot: &snapshot,
+            ram_mb: None,
+            requester,
+        };
+        self.jobs
+            .launch(
+                new,
+                |jobs| admit(jobs, &vm),
+                move |job| async move { run(&job, plan).await },
+            )
+            .await
     }
 }
 
-/// `<share>/<user>/`, created on the first upload (the server's setgid folder gives it
-/// the group p_leovms). Writes to the share: call through `Daemon::read_share`.
-pub fn ensure_user_dir(dir: &Path) -> Result<()> {
-    match std::fs::create_dir(dir) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => Err(not_allowed(dir)),
-        Err(e) => Err(Error::io(dir.display(), &e)),
+/// One upload of a VM at a time (two would write the same files).
+fn admit(jobs: &[Arc<Job>], vm: &str) -> Result<Admit> {
+    match active(jobs, JobKind::Upload, vm) {
+        Some(job) => Err(Error::new(
+            ErrorKind::Busy,
+            format!(
+                "An upload for {} is running already; wait for it or cancel it.",
+                job.vm
+            ),
+        )),
+        None => Ok(Admit::New),
     }
-}
-
-fn not_allowed(dir: &Path) -> Error {
-    Error::new(
-        ErrorKind::PermissionDenied,
-        format!(
-            "You may not write to the upload share ({}). Uploading needs membership in the group p_leovms; ask the school's admin.",
-            dir.display()
-        ),
-    )
 }
 
 async fn run(job: &Arc<Job>, plan: Plan) -> Result<String> {

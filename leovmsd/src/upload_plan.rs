@@ -1,7 +1,7 @@
 //! The plan of an upload: what kind, which ids, which files, and whether the share has
 //! room, all decided before a job exists.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use leovms_api::{ErrorKind, UploadKind as Kind, UploadOptions, UploadSource};
 use leovms_image::config::toml_string;
@@ -15,7 +15,6 @@ use leovms_image::vdi;
 use crate::error::{Error, Result};
 use crate::settings::Settings;
 use crate::space;
-use crate::upload::ensure_user_dir;
 use crate::upload_source::Source;
 use crate::view::View;
 
@@ -274,6 +273,27 @@ fn source_bytes(file: &UploadFile) -> u64 {
             .sum(),
         UploadFile::Copy { .. } => 0,
     }
+}
+
+/// `<share>/<user>/`, created on the first upload (the server's setgid folder gives it
+/// the group p_leovms). Writes to the share: call through `Share::read`.
+pub fn ensure_user_dir(dir: &Path) -> Result<()> {
+    match std::fs::create_dir(dir) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => Err(not_allowed(dir)),
+        Err(e) => Err(Error::io(dir.display(), &e)),
+    }
+}
+
+pub fn not_allowed(dir: &Path) -> Error {
+    Error::new(
+        ErrorKind::PermissionDenied,
+        format!(
+            "You may not write to the upload share ({}). Uploading needs membership in the group p_leovms; ask the school's admin.",
+            dir.display()
+        ),
+    )
 }
 
 #[cfg(test)]

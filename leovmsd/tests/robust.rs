@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use common::{World, describe, is_root, skip_unless};
 use futures_util::StreamExt;
-use leovms_api::{JobProxy, JobState, Phase, StartOptions};
+use leovms_api::{JobProxy, JobState, Leovms, Phase, StartOptions};
 
 /// Starts vm-demo's standard snapshot and returns once the base is being unpacked.
 async fn start_until_unpacking(w: &World) -> (zbus::Connection, JobProxy<'static>) {
@@ -121,12 +121,13 @@ async fn start_on_a_full_disk_is_refused_with_needed_and_free() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn start_twice_joins_the_job_in_progress() {
+/// A running daemon whose VirtualBox double holds every launch until `gate` exists;
+/// `None` (said why) with another VirtualBox.
+async fn gated_world() -> Option<(World, std::path::PathBuf)> {
     let mut w = World::new().await;
     if !w.double {
         eprintln!("joining is checked with the project's VirtualBox double (it can hold a launch)");
-        return;
+        return None;
     }
     let gate = w.tmp.path().join("power-up");
     w.extra_env.push((
@@ -134,6 +135,14 @@ async fn start_twice_joins_the_job_in_progress() {
         gate.display().to_string(),
     ));
     w.start_daemon().await;
+    Some((w, gate))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn start_twice_joins_the_job_in_progress() {
+    let Some((w, gate)) = gated_world().await else {
+        return;
+    };
     let conn = w.connection().await;
     let manager = w.manager(&conn).await;
     let phases = common::PhaseRecorder::new(&conn).await;
@@ -163,6 +172,60 @@ async fn start_twice_joins_the_job_in_progress() {
     assert_eq!(jobs.as_array().unwrap().len(), 1, "{jobs}");
     let out = w.cli(&["start", "vm-demo", "--snapshot", "exam"]);
     assert_eq!(out.status.code(), Some(8), "{}", describe(&out));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_second_caller_is_told_it_joined_the_start_in_progress() {
+    let Some((w, gate)) = gated_world().await else {
+        return;
+    };
+    let conn = w.connection().await;
+    let phases = common::PhaseRecorder::new(&conn).await;
+    let leovms = Leovms::new(&conn).await.unwrap();
+    let path = leovms
+        .manager()
+        .start("vm-demo", "exam", StartOptions::default())
+        .await
+        .unwrap();
+    assert!(
+        !leovms.job(path.clone()).await.unwrap().joined(),
+        "its own call"
+    );
+    phases.until("launch").await;
+    let other = w.connection().await;
+    let seen = Leovms::new(&other).await.unwrap();
+    assert!(
+        seen.job(path).await.unwrap().joined(),
+        "another client's call"
+    );
+
+    // The same click again, from the command line: told, then it runs.
+    let mut cmd = std::process::Command::new(leovms_testkit::workspace_bin("leovms-cli"));
+    w.env_for(&mut cmd);
+    let mut cli = cmd
+        .args(["start", "vm-demo", "--snapshot", "exam"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = cli.stdout.take().unwrap();
+    let (first, mut rest) = tokio::task::spawn_blocking(move || {
+        let mut reader = std::io::BufReader::new(stdout);
+        let mut line = String::new();
+        std::io::BufRead::read_line(&mut reader, &mut line).unwrap();
+        (line, reader)
+    })
+    .await
+    .unwrap();
+    assert_eq!(first.trim(), "Joined the start already in progress.");
+    std::fs::write(&gate, b"").unwrap();
+    let status = tokio::task::spawn_blocking(move || cli.wait().unwrap())
+        .await
+        .unwrap();
+    let mut out = String::new();
+    std::io::Read::read_to_string(&mut rest, &mut out).unwrap();
+    assert!(status.success(), "{out}");
+    assert!(out.contains("is running."), "{out}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -5,8 +5,10 @@ use leovms_api::{UploadSource, Uploadable};
 
 use super::questions::confirm;
 use super::{Dispatch, blocked, item, label};
-use crate::actions::{Action, format_gb};
+use crate::actions::Action;
 use crate::state::{State, Uploads};
+/// `2.1 MB`, `310.4 MB`, `9.0 GB`: an upload may be small.
+pub(super) use leovms_api::units::format_size;
 
 /// The user's own VirtualBox machines and leovms working copies, each going up as the
 /// daemon sees fit (a new snapshot of the VM it was made from, else a new VM) once the
@@ -104,13 +106,4 @@ fn upload_item<T: Dispatch>(state: &State, u: &Uploadable) -> MenuItem<T> {
         "Another name or a description: leovms-cli upload {option} {id} --name … --description …"
     )));
     submenu.into()
-}
-
-/// `2.1 MB`, `310.4 MB`, `9.0 GB`: an upload may be small.
-pub(super) fn format_size(bytes: u64) -> String {
-    if bytes < 1_000_000_000 {
-        format!("{:.1} MB", bytes as f64 / 1e6)
-    } else {
-        format_gb(bytes)
-    }
 }

@@ -4,7 +4,28 @@ use std::io;
 use std::path::Path;
 
 use super::table::{MountEntry, covering_mount, is_network_fstype};
-use super::{HINT_ACCESS, HINT_NETWORK, HINT_RELOGIN, HINT_UPLOAD_ACCESS, Outcome, ShareState};
+use leovms_api::ShareState;
+
+pub(crate) const HINT_RELOGIN: &str = "Log out and in again, or ask the school's admin.";
+const HINT_NETWORK: &str = "Check the network connection and try again in a minute; \
+                            if it stays like this, ask the school's admin.";
+const HINT_ACCESS: &str = "Ask the school's admin to give your account access to the VM share.";
+const HINT_UPLOAD_ACCESS: &str =
+    "Uploading needs membership in the group p_leovms; ask the school's admin.";
+
+/// What the probe thread saw.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    /// A readable folder; whether it has at least one entry.
+    Readable {
+        has_entries: bool,
+    },
+    Missing,
+    NotFolder,
+    Denied,
+    /// Any other error, with the system's words (EIO, ENOTCONN, EHOSTDOWN…).
+    Failed(String),
+}
 
 /// Where the path sits in the mount table.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -13,11 +13,13 @@ use uuid::Uuid;
 
 use crate::blocking::blocking;
 use crate::catalog::{ArchiveRef, SnapEntry, VmEntry};
-use crate::daemon::Daemon;
 use crate::error::{Error, Result};
+use crate::in_use::InUse;
 use crate::job::Job;
+use crate::jobs::Jobs;
 use crate::layout::CopyNote;
-use crate::running::{Exit, Record, process_starttime};
+use crate::running::{Exit, Record, Records, process_starttime};
+use crate::share::Share;
 use crate::start_source::{Source, after_damage, prepare_base_parent, remember_for_offline};
 use crate::vbox::VBox;
 use crate::view::View;
@@ -30,6 +32,16 @@ const LAUNCH_GRACE: Duration = Duration::from_secs(90);
 const SYS_NET: &str = "/sys/class/net";
 const ROUTES: &str = "/proc/net/route";
 
+/// What a start needs of the daemon, and no more.
+pub struct Ctx {
+    pub share: Arc<Share>,
+    pub jobs: Arc<Jobs>,
+    pub records: Arc<Records>,
+    pub in_use: InUse,
+    /// How long a copy may make no progress before it counts as stalled.
+    pub stall: Duration,
+}
+
 pub struct StartPlan {
     pub vm: VmEntry,
     /// `None`: start the working copy as found.
@@ -40,18 +52,23 @@ pub struct StartPlan {
     pub view: View,
 }
 
-pub async fn run(d: &Arc<Daemon>, job: &Arc<Job>, plan: StartPlan) -> Result<String> {
+/// Runs a start to its end: the VM's end, when it came up. Its archives are in use
+/// (never evicted) all that time.
+pub async fn run(ctx: Ctx, job: &Arc<Job>, plan: StartPlan) -> Result<String> {
     let archives: Vec<String> = std::iter::once(&plan.vm.base)
         .chain(plan.snapshot.iter().map(|s| &s.archive))
         .map(ArchiveRef::sha256_hex)
         .collect();
-    d.in_use_add(&archives);
-    let result = run_planned(d, job, plan).await;
-    d.in_use_remove(&archives);
-    result
+    let _held = ctx.in_use.hold(archives.clone());
+    run_planned(&ctx, job, plan, archives).await
 }
 
-async fn run_planned(d: &Arc<Daemon>, job: &Arc<Job>, plan: StartPlan) -> Result<String> {
+async fn run_planned(
+    ctx: &Ctx,
+    job: &Arc<Job>,
+    plan: StartPlan,
+    archives: Vec<String>,
+) -> Result<String> {
     let StartPlan {
         vm,
         snapshot,
@@ -80,7 +97,7 @@ async fn run_planned(d: &Arc<Daemon>, job: &Arc<Job>, plan: StartPlan) -> Result
     refuse_running(&vbox, &uuid, &name).await?;
     {
         let (view, vm, snapshot) = (view.clone(), vm.clone(), snapshot.clone());
-        let (base_dir, work, in_use) = (base_dir.clone(), work.clone(), d.in_use_now());
+        let (base_dir, work, in_use) = (base_dir.clone(), work.clone(), ctx.in_use.now());
         // The space planner may wait for another user's daemon holding the cache's lock.
         blocking(move || {
             let layout = &view.layout;
@@ -95,10 +112,11 @@ async fn run_planned(d: &Arc<Daemon>, job: &Arc<Job>, plan: StartPlan) -> Result
     }
     let mut sources = Vec::new();
     if base_needed {
-        sources.push(Source::plan(d, &view, &vm, &vm.base).await?);
+        sources.push(Source::plan(&ctx.share, &ctx.in_use, ctx.stall, &view, &vm, &vm.base).await?);
     }
     if let Some(s) = &snapshot {
-        sources.push(Source::plan(d, &view, &vm, &s.archive).await?);
+        sources
+            .push(Source::plan(&ctx.share, &ctx.in_use, ctx.stall, &view, &vm, &s.archive).await?);
     }
     job.set_total(sources.iter().map(Source::bytes).sum());
 
@@ -202,10 +220,11 @@ async fn run_planned(d: &Arc<Daemon>, job: &Arc<Job>, plan: StartPlan) -> Result
             uuid: uuid.to_string(),
             pid,
             starttime: 0,
+            archives,
         };
-        let d = d.clone();
+        let records = ctx.records.clone();
         blocking(move || {
-            d.records.save(&Record {
+            records.save(&Record {
                 starttime: process_starttime(pid).unwrap_or_default(),
                 ..record
             })
@@ -215,19 +234,20 @@ async fn run_planned(d: &Arc<Daemon>, job: &Arc<Job>, plan: StartPlan) -> Result
     match wait_until_running(&vbox, &uuid, &mut exit, &log, job).await {
         Ok(None) => {}
         Ok(Some(code)) => {
-            forget_record(d, &vm.id).await;
+            forget_record(&ctx.records, &vm.id).await;
             return ended(&name, Some(code), &log).await;
         }
         Err(e) => {
-            forget_record(d, &vm.id).await;
+            forget_record(&ctx.records, &vm.id).await;
             return Err(e);
         }
     }
 
     if view.online {
         let (view, vm) = (view.clone(), vm.clone());
-        let remembered = d
-            .read_share(move |_| {
+        let remembered = ctx
+            .share
+            .read(move || {
                 remember_for_offline(&view, &vm);
                 Ok(())
             })
@@ -238,9 +258,9 @@ async fn run_planned(d: &Arc<Daemon>, job: &Arc<Job>, plan: StartPlan) -> Result
     }
     job.set_phase(Phase::Running);
     job.set_message(format!("{name} is running."));
-    d.machine_changed(&vm.id).await;
+    ctx.jobs.machine_changed(&vm.id);
     let code = exit.wait().await;
-    forget_record(d, &vm.id).await;
+    forget_record(&ctx.records, &vm.id).await;
     ended(&name, code, &log).await
 }
 
@@ -281,10 +301,10 @@ fn disks_fit(
 }
 
 /// The VM's record goes once its frontend has ended.
-async fn forget_record(d: &Arc<Daemon>, vm: &str) {
-    let (d, vm) = (d.clone(), vm.to_owned());
+async fn forget_record(records: &Arc<Records>, vm: &str) {
+    let (records, vm) = (records.clone(), vm.to_owned());
     let removed = blocking(move || {
-        d.records.remove(&vm);
+        records.remove(&vm);
         Ok(())
     })
     .await;
