@@ -25,7 +25,7 @@ mod tests;
 
 pub use crate::archive::Expected;
 pub use error::CopyError;
-pub use verified::copy_verified;
+pub use verified::{copy_verified, copy_verified_from};
 
 /// What [`copy_verified`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -10,6 +10,7 @@ use std::fs::File;
 use std::io::{self, Write};
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use rustix::fs::{
@@ -302,6 +303,35 @@ impl Dir {
             ));
         }
         rustix::fs::fchmod(&self.fd, Mode::from_raw_mode(mode)).map_err(errno)
+    }
+
+    /// Makes this folder and everything in it read-only (files 0444, folders 0555),
+    /// through descriptors. Everything must be this user's own regular files and
+    /// folders: anything else, or anything another user put there, is refused.
+    pub fn seal(&self) -> io::Result<()> {
+        for name in self.names()? {
+            match self.stat(&name)? {
+                Some(m) if m.is_dir() => self.sub(&name)?.seal()?,
+                Some(m) if m.is_file() => {
+                    let file = self.open_file(&name)?;
+                    if file.metadata()?.uid() != me() {
+                        return Err(io::Error::other(format!(
+                            "{} was replaced by another user",
+                            self.join(&name).display()
+                        )));
+                    }
+                    file.set_permissions(std::fs::Permissions::from_mode(0o444))?;
+                }
+                Some(_) => {
+                    return Err(io::Error::other(format!(
+                        "{} is neither a file nor a folder",
+                        self.join(&name).display()
+                    )));
+                }
+                None => {}
+            }
+        }
+        self.set_own_mode(0o555)
     }
 
     /// Takes the exclusive lock of this folder without waiting; `false` when another

@@ -2,9 +2,7 @@
 //! machines folder (read-only, shared by the PC's users), the snapshot into the
 //! user's working copy. Progress goes to the job; cancel reaches the archive reader.
 
-use std::ffi::OsStr;
 use std::io;
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -154,38 +152,7 @@ async fn run(
 /// just made by this process; every mode is set through a descriptor of this user's own
 /// file or folder, links are never followed.
 fn seal_tree(path: &Path) -> io::Result<()> {
-    seal(&Dir::open(path)?)
-}
-
-fn seal(dir: &Dir) -> io::Result<()> {
-    for name in dir.names()? {
-        match dir.stat(&name)? {
-            Some(m) if m.is_dir() => seal(&dir.sub(&name)?)?,
-            Some(m) if m.is_file() => {
-                let file = dir.open_file(&name)?;
-                own(&file.metadata()?.uid(), dir, &name)?;
-                file.set_permissions(std::fs::Permissions::from_mode(0o444))?;
-            }
-            Some(_) => {
-                return Err(io::Error::other(format!(
-                    "{} is neither a file nor a folder",
-                    dir.join(&name).display()
-                )));
-            }
-            None => {}
-        }
-    }
-    dir.set_own_mode(0o555)
-}
-
-fn own(uid: &u32, dir: &Dir, name: &OsStr) -> io::Result<()> {
-    if *uid != me() {
-        return Err(io::Error::other(format!(
-            "{} was replaced by another user",
-            dir.join(name).display()
-        )));
-    }
-    Ok(())
+    Dir::open(path)?.seal()
 }
 
 /// Removes a tree this process made, even when it was already sealed read-only.
@@ -250,6 +217,8 @@ fn temp_owner(name: &str) -> Option<u32> {
 
 #[cfg(test)]
 mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
     use super::*;
 
     #[test]

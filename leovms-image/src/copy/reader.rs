@@ -28,7 +28,10 @@ pub(super) struct Meta {
 }
 
 pub(super) struct Reader {
+    /// The source's name, also in errors.
     pub src: PathBuf,
+    /// The source already open: read through it instead of opening `src`.
+    pub given: Option<File>,
     /// The end of the file must not lie beyond this.
     pub limit: u64,
     /// Where to start reading; sent once the partial copy is prepared.
@@ -50,7 +53,7 @@ impl Reader {
             .map(drop)
     }
 
-    fn run(self, meta: oneshot::Sender<io::Result<Meta>>) {
+    fn run(mut self, meta: oneshot::Sender<io::Result<Meta>>) {
         let last = match catch_unwind(AssertUnwindSafe(|| self.read(meta))) {
             Ok(Some(msg)) => msg,
             Ok(None) => return,
@@ -63,8 +66,12 @@ impl Reader {
 
     /// Reads until the end; returns the last message for the hasher, or `None`
     /// when told to stop.
-    fn read(&self, meta_tx: oneshot::Sender<io::Result<Meta>>) -> Option<Msg> {
-        let opened = File::open(&self.src).and_then(|f| {
+    fn read(&mut self, meta_tx: oneshot::Sender<io::Result<Meta>>) -> Option<Msg> {
+        let opened = match self.given.take() {
+            Some(file) => Ok(file),
+            None => File::open(&self.src),
+        };
+        let opened = opened.and_then(|f| {
             let meta = f.metadata()?;
             Ok((f, meta))
         });

@@ -1,6 +1,7 @@
 //! `copy_verified`: starts the three threads and waits for their verdict, for
 //! cancellation, or for a source that stopped delivering data.
 
+use std::fs::File;
 use std::path::Path;
 use std::sync::mpsc as std_mpsc;
 use std::time::Duration;
@@ -51,6 +52,44 @@ pub async fn copy_verified(
     progress: &(dyn Fn(u64) + Send + Sync),
     cancel: &CancellationToken,
 ) -> Result<CopyReport, CopyError> {
+    let to = (dir, partial, dest, mode);
+    copy(src, None, expected, to, stall, progress, cancel).await
+}
+
+/// [`copy_verified`] from a file that is open already, e.g. one another process handed
+/// over: read through this descriptor only, never opened again by name (the reader may
+/// not be allowed to). `label` names it in errors.
+#[allow(clippy::too_many_arguments)]
+pub async fn copy_verified_from(
+    file: File,
+    label: &Path,
+    expected: &Expected,
+    dir: &Dir,
+    partial: &str,
+    dest: &str,
+    mode: u32,
+    progress: &(dyn Fn(u64) + Send + Sync),
+    cancel: &CancellationToken,
+) -> Result<CopyReport, CopyError> {
+    let to = (dir, partial, dest, mode);
+    // A local descriptor does not stall like a dead mount; a day bounds a stuck one.
+    let stall = Duration::from_secs(24 * 3600);
+    copy(label, Some(file), expected, to, stall, progress, cancel).await
+}
+
+/// Where a copy goes: the folder, the partial copy's name, the final name, the mode.
+type Target<'a> = (&'a Dir, &'a str, &'a str, u32);
+
+async fn copy(
+    src: &Path,
+    given: Option<File>,
+    expected: &Expected,
+    to: Target<'_>,
+    stall: Duration,
+    progress: &(dyn Fn(u64) + Send + Sync),
+    cancel: &CancellationToken,
+) -> Result<CopyReport, CopyError> {
+    let (dir, partial, dest, mode) = to;
     if cancel.is_cancelled() {
         return Err(CopyError::Canceled);
     }
@@ -71,6 +110,7 @@ pub async fn copy_verified(
     let (free_tx, free_rx) = std_mpsc::channel();
     Reader {
         src: src.to_path_buf(),
+        given,
         limit: expected.size,
         start: start_rx,
         free: free_rx,

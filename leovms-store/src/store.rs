@@ -1,0 +1,185 @@
+//! The store on disk:
+//!
+//! ```text
+//! <root>/archives/<sha256>        a verified archive, read-only
+//! <root>/bases/<sha256>/          the base unpacked from that archive, read-only
+//! ```
+//!
+//! Work in progress lives next to its final name under a name no hash has
+//! (`.partial-…`, `.unpacking-…`) and is renamed into place only when complete.
+
+use std::fs::File;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use leovms_image::archive::{self, Expected};
+use leovms_image::copy::copy_verified_from;
+use leovms_image::dirfd::{Dir, me};
+use tokio_util::sync::CancellationToken;
+
+use crate::error::{StoreError, StoreErrorKind};
+
+const ARCHIVES: &str = "archives";
+const BASES: &str = "bases";
+/// Prefixes of work in progress; a hash never starts with a dot.
+const PARTIAL: &str = ".partial-";
+const UNPACKING: &str = ".unpacking-";
+
+/// Numbers the work-in-progress names of this process, so that two requests for the
+/// same hash never share one.
+static NEXT: AtomicU64 = AtomicU64::new(0);
+
+pub struct Store {
+    archives: Dir,
+    bases: Dir,
+}
+
+impl Store {
+    /// Opens the store at `root`, creating it when missing, and removes what a killed
+    /// run left behind. `root` must belong to the user running this.
+    pub fn open(root: &Path) -> io::Result<Store> {
+        let (root, _) = Dir::open_or_create(root, 0o755)?;
+        if root.meta()?.uid != me() {
+            return Err(io::Error::new(
+                io::ErrorKind::PermissionDenied,
+                format!("{} belongs to another user", root.path().display()),
+            ));
+        }
+        let (archives, _) = root.create_sub(ARCHIVES, 0o755)?;
+        let (bases, _) = root.create_sub(BASES, 0o755)?;
+        for dir in [&archives, &bases] {
+            for name in dir.names()? {
+                let text = name.to_string_lossy();
+                if text.starts_with(PARTIAL) || text.starts_with(UNPACKING) {
+                    dir.remove_own(&name)?;
+                }
+            }
+        }
+        Ok(Store { archives, bases })
+    }
+
+    /// The stored archive with this hash.
+    pub fn archive(&self, sha256: &[u8; 32]) -> Option<PathBuf> {
+        let name = hex::encode(sha256);
+        let meta = self.archives.stat(&name).ok()??;
+        meta.is_file().then(|| self.archives.join(&name))
+    }
+
+    /// The base unpacked from the archive with this hash.
+    pub fn base(&self, sha256: &[u8; 32]) -> Option<PathBuf> {
+        let name = hex::encode(sha256);
+        let meta = self.bases.stat(&name).ok()??;
+        meta.is_dir().then(|| self.bases.join(&name))
+    }
+
+    /// Stores the archive read from `file` under `expected.sha256`, when its size and
+    /// hash are what `expected` says; otherwise nothing is stored. `file` is read
+    /// through its descriptor only (the store may not be allowed to open it by name)
+    /// and must be a regular file. An archive the store holds already is not read again.
+    pub async fn add_archive(
+        &self,
+        file: File,
+        expected: &Expected,
+        progress: &(dyn Fn(u64) + Send + Sync),
+        cancel: &CancellationToken,
+    ) -> Result<PathBuf, StoreError> {
+        if let Some(path) = self.archive(&expected.sha256) {
+            return Ok(path);
+        }
+        let meta = file
+            .metadata()
+            .map_err(|e| StoreError::io("the archive handed over", &e))?;
+        if !meta.is_file() {
+            return Err(StoreError::new(
+                StoreErrorKind::UnsafeArchive,
+                "What was handed over is not a regular file.",
+            ));
+        }
+        let name = hex::encode(expected.sha256);
+        let partial = work_name(PARTIAL, &name);
+        let label = Path::new("the archive handed over");
+        let copied = copy_verified_from(
+            file,
+            label,
+            expected,
+            &self.archives,
+            &partial,
+            &name,
+            0o444,
+            progress,
+            cancel,
+        )
+        .await;
+        if let Err(e) = copied {
+            // Never resumed: its name is this request's own.
+            let _ = self.archives.remove_own(&partial);
+            return Err(e.into());
+        }
+        Ok(self.archives.join(&name))
+    }
+
+    /// Unpacks the stored archive `expected` describes into the bases, read-only, once:
+    /// a base that is there already is used. The archive is verified again while it is
+    /// unpacked (a disk may damage it); the base appears under its final name only when
+    /// complete.
+    pub async fn unpack_base(
+        &self,
+        expected: &Expected,
+        progress: &(dyn Fn(u64) + Send + Sync),
+        cancel: &CancellationToken,
+    ) -> Result<PathBuf, StoreError> {
+        if let Some(path) = self.base(&expected.sha256) {
+            return Ok(path);
+        }
+        let name = hex::encode(expected.sha256);
+        let archive = self.archive(&expected.sha256).ok_or_else(|| {
+            StoreError::new(
+                StoreErrorKind::NotStored,
+                format!("The store holds no archive {name}."),
+            )
+        })?;
+        let work = work_name(UNPACKING, &name);
+        self.bases
+            .create_sub(&work, 0o700)
+            .map_err(|e| StoreError::io(self.bases.join(&work).display(), &e))?;
+        let target = self.bases.join(&work);
+        let result = match archive::unpack(&archive, expected, &target, progress, cancel).await {
+            Ok(_) => self.place_base(&work, &name),
+            Err(e) => Err(e.into()),
+        };
+        if result.is_err() || self.bases.stat(&work).ok().flatten().is_some() {
+            let _ = self.bases.remove_own(&work);
+        }
+        result
+    }
+
+    /// Seals the unpacked base and gives it its final name, unless another request was
+    /// faster: then that one is used.
+    fn place_base(&self, work: &str, name: &str) -> Result<PathBuf, StoreError> {
+        let shown = |e: &io::Error| StoreError::io(self.bases.join(work).display(), e);
+        self.bases
+            .sub(work)
+            .and_then(|d| d.seal())
+            .map_err(|e| shown(&e))?;
+        match self.bases.rename(work, name) {
+            Ok(()) => self.bases.sync().map_err(|e| shown(&e))?,
+            Err(_) if self.base_named(name) => {}
+            Err(e) => return Err(shown(&e)),
+        }
+        Ok(self.bases.join(name))
+    }
+
+    fn base_named(&self, name: &str) -> bool {
+        matches!(self.bases.stat(name), Ok(Some(m)) if m.is_dir())
+    }
+}
+
+/// A name for work in progress on `name`, unique in this process and among processes.
+fn work_name(prefix: &str, name: &str) -> String {
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    format!("{prefix}{name}-{}-{n}", std::process::id())
+}
+
+#[cfg(test)]
+mod tests;
