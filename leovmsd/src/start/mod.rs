@@ -57,9 +57,9 @@ impl Daemon {
             requester,
         };
         // Asked again when the job is registered: two calls may have raced to here.
-        let admit = |jobs: &[Arc<Job>]| admit(jobs, &vm, snapshot, ram_mb);
+        let rules = |jobs: &[Arc<Job>]| admit(jobs, &vm, snapshot, ram_mb);
         self.jobs
-            .launch(new, admit, move |job| async move {
+            .launch(new, rules, move |job| async move {
                 run::run(ctx, &job, plan).await
             })
             .await
