@@ -187,10 +187,8 @@ async fn a_second_caller_is_told_it_joined_the_start_in_progress() {
         .start("vm-demo", "exam", StartOptions::default())
         .await
         .unwrap();
-    assert!(
-        !leovms.job(path.clone()).await.unwrap().joined(),
-        "its own call"
-    );
+    let own = leovms.job(path.clone()).await.unwrap();
+    assert!(!own.joined(), "its own call");
     phases.until("launch").await;
     let other = w.connection().await;
     let seen = Leovms::new(&other).await.unwrap();
@@ -218,7 +216,10 @@ async fn a_second_caller_is_told_it_joined_the_start_in_progress() {
     .await
     .unwrap();
     assert_eq!(first.trim(), "Joined the start already in progress.");
+    let running = tokio::spawn(async move { own.until_running().await });
     std::fs::write(&gate, b"").unwrap();
+    let ended = running.await.unwrap().unwrap();
+    assert_eq!(ended, None, "the start's caller learns that the VM runs");
     let status = tokio::task::spawn_blocking(move || cli.wait().unwrap())
         .await
         .unwrap();
