@@ -12,7 +12,9 @@
 //! other user only reads.
 
 mod error;
+mod room;
 mod store;
 
 pub use error::{StoreError, StoreErrorKind};
+pub use room::{Entry, Kind};
 pub use store::Store;

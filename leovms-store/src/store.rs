@@ -170,6 +170,14 @@ impl Store {
         Ok(self.bases.join(name))
     }
 
+    /// The folder of archives or of bases.
+    pub(crate) fn dir(&self, kind: crate::room::Kind) -> &Dir {
+        match kind {
+            crate::room::Kind::Archive => &self.archives,
+            crate::room::Kind::Base => &self.bases,
+        }
+    }
+
     fn base_named(&self, name: &str) -> bool {
         matches!(self.bases.stat(name), Ok(Some(m)) if m.is_dir())
     }
