@@ -12,6 +12,7 @@
 //! other user only reads.
 
 mod error;
+mod lease;
 mod room;
 mod store;
 

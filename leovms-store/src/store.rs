@@ -3,6 +3,7 @@
 //! ```text
 //! <root>/archives/<sha256>        a verified archive, read-only
 //! <root>/bases/<sha256>/          the base unpacked from that archive, read-only
+//! <root>/leases/                  which running VM holds which base (lease.rs)
 //! ```
 //!
 //! Work in progress lives next to its final name under a name no hash has
@@ -22,6 +23,7 @@ use crate::error::{StoreError, StoreErrorKind};
 
 const ARCHIVES: &str = "archives";
 const BASES: &str = "bases";
+const LEASES: &str = "leases";
 /// Prefixes of work in progress; a hash never starts with a dot.
 const PARTIAL: &str = ".partial-";
 const UNPACKING: &str = ".unpacking-";
@@ -33,6 +35,7 @@ static NEXT: AtomicU64 = AtomicU64::new(0);
 pub struct Store {
     archives: Dir,
     bases: Dir,
+    leases: Dir,
 }
 
 impl Store {
@@ -48,6 +51,7 @@ impl Store {
         }
         let (archives, _) = root.create_sub(ARCHIVES, 0o755)?;
         let (bases, _) = root.create_sub(BASES, 0o755)?;
+        let (leases, _) = root.create_sub(LEASES, 0o700)?;
         for dir in [&archives, &bases] {
             for name in dir.names()? {
                 let text = name.to_string_lossy();
@@ -56,7 +60,11 @@ impl Store {
                 }
             }
         }
-        Ok(Store { archives, bases })
+        Ok(Store {
+            archives,
+            bases,
+            leases,
+        })
     }
 
     /// The stored archive with this hash.
@@ -168,6 +176,10 @@ impl Store {
             Err(e) => return Err(shown(&e)),
         }
         Ok(self.bases.join(name))
+    }
+
+    pub(crate) fn leases(&self) -> &Dir {
+        &self.leases
     }
 
     /// The folder of archives or of bases.

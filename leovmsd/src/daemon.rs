@@ -197,7 +197,8 @@ mod tests {
     use leovms_api::MachineState;
 
     use super::*;
-    use crate::running::{Record, process_starttime};
+    use crate::running::Record;
+    use leovms_image::process::starttime;
 
     #[tokio::test]
     async fn a_vm_found_running_after_a_restart_keeps_its_archives_in_use_until_it_ends() {
@@ -224,7 +225,7 @@ mod tests {
                 snapshot: "s1".into(),
                 uuid: uuid::Uuid::nil().to_string(),
                 pid,
-                starttime: process_starttime(pid).unwrap(),
+                starttime: starttime(pid).unwrap(),
                 archives: vec!["base-sha".into(), "snap-sha".into()],
             })
             .unwrap();

@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use leovms_image::process::starttime;
 use serde::{Deserialize, Serialize};
 use tokio::process::Child;
 
@@ -62,7 +63,7 @@ impl Records {
                 .ok()
                 .and_then(|t| toml::from_str::<Record>(&t).ok());
             match rec {
-                Some(r) if process_starttime(r.pid) == Some(r.starttime) => out.push(r),
+                Some(r) if starttime(r.pid) == Some(r.starttime) => out.push(r),
                 _ => {
                     let _ = std::fs::remove_file(&path);
                 }
@@ -70,14 +71,6 @@ impl Records {
         }
         out
     }
-}
-
-/// Field 22 of `/proc/PID/stat`.
-pub fn process_starttime(pid: i32) -> Option<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // The command name may contain spaces and parentheses: fields start after the last ')'.
-    let rest = &stat[stat.rfind(')')? + 1..];
-    rest.split_whitespace().nth(19)?.parse().ok()
 }
 
 /// Waits for the VM's frontend to end.
@@ -153,7 +146,7 @@ mod tests {
             snapshot: "s".into(),
             uuid: "u".into(),
             pid: me,
-            starttime: process_starttime(me).unwrap(),
+            starttime: starttime(me).unwrap(),
             archives: vec!["0123abcd".into()],
         };
         let dead = Record {

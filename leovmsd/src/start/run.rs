@@ -18,7 +18,7 @@ use crate::in_use::InUse;
 use crate::job::Job;
 use crate::jobs::Jobs;
 use crate::layout::CopyNote;
-use crate::running::{Exit, Record, Records, process_starttime};
+use crate::running::{Exit, Record, Records};
 use crate::share::Share;
 use crate::start_source::{Source, after_damage, prepare_base_parent, remember_for_offline};
 use crate::vbox::VBox;
@@ -225,7 +225,7 @@ async fn run_planned(
         let records = ctx.records.clone();
         blocking(move || {
             records.save(&Record {
-                starttime: process_starttime(pid).unwrap_or_default(),
+                starttime: leovms_image::process::starttime(pid).unwrap_or_default(),
                 ..record
             })
         })
