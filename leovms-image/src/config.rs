@@ -7,6 +7,7 @@ mod access;
 mod error;
 mod folders;
 mod network;
+mod store;
 #[cfg(test)]
 mod tests;
 
@@ -21,6 +22,7 @@ pub use error::ConfigError;
 pub(crate) use error::{KeyIndex, read_text};
 pub use folders::{FolderSetting, SharedFolder, expand_home, resolve_shared_folders};
 pub use network::{MAX_NIC, MacSetting, NetworkChoice, NetworkRule, NicMode, NicRule};
+pub use store::{DEFAULT_USER_PINS, StoreConf};
 
 use crate::name::SafeName;
 

@@ -1,0 +1,121 @@
+//! `/etc/leovms/store.toml`: the PC's settings for its machine-wide store. Only root
+//! writes it; no user's file ever sets these.
+//!
+//! ```toml
+//! limit_gb = 300      # the most the store holds
+//! user_pins = 4       # VMs one user may keep for offline use
+//! pinned = ["<sha256 of an archive>"]   # kept whatever happens (the admin's pins)
+//! ```
+
+use std::path::Path;
+
+use serde::Deserialize;
+
+use super::error::read_text;
+use super::{ConfigError, parse_toml};
+
+/// Offline pins one user may hold when the file does not say.
+pub const DEFAULT_USER_PINS: u32 = 4;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoreConf {
+    pub limit_gb: f64,
+    pub user_pins: u32,
+    /// sha256 of archives the admin pinned.
+    pub pinned: Vec<[u8; 32]>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStore {
+    limit_gb: f64,
+    #[serde(default = "default_user_pins")]
+    user_pins: u32,
+    #[serde(default)]
+    pinned: Vec<String>,
+}
+
+fn default_user_pins() -> u32 {
+    DEFAULT_USER_PINS
+}
+
+impl StoreConf {
+    pub fn parse(text: &str, file: &Path) -> Result<Self, ConfigError> {
+        let (raw, index) = parse_toml::<RawStore>(text, file)?;
+        if !raw.limit_gb.is_finite() || raw.limit_gb <= 0.0 {
+            return Err(index.error_at("limit_gb", "must be a size in GB, more than 0"));
+        }
+        let mut pinned = Vec::with_capacity(raw.pinned.len());
+        for (i, text) in raw.pinned.iter().enumerate() {
+            let mut sha256 = [0u8; 32];
+            let lower = text.chars().all(|c| !c.is_ascii_uppercase());
+            if !lower || hex::decode_to_slice(text, &mut sha256).is_err() {
+                return Err(index.error_at(
+                    &format!("pinned[{i}]"),
+                    "must be the sha256 of an archive: 64 characters 0-9 and a-f, as in the manifest",
+                ));
+            }
+            pinned.push(sha256);
+        }
+        Ok(StoreConf {
+            limit_gb: raw.limit_gb,
+            user_pins: raw.user_pins,
+            pinned,
+        })
+    }
+
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        Self::parse(&read_text(path)?, path)
+    }
+
+    /// The limit in bytes.
+    pub fn limit_bytes(&self) -> u64 {
+        (self.limit_gb * 1e9) as u64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FILE: &str = "/etc/leovms/store.toml";
+
+    fn parse(text: &str) -> Result<StoreConf, String> {
+        StoreConf::parse(text, Path::new(FILE)).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn a_limit_with_defaults_and_pins() {
+        let conf = parse("limit_gb = 300\n").unwrap();
+        assert_eq!(conf.limit_bytes(), 300_000_000_000);
+        assert_eq!(conf.user_pins, DEFAULT_USER_PINS);
+        assert!(conf.pinned.is_empty());
+        let pin = "ab".repeat(32);
+        let conf = parse(&format!(
+            "limit_gb = 1.5\nuser_pins = 0\npinned = [\"{pin}\"]\n"
+        ))
+        .unwrap();
+        assert_eq!((conf.limit_bytes(), conf.user_pins), (1_500_000_000, 0));
+        assert_eq!(conf.pinned, [[0xab; 32]]);
+    }
+
+    #[test]
+    fn mistakes_name_the_file_the_line_and_the_key() {
+        assert_eq!(
+            parse("limit_gb = 0\n").unwrap_err(),
+            format!("{FILE}:1: limit_gb: must be a size in GB, more than 0")
+        );
+        let err = parse("limit_gb = 10\npinned = [\"1234\"]\n").unwrap_err();
+        assert!(
+            err.starts_with(&format!("{FILE}:2: pinned: must be the sha256")),
+            "{err}"
+        );
+        let upper = "AB".repeat(32);
+        let err = parse(&format!("limit_gb = 10\npinned = [\"{upper}\"]\n")).unwrap_err();
+        assert!(err.contains(": pinned: "), "{err}");
+        let err = parse("limit_gb = 10\nlimit = 3\n").unwrap_err();
+        assert!(err.starts_with(&format!("{FILE}:2: limit")), "{err}");
+        let err = parse("user_pins = 2\n").unwrap_err();
+        assert!(err.contains("limit_gb"), "{err}");
+    }
+}
