@@ -4,7 +4,7 @@
 
 use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use tempfile::TempDir;
 
@@ -37,12 +37,7 @@ impl Server {
     }
 
     fn admin(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_leovms-admin"))
-            .arg("--root")
-            .arg(self.root.path())
-            .args(args)
-            .output()
-            .unwrap()
+        common::admin_at(self.root.path(), args)
     }
 }
 

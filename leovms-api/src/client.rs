@@ -39,21 +39,14 @@ impl Leovms {
         self.manager.inner().connection()
     }
 
-    /// A job by its path, e.g. the answer of `Start`; it knows whether this client's call
-    /// made it or joined one already under way (the job's `Requester`).
+    /// A job by its path, e.g. the answer of `Start`.
     pub async fn job(&self, path: OwnedObjectPath) -> zbus::Result<JobHandle> {
         let proxy = JobProxy::builder(self.connection())
             .path(path)?
             .cache_properties(CacheProperties::No)
             .build()
             .await?;
-        let me = self.connection().unique_name().map(|n| n.to_string());
-        // A daemon older than `Requester` cannot tell: taken as this client's own job.
-        let joined = match proxy.requester().await {
-            Ok(requester) => Some(requester) != me,
-            Err(_) => false,
-        };
-        Ok(JobHandle { proxy, joined })
+        Ok(JobHandle { proxy })
     }
 }
 
@@ -100,12 +93,12 @@ pub struct JobEnd {
     pub message: String,
 }
 
-/// A job as first read, right after subscribing.
+/// A job as first read, right after subscribing (its progress is
+/// [`JobEvents::progress`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JobStatus {
     pub kind: JobKind,
     pub vm: String,
-    pub progress: Progress,
     /// `Some` when the job had ended already.
     pub end: Option<JobEnd>,
 }
@@ -127,7 +120,6 @@ pub enum JobEvent {
 /// One job of the daemon.
 pub struct JobHandle {
     proxy: JobProxy<'static>,
-    joined: bool,
 }
 
 type Events = Pin<Box<dyn Stream<Item = JobEvent> + Send>>;
@@ -144,9 +136,15 @@ impl JobHandle {
         &self.proxy
     }
 
-    /// The daemon handed out a job that another call had started.
-    pub fn joined(&self) -> bool {
-        self.joined
+    /// Whether the daemon handed this client a job that another client's call had
+    /// started (the job's `Requester`). A daemon older than `Requester` cannot tell: then
+    /// the job counts as this client's own.
+    pub async fn joined(&self) -> bool {
+        let me = self.proxy.inner().connection().unique_name();
+        match self.proxy.requester().await {
+            Ok(requester) => me.is_none_or(|me| me.as_str() != requester),
+            Err(_) => false,
+        }
     }
 
     pub async fn cancel(&self) -> Result<(), Error> {
@@ -213,7 +211,6 @@ impl JobHandle {
         let status = JobStatus {
             kind: p.kind().await?,
             vm: p.vm().await?,
-            progress: now,
             end,
         };
         Ok(JobEvents {

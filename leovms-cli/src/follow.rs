@@ -68,7 +68,7 @@ pub async fn follow_into(
     let JobStatus { kind, vm, end, .. } = events.status.clone();
 
     let mut view = View::new(opts.json, bar_label(kind, &vm));
-    if opts.requested && job.joined() {
+    if opts.requested && job.joined().await {
         view.notice(&format!(
             "Joined the {} already in progress.",
             job_noun(kind)

@@ -5,6 +5,7 @@
 use std::collections::HashSet;
 use std::io;
 
+use leovms_api::units::format_gb;
 use leovms_image::dirfd::Dir;
 
 use crate::error::{StoreError, StoreErrorKind};
@@ -96,7 +97,11 @@ impl Store {
             return Err(StoreError::new(
                 StoreErrorKind::NoSpace,
                 format!(
-                    "The store cannot take {need} more bytes: its limit is {limit} bytes, {used} are used, and only {freeable} of them could be freed (the rest is pinned or in use)."
+                    "The store cannot take {} more: its limit is {}, {} are used, and only {} of that could be freed (the rest is pinned or in use by a running VM).",
+                    format_gb(need),
+                    format_gb(limit),
+                    format_gb(used),
+                    format_gb(freeable)
                 ),
             ));
         }

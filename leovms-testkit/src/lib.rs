@@ -18,4 +18,6 @@ pub use bus::Bus;
 pub use demo::{BASE_DISK_SIZE, DemoOptions, DemoShare, DemoVm, build_demo_share};
 pub use panel::{Panel, Rect, Shot, missing_panel_tools};
 pub use samba::{STUDENT, Samba, SmbMount, SmbUser, TEACHER, samba_available};
-pub use tools::{VBOX_DOUBLE_NAMES, find_in_path, require_tool, vbox_double_dir, workspace_bin};
+pub use tools::{
+    VBOX_DOUBLE_NAMES, describe, find_in_path, require_tool, vbox_double_dir, workspace_bin,
+};

@@ -2,6 +2,16 @@
 
 use std::path::{Path, PathBuf};
 
+/// A finished command as a failed assertion shows it: exit code, stdout and stderr.
+pub fn describe(out: &std::process::Output) -> String {
+    format!(
+        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
 /// The names under which the VirtualBox test double acts as VirtualBox.
 pub const VBOX_DOUBLE_NAMES: [&str; 3] = ["VBoxManage", "VirtualBoxVM", "VBoxHeadless"];
 

@@ -31,15 +31,8 @@ fn existing_ancestor(path: &Path) -> &Path {
 }
 
 /// Gigabytes as students read them: "12.4 GB", and "0.07 GB" for small amounts so
-/// that needed and free never print the same.
-pub fn gb(bytes: u64) -> String {
-    let g = bytes as f64 / 1e9;
-    if g < 1.0 {
-        format!("{g:.2} GB")
-    } else {
-        format!("{g:.1} GB")
-    }
-}
+/// that needed and free never print the same; written as the clients write them.
+pub use leovms_api::units::format_gb as gb;
 
 /// Refuses when `need` bytes do not fit into `dir`'s file system.
 pub fn ensure_fits(dir: &Path, need: u64, what: &str) -> Result<()> {

@@ -188,12 +188,12 @@ async fn a_second_caller_is_told_it_joined_the_start_in_progress() {
         .await
         .unwrap();
     let own = leovms.job(path.clone()).await.unwrap();
-    assert!(!own.joined(), "its own call");
+    assert!(!own.joined().await, "its own call");
     phases.until("launch").await;
     let other = w.connection().await;
     let seen = Leovms::new(&other).await.unwrap();
     assert!(
-        seen.job(path).await.unwrap().joined(),
+        seen.job(path).await.unwrap().joined().await,
         "another client's call"
     );
 

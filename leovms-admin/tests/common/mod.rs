@@ -2,7 +2,7 @@
 //! `home/leovms/data`, an empty `home/leovms/upload`, and the real `leovms-admin`.
 #![allow(dead_code)]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use leovms_image::manifest::Manifest;
@@ -36,12 +36,7 @@ impl Server {
 
     /// `leovms-admin --root … ARGS`.
     pub fn admin(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_leovms-admin"))
-            .arg("--root")
-            .arg(self.root.path())
-            .args(args)
-            .output()
-            .unwrap()
+        admin_at(self.root.path(), args)
     }
 
     /// Like [`Server::admin`], under umask 077, so that no mode comes from the umask.
@@ -66,13 +61,16 @@ impl Server {
     }
 }
 
-pub fn describe(out: &Output) -> String {
-    format!(
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
+pub use leovms_testkit::describe;
+
+/// `leovms-admin --root ROOT ARGS`.
+pub fn admin_at(root: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_leovms-admin"))
+        .arg("--root")
+        .arg(root)
+        .args(args)
+        .output()
+        .unwrap()
 }
 
 pub fn assert_ok(out: &Output) -> String {

@@ -7,20 +7,25 @@ fn sha(n: u8) -> [u8; 32] {
     [n; 32]
 }
 
+/// A sparse file of `bytes`: its size counts, its disk space does not.
+fn write(path: &Path, bytes: u64) {
+    std::fs::File::create(path).unwrap().set_len(bytes).unwrap();
+}
+
 /// Puts an entry of `bytes` into the store, last used `age` seconds ago.
-fn put(root: &Path, kind: Kind, n: u8, bytes: usize, age: u64) {
+fn put(root: &Path, kind: Kind, n: u8, bytes: u64, age: u64) {
     let name = hex::encode(sha(n));
     let path = match kind {
         Kind::Archive => {
             let path = root.join("archives").join(&name);
-            std::fs::write(&path, vec![0u8; bytes]).unwrap();
+            write(&path, bytes);
             path
         }
         Kind::Base => {
             let path = root.join("bases").join(&name);
             std::fs::create_dir_all(path.join("disks")).unwrap();
-            std::fs::write(path.join("disks/a.vdi"), vec![0u8; bytes / 2]).unwrap();
-            std::fs::write(path.join("machine.vbox"), vec![0u8; bytes - bytes / 2]).unwrap();
+            write(&path.join("disks/a.vdi"), bytes / 2);
+            write(&path.join("machine.vbox"), bytes - bytes / 2);
             path
         }
     };
@@ -86,13 +91,14 @@ fn when_even_that_is_not_enough_nothing_is_removed() {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().join("store");
     let store = Store::open(&root).unwrap();
-    put(&root, Kind::Archive, 1, 1000, 300);
-    put(&root, Kind::Archive, 2, 1000, 200);
+    const GB: u64 = 1_000_000_000;
+    put(&root, Kind::Archive, 1, GB, 300);
+    put(&root, Kind::Archive, 2, GB, 200);
     let keep = HashSet::from([sha(1)]);
-    let refused = store.make_room(2500, 3000, &keep).unwrap_err();
+    let refused = store.make_room(5 * GB / 2, 3 * GB, &keep).unwrap_err();
     assert_eq!(refused.kind, StoreErrorKind::NoSpace);
     assert!(
-        refused.message.contains("2500") && refused.message.contains("3000"),
+        refused.message.contains("2.5 GB") && refused.message.contains("3.0 GB"),
         "{refused}"
     );
     assert_eq!(held(&store), [(Kind::Archive, 1), (Kind::Archive, 2)]);

@@ -337,14 +337,7 @@ pub fn kill_if_running(daemon: Option<Child>) {
     }
 }
 
-pub fn describe(out: &Output) -> String {
-    format!(
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
+pub use leovms_testkit::describe;
 
 /// The parsed output of `leovms-cli --json ARGS`, which must have succeeded.
 pub fn json_of(args: &[&str], out: &Output) -> serde_json::Value {
