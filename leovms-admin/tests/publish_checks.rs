@@ -9,6 +9,7 @@ use async_compression::tokio::write::ZstdEncoder;
 use leovms_image::archive::{self, Compression};
 use leovms_image::vdi::{self, VdiHeader, VdiKind, braced};
 use leovms_testkit::BASE_DISK_SIZE;
+use leovms_testkit::tar::Member;
 use leovms_testkit::upload::{
     SnapshotUpload, build_snapshot_upload, tree_digest, write_upload_manifest,
 };
@@ -56,33 +57,14 @@ fn write_snapshot_toml(dir: &Path, id: &str, base: Uuid, extra: &str) {
     std::fs::write(dir.join("upload.toml"), toml).unwrap();
 }
 
-/// A plain ustar stream, written by hand so that it can hold what `pack` refuses.
-fn ustar(members: &[(&str, &[u8])]) -> Vec<u8> {
-    let mut out = Vec::new();
-    for (name, data) in members {
-        let mut h = [0u8; 512];
-        h[..name.len()].copy_from_slice(name.as_bytes());
-        let mut octal = |at: usize, len: usize, v: u64| {
-            let s = format!("{v:0width$o}", width = len - 1);
-            h[at..at + len - 1].copy_from_slice(s.as_bytes());
-        };
-        octal(100, 8, 0o644);
-        octal(108, 8, 0);
-        octal(116, 8, 0);
-        octal(124, 12, data.len() as u64);
-        octal(136, 12, 0);
-        h[156] = b'0';
-        h[257..263].copy_from_slice(b"ustar\0");
-        h[263..265].copy_from_slice(b"00");
-        h[148..156].copy_from_slice(b"        ");
-        let sum: u32 = h.iter().map(|&b| b as u32).sum();
-        h[148..155].copy_from_slice(format!("{sum:06o}\0").as_bytes());
-        out.extend_from_slice(&h);
-        out.extend_from_slice(data);
-        out.resize(out.len().div_ceil(512) * 512, 0);
-    }
-    out.resize(out.len() + 1024, 0);
-    out
+/// A plain ustar stream of regular files, written by hand so that it can hold what
+/// `pack` refuses.
+fn ustar(files: &[(&str, &[u8])]) -> Vec<u8> {
+    let members: Vec<Member<'_>> = files
+        .iter()
+        .map(|(name, data)| (*name, b'0', *data, ""))
+        .collect();
+    leovms_testkit::tar::ustar(&members)
 }
 
 async fn zstd(bytes: &[u8]) -> Vec<u8> {

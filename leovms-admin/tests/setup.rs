@@ -18,28 +18,13 @@ use std::time::Instant;
 
 use leovms_testkit::find_in_path;
 use leovms_testkit::samba::{self, STUDENT, Samba, SmbUser, TEACHER, UPLOAD_GROUP};
+use leovms_testkit::{is_root, skip_unless};
 use tempfile::TempDir;
 
 const BIN: &str = env!("CARGO_BIN_EXE_leovms-admin");
 
-/// True (after printing why) when the test cannot run here; under `CI=true` it fails.
-fn skip_unless(condition: bool, reason: &str) -> bool {
-    if condition {
-        return false;
-    }
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("cannot run under CI: {reason}");
-    }
-    eprintln!("SKIPPED: {reason}");
-    true
-}
-
 fn have(tools: &[&str]) -> bool {
     tools.iter().all(|t| find_in_path(t).is_some())
-}
-
-fn is_root() -> bool {
-    rustix::process::geteuid().is_root()
 }
 
 /// A fresh server root with `etc/samba/<conf>` holding `text`.

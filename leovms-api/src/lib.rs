@@ -11,6 +11,8 @@ pub mod job;
 /// arguments.
 pub mod manager;
 mod options;
+/// The PC's store service on the system bus: its proxies, names and job events.
+pub mod store;
 mod types;
 /// Sizes, rates and times in the clients' words.
 pub mod units;

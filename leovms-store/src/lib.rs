@@ -13,9 +13,11 @@
 
 mod error;
 mod lease;
+mod pins;
 mod room;
 mod store;
 
 pub use error::{StoreError, StoreErrorKind};
+pub use pins::PinOwner;
 pub use room::{Entry, Kind};
 pub use store::Store;

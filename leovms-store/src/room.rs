@@ -114,6 +114,21 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Removes every entry whose hash is not in `keep`; returns what was removed.
+    pub fn prune(&self, keep: &HashSet<[u8; 32]>) -> Result<Vec<Entry>, StoreError> {
+        let io = |e: io::Error| StoreError::io("the store", &e);
+        let mut removed = self.entries().map_err(io)?;
+        removed.retain(|e| !keep.contains(&e.sha256));
+        for entry in &removed {
+            self.dir(entry.kind)
+                .remove_own(hex::encode(entry.sha256))
+                .map_err(io)?;
+        }
+        Ok(removed)
+    }
+}
+
 fn parse_hash(name: &str) -> Option<[u8; 32]> {
     let mut out = [0u8; 32];
     hex::decode_to_slice(name, &mut out).ok()?;

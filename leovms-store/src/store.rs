@@ -4,6 +4,7 @@
 //! <root>/archives/<sha256>        a verified archive, read-only
 //! <root>/bases/<sha256>/          the base unpacked from that archive, read-only
 //! <root>/leases/                  which running VM holds which base (lease.rs)
+//! <root>/pins/                    what users keep for offline use (pins.rs)
 //! ```
 //!
 //! Work in progress lives next to its final name under a name no hash has
@@ -24,6 +25,7 @@ use crate::error::{StoreError, StoreErrorKind};
 const ARCHIVES: &str = "archives";
 const BASES: &str = "bases";
 const LEASES: &str = "leases";
+const PINS: &str = "pins";
 /// Prefixes of work in progress; a hash never starts with a dot.
 const PARTIAL: &str = ".partial-";
 const UNPACKING: &str = ".unpacking-";
@@ -36,6 +38,7 @@ pub struct Store {
     archives: Dir,
     bases: Dir,
     leases: Dir,
+    pins: Dir,
 }
 
 impl Store {
@@ -52,6 +55,7 @@ impl Store {
         let (archives, _) = root.create_sub(ARCHIVES, 0o755)?;
         let (bases, _) = root.create_sub(BASES, 0o755)?;
         let (leases, _) = root.create_sub(LEASES, 0o700)?;
+        let (pins, _) = root.create_sub(PINS, 0o700)?;
         for dir in [&archives, &bases] {
             for name in dir.names()? {
                 let text = name.to_string_lossy();
@@ -64,6 +68,7 @@ impl Store {
             archives,
             bases,
             leases,
+            pins,
         })
     }
 
@@ -162,6 +167,15 @@ impl Store {
         result
     }
 
+    /// Removes a stored archive, e.g. one that verified but holds what must never be
+    /// unpacked: nobody needs it.
+    pub fn remove_archive(&self, sha256: &[u8; 32]) -> io::Result<()> {
+        match self.archives.remove_own(hex::encode(sha256)) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+            other => other,
+        }
+    }
+
     /// Seals the unpacked base and gives it its final name, unless another request was
     /// faster: then that one is used.
     fn place_base(&self, work: &str, name: &str) -> Result<PathBuf, StoreError> {
@@ -180,6 +194,10 @@ impl Store {
 
     pub(crate) fn leases(&self) -> &Dir {
         &self.leases
+    }
+
+    pub(crate) fn pins(&self) -> &Dir {
+        &self.pins
     }
 
     /// The folder of archives or of bases.

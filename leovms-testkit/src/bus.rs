@@ -54,7 +54,12 @@ impl Bus {
     }
 
     /// Runs `dbus_daemon` with `config` written to `dir`; `who` names it in errors.
-    fn spawn(mut dbus_daemon: Command, dir: TempDir, config: &str, who: &str) -> io::Result<Bus> {
+    pub(crate) fn spawn(
+        mut dbus_daemon: Command,
+        dir: TempDir,
+        config: &str,
+        who: &str,
+    ) -> io::Result<Bus> {
         let config_file = dir.path().join("session.conf");
         std::fs::write(&config_file, config)?;
         let mut child = dbus_daemon
@@ -94,7 +99,7 @@ impl Drop for Bus {
 }
 
 /// The socket's and the configuration's directory.
-fn bus_dir() -> io::Result<TempDir> {
+pub(crate) fn bus_dir() -> io::Result<TempDir> {
     tempfile::Builder::new().prefix("leovms-bus.").tempdir()
 }
 

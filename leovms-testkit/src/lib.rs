@@ -9,6 +9,8 @@ pub mod machine;
 pub mod own_vbox;
 pub mod panel;
 pub mod samba;
+pub mod system_bus;
+pub mod tar;
 pub mod template;
 mod tools;
 pub mod upload;
@@ -16,8 +18,10 @@ pub mod users;
 
 pub use bus::Bus;
 pub use demo::{BASE_DISK_SIZE, DemoOptions, DemoShare, DemoVm, build_demo_share};
+pub use fill::noise;
 pub use panel::{Panel, Rect, Shot, missing_panel_tools};
 pub use samba::{STUDENT, Samba, SmbMount, SmbUser, TEACHER, samba_available};
 pub use tools::{
-    VBOX_DOUBLE_NAMES, describe, find_in_path, require_tool, vbox_double_dir, workspace_bin,
+    VBOX_DOUBLE_NAMES, describe, find_in_path, is_root, require_tool, skip_unless, vbox_double_dir,
+    workspace_bin,
 };

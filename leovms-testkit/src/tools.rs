@@ -80,6 +80,22 @@ pub fn find_in_path(name: &str) -> Option<PathBuf> {
         })
 }
 
+/// Under CI a test that cannot run is a failure; elsewhere it says why it skips.
+pub fn skip_unless(condition: bool, reason: &str) -> bool {
+    if condition {
+        return false;
+    }
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("cannot run under CI: {reason}");
+    }
+    eprintln!("SKIPPED: {reason}");
+    true
+}
+
+pub fn is_root() -> bool {
+    rustix::process::geteuid().is_root()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

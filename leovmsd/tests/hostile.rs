@@ -12,40 +12,8 @@ use leovms_image::archive::{self, Compression};
 use leovms_image::manifest::{Manifest, sha256_file};
 use leovms_image::vdi::{self, VdiHeader, VdiKind};
 use leovms_testkit::BASE_DISK_SIZE;
+use leovms_testkit::tar::{Member, ustar};
 use leovms_testkit::upload::tree_digest;
-
-/// One tar member: name, type flag, content, link target.
-type Member<'a> = (&'a str, u8, &'a [u8], &'a str);
-
-/// A plain ustar stream, written by hand so that it can hold what no tar library writes.
-fn ustar(members: &[Member<'_>]) -> Vec<u8> {
-    let mut out = Vec::new();
-    for (name, kind, data, link) in members {
-        let mut h = [0u8; 512];
-        h[..name.len()].copy_from_slice(name.as_bytes());
-        let octal = |h: &mut [u8; 512], at: usize, len: usize, v: u64| {
-            let s = format!("{v:0width$o}", width = len - 1);
-            h[at..at + len - 1].copy_from_slice(s.as_bytes());
-        };
-        octal(&mut h, 100, 8, 0o644);
-        octal(&mut h, 108, 8, 0);
-        octal(&mut h, 116, 8, 0);
-        octal(&mut h, 124, 12, data.len() as u64);
-        octal(&mut h, 136, 12, 0);
-        h[156] = *kind;
-        h[157..157 + link.len()].copy_from_slice(link.as_bytes());
-        h[257..263].copy_from_slice(b"ustar\0");
-        h[263..265].copy_from_slice(b"00");
-        h[148..156].copy_from_slice(b"        ");
-        let sum: u32 = h.iter().map(|&b| b as u32).sum();
-        h[148..155].copy_from_slice(format!("{sum:06o}\0").as_bytes());
-        out.extend_from_slice(&h);
-        out.extend_from_slice(data);
-        out.resize(out.len().div_ceil(512) * 512, 0);
-    }
-    out.resize(out.len() + 1024, 0);
-    out
-}
 
 /// Replaces vm-demo's base archive and republishes the manifest to match it.
 fn publish_base(w: &World, tar: &[u8]) {

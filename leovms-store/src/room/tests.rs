@@ -103,3 +103,17 @@ fn when_even_that_is_not_enough_nothing_is_removed() {
     );
     assert_eq!(held(&store), [(Kind::Archive, 1), (Kind::Archive, 2)]);
 }
+
+#[test]
+fn prune_removes_all_but_what_is_kept() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("store");
+    let store = Store::open(&root).unwrap();
+    for n in 1..=3 {
+        put(&root, Kind::Archive, n, 1000, 60);
+        put(&root, Kind::Base, n, 5000, 60);
+    }
+    let removed = store.prune(&HashSet::from([sha(2)])).unwrap();
+    assert_eq!(removed.len(), 4);
+    assert_eq!(held(&store), [(Kind::Archive, 2), (Kind::Base, 2)]);
+}

@@ -337,7 +337,8 @@ pub fn kill_if_running(daemon: Option<Child>) {
     }
 }
 
-pub use leovms_testkit::describe;
+#[allow(unused_imports)] // Not every test file needs each.
+pub use leovms_testkit::{describe, is_root, skip_unless};
 
 /// The parsed output of `leovms-cli --json ARGS`, which must have succeeded.
 pub fn json_of(args: &[&str], out: &Output) -> serde_json::Value {
@@ -389,22 +390,6 @@ pub fn assert_refused(out: &Output, code: i32, words: &str) {
         "no \"{words}\" in: {}",
         describe(out)
     );
-}
-
-/// Under CI a test that cannot run is a failure; elsewhere it says why it skips.
-pub fn skip_unless(condition: bool, reason: &str) -> bool {
-    if condition {
-        return false;
-    }
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("cannot run under CI: {reason}");
-    }
-    eprintln!("SKIPPED: {reason}");
-    true
-}
-
-pub fn is_root() -> bool {
-    rustix::process::geteuid().is_root()
 }
 
 /// A connection to `bus`, for proxies and signals.

@@ -1,0 +1,203 @@
+//! One request for a base, exported as `<STORE_JOBS_PATH>/<n>`: the archive is copied
+//! from the handed-over descriptor and hashed, then unpacked, with progress signals and
+//! one `Finished`. Users asking for the same base join the job; it is canceled only when
+//! every one of them withdrew.
+
+use std::collections::HashSet;
+use std::fs::File;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use leovms_api::{Error, ErrorKind, JobState, Phase};
+use leovms_image::archive::Expected;
+use leovms_store::StoreErrorKind;
+use tokio_util::sync::CancellationToken;
+use zbus::interface;
+use zbus::message::Header;
+use zbus::object_server::SignalEmitter;
+
+use super::caller::Caller;
+use super::{State, store_error};
+
+/// How often progress is sent at most.
+const PROGRESS_EVERY: Duration = Duration::from_millis(250);
+
+/// A handle: the object server holds one, the service's list of jobs another.
+#[derive(Clone)]
+pub struct StoreJob {
+    pub cancel: CancellationToken,
+    /// The uids whose requests this job serves.
+    pub requesters: Arc<Mutex<HashSet<u32>>>,
+}
+
+#[interface(name = "org.leovms.StoreJob1")]
+impl StoreJob {
+    /// Withdraws the caller's request; the job stops when nobody else wants the base.
+    async fn cancel(
+        &self,
+        #[zbus(header)] header: Header<'_>,
+        #[zbus(connection)] conn: &zbus::Connection,
+    ) -> Result<(), Error> {
+        let caller = Caller::of(conn, &header).await?;
+        let mut requesters = self.requesters.lock().expect("not poisoned");
+        if !requesters.remove(&caller.uid) && caller.uid != 0 {
+            return Err(Error::new(
+                ErrorKind::PermissionDenied,
+                "This is not your request.",
+            ));
+        }
+        if requesters.is_empty() || caller.uid == 0 {
+            self.cancel.cancel();
+        }
+        Ok(())
+    }
+
+    #[zbus(signal)]
+    async fn progress(
+        emitter: &SignalEmitter<'_>,
+        phase: Phase,
+        bytes_done: u64,
+        bytes_total: u64,
+    ) -> zbus::Result<()>;
+
+    #[zbus(signal)]
+    async fn finished(
+        emitter: &SignalEmitter<'_>,
+        state: JobState,
+        error_id: &str,
+        message: &str,
+        base: &str,
+    ) -> zbus::Result<()>;
+}
+
+/// Runs the job at `path` to its end, sends `Finished` and removes the job.
+pub async fn run(
+    state: Arc<State>,
+    conn: zbus::Connection,
+    path: String,
+    job: StoreJob,
+    file: File,
+    expected: Expected,
+) {
+    let emitter = SignalEmitter::new(&conn, path.clone())
+        .expect("a valid job path")
+        .into_owned();
+    let result = make_base(&state, &emitter, &job.cancel, file, &expected).await;
+    let sha256 = hex::encode(expected.sha256);
+    let sent = match &result {
+        Ok(base) => {
+            tracing::info!("base {sha256} is ready");
+            StoreJob::finished(&emitter, JobState::Done, "", "", base).await
+        }
+        Err(e) => {
+            let kind = e.kind().unwrap_or(ErrorKind::Internal);
+            tracing::warn!("base {sha256}: {}", e.message());
+            let finished = if kind == ErrorKind::Canceled {
+                JobState::Canceled
+            } else {
+                JobState::Failed
+            };
+            StoreJob::finished(&emitter, finished, &kind.dbus_name(), &e.message(), "").await
+        }
+    };
+    if let Err(e) = sent {
+        tracing::warn!("cannot send the end of {path}: {e}");
+    }
+    state.job_ended(&expected.sha256);
+    let _ = conn
+        .object_server()
+        .remove::<StoreJob, _>(path.as_str())
+        .await;
+}
+
+/// The archive into the store, then its base; progress counts the archive's bytes once
+/// while copying and once while unpacking.
+async fn make_base(
+    state: &State,
+    emitter: &SignalEmitter<'static>,
+    cancel: &CancellationToken,
+    file: File,
+    expected: &Expected,
+) -> Result<String, Error> {
+    if let Some(base) = state.store.base(&expected.sha256) {
+        return Ok(base.display().to_string());
+    }
+    let copy = state.store.archive(&expected.sha256).is_none();
+    let total = if copy {
+        2 * expected.size
+    } else {
+        expected.size
+    };
+    let shared = Arc::new(Shared::default());
+    let reporter = report_progress(emitter.clone(), shared.clone(), total);
+    let done = &shared.done;
+    let result = async {
+        if copy {
+            let copied = |n: u64| done.store(n, Ordering::Relaxed);
+            send_phase(emitter, Phase::Fetch, 0, total).await;
+            state
+                .store
+                .add_archive(file, expected, &copied, cancel)
+                .await
+                .map_err(store_error)?;
+        }
+        let offset = total - expected.size;
+        done.store(offset, Ordering::Relaxed);
+        shared.unpacking.store(true, Ordering::Relaxed);
+        send_phase(emitter, Phase::UnpackBase, offset, total).await;
+        let unpacked = |n: u64| done.store(offset + n, Ordering::Relaxed);
+        let base = state.store.unpack_base(expected, &unpacked, cancel).await;
+        if let Err(e) = &base
+            && matches!(
+                e.kind,
+                StoreErrorKind::UnsafeArchive | StoreErrorKind::Integrity
+            )
+        {
+            // Its hash matched, yet it cannot become a base: nothing of it is kept.
+            if let Err(e) = state.store.remove_archive(&expected.sha256) {
+                tracing::warn!("cannot remove the refused archive: {e}");
+            }
+        }
+        base.map_err(store_error)
+    }
+    .await;
+    reporter.abort();
+    Ok(result?.display().to_string())
+}
+
+async fn send_phase(emitter: &SignalEmitter<'_>, phase: Phase, done: u64, total: u64) {
+    let _ = StoreJob::progress(emitter, phase, done, total).await;
+}
+
+/// Where a job is, written by the copy and the unpacker, read by the reporter.
+#[derive(Default)]
+struct Shared {
+    unpacking: AtomicBool,
+    done: AtomicU64,
+}
+
+/// Sends the bytes done whenever they changed, a few times per second.
+fn report_progress(
+    emitter: SignalEmitter<'static>,
+    shared: Arc<Shared>,
+    total: u64,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut sent = 0;
+        let mut ticks = tokio::time::interval(PROGRESS_EVERY);
+        loop {
+            ticks.tick().await;
+            let now = shared.done.load(Ordering::Relaxed);
+            if now != sent {
+                sent = now;
+                let phase = if shared.unpacking.load(Ordering::Relaxed) {
+                    Phase::UnpackBase
+                } else {
+                    Phase::Fetch
+                };
+                let _ = StoreJob::progress(&emitter, phase, now, total).await;
+            }
+        }
+    })
+}

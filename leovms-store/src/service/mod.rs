@@ -1,0 +1,407 @@
+//! The `org.leovms.Store1` object: who may do what (polkit, the caller's uid from the
+//! bus), the PC's limit and pins, and the jobs that make bases.
+
+mod caller;
+mod job;
+mod polkit;
+mod proc;
+
+use std::collections::{HashMap, HashSet};
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use leovms_api::store::{
+    ACTION_ADD, ACTION_MANAGE, STORE_BUS_NAME, STORE_JOBS_PATH, STORE_PATH, StoreEntry,
+    parse_sha256,
+};
+use leovms_api::{Error, ErrorKind};
+use leovms_image::archive::Expected;
+use leovms_image::config::{DEFAULT_USER_PINS, StoreConf};
+use leovms_store::{Kind, PinOwner, Store, StoreError, StoreErrorKind};
+use tokio_util::sync::CancellationToken;
+use zbus::interface;
+use zbus::message::Header;
+use zbus::zvariant::{OwnedFd, OwnedObjectPath};
+
+use caller::Caller;
+use job::StoreJob;
+use polkit::authorize;
+
+/// Larger than any VM archive or base: a size beyond this is a mistake or an attack.
+const MAX_BYTES: u64 = 16 << 40;
+
+pub struct Settings {
+    pub root: PathBuf,
+    pub conf: PathBuf,
+    pub idle_exit: Duration,
+}
+
+/// What every call and job shares.
+pub struct State {
+    store: Store,
+    root: PathBuf,
+    conf: PathBuf,
+    /// The jobs making a base, by the archive's hash, with their paths.
+    jobs: Mutex<HashMap<[u8; 32], (String, StoreJob)>>,
+    next_job: AtomicU64,
+    last_call: Mutex<Instant>,
+}
+
+impl State {
+    fn job_ended(&self, sha256: &[u8; 32]) {
+        self.jobs.lock().expect("not poisoned").remove(sha256);
+        self.called();
+    }
+
+    fn called(&self) {
+        *self.last_call.lock().expect("not poisoned") = Instant::now();
+    }
+
+    /// The PC's settings; without a file, no limit but the disk and the default pins.
+    fn settings(&self) -> Result<StoreConf, Error> {
+        if !self.conf.exists() {
+            return Ok(StoreConf {
+                limit_gb: f64::INFINITY,
+                user_pins: DEFAULT_USER_PINS,
+                pinned: Vec::new(),
+            });
+        }
+        StoreConf::load(&self.conf).map_err(|e| Error::new(ErrorKind::InvalidConfig, e.to_string()))
+    }
+
+    /// What making room must never take: pinned (by the file, a user or for all),
+    /// leased by a running VM, being made right now, and `also`.
+    fn keep(&self, conf: &StoreConf, also: Option<[u8; 32]>) -> Result<HashSet<[u8; 32]>, Error> {
+        let io = |e: std::io::Error| store_error(StoreError::io("the store", &e));
+        let mut keep: HashSet<_> = conf.pinned.iter().copied().collect();
+        keep.extend(self.store.pinned().map_err(io)?);
+        keep.extend(self.store.leased().map_err(io)?);
+        keep.extend(self.jobs.lock().expect("not poisoned").keys().copied());
+        keep.extend(also);
+        Ok(keep)
+    }
+
+    /// Room for `need` bytes: within the PC's limit (least recently used entries go
+    /// first) and on the disk, or a refusal naming both numbers. Blocks.
+    fn make_room(&self, sha256: [u8; 32], need: u64) -> Result<(), Error> {
+        let conf = self.settings()?;
+        let keep = self.keep(&conf, Some(sha256))?;
+        let limit = if conf.limit_gb.is_finite() {
+            (conf.limit_gb * 1e9) as u64
+        } else {
+            u64::MAX
+        };
+        for gone in self
+            .store
+            .make_room(need, limit, &keep)
+            .map_err(store_error)?
+        {
+            tracing::info!(
+                "removed {:?} {} to make room",
+                gone.kind,
+                hex::encode(gone.sha256)
+            );
+        }
+        let free = free_bytes(&self.root)?;
+        if need > free {
+            return Err(Error::new(
+                ErrorKind::NoSpace,
+                format!(
+                    "Not enough space for the store on this PC: {} needed, {} free.",
+                    leovms_api::units::format_gb(need),
+                    leovms_api::units::format_gb(free)
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+pub struct Service {
+    state: Arc<State>,
+}
+
+#[interface(name = "org.leovms.Store1")]
+impl Service {
+    async fn base(&self, sha256: &str) -> Result<String, Error> {
+        self.state.called();
+        let sha256 = sha(sha256)?;
+        let Some(base) = self.state.store.base(&sha256) else {
+            return Ok(String::new());
+        };
+        let _ = self.state.store.touch(Kind::Base, &sha256);
+        Ok(base.display().to_string())
+    }
+
+    async fn add_base(
+        &self,
+        #[zbus(header)] header: Header<'_>,
+        #[zbus(connection)] conn: &zbus::Connection,
+        archive: OwnedFd,
+        sha256: &str,
+        size: u64,
+        unpacked: u64,
+    ) -> Result<OwnedObjectPath, Error> {
+        self.state.called();
+        let sha256 = sha(sha256)?;
+        if size == 0 || size > MAX_BYTES || unpacked > MAX_BYTES {
+            return Err(Error::new(
+                ErrorKind::InvalidArgument,
+                "No VM archive has these sizes.",
+            ));
+        }
+        let caller = Caller::of(conn, &header).await?;
+        authorize(conn, &caller.name, ACTION_ADD, false).await?;
+        if let Some((path, job)) = self.state.jobs.lock().expect("not poisoned").get(&sha256) {
+            job.requesters
+                .lock()
+                .expect("not poisoned")
+                .insert(caller.uid);
+            return Ok(object_path(path));
+        }
+        let store = &self.state.store;
+        let need = if store.archive(&sha256).is_some() {
+            0
+        } else {
+            size
+        } + if store.base(&sha256).is_some() {
+            0
+        } else {
+            unpacked
+        };
+        let state = self.state.clone();
+        tokio::task::spawn_blocking(move || state.make_room(sha256, need))
+            .await
+            .map_err(|e| Error::new(ErrorKind::Internal, e.to_string()))??;
+
+        let n = self.state.next_job.fetch_add(1, Ordering::Relaxed);
+        let path = format!("{STORE_JOBS_PATH}/{n}");
+        let job = StoreJob {
+            cancel: CancellationToken::new(),
+            requesters: Arc::new(Mutex::new(HashSet::from([caller.uid]))),
+        };
+        {
+            let mut jobs = self.state.jobs.lock().expect("not poisoned");
+            if let Some((path, job)) = jobs.get(&sha256) {
+                // Another request came first while room was made.
+                job.requesters
+                    .lock()
+                    .expect("not poisoned")
+                    .insert(caller.uid);
+                return Ok(object_path(path));
+            }
+            jobs.insert(sha256, (path.clone(), job.clone()));
+        }
+        if let Err(e) = conn.object_server().at(path.as_str(), job.clone()).await {
+            self.state.job_ended(&sha256);
+            return Err(Error::new(ErrorKind::Internal, e.to_string()));
+        }
+        tracing::info!(
+            "user {} asks for base {}: {path}",
+            caller.uid,
+            hex::encode(sha256)
+        );
+        let expected = Expected {
+            size,
+            sha256,
+            unpacked,
+        };
+        let file = File::from(std::os::fd::OwnedFd::from(archive));
+        tokio::spawn(job::run(
+            self.state.clone(),
+            conn.clone(),
+            path.clone(),
+            job,
+            file,
+            expected,
+        ));
+        Ok(object_path(&path))
+    }
+
+    async fn lease(
+        &self,
+        #[zbus(header)] header: Header<'_>,
+        #[zbus(connection)] conn: &zbus::Connection,
+        sha256: &str,
+        vm: OwnedFd,
+    ) -> Result<(), Error> {
+        self.state.called();
+        let sha256 = sha(sha256)?;
+        let caller = Caller::of(conn, &header).await?;
+        authorize(conn, &caller.name, ACTION_ADD, false).await?;
+        if self.state.store.base(&sha256).is_none() {
+            return Err(Error::new(
+                ErrorKind::NotFound,
+                "The store holds no such base.",
+            ));
+        }
+        let pid = proc::running_pid_of(&std::os::fd::OwnedFd::from(vm), caller.uid)?;
+        self.state
+            .store
+            .lease(&sha256, pid)
+            .map_err(|e| store_error(StoreError::io("the store's leases", &e)))
+    }
+
+    async fn pin(
+        &self,
+        #[zbus(header)] header: Header<'_>,
+        #[zbus(connection)] conn: &zbus::Connection,
+        sha256: &str,
+        for_all: bool,
+    ) -> Result<(), Error> {
+        let (sha256, owner) = self.pin_request(&header, conn, sha256, for_all).await?;
+        let conf = self.state.settings()?;
+        self.state
+            .store
+            .pin(owner, &sha256, conf.user_pins)
+            .map_err(store_error)
+    }
+
+    async fn unpin(
+        &self,
+        #[zbus(header)] header: Header<'_>,
+        #[zbus(connection)] conn: &zbus::Connection,
+        sha256: &str,
+        for_all: bool,
+    ) -> Result<(), Error> {
+        let (sha256, owner) = self.pin_request(&header, conn, sha256, for_all).await?;
+        self.state
+            .store
+            .unpin(owner, &sha256)
+            .map_err(|e| store_error(StoreError::io("the store's pins", &e)))
+    }
+
+    async fn prune(
+        &self,
+        #[zbus(header)] header: Header<'_>,
+        #[zbus(connection)] conn: &zbus::Connection,
+    ) -> Result<u64, Error> {
+        self.state.called();
+        let caller = Caller::of(conn, &header).await?;
+        authorize(conn, &caller.name, ACTION_MANAGE, true).await?;
+        let state = self.state.clone();
+        let removed = tokio::task::spawn_blocking(move || {
+            let keep = state.keep(&state.settings()?, None)?;
+            state.store.prune(&keep).map_err(store_error)
+        })
+        .await
+        .map_err(|e| Error::new(ErrorKind::Internal, e.to_string()))??;
+        tracing::info!("user {} pruned {} entries", caller.uid, removed.len());
+        Ok(removed.iter().map(|e| e.bytes).sum())
+    }
+
+    async fn entries(&self) -> Result<Vec<StoreEntry>, Error> {
+        self.state.called();
+        let state = self.state.clone();
+        let entries = tokio::task::spawn_blocking(move || state.store.entries())
+            .await
+            .map_err(|e| Error::new(ErrorKind::Internal, e.to_string()))?
+            .map_err(|e| store_error(StoreError::io("the store", &e)))?;
+        Ok(entries
+            .into_iter()
+            .map(|e| {
+                let kind = match e.kind {
+                    Kind::Archive => "archive",
+                    Kind::Base => "base",
+                };
+                (kind.to_owned(), hex::encode(e.sha256), e.bytes, e.last_used)
+            })
+            .collect())
+    }
+}
+
+impl Service {
+    /// The hash and whose pin it is, once polkit allowed the caller to change that pin:
+    /// a user's own, or (administrators) the one for all users.
+    async fn pin_request(
+        &self,
+        header: &Header<'_>,
+        conn: &zbus::Connection,
+        sha256: &str,
+        for_all: bool,
+    ) -> Result<([u8; 32], PinOwner), Error> {
+        self.state.called();
+        let sha256 = sha(sha256)?;
+        let caller = Caller::of(conn, header).await?;
+        let (owner, action) = if for_all {
+            (PinOwner::All, ACTION_MANAGE)
+        } else {
+            (PinOwner::User(caller.uid), ACTION_ADD)
+        };
+        authorize(conn, &caller.name, action, for_all).await?;
+        Ok((sha256, owner))
+    }
+}
+
+/// Opens the store, serves it on the system bus and ends after `idle_exit` without
+/// calls or jobs.
+pub async fn serve(settings: Settings) -> Result<(), String> {
+    let store = Store::open(&settings.root)
+        .map_err(|e| format!("cannot open the store {}: {e}", settings.root.display()))?;
+    let state = Arc::new(State {
+        store,
+        root: settings.root,
+        conf: settings.conf,
+        jobs: Mutex::new(HashMap::new()),
+        next_job: AtomicU64::new(1),
+        last_call: Mutex::new(Instant::now()),
+    });
+    let service = Service {
+        state: state.clone(),
+    };
+    let _conn = zbus::connection::Builder::system()
+        .and_then(|b| b.serve_at(STORE_PATH, service))
+        .and_then(|b| b.name(STORE_BUS_NAME))
+        .map_err(|e| format!("cannot reach the system bus: {e}"))?
+        .build()
+        .await
+        .map_err(|e| format!("cannot serve {STORE_BUS_NAME} on the system bus: {e}"))?;
+    tracing::info!("serving {STORE_BUS_NAME}");
+    loop {
+        let last = *state.last_call.lock().expect("not poisoned");
+        tokio::time::sleep_until((last + settings.idle_exit).into()).await;
+        let idle = state.jobs.lock().expect("not poisoned").is_empty()
+            && state.last_call.lock().expect("not poisoned").elapsed() >= settings.idle_exit;
+        if idle {
+            tracing::info!("nothing to do: ending");
+            return Ok(());
+        }
+        if !state.jobs.lock().expect("not poisoned").is_empty() {
+            state.called();
+        }
+    }
+}
+
+fn sha(text: &str) -> Result<[u8; 32], Error> {
+    parse_sha256(text).ok_or_else(|| {
+        Error::new(
+            ErrorKind::InvalidArgument,
+            "Not a sha256: 64 characters 0-9 and a-f are expected.",
+        )
+    })
+}
+
+fn object_path(path: &str) -> OwnedObjectPath {
+    OwnedObjectPath::try_from(path).expect("job paths are valid")
+}
+
+fn free_bytes(root: &Path) -> Result<u64, Error> {
+    let stat = rustix::fs::statvfs(root)
+        .map_err(|e| store_error(StoreError::io(root.display(), &e.into())))?;
+    Ok(stat.f_bavail.saturating_mul(stat.f_frsize))
+}
+
+pub(crate) fn store_error(e: StoreError) -> Error {
+    let kind = match e.kind {
+        StoreErrorKind::Integrity => ErrorKind::Integrity,
+        StoreErrorKind::UnsafeArchive => ErrorKind::UnsafeArchive,
+        StoreErrorKind::NoSpace => ErrorKind::NoSpace,
+        StoreErrorKind::NotStored => ErrorKind::NotFound,
+        StoreErrorKind::Canceled => ErrorKind::Canceled,
+        StoreErrorKind::Io => ErrorKind::Io,
+    };
+    Error::new(kind, e.message)
+}
