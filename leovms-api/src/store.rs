@@ -38,9 +38,9 @@ pub trait Store {
     /// digits), or empty when the store does not hold it. Counts as a use.
     fn base(&self, sha256: &str) -> Result<String, Error>;
 
-    /// Stores the archive read from `archive` (a descriptor the caller opened, read
-    /// only through it) when its size and sha256 are these, then unpacks its base of
-    /// `unpacked` bytes. Returns the job; a request for a base that is being made
+    /// Unpacks the base of `unpacked` bytes from `archive` (a descriptor the caller
+    /// opened, read only through it, from its start) and keeps it when the archive's size
+    /// and sha256 are these. Returns the job; a request for a base that is being made
     /// joins that job. Needs `org.leovms.store.add`.
     fn add_base(
         &self,
@@ -76,7 +76,7 @@ pub trait StoreJob {
     /// Withdraws the caller's request; the job stops when no requester is left.
     fn cancel(&self) -> Result<(), Error>;
 
-    /// Phase `fetch` (the archive is copied and hashed) or `unpack-base`; bytes of both.
+    /// Phase `unpack-base`; the archive's bytes read so far.
     #[zbus(signal)]
     fn progress(&self, phase: Phase, bytes_done: u64, bytes_total: u64) -> zbus::Result<()>;
 

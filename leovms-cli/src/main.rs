@@ -21,6 +21,7 @@ mod exit;
 mod follow;
 mod output;
 mod status;
+mod store;
 mod sync;
 mod upload;
 mod view;
@@ -98,6 +99,9 @@ enum Command {
     Uploadable,
     /// Upload a machine to the school's upload share, for the admin to publish
     Upload(UploadArgs),
+    /// The PC's store of VM bases, shared by all its users (see docs/store.md)
+    #[command(subcommand)]
+    Store(store::StoreCommand),
     /// Print the completion script for a shell (the package installs them already)
     #[command(hide = true)]
     Completions {
@@ -137,6 +141,16 @@ async fn main() -> ExitCode {
     if let Command::Completions { shell } = cli.command {
         print_completions(shell);
         return ExitCode::SUCCESS;
+    }
+    if let Command::Store(command) = cli.command {
+        // The store service answers on the system bus; leovmsd is not needed.
+        return match store::run(command, cli.json).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                say_err!("leovms: {e}");
+                ExitCode::from(e.code())
+            }
+        };
     }
     match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
@@ -243,8 +257,8 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Verify => cache::verify(&conn, &mgr, json).await,
         Command::Uploadable => upload::list(&mgr, json).await,
         Command::Upload(args) => upload::upload(&conn, &mgr, args, json).await,
-        // Answered in `main`, without a bus.
-        Command::Completions { .. } => Ok(()),
+        // Answered in `main`, without the daemon.
+        Command::Completions { .. } | Command::Store(_) => Ok(()),
     }
 }
 

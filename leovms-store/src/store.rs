@@ -100,15 +100,7 @@ impl Store {
         if let Some(path) = self.archive(&expected.sha256) {
             return Ok(path);
         }
-        let meta = file
-            .metadata()
-            .map_err(|e| StoreError::io("the archive handed over", &e))?;
-        if !meta.is_file() {
-            return Err(StoreError::new(
-                StoreErrorKind::UnsafeArchive,
-                "What was handed over is not a regular file.",
-            ));
-        }
+        regular(&file)?;
         let name = hex::encode(expected.sha256);
         let partial = work_name(PARTIAL, &name);
         let label = Path::new("the archive handed over");
@@ -132,6 +124,28 @@ impl Store {
         Ok(self.archives.join(&name))
     }
 
+    /// Unpacks the archive read from `file` into the bases, read-only, when its size and
+    /// hash are what `expected` says; otherwise nothing is stored. `file` is read through
+    /// its descriptor only, once: hashed while it is unpacked, not copied first. A base
+    /// that is there already is used without reading `file`.
+    pub async fn add_base(
+        &self,
+        file: File,
+        expected: &Expected,
+        progress: &(dyn Fn(u64) + Send + Sync),
+        cancel: &CancellationToken,
+    ) -> Result<PathBuf, StoreError> {
+        if let Some(path) = self.base(&expected.sha256) {
+            return Ok(path);
+        }
+        regular(&file)?;
+        let label = Path::new("the archive handed over");
+        self.make_base(expected, |target| async move {
+            archive::unpack_from(file, label, expected, &target, progress, cancel).await
+        })
+        .await
+    }
+
     /// Unpacks the stored archive `expected` describes into the bases, read-only, once:
     /// a base that is there already is used. The archive is verified again while it is
     /// unpacked (a disk may damage it); the base appears under its final name only when
@@ -145,19 +159,38 @@ impl Store {
         if let Some(path) = self.base(&expected.sha256) {
             return Ok(path);
         }
-        let name = hex::encode(expected.sha256);
         let archive = self.archive(&expected.sha256).ok_or_else(|| {
             StoreError::new(
                 StoreErrorKind::NotStored,
-                format!("The store holds no archive {name}."),
+                format!(
+                    "The store holds no archive {}.",
+                    hex::encode(expected.sha256)
+                ),
             )
         })?;
+        self.make_base(expected, |target| async move {
+            archive::unpack(&archive, expected, &target, progress, cancel).await
+        })
+        .await
+    }
+
+    /// Runs `unpack` into a folder of its own next to the bases and gives the result its
+    /// final name only when complete; on failure nothing of it stays.
+    async fn make_base<F>(
+        &self,
+        expected: &Expected,
+        unpack: impl FnOnce(PathBuf) -> F,
+    ) -> Result<PathBuf, StoreError>
+    where
+        F: std::future::Future<Output = Result<archive::UnpackReport, archive::ArchiveError>>,
+    {
+        let name = hex::encode(expected.sha256);
         let work = work_name(UNPACKING, &name);
         self.bases
             .create_sub(&work, 0o700)
             .map_err(|e| StoreError::io(self.bases.join(&work).display(), &e))?;
         let target = self.bases.join(&work);
-        let result = match archive::unpack(&archive, expected, &target, progress, cancel).await {
+        let result = match unpack(target).await {
             Ok(_) => self.place_base(&work, &name),
             Err(e) => Err(e.into()),
         };
@@ -210,6 +243,22 @@ impl Store {
 
     fn base_named(&self, name: &str) -> bool {
         matches!(self.bases.stat(name), Ok(Some(m)) if m.is_dir())
+    }
+}
+
+/// Refuses a handed-over descriptor that is not a regular file (a FIFO or a device
+/// could block or never end) before a byte is read.
+fn regular(file: &File) -> Result<(), StoreError> {
+    let meta = file
+        .metadata()
+        .map_err(|e| StoreError::io("the archive handed over", &e))?;
+    if meta.is_file() {
+        Ok(())
+    } else {
+        Err(StoreError::new(
+            StoreErrorKind::UnsafeArchive,
+            "What was handed over is not a regular file.",
+        ))
     }
 }
 

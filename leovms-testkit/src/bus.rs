@@ -28,7 +28,8 @@ impl Bus {
 
     /// Like [`Bus::start`], with D-Bus activation of the services whose files are in
     /// `services` (a `<servicedir>`), as a login session's bus has. The bus's error
-    /// output, which activated services inherit, goes to `log`.
+    /// output, which activated services inherit, goes to `log`; so does its environment,
+    /// in which the PC has no system bus ([`NO_SYSTEM_BUS`](crate::system_bus::NO_SYSTEM_BUS)).
     pub fn start_with_services(services: &Path, log: &Path) -> io::Result<Bus> {
         let dir = bus_dir()?;
         let config = session_config(&dir.path().join("bus"), None).replace(
@@ -39,7 +40,9 @@ impl Bus {
             ),
         );
         let mut dbus_daemon = Command::new("dbus-daemon");
-        dbus_daemon.stderr(std::fs::File::create(log)?);
+        dbus_daemon
+            .stderr(std::fs::File::create(log)?)
+            .env("DBUS_SYSTEM_BUS_ADDRESS", crate::system_bus::NO_SYSTEM_BUS);
         Bus::spawn(dbus_daemon, dir, &config, "dbus-daemon")
     }
 

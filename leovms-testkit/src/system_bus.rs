@@ -18,6 +18,10 @@ use crate::users::LocalUser;
 const SYSTEM_CONF: &str = "/usr/share/dbus-1/system.conf";
 const POLKIT_BUS_POLICY: &str = "/usr/share/dbus-1/system.d/org.freedesktop.PolicyKit1.conf";
 const POLKITD: &str = "/usr/lib/polkit-1/polkitd";
+/// `DBUS_SYSTEM_BUS_ADDRESS` of a PC without a system bus (so without the store
+/// service): what every daemon of a test gets unless the test gives it a [`SystemBus`].
+pub const NO_SYSTEM_BUS: &str = "unix:path=/nonexistent/leovms-test-system-bus";
+
 /// The store's user in the packaged files, replaced by the test's.
 const PACKAGED_USER: &str = "leovms";
 
@@ -216,6 +220,93 @@ impl Drop for StoreService {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+/// The test's user of the store service (the package's `leovms`).
+pub const STORE_USER: &str = "leovms-t-store";
+
+/// A PC with the store: its system bus, polkitd with the packaged actions, and
+/// `leovms-stored` as [`STORE_USER`] with its store in `<dir>/store` and its settings
+/// file `<dir>/store.toml`. The PC has no seat and no logind: a rule stands in for
+/// `allow_active`, for the users `at_the_pc` only; everyone else gets what the packaged
+/// policy gives a user who is not at the PC.
+pub struct StorePc {
+    pub root: PathBuf,
+    pub conf: PathBuf,
+    pub bus: SystemBus,
+    _polkit: Polkit,
+    pub service: StoreService,
+    pub store_user: LocalUser,
+    dir: PathBuf,
+}
+
+impl StorePc {
+    /// `dir` must be open to every user (mode 0755), as the folders above a PC's store are.
+    pub fn start(dir: &Path, conf: &str, at_the_pc: &[&str]) -> io::Result<StorePc> {
+        let store_user = LocalUser::ensure(STORE_USER)?;
+        let root = dir.join("store");
+        std::fs::create_dir(&root)?;
+        std::os::unix::fs::chown(&root, Some(store_user.uid), Some(store_user.gid))?;
+        std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o755))?;
+        let conf_file = dir.join("store.toml");
+        std::fs::write(&conf_file, conf)?;
+        let bus = SystemBus::start(&packaged("dbus/system/org.leovms.Store1.conf"), STORE_USER)?;
+        let mut users: Vec<String> = at_the_pc
+            .iter()
+            .map(|u| format!("subject.user == {u:?}"))
+            .collect();
+        if users.is_empty() {
+            users.push("false".into());
+        }
+        let rule = format!(
+            "polkit.addRule(function(action, subject) {{\n    if (action.id == \"org.leovms.store.add\" && ({})) {{\n        return polkit.Result.YES;\n    }}\n}});\n",
+            users.join(" || ")
+        );
+        let polkit = Polkit::start(
+            &bus,
+            &packaged("packaging/polkit/org.leovms.store.policy"),
+            STORE_USER,
+            &rule,
+        )?;
+        let service = StoreService::start(
+            &bus,
+            &crate::workspace_bin("leovms-stored"),
+            &store_user,
+            &root,
+            &conf_file,
+            &dir.join("leovms-stored.1.log"),
+        )?;
+        Ok(StorePc {
+            root,
+            conf: conf_file,
+            bus,
+            _polkit: polkit,
+            service,
+            store_user,
+            dir: dir.to_owned(),
+        })
+    }
+
+    /// Kills the service (`kill -9`) and starts it again, as the bus would on the next
+    /// call; its log goes to `leovms-stored.<run>.log`.
+    pub fn restart_service(&mut self, run: u32) -> io::Result<()> {
+        self.service.kill();
+        let log = self.dir.join(format!("leovms-stored.{run}.log"));
+        self.service = StoreService::start(
+            &self.bus,
+            &crate::workspace_bin("leovms-stored"),
+            &self.store_user,
+            &self.root,
+            &self.conf,
+            &log,
+        )?;
+        Ok(())
+    }
+}
+
+/// A file of the project as the package ships it.
+fn packaged(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path)
 }
 
 /// A packaged file with the test's user in place of the packaged one.

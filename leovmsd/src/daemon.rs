@@ -13,6 +13,7 @@ use crate::error::{Error, Result};
 use crate::in_use::InUse;
 use crate::jobs::{Event, Jobs, NewJob};
 use crate::layout::Layout;
+use crate::pc_store::PcStore;
 use crate::running::{Exit, Records};
 use crate::settings::Settings;
 use crate::share::Share;
@@ -30,6 +31,7 @@ pub struct Daemon {
     pub jobs: Arc<Jobs>,
     pub records: Arc<Records>,
     pub in_use: InUse,
+    pub pc_store: Arc<PcStore>,
 }
 
 impl Daemon {
@@ -39,6 +41,7 @@ impl Daemon {
         let daemon = Daemon {
             records: Arc::new(Records::new(&settings.state_dir())),
             share: Arc::new(Share::new(&settings)),
+            pc_store: Arc::new(PcStore::new(settings.store != "off")),
             settings,
             jobs,
             in_use: InUse::default(),

@@ -48,7 +48,10 @@ impl ManagerInterface {
 impl ManagerInterface {
     async fn list_machines(&self) -> Result<Vec<Machine>, leovms_api::Error> {
         let online = self.daemon.share.online().await;
-        let machines = self.read_share(move |d| d.list_machines(online)).await;
+        let stored = self.daemon.pc_store.stored_bases().await;
+        let machines = self
+            .read_share(move |d| d.list_machines(online, &stored))
+            .await;
         if machines.is_err() && !online {
             // Nothing is known offline: say why the share is missing, with the hint.
             self.daemon.share.require().await?;

@@ -1,5 +1,7 @@
 //! The manager's answers about machines and snapshots, online and offline.
 
+use std::collections::HashSet;
+
 use leovms_api::{ErrorKind, Machine, MachineState, Snapshot};
 use leovms_image::ram;
 
@@ -16,7 +18,8 @@ impl Daemon {
     /// with state `not-offered` and the reason as their problem: a VM whose rules name rooms
     /// while this PC cannot tell its room (it may well be meant for this PC), and, when no
     /// VM at all is offered, every VM (an empty list would read as an empty share).
-    pub fn list_machines(&self, online: bool) -> Result<Vec<Machine>> {
+    /// `stored`: the bases the PC's store holds, ready for every user.
+    pub fn list_machines(&self, online: bool, stored: &HashSet<[u8; 32]>) -> Result<Vec<Machine>> {
         let view = View::load(&self.settings, online)?;
         let machines = view.machines()?;
         if machines.is_empty() && !online {
@@ -40,7 +43,7 @@ impl Daemon {
                             // it is read.
                             crate::start_source::remember_vm(&view, &vm);
                         }
-                        listed.push((n, self.machine(&view, &admitted, host_mb)));
+                        listed.push((n, self.machine(&view, &admitted, host_mb, stored)));
                     }
                     // It may well be meant for this PC: the student is told why not.
                     Err(why) if vm.image.access.hidden_by_unknown_room(view.facts) => {
@@ -70,7 +73,13 @@ impl Daemon {
         unusable(view, vm.id.as_str(), &vm.image.name, state, why)
     }
 
-    fn machine(&self, view: &View, vm: &VmEntry, host_mb: u64) -> Machine {
+    fn machine(
+        &self,
+        view: &View,
+        vm: &VmEntry,
+        host_mb: u64,
+        stored: &HashSet<[u8; 32]>,
+    ) -> Machine {
         let plan = ram::plan(&vm.image.ram, host_mb);
         let (as_found, as_found_blocked) = match workcopy::as_found(&view.layout, vm) {
             Ok(()) => (true, String::new()),
@@ -95,7 +104,8 @@ impl Daemon {
             state: self.jobs.machine_state(&vm.id),
             base_size: vm.base.size,
             base_unpacked_size: vm.base.unpacked,
-            base_ready: view.layout.base_ready(&vm.id, &vm.base.short_hash()),
+            base_ready: stored.contains(&vm.base.sha256)
+                || view.layout.base_ready(&vm.id, &vm.base.short_hash()),
             as_found,
             as_found_blocked,
             snapshots: usable as u32,

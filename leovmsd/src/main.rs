@@ -18,6 +18,7 @@ mod listing;
 mod mount;
 mod network;
 mod offline;
+mod pc_store;
 mod running;
 mod settings;
 mod share;

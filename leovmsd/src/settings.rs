@@ -48,6 +48,10 @@ pub struct Settings {
     /// computer account (as leoclient2).
     #[arg(long, env = "LEOVMS_ROOM")]
     pub room: Option<String>,
+    /// Whether bases go to the PC's store service (`org.leovms.Store1` on the system
+    /// bus) when there is one; `off` keeps every base in this user's own copy.
+    #[arg(long, env = "LEOVMS_STORE", default_value = "auto", value_parser = ["auto", "off"])]
+    pub store: String,
     /// Finished jobs stay listable for this many seconds.
     #[arg(long, default_value_t = 600)]
     pub keep_finished_secs: u64,

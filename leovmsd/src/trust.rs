@@ -16,34 +16,43 @@ const STICKY: u32 = 0o1000;
 /// changed by this user or root, and nobody else can swap it for another one through a
 /// folder above it; else why not, in plain words.
 pub fn check_path(path: &Path) -> Result<(), String> {
-    let me = me();
+    check_path_of(path, &[me(), 0])
+}
+
+/// [`check_path`] for a folder of the PC's store: its user `store` made it, and
+/// nobody else (but root or this user) can have changed it.
+pub fn check_path_owned_by(path: &Path, store: u32) -> Result<(), String> {
+    check_path_of(path, &[me(), 0, store])
+}
+
+fn check_path_of(path: &Path, owners: &[u32]) -> Result<(), String> {
     for dir in path.ancestors().skip(1) {
-        check_ancestor(dir, me)?;
+        check_ancestor(dir, owners)?;
     }
-    check(path, me)
+    check(path, owners)
 }
 
 /// Whether this user could trust what it creates below `dir` (see [`check_path`]);
 /// folders that do not exist yet will be this user's own.
 pub fn check_folder(dir: &Path) -> Result<(), String> {
-    let me = me();
+    let owners = [me(), 0];
     dir.ancestors()
         .filter(|d| std::fs::symlink_metadata(d).is_ok())
-        .try_for_each(|d| check_ancestor(d, me))
+        .try_for_each(|d| check_ancestor(d, &owners))
 }
 
 fn me() -> u32 {
     rustix::process::geteuid().as_raw()
 }
 
-fn check_ancestor(dir: &Path, me: u32) -> Result<(), String> {
+fn check_ancestor(dir: &Path, owners: &[u32]) -> Result<(), String> {
     // A link's owner can point it elsewhere at any time: only this user's or root's count.
     let link = std::fs::symlink_metadata(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     if link.is_symlink() {
-        owned(dir, &link, me)?;
+        owned(dir, &link, owners)?;
     }
     let meta = std::fs::metadata(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    owned(dir, &meta, me)?;
+    owned(dir, &meta, owners)?;
     let mode = meta.permissions().mode();
     if mode & FOREIGN_WRITE != 0 && mode & STICKY == 0 {
         return Err(format!(
@@ -54,8 +63,8 @@ fn check_ancestor(dir: &Path, me: u32) -> Result<(), String> {
     Ok(())
 }
 
-fn owned(path: &Path, meta: &std::fs::Metadata, me: u32) -> Result<(), String> {
-    if meta.uid() != me && meta.uid() != 0 {
+fn owned(path: &Path, meta: &std::fs::Metadata, owners: &[u32]) -> Result<(), String> {
+    if !owners.contains(&meta.uid()) {
         return Err(format!(
             "{} belongs to another user (uid {})",
             path.display(),
@@ -65,12 +74,12 @@ fn owned(path: &Path, meta: &std::fs::Metadata, me: u32) -> Result<(), String> {
     Ok(())
 }
 
-fn check(path: &Path, me: u32) -> Result<(), String> {
+fn check(path: &Path, owners: &[u32]) -> Result<(), String> {
     let meta = std::fs::symlink_metadata(path).map_err(|e| format!("{}: {e}", path.display()))?;
     if meta.is_symlink() {
         return Err(format!("{} is not a regular file", path.display()));
     }
-    owned(path, &meta, me)?;
+    owned(path, &meta, owners)?;
     if meta.permissions().mode() & FOREIGN_WRITE != 0 {
         return Err(format!("{} may be changed by other users", path.display()));
     }
@@ -78,7 +87,7 @@ fn check(path: &Path, me: u32) -> Result<(), String> {
         let rd = std::fs::read_dir(path).map_err(|e| format!("{}: {e}", path.display()))?;
         for entry in rd {
             let entry = entry.map_err(|e| format!("{}: {e}", path.display()))?;
-            check(&entry.path(), me)?;
+            check(&entry.path(), owners)?;
         }
         Ok(())
     } else if meta.is_file() {

@@ -14,6 +14,7 @@ use crate::blocking::blocking;
 use crate::catalog::ArchiveRef;
 use crate::error::{Error, Result};
 use crate::job::Job;
+use crate::layout::Layout;
 
 /// Unpacks the base into a temporary sibling of `base_dir`, makes it read-only and
 /// renames it into place. Another user's daemon may win the race: then its copy is used.
@@ -163,6 +164,25 @@ fn remove_tree(path: &Path) {
     let removed = Dir::open(parent).and_then(|dir| dir.remove_own(name));
     if let Err(e) = removed {
         tracing::warn!("cannot remove {}: {e}", path.display());
+    }
+}
+
+/// Removes this user's own copy of a base (`<machines>/.u<uid>/<vm>/<hash>`) once the
+/// PC's store holds it: nothing of this user's uses it any more. Blocks.
+pub fn forget_own_copy(layout: &Layout, vm: &str, short_hash: &str) {
+    let dir = layout.own_machines_dir().join(vm);
+    let Ok(vm_dir) = Dir::open(&dir) else {
+        return;
+    };
+    let mine = vm_dir.meta().is_ok_and(|m| m.uid == me());
+    if mine && matches!(vm_dir.stat(short_hash), Ok(Some(m)) if m.is_dir() && m.uid == me()) {
+        match vm_dir.remove_own(short_hash) {
+            Ok(()) => tracing::info!(
+                "removed {}: the store holds this base",
+                dir.join(short_hash).display()
+            ),
+            Err(e) => tracing::warn!("cannot remove {}: {e}", dir.join(short_hash).display()),
+        }
     }
 }
 

@@ -7,8 +7,6 @@
 //! Needs root, Samba and smbnetfs.
 
 mod common;
-// The shared-PC test kit; this test uses a part of it.
-#[allow(dead_code)]
 #[path = "trust/pc.rs"]
 mod pc;
 

@@ -32,6 +32,31 @@ pub async fn unpack(
     progress: &(dyn Fn(u64) + Send + Sync),
     cancel: &CancellationToken,
 ) -> Result<UnpackReport, ArchiveError> {
+    run(archive, None, expected, target_dir, progress, cancel).await
+}
+
+/// [`unpack`] of an archive another process opened and handed over: read only through
+/// `file`, from its start (`label` names it in messages). Anything but a regular file
+/// is refused as unsafe before a byte is read.
+pub async fn unpack_from(
+    file: File,
+    label: &Path,
+    expected: &Expected,
+    target_dir: &Path,
+    progress: &(dyn Fn(u64) + Send + Sync),
+    cancel: &CancellationToken,
+) -> Result<UnpackReport, ArchiveError> {
+    run(label, Some(file), expected, target_dir, progress, cancel).await
+}
+
+async fn run(
+    archive: &Path,
+    file: Option<File>,
+    expected: &Expected,
+    target_dir: &Path,
+    progress: &(dyn Fn(u64) + Send + Sync),
+    cancel: &CancellationToken,
+) -> Result<UnpackReport, ArchiveError> {
     let stop = cancel.child_token();
     // Dropping this future stops the worker, which then cleans up by itself.
     let _stop_on_drop = stop.clone().drop_guard();
@@ -39,6 +64,7 @@ pub async fn unpack(
     let (done_tx, mut done_rx) = oneshot::channel();
     let job = Job {
         archive: archive.to_path_buf(),
+        file,
         expected: *expected,
         target: target_dir.to_path_buf(),
         stop,
@@ -78,8 +104,24 @@ pub async fn unpack(
     result
 }
 
+/// A handed-over archive, read from its start: a regular file only (a FIFO or a device
+/// could block or never end).
+fn handed_over(mut file: File, label: &Path) -> Result<File, ArchiveError> {
+    use std::io::{Seek, SeekFrom};
+    let meta = file.metadata().map_err(|e| ArchiveError::io(label, e))?;
+    if !meta.is_file() {
+        let label = crate::text::shown(&label.display().to_string());
+        return Err(ArchiveError::unsafe_shown(&label, "is not a regular file"));
+    }
+    file.seek(SeekFrom::Start(0))
+        .map_err(|e| ArchiveError::io(label, e))?;
+    Ok(file)
+}
+
 struct Job {
     archive: PathBuf,
+    /// Handed over by another process; else the archive is opened by its path.
+    file: Option<File>,
     expected: Expected,
     target: PathBuf,
     stop: CancellationToken,
@@ -88,11 +130,14 @@ struct Job {
 }
 
 impl Job {
-    fn run(self) -> Result<UnpackReport, ArchiveError> {
-        // The archive may lie in a cache folder other users can write to: no link at
-        // its end is followed, and a FIFO there must not block the unpack forever.
-        let file = crate::dirfd::open_regular(&self.archive)
-            .map_err(|e| ArchiveError::io(&self.archive, e))?;
+    fn run(mut self) -> Result<UnpackReport, ArchiveError> {
+        let file = match self.file.take() {
+            Some(file) => handed_over(file, &self.archive)?,
+            // The archive may lie in a cache folder other users can write to: no link
+            // at its end is followed, and a FIFO there must not block the unpack forever.
+            None => crate::dirfd::open_regular(&self.archive)
+                .map_err(|e| ArchiveError::io(&self.archive, e))?,
+        };
         let len = file
             .metadata()
             .map_err(|e| ArchiveError::io(&self.archive, e))?

@@ -1,17 +1,16 @@
-//! One request for a base, exported as `<STORE_JOBS_PATH>/<n>`: the archive is copied
-//! from the handed-over descriptor and hashed, then unpacked, with progress signals and
-//! one `Finished`. Users asking for the same base join the job; it is canceled only when
+//! One request for a base, exported as `<STORE_JOBS_PATH>/<n>`: the archive is unpacked
+//! from the handed-over descriptor and hashed while it is read, with progress signals
+//! and one `Finished`. Users asking for the same base join the job; it is canceled only when
 //! every one of them withdrew.
 
 use std::collections::HashSet;
 use std::fs::File;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use leovms_api::{Error, ErrorKind, JobState, Phase};
 use leovms_image::archive::Expected;
-use leovms_store::StoreErrorKind;
 use tokio_util::sync::CancellationToken;
 use zbus::interface;
 use zbus::message::Header;
@@ -111,8 +110,8 @@ pub async fn run(
         .await;
 }
 
-/// The archive into the store, then its base; progress counts the archive's bytes once
-/// while copying and once while unpacking.
+/// The base, unpacked straight from the handed-over archive (hashed while it is read,
+/// never copied first); progress counts the archive's bytes.
 async fn make_base(
     state: &State,
     emitter: &SignalEmitter<'static>,
@@ -123,64 +122,26 @@ async fn make_base(
     if let Some(base) = state.store.base(&expected.sha256) {
         return Ok(base.display().to_string());
     }
-    let copy = state.store.archive(&expected.sha256).is_none();
-    let total = if copy {
-        2 * expected.size
-    } else {
-        expected.size
-    };
-    let shared = Arc::new(Shared::default());
-    let reporter = report_progress(emitter.clone(), shared.clone(), total);
-    let done = &shared.done;
-    let result = async {
-        if copy {
-            let copied = |n: u64| done.store(n, Ordering::Relaxed);
-            send_phase(emitter, Phase::Fetch, 0, total).await;
-            state
-                .store
-                .add_archive(file, expected, &copied, cancel)
-                .await
-                .map_err(store_error)?;
-        }
-        let offset = total - expected.size;
-        done.store(offset, Ordering::Relaxed);
-        shared.unpacking.store(true, Ordering::Relaxed);
-        send_phase(emitter, Phase::UnpackBase, offset, total).await;
-        let unpacked = |n: u64| done.store(offset + n, Ordering::Relaxed);
-        let base = state.store.unpack_base(expected, &unpacked, cancel).await;
-        if let Err(e) = &base
-            && matches!(
-                e.kind,
-                StoreErrorKind::UnsafeArchive | StoreErrorKind::Integrity
-            )
-        {
-            // Its hash matched, yet it cannot become a base: nothing of it is kept.
-            if let Err(e) = state.store.remove_archive(&expected.sha256) {
-                tracing::warn!("cannot remove the refused archive: {e}");
-            }
-        }
-        base.map_err(store_error)
-    }
-    .await;
+    let done = Arc::new(AtomicU64::new(0));
+    let reporter = report_progress(emitter.clone(), done.clone(), expected.size);
+    send_phase(emitter, Phase::UnpackBase, 0, expected.size).await;
+    let unpacked = |n: u64| done.store(n, Ordering::Relaxed);
+    let base = state
+        .store
+        .add_base(file, expected, &unpacked, cancel)
+        .await;
     reporter.abort();
-    Ok(result?.display().to_string())
+    Ok(base.map_err(store_error)?.display().to_string())
 }
 
 async fn send_phase(emitter: &SignalEmitter<'_>, phase: Phase, done: u64, total: u64) {
     let _ = StoreJob::progress(emitter, phase, done, total).await;
 }
 
-/// Where a job is, written by the copy and the unpacker, read by the reporter.
-#[derive(Default)]
-struct Shared {
-    unpacking: AtomicBool,
-    done: AtomicU64,
-}
-
 /// Sends the bytes done whenever they changed, a few times per second.
 fn report_progress(
     emitter: SignalEmitter<'static>,
-    shared: Arc<Shared>,
+    done: Arc<AtomicU64>,
     total: u64,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
@@ -188,15 +149,10 @@ fn report_progress(
         let mut ticks = tokio::time::interval(PROGRESS_EVERY);
         loop {
             ticks.tick().await;
-            let now = shared.done.load(Ordering::Relaxed);
+            let now = done.load(Ordering::Relaxed);
             if now != sent {
                 sent = now;
-                let phase = if shared.unpacking.load(Ordering::Relaxed) {
-                    Phase::UnpackBase
-                } else {
-                    Phase::Fetch
-                };
-                let _ = StoreJob::progress(&emitter, phase, now, total).await;
+                let _ = StoreJob::progress(&emitter, Phase::UnpackBase, now, total).await;
             }
         }
     })

@@ -162,12 +162,8 @@ impl Service {
                 .insert(caller.uid);
             return Ok(object_path(path));
         }
-        let store = &self.state.store;
-        let need = if store.archive(&sha256).is_some() {
-            0
-        } else {
-            size
-        } + if store.base(&sha256).is_some() {
+        // The archive is unpacked from the descriptor, not kept: only the base takes room.
+        let need = if self.state.store.base(&sha256).is_some() {
             0
         } else {
             unpacked
@@ -404,4 +400,44 @@ pub(crate) fn store_error(e: StoreError) -> Error {
         StoreErrorKind::Io => ErrorKind::Io,
     };
     Error::new(kind, e.message)
+}
+
+#[cfg(test)]
+mod tests {
+    use zbus::object_server::Interface;
+
+    use super::*;
+
+    /// The committed interface XML (`dbus/NAME.xml`, shipped for foreign clients) is
+    /// what the service's objects say of themselves.
+    fn assert_committed(name: &str, object: &dyn Interface) {
+        let mut xml = String::new();
+        object.introspect_to_writer(&mut xml, 2);
+        let path = format!("{}/../dbus/{name}.xml", env!("CARGO_MANIFEST_DIR"));
+        let committed = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        assert!(
+            committed.contains(&xml),
+            "{path} differs from the service; it says:\n{xml}"
+        );
+    }
+
+    #[test]
+    fn the_committed_interfaces_are_the_services() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("store");
+        let state = Arc::new(State {
+            store: Store::open(&root).unwrap(),
+            root,
+            conf: tmp.path().join("store.toml"),
+            jobs: Mutex::new(HashMap::new()),
+            next_job: AtomicU64::new(1),
+            last_call: Mutex::new(Instant::now()),
+        });
+        assert_committed("org.leovms.Store1", &Service { state });
+        let job = StoreJob {
+            cancel: CancellationToken::new(),
+            requesters: Arc::new(Mutex::new(HashSet::new())),
+        };
+        assert_committed("org.leovms.StoreJob1", &job);
+    }
 }

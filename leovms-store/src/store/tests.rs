@@ -35,6 +35,25 @@ fn mode(path: &Path) -> u32 {
 
 fn nothing(_: u64) {}
 
+/// `base.tar.zst` in `dir` holding `files`, and what its manifest would say of it.
+async fn packed(dir: &Path, files: &[(&str, Vec<u8>)]) -> (PathBuf, Expected) {
+    let src = dir.join("src");
+    std::fs::create_dir(&src).unwrap();
+    let mut entries = Vec::new();
+    for (name, bytes) in files {
+        std::fs::write(src.join(name), bytes).unwrap();
+        entries.push((src.join(name), (*name).to_owned()));
+    }
+    let path = dir.join("base.tar.zst");
+    let report = pack(&entries, &path, Compression::Zstd).await.unwrap();
+    let expected = Expected {
+        size: report.size,
+        sha256: report.sha256,
+        unpacked: report.unpacked,
+    };
+    (path, expected)
+}
+
 #[tokio::test]
 async fn a_matching_archive_is_stored_read_only_under_its_hash() {
     let tmp = tempfile::tempdir().unwrap();
@@ -158,23 +177,11 @@ fn what_a_killed_run_left_goes_when_the_store_is_opened() {
 async fn a_base_is_unpacked_once_read_only_under_its_archive_hash() {
     let tmp = tempfile::tempdir().unwrap();
     let store = Store::open(&tmp.path().join("store")).unwrap();
-    let src = tmp.path().join("src");
-    std::fs::create_dir(&src).unwrap();
-    std::fs::write(src.join("disk.vdi"), vec![1u8; 300_000]).unwrap();
-    std::fs::write(src.join("machine.vbox"), b"<VirtualBox/>").unwrap();
-    let entries = vec![
-        (src.join("disk.vdi"), "disk.vdi".to_owned()),
-        (src.join("machine.vbox"), "machine.vbox".to_owned()),
+    let files = [
+        ("disk.vdi", vec![1u8; 300_000]),
+        ("machine.vbox", b"<VirtualBox/>".to_vec()),
     ];
-    let packed_path = tmp.path().join("base.tar.zst");
-    let packed = pack(&entries, &packed_path, Compression::Zstd)
-        .await
-        .unwrap();
-    let expected = Expected {
-        size: packed.size,
-        sha256: packed.sha256,
-        unpacked: packed.unpacked,
-    };
+    let (packed_path, expected) = packed(tmp.path(), &files).await;
     let cancel = CancellationToken::new();
 
     let missing = store.unpack_base(&expected, &nothing, &cancel).await;
@@ -205,4 +212,42 @@ async fn a_base_is_unpacked_once_read_only_under_its_archive_hash() {
     std::fs::remove_file(&packed_path).unwrap();
     let again = store.unpack_base(&expected, &nothing, &cancel).await;
     assert_eq!(again, Ok(base));
+}
+
+#[tokio::test]
+async fn a_base_is_unpacked_straight_from_a_handed_over_archive_only_when_it_matches() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = Store::open(&tmp.path().join("store")).unwrap();
+    let (packed_path, expected) =
+        packed(tmp.path(), &[("disk.vdi", b"a base disk".repeat(10_000))]).await;
+    let cancel = CancellationToken::new();
+
+    let mut forged = std::fs::read(&packed_path).unwrap();
+    let last = forged.len() - 1;
+    forged[last] ^= 1;
+    let refused = store
+        .add_base(
+            handed_over(tmp.path(), &forged),
+            &expected,
+            &nothing,
+            &cancel,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(refused.kind, StoreErrorKind::Integrity, "{refused}");
+    assert!(names(&tmp.path().join("store/bases")).is_empty());
+
+    // A descriptor whose offset another process moved is read from its start.
+    let mut file = File::open(&packed_path).unwrap();
+    std::io::Seek::seek(&mut file, std::io::SeekFrom::Start(100)).unwrap();
+    let base = store
+        .add_base(file, &expected, &nothing, &cancel)
+        .await
+        .unwrap();
+    assert_eq!(names(&base), ["disk.vdi"]);
+    assert_eq!(mode(&base.join("disk.vdi")), 0o444);
+    assert!(
+        names(&tmp.path().join("store/archives")).is_empty(),
+        "not kept"
+    );
 }

@@ -6,39 +6,23 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use leovms_image::archive::{Compression, pack};
-use leovms_testkit::system_bus::{Polkit, StoreService, SystemBus, system_bus_missing};
+use leovms_testkit::system_bus::{StorePc, system_bus_missing};
 use leovms_testkit::users::LocalUser;
 use leovms_testkit::{describe, is_root, skip_unless, workspace_bin};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use tempfile::TempDir;
 
-const SERVICE: &str = env!("CARGO_BIN_EXE_leovms-stored");
-const STORE_USER: &str = "leovms-t-store";
 /// Students at the PC.
 pub const A: &str = "leovms-t-a";
 pub const B: &str = "leovms-t-b";
 /// A user logged in from elsewhere (or whose session is not the active one).
 pub const C: &str = "leovms-t-c";
 
-/// The test PC has no seat and no logind: this rule stands in for `allow_active`, for A
-/// and B only. C gets what the packaged policy gives anyone else.
-const AT_THE_PC: &str = r#"polkit.addRule(function(action, subject) {
-    if (action.id == "org.leovms.store.add" &&
-        (subject.user == "leovms-t-a" || subject.user == "leovms-t-b")) {
-        return polkit.Result.YES;
-    }
-});
-"#;
-
 pub struct Pc {
     pub tmp: TempDir,
     pub root: PathBuf,
-    pub conf: PathBuf,
-    pub bus: SystemBus,
-    _polkit: Polkit,
-    pub service: StoreService,
-    store_user: LocalUser,
+    pub store: StorePc,
 }
 
 impl Pc {
@@ -54,7 +38,6 @@ impl Pc {
             skip_unless(false, &missing);
             return None;
         }
-        let store_user = LocalUser::ensure(STORE_USER).unwrap();
         for user in [A, B, C] {
             LocalUser::ensure(user).unwrap();
         }
@@ -63,56 +46,32 @@ impl Pc {
             .tempdir()
             .unwrap();
         set_mode(tmp.path(), 0o755);
-        let root = tmp.path().join("store");
-        std::fs::create_dir(&root).unwrap();
-        std::os::unix::fs::chown(&root, Some(store_user.uid), Some(store_user.gid)).unwrap();
-        set_mode(&root, 0o755);
-        let conf_file = tmp.path().join("store.toml");
-        std::fs::write(&conf_file, conf).unwrap();
         std::fs::create_dir(tmp.path().join("share")).unwrap();
         set_mode(&tmp.path().join("share"), 0o755);
-
-        let bus =
-            SystemBus::start(&packaged("dbus/system/org.leovms.Store1.conf"), STORE_USER).unwrap();
-        let polkit = Polkit::start(
-            &bus,
-            &packaged("packaging/polkit/org.leovms.store.policy"),
-            STORE_USER,
-            AT_THE_PC,
-        )
-        .unwrap();
-        let service = start_service(&bus, &store_user, &root, &conf_file, tmp.path(), 1);
+        let store = StorePc::start(tmp.path(), conf, &[A, B]).unwrap();
         Some(Pc {
-            root,
-            conf: conf_file,
-            bus,
-            _polkit: polkit,
-            service,
-            store_user,
+            root: store.root.clone(),
+            store,
             tmp,
         })
     }
 
-    /// Kills the service (`kill -9`) and starts it again, as the bus would on the next call.
     pub fn restart_service(&mut self, run: u32) {
-        self.service.kill();
-        self.service = start_service(
-            &self.bus,
-            &self.store_user,
-            &self.root,
-            &self.conf,
-            self.tmp.path(),
-            run,
-        );
+        self.store.restart_service(run).unwrap();
     }
 
     pub fn store_uid(&self) -> u32 {
-        self.store_user.uid
+        self.store.store_user.uid
     }
 
     /// Runs `leovms-store-call ARGS` as `user` ("root" for root).
     pub fn call(&self, user: &str, args: &[&str]) -> Call {
-        let program = workspace_bin("leovms-store-call");
+        Call::of(self.run(user, "leovms-store-call", args))
+    }
+
+    /// Runs the workspace's `program` as `user` ("root" for root) on the PC's system bus.
+    pub fn run(&self, user: &str, program: &str, args: &[&str]) -> Output {
+        let program = workspace_bin(program);
         let mut cmd = if user == "root" {
             let mut cmd = std::process::Command::new(program);
             cmd.env_clear()
@@ -121,12 +80,10 @@ impl Pc {
         } else {
             LocalUser::ensure(user).unwrap().command(program)
         };
-        let out = cmd
-            .env("DBUS_SYSTEM_BUS_ADDRESS", self.bus.address())
+        cmd.env("DBUS_SYSTEM_BUS_ADDRESS", self.store.bus.address())
             .args(args)
             .output()
-            .unwrap();
-        Call::of(out)
+            .unwrap()
     }
 
     /// `user` offers `archive` with what its manifest says (`size`, `sha256`, `unpacked`).
@@ -176,23 +133,6 @@ impl Pc {
             unpacked: report.unpacked,
         }
     }
-}
-
-fn start_service(
-    bus: &SystemBus,
-    user: &LocalUser,
-    root: &Path,
-    conf: &Path,
-    dir: &Path,
-    run: u32,
-) -> StoreService {
-    let log = dir.join(format!("leovms-stored.{run}.log"));
-    StoreService::start(bus, Path::new(SERVICE), user, root, conf, &log).unwrap()
-}
-
-/// A file of the project as the package ships it.
-fn packaged(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path)
 }
 
 #[derive(Clone)]

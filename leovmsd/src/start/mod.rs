@@ -47,6 +47,7 @@ impl Daemon {
             jobs: self.jobs.clone(),
             records: self.records.clone(),
             in_use: self.in_use.clone(),
+            pc_store: self.pc_store.clone(),
             stall: self.settings.stall(),
         };
         let new = NewJob {

@@ -18,6 +18,7 @@ use crate::in_use::InUse;
 use crate::job::Job;
 use crate::jobs::Jobs;
 use crate::layout::CopyNote;
+use crate::pc_store::{Lookup, PcStore, Refusal};
 use crate::running::{Exit, Record, Records};
 use crate::share::Share;
 use crate::start_source::{Source, after_damage, prepare_base_parent, remember_for_offline};
@@ -38,6 +39,7 @@ pub struct Ctx {
     pub jobs: Arc<Jobs>,
     pub records: Arc<Records>,
     pub in_use: InUse,
+    pub pc_store: Arc<PcStore>,
     /// How long a copy may make no progress before it counts as stalled.
     pub stall: Duration,
 }
@@ -85,15 +87,19 @@ async fn run_planned(
 
     job.set_phase(Phase::Plan);
     job.set_message(format!("Checking {name}"));
+    let stored = ctx.pc_store.lookup(&vm.base).await;
     let Checked {
-        base_dir,
+        mut base_dir,
         base_needed,
         uuid,
         cards,
     } = {
-        let (view, vm, hash) = (view.clone(), vm.clone(), hash.clone());
-        blocking(move || check(&view, &vm, &hash)).await?
+        let (view, vm, hash, stored) = (view.clone(), vm.clone(), hash.clone(), stored.clone());
+        blocking(move || check(&view, &vm, &hash, stored)).await?
     };
+    // The store makes a missing base; this user's own copy is made only without it.
+    let store_makes_base = base_needed && stored == Lookup::Missing;
+    let own_base = base_needed && !store_makes_base;
     refuse_running(&vbox, &uuid, &name).await?;
     {
         let (view, vm, snapshot) = (view.clone(), vm.clone(), snapshot.clone());
@@ -101,9 +107,11 @@ async fn run_planned(
         // The space planner may wait for another user's daemon holding the cache's lock.
         blocking(move || {
             let layout = &view.layout;
-            unpack::remove_leftovers(base_dir.parent().unwrap_or(&layout.machines_dir), &work);
-            plan_space(&view, &vm, base_needed, snapshot.as_ref(), &in_use)?;
-            if base_needed {
+            let own_parent = layout.base_dir(&vm.id, &vm.base.short_hash());
+            let own_parent = own_parent.parent().unwrap_or(&layout.machines_dir);
+            unpack::remove_leftovers(own_parent, &work);
+            plan_space(&view, &vm, own_base, snapshot.as_ref(), &in_use)?;
+            if own_base {
                 prepare_base_parent(layout, &base_dir)?;
             }
             Ok(())
@@ -129,18 +137,40 @@ async fn run_planned(
     ensure_not_canceled(job)?;
     let mut ready = ready.into_iter();
 
+    let mut from_store = matches!(stored, Lookup::Holds(_));
     if base_needed {
-        let archive = ready.next().expect("planned above");
+        let mut archive = ready.next().expect("planned above");
         job.set_phase(Phase::UnpackBase);
         job.set_message(format!("Unpacking the base image of {name}"));
-        let mut result = unpack::base(&archive, &base_dir, job, done).await;
-        if let Err(e) = &result
-            && let Some(share) = after_damage(&view, &vm, &vm.base, &archive, e).await
-        {
-            result = unpack::base(&share, &base_dir, job, done).await;
+        let mut own = own_base;
+        if store_makes_base {
+            match store_base(ctx, &view, &vm, &archive, job, done).await? {
+                Stored::Base(path) => (base_dir, from_store) = (path, true),
+                Stored::FallBack(from) => {
+                    (archive, own) = (from, true);
+                    let (view, vm, base_dir) = (view.clone(), vm.clone(), base_dir.clone());
+                    blocking(move || prepare_own_base(&view, &vm, &base_dir)).await?;
+                }
+            }
         }
-        result?;
+        if own {
+            let mut result = unpack::base(&archive, &base_dir, job, done).await;
+            if let Err(e) = &result
+                && let Some(share) = after_damage(&view, &vm, &vm.base, &archive, e).await
+            {
+                result = unpack::base(&share, &base_dir, job, done).await;
+            }
+            result?;
+        }
         done += archive.size;
+    }
+    if from_store {
+        let (layout, vm) = (layout.clone(), vm.clone());
+        blocking(move || {
+            unpack::forget_own_copy(&layout, &vm.id, &vm.base.short_hash());
+            Ok(())
+        })
+        .await?;
     }
 
     let disks = match &snapshot {
@@ -212,6 +242,9 @@ async fn run_planned(
         .await?
     };
     let pid = child.id().map(|p| p as i32).unwrap_or_default();
+    if from_store {
+        ctx.pc_store.lease(&vm.base, pid).await;
+    }
     let mut exit = Exit::Child(child);
     {
         let record = Record {
@@ -275,11 +308,16 @@ struct Checked {
 /// Where the base goes and whether it must be unpacked, this user's VirtualBox home,
 /// the machine's UUID and its network cards. Blocks: reads the machines folder and the
 /// PC's network cards.
-fn check(view: &View, vm: &VmEntry, hash: &str) -> Result<Checked> {
+fn check(view: &View, vm: &VmEntry, hash: &str, stored: Lookup) -> Result<Checked> {
     let layout = &view.layout;
-    let base_dir = layout.base_dir(&vm.id, hash);
     layout.prepare_vbox_home()?;
-    let base_needed = !layout.base_ready(&vm.id, hash);
+    let (base_dir, base_needed) = match stored {
+        Lookup::Holds(dir) => (dir, false),
+        Lookup::Missing | Lookup::Unavailable => (
+            layout.base_dir(&vm.id, hash),
+            !layout.base_ready(&vm.id, hash),
+        ),
+    };
     let uuid = configure::machine_uuid(vm)?;
     let host_nics = network::host_nics(Path::new(SYS_NET), Path::new(ROUTES));
     let cards = network::cards(&vm.image, view.facts, &host_nics)?;
@@ -289,6 +327,51 @@ fn check(view: &View, vm: &VmEntry, hash: &str) -> Result<Checked> {
         uuid,
         cards,
     })
+}
+
+/// What the store did with a base.
+enum Stored {
+    Base(PathBuf),
+    /// It cannot be used here: this user unpacks this archive into their own copy.
+    FallBack(ArchiveRef),
+}
+
+/// Has the PC's store make the base. A cached archive found damaged is removed and,
+/// online, the share's is handed over instead.
+async fn store_base(
+    ctx: &Ctx,
+    view: &View,
+    vm: &VmEntry,
+    archive: &ArchiveRef,
+    job: &Arc<Job>,
+    offset: u64,
+) -> Result<Stored> {
+    let mut from = archive.clone();
+    loop {
+        match ctx.pc_store.add_base(&from, job, offset).await {
+            Ok(base) => return Ok(Stored::Base(base)),
+            Err(Refusal::FallBack(why)) => {
+                tracing::info!("the store did not make the base ({why}): unpacking an own copy");
+                return Ok(Stored::FallBack(from));
+            }
+            Err(Refusal::Final(e)) => match after_damage(view, vm, &vm.base, &from, &e).await {
+                Some(share) => from = share,
+                None => return Err(e),
+            },
+        }
+    }
+}
+
+/// Room and folders for this user's own copy of the base, when the store did not make
+/// it after all. Blocks.
+fn prepare_own_base(view: &View, vm: &VmEntry, base_dir: &Path) -> Result<()> {
+    prepare_base_parent(&view.layout, base_dir)?;
+    let parent = base_dir.parent().unwrap_or(&view.layout.machines_dir);
+    space::ensure_fits(
+        parent,
+        vm.base.unpacked,
+        &format!("starting {}", vm.image.name),
+    )
 }
 
 /// The check of a snapshot's disks against the base, run where the snapshot is unpacked.

@@ -10,6 +10,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
 use futures_util::StreamExt;
+use leovms_testkit::system_bus::NO_SYSTEM_BUS;
 use leovms_testkit::{
     Bus, DemoOptions, DemoShare, build_demo_share, vbox_double_dir, workspace_bin,
 };
@@ -91,6 +92,7 @@ impl World {
 
     fn env(&self, cmd: &mut Command) {
         cmd.env("DBUS_SESSION_BUS_ADDRESS", self.bus.address())
+            .env("DBUS_SYSTEM_BUS_ADDRESS", NO_SYSTEM_BUS)
             .env("HOME", &self.home)
             .env_remove("XDG_STATE_HOME")
             .env("LEOVMS_DATA", &self.data)

@@ -1,5 +1,7 @@
 //! A PC with two real local users for the shared-PC tests: the share, the machines
 //! folder and the cache as an admin makes them, and each user's own bus, daemon and CLI.
+// Shared by the test files of one PC with several users; each uses part of it.
+#![allow(dead_code)]
 
 use std::io::Write;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
@@ -11,6 +13,7 @@ use crate::common::{
     BusNameWatch, connect, describe, is_root, json_of, kill_if_running, listed, running_vms,
     skip_unless, wait_for_state,
 };
+use leovms_testkit::system_bus::NO_SYSTEM_BUS;
 use leovms_testkit::users::LocalUser;
 use leovms_testkit::{Bus, DemoOptions, build_demo_share, vbox_double_dir, workspace_bin};
 use sha2::{Digest, Sha256};
@@ -33,7 +36,6 @@ impl Pc {
 
     /// The demo share is written to `data` (e.g. the folder a Samba server serves), or
     /// to a folder of the PC's own.
-    #[allow(dead_code)]
     pub async fn serving(data: Option<&Path>) -> Pc {
         let tmp = tempfile::Builder::new()
             .prefix("leovms-trust.")
@@ -95,6 +97,7 @@ impl UserWorld {
             ("LEOVMS_MACHINES_DIR", pc.machines.clone()),
             ("LEOVMS_VBOX_DIR", pc.vbox_dir.clone()),
             ("LEOVMS_DOUBLE_LOG", dir.join("vbox-calls.jsonl")),
+            ("DBUS_SYSTEM_BUS_ADDRESS", PathBuf::from(NO_SYSTEM_BUS)),
         ];
         UserWorld {
             user,
@@ -107,7 +110,6 @@ impl UserWorld {
     }
 
     /// Sets (or replaces) a variable of the environment of this user's programs.
-    #[allow(dead_code)]
     pub fn set_env(&mut self, key: &'static str, value: PathBuf) {
         self.env.retain(|(k, _)| *k != key);
         self.env.push((key, value));

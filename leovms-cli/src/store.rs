@@ -1,0 +1,110 @@
+//! `store`: the PC's store of VM bases (`org.leovms.Store1` on the system bus), for
+//! admins: what it holds, pins and pruning. Answered by the store service itself, not
+//! by leovmsd.
+
+use clap::Subcommand;
+use leovms_api::store::{StoreEntry, StoreProxy};
+use serde::Serialize;
+
+use crate::exit::CliError;
+use crate::output::{format_day, format_gb, print_json, table};
+
+#[derive(Debug, Subcommand)]
+pub enum StoreCommand {
+    /// List the archives and bases the store holds
+    List,
+    /// Keep a base whatever room is needed: for you (offline use), or with --all for
+    /// every user (administrators)
+    Pin {
+        /// sha256 of the VM's base archive (its manifest.toml)
+        sha256: String,
+        #[arg(long)]
+        all: bool,
+    },
+    /// Stop keeping a base
+    Unpin {
+        /// sha256 of the VM's base archive
+        sha256: String,
+        #[arg(long)]
+        all: bool,
+    },
+    /// Remove everything nobody pinned and no running VM uses (administrators)
+    Prune,
+}
+
+/// One entry of `store list --json`.
+#[derive(Debug, Serialize, PartialEq)]
+struct Held {
+    kind: String,
+    sha256: String,
+    bytes: u64,
+    last_used: i64,
+}
+
+pub async fn run(command: StoreCommand, json: bool) -> Result<(), CliError> {
+    let unreachable = |e: zbus::Error| {
+        CliError::Other(format!(
+            "This PC's store of VM bases cannot be reached (org.leovms.Store1 on the system bus): {e}"
+        ))
+    };
+    let conn = zbus::Connection::system().await.map_err(unreachable)?;
+    let store = StoreProxy::new(&conn).await.map_err(unreachable)?;
+    match command {
+        StoreCommand::List => {
+            let held: Vec<Held> = store.entries().await?.into_iter().map(held).collect();
+            if json {
+                return print_json(&held);
+            }
+            if held.is_empty() {
+                say!("The store holds nothing.");
+                return Ok(());
+            }
+            let rows: Vec<Vec<String>> = held
+                .iter()
+                .map(|h| {
+                    vec![
+                        h.kind.clone(),
+                        h.sha256.clone(),
+                        format_gb(h.bytes),
+                        format_day(h.last_used),
+                    ]
+                })
+                .collect();
+            say_raw!("{}", table(&["KIND", "SHA256", "SIZE", "LAST USED"], &rows));
+            Ok(())
+        }
+        StoreCommand::Pin { sha256, all } => {
+            store.pin(&sha256, all).await?;
+            done(json, &format!("Pinned {sha256}."))
+        }
+        StoreCommand::Unpin { sha256, all } => {
+            store.unpin(&sha256, all).await?;
+            done(json, &format!("Unpinned {sha256}."))
+        }
+        StoreCommand::Prune => {
+            let freed = store.prune().await?;
+            if json {
+                return print_json(&serde_json::json!({ "freed_bytes": freed }));
+            }
+            say!("Freed {}.", format_gb(freed));
+            Ok(())
+        }
+    }
+}
+
+fn held((kind, sha256, bytes, last_used): StoreEntry) -> Held {
+    Held {
+        kind,
+        sha256,
+        bytes,
+        last_used,
+    }
+}
+
+fn done(json: bool, text: &str) -> Result<(), CliError> {
+    if json {
+        return print_json(&serde_json::json!({}));
+    }
+    say!("{text}");
+    Ok(())
+}

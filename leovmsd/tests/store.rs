@@ -1,0 +1,127 @@
+//! One PC with the store service, two real students and their own daemons: the first
+//! start of a VM has the store make its base (once, for every user), the second user's
+//! start uses it without unpacking, each user's VM holds the base while it runs, and a
+//! copy a user unpacked for themselves before goes once the store holds the base.
+//! Needs root (users, polkitd, the service as its own user).
+
+mod common;
+#[path = "trust/pc.rs"]
+mod pc;
+
+use std::path::PathBuf;
+
+use common::{describe, skip_unless};
+use leovms_testkit::system_bus::{STORE_USER, StorePc, system_bus_missing};
+use pc::{Pc, UserWorld, owner, pc_of_two_users, sha256_hex, tree};
+
+/// The PC of `pc_of_two_users` with the store; both users are at the PC.
+async fn pc_with_store() -> Option<(Pc, UserWorld, UserWorld, StorePc)> {
+    let (pc, mut a, mut b) = pc_of_two_users().await?;
+    if let Some(missing) = system_bus_missing() {
+        skip_unless(false, &missing);
+        return None;
+    }
+    let dir = pc.tmp.path().join("pc-store");
+    std::fs::create_dir(&dir).unwrap();
+    pc::set_mode(&dir, 0o755);
+    let names = [a.user.name.as_str(), b.user.name.as_str()];
+    let store = StorePc::start(&dir, "limit_gb = 10\n", &names).unwrap();
+    for user in [&mut a, &mut b] {
+        user.set_env(
+            "DBUS_SYSTEM_BUS_ADDRESS",
+            PathBuf::from(store.bus.address()),
+        );
+    }
+    Some((pc, a, b, store))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_store_unpacks_a_base_once_for_every_user_of_the_pc() {
+    let Some((pc, mut a, mut b, store)) = pc_with_store().await else {
+        return;
+    };
+    let sha = sha256_hex(&pc.data.join("vm-demo/base.tar.zst"));
+    let hash = &sha[..16];
+    // Before the store: A unpacked into the machines folder, B into its own `.u<uid>`.
+    for user in [&mut a, &mut b] {
+        user.set_env("LEOVMS_STORE", PathBuf::from("off"));
+        user.start_daemon().await;
+        user.start_and_stop("vm-demo", "standard").await;
+    }
+    let b_own = pc
+        .machines
+        .join(format!(".u{}", b.uid()))
+        .join("vm-demo")
+        .join(hash);
+    assert!(b_own.is_dir(), "{:?}", tree(&pc.machines));
+    // The admin removes A's copy (B still has its own).
+    let a_copy = pc.machines.join("vm-demo").join(hash);
+    let chmod = std::process::Command::new("chmod")
+        .args(["-R", "u+w"])
+        .arg(&a_copy)
+        .status()
+        .unwrap();
+    assert!(chmod.success());
+    std::fs::remove_dir_all(&a_copy).unwrap();
+
+    // With the store: A's start has the store make the base.
+    for user in [&mut a, &mut b] {
+        user.set_env("LEOVMS_STORE", PathBuf::from("auto"));
+        user.restart_daemon().await;
+    }
+    assert_eq!(b.machine("vm-demo")["base_ready"], true, "B's own copy");
+    let out = a.cli(&["start", "vm-demo", "--snapshot", "standard"]);
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        describe(&out),
+        a.daemon_log()
+    );
+    a.wait_machine_state("vm-demo", "running").await;
+    // A's VM holds its base, also when A's daemon restarts.
+    let leases = || {
+        std::fs::read_dir(store.root.join("leases"))
+            .unwrap()
+            .count()
+    };
+    assert_eq!(leases(), 1, "{}", a.daemon_log());
+    a.restart_daemon().await;
+    a.wait_machine_state("vm-demo", "running").await;
+    assert_eq!(leases(), 1);
+    assert!(a.cli(&["stop", "vm-demo"]).status.success());
+    a.wait_machine_state("vm-demo", "off").await;
+    let base = store.root.join("bases").join(&sha);
+    assert!(base.is_dir(), "{:?}", tree(&store.root));
+    let store_uid = store.store_user.uid;
+    assert!(
+        tree(&base).iter().all(|f| owner(f) == store_uid),
+        "{STORE_USER} owns it"
+    );
+    assert!(
+        !pc.machines.join("vm-demo").join(hash).exists(),
+        "A made no copy"
+    );
+    let a_settings = a.home.join(".leovms/Machines/vm-demo/vm-demo.vbox");
+    let a_settings = std::fs::read_to_string(a_settings).unwrap();
+    assert!(
+        a_settings.contains(&format!("\"{}/", base.display())),
+        "A's disks are not in the store:\n{a_settings}"
+    );
+
+    // B's start uses it: nothing is unpacked again, and B's own copy is gone.
+    b.start_and_stop("vm-demo", "standard").await;
+    let asked = store.service.log_text().matches("asks for base").count();
+    assert_eq!(asked, 1, "{}", store.service.log_text());
+    let b_settings = b.home.join(".leovms/Machines/vm-demo/vm-demo.vbox");
+    let b_settings = std::fs::read_to_string(b_settings).unwrap();
+    assert!(
+        b_settings.contains(&format!("\"{}/", base.display())),
+        "B's disks are not in the store:\n{b_settings}"
+    );
+    assert!(
+        !b_own.exists(),
+        "B's own copy stayed: {:?}",
+        tree(&pc.machines)
+    );
+    assert_eq!(b.machine("vm-demo")["base_ready"], true, "in the store");
+}
