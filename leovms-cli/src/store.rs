@@ -42,13 +42,22 @@ struct Held {
 }
 
 pub async fn run(command: StoreCommand, json: bool) -> Result<(), CliError> {
-    let unreachable = |e: zbus::Error| {
-        CliError::Other(format!(
-            "This PC's store of VM bases cannot be reached (org.leovms.Store1 on the system bus): {e}"
-        ))
-    };
     let conn = zbus::Connection::system().await.map_err(unreachable)?;
     let store = StoreProxy::new(&conn).await.map_err(unreachable)?;
+    answer(&store, command, json).await.map_err(|e| match e {
+        // Not "leovmsd is not running": the store has a bus and a name of its own.
+        CliError::Unreachable(why) => unreachable(why),
+        e => e,
+    })
+}
+
+fn unreachable(e: impl std::fmt::Display) -> CliError {
+    CliError::Other(format!(
+        "This PC's store of VM bases cannot be reached (org.leovms.Store1 on the system bus): {e}"
+    ))
+}
+
+async fn answer(store: &StoreProxy<'_>, command: StoreCommand, json: bool) -> Result<(), CliError> {
     match command {
         StoreCommand::List => {
             let held: Vec<Held> = store.entries().await?.into_iter().map(held).collect();

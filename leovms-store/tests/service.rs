@@ -413,4 +413,20 @@ async fn the_cli_lists_pins_and_prunes_the_store() {
         String::from_utf8_lossy(&out.stdout).trim(),
         "The store holds nothing."
     );
+
+    // A PC without a system bus: the store is named, not leovmsd.
+    let out = std::process::Command::new(leovms_testkit::workspace_bin("leovms-cli"))
+        .args(["store", "list"])
+        .env(
+            "DBUS_SYSTEM_BUS_ADDRESS",
+            leovms_testkit::system_bus::NO_SYSTEM_BUS,
+        )
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("store of VM bases cannot be reached"),
+        "{said}"
+    );
 }

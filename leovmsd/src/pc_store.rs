@@ -156,20 +156,19 @@ impl PcStore {
             Err(e) => return Err(refusal(e)),
         };
         drop(file);
-        let mut withdrawn = false;
         loop {
             let event = tokio::select! {
                 event = events.next(job_path.as_str()) => event,
-                _ = job.cancel.cancelled(), if !withdrawn => {
-                    withdrawn = true;
-                    let canceled = async {
+                _ = job.cancel.cancelled() => {
+                    // Withdrawn: the store stops unless another user still wants this
+                    // base; this start ends now either way.
+                    let withdrawn = async {
                         StoreJobProxy::builder(conn).path(job_path.clone())?.build().await?.cancel().await
                     };
-                    if let Err(e) = canceled.await {
+                    if let Err(e) = withdrawn.await {
                         tracing::warn!("cannot withdraw the store request: {e}");
-                        return Err(Refusal::Final(Error::canceled()));
                     }
-                    continue;
+                    return Err(Refusal::Final(Error::canceled()));
                 }
             };
             match event {
