@@ -2,6 +2,7 @@
 //! (one VM at a time), and the plan made before a job exists. The phases are in
 //! [`run`].
 
+mod base;
 mod run;
 
 use std::sync::Arc;

@@ -18,13 +18,15 @@ use crate::in_use::InUse;
 use crate::job::Job;
 use crate::jobs::Jobs;
 use crate::layout::CopyNote;
-use crate::pc_store::{Lookup, PcStore, Refusal};
+use crate::pc_store::{Lookup, PcStore};
 use crate::running::{Exit, Record, Records};
 use crate::share::Share;
 use crate::start_source::{Source, after_damage, prepare_base_parent, remember_for_offline};
 use crate::vbox::VBox;
 use crate::view::View;
 use crate::{configure, network, space, unpack, workcopy};
+
+use super::base;
 
 /// How long VirtualBox may take to report a VM as running before we trust the
 /// frontend process that is still alive.
@@ -139,29 +141,12 @@ async fn run_planned(
 
     let mut from_store = matches!(stored, Lookup::Holds(_));
     if base_needed {
-        let mut archive = ready.next().expect("planned above");
+        let archive = ready.next().expect("planned above");
         job.set_phase(Phase::UnpackBase);
         job.set_message(format!("Unpacking the base image of {name}"));
-        let mut own = own_base;
-        if store_makes_base {
-            match store_base(ctx, &view, &vm, &archive, job, done).await? {
-                Stored::Base(path) => (base_dir, from_store) = (path, true),
-                Stored::FallBack(from) => {
-                    (archive, own) = (from, true);
-                    let (view, vm, base_dir) = (view.clone(), vm.clone(), base_dir.clone());
-                    blocking(move || prepare_own_base(&view, &vm, &base_dir)).await?;
-                }
-            }
-        }
-        if own {
-            let mut result = unpack::base(&archive, &base_dir, job, done).await;
-            if let Err(e) = &result
-                && let Some(share) = after_damage(&view, &vm, &vm.base, &archive, e).await
-            {
-                result = unpack::base(&share, &base_dir, job, done).await;
-            }
-            result?;
-        }
+        let store = store_makes_base.then_some(&*ctx.pc_store);
+        let made = base::make(store, &view, &vm, &archive, &base_dir, job, done).await?;
+        (base_dir, from_store) = (made.dir, made.from_store);
         done += archive.size;
     }
     if from_store {
@@ -327,51 +312,6 @@ fn check(view: &View, vm: &VmEntry, hash: &str, stored: Lookup) -> Result<Checke
         uuid,
         cards,
     })
-}
-
-/// What the store did with a base.
-enum Stored {
-    Base(PathBuf),
-    /// It cannot be used here: this user unpacks this archive into their own copy.
-    FallBack(ArchiveRef),
-}
-
-/// Has the PC's store make the base. A cached archive found damaged is removed and,
-/// online, the share's is handed over instead.
-async fn store_base(
-    ctx: &Ctx,
-    view: &View,
-    vm: &VmEntry,
-    archive: &ArchiveRef,
-    job: &Arc<Job>,
-    offset: u64,
-) -> Result<Stored> {
-    let mut from = archive.clone();
-    loop {
-        match ctx.pc_store.add_base(&from, job, offset).await {
-            Ok(base) => return Ok(Stored::Base(base)),
-            Err(Refusal::FallBack(why)) => {
-                tracing::info!("the store did not make the base ({why}): unpacking an own copy");
-                return Ok(Stored::FallBack(from));
-            }
-            Err(Refusal::Final(e)) => match after_damage(view, vm, &vm.base, &from, &e).await {
-                Some(share) => from = share,
-                None => return Err(e),
-            },
-        }
-    }
-}
-
-/// Room and folders for this user's own copy of the base, when the store did not make
-/// it after all. Blocks.
-fn prepare_own_base(view: &View, vm: &VmEntry, base_dir: &Path) -> Result<()> {
-    prepare_base_parent(&view.layout, base_dir)?;
-    let parent = base_dir.parent().unwrap_or(&view.layout.machines_dir);
-    space::ensure_fits(
-        parent,
-        vm.base.unpacked,
-        &format!("starting {}", vm.image.name),
-    )
 }
 
 /// The check of a snapshot's disks against the base, run where the snapshot is unpacked.
