@@ -101,27 +101,72 @@ async fn the_store_unpacks_a_base_once_for_every_user_of_the_pc() {
         !pc.machines.join("vm-demo").join(hash).exists(),
         "A made no copy"
     );
-    let a_settings = a.home.join(".leovms/Machines/vm-demo/vm-demo.vbox");
-    let a_settings = std::fs::read_to_string(a_settings).unwrap();
-    assert!(
-        a_settings.contains(&format!("\"{}/", base.display())),
-        "A's disks are not in the store:\n{a_settings}"
-    );
+    assert_boots_from(&a, &base);
 
     // B's start uses it: nothing is unpacked again, and B's own copy is gone.
     b.start_and_stop("vm-demo", "standard").await;
     let asked = store.service.log_text().matches("asks for base").count();
     assert_eq!(asked, 1, "{}", store.service.log_text());
-    let b_settings = b.home.join(".leovms/Machines/vm-demo/vm-demo.vbox");
-    let b_settings = std::fs::read_to_string(b_settings).unwrap();
-    assert!(
-        b_settings.contains(&format!("\"{}/", base.display())),
-        "B's disks are not in the store:\n{b_settings}"
-    );
+    assert_boots_from(&b, &base);
     assert!(
         !b_own.exists(),
         "B's own copy stayed: {:?}",
         tree(&pc.machines)
     );
     assert_eq!(b.machine("vm-demo")["base_ready"], true, "in the store");
+}
+
+/// The shared-PC case of trust.rs, with the store: what the first user's start made is
+/// the store's, so that user can change nothing of it, and the second user boots exactly
+/// what the share published.
+#[tokio::test(flavor = "multi_thread")]
+async fn what_one_user_started_first_is_not_theirs_to_change() {
+    let Some((pc, mut a, mut b, store)) = pc_with_store().await else {
+        return;
+    };
+    let sha = sha256_hex(&pc.data.join("vm-demo/base.tar.zst"));
+    a.start_daemon().await;
+    b.start_daemon().await;
+    a.start_and_stop("vm-demo", "standard").await;
+    let base = store.root.join("bases").join(&sha);
+    let disks: Vec<PathBuf> = tree(&base)
+        .into_iter()
+        .filter(|f| f.extension().is_some_and(|x| x == "vdi"))
+        .collect();
+    assert!(!disks.is_empty(), "{:?}", tree(&base));
+    let before: Vec<String> = disks.iter().map(|d| sha256_hex(d)).collect();
+
+    // What the owner of a file could do (trust.rs): A owns nothing here.
+    let disk = disks[0].to_str().unwrap();
+    for attempt in [
+        format!("chmod u+w {disk}"),
+        format!("printf x | dd of={disk} bs=1 seek=100 conv=notrunc"),
+        format!("rm -rf {}", base.display()),
+        format!("mv {} {}.x", base.display(), base.display()),
+    ] {
+        let out = a.run(&["sh", "-c", &attempt], b"");
+        assert!(!out.status.success(), "A could: {attempt}");
+    }
+
+    b.start_and_stop("vm-demo", "standard").await;
+    let after: Vec<String> = disks.iter().map(|d| sha256_hex(d)).collect();
+    assert_eq!(before, after);
+    assert_boots_from(&b, &base);
+    assert_eq!(
+        store.service.log_text().matches("asks for base").count(),
+        1,
+        "{}",
+        store.service.log_text()
+    );
+}
+
+/// `user`'s VM settings name the disks in `base` (the store's).
+fn assert_boots_from(user: &UserWorld, base: &std::path::Path) {
+    let settings = user.home.join(".leovms/Machines/vm-demo/vm-demo.vbox");
+    let settings = std::fs::read_to_string(settings).unwrap();
+    assert!(
+        settings.contains(&format!("\"{}/", base.display())),
+        "{}'s disks are not in the store:\n{settings}",
+        user.user.name
+    );
 }
