@@ -10,7 +10,7 @@ mod pc;
 
 use std::path::PathBuf;
 
-use common::{describe, skip_unless};
+use common::{World, describe, is_root, skip_unless};
 use leovms_testkit::system_bus::{STORE_USER, StorePc, system_bus_missing};
 use pc::{Pc, UserWorld, owner, pc_of_two_users, sha256_hex, tree};
 
@@ -158,6 +158,54 @@ async fn what_one_user_started_first_is_not_theirs_to_change() {
         "{}",
         store.service.log_text()
     );
+}
+
+/// Pre-warming: root's start (an admin's nightly job) goes through the same service and
+/// leaves the base in the store, for every user; root's daemon unpacks nothing itself.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_start_as_root_fills_the_store_for_every_user() {
+    if skip_unless(
+        is_root(),
+        "needs root: runs polkitd and the service as its user",
+    ) {
+        return;
+    }
+    if let Some(missing) = system_bus_missing() {
+        skip_unless(false, &missing);
+        return;
+    }
+    let mut w = World::new().await;
+    // The store's user must reach its folder below the test's.
+    pc::set_mode(w.tmp.path(), 0o755);
+    let dir = w.tmp.path().join("pc-store");
+    std::fs::create_dir(&dir).unwrap();
+    pc::set_mode(&dir, 0o755);
+    let store = StorePc::start(&dir, "limit_gb = 10\n", &[]).unwrap();
+    w.extra_env.push((
+        "DBUS_SYSTEM_BUS_ADDRESS".into(),
+        store.bus.address().to_owned(),
+    ));
+    w.start_daemon().await;
+    let out = w.cli(&["start", "vm-demo", "--snapshot", "standard"]);
+    assert!(out.status.success(), "{}", describe(&out));
+    w.wait_machine_state("vm-demo", "running").await;
+    assert!(w.cli(&["stop", "vm-demo"]).status.success());
+
+    let sha = sha256_hex(&w.data.join("vm-demo/base.tar.zst"));
+    let base = store.root.join("bases").join(&sha);
+    assert!(base.is_dir(), "{:?}", tree(&store.root));
+    assert!(tree(&base).iter().all(|f| owner(f) == store.store_user.uid));
+    let machines = if w.machines.exists() {
+        tree(&w.machines)
+    } else {
+        Vec::new()
+    };
+    let unpacked_here: Vec<_> = machines
+        .into_iter()
+        .filter(|f| f.extension().is_some_and(|x| x == "vdi"))
+        .collect();
+    assert!(unpacked_here.is_empty(), "{unpacked_here:?}");
+    assert_eq!(w.machine("vm-demo")["base_ready"], true);
 }
 
 /// `user`'s VM settings name the disks in `base` (the store's).
