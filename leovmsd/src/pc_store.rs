@@ -176,7 +176,16 @@ impl PcStore {
                     let share = (done as u128 * archive.size as u128 / total.max(1) as u128) as u64;
                     job.set_done(offset + share.min(archive.size));
                 }
-                Some(StoreJobEvent::Done(base)) => return Ok(PathBuf::from(base)),
+                Some(StoreJobEvent::Done(base)) => {
+                    let base = PathBuf::from(base);
+                    return match self.trusted(conn, &base).await {
+                        Ok(()) => Ok(base),
+                        Err(why) => Err(Refusal::FallBack(format!(
+                            "{} cannot be trusted: {why}",
+                            base.display()
+                        ))),
+                    };
+                }
                 Some(StoreJobEvent::Failed(e)) => return Err(refusal(e)),
                 None => return Err(Refusal::FallBack("the system bus connection ended".into())),
             }
