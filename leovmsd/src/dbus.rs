@@ -114,7 +114,11 @@ impl ManagerInterface {
 
     async fn unsync(&self, vm: String) -> Result<u64, leovms_api::Error> {
         let online = self.daemon.share.online().await;
-        self.read_share(move |d| d.unsync(&vm, online)).await
+        let (freed, held) = self.read_share(move |d| d.unsync(&vm, online)).await?;
+        for sha256 in &held {
+            self.daemon.pc_store.pin(sha256, false).await;
+        }
+        Ok(freed)
     }
 
     async fn cache_status(&self) -> Result<CacheReport, leovms_api::Error> {

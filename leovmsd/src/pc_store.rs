@@ -212,6 +212,31 @@ impl PcStore {
         }
     }
 
+    /// Keeps the base made from `sha256` in the store for this user's offline use
+    /// (`sync`), within the PC's pins per user; or, `keep: false`, no longer (`unsync`).
+    /// Without a store nothing happens; a refusal is logged: the cache keeps the VM's
+    /// archives for offline use either way.
+    pub async fn pin(&self, sha256: &[u8; 32], keep: bool) {
+        let Some(conn) = self.connection().await else {
+            return;
+        };
+        let sha256 = hex::encode(sha256);
+        let changed = async {
+            let store = StoreProxy::new(conn).await?;
+            if keep {
+                store.pin(&sha256, false).await
+            } else {
+                store.unpin(&sha256, false).await
+            }
+        };
+        if let Err(e) = changed.await {
+            tracing::warn!(
+                "the store does not keep {sha256} for this user: {}",
+                e.message()
+            );
+        }
+    }
+
     /// Holds the base for as long as the VM process `pid` runs, also across restarts of
     /// this daemon. A base without a lease may be evicted once the VM ended anyway.
     pub async fn lease(&self, archive: &ArchiveRef, pid: i32) {

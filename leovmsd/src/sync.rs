@@ -15,6 +15,7 @@ use crate::error::{Error, Result};
 use crate::in_use::InUse;
 use crate::job::Job;
 use crate::jobs::{Admit, NewJob, active};
+use crate::pc_store::PcStore;
 use crate::share::Share;
 use crate::space::gb;
 use crate::view::View;
@@ -47,6 +48,7 @@ impl Daemon {
         let ctx = Ctx {
             share: self.share.clone(),
             in_use: self.in_use.clone(),
+            pc_store: self.pc_store.clone(),
             stall: self.settings.stall(),
         };
         let new = NewJob {
@@ -109,8 +111,9 @@ impl Daemon {
     }
 
     /// Unpins `vm` for this user and removes its archives nobody else pinned and no
-    /// running VM was made from. Returns the bytes freed.
-    pub fn unsync(&self, vm: &str, online: bool) -> Result<u64> {
+    /// running VM was made from. Returns the bytes freed and the hashes of the VM's
+    /// archives this PC held (for the store's pins).
+    pub fn unsync(&self, vm: &str, online: bool) -> Result<(u64, Vec<[u8; 32]>)> {
         let vm = leovms_image::name::SafeName::new(vm)?;
         let view = View::load(&self.settings, online)?;
         let me = rustix::process::geteuid().as_raw();
@@ -123,14 +126,16 @@ impl Daemon {
         let pinned = view.caches.pinned();
         let in_use = self.in_use.now();
         let mut freed = 0;
+        let mut held = Vec::new();
         for dir in &view.caches.dirs {
             for entry in dir.entries().into_iter().filter(|e| e.vm == vm.as_str()) {
+                held.extend(leovms_api::store::parse_sha256(&entry.sha256));
                 if !pinned.contains(&entry.sha256) && !in_use.contains(&entry.sha256) {
                     freed += dir.remove(&entry.vm, &entry.sha256)?;
                 }
             }
         }
-        Ok(freed)
+        Ok((freed, held))
     }
 }
 
@@ -138,6 +143,7 @@ impl Daemon {
 struct Ctx {
     share: Arc<Share>,
     in_use: InUse,
+    pc_store: Arc<PcStore>,
     /// How long a copy may make no progress before it counts as stalled.
     stall: Duration,
 }
@@ -188,6 +194,8 @@ async fn run(ctx: Ctx, job: &Arc<Job>, r: Request) -> Result<String> {
         })
         .await?;
     }
+    // The PC's store keeps the base for this user too, once it holds it.
+    ctx.pc_store.pin(&r.vm.base.sha256, true).await;
     {
         let r = r.clone();
         let remembered = ctx

@@ -208,6 +208,26 @@ async fn a_start_as_root_fills_the_store_for_every_user() {
     assert_eq!(w.machine("vm-demo")["base_ready"], true);
 }
 
+/// `sync` also pins the VM's base in the store for the user (so that making room keeps
+/// it for their offline start), `unsync` takes the pin back.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_synced_vm_keeps_its_base_in_the_store_for_its_user() {
+    let Some((pc, mut a, _b, store)) = pc_with_store().await else {
+        return;
+    };
+    let sha = sha256_hex(&pc.data.join("vm-demo/base.tar.zst"));
+    let pin = store.root.join("pins").join(format!("{sha}.{}", a.uid()));
+    a.start_daemon().await;
+    let out = a.cli(&["sync", "vm-demo"]);
+    assert!(out.status.success(), "{}", describe(&out));
+    assert!(pin.exists(), "{}", a.daemon_log());
+    a.start_and_stop("vm-demo", "standard").await;
+    assert!(store.root.join("bases").join(&sha).is_dir());
+    let out = a.cli(&["unsync", "vm-demo"]);
+    assert!(out.status.success(), "{}", describe(&out));
+    assert!(!pin.exists(), "{}", a.daemon_log());
+}
+
 /// `user`'s VM settings name the disks in `base` (the store's).
 fn assert_boots_from(user: &UserWorld, base: &std::path::Path) {
     let settings = user.home.join(".leovms/Machines/vm-demo/vm-demo.vbox");
