@@ -39,6 +39,10 @@ impl StoreJob {
         #[zbus(connection)] conn: &zbus::Connection,
     ) -> Result<(), Error> {
         let caller = Caller::of(conn, &header).await?;
+        if self.cancel.is_cancelled() {
+            // Stopping already: asking again changes nothing.
+            return Ok(());
+        }
         let mut requesters = self.requesters.lock().expect("not poisoned");
         if !requesters.remove(&caller.uid) && caller.uid != 0 {
             return Err(Error::new(

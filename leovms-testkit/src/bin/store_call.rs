@@ -50,12 +50,12 @@ async fn call(args: &[String]) -> Result<Value, Error> {
             let path = store
                 .add_base(Fd::from(&file), arg(2), number(3), number(4))
                 .await?;
-            let cancel = args.iter().any(|a| a == "--cancel");
+            let mut cancel = args.iter().any(|a| a == "--cancel");
             loop {
                 match jobs.next(path.as_str()).await {
                     Some(StoreJobEvent::Progress { phase, done, total }) => {
                         println!("{}", json!({ "progress": [phase.as_str(), done, total] }));
-                        if cancel {
+                        if std::mem::take(&mut cancel) {
                             StoreJobProxy::builder(&conn)
                                 .path(path.clone())?
                                 .build()
