@@ -38,12 +38,18 @@ impl Store {
     /// The hashes of the bases some running process holds. Leases whose process has
     /// ended are removed on the way.
     pub fn leased(&self) -> io::Result<HashSet<[u8; 32]>> {
-        let mut held = HashSet::new();
+        Ok(self.leases_now()?.into_iter().map(|(sha, _)| sha).collect())
+    }
+
+    /// Every lease whose process still runs, with that process's pid. Leases whose
+    /// process has ended are removed on the way.
+    pub fn leases_now(&self) -> io::Result<Vec<([u8; 32], i32)>> {
+        let mut held = Vec::new();
         for name in self.leases().names()? {
             let text = name.to_string_lossy();
             match parse(&text) {
                 Some((sha256, pid, since)) if starttime(pid) == Some(since) => {
-                    held.insert(sha256);
+                    held.push((sha256, pid));
                 }
                 // Ended, or not a lease at all: nothing else belongs here.
                 _ => self.leases().remove_file(&name)?,

@@ -430,3 +430,34 @@ async fn the_cli_lists_pins_and_prunes_the_store() {
         "{said}"
     );
 }
+
+/// Leases are bounded per user: a student's processes cannot keep every base of the PC
+/// from being evicted.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_user_holds_bases_with_at_most_four_running_processes() {
+    let Some(pc) = Pc::new("limit_gb = 1\n") else {
+        return;
+    };
+    let archive = pc.archive("vm-a", &[("disk.vdi", noise(1 << 16, 8))]).await;
+    pc.add_base(A, &archive).ok();
+    let user = leovms_testkit::users::LocalUser::ensure(A).unwrap();
+    let mut vms: Vec<Guard> = (0..5)
+        .map(|_| Guard(user.command("sleep").arg("600").spawn().unwrap()))
+        .collect();
+    for vm in &vms[..4] {
+        let pid = vm.0.id().to_string();
+        pc.call(A, &["lease", &archive.sha256, &pid]).ok();
+    }
+    let fifth = vms[4].0.id().to_string();
+    let refused = pc.call(A, &["lease", &archive.sha256, &fifth]);
+    let (kind, message) = refused.error();
+    assert_eq!(kind, "Busy", "{}", refused.out);
+    assert!(message.contains("4 of your running VMs"), "{message}");
+    // The same process again is no new one.
+    let first = vms[0].0.id().to_string();
+    pc.call(A, &["lease", &archive.sha256, &first]).ok();
+    // One VM ended: its lease is gone, and the fifth may hold the base.
+    let ended = vms.remove(0);
+    drop(ended);
+    pc.call(A, &["lease", &archive.sha256, &fifth]).ok();
+}

@@ -30,6 +30,9 @@ use caller::Caller;
 use job::StoreJob;
 use polkit::authorize;
 
+/// Running VM processes of one user that may hold bases: a student runs one VM at a
+/// time; more would only keep bases from ever being evicted.
+const LEASES_PER_USER: usize = 4;
 /// Larger than any VM archive or base: a size beyond this is a mistake or an attack.
 const MAX_BYTES: u64 = 16 << 40;
 
@@ -235,10 +238,25 @@ impl Service {
             ));
         }
         let pid = proc::running_pid_of(&std::os::fd::OwnedFd::from(vm), caller.uid)?;
-        self.state
+        let io = |e: std::io::Error| store_error(StoreError::io("the store's leases", &e));
+        let mine: HashSet<i32> = self
+            .state
             .store
-            .lease(&sha256, pid)
-            .map_err(|e| store_error(StoreError::io("the store's leases", &e)))
+            .leases_now()
+            .map_err(io)?
+            .into_iter()
+            .map(|(_, pid)| pid)
+            .filter(|pid| proc::owner_of(*pid) == Some(caller.uid))
+            .collect();
+        if !mine.contains(&pid) && mine.len() >= LEASES_PER_USER {
+            return Err(Error::new(
+                ErrorKind::Busy,
+                format!(
+                    "{LEASES_PER_USER} of your running VMs hold bases already, the most the store keeps for one user."
+                ),
+            ));
+        }
+        self.state.store.lease(&sha256, pid).map_err(io)
     }
 
     async fn pin(

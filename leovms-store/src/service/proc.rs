@@ -10,10 +10,7 @@ use leovms_api::{Error, ErrorKind};
 pub fn running_pid_of(pidfd: &OwnedFd, uid: u32) -> Result<i32, Error> {
     let refused = |why: &str| Error::new(ErrorKind::InvalidArgument, why.to_owned());
     let pid = pid_of(pidfd).ok_or_else(|| refused("Not a running process."))?;
-    let owner = std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|status| real_uid(&status))
-        .ok_or_else(|| refused("Not a running process."))?;
+    let owner = owner_of(pid).ok_or_else(|| refused("Not a running process."))?;
     if owner != uid && uid != 0 {
         return Err(refused("Only your own VM can hold a base."));
     }
@@ -21,6 +18,12 @@ pub fn running_pid_of(pidfd: &OwnedFd, uid: u32) -> Result<i32, Error> {
         return Err(refused("Not a running process."));
     }
     Ok(pid)
+}
+
+/// The real uid of process `pid`, while it runs.
+pub fn owner_of(pid: i32) -> Option<u32> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    real_uid(&status)
 }
 
 /// `Pid:` of the pidfd's fdinfo; -1 once the process ended.
