@@ -6,6 +6,8 @@
 
 #[path = "bench/mod.rs"]
 mod bench;
+// Shared by the benchmarks; this one only generates disks.
+#[allow(dead_code)]
 #[path = "bench/disk.rs"]
 mod disk;
 

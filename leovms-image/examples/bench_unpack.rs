@@ -10,12 +10,12 @@ mod bench;
 mod disk;
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
-use bench::{MIB, cpu_seconds, fresh, loadavg, median, median_f, sha256_file, shell, sync};
-use disk::make_disk;
-use leovms_image::archive::{Compression, Expected, pack, unpack};
+use bench::{cpu_seconds, fresh, loadavg, median, median_f, sha256_file, shell, sync};
+use disk::packed_disk;
+use leovms_image::archive::{Expected, unpack};
 use tokio_util::sync::CancellationToken;
 
 const SNAPSHOT_MIB: usize = 64;
@@ -35,78 +35,6 @@ fn parse_args() -> (bench::Args, Option<Vec<usize>>) {
     (args, only)
 }
 
-/// Builds (or reuses) a disk file and its archive; returns the archive's description.
-async fn prepare(
-    dir: &Path,
-    name: &str,
-    inner: &str,
-    mib: usize,
-    zero_pct: u64,
-    seed: u64,
-) -> (PathBuf, Expected) {
-    let disk = dir.join(format!("{name}-{mib}.vdi"));
-    let archive = dir.join(format!("{name}-{mib}.tar.zst"));
-    let marker = dir.join(format!("{name}-{mib}.expected"));
-    if let Ok(text) = fs::read_to_string(&marker) {
-        let v: Vec<&str> = text.split_whitespace().collect();
-        if v.len() == 3 && archive.exists() {
-            let mut sha = [0u8; 32];
-            hex::decode_to_slice(v[1], &mut sha).unwrap();
-            let e = Expected {
-                size: v[0].parse().unwrap(),
-                sha256: sha,
-                unpacked: v[2].parse().unwrap(),
-            };
-            println!("reusing {}", archive.display());
-            return (archive, e);
-        }
-    }
-    let t = Instant::now();
-    let zeros = make_disk(&disk, mib, zero_pct, seed);
-    println!(
-        "generated {} ({mib} MiB, {:.0} % zero blocks) in {:.1?}",
-        disk.display(),
-        zeros * 100.0,
-        t.elapsed()
-    );
-    let t = Instant::now();
-    let report = pack(
-        &[(disk.clone(), inner.to_owned())],
-        &archive,
-        Compression::Zstd,
-    )
-    .await
-    .unwrap();
-    println!(
-        "packed {} ({:.0} MiB, ratio {:.2}) in {:.1?}",
-        archive.display(),
-        report.size as f64 / MIB as f64,
-        report.size as f64 / report.unpacked as f64,
-        t.elapsed()
-    );
-    let text = format!(
-        "{} {} {}\n",
-        report.size,
-        hex::encode(report.sha256),
-        report.unpacked
-    );
-    fs::write(&marker, text).unwrap();
-    fs::write(
-        dir.join(format!("{name}-{mib}.vdi.sha256")),
-        hex::encode(sha256_file(&disk)),
-    )
-    .unwrap();
-    fs::remove_file(&disk).unwrap();
-    (
-        archive,
-        Expected {
-            size: report.size,
-            sha256: report.sha256,
-            unpacked: report.unpacked,
-        },
-    )
-}
-
 async fn leovms_unpack(archive: &Path, expected: &Expected, out: &Path) {
     unpack(archive, expected, out, &|_| {}, &CancellationToken::new())
         .await
@@ -118,9 +46,10 @@ async fn main() {
     let (args, only) = parse_args();
     fs::create_dir_all(&args.dir).unwrap();
     let dir = args.dir.as_path();
-    let (base, base_exp) = prepare(dir, "base", "base.vdi", args.size_mib, 45, 0x1e0_5c41).await;
+    let (base, base_exp) =
+        packed_disk(dir, "base", "base.vdi", args.size_mib, 45, 0x1e0_5c41).await;
     let snap_inner = "Snapshots/{5f0e7c2a-1d3b-4e8a-9c6f-2b7d1a0e4c3f}.vdi";
-    let (snap, snap_exp) = prepare(dir, "snapshot", snap_inner, SNAPSHOT_MIB, 30, 0xd1ff).await;
+    let (snap, snap_exp) = packed_disk(dir, "snapshot", snap_inner, SNAPSHOT_MIB, 30, 0xd1ff).await;
     let a = base.display();
     let out = dir.join("out");
 

@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 
 use bench::{MIB, fresh, median, shell, sync};
 use leovms_api::store::{StoreJobEvent, StoreProxy, subscribe_store_jobs};
-use leovms_image::archive::{Compression, Expected, pack, unpack};
+use leovms_image::archive::{Expected, unpack};
 use leovms_testkit::system_bus::StorePc;
 use tokio_util::sync::CancellationToken;
 use zbus::zvariant::Fd;
@@ -44,8 +44,9 @@ async fn main() {
         args.size_mib,
         args.runs
     );
-    let (base, expected) = archive(&dir, "base", "base.vdi", args.size_mib, 45, 1).await;
-    let (snapshot, snap_expected) = archive(&dir, "snapshot", "Snapshots/{x}.vdi", 64, 30, 2).await;
+    let (base, expected) = disk::packed_disk(&dir, "base", "base.vdi", args.size_mib, 45, 1).await;
+    let (snapshot, snap_expected) =
+        disk::packed_disk(&dir, "snapshot", "Snapshots/{x}.vdi", 64, 30, 2).await;
 
     let pc_dir = dir.join("pc");
     fs::create_dir(&pc_dir).unwrap();
@@ -137,35 +138,6 @@ async fn main() {
         (expected.unpacked + snapshot_bytes) as f64 / MIB as f64
     );
     drop(store);
-}
-
-async fn archive(
-    dir: &Path,
-    name: &str,
-    inner: &str,
-    mib: usize,
-    zero_pct: u64,
-    seed: u64,
-) -> (PathBuf, Expected) {
-    let disk = dir.join(format!("{name}.vdi"));
-    let archive = dir.join(format!("{name}.tar.zst"));
-    disk::make_disk(&disk, mib, zero_pct, seed);
-    let report = pack(
-        &[(disk.clone(), inner.to_owned())],
-        &archive,
-        Compression::Zstd,
-    )
-    .await
-    .unwrap();
-    fs::remove_file(&disk).unwrap();
-    (
-        archive,
-        Expected {
-            size: report.size,
-            sha256: report.sha256,
-            unpacked: report.unpacked,
-        },
-    )
 }
 
 /// What leovmsd does to have the store make a base: subscribe, hand the descriptor

@@ -200,15 +200,6 @@ impl Store {
         result
     }
 
-    /// Removes a stored archive, e.g. one that verified but holds what must never be
-    /// unpacked: nobody needs it.
-    pub fn remove_archive(&self, sha256: &[u8; 32]) -> io::Result<()> {
-        match self.archives.remove_own(hex::encode(sha256)) {
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
-            other => other,
-        }
-    }
-
     /// Seals the unpacked base and gives it its final name, unless another request was
     /// faster: then that one is used.
     fn place_base(&self, work: &str, name: &str) -> Result<PathBuf, StoreError> {
