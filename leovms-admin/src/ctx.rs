@@ -2,6 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::l10n::fl;
+
 /// The server's leovms home; everything leovms-admin keeps is below it.
 pub const HOME: &str = "/home/leovms";
 
@@ -37,10 +39,12 @@ impl Ctx {
         self.path(HOME).join("upload")
     }
 
-    /// Announces one change; returns whether to make it (false under `--dry-run`).
+    /// Announces one change, worded as what is done (`publish snapshot …`, in German
+    /// with the verb last, so that "would" fits before it); returns whether to make it
+    /// (false under `--dry-run`).
     pub fn change(&self, what: impl std::fmt::Display) -> bool {
         if self.dry_run {
-            println!("would {what}");
+            println!("{}", fl!("change-would", what = what.to_string()));
         } else {
             println!("{what}");
         }

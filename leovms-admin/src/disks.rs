@@ -10,6 +10,7 @@ use leovms_image::vdi::{self, ChainError, VdiHeader, VdiKind, braced};
 use uuid::Uuid;
 
 use crate::error::{Error, Result};
+use crate::l10n::fl;
 use crate::progress::Progress;
 
 /// What an archive holds: its VDI disks with their headers, and the unpacked size.
@@ -34,7 +35,7 @@ pub fn scan_archive(archive: &Path, shown: &str) -> Result<ArchiveScan> {
         .build()
         .map_err(|e| Error::io(archive, e))?;
     let size = std::fs::metadata(archive).map_or(0, |m| m.len());
-    let mut progress = Progress::new(format!("checking the disks in {shown}"), size);
+    let mut progress = Progress::new(fl!("phase-checking-disks", archive = shown), size);
     let report = runtime
         .block_on(archive::scan(archive, vdi::HEADER_BYTES, &mut |n| {
             progress.set(n)
@@ -49,7 +50,7 @@ pub fn scan_archive(archive: &Path, shown: &str) -> Result<ArchiveScan> {
         if file.path.to_ascii_lowercase().ends_with(".vdi") {
             let named = format!("{} (in {shown})", file.path);
             let header = vdi::parse_header(&file.head, Path::new(&named))
-                .map_err(|e| invalid(e.to_string()))?;
+                .map_err(|e| invalid(fl!("disk-invalid", detail = e.to_string())))?;
             scan.disks.push((file.path.clone(), header));
         }
     }
@@ -63,11 +64,12 @@ fn refused(e: ArchiveError, archive: &Path, shown: &str) -> Error {
     }
     let text = e.to_string();
     let path = archive.display().to_string();
-    if text.contains(&path) {
-        invalid(text.replace(&path, shown))
+    let detail = if text.contains(&path) {
+        text.replace(&path, shown)
     } else {
-        invalid(format!("{shown}: {text}"))
-    }
+        format!("{shown}: {text}")
+    };
+    invalid(fl!("archive-refused", detail = detail))
 }
 
 /// The UUIDs of the base disks of a machine: the hard disks without a parent.
@@ -85,22 +87,25 @@ pub fn check_base_archive(scan: &ArchiveScan, info: &MachineInfo, shown: &str) -
         let found = scan.disks.iter().find(|(_, h)| h.uuid == disk.uuid);
         match found {
             None => {
-                return Err(invalid(format!(
-                    "{shown} does not hold the base disk {} ({}) that machine.vbox names",
-                    braced(&disk.uuid),
-                    disk.location
+                return Err(invalid(fl!(
+                    "archive-lacks-base",
+                    archive = shown,
+                    disk = braced(&disk.uuid),
+                    location = disk.location.as_str()
                 )));
             }
             Some((name, h)) if h.kind == VdiKind::Diff => {
-                return Err(invalid(format!(
-                    "{name} in {shown} is a differencing disk, not a base disk"
+                return Err(invalid(fl!(
+                    "archive-base-is-diff",
+                    disk = name.as_str(),
+                    archive = shown
                 )));
             }
             Some(_) => {}
         }
     }
     if info.hard_disks.iter().all(|d| d.parent.is_some()) {
-        return Err(invalid("machine.vbox names no base disk"));
+        return Err(invalid(fl!("machine-no-base")));
     }
     Ok(())
 }
@@ -110,20 +115,28 @@ pub fn check_base_archive(scan: &ArchiveScan, info: &MachineInfo, shown: &str) -
 /// PCs make before they use a snapshot.
 pub fn check_snapshot_archive(scan: &ArchiveScan, bases: &[Uuid], shown: &str) -> Result<()> {
     if scan.disks.is_empty() {
-        return Err(invalid(format!("{shown} holds no disk (.vdi)")));
+        return Err(invalid(fl!("archive-no-disk", archive = shown)));
     }
     let expected = bases.iter().map(braced).collect::<Vec<_>>().join(", ");
     match vdi::check_chain(bases, &scan.disks) {
         Ok(()) => Ok(()),
-        Err(ChainError::NotDiff { disk, .. }) => Err(invalid(format!(
-            "{disk} in {shown} is not a differencing disk: a snapshot must hold only \
-             the changes made on top of the base disk {expected}"
+        Err(ChainError::NotDiff { disk, .. }) => Err(invalid(fl!(
+            "archive-not-diff",
+            disk = disk.to_string(),
+            archive = shown,
+            base = expected
         ))),
-        Err(ChainError::Missing { disk, parent, .. }) => Err(invalid(format!(
-            "{disk} in {shown} was made from another base: its parent is {}, but the \
-             machine's base disk is {expected}",
-            braced(&parent)
+        Err(ChainError::Missing { disk, parent, .. }) => Err(invalid(fl!(
+            "archive-other-base",
+            disk = disk.to_string(),
+            archive = shown,
+            parent = braced(&parent),
+            base = expected
         ))),
-        Err(e) => Err(invalid(format!("{shown}: {e}"))),
+        Err(e) => Err(invalid(fl!(
+            "archive-chain",
+            archive = shown,
+            detail = e.to_string()
+        ))),
     }
 }

@@ -28,17 +28,16 @@ use self::plan::{Plan, make_plan};
 use self::source::Source;
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
+use crate::l10n::{fl, shown};
 use crate::progress;
 
+/// `import-leoclient2`; the help texts are `help-import-leoclient2-*` in the catalogs.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The leoclient2 VM folder (with `<vm>.vdi.zip`, `defaults/<vm>.vbox`, `snapshot-store/`).
     #[arg(value_name = "DIR")]
     pub dir: PathBuf,
-    /// Id of the new VM in data; default: the folder's name. An existing VM is never replaced.
     #[arg(long = "id", value_name = "VM_ID")]
     pub id: Option<String>,
-    /// Name shown to users; default: the VirtualBox machine's name.
     #[arg(long, value_name = "NAME")]
     pub name: Option<String>,
 }
@@ -48,40 +47,40 @@ pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
     let mut warnings = source.warnings.clone();
     let plan = make_plan(ctx, args, &source, &mut warnings)?;
     for w in &warnings {
-        eprintln!("warning: {w}");
+        eprintln!("{}", fl!("import-warning", warning = w.as_str()));
     }
     for s in &source.skipped {
-        eprintln!("warning: skipped {s}");
+        eprintln!("{}", fl!("import-skipped", why = s.as_str()));
     }
     if plan.snapshots.is_empty() {
         // PCs start a VM only from a snapshot: without one, nobody could start it.
-        return Err(Error::Invalid(format!(
-            "{}: no snapshot to import (snapshot-store/<name>/{{UUID}}.vdi.zip); a VM \
-             without a snapshot cannot be started, so nothing was imported",
-            source.dir.display()
+        return Err(Error::Invalid(fl!(
+            "import-no-snapshot",
+            dir = shown(&source.dir)
         )));
     }
-    let mut go = ctx.change(format_args!(
-        "import {} as {}",
-        source.dir.display(),
-        plan.dest.display()
+    let mut go = ctx.change(fl!(
+        "change-import",
+        dir = shown(&source.dir),
+        dest = shown(&plan.dest)
     ));
-    go &= ctx.change(format_args!(
-        "write {BASE_ARCHIVE} with {} ({} bytes, disk {}) as {}",
-        plan.base.zip.entry,
-        plan.base.zip.size,
-        braced(&plan.base_uuid),
-        plan.base_name
+    go &= ctx.change(fl!(
+        "change-import-base",
+        archive = BASE_ARCHIVE,
+        entry = plan.base.zip.entry.as_str(),
+        bytes = plan.base.zip.size,
+        disk = braced(&plan.base_uuid),
+        name = plan.base_name.as_str()
     ));
     for snap in &plan.snapshots {
-        go &= ctx.change(format_args!(
-            "write {} with {} ({} bytes)",
-            layout::snapshot_archive(&snap.id),
-            layout::snapshot_disk(&snap.uuid),
-            snap.disk.zip.size
+        go &= ctx.change(fl!(
+            "change-import-snapshot",
+            archive = layout::snapshot_archive(&snap.id),
+            disk = layout::snapshot_disk(&snap.uuid),
+            bytes = snap.disk.zip.size
         ));
     }
-    go &= ctx.change("write image.conf, machine.vbox, the snapshot.conf files and manifest.toml");
+    go &= ctx.change(fl!("change-import-settings"));
     for line in rules(&plan) {
         println!("{}: {line}", plan.id);
     }
@@ -91,28 +90,31 @@ pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
     progress::enable(true);
     write::write(ctx, &plan)?;
     println!(
-        "imported {} with {} snapshot(s)",
-        plan.id,
-        plan.snapshots.len()
+        "{}",
+        fl!(
+            "import-done",
+            vm = plan.id.as_str(),
+            count = plan.snapshots.len()
+        )
     );
     Ok(())
 }
 
 /// Every access and network rule the new VM gets, one line each, for the admin.
 fn rules(plan: &Plan) -> Vec<String> {
-    let mut out = vec![format!("offered to {}", plan.image.access.describe())];
+    let mut out = vec![fl!("rule-offered", who = plan.image.access.describe())];
     out.extend(
         NetworkRule::describe_all(&plan.image.network)
             .into_iter()
-            .map(|line| format!("network on {line}")),
+            .map(|line| fl!("rule-network", rule = line)),
     );
     for snap in &plan.snapshots {
         let (hosts, rooms) = (&snap.conf.hosts, &snap.conf.rooms);
         if !hosts.is_empty() || !rooms.is_empty() {
-            out.push(format!(
-                "snapshot {} shown only on {}",
-                snap.id,
-                AccessRules::describe_pcs(hosts, rooms)
+            out.push(fl!(
+                "import-rule-snapshot",
+                id = snap.id.as_str(),
+                pcs = AccessRules::describe_pcs(hosts, rooms)
             ));
         }
     }

@@ -8,6 +8,7 @@ use leovms_image::layout::{self, IMAGE_CONF, MANIFEST, SNAPSHOT_CONF, SNAPSHOTS}
 
 use crate::ctx::Ctx;
 use crate::error::Result;
+use crate::l10n::{fl, shown};
 use crate::tree::{self, human_size};
 use crate::upload;
 
@@ -62,11 +63,11 @@ fn table(rows: &[Row]) -> String {
 
 /// The rules of a VM, one line each: who gets it on which PCs, and its network per PC.
 fn vm_rules(image: &ImageConf) -> Vec<String> {
-    let mut out = vec![format!("offered to {}", image.access.describe())];
+    let mut out = vec![fl!("rule-offered", who = image.access.describe())];
     out.extend(
         NetworkRule::describe_all(&image.network)
             .into_iter()
-            .map(|line| format!("network on {line}")),
+            .map(|line| fl!("rule-network", rule = line)),
     );
     out
 }
@@ -74,9 +75,9 @@ fn vm_rules(image: &ImageConf) -> Vec<String> {
 /// Where a snapshot is shown, when its `hosts`/`rooms` restrict it.
 fn snapshot_rule(conf: &SnapshotConf) -> Option<String> {
     (!conf.hosts.is_empty() || !conf.rooms.is_empty()).then(|| {
-        format!(
-            "shown only on {}",
-            AccessRules::describe_pcs(&conf.hosts, &conf.rooms)
+        fl!(
+            "rule-snapshot-shown",
+            pcs = AccessRules::describe_pcs(&conf.hosts, &conf.rooms)
         )
     })
 }
@@ -93,31 +94,35 @@ pub fn list(ctx: &Ctx) -> Result<()> {
 /// The VMs of `data` with their snapshots and rules, as a table.
 fn vms(data: &Path) -> Result<String> {
     let mut rows = vec![Row::Cells(vec![
-        "VM / SNAPSHOT".to_owned(),
-        "NAME".to_owned(),
-        "MAINTAINER".to_owned(),
-        "CREATED".to_owned(),
-        "SIZE".to_owned(),
+        fl!("list-vms-vm"),
+        fl!("list-vms-name"),
+        fl!("list-vms-maintainer"),
+        fl!("list-vms-created"),
+        fl!("list-vms-size"),
     ])];
     for (vm, vm_dir) in tree::subdirs(data)? {
         let manifest = match tree::load_manifest(&vm_dir.join(MANIFEST)) {
             Ok(Some(m)) => m,
             Ok(None) => {
-                rows.push(Row::Cells(vec![
-                    vm,
-                    format!("(not published: no {MANIFEST})"),
-                ]));
+                rows.push(Row::Cells(vec![vm, fl!("list-not-published")]));
                 continue;
             }
             Err(e) => {
-                rows.push(Row::Cells(vec![vm, format!("(damaged: {e})")]));
+                rows.push(Row::Cells(vec![
+                    vm,
+                    fl!("list-damaged", detail = e.to_string()),
+                ]));
                 continue;
             }
         };
         let image = ImageConf::load(&vm_dir.join(IMAGE_CONF));
         let name = match &image {
             Ok(c) => c.name.clone(),
-            Err(e) => format!("({IMAGE_CONF}: {e})"),
+            Err(e) => fl!(
+                "list-conf-invalid",
+                file = IMAGE_CONF,
+                detail = e.to_string()
+            ),
         };
         let in_snapshots = format!("{SNAPSHOTS}/");
         let size: u64 = manifest
@@ -152,7 +157,11 @@ fn vms(data: &Path) -> Result<String> {
             let (name, maintainer, created) = match conf {
                 Ok(c) => (c.name, c.maintainer, c.created.unwrap_or_default()),
                 Err(e) => (
-                    format!("({SNAPSHOT_CONF}: {e})"),
+                    fl!(
+                        "list-conf-invalid",
+                        file = SNAPSHOT_CONF,
+                        detail = e.to_string()
+                    ),
                     String::new(),
                     String::new(),
                 ),
@@ -170,7 +179,7 @@ fn vms(data: &Path) -> Result<String> {
         }
     }
     if rows.len() == 1 {
-        Ok(format!("No VMs in {}.\n", data.display()))
+        Ok(format!("{}\n", fl!("list-no-vms", data = shown(data))))
     } else {
         Ok(table(&rows))
     }
@@ -180,19 +189,23 @@ fn vms(data: &Path) -> Result<String> {
 fn uploads(ctx: &Ctx) -> Result<()> {
     println!();
     let mut uploads = vec![Row::Cells(vec![
-        "UPLOAD".to_owned(),
-        "STATE".to_owned(),
-        "KIND".to_owned(),
-        "VM".to_owned(),
-        "SNAPSHOT".to_owned(),
-        "UPLOADER".to_owned(),
-        "FROM".to_owned(),
+        fl!("list-uploads-upload"),
+        fl!("list-uploads-state"),
+        fl!("list-uploads-kind"),
+        fl!("list-uploads-vm"),
+        fl!("list-uploads-snapshot"),
+        fl!("list-uploads-uploader"),
+        fl!("list-uploads-from"),
     ])];
     for (user, user_dir) in tree::subdirs(&ctx.upload())? {
         for (name, dir) in tree::subdirs(&user_dir)? {
             let complete = dir.join(MANIFEST).is_file();
             let meta = upload::peek(&dir);
-            let state = if complete { "complete" } else { "incomplete" };
+            let state = if complete {
+                fl!("upload-complete")
+            } else {
+                fl!("upload-incomplete")
+            };
             let (kind, vm, snap, uploader, from) = match meta {
                 Some(m) => (
                     m.kind.as_str().to_owned(),
@@ -205,7 +218,7 @@ fn uploads(ctx: &Ctx) -> Result<()> {
             };
             uploads.push(Row::Cells(vec![
                 format!("{user}/{name}"),
-                state.into(),
+                state,
                 kind,
                 vm,
                 snap,
@@ -215,7 +228,7 @@ fn uploads(ctx: &Ctx) -> Result<()> {
         }
     }
     if uploads.len() == 1 {
-        println!("No pending uploads in {}.", ctx.upload().display());
+        println!("{}", fl!("list-no-uploads", upload = shown(ctx.upload())));
     } else {
         print!("{}", table(&uploads));
     }

@@ -6,7 +6,9 @@
 mod ctx;
 mod disks;
 mod error;
+mod help;
 mod import;
+mod l10n;
 mod list;
 mod place;
 mod progress;
@@ -21,21 +23,18 @@ mod verify;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{FromArgMatches, Parser, Subcommand};
 
 use crate::ctx::Ctx;
+use crate::l10n::fl;
 
+/// The command line. Its help texts (the about of each command, the help of each option)
+/// are in the catalogs, as `help-<command>-<option>` (see `help`).
 #[derive(Debug, Parser)]
-#[command(
-    name = "leovms-admin",
-    version,
-    about = "Set up and run the leovms shares on the school server"
-)]
+#[command(name = "leovms-admin", version)]
 struct Cli {
-    /// Apply everything below this folder instead of `/` (tests, trials).
     #[arg(long, global = true, value_name = "DIR")]
     root: Option<PathBuf>,
-    /// Print each change instead of making it.
     #[arg(long, global = true)]
     dry_run: bool,
     #[command(subcommand)]
@@ -44,28 +43,21 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Group p_leovms, /home/leovms/{data,upload}, the Samba shares (STEP1; `--ldap` STEP2).
     Setup(setup::Args),
-    /// Turn an upload into a published VM or a new snapshot in data.
     Publish(publish::PublishArgs),
-    /// VMs, snapshots and pending uploads.
     List,
-    /// Check the whole data tree again (manifests, checksums, settings, disk chains).
     Verify,
-    /// Retire a snapshot or a whole VM.
     Remove(publish::RemoveArgs),
-    /// Delete an upload instead of publishing it (USER/FOLDER, as `list` shows it).
     Reject(reject::Args),
-    /// Replace a published VM's image.conf (or a snapshot's snapshot.conf) with a checked file.
     #[command(name = "set-conf")]
     SetConf(set_conf::Args),
-    /// Convert a leoclient2 VM folder into format 1.
     #[command(name = "import-leoclient2")]
     ImportLeoclient2(import::Args),
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let matches = help::command().get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     let ctx = Ctx::new(cli.root, cli.dry_run);
     let result = match &cli.command {
         Command::Setup(args) => setup::run(&ctx, args),
@@ -73,10 +65,10 @@ fn main() -> ExitCode {
         Command::List => list::list(&ctx),
         Command::Verify => verify::verify(&ctx),
         // An upload is not a VM: say which command deletes one.
-        Command::Remove(args) if args.vm.contains('/') => Err(error::Error::Invalid(format!(
-            "{:?} is not a VM id: remove retires published VMs and snapshots; to delete an \
-             upload, run: leovms-admin reject {}",
-            args.vm, args.vm
+        Command::Remove(args) if args.vm.contains('/') => Err(error::Error::Invalid(fl!(
+            "remove-not-a-vm",
+            quoted = format!("{:?}", args.vm),
+            upload = args.vm.as_str()
         ))),
         Command::Remove(args) => publish::remove(&ctx, args),
         Command::Reject(args) => reject::run(&ctx, args),

@@ -9,6 +9,7 @@ use std::path::Path;
 use leovms_image::manifest::ManifestEntry;
 
 use crate::error::{Error, Result};
+use crate::l10n::fl;
 use crate::progress::Progress;
 use crate::tree;
 
@@ -17,14 +18,17 @@ pub const DIR_MODE: u32 = 0o755;
 
 /// Copies `from` to `to` (a new file) and checks the copy against `expected`.
 pub fn copy_checked(from: &Path, to: &Path, expected: &ManifestEntry) -> Result<()> {
-    let mut progress = Progress::new(format!("copying {}", expected.path), expected.size);
+    let mut progress = Progress::new(
+        fl!("phase-copying", file = expected.path.as_str()),
+        expected.size,
+    );
     copy_reporting(from, to, &mut progress).map_err(|e| Error::io(to, e))?;
     progress.finish();
     tree::check_file_as(
         to,
         expected,
         &to.display().to_string(),
-        &format!("checking the copy of {}", expected.path),
+        &fl!("phase-checking-copy", file = expected.path.as_str()),
     )
 }
 

@@ -10,6 +10,7 @@ use std::io::{IsTerminal, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use crate::l10n::fl;
 use crate::tree::human_size;
 
 static ON: AtomicBool = AtomicBool::new(false);
@@ -120,7 +121,11 @@ impl Meter {
     fn line_at(&self, now: Instant) -> String {
         let mut parts = vec![match self.style {
             Style::Terminal => format!("{} / {}", human_size(self.done), human_size(self.total)),
-            Style::Log => format!("{} of {}", human_size(self.done), human_size(self.total)),
+            Style::Log => fl!(
+                "progress-done-of",
+                done = human_size(self.done),
+                total = human_size(self.total)
+            ),
         }];
         if self.style == Style::Terminal && self.total > 0 {
             let percent = (u128::from(self.done) * 100 / u128::from(self.total)).min(100);
@@ -130,7 +135,7 @@ impl Meter {
             parts.push(format!("{}/s", human_size(rate as u64)));
         }
         if let Some(secs) = self.eta(now) {
-            parts.push(format!("{} left", duration(secs)));
+            parts.push(fl!("progress-left", time = duration(secs)));
         }
         match self.style {
             Style::Terminal => format!("{}  {}", self.phase, parts.join("  ")),
@@ -141,11 +146,11 @@ impl Meter {
     /// `packing base.tar.zst: 4.0 GB in 47 s, 85.1 MB/s`.
     fn finish_line(&self, now: Instant) -> String {
         let took = now.saturating_duration_since(self.started);
-        let mut line = format!(
-            "{}: {} in {}",
-            self.phase,
-            human_size(self.done),
-            duration(took.as_secs_f64().round() as u64)
+        let mut line = fl!(
+            "progress-finished",
+            phase = self.phase.as_str(),
+            done = human_size(self.done),
+            time = duration(took.as_secs_f64().round() as u64)
         );
         if took >= MIN_SPAN {
             let rate = self.done as f64 / took.as_secs_f64();

@@ -19,23 +19,23 @@ use leovms_image::vdi::braced;
 use crate::ctx::Ctx;
 use crate::disks;
 use crate::error::{Error, Result};
+use crate::l10n::{fl, shown};
 use crate::place::{DIR_MODE, FILE_MODE, copy_checked, make_dir, make_dirs, set_mode};
 use crate::progress;
 use crate::tree;
 use crate::upload::{self, Kind, Upload};
 
+/// `publish`; the help texts are `help-publish-*` in the catalogs.
 #[derive(Debug, clap::Args)]
 pub struct PublishArgs {
-    /// The upload: `<user>/<folder>` in the upload share, or a path to the folder.
     #[arg(value_name = "UPLOAD")]
     pub upload: PathBuf,
 }
 
+/// `remove`; the help texts are `help-remove-*` in the catalogs.
 #[derive(Debug, clap::Args)]
 pub struct RemoveArgs {
-    /// The VM id (its folder in data).
     pub vm: String,
-    /// The snapshot id; without it the whole VM is removed.
     pub snapshot: Option<String>,
 }
 
@@ -43,8 +43,27 @@ fn invalid(message: impl Into<String>) -> Error {
     Error::Invalid(message.into())
 }
 
-pub(crate) fn safe(what: &str, name: &str) -> Result<SafeName> {
-    SafeName::try_from(name).map_err(|e| invalid(format!("{what}: {e}")))
+/// A settings file leovms-image refuses (its words name the file, line and key).
+pub(crate) fn conf_invalid(e: impl std::fmt::Display) -> Error {
+    invalid(fl!("conf-invalid", detail = e.to_string()))
+}
+
+/// Which name [`safe`] checks.
+#[derive(Clone, Copy)]
+pub(crate) enum Named {
+    Vm,
+    Snapshot,
+}
+
+/// `name` as a VM or snapshot id; the reason it cannot be one comes from leovms-image.
+pub(crate) fn safe(what: Named, name: &str) -> Result<SafeName> {
+    SafeName::try_from(name).map_err(|e| {
+        let detail = e.to_string();
+        invalid(match what {
+            Named::Vm => fl!("bad-vm-id", detail = detail),
+            Named::Snapshot => fl!("bad-snapshot-id", detail = detail),
+        })
+    })
 }
 
 /// The upload folder `arg` names: relative to the upload share when it exists there.
@@ -62,10 +81,7 @@ pub fn publish(ctx: &Ctx, args: &PublishArgs) -> Result<()> {
     let dir = upload_dir(ctx, &args.upload);
     let data = ctx.data();
     if !data.is_dir() {
-        return Err(invalid(format!(
-            "there is no data folder {} (run leovms-admin setup first)",
-            data.display()
-        )));
+        return Err(invalid(fl!("publish-no-data", data = shown(&data))));
     }
     let _lock = tree::lock_data(ctx)?;
     progress::enable(!ctx.dry_run);
@@ -74,10 +90,13 @@ pub fn publish(ctx: &Ctx, args: &PublishArgs) -> Result<()> {
         Kind::Snapshot => publish_snapshot(ctx, &upload)?,
         Kind::Vm => publish_vm(ctx, &upload)?,
     }
-    if ctx.change(format!("remove the published upload {}", upload.shown)) {
+    if ctx.change(fl!("change-remove-upload", upload = upload.shown.as_str())) {
         // The teacher's folder may hold links by now: none is followed.
         let (Some(parent), Some(name)) = (upload.dir.parent(), upload.dir.file_name()) else {
-            return Err(invalid(format!("{} is not an upload folder", upload.shown)));
+            return Err(invalid(fl!(
+                "publish-not-upload-folder",
+                upload = upload.shown.as_str()
+            )));
         };
         Dir::open(parent)
             .and_then(|d| d.remove_tree(name))
@@ -90,11 +109,16 @@ pub fn publish(ctx: &Ctx, args: &PublishArgs) -> Result<()> {
 fn published_machine(vm_dir: &Path, manifest: &Manifest, vm: &str) -> Result<MachineInfo> {
     let entry = manifest
         .get(MACHINE_VBOX)
-        .ok_or_else(|| invalid(format!("{vm}: the manifest does not list {MACHINE_VBOX}")))?;
+        .ok_or_else(|| invalid(fl!("manifest-lacks", vm = vm, file = MACHINE_VBOX)))?;
     let path = vm_dir.join(MACHINE_VBOX);
     tree::check_file(&path, entry, &format!("{vm}/{MACHINE_VBOX}"))?;
     let bytes = fs::read(&path).map_err(|e| Error::io(&path, e))?;
-    vbox::inspect(&bytes).map_err(|e| invalid(format!("{vm}/{MACHINE_VBOX}: {e}")))
+    vbox::inspect(&bytes).map_err(|e| machine_invalid(&format!("{vm}/{MACHINE_VBOX}"), e))
+}
+
+/// A `machine.vbox` leovms-image refuses, `shown` as the admin knows it.
+pub(crate) fn machine_invalid(shown: &str, e: impl std::fmt::Display) -> Error {
+    invalid(fl!("machine-invalid", file = shown, detail = e.to_string()))
 }
 
 /// The snapshot.conf the upload gets for snapshot `id`, checked with the PCs' parser.
@@ -118,7 +142,7 @@ fn new_snapshot_conf(upload: &Upload, id: &str) -> Result<String> {
         rooms: Vec::new(),
     };
     let text = conf.to_toml();
-    SnapshotConf::parse(&text, Path::new(SNAPSHOT_CONF)).map_err(|e| invalid(e.to_string()))?;
+    SnapshotConf::parse(&text, Path::new(SNAPSHOT_CONF)).map_err(conf_invalid)?;
     Ok(text)
 }
 
@@ -128,21 +152,21 @@ fn publish_snapshot(ctx: &Ctx, upload: &Upload) -> Result<()> {
     let vm_dir = ctx.data().join(vm);
     let manifest_path = vm_dir.join(MANIFEST);
     let Some(manifest) = tree::load_manifest(&manifest_path)? else {
-        return Err(invalid(format!(
-            "there is no published VM {vm} in {}: a snapshot needs its machine (upload the \
-             whole machine with kind = \"vm\")",
-            ctx.data().display()
+        return Err(invalid(fl!(
+            "publish-snapshot-no-vm",
+            vm = vm,
+            data = shown(ctx.data())
         )));
     };
     let info = published_machine(&vm_dir, &manifest, vm)?;
     let bases = disks::base_uuids(&info);
     if !bases.contains(&upload.base_uuid) {
-        return Err(invalid(format!(
-            "the upload {} was made from the base disk {}, but {vm}'s base disk is {}: \
-             it belongs to another machine or an older base",
-            upload.shown,
-            braced(&upload.base_uuid),
-            bases.iter().map(braced).collect::<Vec<_>>().join(", ")
+        return Err(invalid(fl!(
+            "publish-other-base",
+            upload = upload.shown.as_str(),
+            disk = braced(&upload.base_uuid),
+            vm = vm,
+            bases = bases.iter().map(braced).collect::<Vec<_>>().join(", ")
         )));
     }
     if manifest
@@ -150,17 +174,14 @@ fn publish_snapshot(ctx: &Ctx, upload: &Upload) -> Result<()> {
         .iter()
         .any(|e| layout::in_snapshot(&e.path, id))
     {
-        return Err(invalid(format!(
-            "{vm} already has a snapshot {id}; remove it first (leovms-admin remove {vm} {id}) \
-             or upload under another id"
-        )));
+        return Err(invalid(fl!("publish-snapshot-exists", vm = vm, id = id)));
     }
     let snapshots = vm_dir.join(SNAPSHOTS);
     let target = snapshots.join(id);
     if target.exists() {
-        return Err(invalid(format!(
-            "{} exists but is not published; move it away first",
-            target.display()
+        return Err(invalid(fl!(
+            "publish-snapshot-unpublished",
+            path = shown(&target)
         )));
     }
     let archive_rel = layout::snapshot_archive(id);
@@ -169,9 +190,11 @@ fn publish_snapshot(ctx: &Ctx, upload: &Upload) -> Result<()> {
     disks::check_snapshot_archive(&scan, &bases, &format!("{}/{archive_rel}", upload.shown))?;
     let conf = new_snapshot_conf(upload, id)?;
 
-    if !ctx.change(format!(
-        "publish snapshot {id} of {vm} from {}",
-        upload.shown
+    if !ctx.change(fl!(
+        "change-publish-snapshot",
+        id = id,
+        vm = vm,
+        upload = upload.shown.as_str()
     )) {
         return Ok(());
     }
@@ -208,49 +231,43 @@ fn publish_vm(ctx: &Ctx, upload: &Upload) -> Result<()> {
     let vm = upload.vm.as_str();
     let vm_dir = ctx.data().join(vm);
     if vm_dir.join(MANIFEST).exists() {
-        return Err(invalid(format!(
-            "{vm} is already published; remove it first (leovms-admin remove {vm}) or \
-             upload a snapshot of it"
-        )));
+        return Err(invalid(fl!("publish-vm-exists", vm = vm)));
     }
     if vm_dir.exists() {
-        return Err(invalid(format!(
-            "{} exists but is not a published VM (no {MANIFEST}); move it away first",
-            vm_dir.display()
+        return Err(invalid(fl!(
+            "publish-vm-unpublished",
+            path = shown(&vm_dir)
         )));
     }
-    let shown = |p: &str| format!("{}/{p}", upload.shown);
+    let in_upload = |p: &str| format!("{}/{p}", upload.shown);
     let image_conf = upload.dir.join(IMAGE_CONF);
     ImageConf::load(&image_conf).map_err(|e| {
-        invalid(
+        conf_invalid(
             e.to_string()
-                .replace(&image_conf.display().to_string(), &shown(IMAGE_CONF)),
+                .replace(&image_conf.display().to_string(), &in_upload(IMAGE_CONF)),
         )
     })?;
     let vbox_path = upload.dir.join(MACHINE_VBOX);
     let bytes = tree::read_small(&vbox_path)?;
-    let info =
-        vbox::inspect(&bytes).map_err(|e| invalid(format!("{}: {e}", shown(MACHINE_VBOX))))?;
+    let info = vbox::inspect(&bytes).map_err(|e| machine_invalid(&in_upload(MACHINE_VBOX), e))?;
     let bases = disks::base_uuids(&info);
     if !bases.contains(&upload.base_uuid) {
-        return Err(invalid(format!(
-            "{}: base_uuid {} is not a base disk of {MACHINE_VBOX}",
-            shown(UPLOAD_TOML),
-            braced(&upload.base_uuid)
+        return Err(invalid(fl!(
+            "publish-base-uuid-unknown",
+            file = in_upload(UPLOAD_TOML),
+            disk = braced(&upload.base_uuid)
         )));
     }
     let base_rel = upload.base_archive().expect("checked").path.as_str();
-    let base_scan = disks::scan_archive(&upload.dir.join(base_rel), &shown(base_rel))?;
-    disks::check_base_archive(&base_scan, &info, &shown(base_rel))?;
+    let base_scan = disks::scan_archive(&upload.dir.join(base_rel), &in_upload(base_rel))?;
+    disks::check_base_archive(&base_scan, &info, &in_upload(base_rel))?;
     let mut unpacked = vec![(base_rel.to_owned(), base_scan.unpacked)];
     let mut confs = Vec::new();
     if upload.snapshot_ids().is_empty() {
         // PCs start a VM only from a snapshot; without one, nobody could start it.
-        return Err(invalid(format!(
-            "{}: a new VM needs at least one snapshot (snapshots/<id>/snapshot.tar.zst), \
-             students start from a snapshot; the uploader uploads the machine again \
-             (leovms-cli upload adds snapshot \"current\" to a machine without one)",
-            upload.shown
+        return Err(invalid(fl!(
+            "publish-vm-no-snapshot",
+            upload = upload.shown.as_str()
         )));
     }
     for id in upload.snapshot_ids() {
@@ -258,16 +275,16 @@ fn publish_vm(ctx: &Ctx, upload: &Upload) -> Result<()> {
             .expect("checked")
             .path
             .clone();
-        let scan = disks::scan_archive(&upload.dir.join(&archive_rel), &shown(&archive_rel))?;
-        disks::check_snapshot_archive(&scan, &bases, &shown(&archive_rel))?;
+        let scan = disks::scan_archive(&upload.dir.join(&archive_rel), &in_upload(&archive_rel))?;
+        disks::check_snapshot_archive(&scan, &bases, &in_upload(&archive_rel))?;
         unpacked.push((archive_rel, scan.unpacked));
         let conf_rel = layout::snapshot_conf(&id);
         if upload.manifest.get(&conf_rel).is_some() {
             let path = upload.dir.join(&conf_rel);
             SnapshotConf::load(&path).map_err(|e| {
-                invalid(
+                conf_invalid(
                     e.to_string()
-                        .replace(&path.display().to_string(), &shown(&conf_rel)),
+                        .replace(&path.display().to_string(), &in_upload(&conf_rel)),
                 )
             })?;
         } else {
@@ -275,7 +292,11 @@ fn publish_vm(ctx: &Ctx, upload: &Upload) -> Result<()> {
         }
     }
 
-    if !ctx.change(format!("publish the new VM {vm} from {}", upload.shown)) {
+    if !ctx.change(fl!(
+        "change-publish-vm",
+        vm = vm,
+        upload = upload.shown.as_str()
+    )) {
         return Ok(());
     }
     let data = ctx.data();
@@ -336,21 +357,23 @@ pub(crate) fn write_manifest(dir: &Path, mut files: Vec<ManifestEntry>) -> Resul
 }
 
 pub fn remove(ctx: &Ctx, args: &RemoveArgs) -> Result<()> {
-    let vm = safe("VM", &args.vm)?;
+    let vm = safe(Named::Vm, &args.vm)?;
     let _lock = tree::lock_data(ctx)?;
     let vm_dir = ctx.data().join(vm.as_str());
     let manifest_path = vm_dir.join(MANIFEST);
     let Some(snapshot) = &args.snapshot else {
         if !vm_dir.exists() {
-            return Err(invalid(format!(
-                "there is no VM {vm} in {}",
-                ctx.data().display()
+            return Err(invalid(fl!(
+                "remove-no-vm",
+                vm = vm.as_str(),
+                data = shown(ctx.data())
             )));
         }
         if manifest_path.exists()
-            && ctx.change(format!(
-                "unpublish {vm} (remove {})",
-                manifest_path.display()
+            && ctx.change(fl!(
+                "change-unpublish-vm",
+                vm = vm.as_str(),
+                manifest = shown(&manifest_path)
             ))
         {
             fs::remove_file(&manifest_path).map_err(|e| Error::io(&manifest_path, e))?;
@@ -358,17 +381,18 @@ pub fn remove(ctx: &Ctx, args: &RemoveArgs) -> Result<()> {
         }
         // Renamed first, so that a half-deleted folder never carries the VM's name.
         let doomed = temp_path_for(&vm_dir);
-        if ctx.change(format!("delete {}", vm_dir.display())) {
+        if ctx.change(fl!("change-delete", path = shown(&vm_dir))) {
             fs::rename(&vm_dir, &doomed).map_err(|e| Error::io(&vm_dir, e))?;
             fs::remove_dir_all(&doomed).map_err(|e| Error::io(&doomed, e))?;
         }
         return Ok(());
     };
-    let id = safe("snapshot", snapshot)?;
+    let id = safe(Named::Snapshot, snapshot)?;
     let Some(manifest) = tree::load_manifest(&manifest_path)? else {
-        return Err(invalid(format!(
-            "there is no published VM {vm} in {}",
-            ctx.data().display()
+        return Err(invalid(fl!(
+            "no-published-vm",
+            vm = vm.as_str(),
+            data = shown(ctx.data())
         )));
     };
     let (gone, kept): (Vec<_>, Vec<_>) = manifest
@@ -377,16 +401,22 @@ pub fn remove(ctx: &Ctx, args: &RemoveArgs) -> Result<()> {
         .cloned()
         .partition(|e| layout::in_snapshot(&e.path, &id));
     if gone.is_empty() {
-        return Err(invalid(format!("{vm} has no snapshot {id}")));
+        return Err(invalid(fl!(
+            "remove-no-snapshot",
+            vm = vm.as_str(),
+            id = id.as_str()
+        )));
     }
-    if ctx.change(format!(
-        "unpublish snapshot {id} of {vm} (rewrite {})",
-        manifest_path.display()
+    if ctx.change(fl!(
+        "change-unpublish-snapshot",
+        id = id.as_str(),
+        vm = vm.as_str(),
+        manifest = shown(&manifest_path)
     )) {
         write_manifest(&vm_dir, kept)?;
     }
     let dir = vm_dir.join(SNAPSHOTS).join(id.as_str());
-    if dir.exists() && ctx.change(format!("delete {}", dir.display())) {
+    if dir.exists() && ctx.change(fl!("change-delete", path = shown(&dir))) {
         let doomed = temp_path_for(&dir);
         fs::rename(&dir, &doomed).map_err(|e| Error::io(&dir, e))?;
         fs::remove_dir_all(&doomed).map_err(|e| Error::io(&doomed, e))?;

@@ -12,11 +12,12 @@ use leovms_image::layout::MANIFEST;
 
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
+use crate::l10n::{fl, shown};
 use crate::tree::{self, human_size};
 
+/// `reject`; the help texts are `help-reject-*` in the catalogs.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The upload as `leovms-admin list` shows it: `USER/FOLDER` in the upload share.
     #[arg(value_name = "USER/FOLDER")]
     pub upload: String,
 }
@@ -33,9 +34,9 @@ fn parse(arg: &str) -> Result<(&OsStr, &OsStr)> {
         [user, folder] if plain(user) && plain(folder) => {
             Ok((OsStr::new(*user), OsStr::new(*folder)))
         }
-        _ => Err(invalid(format!(
-            "{arg:?} is not an upload: give it as USER/FOLDER, as leovms-admin list shows it \
-             (relative to the upload share)"
+        _ => Err(invalid(fl!(
+            "reject-not-upload",
+            quoted = format!("{arg:?}")
         ))),
     }
 }
@@ -73,22 +74,23 @@ fn count(dir: &Dir, depth: usize, into: &mut Count) {
 
 pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
     let (user, folder) = parse(&args.upload)?;
-    let shown = Path::new(user).join(folder).display().to_string();
+    let name = Path::new(user).join(folder).display().to_string();
     let share = ctx.upload();
     let share_dir = Dir::open(&share).map_err(|e| Error::io(&share, e))?;
     let missing = || {
-        invalid(format!(
-            "there is no upload {shown} in {}; leovms-admin list shows the pending uploads",
-            share.display()
+        invalid(fl!(
+            "reject-no-upload",
+            upload = name.as_str(),
+            share = shown(&share)
         ))
     };
     let user_dir = match share_dir.stat(user).map_err(|e| Error::io(&share, e))? {
         None => return Err(missing()),
         Some(m) if m.is_dir() => share_dir.sub(user).map_err(|e| Error::io(&share, e))?,
         Some(_) => {
-            return Err(invalid(format!(
-                "{} is not a folder (a link or a file, which is not followed); nothing was deleted",
-                share.join(user).display()
+            return Err(invalid(fl!(
+                "reject-user-not-folder",
+                path = shown(share.join(user))
             )));
         }
     };
@@ -100,35 +102,26 @@ pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
             let dir = user_dir.sub(folder).map_err(|e| Error::io(&share, e))?;
             let mut found = Count::default();
             count(&dir, 0, &mut found);
-            let state = if dir
+            let complete = dir
                 .stat(MANIFEST)
                 .ok()
                 .flatten()
-                .is_some_and(|m| m.is_file())
-            {
-                "complete"
-            } else {
-                "incomplete"
-            };
-            format!(
-                "delete the {state} upload {shown} ({} files, {}{})",
-                found.files,
-                human_size(found.bytes),
-                if found.unreadable {
-                    ", some of it unreadable"
-                } else {
-                    ""
-                }
+                .is_some_and(|m| m.is_file());
+            fl!(
+                "change-reject",
+                complete = if complete { "yes" } else { "no" },
+                unreadable = if found.unreadable { "yes" } else { "no" },
+                upload = name.as_str(),
+                files = found.files,
+                size = human_size(found.bytes)
             )
         }
-        Some(_) => format!(
-            "delete {shown} (not a folder: a link or a file; removed itself, nothing it points to)"
-        ),
+        Some(_) => fl!("change-reject-link", upload = name.as_str()),
     };
     if ctx.change(what) {
         user_dir
             .remove_tree(folder)
-            .map_err(|e| Error::io(share.join(&shown), e))?;
+            .map_err(|e| Error::io(share.join(&name), e))?;
         user_dir
             .sync()
             .map_err(|e| Error::io(share.join(user), e))?;

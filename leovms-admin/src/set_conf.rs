@@ -11,51 +11,62 @@ use leovms_image::layout::{self, IMAGE_CONF, MANIFEST};
 
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
+use crate::l10n::{fl, shown};
 use crate::place::FILE_MODE;
-use crate::publish::{entry_for, safe, write_manifest};
+use crate::publish::{Named, conf_invalid, entry_for, safe, write_manifest};
 use crate::tree;
 
+/// `set-conf`; the help texts are `help-set-conf-*` in the catalogs.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The VM id (its folder in data).
     pub vm: String,
-    /// The snapshot id: replace its snapshot.conf instead of the VM's image.conf.
     pub snapshot: Option<String>,
-    /// The new file, e.g. an edited copy of the old one.
     #[arg(long, value_name = "FILE")]
     pub from: PathBuf,
 }
 
 pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
-    let vm = safe("VM", &args.vm)?;
+    let vm = safe(Named::Vm, &args.vm)?;
     let data = ctx.data();
     let _lock = tree::lock_data(ctx)?;
     let vm_dir = data.join(vm.as_str());
     let Some(manifest) = tree::load_manifest(&vm_dir.join(MANIFEST))? else {
-        return Err(Error::Invalid(format!(
-            "there is no published VM {vm} in {}",
-            data.display()
+        return Err(Error::Invalid(fl!(
+            "no-published-vm",
+            vm = vm.as_str(),
+            data = shown(&data)
         )));
     };
     let rel = match &args.snapshot {
         None => IMAGE_CONF.to_owned(),
-        Some(id) => layout::snapshot_conf(&safe("snapshot", id)?),
+        Some(id) => layout::snapshot_conf(&safe(Named::Snapshot, id)?),
     };
     if manifest.get(&rel).is_none() {
-        return Err(Error::Invalid(format!("{vm} has no {rel}")));
+        return Err(Error::Invalid(fl!(
+            "set-conf-no-file",
+            vm = vm.as_str(),
+            file = rel.as_str()
+        )));
     }
     let text = fs::read_to_string(&args.from).map_err(|e| Error::io(&args.from, e))?;
     check(&rel, &text, &args.from)?;
     let target = vm_dir.join(&rel);
     if fs::read(&target).is_ok_and(|old| old == text.as_bytes()) {
-        println!("{vm}/{rel} is already like {}", args.from.display());
+        println!(
+            "{}",
+            fl!(
+                "set-conf-unchanged",
+                file = format!("{vm}/{rel}"),
+                from = shown(&args.from)
+            )
+        );
         return Ok(());
     }
-    if !ctx.change(format!(
-        "replace {} with {} and rewrite {}",
-        target.display(),
-        args.from.display(),
-        vm_dir.join(MANIFEST).display()
+    if !ctx.change(fl!(
+        "change-set-conf",
+        file = shown(&target),
+        from = shown(&args.from),
+        manifest = shown(vm_dir.join(MANIFEST))
     )) {
         return Ok(());
     }
@@ -67,7 +78,7 @@ pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
         .map(|e| if e.path == rel { entry.clone() } else { e })
         .collect();
     write_manifest(&vm_dir, files)?;
-    println!("{vm}/{rel} replaced; clients use it from their next start");
+    println!("{}", fl!("set-conf-done", file = format!("{vm}/{rel}")));
     Ok(())
 }
 
@@ -78,5 +89,5 @@ fn check(rel: &str, text: &str, file: &Path) -> Result<()> {
     } else {
         SnapshotConf::parse(text, file).map(drop)
     };
-    result.map_err(|e| Error::Invalid(e.to_string()))
+    result.map_err(conf_invalid)
 }

@@ -20,18 +20,16 @@ use self::samba::{
 use self::steps::{Steps, ensure_file, ensure_parent};
 use crate::ctx::{Ctx, HOME};
 use crate::error::{Error, Result};
+use crate::l10n::fl;
 
 /// The group (a sophomorix project on linuxmuster.net) whose members may upload.
 pub const GROUP: &str = "p_leovms";
 
+/// `setup`; the help texts are `help-setup-*` in the catalogs.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// STEP2: also write /etc/samba/smb.conf.leovms-ldap, for running the shares on a
-    /// machine of its own that is a member of the school's domain (needs --realm,
-    /// --workgroup, --dc).
     #[arg(long)]
     pub ldap: bool,
-    /// Kerberos realm of the school's domain, e.g. LINUXMUSTER.LAN (with --ldap).
     #[arg(
         long,
         value_name = "REALM",
@@ -39,7 +37,6 @@ pub struct Args {
         required_if_eq("ldap", "true")
     )]
     pub realm: Option<String>,
-    /// NetBIOS name of the domain, e.g. LINUXMUSTER (with --ldap).
     #[arg(
         long,
         value_name = "NAME",
@@ -47,7 +44,6 @@ pub struct Args {
         required_if_eq("ldap", "true")
     )]
     pub workgroup: Option<String>,
-    /// Address (IP or host name) of the domain controller, the directory server (with --ldap).
     #[arg(
         long,
         value_name = "ADDRESS",
@@ -55,7 +51,6 @@ pub struct Args {
         required_if_eq("ldap", "true")
     )]
     pub dc: Option<String>,
-    /// User and group ids of the directory's accounts, LOW-HIGH (with --ldap).
     #[arg(
         long,
         value_name = "LOW-HIGH",
@@ -63,8 +58,6 @@ pub struct Args {
         requires = "ldap"
     )]
     pub idmap_range: String,
-    /// Where those ids come from: `ad` (uidNumber/gidNumber of the directory, the same ids
-    /// as on the school server) or `rid` (computed from the account's SID) (with --ldap).
     #[arg(long, value_name = "BACKEND", default_value = "ad", requires = "ldap",
           value_parser = ["ad", "rid"])]
     pub idmap_backend: String,
@@ -76,9 +69,7 @@ pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
         .then(|| LdapSettings::from_args(args))
         .transpose()?;
     if !ctx.dry_run && !ctx.is_prefixed() && !rustix::process::geteuid().is_root() {
-        return Err(Error::Invalid(
-            "setup must run as root (try --dry-run to see what it would do, or --root DIR)".into(),
-        ));
+        return Err(Error::Invalid(fl!("setup-not-root")));
     }
 
     // Check everything before the first change.
@@ -87,11 +78,11 @@ pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
         ldap::refuse_on_domain_controller(ctx, &include_target)?;
     }
     let shares = render_shares(ctx);
-    testparm_text(&shares, "the shares configuration")?;
+    testparm_text(&shares, &fl!("setup-checking-shares"))?;
     let ldap_text = match &ldap {
         Some(settings) => {
             let text = settings.render();
-            testparm_text(&text, "the domain member configuration")?;
+            testparm_text(&text, &fl!("setup-checking-ldap"))?;
             Some(text)
         }
         None => None,
@@ -157,21 +148,14 @@ pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
     }
 
     if steps.changes == 0 {
-        println!("nothing changed: leovms is set up");
+        println!("{}", fl!("setup-nothing-changed"));
+    } else if ctx.dry_run {
+        println!("{}", fl!("setup-would-change", count = steps.changes));
     } else {
-        let n = steps.changes;
-        let s = if n == 1 { "" } else { "s" };
-        if ctx.dry_run {
-            println!("dry run: {n} change{s} would be made, none was");
-        } else {
-            println!("{n} change{s} made");
-        }
+        println!("{}", fl!("setup-changed", count = steps.changes));
     }
     if ldap.is_some() && group == GroupState::Missing {
-        println!(
-            "next: join the domain (net ads join -U administrator), add winbind to the \
-             passwd and group lines of /etc/nsswitch.conf, then run setup --ldap again"
-        );
+        println!("{}", fl!("setup-ldap-next"));
     }
     Ok(())
 }

@@ -10,6 +10,7 @@ use leovms_image::manifest::{self, Manifest, ManifestEntry, sha256_reader};
 
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
+use crate::l10n::{fl, shown};
 use crate::progress::Progress;
 
 fn invalid(message: impl Into<String>) -> Error {
@@ -18,7 +19,7 @@ fn invalid(message: impl Into<String>) -> Error {
 
 /// Checks `path` against its manifest entry (size and sha256); `shown` names it.
 pub fn check_file(path: &Path, entry: &ManifestEntry, shown: &str) -> Result<()> {
-    check_file_as(path, entry, shown, &format!("checking {shown}"))
+    check_file_as(path, entry, shown, &fl!("phase-checking", file = shown))
 }
 
 /// [`check_file`], showing the progress of the reading as `phase`.
@@ -27,23 +28,20 @@ pub fn check_file_as(path: &Path, entry: &ManifestEntry, shown: &str, phase: &st
     let (size, sha) = match sha256_reporting(path, &mut progress) {
         Ok(found) => found,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(invalid(format!(
-                "{shown} is missing (the manifest lists it)"
-            )));
+            return Err(invalid(fl!("file-missing", file = shown)));
         }
         Err(e) => return Err(Error::io(path, e)),
     };
     if size != entry.size {
-        return Err(invalid(format!(
-            "{shown} is damaged or was changed after it was written: it has {size} bytes, \
-             the manifest says {}",
-            entry.size
+        return Err(invalid(fl!(
+            "file-size-differs",
+            file = shown,
+            size = size,
+            expected = entry.size
         )));
     }
     if sha != entry.sha256 {
-        return Err(invalid(format!(
-            "{shown} is damaged or was changed after it was written (checksum mismatch)"
-        )));
+        return Err(invalid(fl!("file-checksum-differs", file = shown)));
     }
     progress.finish();
     Ok(())
@@ -84,10 +82,7 @@ fn walk(
         } else if kind.is_file() {
             out.push(rel);
         } else {
-            return Err(invalid(format!(
-                "{} is a link or special file; only regular files and folders are allowed",
-                entry.path().display()
-            )));
+            return Err(invalid(fl!("file-special", path = shown(entry.path()))));
         }
     }
     Ok(())
@@ -128,15 +123,12 @@ pub fn lock_data(ctx: &Ctx) -> Result<DataLock> {
             if !ctx.dry_run {
                 let removed = remove_leftovers(data).map_err(|e| Error::io(data, e))?;
                 for path in removed {
-                    println!("removed {}, left by an interrupted command", path.display());
+                    println!("{}", fl!("leftover-removed", path = shown(&path)));
                 }
             }
             Ok(DataLock(dir))
         }
-        Err(rustix::io::Errno::WOULDBLOCK) => Err(invalid(format!(
-            "another leovms-admin is changing {} right now; try again when it has finished",
-            data.display()
-        ))),
+        Err(rustix::io::Errno::WOULDBLOCK) => Err(invalid(fl!("data-busy", data = shown(data)))),
         Err(e) => Err(Error::io(data, e.into())),
     }
 }
@@ -148,7 +140,7 @@ pub fn load_manifest(path: &Path) -> Result<Option<Manifest>> {
     }
     Manifest::load(path)
         .map(Some)
-        .map_err(|e| invalid(e.to_string()))
+        .map_err(|e| invalid(fl!("manifest-invalid", detail = e.to_string())))
 }
 
 /// A small file of a folder others write to (an upload) read whole: no link followed,
@@ -161,7 +153,7 @@ pub fn read_small(path: &Path) -> Result<Vec<u8>> {
 /// any other wrong file; anything else is an I/O error.
 pub fn read_error(path: &Path, e: std::io::Error) -> Error {
     if e.kind() == std::io::ErrorKind::FileTooLarge {
-        invalid(e.to_string())
+        invalid(fl!("file-too-large", detail = e.to_string()))
     } else {
         Error::io(path, e)
     }
@@ -172,7 +164,7 @@ pub fn now_utc() -> String {
     leovms_image::utc::Utc::now().rfc3339()
 }
 
-/// Human-readable size: `12.3 MB`.
+/// Human-readable size: `12.3 MB` (`12,3 MB` in German).
 pub fn human_size(bytes: u64) -> String {
     const UNITS: [&str; 5] = ["B", "kB", "MB", "GB", "TB"];
     let mut value = bytes as f64;
@@ -184,7 +176,8 @@ pub fn human_size(bytes: u64) -> String {
     if unit == 0 {
         format!("{bytes} B")
     } else {
-        format!("{value:.1} {}", UNITS[unit])
+        let value = leovms_l10n::decimal_in(crate::l10n::lang(), value, 1);
+        format!("{value} {}", UNITS[unit])
     }
 }
 

@@ -11,6 +11,8 @@ pub use leovms_image::upload::{UploadKind as Kind, UploadToml};
 use uuid::Uuid;
 
 use crate::error::{Error, Result};
+use crate::l10n::fl;
+use crate::publish::conf_invalid;
 use crate::tree;
 
 /// A complete upload whose files all match its manifest.
@@ -51,20 +53,25 @@ pub fn peek(dir: &Path) -> Option<UploadToml> {
 pub fn open(dir: &Path) -> Result<Upload> {
     let shown = shown_name(dir);
     if !dir.is_dir() {
-        return Err(invalid(format!("there is no upload {}", dir.display())));
+        return Err(invalid(fl!(
+            "upload-missing",
+            dir = dir.display().to_string()
+        )));
     }
     let manifest_path = dir.join(MANIFEST);
     let Some(manifest) = tree::load_manifest(&manifest_path)? else {
-        return Err(invalid(format!(
-            "the upload {shown} is incomplete: it has no manifest.toml (written last, when \
-             the upload is finished); nothing was published"
+        return Err(invalid(fl!(
+            "upload-incomplete-refused",
+            upload = shown.as_str()
         )));
     };
     let files = tree::files_below(dir, &|name| name.starts_with(TMP_PREFIX))?;
     for file in &files {
         if file != MANIFEST && manifest.get(file).is_none() {
-            return Err(invalid(format!(
-                "the upload {shown} holds {file}, which its manifest does not list"
+            return Err(invalid(fl!(
+                "upload-unlisted",
+                upload = shown.as_str(),
+                file = file.as_str()
             )));
         }
     }
@@ -76,14 +83,13 @@ pub fn open(dir: &Path) -> Result<Upload> {
         )?;
     }
     if manifest.get(UPLOAD_TOML).is_none() {
-        return Err(invalid(format!("the upload {shown} has no upload.toml")));
+        return Err(invalid(fl!("upload-no-toml", upload = shown.as_str())));
     }
     let toml_path = dir.join(UPLOAD_TOML);
     let text = read_text(&toml_path)?;
     // Checked like every TOML file a PC reads: what a PC would refuse is refused here.
     let shown_toml = format!("{shown}/{UPLOAD_TOML}");
-    let meta =
-        UploadToml::parse(&text, Path::new(&shown_toml)).map_err(|e| invalid(e.to_string()))?;
+    let meta = UploadToml::parse(&text, Path::new(&shown_toml)).map_err(conf_invalid)?;
     let (vm, snapshot, base_uuid) = (meta.vm.clone(), meta.snapshot.clone(), meta.base_uuid);
     let upload = Upload {
         dir: dir.to_owned(),
@@ -110,30 +116,25 @@ impl Upload {
     }
 
     fn check_layout(&self) -> Result<()> {
-        let refuse = |path: &str, why: &str| {
-            invalid(format!(
-                "the upload {} holds {path}, which {why}",
-                self.shown
-            ))
-        };
-        let misses = |path: &str| invalid(format!("the upload {} misses {path}", self.shown));
+        let upload = self.shown.as_str();
+        let misses = |path: &str| invalid(fl!("upload-misses", upload = upload, file = path));
         match self.meta.kind {
             Kind::Snapshot => {
                 let Some(id) = &self.snapshot else {
-                    return Err(invalid(format!(
-                        "{}/{UPLOAD_TOML}: snapshot: required when kind = \"snapshot\"",
-                        self.shown
+                    return Err(invalid(fl!(
+                        "upload-snapshot-unnamed",
+                        file = format!("{upload}/{UPLOAD_TOML}")
                     )));
                 };
                 let archive = layout::snapshot_archive(id);
                 for e in &self.manifest.files {
                     if e.path != UPLOAD_TOML && e.path != archive {
-                        return Err(refuse(
-                            &e.path,
-                            &format!(
-                                "a snapshot upload does not have (only {UPLOAD_TOML} and {archive})"
-                            ),
-                        ));
+                        return Err(invalid(fl!(
+                            "upload-not-in-snapshot",
+                            upload = upload,
+                            file = e.path.as_str(),
+                            archive = archive.as_str()
+                        )));
                     }
                 }
                 if self.manifest.get(&archive).is_none() {
@@ -151,7 +152,11 @@ impl Upload {
                 }
                 for e in &self.manifest.files {
                     if e.path != UPLOAD_TOML && !layout::is_vm_file(&e.path) {
-                        return Err(refuse(&e.path, "a published machine does not have"));
+                        return Err(invalid(fl!(
+                            "upload-not-in-vm",
+                            upload = upload,
+                            file = e.path.as_str()
+                        )));
                     }
                 }
                 for id in self.snapshot_ids() {

@@ -13,6 +13,8 @@ use leovms_image::vbox;
 use crate::ctx::Ctx;
 use crate::disks;
 use crate::error::{Error, Result};
+use crate::l10n::{fl, shown};
+use crate::publish::{conf_invalid, machine_invalid};
 use crate::tree;
 
 fn invalid(message: impl Into<String>) -> Error {
@@ -44,21 +46,21 @@ pub fn verify(ctx: &Ctx) -> Result<()> {
                 _ => VboxConf::load(&path).map(drop),
             };
             if let Err(e) = result {
-                problems.push(e.to_string());
+                problems.push(conf_invalid(e).to_string());
             }
         }
     }
     if problems.is_empty() {
-        println!("{vms} VM(s) in {}: everything is in order.", data.display());
+        println!("{}", fl!("verify-ok", count = vms, data = shown(&data)));
         return Ok(());
     }
     for p in &problems {
-        println!("problem: {p}");
+        println!("{}", fl!("verify-problem", problem = p.as_str()));
     }
-    Err(invalid(format!(
-        "{} problem(s) found in {}",
-        problems.len(),
-        data.display()
+    Err(invalid(fl!(
+        "verify-problems",
+        count = problems.len(),
+        data = shown(&data)
     )))
 }
 
@@ -86,9 +88,7 @@ fn verify_vm(vm: &str, vm_dir: &Path, manifest: &Manifest) -> Vec<String> {
     if !ok(IMAGE_CONF) && manifest.get(IMAGE_CONF).is_none() {
         note(
             &mut problems,
-            Err(invalid(format!(
-                "{vm}: the manifest does not list {IMAGE_CONF}"
-            ))),
+            Err(invalid(fl!("manifest-lacks", vm = vm, file = IMAGE_CONF))),
         );
     }
     if ok(IMAGE_CONF) {
@@ -96,7 +96,7 @@ fn verify_vm(vm: &str, vm_dir: &Path, manifest: &Manifest) -> Vec<String> {
             &mut problems,
             ImageConf::load(&vm_dir.join(IMAGE_CONF))
                 .map(drop)
-                .map_err(|e| invalid(e.to_string())),
+                .map_err(conf_invalid),
         );
     }
     let info = if ok(MACHINE_VBOX) {
@@ -104,7 +104,7 @@ fn verify_vm(vm: &str, vm_dir: &Path, manifest: &Manifest) -> Vec<String> {
         match fs::read(&path)
             .map_err(|e| Error::io(&path, e))
             .and_then(|b| {
-                vbox::inspect(&b).map_err(|e| invalid(format!("{vm}/{MACHINE_VBOX}: {e}")))
+                vbox::inspect(&b).map_err(|e| machine_invalid(&format!("{vm}/{MACHINE_VBOX}"), e))
             }) {
             Ok(info) => Some(info),
             Err(e) => {
@@ -114,7 +114,7 @@ fn verify_vm(vm: &str, vm_dir: &Path, manifest: &Manifest) -> Vec<String> {
         }
     } else {
         if manifest.get(MACHINE_VBOX).is_none() {
-            problems.push(format!("{vm}: the manifest does not list {MACHINE_VBOX}"));
+            problems.push(fl!("manifest-lacks", vm = vm, file = MACHINE_VBOX));
         }
         None
     };
@@ -131,9 +131,11 @@ fn verify_vm(vm: &str, vm_dir: &Path, manifest: &Manifest) -> Vec<String> {
             disks::check_snapshot_archive(&scan, &bases, &shown)?;
         }
         match manifest.get(rel).and_then(|e| e.unpacked) {
-            Some(n) if n != scan.unpacked => Err(invalid(format!(
-                "{shown}: the manifest says it unpacks to {n} bytes, but it holds {}",
-                scan.unpacked
+            Some(n) if n != scan.unpacked => Err(invalid(fl!(
+                "verify-unpacked-differs",
+                archive = shown.as_str(),
+                manifest = n,
+                found = scan.unpacked
             ))),
             _ => Ok(()),
         }
@@ -144,9 +146,10 @@ fn verify_vm(vm: &str, vm_dir: &Path, manifest: &Manifest) -> Vec<String> {
         Some(_) => {}
         None => note(
             &mut problems,
-            Err(invalid(format!(
-                "{vm}: the manifest lists no {}",
-                layout::BASE_ARCHIVE
+            Err(invalid(fl!(
+                "verify-no-base",
+                vm = vm,
+                file = layout::BASE_ARCHIVE
             ))),
         ),
     }
@@ -157,7 +160,7 @@ fn verify_vm(vm: &str, vm_dir: &Path, manifest: &Manifest) -> Vec<String> {
                 &mut problems,
                 SnapshotConf::load(&vm_dir.join(&conf))
                     .map(drop)
-                    .map_err(|e| invalid(e.to_string())),
+                    .map_err(conf_invalid),
             );
         }
         for rel in layout::snapshot_archives(&id) {

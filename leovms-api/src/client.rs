@@ -91,6 +91,19 @@ pub struct JobEnd {
     /// A full error name (`org.leovms.Error.NoSpace`) or empty.
     pub error_id: String,
     pub message: String,
+    /// The failure's named values (see [`crate::Detail`]).
+    pub detail: crate::Detail,
+}
+
+impl JobEnd {
+    /// The failure for the person at the screen, in their language.
+    pub fn explain(&self) -> String {
+        crate::explain(
+            crate::ErrorKind::from_name(&self.error_id),
+            &self.message,
+            &self.detail,
+        )
+    }
 }
 
 /// A job as first read, right after subscribing (its progress is
@@ -177,6 +190,7 @@ impl JobHandle {
                     state: a.state,
                     error_id: a.error_id.to_string(),
                     message: a.message.to_string(),
+                    detail: a.detail.clone(),
                 }),
                 Err(e) => JobEvent::Bad(e),
             });
@@ -206,6 +220,7 @@ impl JobHandle {
                 state,
                 error_id: p.error_id().await?,
                 message: p.message().await?,
+                detail: p.error_detail().await?,
             }),
         };
         let status = JobStatus {

@@ -1,46 +1,31 @@
-use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::fmt;
 
-/// Typed D-Bus errors. Each carries a message written for the person at the screen;
-/// clients decide on the kind, never by parsing the message.
-#[derive(Debug, Clone, PartialEq, zbus::DBusError)]
-#[zbus(prefix = "org.leovms.Error")]
+use serde::{Deserialize, Serialize};
+use zbus::message::{Header, Message};
+use zbus::names::ErrorName;
+
+/// Named values of a failed job, so that a client can say it in its user's language: `id`
+/// names the sentence (e.g. `vm-running`), the other keys fill it (`vm`, `need`…). Sent
+/// with a failed job (`a{ss}`). Error replies carry only their message, as GLib's clients
+/// read no other error body.
+pub type Detail = HashMap<String, String>;
+
+/// The daemon's typed errors: a kind (the D-Bus error name `org.leovms.Error.<Kind>`) and
+/// the daemon's English sentence (for logs and `--json`); or a transport error (bus gone,
+/// daemon not running…). Clients decide on the kind, never by parsing the message, and
+/// show it with [`Error::explain`].
+#[derive(Debug, Clone, PartialEq)]
 pub enum Error {
-    #[zbus(error)]
+    Refused(Refusal),
     ZBus(zbus::Error),
-    /// No such VM, snapshot, job or working copy.
-    NotFound(String),
-    /// A name or argument was refused (bad name, RAM outside the allowed range…).
-    InvalidArgument(String),
-    /// A configuration file on the share cannot be used (file, line and key in the message).
-    InvalidConfig(String),
-    /// A file does not match its manifest (checksum or size).
-    Integrity(String),
-    /// An archive holds something that must never be unpacked (traversal, link, device…).
-    UnsafeArchive(String),
-    /// Not enough free space; the message names needed and free space.
-    NoSpace(String),
-    /// The snapshot was made for another base disk; the message names both UUIDs.
-    SnapshotMismatch(String),
-    /// The VM is already running.
-    VmRunning(String),
-    /// The VM is not running.
-    NotRunning(String),
-    /// VirtualBox is not installed or cannot be found.
-    VBoxMissing(String),
-    /// VirtualBox refused; the message holds its own words.
-    VBoxFailed(String),
-    /// The share cannot be reached.
-    Offline(String),
-    /// The job was canceled.
-    Canceled(String),
-    /// The operation is not possible in the current state (e.g. cancel of a running VM).
-    Busy(String),
-    /// The user may not write where the job must (e.g. not in group p_leovms).
-    PermissionDenied(String),
-    /// A file system operation failed.
-    Io(String),
-    /// Anything else; a bug if it happens.
-    Internal(String),
+}
+
+/// A refusal of the daemon or the store service.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Refusal {
+    pub kind: ErrorKind,
+    pub message: String,
 }
 
 /// The error kinds as plain values, e.g. for a job's `ErrorId` and for `--json` output.
@@ -127,74 +112,98 @@ impl ErrorKind {
 
 impl Error {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Error {
-        let m = message.into();
-        match kind {
-            ErrorKind::NotFound => Error::NotFound(m),
-            ErrorKind::InvalidArgument => Error::InvalidArgument(m),
-            ErrorKind::InvalidConfig => Error::InvalidConfig(m),
-            ErrorKind::Integrity => Error::Integrity(m),
-            ErrorKind::UnsafeArchive => Error::UnsafeArchive(m),
-            ErrorKind::NoSpace => Error::NoSpace(m),
-            ErrorKind::SnapshotMismatch => Error::SnapshotMismatch(m),
-            ErrorKind::VmRunning => Error::VmRunning(m),
-            ErrorKind::NotRunning => Error::NotRunning(m),
-            ErrorKind::VBoxMissing => Error::VBoxMissing(m),
-            ErrorKind::VBoxFailed => Error::VBoxFailed(m),
-            ErrorKind::Offline => Error::Offline(m),
-            ErrorKind::Canceled => Error::Canceled(m),
-            ErrorKind::Busy => Error::Busy(m),
-            ErrorKind::PermissionDenied => Error::PermissionDenied(m),
-            ErrorKind::Io => Error::Io(m),
-            ErrorKind::Internal => Error::Internal(m),
-        }
+        Error::Refused(Refusal {
+            kind,
+            message: message.into(),
+        })
+    }
+
+    /// A refused argument (bad name, unknown option…).
+    pub fn invalid(message: impl Into<String>) -> Error {
+        Error::new(ErrorKind::InvalidArgument, message)
     }
 
     /// The kind, or `None` for transport errors (bus gone, daemon not running…).
     pub fn kind(&self) -> Option<ErrorKind> {
-        Some(match self {
-            Error::ZBus(_) => return None,
-            Error::NotFound(_) => ErrorKind::NotFound,
-            Error::InvalidArgument(_) => ErrorKind::InvalidArgument,
-            Error::InvalidConfig(_) => ErrorKind::InvalidConfig,
-            Error::Integrity(_) => ErrorKind::Integrity,
-            Error::UnsafeArchive(_) => ErrorKind::UnsafeArchive,
-            Error::NoSpace(_) => ErrorKind::NoSpace,
-            Error::SnapshotMismatch(_) => ErrorKind::SnapshotMismatch,
-            Error::VmRunning(_) => ErrorKind::VmRunning,
-            Error::NotRunning(_) => ErrorKind::NotRunning,
-            Error::VBoxMissing(_) => ErrorKind::VBoxMissing,
-            Error::VBoxFailed(_) => ErrorKind::VBoxFailed,
-            Error::Offline(_) => ErrorKind::Offline,
-            Error::Canceled(_) => ErrorKind::Canceled,
-            Error::Busy(_) => ErrorKind::Busy,
-            Error::PermissionDenied(_) => ErrorKind::PermissionDenied,
-            Error::Io(_) => ErrorKind::Io,
-            Error::Internal(_) => ErrorKind::Internal,
-        })
+        match self {
+            Error::Refused(r) => Some(r.kind),
+            Error::ZBus(_) => None,
+        }
     }
 
-    /// The human message without the error name.
+    /// The sender's own text without the error name (English from the daemon).
     pub fn message(&self) -> String {
         match self {
+            Error::Refused(r) => r.message.clone(),
             Error::ZBus(e) => e.to_string(),
-            Error::NotFound(m)
-            | Error::InvalidArgument(m)
-            | Error::InvalidConfig(m)
-            | Error::Integrity(m)
-            | Error::UnsafeArchive(m)
-            | Error::NoSpace(m)
-            | Error::SnapshotMismatch(m)
-            | Error::VmRunning(m)
-            | Error::NotRunning(m)
-            | Error::VBoxMissing(m)
-            | Error::VBoxFailed(m)
-            | Error::Offline(m)
-            | Error::Canceled(m)
-            | Error::Busy(m)
-            | Error::PermissionDenied(m)
-            | Error::Io(m)
-            | Error::Internal(m) => m.clone(),
         }
+    }
+
+    /// The error for the person at the screen, in their language: the kind's headline
+    /// with the sender's text as the detail (see [`crate::explain`]).
+    pub fn explain(&self) -> String {
+        crate::explain(self.kind(), &self.message(), &Detail::new())
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Refused(r) => write!(f, "{}: {}", r.kind.dbus_name(), r.message),
+            Error::ZBus(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl zbus::DBusError for Error {
+    /// The reply's body is the message alone (`s`): GLib's clients (`gdbus`) show no
+    /// message of an error with a longer body.
+    fn create_reply(&self, call: &Header<'_>) -> zbus::Result<Message> {
+        let message = match self {
+            Error::Refused(r) => r.message.clone(),
+            Error::ZBus(e) => e.to_string(),
+        };
+        Message::error(call, self.name())?.build(&(message,))
+    }
+
+    fn name(&self) -> ErrorName<'_> {
+        match self {
+            Error::Refused(r) => ErrorName::from_string_unchecked(r.kind.dbus_name()),
+            Error::ZBus(zbus::Error::MethodError(name, _, _)) => {
+                ErrorName::from_str_unchecked(name.as_str())
+            }
+            Error::ZBus(zbus::Error::FDO(e)) => zbus::DBusError::name(&**e),
+            Error::ZBus(_) => {
+                ErrorName::from_static_str_unchecked("org.freedesktop.DBus.Error.Failed")
+            }
+        }
+    }
+
+    fn description(&self) -> Option<&str> {
+        match self {
+            Error::Refused(r) => Some(&r.message),
+            Error::ZBus(zbus::Error::MethodError(_, message, _)) => message.as_deref(),
+            Error::ZBus(_) => None,
+        }
+    }
+}
+
+/// An error reply named `org.leovms.Error.<Kind>` becomes a [`Refusal`]; anything else
+/// stays a transport error.
+impl From<zbus::Error> for Error {
+    fn from(e: zbus::Error) -> Self {
+        let zbus::Error::MethodError(name, message, _) = &e else {
+            return Error::ZBus(e);
+        };
+        let Some(kind) = ErrorKind::from_name(name.as_str()) else {
+            return Error::ZBus(e);
+        };
+        Error::Refused(Refusal {
+            kind,
+            message: message.clone().unwrap_or_default(),
+        })
     }
 }
 

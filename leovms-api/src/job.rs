@@ -1,6 +1,6 @@
 use zbus::proxy;
 
-use crate::{Error, JobKind, JobState, Phase};
+use crate::{Detail, Error, JobKind, JobState, Phase};
 
 /// One job (`/org/leovms/Leovms1/job/N`). Subscribe to the signals before reading the
 /// properties, then a late subscriber misses nothing.
@@ -36,6 +36,9 @@ pub trait Job {
     fn error_id(&self) -> zbus::Result<String>;
     #[zbus(property)]
     fn message(&self) -> zbus::Result<String>;
+    /// The named values of the failure (see [`Detail`]); empty unless failed.
+    #[zbus(property)]
+    fn error_detail(&self) -> zbus::Result<Detail>;
 
     /// Throttled (a few per second) and at every phase change.
     #[zbus(signal)]
@@ -48,7 +51,14 @@ pub trait Job {
         eta_seconds: i64,
     ) -> zbus::Result<()>;
 
-    /// Sent once: `state` is `done`, `canceled` or `failed`; `error_id` a full error name or empty.
+    /// Sent once: `state` is `done`, `canceled` or `failed`; `error_id` a full error name or
+    /// empty; `message` the daemon's English sentence; `detail` its values (see [`Detail`]).
     #[zbus(signal)]
-    fn finished(&self, state: JobState, error_id: &str, message: &str) -> zbus::Result<()>;
+    fn finished(
+        &self,
+        state: JobState,
+        error_id: &str,
+        message: &str,
+        detail: Detail,
+    ) -> zbus::Result<()>;
 }

@@ -5,8 +5,11 @@
 /// followed through [`JobHandle`].
 pub mod client;
 mod error;
+mod explain;
 /// The job proxy and its signals (`Progress`, `Finished`) with their typed arguments.
 pub mod job;
+/// The contract's words in the user's language.
+mod l10n;
 /// The manager proxy and its signals (`JobAdded`, `MachineChanged`…) with their typed
 /// arguments.
 pub mod manager;
@@ -19,7 +22,10 @@ pub mod units;
 mod words;
 
 pub use client::{JobHandle, Leovms};
-pub use error::{Error, ErrorKind, dbus_error_name, is_unknown_object, is_unreachable_name};
+pub use error::{
+    Detail, Error, ErrorKind, Refusal, dbus_error_name, is_unknown_object, is_unreachable_name,
+};
+pub use explain::explain;
 pub use job::JobProxy;
 pub use manager::ManagerProxy;
 pub use options::OptionsDict;

@@ -57,7 +57,7 @@ impl<'a> Dict<'a> {
             .collect();
         unknown.sort();
         if let Some(key) = unknown.first() {
-            return Err(Error::InvalidArgument(format!(
+            return Err(Error::invalid(format!(
                 "{method} has no option {}; its options are: {}.",
                 quoted(key),
                 known.join(", ")
@@ -107,7 +107,7 @@ impl<'a> Dict<'a> {
             return Ok(Some(word));
         }
         let words: Vec<String> = known.iter().map(|w| w.to_string()).collect();
-        Err(Error::InvalidArgument(format!(
+        Err(Error::invalid(format!(
             "The {} option {key} must be {}, not {}.",
             self.method,
             words.join(" or "),
@@ -116,7 +116,7 @@ impl<'a> Dict<'a> {
     }
 
     fn wrong_type(&self, key: &str, wanted: &str, got: &Value<'_>) -> Error {
-        Error::InvalidArgument(format!(
+        Error::invalid(format!(
             "The {} option {key} must be {wanted}, not a value of type \"{}\".",
             self.method,
             got.value_signature()
@@ -172,9 +172,8 @@ mod tests {
         let e = StartOptions::from_dict(&d).unwrap_err();
         assert_eq!(
             e,
-            Error::InvalidArgument(
+            Error::invalid(
                 "The Start option ram-mb must be a whole number (uint32, \"u\"), not a value of type \"s\"."
-                    .into()
             )
         );
         let d = dict(&[("name", Value::U32(3))]);
@@ -191,7 +190,7 @@ mod tests {
             let d = dict(&[("kind", Value::from(word))]);
             assert_eq!(
                 UploadOptions::from_dict(&d).unwrap_err(),
-                Error::InvalidArgument(format!(
+                Error::invalid(format!(
                     "The Upload option kind must be snapshot or vm, not \"{word}\"."
                 ))
             );
@@ -203,7 +202,7 @@ mod tests {
         let d = dict(&[("ram", Value::U32(1024))]);
         assert_eq!(
             StartOptions::from_dict(&d).unwrap_err(),
-            Error::InvalidArgument("Start has no option \"ram\"; its options are: ram-mb.".into())
+            Error::invalid("Start has no option \"ram\"; its options are: ram-mb.")
         );
         let d = dict(&[("colour", Value::from("red"))]);
         let e = UploadOptions::from_dict(&d).unwrap_err().message();

@@ -1,5 +1,8 @@
-//! Sizes, rates and times as both clients write them. Decimal units (a GB is 10^9
-//! bytes), as disks and the daemon's messages count.
+//! Sizes, rates and times as both clients write them, with the decimal separator of the
+//! user's language (`1,5 GB` in German). Decimal units (a GB is 10^9 bytes), as disks and
+//! the daemon's messages count.
+
+use leovms_l10n::{Lang, decimal_in, lang};
 
 const KB: f64 = 1e3;
 const MB: f64 = 1e6;
@@ -9,26 +12,32 @@ const GB: f64 = 1e9;
 /// the daemon's messages: one decimal, two below 1 GB (`0.35 GB`) so that small amounts
 /// never read `0.0 GB`.
 pub fn format_gb(bytes: u64) -> String {
+    format_gb_in(lang(), bytes)
+}
+
+pub(crate) fn format_gb_in(lang: Lang, bytes: u64) -> String {
     let g = bytes as f64 / GB;
-    if g < 1.0 {
-        format!("{g:.2} GB")
-    } else {
-        format!("{g:.1} GB")
-    }
+    let digits = if g < 1.0 { 2 } else { 1 };
+    format!("{} GB", decimal_in(lang, g, digits))
 }
 
 /// A size in the largest fitting unit: `512 B`, `3.4 kB`, `56.7 MB`, `1.2 GB`.
 pub fn format_size(bytes: u64) -> String {
+    format_size_in(lang(), bytes)
+}
+
+fn format_size_in(lang: Lang, bytes: u64) -> String {
     let b = bytes as f64;
-    if b >= GB {
-        format!("{:.1} GB", b / GB)
+    let (value, unit) = if b >= GB {
+        (b / GB, "GB")
     } else if b >= MB {
-        format!("{:.1} MB", b / MB)
+        (b / MB, "MB")
     } else if b >= KB {
-        format!("{:.1} kB", b / KB)
+        (b / KB, "kB")
     } else {
-        format!("{bytes} B")
-    }
+        return format!("{bytes} B");
+    };
+    format!("{} {unit}", decimal_in(lang, value, 1))
 }
 
 /// `85.0 MB/s`; `None` when the daemon has no rate yet (0).
@@ -54,19 +63,33 @@ mod tests {
 
     #[test]
     fn sizes_use_decimal_units() {
-        assert_eq!(format_gb(12_345_678_901), "12.3 GB");
-        assert_eq!(format_gb(0), "0.00 GB");
-        assert_eq!(format_gb(350_000_000), "0.35 GB");
-        assert_eq!(format_size(999), "999 B");
-        assert_eq!(format_size(1_500), "1.5 kB");
-        assert_eq!(format_size(56_700_000), "56.7 MB");
-        assert_eq!(format_size(4_000_000_000), "4.0 GB");
+        let gb = |b| format_gb_in(Lang::En, b);
+        let size = |b| format_size_in(Lang::En, b);
+        assert_eq!(gb(12_345_678_901), "12.3 GB");
+        assert_eq!(gb(0), "0.00 GB");
+        assert_eq!(gb(350_000_000), "0.35 GB");
+        assert_eq!(size(999), "999 B");
+        assert_eq!(size(1_500), "1.5 kB");
+        assert_eq!(size(56_700_000), "56.7 MB");
+        assert_eq!(size(4_000_000_000), "4.0 GB");
+    }
+
+    #[test]
+    fn german_sizes_have_a_decimal_comma() {
+        assert_eq!(format_gb_in(Lang::De, 1_500_000_000), "1,5 GB");
+        assert_eq!(format_gb_in(Lang::De, 350_000_000), "0,35 GB");
+        assert_eq!(format_size_in(Lang::De, 56_700_000), "56,7 MB");
+        assert_eq!(format_size_in(Lang::De, 999), "999 B");
     }
 
     #[test]
     fn rates_and_times_left() {
         assert_eq!(format_rate(0), None);
-        assert_eq!(format_rate(85_000_000).as_deref(), Some("85.0 MB/s"));
+        let rate = format_rate(85_000_000).unwrap();
+        assert!(
+            ["85.0 MB/s", "85,0 MB/s"].contains(&rate.as_str()),
+            "{rate}"
+        );
         assert_eq!(format_eta(-1), None);
         assert_eq!(format_eta(0).as_deref(), Some("0 s"));
         assert_eq!(format_eta(45).as_deref(), Some("45 s"));

@@ -11,6 +11,8 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use zbus::zvariant::{self, OwnedValue, Type, Value};
 
+use crate::l10n::fl;
+
 /// Declares one word set: the enum with its wire words (serde renames, the same words as
 /// [`as_str`](MachineState::as_str)), an `Unknown` fallback, and the conversions to and
 /// from D-Bus values (properties, `a{sv}` dictionaries).
@@ -162,20 +164,20 @@ words! {
 }
 
 impl Phase {
-    /// Words for people, e.g. in a progress line.
-    pub fn describe(self) -> &'static str {
+    /// Words for people in their language, e.g. in a progress line.
+    pub fn describe(self) -> String {
         match self {
-            Phase::Plan => "Checking",
-            Phase::Fetch => "Copying to the cache",
-            Phase::Verify => "Checking the cache",
-            Phase::UnpackBase => "Unpacking base image",
-            Phase::UnpackSnapshot => "Unpacking snapshot",
-            Phase::Configure => "Configuring",
-            Phase::Launch => "Starting VirtualBox",
-            Phase::Running => "Running",
-            Phase::Upload => "Uploading",
-            Phase::Ended => "Ended",
-            Phase::Unknown => "Working",
+            Phase::Plan => fl!("phase-plan"),
+            Phase::Fetch => fl!("phase-fetch"),
+            Phase::Verify => fl!("phase-verify"),
+            Phase::UnpackBase => fl!("phase-unpack-base"),
+            Phase::UnpackSnapshot => fl!("phase-unpack-snapshot"),
+            Phase::Configure => fl!("phase-configure"),
+            Phase::Launch => fl!("phase-launch"),
+            Phase::Running => fl!("phase-running"),
+            Phase::Upload => fl!("phase-upload"),
+            Phase::Ended => fl!("phase-ended"),
+            Phase::Unknown => fl!("phase-unknown"),
         }
     }
 }
@@ -327,7 +329,7 @@ mod tests {
             ["virtualbox", "working-copy"]
         );
         assert_eq!(Phase::parse("unpack-base"), Phase::UnpackBase);
-        assert_eq!(Phase::Unknown.describe(), "Working");
+        assert!(["Working", "In Arbeit"].contains(&Phase::Unknown.describe().as_str()));
         assert_eq!(JobState::parse("newer"), JobState::Unknown);
         assert_eq!(UploadKind::parse("vm"), UploadKind::Vm);
     }

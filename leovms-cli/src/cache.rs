@@ -7,6 +7,7 @@ use zbus::Connection;
 
 use crate::exit::CliError;
 use crate::follow::{FollowOptions, follow};
+use crate::l10n::fl;
 use crate::output::{all_from_cache, format_day, format_gb, or_dash, print_json, table, yes_no};
 
 /// The `--json` object of `cache`.
@@ -16,16 +17,20 @@ pub struct CacheView {
     pub server: Option<Vec<Machine>>,
     /// Why the share is not available; empty when it is.
     pub server_problem: String,
+    /// `server_problem` as the user reads it (see [`leovms_api::explain`]); text only.
+    #[serde(skip)]
+    pub server_problem_shown: String,
     pub dirs: Vec<CacheDir>,
     pub entries: Vec<CacheEntry>,
 }
 
 pub async fn show(mgr: &ManagerProxy<'_>, json: bool) -> Result<(), CliError> {
-    let (server, server_problem) = server_side(mgr).await?;
+    let (server, server_problem, server_problem_shown) = server_side(mgr).await?;
     let report = mgr.cache_status().await?;
     let view = CacheView {
         server,
         server_problem,
+        server_problem_shown,
         dirs: report.dirs,
         entries: report.entries,
     };
@@ -37,11 +42,17 @@ pub async fn show(mgr: &ManagerProxy<'_>, json: bool) -> Result<(), CliError> {
     }
 }
 
-/// The machines on the share, or why the share is not available. The cache is worth
-/// showing without the share, so only an unavailable share is taken as an answer here.
-async fn server_side(mgr: &ManagerProxy<'_>) -> Result<(Option<Vec<Machine>>, String), CliError> {
+/// The machines on the share, or why the share is not available (for `--json` and as
+/// shown). The cache is worth showing without the share, so only an unavailable share is
+/// taken as an answer here.
+async fn server_side(
+    mgr: &ManagerProxy<'_>,
+) -> Result<(Option<Vec<Machine>>, String, String), CliError> {
     match mgr.list_machines().await {
-        Ok(machines) if all_from_cache(&machines) => Ok((None, share_problem(mgr).await)),
+        Ok(machines) if all_from_cache(&machines) => {
+            let why = share_problem(mgr).await;
+            Ok((None, why.clone(), why))
+        }
         Ok(machines) => Ok((
             Some(
                 machines
@@ -50,8 +61,9 @@ async fn server_side(mgr: &ManagerProxy<'_>) -> Result<(Option<Vec<Machine>>, St
                     .collect(),
             ),
             String::new(),
+            String::new(),
         )),
-        Err(e) if e.kind() == Some(ErrorKind::Offline) => Ok((None, e.message())),
+        Err(e) if e.kind() == Some(ErrorKind::Offline) => Ok((None, e.message(), e.explain())),
         Err(e) => Err(e.into()),
     }
 }
@@ -65,7 +77,7 @@ async fn share_problem(mgr: &ManagerProxy<'_>) -> String {
         Err(_) => String::new(),
     };
     if words.is_empty() {
-        "Only this PC's cache could be read.".into()
+        fl!("cache-only-cache-read")
     } else {
         words
     }
@@ -73,25 +85,27 @@ async fn share_problem(mgr: &ManagerProxy<'_>) -> String {
 
 /// Both sides: "On the server" and "In the cache".
 pub fn render(v: &CacheView) -> String {
-    let mut out = String::from("On the server\n");
+    let mut out = format!("{}\n", fl!("cache-on-the-server"));
     match &v.server {
-        None => out.push_str(&format!(
-            "The VM share is not available: {}\n",
-            v.server_problem
-        )),
-        Some(machines) if machines.is_empty() => out.push_str("No machines on the share.\n"),
+        None => {
+            let why = v.server_problem_shown.as_str();
+            out.push_str(&format!("{}\n", fl!("cache-share-unavailable", why = why)));
+        }
+        Some(machines) if machines.is_empty() => {
+            out.push_str(&format!("{}\n", fl!("list-no-machines")));
+        }
         Some(machines) => out.push_str(&server_table(machines)),
     }
-    out.push_str("\nIn the cache\n");
+    out.push_str(&format!("\n{}\n", fl!("cache-in-the-cache")));
     if v.dirs.is_empty() {
-        out.push_str("No cache folder is set up for this PC.\n");
+        out.push_str(&format!("{}\n", fl!("cache-no-folder")));
     }
     for dir in &v.dirs {
         out.push_str(&dir_line(dir));
     }
     out.push('\n');
     if v.entries.is_empty() {
-        out.push_str("The cache is empty.\n");
+        out.push_str(&format!("{}\n", fl!("cache-empty")));
     } else {
         out.push_str(&entries_table(&v.entries));
     }
@@ -118,23 +132,28 @@ fn server_table(machines: &[Machine]) -> String {
             ]
         })
         .collect();
-    table(
-        &["ID", "NAME", "BASE", "REVISION", "SYNCED", "OUTDATED"],
-        &rows,
-    )
+    let headers = [
+        fl!("column-id"),
+        fl!("column-name"),
+        fl!("column-base"),
+        fl!("column-revision"),
+        fl!("column-synced"),
+        fl!("column-outdated"),
+    ];
+    table(&headers, &rows)
 }
 
 /// `/var/cache/leovms: 13.8 GB of 100.0 GB used, 45.2 GB free on the disk.`, or the
 /// folder's problem.
 fn dir_line(d: &CacheDir) -> String {
     if d.problem.is_empty() {
-        format!(
-            "{}: {} of {} used, {} free on the disk.\n",
-            d.path,
-            format_gb(d.used),
-            format_gb(d.limit),
-            format_gb(d.free)
-        )
+        let space = fl!(
+            "cache-space",
+            used = format_gb(d.used),
+            limit = format_gb(d.limit),
+            free = format_gb(d.free)
+        );
+        format!("{}: {space}\n", d.path)
     } else {
         format!("{}: {}\n", d.path, d.problem)
     }
@@ -155,18 +174,16 @@ fn entries_table(entries: &[CacheEntry]) -> String {
             ]
         })
         .collect();
-    table(
-        &[
-            "VM",
-            "ITEM",
-            "SIZE",
-            "PINNED",
-            "OUTDATED",
-            "LAST USED",
-            "CACHE",
-        ],
-        &rows,
-    )
+    let headers = [
+        fl!("column-vm"),
+        fl!("column-item"),
+        fl!("column-size"),
+        fl!("column-pinned"),
+        fl!("column-outdated"),
+        fl!("column-last-used"),
+        fl!("column-cache"),
+    ];
+    table(&headers, &rows)
 }
 
 /// Re-hashes the cache and follows the job like `start` does.
@@ -249,6 +266,7 @@ mod tests {
                 machine("vm-linux", false, false),
             ]),
             server_problem: String::new(),
+            server_problem_shown: String::new(),
             dirs: dirs(),
             entries: vec![entry("base", true, 1_795_176_000), entry("exam", false, 0)],
         };
@@ -274,6 +292,7 @@ vm-win10  exam  0.35 GB  no      no        never       /var/cache/leovms
         let view = CacheView {
             server: None,
             server_problem: "The VM share is not connected.".into(),
+            server_problem_shown: "The VM share is not connected.".into(),
             dirs: vec![],
             entries: vec![],
         };
@@ -294,6 +313,7 @@ The cache is empty.
         let view = CacheView {
             server: None,
             server_problem: "offline".into(),
+            server_problem_shown: "Der Server ist nicht erreichbar.".into(),
             dirs: dirs(),
             entries: vec![entry("base", true, 0)],
         };
@@ -312,6 +332,7 @@ The cache is empty.
         let online = CacheView {
             server: Some(vec![machine("vm-win10", true, false)]),
             server_problem: String::new(),
+            server_problem_shown: String::new(),
             dirs: vec![],
             entries: vec![],
         };

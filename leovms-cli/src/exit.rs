@@ -1,9 +1,13 @@
 //! Exit codes and the one error type every command returns.
 //!
 //! D-Bus method errors and a failed job's `ErrorId` map to the same codes, so scripts
-//! see the same number whether a start was refused at once or failed later.
+//! see the same number whether a start was refused at once or failed later. The table of
+//! the codes after `--help` is in the catalogs (`help-exit-codes`), like docs/cli.md's.
 
-use leovms_api::ErrorKind;
+use leovms_api::client::JobEnd;
+use leovms_api::{ErrorKind, JobState};
+
+use crate::l10n::fl;
 
 pub const FAILURE: u8 = 1;
 pub const USAGE: u8 = 2;
@@ -12,26 +16,6 @@ pub const UNREACHABLE: u8 = 3;
 pub const INTERRUPTED: u8 = 130;
 /// What a shell reports for a command whose reader went away (128 + SIGPIPE).
 pub const READER_GONE: i32 = 141;
-
-/// The exit-code table as shown after `--help` and in docs/cli.md: the codes
-/// right-aligned, the meanings in one column (checked by a test).
-pub const EXIT_CODES_HELP: &str = "\
-Exit codes:
-    0  success
-    1  other failure
-    2  usage error
-    3  leovmsd cannot be reached
-    4  not found (VM, snapshot or job)
-    5  invalid argument or configuration
-    6  not enough free space
-    7  damaged or unsafe file, or snapshot does not fit the base
-    8  VM already running, not running, or busy
-    9  VirtualBox missing or failed
-   10  canceled
-   11  server share offline
-   12  not allowed to write there (e.g. the upload share without group p_leovms)
-  130  interrupted (Ctrl-C); a followed job goes on in the background
-  141  the reader of the output went away (e.g. `| head -1`)";
 
 /// The exit code for an error kind; `None` (not a leovms error) is a plain failure.
 pub fn code_for(kind: Option<ErrorKind>) -> u8 {
@@ -49,17 +33,19 @@ pub fn code_for(kind: Option<ErrorKind>) -> u8 {
     }
 }
 
-/// Why a command did not succeed. The display text is what the user reads after `leovms: `.
+/// Why a command did not succeed. The display text is what the user reads after
+/// `leovms: `, in the user's language.
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
     #[error("{0}")]
     Usage(String),
-    #[error("leovmsd is not running and could not be started (no D-Bus session bus?): {0}")]
+    #[error("{}", fl!("error-unreachable", why = .0.as_str()))]
     Unreachable(String),
     /// The daemon went away while a job was followed.
     #[error("{0}")]
     Lost(String),
-    /// An error reported by the daemon, either for a call or as a job's result.
+    /// An error reported by the daemon, either for a call or as a job's result; `message`
+    /// as the user reads it (see [`leovms_api::explain`]).
     #[error("{message}")]
     Daemon {
         kind: Option<ErrorKind>,
@@ -83,18 +69,16 @@ impl CliError {
         }
     }
 
-    /// A job that ended as `failed` or `canceled`, from its `ErrorId` and message.
-    pub fn from_job(error_id: &str, message: &str, canceled: bool) -> CliError {
-        let kind = ErrorKind::from_name(error_id).or(canceled.then_some(ErrorKind::Canceled));
-        let message = if message.is_empty() {
-            if canceled {
-                "The job was canceled."
-            } else {
-                "The job failed."
-            }
-            .to_string()
+    /// A job that ended as `failed` or `canceled`, from its `ErrorId`, message and detail.
+    pub fn from_job(end: &JobEnd) -> CliError {
+        let canceled = end.state == JobState::Canceled;
+        let kind = ErrorKind::from_name(&end.error_id).or(canceled.then_some(ErrorKind::Canceled));
+        let message = if !end.message.is_empty() {
+            end.explain()
+        } else if canceled {
+            fl!("job-canceled")
         } else {
-            message.to_string()
+            fl!("job-failed")
         };
         CliError::Daemon { kind, message }
     }
@@ -105,7 +89,7 @@ impl From<leovms_api::Error> for CliError {
         match (e.kind(), e) {
             (Some(kind), e) => CliError::Daemon {
                 kind: Some(kind),
-                message: e.message(),
+                message: e.explain(),
             },
             (None, leovms_api::Error::ZBus(z)) => z.into(),
             (None, e) => CliError::Other(e.message()),
@@ -115,6 +99,10 @@ impl From<leovms_api::Error> for CliError {
 
 impl From<zbus::Error> for CliError {
     fn from(e: zbus::Error) -> CliError {
+        // A leovms error read through a plain proxy call: worded from its detail too.
+        if let refused @ leovms_api::Error::Refused(_) = leovms_api::Error::from(e.clone()) {
+            return refused.into();
+        }
         let name = leovms_api::dbus_error_name(&e);
         let text = match &e {
             zbus::Error::MethodError(_, Some(detail), _) => detail.clone(),
@@ -140,13 +128,22 @@ impl From<zbus::Error> for CliError {
 pub fn no_such_job(number: &str) -> CliError {
     CliError::Daemon {
         kind: Some(ErrorKind::NotFound),
-        message: format!("There is no job {number}. See `leovms-cli jobs`."),
+        message: fl!("no-such-job", job = number),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn end(state: JobState, error_id: &str, message: &str) -> JobEnd {
+        JobEnd {
+            state,
+            error_id: error_id.into(),
+            message: message.into(),
+            detail: Default::default(),
+        }
+    }
 
     #[test]
     fn every_kind_has_its_documented_code() {
@@ -180,7 +177,7 @@ mod tests {
     fn method_errors_and_job_results_map_alike() {
         for kind in ErrorKind::ALL {
             let call: CliError = leovms_api::Error::new(kind, "m").into();
-            let job = CliError::from_job(&kind.dbus_name(), "m", false);
+            let job = CliError::from_job(&end(JobState::Failed, &kind.dbus_name(), "m"));
             assert_eq!(call.code(), job.code(), "{kind:?}");
             assert_eq!(call.to_string(), "m");
         }
@@ -188,10 +185,13 @@ mod tests {
 
     #[test]
     fn a_canceled_job_without_error_id_still_exits_10() {
-        let e = CliError::from_job("", "", true);
+        let e = CliError::from_job(&end(JobState::Canceled, "", ""));
         assert_eq!(e.code(), 10);
         assert_eq!(e.to_string(), "The job was canceled.");
-        assert_eq!(CliError::from_job("", "boom", false).code(), 1);
+        assert_eq!(
+            CliError::from_job(&end(JobState::Failed, "", "boom")).code(),
+            1
+        );
     }
 
     #[test]

@@ -8,6 +8,7 @@ use zbus::Connection;
 use zbus::zvariant::OwnedObjectPath;
 
 use crate::exit::{CliError, no_such_job};
+use crate::l10n::fl;
 use crate::output::{job_number, print_json};
 use crate::view::{JobResult, View};
 use leovms_api::is_unknown_object;
@@ -69,10 +70,7 @@ pub async fn follow_into(
 
     let mut view = View::new(opts.json, bar_label(kind, &vm));
     if opts.requested && job.joined().await {
-        view.notice(&format!(
-            "Joined the {} already in progress.",
-            job_noun(kind)
-        ));
+        view.notice(&fl!("follow-joined", kind = kind.as_str()));
     }
     let outcome = match end {
         None => {
@@ -94,43 +92,40 @@ pub async fn follow_into(
         Outcome::Running => {
             results.push(result);
             let name = display_name(conn, &vm).await;
-            view.line(&format!("{name} is running."));
+            view.line(&fl!("follow-running", name = name));
             Ok(())
         }
         Outcome::Interrupted => {
             results.push(result);
             if events.progress().phase == Phase::Running {
                 let name = display_name(conn, &vm).await;
-                say_err!("{name} keeps running. Stop it with: leovms-cli stop {vm}");
-            } else {
                 say_err!(
-                    "The {} goes on in the background. Cancel it with: leovms-cli cancel {number}",
-                    job_noun(kind)
+                    "{}",
+                    fl!("follow-keeps-running", name = name, vm = vm.as_str())
+                );
+            } else {
+                let kind = kind.as_str();
+                say_err!(
+                    "{}",
+                    fl!("follow-goes-on", kind = kind, job = number.as_str())
                 );
             }
             Err(CliError::Interrupted)
         }
-        Outcome::Finished(JobEnd {
-            state,
-            error_id,
-            message,
-        }) => {
-            result.state = state;
+        Outcome::Finished(end) => {
+            // `--json` keeps the daemon's own words.
+            result.state = end.state;
             result.phase = Phase::Ended;
-            result.error_id.clone_from(&error_id);
-            result.message.clone_from(&message);
+            result.error_id.clone_from(&end.error_id);
+            result.message.clone_from(&end.message);
             results.push(result);
-            match state {
+            match end.state {
                 JobState::Done => {
                     let name = display_name(conn, &vm).await;
-                    view.line(&done_line(kind, &name, &message));
+                    view.line(&done_line(kind, &name, &end.message));
                     Ok(())
                 }
-                st => Err(CliError::from_job(
-                    &error_id,
-                    &message,
-                    st == JobState::Canceled,
-                )),
+                _ => Err(CliError::from_job(&end)),
             }
         }
     }
@@ -154,9 +149,7 @@ async fn watch(
             if !announced_running {
                 announced_running = true;
                 let name = display_name(conn, vm).await;
-                view.notice(&format!(
-                    "{name} is running. Waiting until it is powered off."
-                ));
+                view.notice(&fl!("follow-waiting", name = name));
             }
         }
         let event = tokio::select! {
@@ -168,24 +161,13 @@ async fn watch(
             JobEvent::Progress(now) => view.show(&now),
             JobEvent::Finished(end) => return Ok(Outcome::Finished(end)),
             JobEvent::DaemonGone => {
-                return Err(CliError::Lost(
-                    "leovmsd stopped while following the job.".into(),
-                ));
+                return Err(CliError::Lost(fl!("follow-daemon-stopped")));
             }
             JobEvent::Lost => {
-                return Err(CliError::Lost("The connection to leovmsd was lost.".into()));
+                return Err(CliError::Lost(fl!("follow-connection-lost")));
             }
             JobEvent::Bad(e) => return Err(e.into()),
         }
-    }
-}
-
-/// The job kind in a sentence: "Joined the … already in progress", "The … goes on".
-fn job_noun(kind: JobKind) -> &'static str {
-    match kind {
-        JobKind::Verify => "check of the cache",
-        JobKind::Unknown => "job",
-        other => other.as_str(),
     }
 }
 
@@ -199,11 +181,11 @@ fn bar_label(kind: JobKind, vm: &str) -> &str {
 /// a check of the cache did; a start's job ends when its VM has been powered off.
 fn done_line(kind: JobKind, name: &str, message: &str) -> String {
     match kind {
-        JobKind::Start => format!("{name} has been powered off."),
+        JobKind::Start => fl!("stop-done", vm = name),
         _ if !message.is_empty() => message.to_string(),
-        JobKind::Sync => format!("{name} is ready for offline use."),
-        JobKind::Verify => "The cache has been checked.".to_string(),
-        _ => "Done.".to_string(),
+        JobKind::Sync => fl!("follow-synced", name = name),
+        JobKind::Verify => fl!("follow-checked"),
+        _ => fl!("follow-done"),
     }
 }
 
@@ -254,9 +236,23 @@ mod tests {
 
     #[test]
     fn jobs_are_named_for_people() {
-        assert_eq!(job_noun(JobKind::Start), "start");
-        assert_eq!(job_noun(JobKind::Sync), "sync");
-        assert_eq!(job_noun(JobKind::Verify), "check of the cache");
+        let joined = |kind| fl!("follow-joined", kind = JobKind::as_str(kind));
+        assert_eq!(
+            joined(JobKind::Start),
+            "Joined the start already in progress."
+        );
+        assert_eq!(
+            joined(JobKind::Sync),
+            "Joined the sync already in progress."
+        );
+        assert_eq!(
+            joined(JobKind::Verify),
+            "Joined the check of the cache already in progress."
+        );
+        assert_eq!(
+            joined(JobKind::Unknown),
+            "Joined the job already in progress."
+        );
         assert_eq!(bar_label(JobKind::Sync, "vm-demo"), "vm-demo");
         assert_eq!(bar_label(JobKind::Start, "vm-demo"), "");
     }

@@ -19,29 +19,36 @@ macro_rules! say_err {
 mod cache;
 mod exit;
 mod follow;
+mod help;
+mod l10n;
 mod output;
 mod status;
 mod store;
 mod sync;
 mod upload;
 mod view;
+mod words;
 
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, FromArgMatches, Parser, Subcommand};
 use leovms_api::{JOBS_PATH, Leovms, ManagerProxy, Snapshot, StartOptions};
 use zbus::Connection;
 use zbus::zvariant::{ObjectPath, OwnedObjectPath};
 
-use crate::exit::{CliError, EXIT_CODES_HELP};
+use crate::exit::CliError;
 use crate::follow::{FollowOptions, follow};
+use crate::l10n::fl;
 use crate::output::{all_from_cache, jobs_table, machines_table, print_json, snapshots_table};
 use crate::sync::SyncArgs;
 use crate::upload::UploadArgs;
 
+// The doc comments below are the English `--help`; the catalogs hold them too, under ids
+// built from the command path (see `help`), so a changed text is changed there as well.
+
 /// Start the school's virtual machines and see what they are doing.
 #[derive(Debug, Parser)]
-#[command(name = "leovms-cli", version, after_help = EXIT_CODES_HELP)]
+#[command(name = "leovms-cli", version)]
 struct Cli {
     /// Print JSON instead of text (for scripts)
     #[arg(long, global = true)]
@@ -137,7 +144,7 @@ struct StartArgs {
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = parse_args();
     if let Command::Completions { shell } = cli.command {
         print_completions(shell);
         return ExitCode::SUCCESS;
@@ -185,11 +192,11 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             if json {
                 print_json(&machines)
             } else if machines.is_empty() {
-                say!("No machines on the share.");
+                say!("{}", fl!("list-no-machines"));
                 Ok(())
             } else {
                 if all_from_cache(&machines) {
-                    say!("The VM share is not available; this is what this PC has in its cache.");
+                    say!("{}", fl!("list-from-cache"));
                 }
                 say_raw!("{}", machines_table(&machines));
                 Ok(())
@@ -200,7 +207,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             if json {
                 print_json(&snapshots)
             } else if snapshots.is_empty() {
-                say!("{vm} has no snapshots.");
+                say!("{}", fl!("snapshots-none", vm = vm));
                 Ok(())
             } else {
                 say_raw!("{}", snapshots_table(&snapshots));
@@ -211,7 +218,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Stop { vm } => {
             mgr.stop(&vm).await?;
             if !json {
-                say!("{vm} has been powered off.");
+                say!("{}", fl!("stop-done", vm = vm));
             }
             Ok(())
         }
@@ -220,7 +227,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             if json {
                 print_json(&jobs)
             } else if jobs.is_empty() {
-                say!("No jobs.");
+                say!("{}", fl!("jobs-none"));
                 Ok(())
             } else {
                 say_raw!("{}", jobs_table(&jobs));
@@ -237,7 +244,10 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                 e => e.into(),
             })?;
             if !json {
-                say!("Job {} canceled.", output::job_number(path.as_str()));
+                say!(
+                    "{}",
+                    fl!("cancel-done", job = output::job_number(path.as_str()))
+                );
             }
             Ok(())
         }
@@ -295,10 +305,7 @@ async fn nothing_offline(mgr: &ManagerProxy<'_>) -> String {
             .to_string(),
         Err(_) => String::new(),
     };
-    let mut text = String::from(
-        "No machines available offline: the VM share is not available, and this PC has no \
-         machine that starts without it (`leovms-cli sync` keeps one once the share is back).",
-    );
+    let mut text = fl!("list-nothing-offline");
     if !why.is_empty() {
         text.push('\n');
         text.push_str(&why);
@@ -306,7 +313,17 @@ async fn nothing_offline(mgr: &ManagerProxy<'_>) -> String {
     text
 }
 
-/// Writes the completion script; needs neither the bus nor the daemon.
+/// The command line as given, with `--help` in the user's language (see `help`); exits
+/// on `--help`, `--version` and a usage error, as clap does.
+fn parse_args() -> Cli {
+    let mut cmd = help::command(&l10n::LOADER);
+    let matches = cmd.get_matches_mut();
+    Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.format(&mut cmd).exit())
+}
+
+/// Writes the completion script; needs neither the bus nor the daemon. It is made from
+/// the English command line, so that a package's scripts do not depend on the language
+/// its build ran in.
 fn print_completions(shell: CompletionShell) {
     use clap::CommandFactory;
     use clap_complete::Shell;
@@ -352,18 +369,17 @@ async fn start(
 ) -> Result<(), CliError> {
     let snapshot = match (args.snapshot, args.as_found) {
         (Some(_), true) => {
-            return Err(CliError::Usage(
-                "--snapshot and --as-found exclude each other.".into(),
-            ));
+            return Err(CliError::Usage(fl!("start-snapshot-conflict")));
         }
         (Some(s), false) => s,
         (None, true) => String::new(),
         (None, false) => {
             let snapshots = mgr.list_snapshots(&args.vm).await?;
             let only = only_snapshot(&args.vm, &snapshots)?;
-            let text = format!(
-                "Using snapshot \"{}\" ({}), the only one.",
-                only.name, only.id
+            let text = fl!(
+                "start-only-snapshot",
+                name = only.name.as_str(),
+                id = only.id.as_str()
             );
             if json {
                 say_err!("{text}");
@@ -389,17 +405,18 @@ fn only_snapshot<'a>(vm: &str, snapshots: &'a [Snapshot]) -> Result<&'a Snapshot
     match usable.as_slice() {
         [only] => Ok(only),
         [] => Err(CliError::Usage(match snapshots.first() {
-            Some(s) => format!(
-                "{vm} has no snapshot that can be started now ({}). Start it with --as-found.",
-                s.problem.trim_end_matches('.')
+            Some(s) => fl!(
+                "start-no-startable-snapshot",
+                vm = vm,
+                problem = s.problem.trim_end_matches('.')
             ),
-            None => format!("{vm} has no usable snapshot. Start it with --as-found."),
+            None => fl!("start-no-usable-snapshot", vm = vm),
         })),
         many => {
             let ids: Vec<&str> = many.iter().map(|s| s.id.as_str()).collect();
-            Err(CliError::Usage(format!(
-                "Choose --snapshot (one of: {}) or --as-found.",
-                ids.join(", ")
+            Err(CliError::Usage(fl!(
+                "start-choose-snapshot",
+                ids = ids.join(", ")
             )))
         }
     }
@@ -407,11 +424,7 @@ fn only_snapshot<'a>(vm: &str, snapshots: &'a [Snapshot]) -> Result<&'a Snapshot
 
 /// A job number (`7`) or full object path (`/org/leovms/Leovms1/job/7`).
 fn job_path(job: &str) -> Result<OwnedObjectPath, CliError> {
-    let usage = || {
-        CliError::Usage(format!(
-            "\"{job}\" is not a job number (see `leovms-cli jobs`)."
-        ))
-    };
+    let usage = || CliError::Usage(fl!("job-not-a-number", job = job));
     let full = if !job.is_empty() && job.bytes().all(|b| b.is_ascii_digit()) {
         format!("{JOBS_PATH}/{job}")
     } else if job.starts_with(&format!("{JOBS_PATH}/")) {

@@ -6,6 +6,9 @@
 //! Every text for people goes out through [`printable`]: what the daemon passes on (names
 //! from the share, VirtualBox's words, paths) must never move the cursor, clear the screen
 //! or disguise itself on a terminal. `--json` output is written exactly.
+//!
+//! Headers, words and sentences come from the catalog, so they are in the user's language;
+//! the numbers of sizes and rates use its decimal separator (`leovms_api::units`).
 
 use std::borrow::Cow;
 
@@ -13,6 +16,8 @@ use leovms_api::{JobInfo, JobKind, Machine, MachineState, Origin, Snapshot};
 use serde::Serialize;
 
 use crate::exit::CliError;
+use crate::l10n::fl;
+use crate::words;
 
 use leovms_api::units::{format_eta, format_rate};
 pub use leovms_api::units::{format_gb, format_size};
@@ -21,7 +26,7 @@ pub use leovms_api::units::{format_gb, format_size};
 pub fn format_transfer(done: u64, total: u64, rate: u64, eta: i64) -> String {
     let mut parts = vec![format!("{} / {}", format_size(done), format_size(total))];
     parts.extend(format_rate(rate));
-    parts.extend(format_eta(eta).map(|e| format!("{e} left")));
+    parts.extend(format_eta(eta).map(|e| fl!("transfer-left", eta = e)));
     parts.join(", ")
 }
 
@@ -62,18 +67,18 @@ fn escape(text: &str, keep_lines: bool) -> Cow<'_, str> {
 
 /// Columns padded to their widest cell, two spaces apart, no trailing blanks. Cells are
 /// shown [`printable_line`], so a hostile one can neither break nor misalign the table.
-pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
+pub fn table(headers: &[impl AsRef<str>], rows: &[Vec<String>]) -> String {
     let rows: Vec<Vec<String>> = rows
         .iter()
         .map(|row| row.iter().map(|c| printable_line(c).into_owned()).collect())
         .collect();
-    let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
+    let header_row: Vec<String> = headers.iter().map(|h| h.as_ref().to_string()).collect();
+    let mut widths: Vec<usize> = header_row.iter().map(|h| h.chars().count()).collect();
     for row in &rows {
         for (w, cell) in widths.iter_mut().zip(row) {
             *w = (*w).max(cell.chars().count());
         }
     }
-    let header_row: Vec<String> = headers.iter().map(|h| h.to_string()).collect();
     let mut out = String::new();
     for row in std::iter::once(&header_row).chain(&rows) {
         let mut line = String::new();
@@ -90,9 +95,7 @@ pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
     out
 }
 
-pub fn yes_no(b: bool) -> String {
-    if b { "yes" } else { "no" }.to_string()
-}
+pub use crate::words::yes_no;
 
 /// `-` for empty cells, so columns never look shifted.
 pub fn or_dash(s: &str) -> String {
@@ -102,17 +105,16 @@ pub fn or_dash(s: &str) -> String {
 /// The `OFFLINE` cell of `list`: whether the machine also starts without the share.
 fn offline_cell(m: &Machine) -> String {
     if m.synced && m.outdated {
-        "synced (outdated)"
+        fl!("offline-synced-outdated")
     } else if m.synced {
-        "synced"
+        fl!("offline-synced")
     } else if m.origin == Origin::Cache && m.problem.is_empty() {
-        "cached"
+        fl!("offline-cached")
     } else if m.origin == Origin::Cache {
-        "unavailable"
+        fl!("offline-unavailable")
     } else {
-        "-"
+        "-".to_string()
     }
-    .to_string()
 }
 
 /// The share is unavailable and every machine comes from this PC's cache.
@@ -131,14 +133,12 @@ fn nothing_offered(machines: &[Machine]) -> Option<String> {
     if machines.is_empty() || !machines.iter().all(not_offered) {
         return None;
     }
-    let place = if all_from_cache(machines) {
-        "kept on this PC"
-    } else {
-        "on the share"
-    };
-    Some(match machines.len() {
-        1 => format!("The only machine {place} is not offered to you on this PC."),
-        n => format!("None of the {n} machines {place} is offered to you on this PC."),
+    let cached = all_from_cache(machines);
+    Some(match (machines.len(), cached) {
+        (1, false) => fl!("list-only-one-not-offered"),
+        (1, true) => fl!("list-only-one-kept-not-offered"),
+        (n, false) => fl!("list-none-offered", n = n.to_string()),
+        (n, true) => fl!("list-none-kept-offered", n = n.to_string()),
     })
 }
 
@@ -149,33 +149,33 @@ pub fn machines_table(machines: &[Machine]) -> String {
         .iter()
         .map(|m| {
             if not_offered(m) {
-                let mut row = vec![m.id.clone(), m.name.clone(), m.state.to_string()];
+                let mut row = vec![m.id.clone(), m.name.clone(), words::machine_state(m.state)];
                 row.extend(std::iter::repeat_n("-".to_string(), 6));
                 row.push(or_dash(&m.problem));
                 return row;
             }
-            let as_found = if m.as_found {
-                "yes".to_string()
-            } else if !m.as_found_blocked.is_empty() {
-                format!("no: {}", m.as_found_blocked)
+            let as_found = if !m.as_found && !m.as_found_blocked.is_empty() {
+                fl!("list-as-found-blocked", why = m.as_found_blocked.as_str())
             } else {
-                "no".to_string()
+                yes_no(m.as_found)
             };
             // A machine that cannot be read has no RAM policy to show.
             let ram = if m.ram_max_mb == 0 {
                 "-".to_string()
             } else if m.ram_fixed {
-                format!("{} MB (fixed)", m.ram_default_mb)
+                fl!("list-ram-fixed", mb = m.ram_default_mb.to_string())
             } else {
-                format!(
-                    "{} MB ({}-{})",
-                    m.ram_default_mb, m.ram_min_mb, m.ram_max_mb
+                fl!(
+                    "list-ram-range",
+                    mb = m.ram_default_mb.to_string(),
+                    min = m.ram_min_mb.to_string(),
+                    max = m.ram_max_mb.to_string()
                 )
             };
             vec![
                 m.id.clone(),
                 m.name.clone(),
-                m.state.to_string(),
+                words::machine_state(m.state),
                 format_gb(m.base_size),
                 yes_no(m.base_ready),
                 as_found,
@@ -187,16 +187,16 @@ pub fn machines_table(machines: &[Machine]) -> String {
         })
         .collect();
     let headers = [
-        "ID",
-        "NAME",
-        "STATE",
-        "BASE",
-        "UNPACKED",
-        "AS FOUND",
-        "SNAPSHOTS",
-        "RAM",
-        "OFFLINE",
-        "PROBLEM",
+        fl!("column-id"),
+        fl!("column-name"),
+        fl!("column-state"),
+        fl!("column-base"),
+        fl!("column-unpacked"),
+        fl!("column-as-found"),
+        fl!("column-snapshots"),
+        fl!("column-ram"),
+        fl!("column-offline"),
+        fl!("column-problem"),
     ];
     let mut out = nothing_offered(machines)
         .map(|line| format!("{line}\n"))
@@ -208,7 +208,7 @@ pub fn machines_table(machines: &[Machine]) -> String {
 /// The day (UTC) of a Unix time as `2026-11-20`; `never` for 0 (never used).
 pub fn format_day(unix_seconds: i64) -> String {
     if unix_seconds <= 0 {
-        return "never".into();
+        return fl!("day-never");
     }
     let (year, month, day) = civil_date(unix_seconds.div_euclid(86_400));
     format!("{year:04}-{month:02}-{day:02}")
@@ -262,13 +262,13 @@ pub fn snapshots_table(snapshots: &[Snapshot]) -> String {
         .collect();
     table(
         &[
-            "ID",
-            "NAME",
-            "MAINTAINER",
-            "CREATED",
-            "SIZE",
-            "CACHED",
-            "PROBLEM",
+            fl!("column-id"),
+            fl!("column-name"),
+            fl!("column-maintainer"),
+            fl!("column-created"),
+            fl!("column-size"),
+            fl!("column-cached"),
+            fl!("column-problem"),
         ],
         &rows,
     )
@@ -288,8 +288,8 @@ pub fn percent(done: u64, total: u64) -> String {
 fn job_snapshot_cell(j: &JobInfo) -> String {
     match (j.kind, j.snapshot.is_empty()) {
         (_, false) => j.snapshot.clone(),
-        (JobKind::Start, true) => "as found".into(),
-        (JobKind::Sync, true) => "all".into(),
+        (JobKind::Start, true) => fl!("jobs-as-found"),
+        (JobKind::Sync, true) => fl!("jobs-all-snapshots"),
         _ => "-".into(),
     }
 }
@@ -300,11 +300,11 @@ pub fn jobs_table(jobs: &[JobInfo]) -> String {
         .map(|j| {
             vec![
                 job_number(j.path.as_str()).to_string(),
-                j.kind.to_string(),
+                words::job_kind(j.kind),
                 or_dash(&j.vm),
                 job_snapshot_cell(j),
-                j.phase.to_string(),
-                j.state.to_string(),
+                words::phase(j.phase),
+                words::job_state(j.state),
                 percent(j.bytes_done, j.bytes_total),
                 or_dash(&j.message),
             ]
@@ -312,7 +312,14 @@ pub fn jobs_table(jobs: &[JobInfo]) -> String {
         .collect();
     table(
         &[
-            "JOB", "KIND", "VM", "SNAPSHOT", "PHASE", "STATE", "DONE", "MESSAGE",
+            fl!("column-job"),
+            fl!("column-kind"),
+            fl!("column-vm"),
+            fl!("column-snapshot"),
+            fl!("column-phase"),
+            fl!("column-state"),
+            fl!("column-done"),
+            fl!("column-message"),
         ],
         &rows,
     )
@@ -347,7 +354,7 @@ pub fn write_stdout_exact(text: &str) {
         if e.kind() == std::io::ErrorKind::BrokenPipe {
             std::process::exit(crate::exit::READER_GONE);
         }
-        eprintln!("leovms: cannot write the output: {e}");
+        eprintln!("leovms: {}", fl!("error-cannot-write", why = e.to_string()));
         std::process::exit(1);
     }
 }

@@ -4,7 +4,9 @@ use leovms_api::{JobState, MachineState, ManagerProxy, ShareInfo, ShareState};
 use serde::Serialize;
 
 use crate::exit::CliError;
+use crate::l10n::fl;
 use crate::output::print_json;
+use crate::words;
 
 /// The `--json` object of `status`.
 #[derive(Debug, Serialize, PartialEq)]
@@ -63,7 +65,7 @@ pub async fn show(mgr: &ManagerProxy<'_>, json: bool) -> Result<(), CliError> {
 
 /// `online`, or the state with what was found and what to do.
 fn share_line(share: &ShareInfo) -> String {
-    let mut line = share.state.to_string();
+    let mut line = words::share_state(share.state);
     if !share.fstype.is_empty() {
         line.push_str(&format!(" ({} {})", share.fstype, share.source));
     }
@@ -75,29 +77,39 @@ fn share_line(share: &ShareInfo) -> String {
 
 fn list_or(ids: &Option<Vec<String>>, empty: &str) -> String {
     match ids {
-        None => "unknown".into(),
+        None => fl!("status-unknown"),
         Some(ids) if ids.is_empty() => empty.into(),
         Some(ids) => ids.join(", "),
     }
 }
 
 pub fn render(s: &Status) -> String {
-    let vbox = s.vbox_version.as_deref().unwrap_or("VirtualBox not found");
+    let vbox = match &s.vbox_version {
+        Some(version) => version.clone(),
+        None => fl!("status-no-virtualbox"),
+    };
+    let none = fl!("status-none");
     let mut lines = vec![
-        ("leovmsd", s.version.clone()),
-        ("Share", s.data_dir.clone()),
-        ("Share state", share_line(&s.data_share)),
-        ("Upload share", share_line(&s.upload_share)),
-        ("VirtualBox", vbox.to_string()),
-        ("VirtualBox home", s.vbox_home.clone()),
-        ("Machines dir", s.machines_dir.clone()),
-        ("Running", list_or(&s.running, "none")),
+        ("leovmsd".to_string(), s.version.clone()),
+        (fl!("status-share"), s.data_dir.clone()),
+        (fl!("status-share-state"), share_line(&s.data_share)),
+        (fl!("status-upload-share"), share_line(&s.upload_share)),
+        ("VirtualBox".to_string(), vbox),
+        (fl!("status-vbox-home"), s.vbox_home.clone()),
+        (fl!("status-machines-dir"), s.machines_dir.clone()),
+        (fl!("status-running"), list_or(&s.running, &none)),
     ];
     if s.starting.as_ref().is_some_and(|v| !v.is_empty()) {
-        lines.push(("Starting", list_or(&s.starting, "none")));
+        lines.push((fl!("status-starting"), list_or(&s.starting, &none)));
     }
-    lines.push(("Active jobs", s.active_jobs.to_string()));
-    let width = lines.iter().map(|(k, _)| k.len()).max().unwrap_or(0) + 1;
+    lines.push((fl!("status-active-jobs"), s.active_jobs.to_string()));
+    // Padded by characters, as `format!` pads: a German label may hold an umlaut.
+    let width = lines
+        .iter()
+        .map(|(k, _)| k.chars().count())
+        .max()
+        .unwrap_or(0)
+        + 1;
     lines
         .iter()
         .map(|(k, v)| format!("{:width$} {v}\n", format!("{k}:")))

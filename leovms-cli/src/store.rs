@@ -7,6 +7,7 @@ use leovms_api::store::{StoreEntry, StoreProxy};
 use serde::Serialize;
 
 use crate::exit::CliError;
+use crate::l10n::fl;
 use crate::output::{format_day, format_gb, print_json, table};
 
 #[derive(Debug, Subcommand)]
@@ -52,9 +53,7 @@ pub async fn run(command: StoreCommand, json: bool) -> Result<(), CliError> {
 }
 
 fn unreachable(e: impl std::fmt::Display) -> CliError {
-    CliError::Other(format!(
-        "This PC's store of VM bases cannot be reached (org.leovms.Store1 on the system bus): {e}"
-    ))
+    CliError::Other(fl!("store-unreachable", why = e.to_string()))
 }
 
 async fn answer(store: &StoreProxy<'_>, command: StoreCommand, json: bool) -> Result<(), CliError> {
@@ -65,7 +64,7 @@ async fn answer(store: &StoreProxy<'_>, command: StoreCommand, json: bool) -> Re
                 return print_json(&held);
             }
             if held.is_empty() {
-                say!("The store holds nothing.");
+                say!("{}", fl!("store-empty"));
                 return Ok(());
             }
             let rows: Vec<Vec<String>> = held
@@ -79,23 +78,29 @@ async fn answer(store: &StoreProxy<'_>, command: StoreCommand, json: bool) -> Re
                     ]
                 })
                 .collect();
-            say_raw!("{}", table(&["KIND", "SHA256", "SIZE", "LAST USED"], &rows));
+            let headers = [
+                fl!("column-kind"),
+                "SHA256".to_string(),
+                fl!("column-size"),
+                fl!("column-last-used"),
+            ];
+            say_raw!("{}", table(&headers, &rows));
             Ok(())
         }
         StoreCommand::Pin { sha256, all } => {
             store.pin(&sha256, all).await?;
-            done(json, &format!("Pinned {sha256}."))
+            done(json, &fl!("store-pinned", sha256 = sha256.as_str()))
         }
         StoreCommand::Unpin { sha256, all } => {
             store.unpin(&sha256, all).await?;
-            done(json, &format!("Unpinned {sha256}."))
+            done(json, &fl!("store-unpinned", sha256 = sha256.as_str()))
         }
         StoreCommand::Prune => {
             let freed = store.prune().await?;
             if json {
                 return print_json(&serde_json::json!({ "freed_bytes": freed }));
             }
-            say!("Freed {}.", format_gb(freed));
+            say!("{}", fl!("store-freed", size = format_gb(freed)));
             Ok(())
         }
     }

@@ -8,6 +8,7 @@ use zbus::Connection;
 
 use crate::exit::CliError;
 use crate::follow::{FollowOptions, follow_into};
+use crate::l10n::fl;
 use crate::output::{format_day, format_gb, or_dash, print_json, table};
 use crate::view::JobResult;
 
@@ -130,35 +131,47 @@ fn misfit(plans: &[SyncPlan]) -> Option<CliError> {
 /// `vm-win10: would copy 12.3 GB into /var/cache/leovms (1.5 GB already there).`
 pub fn plan_text(plan: &SyncPlan) -> String {
     let vm = &plan.vm;
+    let vm = vm.as_str();
     let cache = if plan.cache.is_empty() {
-        "the cache"
+        fl!("plan-the-cache")
     } else {
-        &plan.cache
+        plan.cache.clone()
     };
     let needed = format_gb(plan.needed);
     let present = format_gb(plan.present);
-    let mut out = match (plan.needed, plan.present) {
-        (0, 0) => format!("{vm}: nothing to copy.\n"),
-        (0, _) => format!("{vm}: nothing to copy, all {present} are already in {cache}.\n"),
-        (_, 0) => format!("{vm}: would copy {needed} into {cache}.\n"),
-        _ => format!("{vm}: would copy {needed} into {cache} ({present} already there).\n"),
+    let what = match (plan.needed, plan.present) {
+        (0, 0) => fl!("plan-nothing", vm = vm),
+        (0, _) => fl!("plan-all-there", vm = vm, present = present, cache = cache),
+        (_, 0) => fl!("plan-copy", vm = vm, needed = needed, cache = cache),
+        _ => fl!(
+            "plan-copy-partly-there",
+            vm = vm,
+            needed = needed,
+            cache = cache,
+            present = present
+        ),
     };
-    out.push_str(&format!(
-        "  Cache: {} of {} used, {} free on the disk.\n",
-        format_gb(plan.used),
-        format_gb(plan.limit),
-        format_gb(plan.free)
-    ));
+    let space = fl!(
+        "cache-space",
+        used = format_gb(plan.used),
+        limit = format_gb(plan.limit),
+        free = format_gb(plan.free)
+    );
+    let mut out = format!("{what}\n  {}\n", fl!("plan-cache", space = space));
     if !plan.evict.is_empty() {
-        out.push_str("  To make room, these would be removed (least recently used first):\n");
+        out.push_str(&format!("  {}\n", fl!("plan-to-make-room")));
         for line in evictions_table(&plan.evict).lines() {
             out.push_str(&format!("    {line}\n"));
         }
     } else if plan.problem.is_empty() {
-        out.push_str("  Nothing has to be removed.\n");
+        out.push_str(&format!("  {}\n", fl!("plan-nothing-removed")));
     }
     if !plan.problem.is_empty() {
-        out.push_str(&format!("  Does not fit: {}\n", plan.problem));
+        let problem = plan.problem.as_str();
+        out.push_str(&format!(
+            "  {}\n",
+            fl!("plan-does-not-fit", problem = problem)
+        ));
     }
     out
 }
@@ -176,7 +189,14 @@ fn evictions_table(evict: &[Eviction]) -> String {
             ]
         })
         .collect();
-    table(&["VM", "ITEM", "SIZE", "LAST USED", "REASON"], &rows)
+    let headers = [
+        fl!("column-vm"),
+        fl!("column-item"),
+        fl!("column-size"),
+        fl!("column-last-used"),
+        fl!("column-reason"),
+    ];
+    table(&headers, &rows)
 }
 
 /// Unpins the machines in order; stops at the first failure. `--json` prints what was
@@ -211,12 +231,9 @@ async fn unsync_each(
 
 pub fn unsync_line(vm: &str, freed: u64) -> String {
     if freed == 0 {
-        format!("{vm}: no longer kept for offline use, nothing freed.")
+        fl!("unsync-nothing-freed", vm = vm)
     } else {
-        format!(
-            "{vm}: no longer kept for offline use, {} freed.",
-            format_gb(freed)
-        )
+        fl!("unsync-freed", vm = vm, size = format_gb(freed))
     }
 }
 

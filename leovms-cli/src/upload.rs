@@ -8,7 +8,9 @@ use zbus::Connection;
 
 use crate::exit::CliError;
 use crate::follow::{FollowOptions, follow};
+use crate::l10n::fl;
 use crate::output::{format_size, or_dash, print_json, table};
+use crate::words;
 
 #[derive(Debug, Args)]
 pub struct UploadArgs {
@@ -53,7 +55,7 @@ pub async fn list(mgr: &ManagerProxy<'_>, json: bool) -> Result<(), CliError> {
         return print_json(&items);
     }
     if items.is_empty() {
-        say!("Nothing to upload: your VirtualBox has no machines and you have no working copies.");
+        say!("{}", fl!("uploadable-none"));
         return Ok(());
     }
     say_raw!("{}", uploadable_table(&items));
@@ -65,28 +67,36 @@ fn uploadable_table(items: &[Uploadable]) -> String {
         .iter()
         .map(|u| {
             let (upload_as, size) = if u.vm.is_empty() {
-                ("new VM".to_owned(), u.vm_bytes)
+                (fl!("uploadable-as-vm"), u.vm_bytes)
             } else {
-                (format!("snapshot of {}", u.vm), u.snapshot_bytes)
+                (
+                    fl!("uploadable-as-snapshot", vm = u.vm.as_str()),
+                    u.snapshot_bytes,
+                )
             };
             vec![
-                u.source.to_string(),
+                words::upload_source(u.source),
                 if u.source == UploadSource::VirtualBox {
                     u.name.clone()
                 } else {
                     u.id.clone()
                 },
-                u.state.to_string(),
+                words::uploadable_state(u.state),
                 upload_as,
                 format_size(size),
                 or_dash(&u.problem),
             ]
         })
         .collect();
-    table(
-        &["SOURCE", "MACHINE", "STATE", "UPLOAD AS", "SIZE", "PROBLEM"],
-        &rows,
-    )
+    let headers = [
+        fl!("column-source"),
+        fl!("column-machine"),
+        fl!("column-state"),
+        fl!("column-upload-as"),
+        fl!("column-size"),
+        fl!("column-problem"),
+    ];
+    table(&headers, &rows)
 }
 
 pub async fn upload(
@@ -99,9 +109,7 @@ pub async fn upload(
         (Some(m), None) => (UploadSource::VirtualBox, m),
         (None, Some(vm)) => (UploadSource::WorkingCopy, vm),
         _ => {
-            return Err(CliError::Usage(
-                "Give either --machine or --working-copy.".into(),
-            ));
+            return Err(CliError::Usage(fl!("upload-machine-or-working-copy")));
         }
     };
     let options = UploadOptions {

@@ -7,6 +7,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use leovms_api::{JobState, Phase};
 use serde::Serialize;
 
+use crate::l10n::fl;
 use crate::output::{format_transfer, printable, printable_line};
 
 /// Where a job is, from its properties or its `Progress` signal.
@@ -22,18 +23,21 @@ pub struct JobResult {
     pub message: String,
 }
 
-/// One line per phase change when stdout is not a terminal, e.g. `unpack-base 0/12345678 bytes`.
+/// One line per phase change when stdout is not a terminal, e.g. `unpack-base 0/12345678
+/// bytes` (in English the phase's wire word, as before).
 fn phase_line(p: &Progress) -> String {
+    let phase = crate::words::phase(p.phase);
     if p.total > 0 {
-        format!("{} {}/{} bytes", p.phase, p.done, p.total)
+        let (done, total) = (p.done.to_string(), p.total.to_string());
+        fl!("progress-line", phase = phase, done = done, total = total)
     } else {
-        p.phase.to_string()
+        phase
     }
 }
 
 /// The words in front of the bar: the phase for people, after the label if there is one.
 fn bar_prefix(label: &str, p: &Progress) -> String {
-    let words = p.phase.describe().to_string();
+    let words = p.phase.describe();
     if label.is_empty() {
         words
     } else {

@@ -119,6 +119,8 @@ pub struct Panel {
     dir: PathBuf,
     bus: String,
     display: String,
+    /// The panel's `LANG`.
+    lang: String,
     procs: Vec<Proc>,
 }
 
@@ -126,7 +128,19 @@ impl Panel {
     /// Starts the panel on the bus at `bus_address`, with its files and logs in `dir`,
     /// and waits (up to `timeout` per step) until its Status Tray is the StatusNotifier
     /// host: `org.kde.StatusNotifierWatcher` says `IsStatusNotifierHostRegistered`.
+    /// The panel speaks English (`LANG=C.UTF-8`).
     pub fn start(bus_address: &str, dir: &Path, timeout: Duration) -> io::Result<Panel> {
+        Panel::start_in("C.UTF-8", bus_address, dir, timeout)
+    }
+
+    /// [`Panel::start`] in the locale `lang` (e.g. `de_DE.UTF-8`, which must be generated
+    /// for GTK to use it): the desktop of a user of that language.
+    pub fn start_in(
+        lang: &str,
+        bus_address: &str,
+        dir: &Path,
+        timeout: Duration,
+    ) -> io::Result<Panel> {
         let xfconfd = xfconfd_path()
             .ok_or_else(|| io::Error::other(format!("no {XFCONF_SERVICE} naming xfconfd")))?;
         let config = dir.join("config");
@@ -146,6 +160,7 @@ impl Panel {
             dir: dir.to_owned(),
             bus: bus_address.to_owned(),
             display: String::new(),
+            lang: lang.to_owned(),
             procs: Vec::new(),
         };
 
@@ -197,12 +212,13 @@ impl Panel {
     }
 
     /// The environment the panel's processes run with: only what a desktop session of
-    /// this panel would set, with every per-user folder inside the panel's folder.
+    /// this panel would set (its language in `LANG` alone), with every per-user folder
+    /// inside the panel's folder.
     pub fn env(&self, cmd: &mut Command) {
         let dir = &self.dir;
         cmd.env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("LANG", "C.UTF-8")
+            .env("LANG", &self.lang)
             .env("HOME", dir.join("home"))
             .env("DISPLAY", &self.display)
             .env("GDK_BACKEND", "x11")
@@ -316,6 +332,16 @@ impl Drop for Panel {
             let _ = p.child.wait();
         }
     }
+}
+
+/// Gives `cmd` the language of a desktop session in the locale `lang` (`C.UTF-8`,
+/// `de_DE.UTF-8`): `LANG` alone, and none of the variables that would override it
+/// (`LANGUAGE`, `LC_ALL`, `LC_MESSAGES`), whatever the tests were started with.
+pub fn set_locale(cmd: &mut Command, lang: &str) {
+    cmd.env_remove("LANGUAGE")
+        .env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES")
+        .env("LANG", lang);
 }
 
 /// Whether the process `pid` (a child not reaped yet) still runs, i.e. is no zombie.

@@ -10,6 +10,7 @@ use leovms_api::{Leovms, StartOptions, UploadOptions, UploadSource};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 use zbus::zvariant::OwnedObjectPath;
 
+use crate::l10n::fl;
 use crate::notify::{self, Notice, Notifier};
 use crate::tray::Ui;
 
@@ -123,13 +124,13 @@ pub async fn run(mut clicks: UnboundedReceiver<Action>, caller: Caller) {
             Action::OpenVirtualBox => {
                 if let Err(e) = open_virtualbox() {
                     let body = if e.kind() == std::io::ErrorKind::NotFound {
-                        "VirtualBox is not installed on this PC.".to_string()
+                        fl!("note-virtualbox-missing")
                     } else {
                         e.to_string()
                     };
                     caller
                         .notifier
-                        .send(notify::refused("VirtualBox could not be started", &body));
+                        .send(notify::refused(&fl!("note-virtualbox-failed"), &body));
                 }
             }
             action => {
@@ -193,8 +194,8 @@ impl Caller {
                 let freed = self.daemon.manager().unsync(vm).await?;
                 let _ = self.refresh.send(());
                 Ok(Some(notify::info(
-                    format!("{name} is no longer kept for offline use"),
-                    format!("{} freed in the cache.", format_gb(freed)),
+                    fl!("note-unsynced", vm = name.as_str()),
+                    fl!("note-freed", size = format_gb(freed)),
                 )))
             }
             Action::Upload {
@@ -222,24 +223,24 @@ impl Caller {
 /// The notification's title when a call was refused.
 fn failure_summary(action: &Action) -> String {
     match action {
-        Action::Start { name, .. } => format!("{name} could not be started"),
-        Action::Stop { name, .. } => format!("{name} could not be powered off"),
-        Action::Cancel { what, .. } => format!("Could not cancel: {what}"),
-        Action::Sync { name, .. } => format!("{name} could not be copied for offline use"),
-        Action::Unsync { name, .. } => format!("{name} could not be removed from offline use"),
-        Action::Upload { name, .. } => format!("{name} could not be uploaded"),
-        Action::ChooseRam { .. } | Action::OpenVirtualBox | Action::Quit => "Failed".into(),
+        Action::Start { name, .. } => notify::start_failed(name),
+        Action::Stop { name, .. } => fl!("note-stop-failed", vm = name.as_str()),
+        Action::Cancel { what, .. } => fl!("note-cancel-failed", what = what.as_str()),
+        Action::Sync { name, .. } => notify::sync_failed(name),
+        Action::Unsync { name, .. } => fl!("note-unsync-failed", vm = name.as_str()),
+        Action::Upload { name, .. } => fl!("note-upload-refused", vm = name.as_str()),
+        Action::ChooseRam { .. } | Action::OpenVirtualBox | Action::Quit => fl!("note-failed"),
     }
 }
 
-/// The daemon's message; for a job that is gone, words instead of a D-Bus error.
+/// What went wrong, for a person: a refusal of the daemon in the user's language (the
+/// daemon's own sentence in English), words for a job that is gone, and D-Bus's reason
+/// for anything else that is an error reply.
 pub fn explain(e: &leovms_api::Error) -> String {
     match e {
-        leovms_api::Error::ZBus(z) if leovms_api::is_unknown_object(z) => {
-            "It has already ended.".into()
-        }
+        leovms_api::Error::ZBus(z) if leovms_api::is_unknown_object(z) => fl!("note-job-gone"),
         leovms_api::Error::ZBus(zbus::Error::MethodError(_, Some(detail), _)) => detail.clone(),
-        e => e.message(),
+        e => e.explain(),
     }
 }
 
@@ -286,7 +287,8 @@ mod tests {
             "The name org.leovms.Leovms1 was not provided by any .service files".into(),
         )));
         assert!(is_unreachable(&gone));
-        let refused = leovms_api::Error::VmRunning("Close Demo Linux first.".into());
+        let refused =
+            leovms_api::Error::new(leovms_api::ErrorKind::VmRunning, "Close Demo Linux first.");
         assert!(!is_unreachable(&refused));
         assert_eq!(explain(&refused), "Close Demo Linux first.");
         let ended = leovms_api::Error::ZBus(zbus::Error::from(zbus::fdo::Error::UnknownObject(

@@ -1,27 +1,16 @@
 //! The command line: the tray takes no arguments besides `--help` and `--version`.
 
-pub const USAGE: &str = "Usage: leovms-tray [--help | --version]";
+use crate::l10n::fl;
 
-pub const HELP: &str = "\
-leovms-tray: the panel icon of leovms, to start the school's virtual machines.
+/// `Usage: leovms-tray [--help | --version]`, in the user's language.
+pub fn usage() -> String {
+    fl!("usage")
+}
 
-Usage: leovms-tray [--help | --version]
-
-Puts an icon into the desktop's panel (StatusNotifierItem). Its menu lists the
-machines leovmsd offers, starts them, shows progress, and keeps machines for offline
-use; members of the group p_leovms also upload their machines from it. It needs a
-desktop session with a D-Bus session bus and is started at login. Only one tray runs
-per session.
-
-Options:
-  -h, --help     Print this help and exit
-  -V, --version  Print the version and exit
-
-Environment:
-  LEOVMS_LOG     Log filter for standard error (default: info)
-
-See leovms-tray(1) and /usr/share/doc/leovms-client/docs/tray.md.
-";
+/// What `--help` prints.
+pub fn help() -> String {
+    fl!("help")
+}
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum Command {
@@ -39,13 +28,15 @@ pub fn parse(mut args: impl Iterator<Item = String>) -> Command {
         return Command::Run;
     };
     if let Some(extra) = args.next() {
-        return Command::Wrong(format!("unexpected argument '{extra}'"));
+        return Command::Wrong(fl!("args-unexpected", argument = extra));
     }
     match first.as_str() {
         "--help" | "-h" => Command::Help,
         "--version" | "-V" => Command::Version,
-        other if other.starts_with('-') => Command::Wrong(format!("unknown option '{other}'")),
-        other => Command::Wrong(format!("unexpected argument '{other}'")),
+        other if other.starts_with('-') => {
+            Command::Wrong(fl!("args-unknown-option", option = other))
+        }
+        other => Command::Wrong(fl!("args-unexpected", argument = other)),
     }
 }
 
@@ -76,6 +67,7 @@ mod tests {
             parse_all(&["start"]),
             Command::Wrong("unexpected argument 'start'".into())
         );
-        assert!(HELP.contains(USAGE));
+        assert!(help().contains(&usage()));
+        assert!(help().ends_with("docs/tray.md."), "{}", help());
     }
 }

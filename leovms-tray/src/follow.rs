@@ -23,6 +23,7 @@ use zbus::proxy::CacheProperties;
 use zbus::{Connection, Message, MessageStream};
 
 use crate::actions::{explain, is_unknown_method, is_unreachable};
+use crate::l10n::fl;
 use crate::notify::{Notice, Notifier};
 use crate::state::{Cache, Catalog, Daemon, End, Uploads, Vm};
 use crate::tray::Ui;
@@ -185,12 +186,14 @@ impl Follower {
             }
             Reread::Nothing
         } else if let Some(signal) = Finished::from_message(msg.clone()).filter(|_| of_job) {
-            // The error's kind decides nothing here: its message says it all.
+            // The error's kind decides nothing here: its words say it all.
             if let Ok(args) = signal.args() {
-                let end = End {
+                let end = End::from_job_end(&leovms_api::client::JobEnd {
                     state: args.state,
+                    error_id: args.error_id.to_string(),
                     message: args.message.to_string(),
-                };
+                    detail: args.detail.clone(),
+                });
                 self.job_finished(path, end).await;
             }
             // A sync changes what is kept offline and the free cache space; any job
@@ -270,13 +273,13 @@ impl Follower {
         let catalog = match self.catalog().await {
             Ok(c) => c,
             Err(e) if is_unreachable(&e) => {
-                let why = e.message();
-                tracing::warn!("leovmsd cannot be reached: {why}");
+                tracing::warn!("leovmsd cannot be reached: {}", e.message());
+                let why = explain(&e);
                 self.ui.update(|s| s.call_failed(&why, true)).await;
                 return;
             }
             Err(e) => Catalog {
-                problem: Some(e.message()),
+                problem: Some(explain(&e)),
                 ..Default::default()
             },
         };
@@ -326,7 +329,7 @@ impl Follower {
             Err(e) => {
                 tracing::warn!("cannot list what can be uploaded: {}", e.message());
                 let why = if is_unknown_method(&e) {
-                    "This version of the VM service cannot upload".to_string()
+                    fl!("upload-unsupported")
                 } else {
                     explain(&e)
                 };
@@ -342,7 +345,7 @@ impl Follower {
             let (snapshots, snapshots_problem) =
                 match self.manager.list_snapshots(&machine.id).await {
                     Ok(s) => (s, String::new()),
-                    Err(e) => (Vec::new(), e.message()),
+                    Err(e) => (Vec::new(), explain(&e)),
                 };
             vms.push(Vm {
                 machine,
@@ -352,7 +355,7 @@ impl Follower {
         }
         let cache = match self.manager.cache_status().await {
             Ok(report) => Cache::from_report(&report),
-            Err(e) => Cache::Unusable(e.message()),
+            Err(e) => Cache::Unusable(explain(&e)),
         };
         Ok(Catalog {
             vms,

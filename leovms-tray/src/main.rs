@@ -6,6 +6,7 @@ mod actions;
 mod args;
 mod follow;
 mod icon;
+mod l10n;
 mod menu;
 mod notify;
 mod role;
@@ -58,7 +59,7 @@ async fn main() -> ExitCode {
     match args::parse(args) {
         Command::Run => {}
         Command::Help => {
-            print!("{}", args::HELP);
+            println!("{}", args::help());
             return ExitCode::SUCCESS;
         }
         Command::Version => {
@@ -67,8 +68,9 @@ async fn main() -> ExitCode {
         }
         Command::Wrong(what) => {
             eprintln!(
-                "leovms-tray: {what}\n{}\nTry 'leovms-tray --help' for more.",
-                args::USAGE
+                "leovms-tray: {what}\n{}\n{}",
+                args::usage(),
+                l10n::fl!("args-try-help")
             );
             return ExitCode::from(2);
         }

@@ -11,6 +11,7 @@
 use ksni::menu::{MenuItem, StandardItem, SubMenu};
 
 use crate::actions::Action;
+use crate::l10n::fl;
 use crate::state::{Daemon, State};
 
 mod machine;
@@ -28,13 +29,10 @@ pub trait Dispatch: Send + 'static {
     fn dispatch(&mut self, action: Action);
 }
 
-/// The item that continues a working copy ("as found").
-pub const CONTINUE: &str = "Continue where I left off";
-pub const CANCEL: &str = "Cancel";
-pub const YES_DISCARD: &str = "Yes, discard and start";
-pub const POWER_OFF: &str = "Power off…";
-pub const YES_POWER_OFF: &str = "Yes, power off";
-pub const RUNNING_HINT: &str = "Running. To end it, shut it down inside the VM.";
+/// "Cancel", the first answer of every question and of a job's submenu.
+fn cancel_label() -> String {
+    fl!("menu-cancel")
+}
 
 pub fn build<T: Dispatch>(state: &State) -> Vec<MenuItem<T>> {
     let mut items = Vec::new();
@@ -43,7 +41,7 @@ pub fn build<T: Dispatch>(state: &State) -> Vec<MenuItem<T>> {
         items.push(MenuItem::Separator);
     }
     if state.vms.is_empty() && state.daemon != Daemon::Unknown {
-        items.push(label("No machines on the share"));
+        items.push(label(&fl!("menu-no-machines")));
     }
     items.extend(state.vms.iter().map(|vm| vm_menu(state, vm)));
     let jobs: Vec<MenuItem<T>> = state
@@ -53,7 +51,7 @@ pub fn build<T: Dispatch>(state: &State) -> Vec<MenuItem<T>> {
             SubMenu {
                 label: esc(&line),
                 submenu: vec![item(
-                    "Cancel",
+                    &cancel_label(),
                     Some(Action::Cancel {
                         job: job.path.clone(),
                         what: line,
@@ -75,11 +73,8 @@ pub fn build<T: Dispatch>(state: &State) -> Vec<MenuItem<T>> {
     if state.role.is_uploader() {
         items.push(upload_menu(state));
         items.push(MenuItem::Separator);
-        items.push(item(
-            "VirtualBox (own machines)",
-            Some(Action::OpenVirtualBox),
-        ));
-        items.push(item("Quit", Some(Action::Quit)));
+        items.push(item(&fl!("menu-virtualbox"), Some(Action::OpenVirtualBox)));
+        items.push(item(&fl!("menu-quit"), Some(Action::Quit)));
     }
     items
 }

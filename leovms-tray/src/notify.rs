@@ -1,14 +1,16 @@
 //! Desktop notifications (`org.freedesktop.Notifications`) and their wording.
 //!
-//! The daemon's messages are already written for students; they become the body as they
-//! are. Without a notification server the tray only logs: a missing popup must never
-//! stop the tray.
+//! The daemon's refusals and failures become the body in the user's language
+//! (`explain()` of leovms-api), its other messages as it wrote them. Without a
+//! notification server the tray only logs: a missing popup must never stop the tray.
 
 use std::collections::HashMap;
 
 use leovms_api::JobKind;
 use zbus::proxy::CacheProperties;
 use zbus::zvariant::Value;
+
+use crate::l10n::fl;
 
 const APP_NAME: &str = "leovms";
 /// The desktop file the packages install, so servers can show its icon and name.
@@ -55,43 +57,49 @@ impl Notice {
 
 /// A start reached its `running` phase.
 pub fn running(name: &str) -> Notice {
-    Notice::new(format!("{name} is running"), "", false)
+    Notice::new(fl!("note-running", vm = name), "", false)
 }
 
 /// A job of a kind this tray does not know (a newer daemon's), in a sentence: "A job for
 /// Demo Linux".
 pub fn job_of(name: &str) -> String {
     if name.is_empty() {
-        "A job".to_string()
+        fl!("job-other")
     } else {
-        format!("A job for {name}")
+        fl!("job-other-for", vm = name)
     }
 }
 
-/// A job ended `done`. A start ends `done` when its VM powered off, which the student
-/// did: nothing to tell then.
+/// A message of the daemon that has no words in the tray's catalog (what a job that
+/// ended well says): as it is in English, marked as the VM service's elsewhere.
+pub fn daemon_says(message: &str) -> String {
+    if message.is_empty() {
+        String::new()
+    } else {
+        fl!("note-daemon-says", message = message)
+    }
+}
+
+/// A job ended `done`; `message` is the daemon's (see [`daemon_says`]). A start ends
+/// `done` when its VM powered off, which the student did: nothing to tell then.
 pub fn done(kind: JobKind, name: &str, ran: bool, message: &str) -> Option<Notice> {
     match kind {
         JobKind::Start if ran => None,
         JobKind::Start => Some(running(name)),
-        JobKind::Sync => Some(Notice::new(
-            format!("{name} is ready for offline use"),
-            "",
-            false,
-        )),
-        JobKind::Verify => Some(Notice::new("The cache was checked", message, false)),
+        JobKind::Sync => Some(Notice::new(fl!("note-synced", vm = name), "", false)),
+        JobKind::Verify => Some(Notice::new(fl!("note-verified"), message, false)),
         // The daemon's message names the folder the admin publishes.
         JobKind::Upload => Some(Notice::new(
-            "Upload finished",
+            fl!("note-upload-done"),
             if message.is_empty() {
-                format!("{name} was uploaded.")
+                fl!("note-uploaded", vm = name)
             } else {
                 message.to_string()
             },
             false,
         )),
         JobKind::Unknown => Some(Notice::new(
-            format!("{} is done", job_of(name)),
+            fl!("note-other-done", job = job_of(name)),
             message,
             false,
         )),
@@ -101,55 +109,60 @@ pub fn done(kind: JobKind, name: &str, ran: bool, message: &str) -> Option<Notic
 pub fn canceled(kind: JobKind, name: &str) -> Notice {
     if kind == JobKind::Upload {
         return Notice::new(
-            "Upload canceled",
-            format!("{name} was not uploaded."),
+            fl!("note-upload-canceled"),
+            fl!("note-not-uploaded", vm = name),
             false,
         );
     }
     let summary = match kind {
-        JobKind::Start => format!("Start of {name} canceled"),
-        JobKind::Sync => format!("Copying {name} for offline use was canceled"),
-        JobKind::Verify => "Checking the cache was canceled".into(),
-        _ => format!("{} was canceled", job_of(name)),
+        JobKind::Start => fl!("note-start-canceled", vm = name),
+        JobKind::Sync => fl!("note-sync-canceled", vm = name),
+        JobKind::Verify => fl!("note-verify-canceled"),
+        _ => fl!("note-other-canceled", job = job_of(name)),
     };
     Notice::new(summary, "", false)
 }
 
 /// A job failed; `ran` tells a VM that failed while it ran (VirtualBox's own error)
-/// from a start that never got there.
+/// from a start that never got there. `message`: the failure in the user's words
+/// (`JobEnd::explain`).
 pub fn failed(kind: JobKind, name: &str, ran: bool, message: &str) -> Notice {
     let summary = match kind {
-        JobKind::Start if ran => format!("{name} ended with an error"),
-        JobKind::Start => format!("{name} could not be started"),
-        JobKind::Sync => format!("{name} could not be copied for offline use"),
-        JobKind::Verify => "Checking the cache failed".into(),
-        JobKind::Upload => "Upload failed".into(),
-        JobKind::Unknown => format!("{} failed", job_of(name)),
+        JobKind::Start if ran => fl!("note-ended-with-error", vm = name),
+        JobKind::Start => start_failed(name),
+        JobKind::Sync => sync_failed(name),
+        JobKind::Verify => fl!("note-verify-failed"),
+        JobKind::Upload => fl!("note-upload-failed"),
+        JobKind::Unknown => fl!("note-other-failed", job = job_of(name)),
     };
     let body = match (kind, message.is_empty()) {
         (_, false) => message.to_string(),
-        (JobKind::Upload, true) => {
-            format!("{name} was not uploaded. The reason is in the log of leovmsd.")
-        }
-        _ => "The reason is in the log of leovmsd.".to_string(),
+        (JobKind::Upload, true) => fl!("note-not-uploaded-reason-in-log", vm = name),
+        _ => fl!("note-reason-in-log"),
     };
     Notice::new(summary, body, true)
 }
 
+/// "Demo Linux could not be started": a failed start job, or a refused start.
+pub fn start_failed(name: &str) -> String {
+    fl!("note-start-failed", vm = name)
+}
+
+/// "Demo Linux could not be copied for offline use": a failed sync, or a refused one.
+pub fn sync_failed(name: &str) -> String {
+    fl!("note-sync-failed", vm = name)
+}
+
 /// The daemon left the bus while a job was still working.
 pub fn interrupted(kind: JobKind, name: &str) -> Notice {
-    let what = match kind {
-        JobKind::Start => format!("Starting {name}"),
-        JobKind::Sync => format!("Copying {name} for offline use"),
-        JobKind::Verify => "Checking the cache".into(),
-        JobKind::Upload => format!("Uploading {name}"),
-        JobKind::Unknown => job_of(name),
+    let summary = match kind {
+        JobKind::Start => fl!("note-start-interrupted", vm = name),
+        JobKind::Sync => fl!("note-sync-interrupted", vm = name),
+        JobKind::Verify => fl!("note-verify-interrupted"),
+        JobKind::Upload => fl!("note-upload-interrupted", vm = name),
+        JobKind::Unknown => fl!("note-other-interrupted", job = job_of(name)),
     };
-    Notice::new(
-        format!("{what} was interrupted"),
-        "The VM service stopped. Please try again.",
-        true,
-    )
+    Notice::new(summary, fl!("note-service-stopped"), true)
 }
 
 /// A call to the daemon was refused (`what`: e.g. "Demo Linux could not be started").
@@ -160,8 +173,8 @@ pub fn refused(what: &str, message: &str) -> Notice {
 /// The daemon could not be reached at all.
 pub fn unreachable(detail: &str) -> Notice {
     Notice::new(
-        "The VM service cannot be reached",
-        format!("{detail}\nTry again in a moment; if it stays like this, ask the school's admin."),
+        fl!("note-unreachable"),
+        fl!("note-unreachable-body", detail = detail),
         true,
     )
 }
@@ -262,6 +275,27 @@ mod tests {
             "Start of Demo VM canceled"
         );
         assert!(!canceled(JobKind::Start, "Demo VM").urgent);
+    }
+
+    #[test]
+    fn an_unreachable_daemon_and_an_interrupted_job_are_worded_in_full() {
+        let n = unreachable("The name org.leovms.Leovms1 was not provided");
+        assert_eq!(n.summary, "The VM service cannot be reached");
+        assert_eq!(
+            n.body,
+            "The name org.leovms.Leovms1 was not provided\n\
+             Try again in a moment; if it stays like this, ask the school's admin."
+        );
+        let n = interrupted(JobKind::Start, "Demo VM");
+        assert_eq!(
+            (n.summary.as_str(), n.body.as_str()),
+            (
+                "Starting Demo VM was interrupted",
+                "The VM service stopped. Please try again."
+            )
+        );
+        assert_eq!(daemon_says(""), "");
+        assert_eq!(daemon_says("Checked 3 archives."), "Checked 3 archives.");
     }
 
     #[test]

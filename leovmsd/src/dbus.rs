@@ -248,15 +248,19 @@ impl JobInterface {
 impl JobInterface {
     async fn cancel(&self) -> Result<(), leovms_api::Error> {
         if !self.job.is_active() {
-            return Err(leovms_api::Error::Busy(
-                "This job has already ended.".into(),
+            return Err(leovms_api::Error::new(
+                leovms_api::ErrorKind::Busy,
+                "This job has already ended.",
             ));
         }
         if self.job.phase() == Phase::Running {
-            return Err(leovms_api::Error::Busy(format!(
-                "{} is already running; use Stop to power it off.",
-                self.job.vm
-            )));
+            return Err(leovms_api::Error::new(
+                leovms_api::ErrorKind::Busy,
+                format!(
+                    "{} is already running; use Stop to power it off.",
+                    self.job.vm
+                ),
+            ));
         }
         self.job.cancel.cancel();
         Ok(())
@@ -310,6 +314,10 @@ impl JobInterface {
     async fn message(&self) -> String {
         self.job.snapshot().message
     }
+    #[zbus(property)]
+    async fn error_detail(&self) -> leovms_api::Detail {
+        self.job.snapshot().detail
+    }
 
     #[zbus(signal)]
     async fn progress(
@@ -327,6 +335,7 @@ impl JobInterface {
         state: JobState,
         error_id: &str,
         message: &str,
+        detail: &leovms_api::Detail,
     ) -> zbus::Result<()>;
 }
 
@@ -395,7 +404,8 @@ async fn forward_progress(conn: zbus::Connection, job: Arc<Job>) {
         if s.state != JobState::Active {
             let me = iface.get().await;
             let _ = me.state_changed(&emitter).await;
-            let _ = JobInterface::finished(&emitter, s.state, &s.error_id, &s.message).await;
+            let _ =
+                JobInterface::finished(&emitter, s.state, &s.error_id, &s.message, &s.detail).await;
             return;
         }
         tokio::time::sleep(PROGRESS_INTERVAL).await;

@@ -3,12 +3,15 @@
 
 use std::fmt;
 
-use leovms_api::ErrorKind;
+use leovms_api::{Detail, ErrorKind};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Error {
     pub kind: ErrorKind,
+    /// The English sentence, for logs, `--json` and clients that cannot word `detail`.
     pub message: String,
+    /// The sentence's id and values, so that clients say it in their user's language.
+    pub detail: Detail,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -20,7 +23,18 @@ impl Error {
         Error {
             kind,
             message: wire_safe(&message.into()),
+            detail: Detail::new(),
         }
+    }
+
+    /// The same error, naming its sentence `id` with `values` (see `leovms_api::Detail`).
+    pub fn said(mut self, id: &str, values: &[(&str, &dyn fmt::Display)]) -> Error {
+        self.detail.insert("id".into(), id.into());
+        for (key, value) in values {
+            self.detail
+                .insert((*key).into(), wire_safe(&value.to_string()));
+        }
+        self
     }
 
     pub fn not_found(message: impl Into<String>) -> Error {
@@ -36,7 +50,7 @@ impl Error {
     }
 
     pub fn canceled() -> Error {
-        Error::new(ErrorKind::Canceled, "Canceled.")
+        Error::new(ErrorKind::Canceled, "Canceled.").said("canceled", &[])
     }
 
     pub fn internal(message: impl Into<String>) -> Error {
@@ -184,9 +198,9 @@ mod tests {
     #[test]
     fn error_replies_are_wire_safe() {
         let e = leovms_api::Error::from(Error::invalid("bad \0 name"));
-        assert_eq!(
-            e,
-            leovms_api::Error::InvalidArgument("bad \u{fffd} name".into())
-        );
+        assert_eq!(e, leovms_api::Error::invalid("bad \u{fffd} name"));
+        let said = Error::not_found("No VM named x.").said("no-such-vm", &[("vm", &"x\0")]);
+        assert_eq!(said.detail["id"], "no-such-vm");
+        assert_eq!(said.detail["vm"], "x\u{fffd}");
     }
 }

@@ -5,7 +5,7 @@ use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use leovms_api::{JobInfo, JobKind, JobState, Phase};
+use leovms_api::{Detail, JobInfo, JobKind, JobState, Phase};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 use zbus::zvariant::OwnedObjectPath;
@@ -39,6 +39,7 @@ struct Status {
     bytes_total: u64,
     error_id: String,
     message: String,
+    detail: Detail,
     samples: VecDeque<(Instant, u64)>,
     /// Phases entered since the signal task last looked: each gets its own signal,
     /// so clients see every phase even when the throttle merges updates.
@@ -56,6 +57,7 @@ pub struct Snapshot {
     pub eta_seconds: i64,
     pub error_id: String,
     pub message: String,
+    pub detail: Detail,
 }
 
 impl Job {
@@ -84,6 +86,7 @@ impl Job {
                 bytes_total: 0,
                 error_id: String::new(),
                 message: String::new(),
+                detail: Detail::new(),
                 samples: VecDeque::new(),
                 entered: vec![(Phase::Plan, 0)],
             }),
@@ -159,6 +162,7 @@ impl Job {
                     };
                     st.error_id = e.kind.dbus_name();
                     st.message = e.message;
+                    st.detail = e.detail;
                 }
             }
         });
@@ -203,6 +207,7 @@ impl Job {
             eta_seconds,
             error_id: st.error_id.clone(),
             message: st.message.clone(),
+            detail: st.detail.clone(),
         }
     }
 

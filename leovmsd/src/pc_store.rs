@@ -245,9 +245,9 @@ impl PcStore {
         };
         let leased = async {
             let pid = rustix::process::Pid::from_raw(pid)
-                .ok_or_else(|| leovms_api::Error::InvalidArgument("no VM process".into()))?;
+                .ok_or_else(|| leovms_api::Error::invalid("no VM process"))?;
             let pidfd = rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty())
-                .map_err(|e| leovms_api::Error::Io(e.to_string()))?;
+                .map_err(|e| leovms_api::Error::new(leovms_api::ErrorKind::Io, e.to_string()))?;
             StoreProxy::new(conn)
                 .await?
                 .lease(&archive.sha256_hex(), Fd::from(&pidfd))

@@ -66,6 +66,10 @@ fn refuse_above(dir: &Path, need: u64, free: u64, what: &str) -> Result<()> {
                 gb(free),
                 dir.display()
             ),
+        )
+        .said(
+            "no-space",
+            &[("need", &need), ("free", &free), ("dir", &dir.display())],
         ));
     }
     Ok(())

@@ -36,6 +36,7 @@ impl VBox {
                 ErrorKind::VBoxMissing,
                 "VirtualBox is not installed on this computer (VBoxManage not found). Ask the school's admin.",
             )
+            .said("vbox-missing", &[])
         })?;
         let mut candidates = Vec::new();
         if let Some(d) = manage.parent() {
@@ -98,16 +99,15 @@ impl VBox {
         if out.status.success() {
             return Ok(String::from_utf8_lossy(&out.stdout).into_owned());
         }
+        let vbox = vbox_message(
+            &String::from_utf8_lossy(&out.stderr),
+            &String::from_utf8_lossy(&out.stdout),
+        );
         Err(Error::new(
             ErrorKind::VBoxFailed,
-            format!(
-                "VirtualBox reported an error: {}",
-                vbox_message(
-                    &String::from_utf8_lossy(&out.stderr),
-                    &String::from_utf8_lossy(&out.stdout)
-                )
-            ),
-        ))
+            format!("VirtualBox reported an error: {vbox}"),
+        )
+        .said("vbox-failed", &[("vbox", &vbox)]))
     }
 
     /// VirtualBox's version, as it says it (shown escaped and short: outside text).

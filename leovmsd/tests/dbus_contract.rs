@@ -223,3 +223,45 @@ async fn options_with_a_wrong_type_or_an_unknown_key_are_refused_by_name() {
     );
     w.wait_machine_state("vm-demo", "running").await;
 }
+
+/// A failed job carries the id and values of its sentence (`ErrorDetail`, the last
+/// argument of `Finished`), so that clients word it in their user's language.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_job_carries_the_id_and_values_of_its_sentence() {
+    let mut w = World::new().await;
+    let var = if w.double {
+        "LEOVMS_DOUBLE_START_FAIL"
+    } else {
+        "VBOXSIM_START_FAIL"
+    };
+    w.extra_env.push((var.into(), "1".into()));
+    w.start_daemon().await;
+    let conn = w.connection().await;
+    let client = leovms_api::Leovms::new(&conn).await.unwrap();
+    let path = client
+        .manager()
+        .start("vm-demo", "standard", Default::default())
+        .await
+        .unwrap();
+    let job = client.job(path).await.unwrap();
+    let mut events = job.follow().await.unwrap();
+    let end = loop {
+        if let Some(end) = events.status.end.clone() {
+            break end;
+        }
+        match events.next().await {
+            leovms_api::client::JobEvent::Finished(end) => break end,
+            leovms_api::client::JobEvent::Progress(_) => {}
+            other => panic!("{other:?}\n{}", w.daemon_log()),
+        }
+    };
+    assert_eq!(end.error_id, "org.leovms.Error.VBoxFailed");
+    assert_eq!(end.detail["id"], "vbox-start-failed");
+    let vbox = &end.detail["vbox"];
+    assert!(
+        vbox.contains("driver") || vbox.contains("terminated unexpectedly"),
+        "VirtualBox's words missing: {vbox}"
+    );
+    assert!(end.message.ends_with(vbox.as_str()), "{}", end.message);
+    assert_eq!(job.proxy().error_detail().await.unwrap(), end.detail);
+}

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use common::{World, describe, skip_unless};
 use leovms_testkit::own_vbox::{OwnMachineSpec, build_own_home, published_base_vdi};
+use leovms_testkit::panel::set_locale;
 use leovms_testkit::{DemoOptions, find_in_path, workspace_bin};
 use tokio::sync::watch;
 use zbus::object_server::SignalEmitter;
@@ -218,7 +219,7 @@ struct Tray {
 
 impl Tray {
     /// Starts `leovms-tray` in the world's session as a member of `groups`, with `env`
-    /// on top.
+    /// on top. It speaks English (`LANG=C.UTF-8`) unless `env` sets `LANG`.
     ///
     /// The tray learns its user's groups from `id -Gn` (found through `PATH`), so an `id`
     /// first on its `PATH` that names `groups` decides which menu it shows: a student's,
@@ -236,6 +237,7 @@ impl Tray {
         let path = format!("{}:{path}", bin.display());
         let mut cmd = Command::new(workspace_bin("leovms-tray"));
         w.env_for(&mut cmd);
+        set_locale(&mut cmd, "C.UTF-8");
         cmd.envs(env.iter().copied().filter(|(k, _)| *k != "PATH"))
             .env("PATH", path)
             .stdin(Stdio::null())
@@ -276,6 +278,9 @@ impl Drop for Tray {
         let _ = self.child.wait();
     }
 }
+
+/// The environment of a German desktop session.
+const GERMAN: &[(&str, &str)] = &[("LANG", "de_DE.UTF-8")];
 
 /// The groups of a student, and of a teacher who uploads (member of p_leovms).
 const STUDENT: &[&str] = &["pupil", "students"];
@@ -1054,15 +1059,128 @@ async fn upload_virtualbox_and_quit_are_shown_only_to_members_of_p_leovms() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn with_a_german_locale_the_menu_tooltip_and_notifications_are_german() {
+    if tools_missing() {
+        return;
+    }
+    let mut w = World::new().await;
+    w.start_daemon().await;
+    let mut desktop = Desktop::new(&w).await;
+    desktop.serve_notifications().await;
+    desktop.serve_watcher().await;
+    let tray = Tray::start(&w, STUDENT, GERMAN);
+    let item = desktop.registered_item(&tray).await;
+    let m = menu_until(&w, &item, "both machines with snapshots", |m| {
+        m.at(&["Windows 10 (demo)", "Standard"]).map(|_| m.clone())
+    })
+    .await;
+    // The share's names as they are, the tray's words in German.
+    assert_eq!(
+        m.labels(),
+        ["Demo Linux", "Windows 10 (demo)", "Offline-Nutzung"],
+        "{}",
+        m.outline()
+    );
+    assert_eq!(
+        m.at(&["Offline-Nutzung"]).unwrap().labels()[2..],
+        [
+            "Jetzt abgleichen",
+            "Kein Zwischenspeicher für die Offline-Nutzung eingerichtet"
+        ],
+        "{}",
+        m.outline()
+    );
+    let default = w.machine("vm-demo")["ram_default_mb"].as_u64().unwrap();
+    let ram = format!("Arbeitsspeicher (RAM): {default} MB");
+    let sizes = m
+        .at(&["Demo Linux", &ram])
+        .unwrap_or_else(|| panic!("{}", m.outline()));
+    assert!(
+        sizes
+            .labels()
+            .contains(&format!("{default} MB (Standard)").as_str()),
+        "{}",
+        m.outline()
+    );
+    until_icon(&w, &item, "leovms-idle").await;
+    let tooltip = sni_property(&w, &item, "ToolTip");
+    assert!(
+        tooltip.contains("Bereit: Wählen Sie eine VM zum Starten."),
+        "{tooltip}"
+    );
+
+    // A start from the CLI: the notification, the menu and the tooltip in German.
+    let out = w.cli(&["start", "vm-demo", "--snapshot", "standard"]);
+    assert!(out.status.success(), "{}", describe(&out));
+    let note = desktop.note("Demo Linux läuft", &tray).await;
+    assert_eq!((note.app.as_str(), note.body.as_str()), ("leovms", ""));
+    let running = menu_until(&w, &item, "Demo Linux running", |m| {
+        m.at(&["Demo Linux (läuft)"]).cloned()
+    })
+    .await;
+    let labels = running.labels();
+    assert_eq!(
+        (labels.first(), labels.last()),
+        (
+            Some(&"Läuft. Zum Beenden fahren Sie das System in der VM herunter."),
+            Some(&"Ausschalten…")
+        ),
+        "{}",
+        running.outline()
+    );
+    until_icon(&w, &item, "leovms-running").await;
+    let tooltip = sni_property(&w, &item, "ToolTip");
+    assert!(tooltip.contains("leovms — läuft"), "{tooltip}");
+    assert!(tooltip.contains("Demo Linux läuft."), "{tooltip}");
+
+    // A start the daemon refuses (one VM at a time): its reason in German, not in the
+    // daemon's English sentence.
+    let mut cli = Command::new(workspace_bin("leovms-cli"));
+    w.env_for(&mut cli);
+    set_locale(&mut cli, "C.UTF-8");
+    let refused = cli
+        .args(["start", "vm-win", "--snapshot", "standard"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(8), "{}", describe(&refused));
+    let english = String::from_utf8_lossy(&refused.stderr);
+    let english = english.trim().trim_start_matches("leovms: ");
+    click(&w, &item, &["Windows 10 (demo)", "Standard"]);
+    let note = desktop
+        .note("Windows 10 (demo) konnte nicht gestartet werden", &tray)
+        .await;
+    assert!(
+        note.body.contains("läuft") && note.body != english,
+        "{note:?}, the daemon said: {english}"
+    );
+
+    // Power off, asked in German.
+    let off = ["Demo Linux (läuft)", "Ausschalten…"];
+    assert_eq!(
+        menu(&w, &item).at(&off).unwrap().labels(),
+        [
+            "Demo Linux jetzt ausschalten? Nicht gespeicherte Arbeit in der VM geht verloren.",
+            "Abbrechen",
+            "Ja, ausschalten"
+        ]
+    );
+    click(&w, &item, &[&off[..], &["Ja, ausschalten"]].concat());
+    w.wait_machine_state("vm-demo", "off").await;
+}
+
 #[test]
 fn help_exits_0_and_a_wrong_option_exits_2() {
-    let tray = |arg: &str| {
-        Command::new(workspace_bin("leovms-tray"))
-            .arg(arg)
+    let tray_in = |lang: &str, arg: &str| {
+        let mut cmd = Command::new(workspace_bin("leovms-tray"));
+        set_locale(&mut cmd, lang);
+        cmd.arg(arg)
             .env_remove("DBUS_SESSION_BUS_ADDRESS")
             .output()
             .unwrap()
     };
+    let tray = |arg: &str| tray_in("C.UTF-8", arg);
     for arg in ["--help", "-h"] {
         let out = tray(arg);
         assert_eq!(out.status.code(), Some(0), "{arg}: {}", describe(&out));
@@ -1083,6 +1201,18 @@ fn help_exits_0_and_a_wrong_option_exits_2() {
     let text = String::from_utf8_lossy(&out.stderr);
     assert!(text.contains("unknown option '--bogus'"), "{text}");
     assert!(text.contains("Usage: leovms-tray"), "{text}");
+    // In German, the same.
+    let out = tray_in("de_DE.UTF-8", "--help");
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("Aufruf: leovms-tray [--help | --version]"),
+        "{text}"
+    );
+    let out = tray_in("de_DE.UTF-8", "--bogus");
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert!(text.contains("unbekannte Option „--bogus“"), "{text}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

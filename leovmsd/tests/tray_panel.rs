@@ -6,8 +6,11 @@
 //! After the VM was shut down, a snapshot asks before it replaces the working copy, and
 //! the keyboard opens that question on Cancel.
 //!
+//! A second panel in German (`LANG=de_DE.UTF-8`) shows the tray's menu in German.
+//!
 //! With `LEOVMS_SCREENSHOTS=<dir>` the screenshots (`tray.png`, `menu.png`,
-//! `submenu.png`, `running.png`, `question.png`) are saved there, e.g. for the documentation:
+//! `submenu.png`, `running.png`, `question.png`; in German `menu-de.png` and
+//! `offline-de.png`) are saved there, e.g. for the documentation:
 //! `LEOVMS_SCREENSHOTS=docs/screenshots cargo test -p leovmsd --test tray_panel`.
 
 mod common;
@@ -18,7 +21,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use common::*;
-use leovms_testkit::panel::{ICON_SIZE, SCREEN};
+use leovms_testkit::panel::{ICON_SIZE, SCREEN, set_locale};
 use leovms_testkit::{Panel, Rect, Shot, missing_panel_tools, workspace_bin};
 use zbus::zvariant::{OwnedObjectPath, OwnedValue, Value};
 
@@ -35,49 +38,57 @@ const IDLE_MIN_PIXELS: usize = 150;
 const RUNNING_RGB: [u8; 3] = [0x2E, 0x7D, 0x32];
 const WHITE: [u8; 3] = [0xFF, 0xFF, 0xFF];
 
-#[tokio::test(flavor = "multi_thread")]
-async fn the_tray_menu_in_a_real_panel_starts_a_snapshot() {
-    let missing = missing_panel_tools();
-    if skip_unless(
-        missing.is_empty(),
-        &format!("a real panel needs {}", missing.join(", ")),
-    ) {
-        return;
-    }
-    let mut w = World::new().await;
-    w.start_daemon().await;
-    let shots = screenshot_dir(&w);
-    let scratch = w.tmp.path().join("scratch.png");
+/// A panel with a student's tray in it, its idle icon painted.
+struct Shown {
+    panel: Panel,
+    /// The tray's StatusNotifierItem: its bus name and object path.
+    service: String,
+    item_path: String,
+    /// Where the icon is on the screen.
+    icon: Rect,
+    /// The screen with the icon, before anything was clicked.
+    shot: Shot,
+}
 
+/// Starts the panel and a student's tray in the locale `lang` (both: a user's desktop
+/// session) and waits until the tray's own icon is painted in the panel, in the idle
+/// colour with the white ▶; keeps that screen as `shots/<name>` when a name is given.
+async fn show_tray(
+    w: &World,
+    lang: &str,
+    scratch: &Path,
+    shots: &Path,
+    name: Option<&str>,
+) -> Shown {
     // The panel, then the tray: ksni registers with the watcher the panel owns.
-    let mut panel = Panel::start(w.bus.address(), &w.tmp.path().join("panel"), STEP)
+    let mut panel = Panel::start_in(lang, w.bus.address(), &w.tmp.path().join("panel"), STEP)
         .unwrap_or_else(|e| panic!("{e}"));
-    let empty = panel.screenshot(&scratch).unwrap();
-    let mut tray = Command::new(workspace_bin("leovms-tray"));
-    w.env_for(&mut tray);
+    let empty = panel.screenshot(scratch).unwrap();
+    let mut cmd = Command::new(workspace_bin("leovms-tray"));
+    w.env_for(&mut cmd);
+    set_locale(&mut cmd, lang);
     // A student's menu, whatever groups the test's user has.
-    tray.env("PATH", student_path(&w));
-    panel.spawn("tray", tray).unwrap();
+    cmd.env("PATH", student_path(w));
+    panel.spawn("tray", cmd).unwrap();
     let item = panel
         .wait("leovms-tray to register with the watcher", STEP, || {
             panel.registered_items().into_iter().next()
         })
         .unwrap_or_else(|e| panic!("{e}"));
     let (service, item_path) = item.split_once('/').expect("<bus name>/<path>");
-    let item_path = format!("/{item_path}");
+    let (service, item_path) = (service.to_owned(), format!("/{item_path}"));
     let conn = w.connection().await;
-    let icon_name = item_property(&conn, service, &item_path, "IconName").await;
+    let icon_name = item_property(&conn, &service, &item_path, "IconName").await;
     let icon_name = String::try_from(icon_name).unwrap();
 
-    // The tray's own icon is painted in the panel, in the idle colour, with the white ▶.
     let painted = panel.wait("the idle icon to be painted in the panel", STEP, || {
-        let shot = panel.screenshot(&scratch).ok()?;
+        let shot = panel.screenshot(scratch).ok()?;
         let (n, rect) = shot.find_colour(Rect::PANEL, IDLE_RGB, 0)?;
         let (sign, _) = shot.find_colour(rect, WHITE, 0)?;
         (n >= IDLE_MIN_PIXELS && sign >= 4).then_some((rect, shot))
     });
     let (icon, tray_shot) = painted.unwrap_or_else(|e| {
-        let shot = panel.screenshot(&scratch).unwrap();
+        let shot = panel.screenshot(scratch).unwrap();
         let end = Rect {
             x: SCREEN.0 - 64,
             ..Rect::PANEL
@@ -95,7 +106,6 @@ async fn the_tray_menu_in_a_real_panel_starts_a_snapshot() {
             colours(&shot, end)
         )
     });
-    let tray_shot = keep(tray_shot, &shots, "tray.png");
     assert!(
         icon.w <= ICON_SIZE && icon.h <= ICON_SIZE,
         "the icon is {icon:?}: larger than the panel's icons"
@@ -104,10 +114,46 @@ async fn the_tray_menu_in_a_real_panel_starts_a_snapshot() {
         empty.find_colour(Rect::PANEL, IDLE_RGB, 0).is_none(),
         "the empty panel already had the icon's colour"
     );
+    Shown {
+        panel,
+        service,
+        item_path,
+        icon,
+        shot: match name {
+            Some(name) => keep(tray_shot, shots, name),
+            None => tray_shot,
+        },
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_tray_menu_in_a_real_panel_starts_a_snapshot() {
+    let missing = missing_panel_tools();
+    if skip_unless(
+        missing.is_empty(),
+        &format!("a real panel needs {}", missing.join(", ")),
+    ) {
+        return;
+    }
+    let mut w = World::new().await;
+    w.start_daemon().await;
+    let shots = screenshot_dir(&w);
+    let scratch = w.tmp.path().join("scratch.png");
+
+    // English: the language of a desktop without a German locale.
+    let Shown {
+        panel,
+        service,
+        item_path,
+        icon,
+        shot: tray_shot,
+    } = show_tray(&w, "C.UTF-8", &scratch, &shots, Some("tray.png")).await;
+    let (service, item_path) = (service.as_str(), item_path.as_str());
+    let conn = w.connection().await;
 
     // The menu as the tray publishes it (dbusmenu), once it has read the daemon: the
     // share's VMs, each a submenu holding its snapshots.
-    let menu = item_property(&conn, service, &item_path, "Menu").await;
+    let menu = item_property(&conn, service, item_path, "Menu").await;
     let menu_path = OwnedObjectPath::try_from(menu).unwrap();
     let layout = wait_for_layout(&conn, service, &menu_path).await;
     let top = &layout.children;
@@ -283,6 +329,81 @@ async fn the_tray_menu_in_a_real_panel_starts_a_snapshot() {
     let out = w.cli(&["stop", "vm-demo"]);
     assert!(out.status.success(), "{}", describe(&out));
     w.wait_machine_state("vm-demo", "off").await;
+}
+
+/// A desktop in German (`LANG=de_DE.UTF-8`, the panel too) gets the tray's menu in
+/// German: read from the menu the panel shows (dbusmenu), and opened with the mouse and
+/// the keyboard for the screenshots `menu-de.png` and `offline-de.png`.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_tray_menu_in_a_german_panel_is_german() {
+    let missing = missing_panel_tools();
+    if skip_unless(
+        missing.is_empty(),
+        &format!("a real panel needs {}", missing.join(", ")),
+    ) {
+        return;
+    }
+    let mut w = World::new().await;
+    w.start_daemon().await;
+    let shots = screenshot_dir(&w);
+    let scratch = w.tmp.path().join("scratch.png");
+    let shown = show_tray(&w, "de_DE.UTF-8", &scratch, &shots, None).await;
+    let (panel, service) = (&shown.panel, shown.service.as_str());
+    let conn = w.connection().await;
+    let menu = item_property(&conn, service, &shown.item_path, "Menu").await;
+    let menu_path = OwnedObjectPath::try_from(menu).unwrap();
+    let layout = wait_for_layout(&conn, service, &menu_path).await;
+
+    // The share's names stay as they are; the tray's own words are German.
+    let top = &layout.children;
+    assert_eq!(
+        labels(top),
+        ["Demo Linux", "Windows 10 (demo)", "Offline-Nutzung"],
+        "{layout:#?}"
+    );
+    let offline = position(top, "Offline-Nutzung", &layout);
+    assert_eq!(
+        labels(&top[offline].children),
+        [
+            "Demo Linux",
+            "Windows 10 (demo)",
+            "Jetzt abgleichen",
+            "Kein Zwischenspeicher für die Offline-Nutzung eingerichtet"
+        ],
+        "{layout:#?}"
+    );
+    let default = w.machine("vm-demo")["ram_default_mb"].as_u64().unwrap();
+    let demo = &top[position(top, "Demo Linux", &layout)].children;
+    let ram = &demo[position(
+        demo,
+        &format!("Arbeitsspeicher (RAM): {default} MB"),
+        &layout,
+    )];
+    position(&ram.children, &format!("{default} MB (Standard)"), &layout);
+    position(demo, "    Zuständig: mueller", &layout);
+
+    // The menu on the screen, and its Offline-Nutzung opened with the keyboard.
+    let (x, y) = shown.icon.center();
+    panel.click(x, y, 3).unwrap();
+    let (menu, menu_shot) = changed(panel, &scratch, &shown.shot, None)
+        .unwrap_or_else(|e| panic!("the menu did not open: {e}"));
+    let menu_shot = keep(menu_shot, &shots, "menu-de.png");
+    let mut keys = vec!["Down"; selectable_before(top, offline) + 1];
+    keys.push("Right");
+    panel.keys(&keys).unwrap();
+    let (sub, shot) = changed(panel, &scratch, &menu_shot, Some(menu))
+        .unwrap_or_else(|e| panic!("the submenu Offline-Nutzung did not open: {e}"));
+    assert!(sub.w >= 60 && sub.h >= 20, "the submenu is only {sub:?}");
+    keep(shot, &shots, "offline-de.png");
+}
+
+/// The labels of the entries that have one (not the separators).
+fn labels(items: &[MenuItem]) -> Vec<&str> {
+    items
+        .iter()
+        .filter(|i| i.visible() && !i.separator())
+        .map(|i| i.label.as_str())
+        .collect()
 }
 
 /// `PATH` with an `id` first that names a student's groups: the tray shows the menu of

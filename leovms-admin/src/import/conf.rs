@@ -7,6 +7,7 @@ use std::time::SystemTime;
 use leovms_image::config::{SnapshotConf, toml_string, toml_strings};
 
 use super::source::{LegacyConf, Source};
+use crate::l10n::fl;
 
 /// A value from leoclient2 for a TOML comment (no control characters).
 fn comment_text(s: &str) -> String {
@@ -86,7 +87,11 @@ pub(super) fn image_conf(name: &str, source: &Source, warnings: &mut Vec<String>
             "Settings of leoclient2's image.conf, not converted:",
             &dropped,
         ));
-        warnings.push(format!("image.conf: not imported: {}", dropped.join("; ")));
+        warnings.push(fl!(
+            "import-not-converted",
+            file = "image.conf",
+            lines = dropped.join("; ")
+        ));
     }
     let access = name_lists(conf, &ACCESS_KEYS);
     if !access.is_empty() {
@@ -125,9 +130,10 @@ pub(super) fn snapshot_conf(
             "Settings of leoclient2, not converted:",
             &dropped,
         ));
-        warnings.push(format!(
-            "{place}/image.conf: not imported: {}",
-            dropped.join("; ")
+        warnings.push(fl!(
+            "import-not-converted",
+            file = format!("{place}/image.conf"),
+            lines = dropped.join("; ")
         ));
     }
     out

@@ -22,6 +22,7 @@ use leovms_image::config::{MacSetting, NetworkRule, NicMode, NicRule, toml_strin
 use std::fmt::Write as _;
 
 use crate::error::{Error, Result};
+use crate::l10n::fl;
 
 /// leoclient2 set cards 1 to 4 only.
 const LEOCLIENT2_CARDS: std::ops::RangeInclusive<u32> = 1..=4;
@@ -53,7 +54,7 @@ impl Converted {
         if self.had_file {
             self.shown.clone()
         } else {
-            format!("no {}", self.shown)
+            fl!("import-no-network-file", file = self.shown.as_str())
         }
     }
 }
@@ -71,9 +72,12 @@ pub fn convert(shown: &str, text: Option<&str>) -> Result<Converted> {
             continue;
         }
         let refuse = |why: &str| {
-            Error::Invalid(format!(
-                "{shown}:{number}: {why}: \"{}\"; nothing was imported",
-                line.escape_debug()
+            Error::Invalid(fl!(
+                "network-refused",
+                file = shown,
+                line = number,
+                why = why,
+                text = line.escape_debug().to_string()
             ))
         };
         let (host, nic) = parse_line(line).map_err(|why| refuse(&why))?;
@@ -85,17 +89,21 @@ pub fn convert(shown: &str, text: Option<&str>) -> Result<Converted> {
             .find(|(h, _)| h.eq_ignore_ascii_case(&host))
         {
             Some((known, _)) if *known != host => {
-                return Err(refuse(&format!(
-                    "host {host} differs from {known} of an earlier line only in case; leovms \
-                     compares host names without case, so write them the same"
+                return Err(refuse(&fl!(
+                    "network-host-case",
+                    host = host.as_str(),
+                    known = known.as_str()
                 )));
             }
             Some((_, nics)) => match nics.iter_mut().find(|(n, _)| n.slot == nic.slot) {
                 Some((earlier, earlier_line)) => {
-                    notes.push(format!(
-                        "{shown}:{number}: card {} of {host} is set again (first on line \
-                         {earlier_line}); the later line counts, as in leoclient2",
-                        nic.slot
+                    notes.push(fl!(
+                        "network-card-again",
+                        file = shown,
+                        line = number,
+                        card = nic.slot,
+                        host = host.as_str(),
+                        first = earlier_line.to_owned()
                     ));
                     *earlier = nic;
                     *earlier_line = number;
@@ -106,10 +114,10 @@ pub fn convert(shown: &str, text: Option<&str>) -> Result<Converted> {
         }
     }
     if !nat_lines.is_empty() {
-        notes.push(format!(
-            "{shown}: nat (line {}): leoclient2 also set the VM's NAT network to \
-             192.168.1.0/24; leovms keeps the template's (VirtualBox's default is 10.0.2.0/24)",
-            join_numbers(&nat_lines)
+        notes.push(fl!(
+            "network-nat",
+            file = shown,
+            lines = join_numbers(&nat_lines)
         ));
     }
     if hosts.is_empty() {
@@ -155,38 +163,34 @@ fn join_numbers(numbers: &[usize]) -> String {
 fn parse_line(line: &str) -> std::result::Result<(String, NicRule), String> {
     let fields: Vec<&str> = line.split(';').map(str::trim).collect();
     if !(3..=5).contains(&fields.len()) {
-        return Err(format!(
-            "{} fields, expected host;nic;mode;mac;device",
-            fields.len()
-        ));
+        return Err(fl!("network-fields", count = fields.len()));
     }
     let field = |i: usize| fields.get(i).copied().unwrap_or_default();
     for (i, name) in ["host", "nic", "mode", "mac", "device"].iter().enumerate() {
         let value = field(i);
         if value.chars().any(leovms_image::text::is_unsafe) {
-            return Err(format!("the {name} has control characters"));
+            return Err(fl!("network-control-chars", field = name.to_owned()));
         }
         if value.len() > LINE_MAX {
-            return Err(format!("the {name} is longer than {LINE_MAX} bytes"));
+            return Err(fl!(
+                "network-too-long",
+                field = name.to_owned(),
+                max = LINE_MAX
+            ));
         }
     }
     let host = field(0);
     if host.is_empty() {
-        return Err("no host name".into());
+        return Err(fl!("network-no-host"));
     }
     if host.contains(',') || host.chars().any(char::is_whitespace) {
-        return Err(format!("\"{host}\" is not one host name"));
+        return Err(fl!("network-not-one-host", host = host));
     }
     let slot: u32 = field(1)
         .parse()
         .ok()
         .filter(|n| LEOCLIENT2_CARDS.contains(n))
-        .ok_or_else(|| {
-            format!(
-                "card \"{}\": leoclient2 sets cards 1 to 4 (a number)",
-                field(1)
-            )
-        })?;
+        .ok_or_else(|| fl!("network-bad-card", card = field(1)))?;
     let mode = match field(2).to_ascii_lowercase().as_str() {
         "none" => NicMode::None,
         "null" => NicMode::Null,
@@ -197,10 +201,7 @@ fn parse_line(line: &str) -> std::result::Result<(String, NicRule), String> {
         "generic" => NicMode::Generic,
         "natnetwork" => NicMode::Natnetwork,
         other => {
-            return Err(format!(
-                "mode \"{other}\" is none of none, null, nat, bridged, intnet, hostonly, \
-                 generic, natnetwork"
-            ));
+            return Err(fl!("network-bad-mode", mode = other));
         }
     };
     let mut nic = NicRule {
@@ -220,9 +221,7 @@ fn parse_line(line: &str) -> std::result::Result<(String, NicRule), String> {
         NicMode::Bridged => {
             nic.device = match device {
                 "" => {
-                    return Err("bridged needs a device: auto-used-nic, auto-unused-nic or \
-                                the PC's card (e.g. eth0)"
-                        .into());
+                    return Err(fl!("network-bridged-device"));
                 }
                 "auto-used-nic" => None,
                 "auto-unused-nic" => Some(NicRule::AUTO_UNUSED.into()),
@@ -230,10 +229,10 @@ fn parse_line(line: &str) -> std::result::Result<(String, NicRule), String> {
             }
         }
         NicMode::Hostonly if auto_device => {
-            return Err("hostonly needs the host-only interface as device, e.g. vboxnet0".into());
+            return Err(fl!("network-hostonly-device"));
         }
         NicMode::Generic if auto_device => {
-            return Err("generic needs VirtualBox's driver as device, e.g. VDE".into());
+            return Err(fl!("network-generic-device"));
         }
         NicMode::Hostonly | NicMode::Generic => nic.device = Some(device.into()),
         NicMode::Intnet | NicMode::Natnetwork if !auto_device => {
@@ -245,22 +244,12 @@ fn parse_line(line: &str) -> std::result::Result<(String, NicRule), String> {
     nic.mac = match mac {
         "" => None,
         "automac-used" if other_card => {
-            return Err(
-                "automac-used with auto-unused-nic: the address came from the PC's \
-                        card on the network, but leovms derives it from the card the VM is \
-                        bridged to; write automac-unused (the VM gets 08 and the other \
-                        card's address) or a fixed address"
-                    .into(),
-            );
+            return Err(fl!("network-automac-used"));
         }
         "automac-used" => Some(MacSetting::Host),
         "automac-unused" if other_card => Some(MacSetting::Host),
         "automac-unused" => {
-            return Err(
-                "automac-unused (the address of the PC's other card) needs bridged \
-                        with device auto-unused-nic; write automac-used or a fixed address"
-                    .into(),
-            );
+            return Err(fl!("network-automac-unused"));
         }
         fixed => Some(fixed_mac(fixed)?),
     };
@@ -271,15 +260,10 @@ fn parse_line(line: &str) -> std::result::Result<(String, NicRule), String> {
 fn fixed_mac(text: &str) -> std::result::Result<MacSetting, String> {
     let hex: String = text.chars().filter(|c| !matches!(c, ':' | '-')).collect();
     if hex.len() != 12 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
-        return Err(format!(
-            "mac \"{text}\" is neither 12 hex digits nor automac-used or automac-unused"
-        ));
+        return Err(fl!("network-bad-mac", mac = text));
     }
     if u8::from_str_radix(&hex[1..2], 16).is_ok_and(|d| d % 2 == 1) {
-        return Err(format!(
-            "mac \"{text}\" is a multicast address (its first byte is odd), which VirtualBox \
-             refuses for a card"
-        ));
+        return Err(fl!("network-multicast-mac", mac = text));
     }
     Ok(MacSetting::Fixed(hex.to_ascii_uppercase()))
 }

@@ -17,6 +17,8 @@ use super::source::{self, Source, SourceDisk, SourceSnapshot};
 use super::{Args, unzip};
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
+use crate::l10n::{fl, shown};
+use crate::publish::{conf_invalid, machine_invalid};
 use crate::tree;
 
 /// Enough of a disk to read its VDI header.
@@ -74,15 +76,12 @@ fn network_rules(source: &Source, snapshots: &[&SourceSnapshot]) -> Result<Conve
             None => chosen = Some((own, &snap.folder)),
             Some((first, _)) if first.rules == own.rules => {}
             Some((first, first_snap)) => {
-                return Err(Error::Invalid(format!(
-                    "the snapshots {first_snap} and {} would get different network cards ({} \
-                     and {}): leoclient2 used a snapshot's own network.conf instead of the \
-                     machine's, but leovms has one set of network rules per machine. Make the \
-                     files the same (or remove one), or import a copy of the folder without \
-                     one of these snapshots; nothing was imported",
-                    snap.folder,
-                    first.source(),
-                    own.source()
+                return Err(Error::Invalid(fl!(
+                    "import-networks-differ",
+                    first = first_snap.to_owned(),
+                    second = snap.folder.as_str(),
+                    first_source = first.source(),
+                    second_source = own.source()
                 )));
             }
         }
@@ -91,11 +90,7 @@ fn network_rules(source: &Source, snapshots: &[&SourceSnapshot]) -> Result<Conve
         return Ok(vm);
     };
     if vm.had_file && !vm_used {
-        chosen.notes.push(
-            "network.conf: not used: every snapshot has its own network.conf, as leoclient2 \
-             used them"
-                .into(),
-        );
+        chosen.notes.push(fl!("import-network-unused"));
     }
     Ok(chosen)
 }
@@ -107,29 +102,27 @@ pub(super) fn make_plan(
     warnings: &mut Vec<String>,
 ) -> Result<Plan> {
     let id = args.id.clone().unwrap_or_else(|| source.vm.clone());
-    SafeName::new(id.as_str()).map_err(|e| Error::Invalid(format!("VM id: {e}")))?;
+    SafeName::new(id.as_str())
+        .map_err(|e| Error::Invalid(fl!("import-bad-id", detail = e.to_string())))?;
     let data = ctx.data();
     if !data.is_dir() {
-        return Err(Error::Invalid(format!(
-            "{}: the data folder does not exist (run `leovms-admin setup` first)",
-            data.display()
-        )));
+        return Err(Error::Invalid(fl!("import-no-data", data = shown(&data))));
     }
     let dest = data.join(&id);
     if dest.symlink_metadata().is_ok() {
-        return Err(Error::Invalid(format!(
-            "{} already exists: an import never replaces a VM. Remove it first \
-             (`leovms-admin remove {id}`) or choose another id with --id",
-            dest.display()
+        return Err(Error::Invalid(fl!(
+            "import-exists",
+            dest = shown(&dest),
+            id = id.as_str()
         )));
     }
 
     let base_header = peek_header(&source.base)?;
     if base_header.kind == VdiKind::Diff {
-        return Err(Error::Invalid(format!(
-            "{}: {} is a differencing disk, not a base disk",
-            source.base.zip.zip.display(),
-            source.base.zip.entry
+        return Err(Error::Invalid(fl!(
+            "import-base-is-diff",
+            zip = shown(&source.base.zip.zip),
+            entry = source.base.zip.entry.as_str()
         )));
     }
     let base_uuid = base_header.uuid;
@@ -144,28 +137,32 @@ pub(super) fn make_plan(
     for snap in &source.snapshots {
         let place = format!("snapshot-store/{}", snap.folder);
         if let Err(e) = SafeName::new(snap.folder.as_str()) {
-            warnings.push(format!(
-                "skipped {place}: not usable as a snapshot id ({e})"
+            warnings.push(fl!(
+                "import-skip-bad-id",
+                place = place.as_str(),
+                detail = e.to_string()
             ));
             continue;
         }
         let header = peek_header(&snap.disk)?;
         if header.uuid != snap.uuid {
-            warnings.push(format!(
-                "skipped {place}: the file is named {}, but the disk inside is {}",
-                braced(&snap.uuid),
-                braced(&header.uuid)
+            warnings.push(fl!(
+                "import-skip-renamed",
+                place = place.as_str(),
+                named = braced(&snap.uuid),
+                inside = braced(&header.uuid)
             ));
             continue;
         }
         if header.kind != VdiKind::Diff || header.parent != Some(base_uuid) {
             let parent = header
                 .parent
-                .map_or_else(|| "none".to_owned(), |p| braced(&p));
-            warnings.push(format!(
-                "skipped {place}: its disk was made from another base (parent {parent}, the base \
-                 is {}); it would not start. Take the snapshot again on the current base",
-                braced(&base_uuid)
+                .map_or_else(|| fl!("import-no-parent"), |p| braced(&p));
+            warnings.push(fl!(
+                "import-skip-other-base",
+                place = place.as_str(),
+                parent = parent,
+                base = braced(&base_uuid)
             ));
             continue;
         }
@@ -177,7 +174,7 @@ pub(super) fn make_plan(
             warnings,
         );
         let conf = SnapshotConf::parse(&conf_text, Path::new(SNAPSHOT_CONF))
-            .map_err(|e| Error::Invalid(format!("{place}: {e}")))?;
+            .map_err(|e| conf_invalid(format!("{place}: {e}")))?;
         snapshots.push(PlannedSnapshot {
             id: snap.folder.clone(),
             disk: snap.disk.clone(),
@@ -200,12 +197,11 @@ pub(super) fn make_plan(
     let mut image_conf = image_conf(&name, source, warnings);
     image_conf.push_str(&network::to_toml(&network));
     let image = ImageConf::parse(&image_conf, Path::new(IMAGE_CONF))
-        .map_err(|e| Error::Invalid(format!("the new image.conf: {e}")))?;
+        .map_err(|e| Error::Invalid(fl!("import-new-image-conf", detail = e.to_string())))?;
     if image.network != network.rules {
-        return Err(Error::Invalid(format!(
-            "the new image.conf does not hold the network rules converted from {} \
-             (a bug in leovms-admin); nothing was imported",
-            network.source()
+        return Err(Error::Invalid(fl!(
+            "import-rules-lost",
+            source = network.source()
         )));
     }
 
@@ -223,7 +219,7 @@ pub(super) fn make_plan(
 }
 
 fn inspect(path: &Path, xml: &[u8]) -> Result<MachineInfo> {
-    vbox::inspect(xml).map_err(|e| Error::Invalid(format!("{}: {e}", path.display())))
+    vbox::inspect(xml).map_err(|e| machine_invalid(&shown(path), e))
 }
 
 /// The disk header, read from the start of the zipped disk.
@@ -232,10 +228,11 @@ fn peek_header(disk: &SourceDisk) -> Result<VdiHeader> {
     let tmp = tempfile::NamedTempFile::new().map_err(|e| Error::io(std::env::temp_dir(), e))?;
     std::fs::write(tmp.path(), &head).map_err(|e| Error::io(tmp.path(), e))?;
     vdi::read_header(tmp.path()).map_err(|e| {
-        Error::Invalid(format!(
-            "{}: {} is not a usable VDI disk: {e}",
-            disk.zip.zip.display(),
-            disk.zip.entry
+        Error::Invalid(fl!(
+            "import-bad-vdi",
+            zip = shown(&disk.zip.zip),
+            entry = disk.zip.entry.as_str(),
+            detail = e.to_string()
         ))
     })
 }
@@ -259,39 +256,40 @@ fn fit_vbox(
         .collect();
     let old = match info.hard_disks.iter().find(|d| d.uuid == base_uuid) {
         Some(disk) if disk.parent.is_some() => {
-            return Err(Error::Invalid(format!(
-                "{}: disk {} is a differencing disk there, but it is the base",
-                path.display(),
-                braced(&base_uuid)
+            return Err(Error::Invalid(fl!(
+                "import-vbox-base-is-diff",
+                file = shown(path),
+                disk = braced(&base_uuid)
             )));
         }
         Some(disk) if safe_relative_path(&disk.location).is_ok() => {
             return Ok((xml.to_vec(), disk.location.clone()));
         }
         Some(disk) => {
-            warnings.push(format!(
-                "{}: base disk location \"{}\" changed to \"{entry}\"",
-                path.display(),
-                disk.location
+            warnings.push(fl!(
+                "import-vbox-location",
+                file = shown(path),
+                old = disk.location.as_str(),
+                new = entry.as_str()
             ));
             disk
         }
         None => {
             let [disk] = roots.as_slice() else {
-                return Err(Error::Invalid(format!(
-                    "{}: does not name the base disk {} and has {} base disks, so it is unclear \
-                     which one to replace; fix the file",
-                    path.display(),
-                    braced(&base_uuid),
-                    roots.len()
+                return Err(Error::Invalid(fl!(
+                    "import-vbox-which-base",
+                    file = shown(path),
+                    disk = braced(&base_uuid),
+                    count = roots.len()
                 )));
             };
-            warnings.push(format!(
-                "{}: base disk {} (\"{}\") changed to {} (\"{entry}\"), the disk in the zip",
-                path.display(),
-                braced(&disk.uuid),
-                disk.location,
-                braced(&base_uuid)
+            warnings.push(fl!(
+                "import-vbox-base-replaced",
+                file = shown(path),
+                old = braced(&disk.uuid),
+                old_location = disk.location.as_str(),
+                new = braced(&base_uuid),
+                new_location = entry.as_str()
             ));
             disk
         }
@@ -307,7 +305,7 @@ fn fit_vbox(
             ..Patch::default()
         },
     )
-    .map_err(|e| Error::Invalid(format!("{}: {e}", path.display())))?;
+    .map_err(|e| machine_invalid(&shown(path), e))?;
     inspect(path, &patched)?;
     Ok((patched, entry))
 }

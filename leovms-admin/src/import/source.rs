@@ -23,6 +23,7 @@ use uuid::Uuid;
 
 use super::unzip::{self, ZipDisk};
 use crate::error::{Error, Result};
+use crate::l10n::{fl, shown};
 
 /// The settings of a leoclient2 `image.conf`: `key=value` lines, `#` comments.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -111,35 +112,37 @@ impl Source {
     pub fn read(dir: &Path) -> Result<Source> {
         let meta = std::fs::metadata(dir).map_err(|e| Error::io(dir, e))?;
         if !meta.is_dir() {
-            return Err(invalid(format!("{} is not a folder", dir.display())));
+            return Err(invalid(fl!("import-not-folder", dir = shown(dir))));
         }
         let canonical = dir.canonicalize().map_err(|e| Error::io(dir, e))?;
         let vm = canonical
             .file_name()
             .and_then(|n| n.to_str())
-            .ok_or_else(|| invalid(format!("{}: the folder needs a UTF-8 name", dir.display())))?
+            .ok_or_else(|| invalid(fl!("import-not-utf8-name", dir = shown(dir))))?
             .to_owned();
         let mut warnings = Vec::new();
 
         let base_zip = [
             dir.join(format!("{vm}.vdi.zip")),
-            dir.join("snapshot-store/base").join(format!("{vm}.vdi.zip")),
+            dir.join("snapshot-store/base")
+                .join(format!("{vm}.vdi.zip")),
         ]
         .into_iter()
         .find(|p| p.is_file())
         .ok_or_else(|| {
-            invalid(format!(
-                "{}: no zipped base disk: neither {vm}.vdi.zip nor snapshot-store/base/{vm}.vdi.zip \
-                 (run `leovirtstarter2 --prepare-remote-vm {vm}` on the leoclient2 machine first)",
-                dir.display()
+            invalid(fl!(
+                "import-no-base-zip",
+                dir = shown(dir),
+                vm = vm.as_str()
             ))
         })?;
         let base = read_disk(&base_zip)?;
         if base.zip.entry != format!("{vm}.vdi") {
-            warnings.push(format!(
-                "{}: holds {}, not {vm}.vdi",
-                base_zip.display(),
-                base.zip.entry
+            warnings.push(fl!(
+                "import-zip-holds",
+                zip = shown(&base_zip),
+                entry = base.zip.entry.as_str(),
+                expected = format!("{vm}.vdi")
             ));
         }
         check_sizes(&base, &dir.join("filesize.vdi"), &mut warnings)?;
@@ -208,22 +211,23 @@ fn check_sizes(disk: &SourceDisk, unpacked_file: &Path, warnings: &mut Vec<Strin
         .join("filesize.vdi.zipped");
     let zipped = read_size(&zipped_file, warnings)?;
     if let Some(expected) = zipped.filter(|&e| e != zip.zipped) {
-        return Err(invalid(format!(
-            "{}: the zip has {} bytes, but {} says {expected}: it was changed or cut short; \
-             nothing was imported",
-            zip.zip.display(),
-            zip.zipped,
-            zipped_file.display()
+        return Err(invalid(fl!(
+            "import-zip-size",
+            zip = shown(&zip.zip),
+            bytes = zip.zipped,
+            file = shown(&zipped_file),
+            expected = expected
         )));
     }
     let unpacked = read_size(unpacked_file, warnings)?;
     if let Some(expected) = unpacked.filter(|&e| e != zip.size && e != zip.zipped) {
-        warnings.push(format!(
-            "{}: says {expected} bytes, but {} in {} has {} (the zip's checksum decides)",
-            unpacked_file.display(),
-            zip.entry,
-            zip.zip.display(),
-            zip.size
+        warnings.push(fl!(
+            "import-unpacked-size",
+            file = shown(unpacked_file),
+            expected = expected,
+            entry = zip.entry.as_str(),
+            zip = shown(&zip.zip),
+            bytes = zip.size
         ));
     }
     Ok(())
@@ -234,10 +238,10 @@ fn read_size(path: &Path, warnings: &mut Vec<String>) -> Result<Option<u64>> {
         Ok(text) => match text.trim().parse() {
             Ok(size) => Ok(Some(size)),
             Err(_) => {
-                warnings.push(format!(
-                    "{}: not a size (\"{}\"), ignored",
-                    path.display(),
-                    text.trim().escape_debug()
+                warnings.push(fl!(
+                    "import-not-a-size",
+                    file = shown(path),
+                    text = text.trim().escape_debug().to_string()
                 ));
                 Ok(None)
             }
@@ -265,13 +269,11 @@ fn find_vbox(dir: &Path, vm: &str) -> Result<PathBuf> {
     }
     match found.len() {
         1 => Ok(found.remove(0)),
-        0 => Err(invalid(format!(
-            "{}: no VirtualBox settings ({vm}.vbox) in defaults/",
-            dir.display()
-        ))),
-        _ => Err(invalid(format!(
-            "{}: several .vbox files in defaults/ and none is named {vm}.vbox",
-            dir.display()
+        0 => Err(invalid(fl!("import-no-vbox", dir = shown(dir), vm = vm))),
+        _ => Err(invalid(fl!(
+            "import-several-vbox",
+            dir = shown(dir),
+            vm = vm
         ))),
     }
 }
@@ -291,17 +293,18 @@ fn read_snapshot(
         }
     }
     let (zip, uuid) = match zips.len() {
-        0 => return Ok(Err("no zipped differencing disk {UUID}.vdi.zip".into())),
+        0 => return Ok(Err(fl!("import-snapshot-no-zip"))),
         1 => zips.remove(0),
-        n => return Ok(Err(format!("{n} zipped disks, expected one"))),
+        n => return Ok(Err(fl!("import-snapshot-zips", count = n))),
     };
     let disk = read_disk(&zip)?;
     let expected = format!("{}.vdi", leovms_image::vdi::braced(&uuid));
     if disk.zip.entry != expected {
-        return Ok(Err(format!(
-            "{} holds {}, not {expected}",
-            zip.display(),
-            disk.zip.entry
+        return Ok(Err(fl!(
+            "import-snapshot-zip-holds",
+            zip = shown(&zip),
+            entry = disk.zip.entry.as_str(),
+            expected = expected
         )));
     }
     check_sizes(&disk, &path.join("filesize.vdi"), warnings)?;
@@ -338,7 +341,7 @@ fn read_text(path: &Path) -> Result<Option<String>> {
     };
     String::from_utf8(bytes)
         .map(Some)
-        .map_err(|_| invalid(format!("{}: not UTF-8 text", path.display())))
+        .map_err(|_| invalid(fl!("import-not-utf8", file = shown(path))))
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ use leovms_image::name::SafeName;
 use zip::ZipArchive;
 
 use crate::error::{Error, Result};
+use crate::l10n::{fl, shown};
 use crate::progress::Progress;
 
 /// A checked zip holding exactly one disk image.
@@ -28,11 +29,11 @@ const S_IFREG: u32 = 0o100_000;
 
 fn open(zip: &Path) -> Result<ZipArchive<File>> {
     let file = File::open(zip).map_err(|e| Error::io(zip, e))?;
-    ZipArchive::new(file).map_err(|e| bad(zip, format!("not a readable zip file: {e}")))
+    ZipArchive::new(file).map_err(|e| bad(zip, fl!("zip-unreadable", detail = e.to_string())))
 }
 
 fn bad(zip: &Path, why: impl std::fmt::Display) -> Error {
-    Error::Invalid(format!("{}: {why}; nothing was imported", zip.display()))
+    Error::Invalid(fl!("zip-refused", zip = shown(zip), why = why.to_string()))
 }
 
 /// Reads the zip's directory and refuses anything but one regular `.vdi` file with a
@@ -44,46 +45,50 @@ pub fn check(zip: &Path) -> Result<ZipDisk> {
     for i in 0..archive.len() {
         let entry = archive
             .by_index_raw(i)
-            .map_err(|e| bad(zip, format!("entry {i}: {e}")))?;
-        let shown = String::from_utf8_lossy(entry.name_raw()).into_owned();
-        let refuse = |why: &str| bad(zip, format!("entry \"{}\" {why}", shown.escape_debug()));
+            .map_err(|e| bad(zip, fl!("zip-entry", index = i, detail = e.to_string())))?;
+        let name_shown = String::from_utf8_lossy(entry.name_raw()).into_owned();
+        let refuse = |why: String| {
+            bad(
+                zip,
+                fl!(
+                    "zip-entry-refused",
+                    entry = name_shown.escape_debug().to_string(),
+                    why = why
+                ),
+            )
+        };
         let Ok(name) = std::str::from_utf8(entry.name_raw()) else {
-            return Err(refuse("has a name that is not UTF-8"));
+            return Err(refuse(fl!("zip-entry-not-utf8")));
         };
         if entry.enclosed_name().is_none() || name.contains(['/', '\\']) {
-            return Err(refuse(
-                "has a path: only a plain file name is allowed (it could write outside the folder)",
-            ));
+            return Err(refuse(fl!("zip-entry-path")));
         }
         if let Err(e) = SafeName::new(name) {
-            return Err(refuse(&format!("is refused: {e}")));
+            return Err(refuse(fl!("zip-entry-bad-name", detail = e.to_string())));
         }
         if entry.is_symlink() {
-            return Err(refuse("is a symbolic link"));
+            return Err(refuse(fl!("zip-entry-link")));
         }
         if entry.is_dir() {
-            return Err(refuse("is a folder"));
+            return Err(refuse(fl!("zip-entry-folder")));
         }
         let kind = entry.unix_mode().map_or(0, |mode| mode & S_IFMT);
         if kind != 0 && kind != S_IFREG {
-            return Err(refuse("is not a regular file"));
+            return Err(refuse(fl!("zip-entry-special")));
         }
         if entry.encrypted() {
-            return Err(refuse("is encrypted"));
+            return Err(refuse(fl!("zip-entry-encrypted")));
         }
         if !name.ends_with(".vdi") {
-            return Err(refuse("is not a .vdi disk image"));
+            return Err(refuse(fl!("zip-entry-not-vdi")));
         }
         if found.is_some() {
-            return Err(bad(
-                zip,
-                "holds more than one file; expected exactly one .vdi",
-            ));
+            return Err(bad(zip, fl!("zip-several")));
         }
         found = Some((name.to_owned(), entry.size()));
     }
     let Some((entry, size)) = found else {
-        return Err(bad(zip, "is empty; expected one .vdi"));
+        return Err(bad(zip, fl!("zip-empty")));
     };
     Ok(ZipDisk {
         zip: zip.to_owned(),
@@ -96,14 +101,27 @@ pub fn check(zip: &Path) -> Result<ZipDisk> {
 /// The first `len` bytes of the disk (for its header), without unpacking the rest.
 pub fn head(disk: &ZipDisk, len: u64) -> Result<Vec<u8>> {
     let mut archive = open(&disk.zip)?;
-    let entry = archive
-        .by_index(0)
-        .map_err(|e| bad(&disk.zip, format!("cannot read {}: {e}", disk.entry)))?;
+    let entry = archive.by_index(0).map_err(|e| {
+        bad(
+            &disk.zip,
+            fl!(
+                "zip-cannot-read",
+                entry = disk.entry.as_str(),
+                detail = e.to_string()
+            ),
+        )
+    })?;
     let mut buf = Vec::new();
-    entry
-        .take(len)
-        .read_to_end(&mut buf)
-        .map_err(|e| bad(&disk.zip, format!("cannot read {}: {e}", disk.entry)))?;
+    entry.take(len).read_to_end(&mut buf).map_err(|e| {
+        bad(
+            &disk.zip,
+            fl!(
+                "zip-cannot-read",
+                entry = disk.entry.as_str(),
+                detail = e.to_string()
+            ),
+        )
+    })?;
     Ok(buf)
 }
 
@@ -111,9 +129,16 @@ pub fn head(disk: &ZipDisk, len: u64) -> Result<Vec<u8>> {
 /// are checked at the end. The bytes written are reported to `progress`.
 pub fn extract(disk: &ZipDisk, out: &Path, progress: &mut Progress) -> Result<()> {
     let mut archive = open(&disk.zip)?;
-    let mut entry = archive
-        .by_index(0)
-        .map_err(|e| bad(&disk.zip, format!("cannot read {}: {e}", disk.entry)))?;
+    let mut entry = archive.by_index(0).map_err(|e| {
+        bad(
+            &disk.zip,
+            fl!(
+                "zip-cannot-read",
+                entry = disk.entry.as_str(),
+                detail = e.to_string()
+            ),
+        )
+    })?;
     let file = File::create_new(out).map_err(|e| Error::io(out, e))?;
     let mut writer = Counting {
         inner: BufWriter::with_capacity(1 << 20, file),
@@ -121,7 +146,14 @@ pub fn extract(disk: &ZipDisk, out: &Path, progress: &mut Progress) -> Result<()
     };
     let copied = io::copy(&mut entry, &mut writer).map_err(|e| {
         if e.kind() == io::ErrorKind::InvalidData {
-            bad(&disk.zip, format!("{} is damaged: {e}", disk.entry))
+            bad(
+                &disk.zip,
+                fl!(
+                    "zip-damaged",
+                    entry = disk.entry.as_str(),
+                    detail = e.to_string()
+                ),
+            )
         } else {
             Error::io(out, e)
         }
@@ -134,9 +166,11 @@ pub fn extract(disk: &ZipDisk, out: &Path, progress: &mut Progress) -> Result<()
     if copied != disk.size {
         return Err(bad(
             &disk.zip,
-            format!(
-                "{} unpacked to {copied} bytes, the zip says {}",
-                disk.entry, disk.size
+            fl!(
+                "zip-size-differs",
+                entry = disk.entry.as_str(),
+                bytes = copied,
+                expected = disk.size
             ),
         ));
     }

@@ -17,6 +17,7 @@ use super::source::SourceDisk;
 use super::unzip;
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
+use crate::l10n::{fl, shown};
 use crate::place::{FILE_MODE, make_dir};
 use crate::progress::Progress;
 use crate::publish::{entry_for, write_manifest};
@@ -50,14 +51,14 @@ pub(super) fn write(ctx: &Ctx, plan: &Plan) -> Result<()> {
     let mut entries = Vec::new();
 
     let base_vdi = disks.join("base.vdi");
-    let phase = format!("unzipping {}", plan.base.zip.entry);
+    let phase = fl!("phase-unzipping", file = plan.base.zip.entry.as_str());
     unpack_checked(&plan.base, &base_vdi, plan.base_uuid, &phase)?;
     let report = pack(
         &runtime,
         &base_vdi,
         &plan.base_name,
         &vm_dir.join(BASE_ARCHIVE),
-        &format!("packing {BASE_ARCHIVE}"),
+        &fl!("phase-packing", file = BASE_ARCHIVE),
     )?;
     remove(&base_vdi)?;
     entries.push(packed(BASE_ARCHIVE, report));
@@ -67,11 +68,14 @@ pub(super) fn write(ctx: &Ctx, plan: &Plan) -> Result<()> {
         make_dir(&vm_dir.join(SNAPSHOTS))?;
         make_dir(&vm_dir.join(&rel))?;
         let vdi = disks.join(format!("{}.vdi", snap.uuid));
-        let phase = format!("unzipping snapshot-store/{}", snap.id);
+        let phase = fl!(
+            "phase-unzipping",
+            file = format!("snapshot-store/{}", snap.id)
+        );
         unpack_checked(&snap.disk, &vdi, snap.uuid, &phase)?;
         let name = layout::snapshot_disk(&snap.uuid);
         let archive = layout::snapshot_archive(&snap.id);
-        let phase = format!("packing {rel}");
+        let phase = fl!("phase-packing", file = rel.as_str());
         let report = pack(&runtime, &vdi, &name, &vm_dir.join(&archive), &phase)?;
         remove(&vdi)?;
         let conf = layout::snapshot_conf(&snap.id);
@@ -95,10 +99,7 @@ pub(super) fn write(ctx: &Ctx, plan: &Plan) -> Result<()> {
     )
     .map_err(|e| {
         if e == rustix::io::Errno::EXIST {
-            Error::Invalid(format!(
-                "{} appeared while importing; nothing was changed",
-                plan.dest.display()
-            ))
+            Error::Invalid(fl!("import-appeared", dest = shown(&plan.dest)))
         } else {
             Error::io(&plan.dest, e.into())
         }
@@ -130,12 +131,17 @@ fn unpack_checked(disk: &SourceDisk, out: &Path, uuid: Uuid, phase: &str) -> Res
     let mut progress = Progress::new(phase, disk.zip.size);
     unzip::extract(&disk.zip, out, &mut progress)?;
     progress.finish();
-    let header = vdi::read_header(out)
-        .map_err(|e| Error::Invalid(format!("{}: {e}", disk.zip.zip.display())))?;
+    let header = vdi::read_header(out).map_err(|e| {
+        Error::Invalid(fl!(
+            "import-unzipped-invalid",
+            zip = shown(&disk.zip.zip),
+            detail = e.to_string()
+        ))
+    })?;
     if header.uuid != uuid {
-        return Err(Error::Invalid(format!(
-            "{}: changed while importing; nothing was imported",
-            disk.zip.zip.display()
+        return Err(Error::Invalid(fl!(
+            "import-changed",
+            zip = shown(&disk.zip.zip)
         )));
     }
     Ok(())
@@ -167,7 +173,13 @@ fn pack(
                 Compression::Zstd,
                 options,
             ))
-            .map_err(|e| Error::Invalid(format!("{}: {e}", out.display())))?
+            .map_err(|e| {
+                Error::Invalid(fl!(
+                    "import-pack-failed",
+                    archive = shown(out),
+                    detail = e.to_string()
+                ))
+            })?
     };
     progress.lock().unwrap_or_else(|e| e.into_inner()).finish();
     Ok(report)

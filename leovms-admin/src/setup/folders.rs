@@ -1,6 +1,5 @@
 //! The folders of the data tree: created when missing, owners and modes corrected.
 
-use std::fmt::Write as _;
 use std::fs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
@@ -11,6 +10,7 @@ use super::GROUP;
 use super::group::GroupState;
 use super::steps::Steps;
 use crate::error::{Error, Result};
+use crate::l10n::{fl, shown};
 
 /// A folder as setup wants it.
 pub struct Folder {
@@ -42,16 +42,21 @@ pub fn ensure_folder(steps: &mut Steps, folder: &Folder, upload: GroupState) -> 
         Err(e) => return Err(Error::io(path, e)),
     };
     let Some(meta) = meta else {
-        let mut what = format!("create folder {} (mode {:04o}", path.display(), folder.mode);
-        if folder.uid.is_some() || group_name.is_some() {
-            let _ = write!(
-                what,
-                ", owner {}:{}",
-                folder.uid.map_or("-".into(), |_| "root".to_string()),
-                group_name.unwrap_or("-")
-            );
-        }
-        what.push(')');
+        let mode = format!("{:04o}", folder.mode);
+        let what = if folder.uid.is_some() || group_name.is_some() {
+            fl!(
+                "change-create-folder-owned",
+                path = shown(path),
+                mode = mode,
+                owner = format!(
+                    "{}:{}",
+                    folder.uid.map_or("-", |_| "root"),
+                    group_name.unwrap_or("-")
+                )
+            )
+        } else {
+            fl!("change-create-folder", path = shown(path), mode = mode)
+        };
         if steps.change(what) {
             fs::create_dir_all(path).map_err(|e| Error::io(path, e))?;
             set_owner_and_mode(path, folder.uid, gid, folder.mode)?;
@@ -60,21 +65,23 @@ pub fn ensure_folder(steps: &mut Steps, folder: &Folder, upload: GroupState) -> 
         return Ok(());
     };
     if !meta.is_dir() {
-        return Err(Error::Invalid(format!(
-            "{} exists but is not a folder; nothing there was changed",
-            path.display()
+        return Err(Error::Invalid(fl!(
+            "setup-not-a-folder",
+            path = shown(path)
         )));
     }
     let wrong_uid = folder.uid.filter(|&uid| uid != meta.uid());
     let wrong_gid = gid.filter(|&gid| gid != meta.gid());
     if (wrong_uid.is_some() || wrong_gid.is_some())
-        && steps.change(format_args!(
-            "set owner of {} to {}:{} (was {}:{})",
-            path.display(),
-            folder.uid.map_or("-".into(), |_| "root".to_string()),
-            group_name.unwrap_or("-"),
-            meta.uid(),
-            meta.gid()
+        && steps.change(fl!(
+            "change-owner",
+            path = shown(path),
+            owner = format!(
+                "{}:{}",
+                folder.uid.map_or("-", |_| "root"),
+                group_name.unwrap_or("-")
+            ),
+            was = format!("{}:{}", meta.uid(), meta.gid())
         ))
     {
         std::os::unix::fs::chown(path, wrong_uid, wrong_gid).map_err(|e| Error::io(path, e))?;
@@ -85,10 +92,11 @@ pub fn ensure_folder(steps: &mut Steps, folder: &Folder, upload: GroupState) -> 
         .mode()
         & 0o7777;
     if mode != folder.mode
-        && steps.change(format_args!(
-            "set mode of {} to {:04o} (was {mode:04o})",
-            path.display(),
-            folder.mode
+        && steps.change(fl!(
+            "change-mode",
+            path = shown(path),
+            mode = format!("{:04o}", folder.mode),
+            was = format!("{mode:04o}")
         ))
     {
         fs::set_permissions(path, fs::Permissions::from_mode(folder.mode))

@@ -5,6 +5,7 @@ use std::process::{Command, Stdio};
 use super::GROUP;
 use super::steps::{Steps, command_error, find_in_path, run_command};
 use crate::error::Result;
+use crate::l10n::fl;
 
 const GROUP_DESCRIPTION: &str = "Uploaders for snapshots";
 
@@ -45,17 +46,11 @@ pub fn ensure_group(steps: &mut Steps, ldap: bool) -> Result<GroupState> {
         return Ok(GroupState::Exists(gid));
     }
     if steps.ctx.is_prefixed() {
-        println!(
-            "note: group {GROUP} does not exist; under --root no system group is created \
-             (create it first: groupadd --system {GROUP}); upload/ keeps its group"
-        );
+        println!("{}", fl!("setup-group-missing-root", group = GROUP));
         return Ok(GroupState::Missing);
     }
     if ldap {
-        println!(
-            "note: group {GROUP} is not known here; it comes from the domain once this \
-             machine has joined it; upload/ keeps its group until then"
-        );
+        println!("{}", fl!("setup-group-missing-ldap", group = GROUP));
         return Ok(GroupState::Missing);
     }
     let sophomorix = find_in_path("sophomorix-project");
@@ -84,8 +79,11 @@ pub fn ensure_group(steps: &mut Steps, ldap: bool) -> Result<GroupState> {
     } else {
         format!("groupadd --system {GROUP}")
     };
-    if !steps.change(format_args!(
-        "create group {GROUP} ({GROUP_DESCRIPTION}): {shown}"
+    if !steps.change(fl!(
+        "change-create-group",
+        group = GROUP,
+        description = GROUP_DESCRIPTION,
+        command = shown.as_str()
     )) {
         return Ok(GroupState::WouldCreate);
     }
@@ -94,7 +92,7 @@ pub fn ensure_group(steps: &mut Steps, ldap: bool) -> Result<GroupState> {
         Some(gid) => Ok(GroupState::Exists(gid)),
         None => Err(command_error(
             &shown,
-            format!("the group {GROUP} is still unknown afterwards (getent group {GROUP})"),
+            fl!("setup-group-still-unknown", group = GROUP),
         )),
     }
 }

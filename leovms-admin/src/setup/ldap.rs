@@ -7,6 +7,7 @@ use super::steps::command_error;
 use super::{Args, GROUP};
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
+use crate::l10n::{fl, shown};
 
 const LDAP_TEMPLATE: &str = include_str!("../../../packaging/samba/smb.conf.leovms-ldap");
 
@@ -27,11 +28,13 @@ impl LdapSettings {
         let need = |value: &Option<String>, name: &str| -> Result<String> {
             let value = value
                 .as_deref()
-                .ok_or_else(|| Error::Invalid(format!("--ldap needs --{name}")))?;
+                .ok_or_else(|| Error::Invalid(fl!("ldap-needs", option = name)))?;
             let allowed = |c: char| c.is_ascii_alphanumeric() || ".-_:[]".contains(c);
             if value.is_empty() || !value.chars().all(allowed) {
-                return Err(Error::Invalid(format!(
-                    "--{name} {value:?}: only letters, digits and . - _ : [ ] are allowed"
+                return Err(Error::Invalid(fl!(
+                    "ldap-bad-value",
+                    option = name,
+                    quoted = format!("{value:?}")
                 )));
             }
             Ok(value.to_string())
@@ -39,18 +42,19 @@ impl LdapSettings {
         let realm = need(&args.realm, "realm")?.to_uppercase();
         let workgroup = need(&args.workgroup, "workgroup")?.to_uppercase();
         if workgroup.len() > 15 || workgroup.contains(['.', ':', '[', ']']) {
-            return Err(Error::Invalid(format!(
-                "--workgroup {workgroup}: a NetBIOS domain name has at most 15 characters \
-                 and no dots (the short name, e.g. LINUXMUSTER)"
+            return Err(Error::Invalid(fl!(
+                "ldap-bad-workgroup",
+                workgroup = workgroup.as_str()
             )));
         }
         let dc = need(&args.dc, "dc")?;
         let range = parse_range(&args.idmap_range)?;
         let default = parse_range(DEFAULT_IDMAP_RANGE).expect("valid constant");
         if range.0 <= default.1 && default.0 <= range.1 {
-            return Err(Error::Invalid(format!(
-                "--idmap-range {}: overlaps {DEFAULT_IDMAP_RANGE}, the range of local ids",
-                args.idmap_range
+            return Err(Error::Invalid(fl!(
+                "ldap-range-overlaps",
+                range = args.idmap_range.as_str(),
+                local = DEFAULT_IDMAP_RANGE
             )));
         }
         Ok(LdapSettings {
@@ -109,29 +113,26 @@ pub fn refuse_on_domain_controller(ctx: &Ctx, include_target: &Path) -> Result<(
     };
     let role = role_in_force(&conf)?;
     let why = if DC_ROLES.contains(&role.as_str()) {
-        format!("testparm -s {} reports {role}", conf.display())
+        fl!(
+            "ldap-dc-reported",
+            conf = shown(&conf),
+            role = role.as_str()
+        )
     } else if let Some((file, value)) = configured_dc_role(ctx, &conf) {
-        format!("{} says server role = {value}", file.display())
+        fl!("ldap-dc-configured", file = shown(&file), role = value)
     } else {
         return Ok(());
     };
     let ours = ctx.path(LDAP_CONF);
     let included = std::fs::read_to_string(include_target).is_ok_and(|text| includes(&text, &ours));
-    let mut message = format!(
-        "this machine is a domain controller ({why}): setup --ldap would make it a member \
-         server of a domain, which breaks the domain on its own controller when Samba \
-         reloads; nothing was changed. On the domain controller itself (the linuxmuster.net \
-         server) run plain `leovms-admin setup`: its shares use the domain's users and \
-         groups directly. --ldap is for another machine that serves the shares as a member \
-         of the domain (STEP2)."
-    );
+    let mut message = fl!("ldap-on-dc", why = why);
     if included {
-        message.push_str(&format!(
-            " {} already includes {} from an earlier setup --ldap: remove that line and \
-             the file, check with testparm -s {} and reload smbd.",
-            include_target.display(),
-            ours.display(),
-            conf.display()
+        message.push(' ');
+        message.push_str(&fl!(
+            "ldap-on-dc-included",
+            target = shown(include_target),
+            ours = shown(&ours),
+            conf = shown(&conf)
         ));
     }
     Err(Error::Invalid(message))
@@ -139,7 +140,7 @@ pub fn refuse_on_domain_controller(ctx: &Ctx, include_target: &Path) -> Result<(
 
 /// The role `testparm -s` reports for the configuration in `conf` (`ROLE_…`).
 fn role_in_force(conf: &Path) -> Result<String> {
-    let (shown, out) = super::samba::run_testparm(conf)?;
+    let (called, out) = super::samba::run_testparm(conf)?;
     let stderr = String::from_utf8_lossy(&out.stderr);
     let role = stderr
         .lines()
@@ -148,12 +149,8 @@ fn role_in_force(conf: &Path) -> Result<String> {
     match role {
         Some(role) if out.status.success() => Ok(role),
         _ => Err(command_error(
-            &shown,
-            format!(
-                "the server role of the configuration cannot be read, so setup --ldap does \
-                 not change it: {}",
-                stderr.trim()
-            ),
+            &called,
+            fl!("ldap-role-unreadable", detail = stderr.trim()),
         )),
     }
 }
@@ -220,11 +217,7 @@ fn is_dc_role(value: &str) -> bool {
 }
 
 fn parse_range(text: &str) -> Result<(u32, u32)> {
-    let bad = || {
-        Error::Invalid(format!(
-            "idmap range {text:?}: expected LOW-HIGH, e.g. 10000-999999"
-        ))
-    };
+    let bad = || Error::Invalid(fl!("ldap-bad-range", quoted = format!("{text:?}")));
     let (low, high) = text.split_once('-').ok_or_else(bad)?;
     let low: u32 = low.trim().parse().map_err(|_| bad())?;
     let high: u32 = high.trim().parse().map_err(|_| bad())?;

@@ -13,6 +13,7 @@ use super::GROUP;
 use super::steps::{Steps, command_error, find_in_path, run_command, write_file};
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
+use crate::l10n::{fl, shown};
 
 pub const SHARES_CONF: &str = "/etc/samba/smb.conf.leovms";
 pub const LDAP_CONF: &str = "/etc/samba/smb.conf.leovms-ldap";
@@ -31,11 +32,10 @@ pub fn include_target(ctx: &Ctx) -> Result<PathBuf> {
     if main.is_file() {
         return Ok(main);
     }
-    Err(Error::Invalid(format!(
-        "neither {} nor {} exists: install Samba first (apt-get install samba); \
-         nothing was changed",
-        shares.display(),
-        main.display()
+    Err(Error::Invalid(fl!(
+        "setup-no-samba",
+        shares = shown(&shares),
+        main = shown(&main)
     )))
 }
 
@@ -70,14 +70,20 @@ pub fn ensure_include(
         }
         None
     });
-    let place = match (at, before) {
-        (Some(_), Some(before)) => format!(" before the line including {}", before.display()),
-        _ => String::new(),
+    let what = match (at, before) {
+        (Some(_), Some(before)) => fl!(
+            "change-include-before",
+            line = line.as_str(),
+            target = shown(target),
+            before = shown(before)
+        ),
+        _ => fl!(
+            "change-include",
+            line = line.as_str(),
+            target = shown(target)
+        ),
     };
-    if steps.change(format_args!(
-        "add \"{line}\" to {}{place}",
-        target.display()
-    )) {
+    if steps.change(what) {
         let mut new = old;
         match at {
             Some(at) => new.insert_str(at, &format!("{line}\n")),
@@ -130,7 +136,7 @@ pub fn testparm_text(text: &str, what: &str) -> Result<()> {
         drop(f);
         testparm(&file).map_err(|e| match e {
             Error::Command { command, message } => Error::Command {
-                command: format!("{command} (checking {what})"),
+                command: fl!("setup-testparm-checking", command = command, what = what),
                 message,
             },
             other => other,
@@ -142,24 +148,19 @@ pub fn testparm_text(text: &str, what: &str) -> Result<()> {
 
 /// Runs `testparm -s FILE`; returns how it was called (for messages) and what it said.
 pub fn run_testparm(file: &Path) -> Result<(String, std::process::Output)> {
-    let shown = format!("testparm -s {}", file.display());
+    let called = format!("testparm -s {}", file.display());
     let out = Command::new("testparm")
         .arg("-s")
         .arg(file)
         .stdin(Stdio::null())
         .output()
-        .map_err(|e| {
-            command_error(
-                &shown,
-                format!("{e} (testparm comes with Samba: apt-get install samba)"),
-            )
-        })?;
-    Ok((shown, out))
+        .map_err(|e| command_error(&called, fl!("setup-no-testparm", detail = e.to_string())))?;
+    Ok((called, out))
 }
 
 /// `testparm -s FILE`; refuses unknown parameters too (testparm only warns about them).
 pub fn testparm(file: &Path) -> Result<()> {
-    let (shown, out) = run_testparm(file)?;
+    let (called, out) = run_testparm(file)?;
     let stderr = String::from_utf8_lossy(&out.stderr);
     let problems: Vec<&str> = stderr
         .lines()
@@ -171,7 +172,7 @@ pub fn testparm(file: &Path) -> Result<()> {
         } else {
             problems.join("; ")
         };
-        return Err(command_error(&shown, message));
+        return Err(command_error(&called, message));
     }
     Ok(())
 }
@@ -187,7 +188,7 @@ pub fn check_whole_config(ctx: &Ctx) -> Result<()> {
 
 pub fn reload_smbd(steps: &mut Steps) -> Result<()> {
     if steps.ctx.is_prefixed() {
-        println!("note: smbd not reloaded under --root");
+        println!("{}", fl!("setup-no-reload-root"));
         return Ok(());
     }
     let running = find_in_path("smbcontrol").is_some()
@@ -199,10 +200,10 @@ pub fn reload_smbd(steps: &mut Steps) -> Result<()> {
             .status()
             .is_ok_and(|s| s.success());
     if !running {
-        println!("note: smbd is not running; it reads the new configuration when it starts");
+        println!("{}", fl!("setup-smbd-not-running"));
         return Ok(());
     }
-    if steps.change("reload smbd: smbcontrol smbd reload-config") {
+    if steps.change(fl!("change-reload-smbd")) {
         run_command(
             Command::new("smbcontrol").args(["smbd", "reload-config"]),
             "smbcontrol smbd reload-config",

@@ -10,6 +10,7 @@ use leovms_image::atomic::{fsync_dir, temp_path_for};
 
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
+use crate::l10n::{fl, shown};
 
 /// Counts the changes of one run, so that it can say when there were none.
 pub struct Steps<'a> {
@@ -30,7 +31,11 @@ pub fn ensure_parent(steps: &mut Steps, file: &Path) -> Result<()> {
     if dir.is_dir() {
         return Ok(());
     }
-    if steps.change(format_args!("create folder {} (mode 0755)", dir.display())) {
+    if steps.change(fl!(
+        "change-create-folder",
+        path = shown(dir),
+        mode = "0755"
+    )) {
         fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         fs::set_permissions(dir, fs::Permissions::from_mode(0o755))
             .map_err(|e| Error::io(dir, e))?;
@@ -47,11 +52,8 @@ pub fn ensure_file(steps: &mut Steps, path: &Path, text: &str) -> Result<()> {
     };
     let what = match &old {
         Some(old) if old == text.as_bytes() => return Ok(()),
-        Some(_) => format!(
-            "rewrite {} (its content differs from this version's)",
-            path.display()
-        ),
-        None => format!("write {}", path.display()),
+        Some(_) => fl!("change-rewrite-file", path = shown(path)),
+        None => fl!("change-write-file", path = shown(path)),
     };
     if steps.change(what) {
         write_file(path, text.as_bytes(), 0o644, None)?;

@@ -9,6 +9,7 @@ use std::path::Path;
 use leovms_image::atomic::TMP_PREFIX;
 
 use crate::error::{Error, Result};
+use crate::l10n::fl;
 
 /// One problem per file or folder below `data` (and `data` itself) whose mode is wrong.
 pub fn check(data: &Path) -> Result<Vec<String>> {
@@ -54,20 +55,35 @@ fn walk(dir: &Path, prefix: &str, problems: &mut Vec<String>) -> Result<()> {
 
 fn judge(rel: &str, dir: bool, mode: u32, problems: &mut Vec<String>) {
     let mode = mode & 0o7777;
-    let (needed, fix, what) = if dir {
-        (0o005, "0755", "open to")
+    let (needed, fix) = if dir {
+        (0o005, "0755")
     } else {
-        (0o004, "0644", "readable for")
+        (0o004, "0644")
     };
+    let shown = format!("{mode:04o}");
     if mode & needed != needed {
-        problems.push(format!(
-            "{rel} is not {what} everyone (mode {mode:04o}), so the PCs cannot read it \
-             (fix: chmod {fix})"
-        ));
+        problems.push(if dir {
+            fl!(
+                "verify-mode-closed-dir",
+                path = rel,
+                mode = shown.as_str(),
+                fix = fix
+            )
+        } else {
+            fl!(
+                "verify-mode-closed-file",
+                path = rel,
+                mode = shown.as_str(),
+                fix = fix
+            )
+        });
     }
     if mode & 0o002 != 0 {
-        problems.push(format!(
-            "{rel} can be changed by everyone (mode {mode:04o}) (fix: chmod {fix})"
+        problems.push(fl!(
+            "verify-mode-open",
+            path = rel,
+            mode = shown.as_str(),
+            fix = fix
         ));
     }
 }

@@ -45,6 +45,10 @@ impl Server {
             .arg("-c")
             .arg("umask 077; exec \"$0\" \"$@\"")
             .arg(env!("CARGO_BIN_EXE_leovms-admin"))
+            .env_remove("LANGUAGE")
+            .env_remove("LC_ALL")
+            .env_remove("LC_MESSAGES")
+            .env_remove("LANG")
             .arg("--root")
             .arg(self.root.path())
             .args(args)
@@ -63,14 +67,22 @@ impl Server {
 
 pub use leovms_testkit::describe;
 
-/// `leovms-admin --root ROOT ARGS`.
+/// `leovms-admin --root ROOT ARGS`, in English (no locale set).
 pub fn admin_at(root: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_leovms-admin"))
-        .arg("--root")
-        .arg(root)
-        .args(args)
-        .output()
-        .unwrap()
+    admin_in(None, root, args)
+}
+
+/// `leovms-admin --root ROOT ARGS` with `LANG` set to `lang` (`None`: no locale at all);
+/// the other locale variables are removed, so the developer's own locale never counts.
+pub fn admin_in(lang: Option<&str>, root: &Path, args: &[&str]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_leovms-admin"));
+    for var in ["LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"] {
+        cmd.env_remove(var);
+    }
+    if let Some(lang) = lang {
+        cmd.env("LANG", lang);
+    }
+    cmd.arg("--root").arg(root).args(args).output().unwrap()
 }
 
 pub fn assert_ok(out: &Output) -> String {

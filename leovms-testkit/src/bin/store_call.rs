@@ -66,7 +66,12 @@ async fn call(args: &[String]) -> Result<Value, Error> {
                     }
                     Some(StoreJobEvent::Done(base)) => break json!(base),
                     Some(StoreJobEvent::Failed(e)) => return Err(e),
-                    None => return Err(Error::Internal("the bus connection ended".into())),
+                    None => {
+                        return Err(Error::new(
+                            leovms_api::ErrorKind::Internal,
+                            "the bus connection ended",
+                        ));
+                    }
                 }
             }
         }

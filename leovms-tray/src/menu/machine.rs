@@ -5,8 +5,9 @@ use leovms_api::{JobKind, MachineState, Snapshot};
 
 use super::questions::{discard_menu, power_off_menu};
 use super::ram::{chosen_ram, ram_choices, ram_menu};
-use super::{CONTINUE, Dispatch, RUNNING_HINT, blocked, esc, item, label};
+use super::{Dispatch, blocked, esc, item, label};
 use crate::actions::Action;
+use crate::l10n::fl;
 use crate::state::{State, Vm};
 
 /// Descriptions are wrapped into lines of at most this many characters…
@@ -16,7 +17,7 @@ const WRAP_LINES: usize = 3;
 /// Lines about the item above them are indented by this.
 pub(super) const INDENT: &str = "    ";
 
-/// One VM: what it is, "Continue where I left off", its snapshots, the RAM choice, and
+/// One VM: what it is, "Continue where I left off" (as found), its snapshots, the RAM choice, and
 /// (at the end) Power off while it runs.
 pub(super) fn vm_menu<T: Dispatch>(state: &State, vm: &Vm) -> MenuItem<T> {
     let m = &vm.machine;
@@ -28,9 +29,9 @@ pub(super) fn vm_menu<T: Dispatch>(state: &State, vm: &Vm) -> MenuItem<T> {
         .find(|j| j.vm == m.id && j.kind == JobKind::Start);
     let starting = !running && (vm.is(MachineState::Starting) || start_job.is_some());
     let title = if running {
-        format!("{name} (running)")
+        fl!("menu-running", vm = name)
     } else if starting {
-        format!("{name} (starting)")
+        fl!("menu-starting", vm = name)
     } else if !m.problem.is_empty() {
         blocked(name, &m.problem)
     } else {
@@ -47,7 +48,7 @@ pub(super) fn vm_menu<T: Dispatch>(state: &State, vm: &Vm) -> MenuItem<T> {
     let mut items: Vec<MenuItem<T>> = Vec::new();
     if running {
         // What matters now comes first: how to end it without losing work.
-        items.push(label(RUNNING_HINT));
+        items.push(label(&fl!("menu-running-hint")));
     }
     items.extend(wrap(&m.description).iter().map(|line| label(line)));
     if starting {
@@ -55,7 +56,7 @@ pub(super) fn vm_menu<T: Dispatch>(state: &State, vm: &Vm) -> MenuItem<T> {
         if let Some(job) = start_job {
             let what = state.job_label(job);
             items.push(item(
-                "Cancel start",
+                &fl!("menu-cancel-start"),
                 Some(Action::Cancel {
                     job: job.path.clone(),
                     what,
@@ -76,11 +77,12 @@ pub(super) fn vm_menu<T: Dispatch>(state: &State, vm: &Vm) -> MenuItem<T> {
         snapshot: snapshot.to_string(),
         ram_mb,
     };
-    // The working copy first: continuing it loses nothing.
+    // The working copy first: continuing it ("as found") loses nothing.
+    let continue_label = fl!("menu-continue");
     if m.as_found {
-        items.push(item(CONTINUE, can_start.then(|| start(""))));
+        items.push(item(&continue_label, can_start.then(|| start(""))));
     } else if !m.as_found_blocked.is_empty() {
-        items.push(item(&blocked(CONTINUE, &m.as_found_blocked), None));
+        items.push(item(&blocked(&continue_label, &m.as_found_blocked), None));
     }
     if vm.has_working_copy() {
         items.push(MenuItem::Separator);
@@ -98,7 +100,7 @@ pub(super) fn vm_menu<T: Dispatch>(state: &State, vm: &Vm) -> MenuItem<T> {
     if !vm.snapshots_problem.is_empty() {
         items.push(label(&vm.snapshots_problem));
     } else if vm.snapshots.is_empty() {
-        items.push(label("No snapshots"));
+        items.push(label(&fl!("menu-no-snapshots")));
     }
     let choices = ram_choices(m.ram_min_mb, m.ram_default_mb, m.ram_max_mb);
     if !m.ram_fixed && choices.len() > 1 {
@@ -131,7 +133,7 @@ fn snapshot_info(s: &Snapshot) -> Vec<String> {
         .collect::<Vec<_>>()
         .join(" ");
     if !maintainer.is_empty() {
-        lines.push(format!("Maintainer: {maintainer}"));
+        lines.push(fl!("menu-maintainer", maintainer = maintainer));
     }
     lines.into_iter().map(|l| format!("{INDENT}{l}")).collect()
 }

@@ -4,6 +4,7 @@ use ksni::menu::{CheckmarkItem, MenuItem, StandardItem, SubMenu};
 
 use super::{Dispatch, esc, label};
 use crate::actions::{Action, format_gb};
+use crate::l10n::fl;
 use crate::state::{Cache, State};
 
 /// One check mark per VM (kept for offline use or not), "Sync now", and the cache space.
@@ -15,7 +16,7 @@ pub(super) fn offline_menu<T: Dispatch>(state: &State) -> MenuItem<T> {
             let m = &vm.machine;
             let (id, name) = (m.id.clone(), vm.name().to_string());
             let label = if m.synced && m.outdated {
-                format!("{name} (outdated)")
+                fl!("offline-outdated", vm = name.as_str())
             } else {
                 name.clone()
             };
@@ -45,7 +46,7 @@ pub(super) fn offline_menu<T: Dispatch>(state: &State) -> MenuItem<T> {
     items.push(MenuItem::Separator);
     items.push(
         StandardItem {
-            label: "Sync now".into(),
+            label: fl!("offline-sync-now"),
             enabled: !outdated.is_empty(),
             activate: Box::new(move |t: &mut T| {
                 for action in &outdated {
@@ -59,7 +60,7 @@ pub(super) fn offline_menu<T: Dispatch>(state: &State) -> MenuItem<T> {
     items.push(MenuItem::Separator);
     items.push(label(&cache_line(&state.cache)));
     SubMenu {
-        label: "Offline".into(),
+        label: fl!("offline-menu"),
         submenu: items,
         ..Default::default()
     }
@@ -68,11 +69,13 @@ pub(super) fn offline_menu<T: Dispatch>(state: &State) -> MenuItem<T> {
 
 fn cache_line(cache: &Cache) -> String {
     match cache {
-        Cache::Unknown => "Cache: not read yet".into(),
-        Cache::NotConfigured => "No offline cache configured".into(),
-        Cache::Space { free, limit } => {
-            format!("Cache: {} free of {}", format_gb(*free), format_gb(*limit))
-        }
-        Cache::Unusable(why) => format!("Cache: {why}"),
+        Cache::Unknown => fl!("offline-cache-unknown"),
+        Cache::NotConfigured => fl!("offline-cache-none"),
+        Cache::Space { free, limit } => fl!(
+            "offline-cache-space",
+            free = format_gb(*free),
+            limit = format_gb(*limit)
+        ),
+        Cache::Unusable(why) => fl!("offline-cache-unusable", reason = why.as_str()),
     }
 }

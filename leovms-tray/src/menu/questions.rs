@@ -3,18 +3,19 @@
 use ksni::menu::{MenuItem, StandardItem, SubMenu};
 use leovms_api::Snapshot;
 
-use super::{CANCEL, Dispatch, POWER_OFF, YES_DISCARD, YES_POWER_OFF, esc, item, label};
+use super::{Dispatch, cancel_label, esc, item, label};
 use crate::actions::Action;
+use crate::l10n::fl;
 
 /// A snapshot of a VM whose working copy would be replaced: its name opens the question.
 pub(super) fn discard_menu<T: Dispatch>(vm: &str, s: &Snapshot, start: Action) -> MenuItem<T> {
     confirm(
         &s.name,
         &[
-            format!("Discard my changes and start {}?", s.name),
-            format!("All changes made in {vm} since its last fresh start are lost."),
+            fl!("question-discard", snapshot = s.name.as_str()),
+            fl!("question-discard-lost", vm = vm),
         ],
-        YES_DISCARD,
+        &fl!("question-yes-discard"),
         start,
     )
     .into()
@@ -23,11 +24,9 @@ pub(super) fn discard_menu<T: Dispatch>(vm: &str, s: &Snapshot, start: Action) -
 /// Power off…: a hard power-off of the running `vm`, which `stop` does after the Yes.
 pub(super) fn power_off_menu<T: Dispatch>(vm: &str, stop: Action) -> MenuItem<T> {
     confirm(
-        POWER_OFF,
-        &[format!(
-            "Power off {vm} now? Unsaved work in the VM is lost."
-        )],
-        YES_POWER_OFF,
+        &fl!("menu-power-off"),
+        &[fl!("question-power-off", vm = vm)],
+        &fl!("question-yes-power-off"),
         stop,
     )
     .into()
@@ -55,7 +54,7 @@ pub(super) fn confirm<T: Dispatch>(
 /// "Cancel" in a question: it only closes the menu.
 fn cancel<T: Dispatch>() -> MenuItem<T> {
     StandardItem {
-        label: CANCEL.into(),
+        label: cancel_label(),
         ..Default::default()
     }
     .into()

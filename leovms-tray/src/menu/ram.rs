@@ -5,6 +5,7 @@ use leovms_image::ram::RamPlan;
 
 use super::Dispatch;
 use crate::actions::Action;
+use crate::l10n::fl;
 use crate::state::{State, Vm};
 
 /// How many RAM sizes the menu offers at most (around the default).
@@ -20,9 +21,9 @@ pub(super) fn ram_menu<T: Dispatch>(
         .iter()
         .map(|&mb| RadioItem {
             label: if mb == default {
-                format!("{mb} MB (default)")
+                fl!("menu-ram-default", mb = mb.to_string())
             } else {
-                format!("{mb} MB")
+                fl!("menu-ram-choice", mb = mb.to_string())
             },
             ..Default::default()
         })
@@ -30,7 +31,7 @@ pub(super) fn ram_menu<T: Dispatch>(
     let selected = choices.iter().position(|&mb| mb == chosen).unwrap_or(0);
     let vm = vm.to_string();
     SubMenu {
-        label: format!("RAM: {chosen} MB"),
+        label: fl!("menu-ram", mb = chosen.to_string()),
         submenu: vec![
             RadioGroup {
                 selected,

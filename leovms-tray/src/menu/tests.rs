@@ -84,9 +84,9 @@ fn ask(items: &Items, label: &str, yes: &str) -> (Vec<String>, Vec<Action>) {
             t
         })
         .collect();
-    assert_eq!(text(&inner[sep + 1]), Some(CANCEL), "Cancel comes first");
+    assert_eq!(text(&inner[sep + 1]), Some("Cancel"), "Cancel comes first");
     assert_eq!(text(&inner[sep + 2]), Some(yes));
-    assert_eq!(click(inner, CANCEL), (true, vec![]));
+    assert_eq!(click(inner, "Cancel"), (true, vec![]));
     let (enabled, actions) = click(inner, yes);
     assert!(enabled, "{yes} is disabled");
     (lines, actions)
@@ -172,9 +172,13 @@ fn continuing_the_working_copy_and_the_chosen_ram_go_into_the_start() {
     s.ram.insert("vm-demo".into(), 3072);
     let menu: Items = build(&s);
     let demo_vm = sub(&menu, "Demo Linux");
-    assert_eq!(labels(demo_vm)[0], CONTINUE, "the safe choice first");
     assert_eq!(
-        click(demo_vm, CONTINUE).1,
+        labels(demo_vm)[0],
+        "Continue where I left off",
+        "the safe choice first"
+    );
+    assert_eq!(
+        click(demo_vm, "Continue where I left off").1,
         [start("vm-demo", "Demo Linux", "", Some(3072))]
     );
     let ram = sub(demo_vm, "RAM: 3072 MB");
@@ -220,9 +224,14 @@ fn a_snapshot_over_a_working_copy_asks_first_and_only_yes_starts() {
     let demo_vm = sub(&menu, "Demo Linux");
     assert_eq!(
         labels(demo_vm),
-        [CONTINUE, "Standard", "Exam 2027", "RAM: 2048 MB"]
+        [
+            "Continue where I left off",
+            "Standard",
+            "Exam 2027",
+            "RAM: 2048 MB"
+        ]
     );
-    let (question, yes) = ask(demo_vm, "Exam 2027", YES_DISCARD);
+    let (question, yes) = ask(demo_vm, "Exam 2027", "Yes, discard and start");
     assert_eq!(
         question,
         [
@@ -235,7 +244,11 @@ fn a_snapshot_over_a_working_copy_asks_first_and_only_yes_starts() {
     s.vms[0].machine.as_found = false;
     s.vms[0].machine.as_found_blocked = "it has a saved state".into();
     let menu: Items = build(&s);
-    let (_, yes) = ask(sub(&menu, "Demo Linux"), "Standard", YES_DISCARD);
+    let (_, yes) = ask(
+        sub(&menu, "Demo Linux"),
+        "Standard",
+        "Yes, discard and start",
+    );
     assert_eq!(yes, [start("vm-demo", "Demo Linux", "standard", None)]);
     // The other VM has none: one click.
     assert_eq!(
@@ -252,10 +265,10 @@ fn power_off_is_last_and_asks_first() {
     let menu: Items = build(&s);
     let demo_vm = sub(&menu, "Demo Linux (running)");
     let all = labels(demo_vm);
-    assert_eq!(all[0], RUNNING_HINT);
-    assert_eq!(all.last(), Some(&POWER_OFF));
+    assert_eq!(all[0], "Running. To end it, shut it down inside the VM.");
+    assert_eq!(all.last(), Some(&"Power off…"));
     assert!(!all.contains(&"Stop"), "{all:?}");
-    let (question, yes) = ask(demo_vm, POWER_OFF, YES_POWER_OFF);
+    let (question, yes) = ask(demo_vm, "Power off…", "Yes, power off");
     assert_eq!(
         question,
         ["Power off Demo Linux now? Unsaved work in the VM is lost."]
@@ -269,7 +282,7 @@ fn power_off_is_last_and_asks_first() {
     );
     // No start while it runs, and no question about one.
     assert_eq!(click(demo_vm, "Standard"), (false, vec![]));
-    assert_eq!(click(demo_vm, CONTINUE), (false, vec![]));
+    assert_eq!(click(demo_vm, "Continue where I left off"), (false, vec![]));
 }
 
 #[test]

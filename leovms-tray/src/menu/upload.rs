@@ -6,6 +6,7 @@ use leovms_api::{UploadSource, Uploadable};
 use super::questions::confirm;
 use super::{Dispatch, blocked, item, label};
 use crate::actions::Action;
+use crate::l10n::fl;
 use crate::state::{State, Uploads};
 /// `2.1 MB`, `310.4 MB`, `9.0 GB`: an upload may be small.
 pub(super) use leovms_api::units::format_size;
@@ -16,12 +17,12 @@ pub(super) use leovms_api::units::format_size;
 pub(super) fn upload_menu<T: Dispatch>(state: &State) -> MenuItem<T> {
     let mut items = Vec::new();
     match &state.uploads {
-        Uploads::Unknown => items.push(label("Looking for machines…")),
+        Uploads::Unknown => items.push(label(&fl!("menu-looking"))),
         Uploads::Unreadable(why) => items.push(label(why)),
         Uploads::Listed(list) => {
             let sections = [
-                (UploadSource::VirtualBox, "Own VirtualBox machines"),
-                (UploadSource::WorkingCopy, "leovms working copies"),
+                (UploadSource::VirtualBox, fl!("upload-own")),
+                (UploadSource::WorkingCopy, fl!("upload-working-copies")),
             ];
             for (source, header) in sections {
                 let machines: Vec<_> = list.iter().filter(|u| u.source == source).collect();
@@ -31,18 +32,18 @@ pub(super) fn upload_menu<T: Dispatch>(state: &State) -> MenuItem<T> {
                 if !items.is_empty() {
                     items.push(MenuItem::Separator);
                 }
-                items.push(label(header));
+                items.push(label(&header));
                 for u in machines {
                     items.push(upload_item(state, u));
                 }
             }
             if items.is_empty() {
-                items.push(label("Nothing to upload"));
+                items.push(label(&fl!("upload-nothing")));
             }
         }
     }
     SubMenu {
-        label: "Upload…".into(),
+        label: fl!("upload-menu"),
         submenu: items,
         ..Default::default()
     }
@@ -55,22 +56,25 @@ pub(super) fn upload_menu<T: Dispatch>(state: &State) -> MenuItem<T> {
 fn upload_item<T: Dispatch>(state: &State, u: &Uploadable) -> MenuItem<T> {
     let name = if u.name.is_empty() { &u.id } else { &u.name };
     let snapshot_of = (!u.vm.is_empty()).then(|| state.name_of(&u.vm));
-    let target = match &snapshot_of {
-        Some(vm) => format!("new snapshot of {vm}"),
-        None => "new VM".to_string(),
+    let line = match &snapshot_of {
+        Some(vm) => fl!("upload-as-snapshot", name = name.as_str(), vm = vm.as_str()),
+        None => fl!("upload-as-vm", name = name.as_str()),
     };
-    let line = format!("{name} → {target}");
     if !u.problem.is_empty() {
         return item(&blocked(&line, &u.problem), None);
     }
     let what = if u.source == UploadSource::WorkingCopy {
-        format!("Upload your leovms working copy of {name}")
+        fl!("upload-what-working-copy", name = name.as_str())
     } else {
-        format!("Upload {name} from your own VirtualBox")
+        fl!("upload-what-own", name = name.as_str())
     };
     let as_what = match &snapshot_of {
-        Some(vm) => format!("as a new snapshot of {vm}, named \"{name}\"?"),
-        None => format!("as a new VM, named \"{name}\"?"),
+        Some(vm) => fl!(
+            "upload-question-snapshot",
+            vm = vm.as_str(),
+            name = name.as_str()
+        ),
+        None => fl!("upload-question-vm", name = name.as_str()),
     };
     let bytes = if snapshot_of.is_some() {
         u.snapshot_bytes
@@ -90,20 +94,13 @@ fn upload_item<T: Dispatch>(state: &State, u: &Uploadable) -> MenuItem<T> {
     };
     let mut submenu = confirm(
         &line,
-        &[
-            what,
-            as_what,
-            format!(
-                "No description. {} to copy; the admin publishes it afterwards.",
-                format_size(bytes)
-            ),
-        ],
-        &format!("Yes, upload as \"{name}\""),
+        &[what, as_what, fl!("upload-size", size = format_size(bytes))],
+        &fl!("upload-yes", name = name.as_str()),
         action,
     );
     submenu.submenu.push(MenuItem::Separator);
-    submenu.submenu.push(label(&format!(
-        "Another name or a description: leovms-cli upload {option} {id} --name … --description …"
-    )));
+    submenu
+        .submenu
+        .push(label(&fl!("upload-cli", option = option, id = id)));
     submenu.into()
 }

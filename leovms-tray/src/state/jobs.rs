@@ -1,8 +1,10 @@
 //! The daemon's jobs: their progress, how they end, what is announced and how they read.
 
-use leovms_api::{JobInfo, JobKind, JobState, Phase};
+use leovms_api::client::JobEnd;
+use leovms_api::{ErrorKind, JobInfo, JobKind, JobState, Phase};
 
 use super::State;
+use crate::l10n::fl;
 use crate::notify::{self, Notice};
 
 /// A job of the daemon, from `ListJobs` and its signals.
@@ -51,7 +53,25 @@ impl Job {
 #[derive(Debug, Clone, PartialEq)]
 pub struct End {
     pub state: JobState,
+    /// What the daemon said, in the words to show (see [`End::from_job_end`]).
     pub message: String,
+}
+
+impl End {
+    /// A failure in the user's language (`JobEnd::explain`); any other message (what a
+    /// job that went well says) as the daemon wrote it.
+    pub fn from_job_end(end: &JobEnd) -> End {
+        let failure =
+            ErrorKind::from_name(&end.error_id).is_some() || end.detail.contains_key("id");
+        End {
+            state: end.state,
+            message: if failure {
+                end.explain()
+            } else {
+                notify::daemon_says(&end.message)
+            },
+        }
+    }
 }
 
 impl State {
@@ -162,10 +182,10 @@ impl State {
     pub fn job_label(&self, job: &Job) -> String {
         let name = self.job_name(job);
         let what = match job.kind {
-            JobKind::Start => format!("Starting {name}"),
-            JobKind::Sync => format!("Copying {name} for offline use"),
-            JobKind::Verify => "Checking the cache".to_string(),
-            JobKind::Upload => format!("Uploading {name}"),
+            JobKind::Start => fl!("job-start", vm = name.as_str()),
+            JobKind::Sync => fl!("job-sync", vm = name.as_str()),
+            JobKind::Verify => fl!("job-verify"),
+            JobKind::Upload => fl!("job-upload", vm = name.as_str()),
             JobKind::Unknown => notify::job_of(&name),
         };
         // A cache check has only the one phase its name already says, an upload its
@@ -173,15 +193,15 @@ impl State {
         let phase = if job.kind == JobKind::Verify
             || (job.kind == JobKind::Upload && job.in_phase(Phase::Upload))
         {
-            ""
+            String::new()
         } else {
             phase_words(job.phase)
         };
-        let pct = percent(job.done, job.total).map(|p| format!("{p}%"));
-        let detail = [phase, pct.as_deref().unwrap_or_default()].join(" ");
+        let pct = percent(job.done, job.total).map(|p| fl!("job-percent", percent = p.to_string()));
+        let detail = [phase, pct.unwrap_or_default()].join(" ");
         match detail.trim() {
             "" => what,
-            detail => format!("{what} — {detail}"),
+            detail => fl!("job-line", what = what, detail = detail),
         }
     }
 }
@@ -200,19 +220,21 @@ pub fn percent(done: u64, total: u64) -> Option<u8> {
     (total > 0).then(|| (u128::from(done) * 100 / u128::from(total)).min(100) as u8)
 }
 
-/// A phase in the words of a menu line.
-fn phase_words(phase: Phase) -> &'static str {
+/// A phase in the words of a menu line, after the job's name and a dash ("Starting Demo
+/// Linux — unpacking the base image"): lower case and worded to follow the name, unlike
+/// `Phase::describe`, which starts a progress line of its own.
+fn phase_words(phase: Phase) -> String {
     match phase {
-        Phase::Plan => "checking",
-        Phase::Verify => "checking the cache",
-        Phase::Fetch => "copying",
-        Phase::UnpackBase => "unpacking the base image",
-        Phase::UnpackSnapshot => "unpacking the snapshot",
-        Phase::Configure => "configuring",
-        Phase::Launch => "starting VirtualBox",
-        Phase::Running => "running",
-        Phase::Upload => "uploading",
-        Phase::Ended => "ended",
-        Phase::Unknown => "working",
+        Phase::Plan => fl!("job-phase-plan"),
+        Phase::Verify => fl!("job-phase-verify"),
+        Phase::Fetch => fl!("job-phase-fetch"),
+        Phase::UnpackBase => fl!("job-phase-unpack-base"),
+        Phase::UnpackSnapshot => fl!("job-phase-unpack-snapshot"),
+        Phase::Configure => fl!("job-phase-configure"),
+        Phase::Launch => fl!("job-phase-launch"),
+        Phase::Running => fl!("job-phase-running"),
+        Phase::Upload => fl!("job-phase-upload"),
+        Phase::Ended => fl!("job-phase-ended"),
+        Phase::Unknown => fl!("job-phase-unknown"),
     }
 }

@@ -4,6 +4,7 @@ use leovms_api::{Origin, ShareState};
 
 use super::jobs::percent;
 use super::{Daemon, State};
+use crate::l10n::fl;
 
 /// What the icon shows, most important first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,13 +62,13 @@ impl State {
     /// The disabled line at the top of the menu; `None` when all is well.
     pub fn status_line(&self) -> Option<String> {
         if matches!(self.daemon, Daemon::Unreachable(_)) {
-            Some("VM service not reachable — the menu may be out of date".into())
+            Some(fl!("status-unreachable"))
         } else if self.share_offline() {
-            Some("Share not reachable — working offline".into())
+            Some(fl!("status-offline"))
         } else if let Some(problem) = &self.listing_problem {
             Some(problem.clone())
         } else if self.daemon == Daemon::Unknown {
-            Some("Looking for machines…".into())
+            Some(fl!("menu-looking"))
         } else {
             None
         }
@@ -78,14 +79,14 @@ impl State {
         match self.look() {
             Look::Busy(pct) => {
                 let title = match pct {
-                    Some(p) => format!("leovms — busy, {p}%"),
-                    None => "leovms — busy".into(),
+                    Some(p) => fl!("tooltip-busy-percent", percent = p.to_string()),
+                    None => fl!("tooltip-busy"),
                 };
                 let lines: Vec<String> = self.busy_jobs().map(|j| self.job_label(j)).collect();
                 (title, lines.join("\n"))
             }
             Look::Error => (
-                "leovms — something went wrong".into(),
+                fl!("tooltip-error"),
                 self.failure.clone().unwrap_or_default(),
             ),
             Look::Offline => {
@@ -98,18 +99,18 @@ impl State {
                 if !why.trim().is_empty() {
                     text = format!("{text}\n{}", why.trim());
                 }
-                ("leovms — offline".into(), text)
+                (fl!("tooltip-offline"), text)
             }
             Look::Running => {
                 let mut lines: Vec<String> = self
                     .running()
                     .iter()
-                    .map(|name| format!("{name} is running."))
+                    .map(|name| fl!("tooltip-vm-running", vm = name.as_str()))
                     .collect();
                 lines.extend(self.status_line());
-                ("leovms — running".into(), lines.join("\n"))
+                (fl!("tooltip-running"), lines.join("\n"))
             }
-            Look::Idle => ("leovms".into(), "Ready: choose a machine to start.".into()),
+            Look::Idle => ("leovms".into(), fl!("tooltip-idle")),
         }
     }
 }

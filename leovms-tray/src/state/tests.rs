@@ -414,3 +414,32 @@ fn words_of_a_newer_daemon_are_shown_neutrally() {
     s.machine_changed("vm-demo", MachineState::Unknown);
     assert!(!s.vm("vm-demo").unwrap().is(MachineState::Running));
 }
+
+#[test]
+fn a_failed_job_says_the_daemons_words_in_english() {
+    use leovms_api::client::JobEnd;
+    let job_end = |state: &str, error_id: &str, message: &str, id: &str| JobEnd {
+        state: JobState::parse(state),
+        error_id: error_id.into(),
+        message: message.into(),
+        detail: [("id".to_string(), id.to_string())]
+            .into_iter()
+            .filter(|(_, v)| !v.is_empty())
+            .collect(),
+    };
+    let failed = job_end(
+        "failed",
+        "org.leovms.Error.NoSpace",
+        "Not enough space: 12.4 GB needed, 3.1 GB free",
+        "no-space",
+    );
+    assert_eq!(
+        End::from_job_end(&failed),
+        end("failed", "Not enough space: 12.4 GB needed, 3.1 GB free")
+    );
+    let uploaded = job_end("done", "", "Uploaded Teacher VM.", "");
+    assert_eq!(
+        End::from_job_end(&uploaded),
+        end("done", "Uploaded Teacher VM.")
+    );
+}

@@ -130,20 +130,23 @@ fn copy_error(e: CopyError, archive: &ArchiveRef, dir: &CacheDir) -> Error {
             format!(
                 "The share stopped answering while {file} was copied ({error}). What was copied is kept; the next sync goes on from there."
             ),
-        ),
+        )
+        .said("share-stopped", &[("file", &file)]),
         CopyError::Stalled { secs, .. } => Error::new(
             ErrorKind::Offline,
             format!(
                 "The share gave no data for {secs} s while {file} was copied. What was copied is kept; the next sync goes on from there."
             ),
-        ),
+        )
+        .said("share-stopped", &[("file", &file)]),
         CopyError::NoSpace { .. } => Error::new(
             ErrorKind::NoSpace,
             format!(
                 "The disk became full while {file} was copied into {}. The copy was removed; everything else in the cache is unchanged.",
                 dir.root.display()
             ),
-        ),
+        )
+        .said("disk-full-copy", &[("file", &file), ("dir", &dir.root.display())]),
         CopyError::Write { path, error } => Error::io(path.display(), &error),
         CopyError::Canceled => Error::canceled(),
     }

@@ -341,16 +341,17 @@ async fn forget_record(records: &Arc<Records>, vm: &str) {
 async fn refuse_running(vbox: &VBox, uuid: &Uuid, name: &str) -> Result<()> {
     let running = vbox.running_vms().await?;
     if running.contains(uuid) {
-        return Err(Error::new(
-            ErrorKind::VmRunning,
-            format!("{name} is already running."),
-        ));
+        return Err(
+            Error::new(ErrorKind::VmRunning, format!("{name} is already running."))
+                .said("vm-running", &[("vm", &name)]),
+        );
     }
     if !running.is_empty() {
         return Err(Error::new(
             ErrorKind::VmRunning,
             format!("Another virtual machine is running. Close it before starting {name}."),
-        ));
+        )
+        .said("another-vm-running", &[("vm", &name)]));
     }
     Ok(())
 }
@@ -425,10 +426,12 @@ async fn wait_until_running(
                 if code == 0 {
                     return Ok(Some(0));
                 }
+                let vbox = frontend_message(log).await;
                 return Err(Error::new(
                     ErrorKind::VBoxFailed,
-                    format!("VirtualBox could not start the VM: {}", frontend_message(log).await),
-                ));
+                    format!("VirtualBox could not start the VM: {vbox}"),
+                )
+                .said("vbox-start-failed", &[("vbox", &vbox)]));
             }
             _ = changes.recv() => {}
             _ = tokio::time::sleep_until(deadline) => {
@@ -451,13 +454,17 @@ async fn wait_until_running(
 async fn ended(name: &str, code: Option<i32>, log: &Path) -> Result<String> {
     match code {
         Some(0) | None => Ok(format!("{name} was powered off.")),
-        Some(code) => Err(Error::new(
-            ErrorKind::VBoxFailed,
-            format!(
-                "{name} ended unexpectedly (VirtualBox exit code {code}): {}",
-                frontend_message(log).await
-            ),
-        )),
+        Some(code) => {
+            let vbox = frontend_message(log).await;
+            Err(Error::new(
+                ErrorKind::VBoxFailed,
+                format!("{name} ended unexpectedly (VirtualBox exit code {code}): {vbox}"),
+            )
+            .said(
+                "vm-ended",
+                &[("vm", &name), ("code", &code), ("vbox", &vbox)],
+            ))
+        }
     }
 }
 

@@ -100,7 +100,12 @@ impl World {
             .env("LEOVMS_DOUBLE_LOG", &self.double_log)
             .env("VBOXSIM_LOG", &self.double_log)
             .env("VBOXSIM_STRICT", "1")
-            .env("LEOVMS_LOG", "info");
+            .env("LEOVMS_LOG", "info")
+            // English, whatever the developer's locale; a test of German sets LANG after.
+            .env("LANG", "C.UTF-8")
+            .env_remove("LANGUAGE")
+            .env_remove("LC_ALL")
+            .env_remove("LC_MESSAGES");
         for (k, v) in &self.extra_env {
             cmd.env(k, v);
         }

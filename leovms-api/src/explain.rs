@@ -1,0 +1,192 @@
+//! The daemon's errors in the user's language. English users read the daemon's own
+//! sentence. Everyone else reads a sentence of the catalog worded from a failed job's
+//! [`Detail`], or, for a refusal (which has no detail) and a sentence this client does not
+//! know (a newer daemon), the kind's headline with the daemon's text as the detail.
+
+use i18n_embed_fl::fl;
+use leovms_l10n::i18n_embed::fluent::FluentLanguageLoader;
+use leovms_l10n::{Lang, lang};
+
+use crate::l10n::LOADER;
+use crate::units::format_gb_in;
+use crate::{Detail, ErrorKind};
+
+/// Says an error (`kind` `None`: a transport error) to the person at the screen.
+pub fn explain(kind: Option<ErrorKind>, message: &str, detail: &Detail) -> String {
+    explain_in(&LOADER, lang(), kind, message, detail)
+}
+
+fn explain_in(
+    loader: &FluentLanguageLoader,
+    lang: Lang,
+    kind: Option<ErrorKind>,
+    message: &str,
+    detail: &Detail,
+) -> String {
+    if lang == Lang::En {
+        return message.to_string();
+    }
+    if let Some(sentence) = sentence(loader, lang, detail) {
+        return sentence;
+    }
+    let headline = match kind {
+        Some(kind) => headline(loader, kind),
+        None => fl!(loader, "error-transport"),
+    };
+    if message.is_empty() {
+        headline
+    } else {
+        fl!(
+            loader,
+            "error-with-detail",
+            headline = headline,
+            detail = message
+        )
+    }
+}
+
+/// The sentence a detail names, when this client knows it and has every value.
+fn sentence(loader: &FluentLanguageLoader, lang: Lang, detail: &Detail) -> Option<String> {
+    let text = |key: &str| detail.get(key).map(String::as_str);
+    let size = |key: &str| Some(format_gb_in(lang, text(key)?.parse().ok()?));
+    let vm = || text("vm");
+    Some(match text("id")? {
+        "vm-running" => fl!(loader, "failure-vm-running", vm = vm()?),
+        "another-vm-running" => fl!(loader, "failure-another-vm-running", vm = vm()?),
+        "no-space" => fl!(
+            loader,
+            "failure-no-space",
+            need = size("need")?,
+            free = size("free")?,
+            dir = text("dir")?
+        ),
+        "disk-full-copy" => fl!(
+            loader,
+            "failure-disk-full-copy",
+            file = text("file")?,
+            dir = text("dir")?
+        ),
+        "share-stopped" => fl!(loader, "failure-share-stopped", file = text("file")?),
+        "vbox-missing" => fl!(loader, "failure-vbox-missing"),
+        "vbox-failed" => fl!(loader, "failure-vbox-failed", vbox = text("vbox")?),
+        "vbox-start-failed" => fl!(loader, "failure-vbox-start-failed", vbox = text("vbox")?),
+        "vm-ended" => fl!(
+            loader,
+            "failure-vm-ended",
+            vm = vm()?,
+            code = text("code")?,
+            vbox = text("vbox")?
+        ),
+        "canceled" => fl!(loader, "failure-canceled"),
+        _ => return None,
+    })
+}
+
+impl ErrorKind {
+    /// What went wrong, in one short sentence of the user's language.
+    pub fn headline(self) -> String {
+        headline(&LOADER, self)
+    }
+}
+
+fn headline(loader: &FluentLanguageLoader, kind: ErrorKind) -> String {
+    match kind {
+        ErrorKind::NotFound => fl!(loader, "error-not-found"),
+        ErrorKind::InvalidArgument => fl!(loader, "error-invalid-argument"),
+        ErrorKind::InvalidConfig => fl!(loader, "error-invalid-config"),
+        ErrorKind::Integrity => fl!(loader, "error-integrity"),
+        ErrorKind::UnsafeArchive => fl!(loader, "error-unsafe-archive"),
+        ErrorKind::NoSpace => fl!(loader, "error-no-space"),
+        ErrorKind::SnapshotMismatch => fl!(loader, "error-snapshot-mismatch"),
+        ErrorKind::VmRunning => fl!(loader, "error-vm-running"),
+        ErrorKind::NotRunning => fl!(loader, "error-not-running"),
+        ErrorKind::VBoxMissing => fl!(loader, "error-vbox-missing"),
+        ErrorKind::VBoxFailed => fl!(loader, "error-vbox-failed"),
+        ErrorKind::Offline => fl!(loader, "error-offline"),
+        ErrorKind::Canceled => fl!(loader, "error-canceled"),
+        ErrorKind::Busy => fl!(loader, "error-busy"),
+        ErrorKind::PermissionDenied => fl!(loader, "error-permission-denied"),
+        ErrorKind::Io => fl!(loader, "error-io"),
+        ErrorKind::Internal => fl!(loader, "error-internal"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::l10n::Catalogs;
+
+    fn detail(pairs: &[(&str, &str)]) -> Detail {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    fn german(kind: ErrorKind, message: &str, d: &Detail) -> String {
+        let de = leovms_l10n::loader_in(Lang::De, "leovms-api", &Catalogs);
+        explain_in(&de, Lang::De, Some(kind), message, d)
+    }
+
+    #[test]
+    fn a_known_refusal_is_worded_in_german_from_its_values() {
+        let d = detail(&[
+            ("id", "no-space"),
+            ("need", "5000000000"),
+            ("free", "1500000000"),
+            ("dir", "/home/x"),
+        ]);
+        assert_eq!(
+            german(ErrorKind::NoSpace, "Not enough space…", &d),
+            "Nicht genug Speicherplatz in /home/x: 5,0 GB nötig, 1,5 GB frei."
+        );
+        let d = detail(&[("id", "vm-running"), ("vm", "Win10")]);
+        let text = german(ErrorKind::VmRunning, "Win10 is already running.", &d);
+        assert!(text.starts_with("Win10 läuft bereits."), "{text}");
+    }
+
+    #[test]
+    fn an_unknown_or_incomplete_refusal_gets_the_german_headline_and_the_raw_detail() {
+        let newer = detail(&[("id", "printer-jammed"), ("vm", "Win10")]);
+        assert_eq!(
+            german(ErrorKind::Busy, "The printer is jammed.", &newer),
+            "Das geht gerade nicht. Details: The printer is jammed."
+        );
+        let no_vm = detail(&[("id", "vm-running")]);
+        assert_eq!(
+            german(ErrorKind::VmRunning, "x", &no_vm),
+            "Die VM läuft bereits. Details: x"
+        );
+        let de = leovms_l10n::loader_in(Lang::De, "leovms-api", &Catalogs);
+        assert_eq!(
+            explain_in(&de, Lang::De, None, "", &Detail::new()),
+            "Der leovms-Dienst antwortet nicht."
+        );
+    }
+
+    #[test]
+    fn english_reads_the_daemons_own_sentence() {
+        let en = leovms_l10n::loader_in(Lang::En, "leovms-api", &Catalogs);
+        let d = detail(&[("id", "vm-running"), ("vm", "Win10")]);
+        let own = "Win10 is already running. Close it first, or use it as it is.";
+        assert_eq!(
+            explain_in(&en, Lang::En, Some(ErrorKind::VmRunning), own, &d),
+            own
+        );
+    }
+
+    #[test]
+    fn every_kind_has_a_headline_in_both_languages() {
+        for lang in [Lang::En, Lang::De] {
+            let loader = leovms_l10n::loader_in(lang, "leovms-api", &Catalogs);
+            let mut seen = std::collections::HashSet::new();
+            for kind in ErrorKind::ALL {
+                let text = headline(&loader, kind);
+                assert!(
+                    text.ends_with('.') && seen.insert(text.clone()),
+                    "{lang:?}: {text}"
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,37 @@
+//! This crate's catalogs (`i18n/<lang>/leovms-api.ftl`) and the `fl!` lookup: the words of
+//! the contract (phases, error kinds, the daemon's refusals) in the user's language.
+
+use std::sync::LazyLock;
+
+use leovms_l10n::i18n_embed::fluent::FluentLanguageLoader;
+use leovms_l10n::rust_embed::{self, RustEmbed};
+
+#[derive(RustEmbed)]
+#[folder = "i18n/"]
+#[crate_path = "rust_embed"]
+pub(crate) struct Catalogs;
+
+pub(crate) static LOADER: LazyLock<FluentLanguageLoader> =
+    LazyLock::new(|| leovms_l10n::loader("leovms-api", &Catalogs));
+
+/// A text of this crate's catalog: `fl!("id")` or `fl!("id", name = value, …)`.
+macro_rules! fl {
+    ($id:literal) => {
+        i18n_embed_fl::fl!($crate::l10n::LOADER, $id)
+    };
+    ($id:literal, $($args:expr),* $(,)?) => {
+        i18n_embed_fl::fl!($crate::l10n::LOADER, $id, $($args),*)
+    };
+}
+pub(crate) use fl;
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_catalogs_match_the_code() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        if let Err(problems) = leovms_l10n::check::catalogs(dir, "leovms-api", &[]) {
+            panic!("{problems}");
+        }
+    }
+}

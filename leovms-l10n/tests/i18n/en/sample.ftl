@@ -1,0 +1,2 @@
+running = { $vm } is running.
+only-english = Only in English.

@@ -1,0 +1,51 @@
+//! This crate's catalogs (`i18n/<lang>/leovms-tray.ftl`) and the `fl!` lookup: the menu,
+//! tooltips, notifications and `--help` in the user's language (see docs/l10n.md).
+
+use std::sync::LazyLock;
+
+use leovms_l10n::i18n_embed::fluent::FluentLanguageLoader;
+use leovms_l10n::rust_embed::{self, RustEmbed};
+
+#[derive(RustEmbed)]
+#[folder = "i18n/"]
+#[crate_path = "rust_embed"]
+struct Catalogs;
+
+pub(crate) static LOADER: LazyLock<FluentLanguageLoader> =
+    LazyLock::new(|| leovms_l10n::loader("leovms-tray", &Catalogs));
+
+/// A text of this crate's catalog: `fl!("id")` or `fl!("id", name = value, …)`.
+macro_rules! fl {
+    ($id:literal) => {
+        i18n_embed_fl::fl!($crate::l10n::LOADER, $id)
+    };
+    ($id:literal, $($args:expr),* $(,)?) => {
+        i18n_embed_fl::fl!($crate::l10n::LOADER, $id, $($args),*)
+    };
+}
+pub(crate) use fl;
+
+#[cfg(test)]
+mod tests {
+    use leovms_l10n::Lang;
+
+    use super::Catalogs;
+
+    #[test]
+    fn the_catalogs_match_the_code() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        if let Err(problems) = leovms_l10n::check::catalogs(dir, "leovms-tray", &[]) {
+            panic!("{problems}");
+        }
+    }
+
+    /// The German catalog is read, not only present: a few words a student sees first.
+    #[test]
+    fn the_german_catalog_says_the_menu_in_german() {
+        let de = leovms_l10n::loader_in(Lang::De, "leovms-tray", &Catalogs);
+        assert_eq!(de.get("menu-continue"), "Weiterarbeiten (wie vorgefunden)");
+        assert_eq!(de.get("offline-sync-now"), "Jetzt abgleichen");
+        let en = leovms_l10n::loader_in(Lang::En, "leovms-tray", &Catalogs);
+        assert_eq!(en.get("menu-continue"), "Continue where I left off");
+    }
+}
