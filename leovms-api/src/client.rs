@@ -22,13 +22,23 @@ pub struct Leovms {
 
 impl Leovms {
     /// Uncached: a cached proxy would read every property at once, and so wake a daemon
-    /// that sleeps.
+    /// that sleeps. Asks for the detail of error replies (see [`Leovms::enable_detail`]).
     pub async fn new(conn: &Connection) -> zbus::Result<Leovms> {
         let manager = ManagerProxy::builder(conn)
             .cache_properties(CacheProperties::No)
             .build()
             .await?;
-        Ok(Leovms { manager })
+        let leovms = Leovms { manager };
+        leovms.enable_detail().await;
+        Ok(leovms)
+    }
+
+    /// Asks the daemon for the detail of its error replies, so that refusals are worded in
+    /// the user's language. Again after the daemon was restarted (it remembers this per
+    /// daemon). A daemon that cannot be reached, or is too old, is told nothing here: the
+    /// next real call reports it.
+    pub async fn enable_detail(&self) {
+        let _ = self.manager.enable_error_detail().await;
     }
 
     pub fn manager(&self) -> &ManagerProxy<'static> {
@@ -96,8 +106,14 @@ pub struct JobEnd {
 }
 
 impl JobEnd {
-    /// The failure for the person at the screen, in their language.
+    /// How the job ended, for the person at the screen, in their language: a failure as
+    /// [`crate::explain`] says it, a job that went well as [`crate::outcome`] does (or as
+    /// the daemon wrote it, when this client has no words for it).
     pub fn explain(&self) -> String {
+        if self.state == JobState::Done {
+            return crate::outcome(&self.message, &self.detail)
+                .unwrap_or_else(|| self.message.clone());
+        }
         crate::explain(
             crate::ErrorKind::from_name(&self.error_id),
             &self.message,
@@ -220,7 +236,7 @@ impl JobHandle {
                 state,
                 error_id: p.error_id().await?,
                 message: p.message().await?,
-                detail: p.error_detail().await?,
+                detail: p.detail().await?,
             }),
         };
         let status = JobStatus {

@@ -5,16 +5,17 @@ use serde::{Deserialize, Serialize};
 use zbus::message::{Header, Message};
 use zbus::names::ErrorName;
 
-/// Named values of a failed job, so that a client can say it in its user's language: `id`
+/// Named values of an error, so that a client can say it in its user's language: `id`
 /// names the sentence (e.g. `vm-running`), the other keys fill it (`vm`, `need`…). Sent
-/// with a failed job (`a{ss}`). Error replies carry only their message, as GLib's clients
-/// read no other error body.
+/// (`a{ss}`) with a failed job, and as the second argument of an error reply to a
+/// connection that called `EnableErrorDetail` (GLib's clients show no message of an error
+/// with a longer body, so other callers get the message alone).
 pub type Detail = HashMap<String, String>;
 
-/// The daemon's typed errors: a kind (the D-Bus error name `org.leovms.Error.<Kind>`) and
-/// the daemon's English sentence (for logs and `--json`); or a transport error (bus gone,
-/// daemon not running…). Clients decide on the kind, never by parsing the message, and
-/// show it with [`Error::explain`].
+/// The daemon's typed errors: a kind (the D-Bus error name `org.leovms.Error.<Kind>`), the
+/// daemon's English sentence (for logs and `--json`) and its [`Detail`]; or a transport
+/// error (bus gone, daemon not running…). Clients decide on the kind, never by parsing the
+/// message, and show it with [`Error::explain`].
 #[derive(Debug, Clone, PartialEq)]
 pub enum Error {
     Refused(Refusal),
@@ -26,6 +27,8 @@ pub enum Error {
 pub struct Refusal {
     pub kind: ErrorKind,
     pub message: String,
+    /// Empty when the sender sent none (see [`Detail`]).
+    pub detail: Detail,
 }
 
 /// The error kinds as plain values, e.g. for a job's `ErrorId` and for `--json` output.
@@ -115,6 +118,7 @@ impl Error {
         Error::Refused(Refusal {
             kind,
             message: message.into(),
+            detail: Detail::new(),
         })
     }
 
@@ -139,10 +143,19 @@ impl Error {
         }
     }
 
-    /// The error for the person at the screen, in their language: the kind's headline
-    /// with the sender's text as the detail (see [`crate::explain`]).
+    /// The named values of a refusal (empty for a transport error, or when the sender
+    /// sent none).
+    pub fn detail(&self) -> Option<&Detail> {
+        match self {
+            Error::Refused(r) => Some(&r.detail),
+            Error::ZBus(_) => None,
+        }
+    }
+
+    /// The error for the person at the screen, in their language (see [`crate::explain`]).
     pub fn explain(&self) -> String {
-        crate::explain(self.kind(), &self.message(), &Detail::new())
+        let none = Detail::new();
+        crate::explain(self.kind(), &self.message(), self.detail().unwrap_or(&none))
     }
 }
 
@@ -190,19 +203,26 @@ impl zbus::DBusError for Error {
     }
 }
 
-/// An error reply named `org.leovms.Error.<Kind>` becomes a [`Refusal`]; anything else
-/// stays a transport error.
+/// An error reply named `org.leovms.Error.<Kind>` becomes a [`Refusal`], with the detail
+/// when the reply has one; anything else stays a transport error.
 impl From<zbus::Error> for Error {
     fn from(e: zbus::Error) -> Self {
-        let zbus::Error::MethodError(name, message, _) = &e else {
+        let zbus::Error::MethodError(name, message, reply) = &e else {
             return Error::ZBus(e);
         };
         let Some(kind) = ErrorKind::from_name(name.as_str()) else {
             return Error::ZBus(e);
         };
+        // `(s)` from a plain sender: no detail.
+        let detail = reply
+            .body()
+            .deserialize::<(String, Detail)>()
+            .map(|(_, detail)| detail)
+            .ok();
         Error::Refused(Refusal {
             kind,
             message: message.clone().unwrap_or_default(),
+            detail: detail.unwrap_or_default(),
         })
     }
 }

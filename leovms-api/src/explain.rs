@@ -1,7 +1,7 @@
 //! The daemon's errors in the user's language. English users read the daemon's own
-//! sentence. Everyone else reads a sentence of the catalog worded from a failed job's
-//! [`Detail`], or, for a refusal (which has no detail) and a sentence this client does not
-//! know (a newer daemon), the kind's headline with the daemon's text as the detail.
+//! sentence. Everyone else reads a sentence of the catalog worded from the error's
+//! [`Detail`], or, when there is none or this client does not know the sentence (a newer
+//! daemon), the kind's headline with the daemon's text as the detail.
 
 use i18n_embed_fl::fl;
 use leovms_l10n::i18n_embed::fluent::FluentLanguageLoader;
@@ -45,13 +45,63 @@ fn explain_in(
     }
 }
 
+/// How a job that went well ended, in the user's language: the daemon's own message in
+/// English, else the sentence its detail names; `None` when this client has no words for
+/// it (the client then shows the message as the daemon's).
+pub fn outcome(message: &str, detail: &Detail) -> Option<String> {
+    match lang() {
+        Lang::En => Some(message.to_string()),
+        lang => sentence(&LOADER, lang, detail),
+    }
+}
+
 /// The sentence a detail names, when this client knows it and has every value.
 fn sentence(loader: &FluentLanguageLoader, lang: Lang, detail: &Detail) -> Option<String> {
     let text = |key: &str| detail.get(key).map(String::as_str);
     let size = |key: &str| Some(format_gb_in(lang, text(key)?.parse().ok()?));
-    let vm = || text("vm");
+    let (vm, other) = (|| text("vm"), || text("other"));
     Some(match text("id")? {
         "vm-running" => fl!(loader, "failure-vm-running", vm = vm()?),
+        "other-vm-running" => fl!(
+            loader,
+            "failure-other-vm-running",
+            vm = vm()?,
+            other = other()?
+        ),
+        "other-vm-starting" => {
+            fl!(
+                loader,
+                "failure-other-vm-starting",
+                vm = vm()?,
+                other = other()?
+            )
+        }
+        "starting-otherwise" => fl!(loader, "failure-starting-otherwise", vm = vm()?),
+        "not-running" => fl!(loader, "failure-not-running", vm = vm()?),
+        "window-still-open" => fl!(
+            loader,
+            "failure-window-still-open",
+            vm = vm()?,
+            seconds = text("seconds")?
+        ),
+        "cancel-running" => fl!(loader, "failure-cancel-running", vm = vm()?),
+        "job-ended" => fl!(loader, "failure-job-ended"),
+        "no-such-vm" => fl!(loader, "failure-no-such-vm", vm = vm()?),
+        "no-such-snapshot" => fl!(
+            loader,
+            "failure-no-such-snapshot",
+            vm = vm()?,
+            snapshot = text("snapshot")?
+        ),
+        "not-offline" => fl!(loader, "failure-not-offline", vm = vm()?),
+        "not-for-you" => fl!(loader, "failure-not-for-you", vm = vm()?),
+        "not-here" => fl!(loader, "failure-not-here", vm = vm()?, pc = text("pc")?),
+        "share-unavailable" => fl!(
+            loader,
+            "failure-share-unavailable",
+            path = text("path")?,
+            reason = text("reason")?
+        ),
         "another-vm-running" => fl!(loader, "failure-another-vm-running", vm = vm()?),
         "no-space" => fl!(
             loader,
@@ -78,6 +128,40 @@ fn sentence(loader: &FluentLanguageLoader, lang: Lang, detail: &Detail) -> Optio
             vbox = text("vbox")?
         ),
         "canceled" => fl!(loader, "failure-canceled"),
+        "powered-off" => fl!(loader, "done-powered-off", vm = vm()?),
+        "synced" => {
+            let ready = fl!(
+                loader,
+                "done-synced",
+                vm = vm()?,
+                size = size("size")?,
+                dir = text("dir")?
+            );
+            match text("resumed")? {
+                "0" => ready,
+                _ => fl!(
+                    loader,
+                    "done-synced-resumed",
+                    ready = ready,
+                    resumed = size("resumed")?
+                ),
+            }
+        }
+        "uploaded" => fl!(loader, "done-uploaded", vm = vm()?, label = text("label")?),
+        "cache-intact" => fl!(
+            loader,
+            "done-cache-intact",
+            count = text("count")?,
+            size = size("size")?
+        ),
+        "cache-damaged" => fl!(
+            loader,
+            "done-cache-damaged",
+            count = text("count")?,
+            size = size("size")?,
+            damaged = text("damaged")?,
+            list = text("list")?
+        ),
         _ => return None,
     })
 }
@@ -172,6 +256,34 @@ mod tests {
         assert_eq!(
             explain_in(&en, Lang::En, Some(ErrorKind::VmRunning), own, &d),
             own
+        );
+    }
+
+    #[test]
+    fn how_a_job_ended_well_is_worded_in_german() {
+        let de = leovms_l10n::loader_in(Lang::De, "leovms-api", &Catalogs);
+        let synced = detail(&[
+            ("id", "synced"),
+            ("vm", "Win10"),
+            ("size", "2500000000"),
+            ("dir", "/var/cache/x"),
+            ("resumed", "0"),
+        ]);
+        assert_eq!(
+            sentence(&de, Lang::De, &synced).unwrap(),
+            "Win10 ist für die Offline-Nutzung bereit (2,5 GB in /var/cache/x)."
+        );
+        let mut resumed = synced.clone();
+        resumed.insert("resumed".into(), "1000000000".into());
+        let text = sentence(&de, Lang::De, &resumed).unwrap();
+        assert!(
+            text.ends_with("davon waren bereits 1,0 GB vorhanden."),
+            "{text}"
+        );
+        let off = detail(&[("id", "powered-off"), ("vm", "Win10")]);
+        assert_eq!(
+            sentence(&de, Lang::De, &off).unwrap(),
+            "Win10 wurde ausgeschaltet."
         );
     }
 

@@ -36,9 +36,10 @@ pub trait Job {
     fn error_id(&self) -> zbus::Result<String>;
     #[zbus(property)]
     fn message(&self) -> zbus::Result<String>;
-    /// The named values of the failure (see [`Detail`]); empty unless failed.
+    /// The id and values of `Message`'s sentence (see [`Detail`]); empty when the
+    /// daemon has none.
     #[zbus(property)]
-    fn error_detail(&self) -> zbus::Result<Detail>;
+    fn detail(&self) -> zbus::Result<Detail>;
 
     /// Throttled (a few per second) and at every phase change.
     #[zbus(signal)]

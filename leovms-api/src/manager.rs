@@ -29,6 +29,10 @@ pub trait Manager {
     /// Powers a running VM off (like closing its window).
     fn stop(&self, vm: &str) -> Result<(), Error>;
 
+    /// From now on, error replies to this connection carry the detail of their sentence
+    /// (see [`crate::Detail`]).
+    fn enable_error_detail(&self) -> zbus::Result<()>;
+
     /// Active jobs and jobs that ended in the last minutes.
     fn list_jobs(&self) -> Result<Vec<JobInfo>, Error>;
 

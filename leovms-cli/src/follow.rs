@@ -122,7 +122,8 @@ pub async fn follow_into(
             match end.state {
                 JobState::Done => {
                     let name = display_name(conn, &vm).await;
-                    view.line(&done_line(kind, &name, &end.message));
+                    let said = (!end.message.is_empty()).then(|| end.explain());
+                    view.line(&done_line(kind, &name, said.as_deref()));
                     Ok(())
                 }
                 _ => Err(CliError::from_job(&end)),
@@ -177,14 +178,15 @@ fn bar_label(kind: JobKind, vm: &str) -> &str {
     if kind == JobKind::Sync { vm } else { "" }
 }
 
-/// The last line of a job that ended well. The daemon's message says best what a sync or
-/// a check of the cache did; a start's job ends when its VM has been powered off.
-fn done_line(kind: JobKind, name: &str, message: &str) -> String {
-    match kind {
-        JobKind::Start => fl!("stop-done", vm = name),
-        _ if !message.is_empty() => message.to_string(),
-        JobKind::Sync => fl!("follow-synced", name = name),
-        JobKind::Verify => fl!("follow-checked"),
+/// The last line of a job that ended well. The daemon's message (`said`, in the user's
+/// language) says best what a sync or a check of the cache did; a start's job ends when
+/// its VM has been powered off.
+fn done_line(kind: JobKind, name: &str, said: Option<&str>) -> String {
+    match (kind, said) {
+        (JobKind::Start, _) => fl!("stop-done", vm = name),
+        (_, Some(said)) => said.to_string(),
+        (JobKind::Sync, None) => fl!("follow-synced", name = name),
+        (JobKind::Verify, None) => fl!("follow-checked"),
         _ => fl!("follow-done"),
     }
 }
@@ -212,7 +214,7 @@ mod tests {
     #[test]
     fn finished_start_says_powered_off() {
         assert_eq!(
-            done_line(JobKind::Start, "Windows 10", "ignored"),
+            done_line(JobKind::Start, "Windows 10", Some("ignored")),
             "Windows 10 has been powered off."
         );
     }
@@ -220,18 +222,18 @@ mod tests {
     #[test]
     fn finished_sync_and_verify_say_what_the_daemon_did() {
         let ready = "vm-demo is ready for offline use (0.35 GB in /var/cache/leovms).";
-        assert_eq!(done_line(JobKind::Sync, "Demo", ready), ready);
+        assert_eq!(done_line(JobKind::Sync, "Demo", Some(ready)), ready);
         assert_eq!(
-            done_line(JobKind::Sync, "Demo Linux", ""),
+            done_line(JobKind::Sync, "Demo Linux", None),
             "Demo Linux is ready for offline use."
         );
         let checked = "3 archives checked, 1 damaged archive removed: vm-demo base.";
-        assert_eq!(done_line(JobKind::Verify, "", checked), checked);
+        assert_eq!(done_line(JobKind::Verify, "", Some(checked)), checked);
         assert_eq!(
-            done_line(JobKind::Verify, "", ""),
+            done_line(JobKind::Verify, "", None),
             "The cache has been checked."
         );
-        assert_eq!(done_line(JobKind::Upload, "x", ""), "Done.");
+        assert_eq!(done_line(JobKind::Upload, "x", None), "Done.");
     }
 
     #[test]

@@ -95,6 +95,9 @@ pub async fn run(
                 let Ok(args) = change.args() else { continue };
                 if args.new_owner().is_some() {
                     tracing::info!("leovmsd is on the bus: reading its state");
+                    // A new daemon knows nothing of this connection: ask again for the
+                    // detail of refusals, so that they are worded in the user's language.
+                    let _ = f.manager.enable_error_detail().await;
                     f.ui.update(|s| s.daemon_back()).await;
                     f.reload(true).await;
                     refresh_at = None;

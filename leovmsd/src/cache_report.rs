@@ -9,7 +9,7 @@ use zbus::zvariant::OwnedObjectPath;
 
 use crate::cache::{CacheDir, Entry};
 use crate::daemon::Daemon;
-use crate::error::{Error, Result};
+use crate::error::{Error, Outcome, Result};
 use crate::job::Job;
 use crate::jobs::{Admit, NewJob, active};
 use crate::space::{self, gb};
@@ -134,7 +134,7 @@ fn admit(jobs: &[Arc<Job>]) -> Result<Admit> {
     })
 }
 
-async fn verify(job: &Arc<Job>, view: View) -> Result<String> {
+async fn verify(job: &Arc<Job>, view: View) -> Result<Outcome> {
     job.set_phase(Phase::Plan);
     let entries: Vec<(usize, Entry)> = view
         .caches
@@ -164,16 +164,26 @@ async fn verify(job: &Arc<Job>, view: View) -> Result<String> {
     .map_err(|e| Error::internal(e.to_string()))??;
     let (count, bytes, damaged) = damaged;
     if damaged.is_empty() {
-        return Ok(format!(
+        return Ok(Outcome::from(format!(
             "{count} archives checked ({}): all intact.",
             gb(bytes)
-        ));
+        ))
+        .said("cache-intact", &[("count", &count), ("size", &bytes)]));
     }
-    Ok(format!(
-        "{count} archives checked ({}), {} damaged and removed: {}.",
+    let list = damaged.join(", ");
+    Ok(Outcome::from(format!(
+        "{count} archives checked ({}), {} damaged and removed: {list}.",
         gb(bytes),
         damaged.len(),
-        damaged.join(", ")
+    ))
+    .said(
+        "cache-damaged",
+        &[
+            ("count", &count),
+            ("size", &bytes),
+            ("damaged", &damaged.len()),
+            ("list", &list),
+        ],
     ))
 }
 

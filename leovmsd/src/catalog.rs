@@ -92,10 +92,12 @@ impl VmEntry {
         {
             return Err(e.clone());
         }
-        Err(Error::not_found(format!(
-            "{} has no snapshot \"{id}\".",
-            self.image.name
-        )))
+        Err(
+            Error::not_found(format!("{} has no snapshot \"{id}\".", self.image.name)).said(
+                "no-such-snapshot",
+                &[("vm", &self.image.name), ("snapshot", &id)],
+            ),
+        )
     }
 }
 
@@ -109,6 +111,10 @@ pub fn check_share(data_dir: &Path) -> Result<()> {
                 "The VM share is not available ({}: {e}). Check the network or ask the school's admin.",
                 data_dir.display()
             ),
+        )
+        .said(
+            "share-unavailable",
+            &[("path", &data_dir.display()), ("reason", &e)],
         )),
     }
 }
@@ -177,9 +183,10 @@ pub fn load(data_dir: &Path, id: &str) -> Result<VmEntry> {
     check_share(data_dir)?;
     let dir = data_dir.join(id.as_str());
     if !dir.join(MANIFEST).is_file() {
-        return Err(Error::not_found(format!(
-            "There is no VM \"{id}\" on the share."
-        )));
+        return Err(
+            Error::not_found(format!("There is no VM \"{id}\" on the share."))
+                .said("no-such-vm", &[("vm", &id)]),
+        );
     }
     load_dir(id, dir)
 }

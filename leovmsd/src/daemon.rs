@@ -81,7 +81,7 @@ impl Daemon {
             .jobs
             .active(JobKind::Start, vm)
             .filter(|j| j.phase() == Phase::Running)
-            .ok_or_else(|| Error::new(ErrorKind::NotRunning, format!("{vm} is not running.")))?;
+            .ok_or_else(|| not_running(vm))?;
         // Subscribed before anything happens, so that the end cannot be missed.
         let mut changed = job.subscribe();
         let layout = self.layout().await?;
@@ -90,7 +90,7 @@ impl Daemon {
             .await?
             .into_iter()
             .find(|r| r.vm == job.vm)
-            .ok_or_else(|| Error::new(ErrorKind::NotRunning, format!("{vm} is not running.")))?;
+            .ok_or_else(|| not_running(vm))?;
         let uuid = uuid::Uuid::parse_str(&rec.uuid).map_err(|e| Error::internal(e.to_string()))?;
         match self.find_vbox(&layout).await {
             Ok(vbox) => vbox.poweroff(&uuid).await?,
@@ -119,6 +119,10 @@ impl Daemon {
                     "{vm} was powered off, but its VirtualBox window has not closed within {} s, so it still counts as running. Close the window, or try again.",
                     STOP_LIMIT.as_secs()
                 ),
+            )
+            .said(
+                "window-still-open",
+                &[("vm", &vm), ("seconds", &STOP_LIMIT.as_secs())],
             )
         })
     }
@@ -164,7 +168,7 @@ impl Daemon {
                     Ok(())
                 })
                 .await;
-                jobs.finish(&job, Ok(format!("{} was powered off.", rec.vm)));
+                jobs.finish(&job, Ok(crate::start::powered_off(&rec.vm)));
             });
         }
     }
@@ -192,6 +196,11 @@ impl Daemon {
         })
         .await;
     }
+}
+
+fn not_running(vm: &str) -> Error {
+    Error::new(ErrorKind::NotRunning, format!("{vm} is not running."))
+        .said("not-running", &[("vm", &vm)])
 }
 
 #[cfg(test)]

@@ -21,6 +21,7 @@ use crate::daemon::Daemon;
 use crate::error::Error;
 use crate::job::Job;
 use crate::jobs::Event;
+use crate::reply::{self, Reply};
 use crate::share::Share;
 
 /// Progress signals are sent at most this often (phase changes and the end are never lost).
@@ -39,14 +40,14 @@ impl ManagerInterface {
     async fn read_share<T: Send + 'static>(
         &self,
         f: impl FnOnce(&Daemon) -> Result<T, Error> + Send + 'static,
-    ) -> Result<T, leovms_api::Error> {
+    ) -> Result<T, Reply> {
         Ok(self.daemon.read_share(f).await?)
     }
 }
 
 #[interface(name = "org.leovms.Manager1")]
 impl ManagerInterface {
-    async fn list_machines(&self) -> Result<Vec<Machine>, leovms_api::Error> {
+    async fn list_machines(&self) -> Result<Vec<Machine>, Reply> {
         let online = self.daemon.share.online().await;
         let stored = self.daemon.pc_store.stored_bases().await;
         let machines = self
@@ -59,7 +60,7 @@ impl ManagerInterface {
         machines
     }
 
-    async fn list_snapshots(&self, vm: String) -> Result<Vec<Snapshot>, leovms_api::Error> {
+    async fn list_snapshots(&self, vm: String) -> Result<Vec<Snapshot>, Reply> {
         let online = self.daemon.share.online().await;
         self.read_share(move |d| d.list_snapshots(&vm, online))
             .await
@@ -74,7 +75,7 @@ impl ManagerInterface {
         snapshot: String,
         options: OptionsDict,
         #[zbus(header)] header: Header<'_>,
-    ) -> Result<OwnedObjectPath, leovms_api::Error> {
+    ) -> Result<OwnedObjectPath, Reply> {
         let options = StartOptions::from_dict(&options).map_err(refused)?;
         let requester = requester(&header);
         Ok(self
@@ -83,11 +84,15 @@ impl ManagerInterface {
             .await?)
     }
 
-    async fn stop(&self, vm: String) -> Result<(), leovms_api::Error> {
+    async fn stop(&self, vm: String) -> Result<(), Reply> {
         Ok(self.daemon.stop(&vm).await?)
     }
 
-    async fn list_jobs(&self) -> Result<Vec<JobInfo>, leovms_api::Error> {
+    async fn enable_error_detail(&self, #[zbus(header)] header: Header<'_>) {
+        reply::want_detail(&requester(&header));
+    }
+
+    async fn list_jobs(&self) -> Result<Vec<JobInfo>, Reply> {
         Ok(self.daemon.jobs.list())
     }
 
@@ -96,23 +101,19 @@ impl ManagerInterface {
         vm: String,
         snapshots: Vec<String>,
         #[zbus(header)] header: Header<'_>,
-    ) -> Result<OwnedObjectPath, leovms_api::Error> {
+    ) -> Result<OwnedObjectPath, Reply> {
         Ok(self
             .daemon
             .sync(&vm, snapshots, &requester(&header))
             .await?)
     }
 
-    async fn plan_sync(
-        &self,
-        vm: String,
-        snapshots: Vec<String>,
-    ) -> Result<SyncPlan, leovms_api::Error> {
+    async fn plan_sync(&self, vm: String, snapshots: Vec<String>) -> Result<SyncPlan, Reply> {
         self.daemon.share.require().await?;
         self.read_share(move |d| d.plan_sync(&vm, snapshots)).await
     }
 
-    async fn unsync(&self, vm: String) -> Result<u64, leovms_api::Error> {
+    async fn unsync(&self, vm: String) -> Result<u64, Reply> {
         let online = self.daemon.share.online().await;
         let (freed, held) = self.read_share(move |d| d.unsync(&vm, online)).await?;
         for sha256 in &held {
@@ -121,7 +122,7 @@ impl ManagerInterface {
         Ok(freed)
     }
 
-    async fn cache_status(&self) -> Result<CacheReport, leovms_api::Error> {
+    async fn cache_status(&self) -> Result<CacheReport, Reply> {
         let online = self.daemon.share.online().await;
         self.read_share(move |d| d.cache_status(online)).await
     }
@@ -129,11 +130,11 @@ impl ManagerInterface {
     async fn verify_cache(
         &self,
         #[zbus(header)] header: Header<'_>,
-    ) -> Result<OwnedObjectPath, leovms_api::Error> {
+    ) -> Result<OwnedObjectPath, Reply> {
         Ok(self.daemon.verify_cache(&requester(&header)).await?)
     }
 
-    async fn list_uploadable(&self) -> Result<Vec<Uploadable>, leovms_api::Error> {
+    async fn list_uploadable(&self) -> Result<Vec<Uploadable>, Reply> {
         Ok(self.daemon.list_uploadable().await?)
     }
 
@@ -143,7 +144,7 @@ impl ManagerInterface {
         id: String,
         options: OptionsDict,
         #[zbus(header)] header: Header<'_>,
-    ) -> Result<OwnedObjectPath, leovms_api::Error> {
+    ) -> Result<OwnedObjectPath, Reply> {
         let options = UploadOptions::from_dict(&options).map_err(refused)?;
         let requester = requester(&header);
         Ok(self
@@ -246,21 +247,24 @@ impl JobInterface {
 
 #[interface(name = "org.leovms.Job1")]
 impl JobInterface {
-    async fn cancel(&self) -> Result<(), leovms_api::Error> {
+    async fn cancel(&self) -> Result<(), Reply> {
         if !self.job.is_active() {
-            return Err(leovms_api::Error::new(
-                leovms_api::ErrorKind::Busy,
-                "This job has already ended.",
-            ));
+            return Err(
+                Error::new(leovms_api::ErrorKind::Busy, "This job has already ended.")
+                    .said("job-ended", &[])
+                    .into(),
+            );
         }
         if self.job.phase() == Phase::Running {
-            return Err(leovms_api::Error::new(
+            return Err(Error::new(
                 leovms_api::ErrorKind::Busy,
                 format!(
                     "{} is already running; use Stop to power it off.",
                     self.job.vm
                 ),
-            ));
+            )
+            .said("cancel-running", &[("vm", &self.job.vm)])
+            .into());
         }
         self.job.cancel.cancel();
         Ok(())
@@ -315,7 +319,7 @@ impl JobInterface {
         self.job.snapshot().message
     }
     #[zbus(property)]
-    async fn error_detail(&self) -> leovms_api::Detail {
+    async fn detail(&self) -> leovms_api::Detail {
         self.job.snapshot().detail
     }
 

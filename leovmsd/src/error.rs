@@ -29,11 +29,7 @@ impl Error {
 
     /// The same error, naming its sentence `id` with `values` (see `leovms_api::Detail`).
     pub fn said(mut self, id: &str, values: &[(&str, &dyn fmt::Display)]) -> Error {
-        self.detail.insert("id".into(), id.into());
-        for (key, value) in values {
-            self.detail
-                .insert((*key).into(), wire_safe(&value.to_string()));
-        }
+        self.detail = detail(id, values);
         self
     }
 
@@ -67,6 +63,45 @@ impl Error {
         }
         Error::new(ErrorKind::Io, format!("{what}: {err}"))
     }
+}
+
+/// What a job that went well says: its English sentence and the sentence's detail.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Outcome {
+    pub message: String,
+    pub detail: Detail,
+}
+
+impl Outcome {
+    /// The same outcome, naming its sentence `id` with `values` (as [`Error::said`]).
+    pub fn said(mut self, id: &str, values: &[(&str, &dyn fmt::Display)]) -> Outcome {
+        self.detail = detail(id, values);
+        self
+    }
+}
+
+impl From<String> for Outcome {
+    fn from(message: String) -> Outcome {
+        Outcome {
+            message: wire_safe(&message),
+            detail: Detail::new(),
+        }
+    }
+}
+
+impl From<&str> for Outcome {
+    fn from(message: &str) -> Outcome {
+        message.to_string().into()
+    }
+}
+
+/// A sentence's detail: `id` and the values, each made wire-safe.
+fn detail(id: &str, values: &[(&str, &dyn fmt::Display)]) -> Detail {
+    let mut detail = Detail::from([("id".to_string(), id.to_string())]);
+    for (key, value) in values {
+        detail.insert((*key).into(), wire_safe(&value.to_string()));
+    }
+    detail
 }
 
 impl fmt::Display for Error {

@@ -10,7 +10,7 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 use zbus::zvariant::OwnedObjectPath;
 
-use crate::error::{Error, wire_safe};
+use crate::error::{Error, Outcome, wire_safe};
 
 /// Rate is measured over this window, so a stall shows quickly but noise does not.
 const RATE_WINDOW: Duration = Duration::from_secs(3);
@@ -145,14 +145,15 @@ impl Job {
         });
     }
 
-    pub fn finish(&self, result: Result<String, Error>) {
+    pub fn finish(&self, result: Result<Outcome, Error>) {
         self.update(|st| {
             st.phase = Phase::Ended;
             st.samples.clear();
             match result {
-                Ok(message) => {
+                Ok(outcome) => {
                     st.state = JobState::Done;
-                    st.message = wire_safe(&message);
+                    st.message = wire_safe(&outcome.message);
+                    st.detail = outcome.detail;
                 }
                 Err(e) => {
                     st.state = if e.kind == leovms_api::ErrorKind::Canceled {
@@ -277,7 +278,7 @@ mod tests {
         assert_eq!(info.message, "VirtualBox: \u{fffd}[2J");
         assert_eq!(j.snapshot().message, info.message);
         let done = job();
-        done.finish(Ok("x\0".repeat(10_000)));
+        done.finish(Ok("x\0".repeat(10_000).into()));
         let message = done.info().message;
         assert!(message.len() <= crate::error::WIRE_MAX && !message.contains('\0'));
     }

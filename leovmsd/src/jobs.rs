@@ -11,7 +11,7 @@ use leovms_api::{JobInfo, JobKind, MachineState, Phase};
 use tokio::sync::{mpsc, oneshot};
 use zbus::zvariant::OwnedObjectPath;
 
-use crate::error::Result;
+use crate::error::{Outcome, Result};
 use crate::job::Job;
 
 /// What the bus side is told.
@@ -92,7 +92,7 @@ impl Jobs {
     ) -> Result<OwnedObjectPath>
     where
         W: FnOnce(Arc<Job>) -> F + Send + 'static,
-        F: Future<Output = Result<String>> + Send + 'static,
+        F: Future<Output = Result<Outcome>> + Send + 'static,
     {
         let job = {
             let mut jobs = self.lock();
@@ -149,7 +149,7 @@ impl Jobs {
     }
 
     /// Ends a job with `result`, says so, and removes it after the keep time.
-    pub fn finish(self: &Arc<Self>, job: &Arc<Job>, result: Result<String>) {
+    pub fn finish(self: &Arc<Self>, job: &Arc<Job>, result: Result<Outcome>) {
         if let Err(e) = &result {
             tracing::warn!(job = job.id, vm = %job.vm, "{}", e.message);
         }
@@ -250,7 +250,7 @@ mod tests {
         assert_eq!(jobs.machine_state("vm-a"), MachineState::Starting);
 
         let joined = jobs.launch(start("vm-a"), join_same("vm-a"), |_| async {
-            Ok(String::new())
+            Ok(Outcome::default())
         });
         assert_eq!(
             joined.await.unwrap(),
@@ -281,7 +281,7 @@ mod tests {
             .launch(
                 start("vm-a"),
                 |_| Err(Error::new(ErrorKind::Busy, "one at a time")),
-                |_| async { Ok(String::new()) },
+                |_| async { Ok(Outcome::default()) },
             )
             .await;
         assert_eq!(refused.unwrap_err().kind, ErrorKind::Busy);

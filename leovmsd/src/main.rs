@@ -19,6 +19,7 @@ mod mount;
 mod network;
 mod offline;
 mod pc_store;
+mod reply;
 mod running;
 mod settings;
 mod share;
@@ -84,6 +85,7 @@ async fn serve(settings: Settings) -> Result<(), Box<dyn std::error::Error>> {
         .build()
         .await?;
     tokio::spawn(dbus::forward_jobs(conn.clone(), job_events));
+    tokio::spawn(reply::forget_gone_clients(conn.clone()));
     daemon.adopt_running().await;
     daemon.remove_leftovers().await;
     conn.request_name(leovms_api::BUS_NAME).await?;

@@ -11,7 +11,7 @@ use crate::blocking::blocking;
 use crate::cache::{self, CacheDir, Pin, Planned, plan};
 use crate::catalog::{ArchiveRef, VmEntry};
 use crate::daemon::Daemon;
-use crate::error::{Error, Result};
+use crate::error::{Error, Outcome, Result};
 use crate::in_use::InUse;
 use crate::job::Job;
 use crate::jobs::{Admit, NewJob, active};
@@ -148,7 +148,7 @@ struct Ctx {
     stall: Duration,
 }
 
-async fn run(ctx: Ctx, job: &Arc<Job>, r: Request) -> Result<String> {
+async fn run(ctx: Ctx, job: &Arc<Job>, r: Request) -> Result<Outcome> {
     // Shared with the file steps on the blocking pool.
     let r = Arc::new(r);
     let name = r.vm.image.name.clone();
@@ -210,18 +210,21 @@ async fn run(ctx: Ctx, job: &Arc<Job>, r: Request) -> Result<String> {
         }
     }
     let size: u64 = r.wanted.iter().map(|a| a.size).sum();
-    let mut message = format!(
-        "{name} is ready for offline use ({} in {}).",
-        gb(size),
-        planned.dir.root.display()
-    );
+    let dir = planned.dir.root.display();
+    let mut message = format!("{name} is ready for offline use ({} in {dir}).", gb(size));
     if resumed > 0 {
         message.push_str(&format!(
             " An interrupted copy was continued: {} of it were already there.",
             gb(resumed)
         ));
     }
-    Ok(message)
+    let values: [(&str, &dyn std::fmt::Display); 4] = [
+        ("vm", &name),
+        ("size", &size),
+        ("dir", &dir),
+        ("resumed", &resumed),
+    ];
+    Ok(Outcome::from(message).said("synced", &values))
 }
 
 /// Archives another user copied into the cache could have been changed by that user

@@ -13,7 +13,7 @@ use zbus::zvariant::OwnedObjectPath;
 
 use crate::blocking::blocking;
 use crate::daemon::Daemon;
-use crate::error::{Error, Result};
+use crate::error::{Error, Outcome, Result};
 use crate::job::Job;
 use crate::jobs::{Admit, NewJob, active};
 use crate::settings::Settings;
@@ -178,7 +178,7 @@ fn admit(jobs: &[Arc<Job>], vm: &str) -> Result<Admit> {
     }
 }
 
-async fn run(job: &Arc<Job>, plan: Plan) -> Result<String> {
+async fn run(job: &Arc<Job>, plan: Plan) -> Result<Outcome> {
     job.set_phase(Phase::Upload);
     job.set_message(format!("Uploading {}", plan.spec.name));
     job.set_total(plan.total);
@@ -189,9 +189,13 @@ async fn run(job: &Arc<Job>, plan: Plan) -> Result<String> {
     write_upload(&plan.dir, &plan.spec, progress, &job.cancel)
         .await
         .map_err(|e| upload_error(e, &plan.dir))?;
-    Ok(format!(
+    Ok(Outcome::from(format!(
         "Uploaded {} to the upload share as {}. The admin publishes it with: leovms-admin publish {}",
         plan.spec.name, plan.label, plan.label
+    ))
+    .said(
+        "uploaded",
+        &[("vm", &plan.spec.name), ("label", &plan.label)],
     ))
 }
 

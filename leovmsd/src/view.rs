@@ -81,7 +81,8 @@ impl View {
                 format!(
                     "{id} is not available offline: the VM share is not available and {id} has never been used on this computer."
                 ),
-            ));
+            )
+            .said("not-offline", &[("vm", &id)]));
         }
         self.best_offline(revisions)
     }
@@ -95,7 +96,8 @@ impl View {
             return Err(Error::not_found(format!(
                 "{} is not offered to you: it is meant for other users or groups. Ask your teacher or the school's admin if you need it.",
                 vm.image.name
-            )));
+            ))
+            .said("not-for-you", &[("vm", &vm.image.name)]));
         }
         if rules.hidden_by_unknown_room(facts) {
             return Err(self.room_unknown(&vm.image.name, !rules.hosts.is_empty()));
@@ -105,7 +107,8 @@ impl View {
                 "{} is not offered on this computer ({}): it is meant for other computers or rooms. Use a computer where it is offered, or ask your teacher or the school's admin.",
                 vm.image.name,
                 self.pc()
-            )));
+            ))
+            .said("not-here", &[("vm", &vm.image.name), ("pc", &self.pc())]));
         }
         let (shown, hidden): (Vec<_>, Vec<_>) = std::mem::take(&mut vm.snapshots)
             .into_iter()

@@ -98,13 +98,12 @@ async fn a_refused_start_is_said_in_german() {
     let mut w = World::new().await;
     w.start_daemon().await;
 
-    // A VM that does not exist: a refusal has no detail, so the German headline comes
-    // first and the daemon's words follow as the detail.
+    // A VM that does not exist: worded from the refusal's detail, with the VM's name.
     let out = german(&w, &["start", "vm-nope", "--snapshot", "standard"]);
     assert_eq!(out.status.code(), Some(4), "{}", describe(&out));
     let err = stderr(&out);
     assert!(
-        err.starts_with("leovms: Nicht gefunden. Details: There is no VM \"vm-nope\""),
+        err.trim_end() == "leovms: Auf der Freigabe gibt es keine VM „vm-nope“.",
         "{}",
         describe(&out)
     );
@@ -126,7 +125,8 @@ async fn a_refused_start_is_said_in_german() {
     assert_eq!(out.status.code(), Some(8), "{}", describe(&out));
     let err = stderr(&out);
     assert!(
-        err.starts_with("leovms: Die VM läuft bereits. Details: "),
+        err.trim_end()
+            == "leovms: vm-demo läuft. Schließen Sie diese VM, bevor Sie vm-win starten.",
         "{}",
         describe(&out)
     );
@@ -137,6 +137,34 @@ async fn a_refused_start_is_said_in_german() {
     let out = german(&w, &["stop", "vm-demo"]);
     assert!(out.status.success(), "{}", describe(&out));
     assert_eq!(stdout(&out), "vm-demo wurde ausgeschaltet.\n");
+}
+
+/// How a job that went well ended is worded from the detail the daemon sends with it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_sync_says_in_german_that_the_vm_is_ready_for_offline_use() {
+    let mut w = World::new().await;
+    let cache = w.configure_cache(1_000_000_000);
+    w.start_daemon().await;
+    let out = german(&w, &["sync", "vm-demo"]);
+    assert!(out.status.success(), "{}", describe(&out));
+    let last = stdout(&out).lines().last().unwrap_or_default().to_string();
+    let ready = "Demo Linux ist für die Offline-Nutzung bereit (";
+    assert!(
+        last.starts_with(ready) && last.ends_with(&format!(" GB in {}).", cache.display())),
+        "{}",
+        describe(&out)
+    );
+    // The size has a decimal comma, as German writes it.
+    let size = &last[ready.len()..last.find(" GB").unwrap()];
+    assert!(size.contains(',') && !size.contains('.'), "{last}");
+
+    let out = cli_in(&w, Some("C.UTF-8"), &["sync", "vm-demo"]);
+    assert!(out.status.success(), "{}", describe(&out));
+    assert!(
+        stdout(&out).contains("is ready for offline use"),
+        "{}",
+        describe(&out)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -263,5 +263,70 @@ async fn a_failed_job_carries_the_id_and_values_of_its_sentence() {
         "VirtualBox's words missing: {vbox}"
     );
     assert!(end.message.ends_with(vbox.as_str()), "{}", end.message);
-    assert_eq!(job.proxy().error_detail().await.unwrap(), end.detail);
+    assert_eq!(job.proxy().detail().await.unwrap(), end.detail);
+}
+
+/// A refusal carries the detail of its sentence to a connection that asked for it
+/// (`leovms-api` asks when it connects), and the message alone to every other caller, so
+/// that `gdbus` still shows the message.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refusal_carries_its_detail_only_to_a_client_that_asked() {
+    let mut w = World::new().await;
+    w.start_daemon().await;
+
+    let plain = w.connection().await;
+    let manager = w.manager(&plain).await;
+    let e = manager.stop("vm-demo").await.expect_err("vm-demo is off");
+    assert_eq!(e.kind(), Some(leovms_api::ErrorKind::NotRunning));
+    assert_eq!(e.message(), "vm-demo is not running.");
+    assert_eq!(e.detail().map(|d| d.len()), Some(0), "{e:?}");
+    let out = w.gdbus(&[
+        "call",
+        "--session",
+        "--dest",
+        "org.leovms.Leovms1",
+        "--object-path",
+        "/org/leovms/Leovms1",
+        "--method",
+        "org.leovms.Manager1.Stop",
+        "vm-demo",
+    ]);
+    assert_call_refused(
+        &out,
+        "org.leovms.Error.NotRunning",
+        "vm-demo is not running.",
+    );
+
+    let asked = w.connection().await;
+    let client = leovms_api::Leovms::new(&asked).await.unwrap();
+    let e = client.manager().stop("vm-demo").await.unwrap_err();
+    assert_eq!(e.message(), "vm-demo is not running.");
+    let detail = e.detail().expect("a refusal");
+    assert_eq!(
+        (detail["id"].as_str(), detail["vm"].as_str()),
+        ("not-running", "vm-demo")
+    );
+    let e = client
+        .manager()
+        .start("vm-nowhere", "", Default::default())
+        .await
+        .unwrap_err();
+    let detail = e.detail().expect("a refusal");
+    assert_eq!(detail["id"], "no-such-vm");
+    assert_eq!(detail["vm"], "vm-nowhere");
+    // A refusal without a sentence of its own still has its message.
+    let e = client
+        .manager()
+        .list_snapshots("bad/name")
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), Some(leovms_api::ErrorKind::InvalidArgument));
+    assert!(
+        !e.message().is_empty() && e.detail().unwrap().is_empty(),
+        "{e:?}"
+    );
+
+    // The plain connection is still answered plainly.
+    let e = manager.stop("vm-demo").await.unwrap_err();
+    assert_eq!(e.detail().map(|d| d.len()), Some(0), "{e:?}");
 }

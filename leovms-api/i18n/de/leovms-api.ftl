@@ -33,8 +33,21 @@ error-internal = Ein interner Fehler ist aufgetreten.
 error-transport = Der leovms-Dienst antwortet nicht.
 error-with-detail = { $headline } Details: { $detail }
 
-# Gescheiterte Aufträge, aus ihren Werten formuliert.
+# Die Fehler des Dienstes, aus ihren Werten formuliert.
 failure-vm-running = { $vm } läuft bereits. Schließen Sie die VM zuerst oder arbeiten Sie darin weiter.
+failure-other-vm-running = { $other } läuft. Schließen Sie diese VM, bevor Sie { $vm } starten.
+failure-other-vm-starting = { $other } wird gerade gestartet. Warten Sie, bis sie läuft, und schließen Sie sie, bevor Sie { $vm } starten.
+failure-starting-otherwise = { $vm } wird gerade mit anderen Einstellungen gestartet. Warten Sie, bis die VM läuft, oder brechen Sie diesen Start ab.
+failure-not-running = { $vm } läuft nicht.
+failure-window-still-open = { $vm } wurde ausgeschaltet, aber das VirtualBox-Fenster hat sich nicht innerhalb von { $seconds } s geschlossen; die VM gilt daher noch als laufend. Schließen Sie das Fenster oder versuchen Sie es erneut.
+failure-cancel-running = { $vm } läuft bereits; schalten Sie die VM mit „Ausschalten“ aus.
+failure-job-ended = Dieser Auftrag ist bereits beendet.
+failure-no-such-vm = Auf der Freigabe gibt es keine VM „{ $vm }“.
+failure-no-such-snapshot = { $vm } hat keinen Snapshot „{ $snapshot }“.
+failure-not-offline = { $vm } ist offline nicht verfügbar: Die VM-Freigabe ist nicht erreichbar, und { $vm } wurde auf diesem Computer noch nie benutzt.
+failure-not-for-you = { $vm } wird Ihnen nicht angeboten: Die VM ist für andere Benutzer oder Gruppen bestimmt. Fragen Sie Ihre Lehrkraft oder die Administration der Schule, wenn Sie sie brauchen.
+failure-not-here = { $vm } wird auf diesem Computer ({ $pc }) nicht angeboten: Die VM ist für andere Computer oder Räume bestimmt. Nutzen Sie einen Computer, auf dem sie angeboten wird, oder fragen Sie Ihre Lehrkraft oder die Administration der Schule.
+failure-share-unavailable = Die VM-Freigabe ist nicht erreichbar ({ $path }: { $reason }). Prüfen Sie das Netzwerk oder fragen Sie die Administration der Schule.
 failure-another-vm-running = Eine andere virtuelle Maschine läuft. Schließen Sie sie, bevor Sie { $vm } starten.
 failure-no-space = Nicht genug Speicherplatz in { $dir }: { $need } nötig, { $free } frei.
 failure-disk-full-copy = Die Festplatte wurde voll, während { $file } nach { $dir } kopiert wurde. Die Kopie wurde entfernt; alles andere im Zwischenspeicher ist unverändert.
@@ -44,3 +57,11 @@ failure-vbox-failed = VirtualBox hat einen Fehler gemeldet: { $vbox }
 failure-vbox-start-failed = VirtualBox konnte die VM nicht starten: { $vbox }
 failure-vm-ended = { $vm } wurde unerwartet beendet (VirtualBox-Rückgabewert { $code }): { $vbox }
 failure-canceled = Abgebrochen.
+
+# Wie ein Auftrag endete, der gelang.
+done-powered-off = { $vm } wurde ausgeschaltet.
+done-synced = { $vm } ist für die Offline-Nutzung bereit ({ $size } in { $dir }).
+done-synced-resumed = { $ready } Ein unterbrochenes Kopieren wurde fortgesetzt; davon waren bereits { $resumed } vorhanden.
+done-uploaded = { $vm } wurde als { $label } in die Upload-Freigabe hochgeladen. Die Administration veröffentlicht es mit: leovms-admin publish { $label }
+done-cache-intact = { $count } Archive geprüft ({ $size }): alle unversehrt.
+done-cache-damaged = { $count } Archive geprüft ({ $size }), { $damaged } beschädigt und entfernt: { $list }.

@@ -33,9 +33,22 @@ error-internal = An internal error occurred.
 error-transport = The leovms service does not answer.
 error-with-detail = { $headline } Details: { $detail }
 
-# Failed jobs, worded from their detail (English shows the daemon's own
+# The daemon's errors, worded from their detail (English shows the daemon's own
 # sentence, which these repeat).
 failure-vm-running = { $vm } is already running. Close it first, or use it as it is.
+failure-other-vm-running = { $other } is running. Close it before starting { $vm }.
+failure-other-vm-starting = { $other } is being started. Wait until it runs and close it before starting { $vm }.
+failure-starting-otherwise = { $vm } is being started right now with other settings. Wait until it runs, or cancel that start.
+failure-not-running = { $vm } is not running.
+failure-window-still-open = { $vm } was powered off, but its VirtualBox window has not closed within { $seconds } s, so it still counts as running. Close the window, or try again.
+failure-cancel-running = { $vm } is already running; use Stop to power it off.
+failure-job-ended = This job has already ended.
+failure-no-such-vm = There is no VM "{ $vm }" on the share.
+failure-no-such-snapshot = { $vm } has no snapshot "{ $snapshot }".
+failure-not-offline = { $vm } is not available offline: the VM share is not available and { $vm } has never been used on this computer.
+failure-not-for-you = { $vm } is not offered to you: it is meant for other users or groups. Ask your teacher or the school's admin if you need it.
+failure-not-here = { $vm } is not offered on this computer ({ $pc }): it is meant for other computers or rooms. Use a computer where it is offered, or ask your teacher or the school's admin.
+failure-share-unavailable = The VM share is not available ({ $path }: { $reason }). Check the network or ask the school's admin.
 failure-another-vm-running = Another virtual machine is running. Close it before starting { $vm }.
 failure-no-space = Not enough space in { $dir }: { $need } needed, { $free } free.
 failure-disk-full-copy = The disk became full while { $file } was copied into { $dir }. The copy was removed; everything else in the cache is unchanged.
@@ -45,3 +58,11 @@ failure-vbox-failed = VirtualBox reported an error: { $vbox }
 failure-vbox-start-failed = VirtualBox could not start the VM: { $vbox }
 failure-vm-ended = { $vm } ended unexpectedly (VirtualBox exit code { $code }): { $vbox }
 failure-canceled = Canceled.
+
+# How a job that went well ended (English shows the daemon's own sentence).
+done-powered-off = { $vm } was powered off.
+done-synced = { $vm } is ready for offline use ({ $size } in { $dir }).
+done-synced-resumed = { $ready } An interrupted copy was continued: { $resumed } of it were already there.
+done-uploaded = Uploaded { $vm } to the upload share as { $label }. The admin publishes it with: leovms-admin publish { $label }
+done-cache-intact = { $count } archives checked ({ $size }): all intact.
+done-cache-damaged = { $count } archives checked ({ $size }), { $damaged } damaged and removed: { $list }.

@@ -1,7 +1,7 @@
 //! The daemon's jobs: their progress, how they end, what is announced and how they read.
 
 use leovms_api::client::JobEnd;
-use leovms_api::{ErrorKind, JobInfo, JobKind, JobState, Phase};
+use leovms_api::{JobInfo, JobKind, JobState, Phase};
 
 use super::State;
 use crate::l10n::fl;
@@ -58,18 +58,17 @@ pub struct End {
 }
 
 impl End {
-    /// A failure in the user's language (`JobEnd::explain`); any other message (what a
-    /// job that went well says) as the daemon wrote it.
+    /// How the job ended in the user's language (`JobEnd::explain`); what a job that went
+    /// well says and the tray has no words for, as the daemon wrote it.
     pub fn from_job_end(end: &JobEnd) -> End {
-        let failure =
-            ErrorKind::from_name(&end.error_id).is_some() || end.detail.contains_key("id");
+        let message = match end.state {
+            JobState::Done => leovms_api::outcome(&end.message, &end.detail)
+                .unwrap_or_else(|| notify::daemon_says(&end.message)),
+            _ => end.explain(),
+        };
         End {
             state: end.state,
-            message: if failure {
-                end.explain()
-            } else {
-                notify::daemon_says(&end.message)
-            },
+            message,
         }
     }
 }

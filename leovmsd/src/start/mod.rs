@@ -5,6 +5,8 @@
 mod base;
 mod run;
 
+pub use run::powered_off;
+
 use std::sync::Arc;
 
 use leovms_api::{ErrorKind, JobKind, Phase, StartOptions};
@@ -92,7 +94,8 @@ fn join(jobs: &[Arc<Job>], vm: &str, snapshot: &str, ram_mb: Option<u32>) -> Res
         return Err(Error::new(
             ErrorKind::VmRunning,
             format!("{vm} is already running. Close it first, or use it as it is."),
-        ));
+        )
+        .said("vm-running", &[("vm", &vm)]));
     }
     if job.snapshot != snapshot || (ram_mb.is_some() && ram_mb != job.ram_mb) {
         return Err(Error::new(
@@ -100,7 +103,8 @@ fn join(jobs: &[Arc<Job>], vm: &str, snapshot: &str, ram_mb: Option<u32>) -> Res
             format!(
                 "{vm} is being started right now with other settings. Wait until it runs, or cancel that start."
             ),
-        ));
+        )
+        .said("starting-otherwise", &[("vm", &vm)]));
     }
     Ok(Admit::Join(job.clone()))
 }
@@ -111,7 +115,8 @@ fn one_at_a_time(other: &Job, vm: &str) -> Error {
         return Error::new(
             ErrorKind::VmRunning,
             format!("{} is running. Close it before starting {vm}.", other.vm),
-        );
+        )
+        .said("other-vm-running", &[("vm", &vm), ("other", &other.vm)]);
     }
     Error::new(
         ErrorKind::Busy,
@@ -120,6 +125,7 @@ fn one_at_a_time(other: &Job, vm: &str) -> Error {
             other.vm
         ),
     )
+    .said("other-vm-starting", &[("vm", &vm), ("other", &other.vm)])
 }
 
 /// What the start will do: the VM as this user may see it, its snapshot (none: the

@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use crate::blocking::blocking;
 use crate::catalog::{ArchiveRef, SnapEntry, VmEntry};
-use crate::error::{Error, Result};
+use crate::error::{Error, Outcome, Result};
 use crate::in_use::InUse;
 use crate::job::Job;
 use crate::jobs::Jobs;
@@ -58,7 +58,7 @@ pub struct StartPlan {
 
 /// Runs a start to its end: the VM's end, when it came up. Its archives are in use
 /// (never evicted) all that time.
-pub async fn run(ctx: Ctx, job: &Arc<Job>, plan: StartPlan) -> Result<String> {
+pub async fn run(ctx: Ctx, job: &Arc<Job>, plan: StartPlan) -> Result<Outcome> {
     let archives: Vec<String> = std::iter::once(&plan.vm.base)
         .chain(plan.snapshot.iter().map(|s| &s.archive))
         .map(ArchiveRef::sha256_hex)
@@ -72,7 +72,7 @@ async fn run_planned(
     job: &Arc<Job>,
     plan: StartPlan,
     archives: Vec<String>,
-) -> Result<String> {
+) -> Result<Outcome> {
     let StartPlan {
         vm,
         snapshot,
@@ -451,9 +451,9 @@ async fn wait_until_running(
     }
 }
 
-async fn ended(name: &str, code: Option<i32>, log: &Path) -> Result<String> {
+async fn ended(name: &str, code: Option<i32>, log: &Path) -> Result<Outcome> {
     match code {
-        Some(0) | None => Ok(format!("{name} was powered off.")),
+        Some(0) | None => Ok(powered_off(name)),
         Some(code) => {
             let vbox = frontend_message(log).await;
             Err(Error::new(
@@ -475,4 +475,9 @@ async fn frontend_message(log: &Path) -> String {
         .await
         .unwrap_or_default();
     crate::vbox::vbox_message(&text, "")
+}
+
+/// What a start says when its VM was powered off.
+pub fn powered_off(vm: &str) -> Outcome {
+    Outcome::from(format!("{vm} was powered off.")).said("powered-off", &[("vm", &vm)])
 }
