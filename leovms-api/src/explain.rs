@@ -55,11 +55,37 @@ pub fn outcome(message: &str, detail: &Detail) -> Option<String> {
     }
 }
 
+/// Why something cannot be used now (a machine's or snapshot's `problem`), in the user's
+/// language: the daemon's own text in English, else the sentence its detail names, else a
+/// headline with the daemon's text as the detail. Empty stays empty.
+pub fn problem(message: &str, detail: &Detail) -> String {
+    if message.is_empty() || lang() == Lang::En {
+        return message.to_string();
+    }
+    sentence(&LOADER, lang(), detail).unwrap_or_else(|| {
+        let headline = fl!(LOADER, "problem-unknown");
+        fl!(
+            LOADER,
+            "error-with-detail",
+            headline = headline,
+            detail = message
+        )
+    })
+}
+
 /// The sentence a detail names, when this client knows it and has every value.
 fn sentence(loader: &FluentLanguageLoader, lang: Lang, detail: &Detail) -> Option<String> {
     let text = |key: &str| detail.get(key).map(String::as_str);
     let size = |key: &str| Some(format_gb_in(lang, text(key)?.parse().ok()?));
     let (vm, other) = (|| text("vm"), || text("other"));
+    // This PC as a student names it: its host name, and its room when known.
+    let pc = || {
+        let host = text("host")?;
+        Some(match text("room")? {
+            "" => host.to_string(),
+            room => fl!(loader, "pc-in-room", host = host, room = room),
+        })
+    };
     Some(match text("id")? {
         "vm-running" => fl!(loader, "failure-vm-running", vm = vm()?),
         "other-vm-running" => fl!(
@@ -95,7 +121,16 @@ fn sentence(loader: &FluentLanguageLoader, lang: Lang, detail: &Detail) -> Optio
         ),
         "not-offline" => fl!(loader, "failure-not-offline", vm = vm()?),
         "not-for-you" => fl!(loader, "failure-not-for-you", vm = vm()?),
-        "not-here" => fl!(loader, "failure-not-here", vm = vm()?, pc = text("pc")?),
+        "not-here" => fl!(loader, "failure-not-here", vm = vm()?, pc = pc()?),
+        "never-used" => fl!(loader, "failure-never-used", vm = vm()?),
+        "as-found-base-renewed" => fl!(loader, "failure-as-found-base-renewed", vm = vm()?),
+        "as-found-settings-damaged" => fl!(
+            loader,
+            "failure-as-found-settings-damaged",
+            vm = vm()?,
+            error = text("error")?
+        ),
+        "as-found-saved-state" => fl!(loader, "failure-as-found-saved-state", vm = vm()?),
         "share-unavailable" => fl!(
             loader,
             "failure-share-unavailable",
@@ -128,6 +163,42 @@ fn sentence(loader: &FluentLanguageLoader, lang: Lang, detail: &Detail) -> Optio
             vbox = text("vbox")?
         ),
         "canceled" => fl!(loader, "failure-canceled"),
+        "not-synced" => fl!(loader, "problem-not-synced", vm = vm()?),
+        "no-snapshot-cached" => fl!(loader, "problem-no-snapshot-cached"),
+        "snapshot-not-cached" => {
+            fl!(
+                loader,
+                "problem-snapshot-not-cached",
+                snapshot = text("snapshot")?
+            )
+        }
+        "base-renewed" => fl!(loader, "problem-base-renewed"),
+        "settings-damaged" => fl!(loader, "problem-settings-damaged", error = text("error")?),
+        "saved-state" => fl!(loader, "problem-saved-state"),
+        "room-unknown" => fl!(
+            loader,
+            "problem-room-unknown",
+            vm = vm()?,
+            hosts = text("hosts")?,
+            host = text("host")?,
+            account = text("account")?
+        ),
+        "snapshot-room-unknown" => fl!(
+            loader,
+            "problem-snapshot-room-unknown",
+            vm = vm()?,
+            snapshot = text("snapshot")?,
+            hosts = text("hosts")?,
+            host = text("host")?,
+            account = text("account")?
+        ),
+        "snapshot-not-here" => fl!(
+            loader,
+            "problem-snapshot-not-here",
+            vm = vm()?,
+            snapshot = text("snapshot")?,
+            pc = pc()?
+        ),
         "powered-off" => fl!(loader, "done-powered-off", vm = vm()?),
         "synced" => {
             let ready = fl!(

@@ -25,7 +25,7 @@ pub use client::{JobHandle, Leovms};
 pub use error::{
     Detail, Error, ErrorKind, Refusal, dbus_error_name, is_unknown_object, is_unreachable_name,
 };
-pub use explain::{explain, outcome};
+pub use explain::{explain, outcome, problem};
 pub use job::JobProxy;
 pub use manager::ManagerProxy;
 pub use options::OptionsDict;

@@ -2,12 +2,12 @@ use serde::{Deserialize, Serialize};
 use zbus::zvariant::{DeserializeDict, OwnedObjectPath, OwnedValue, SerializeDict, Type, Value};
 
 use crate::{
-    JobKind, JobState, MachineState, Origin, Phase, ShareState, UploadKind, UploadSource,
+    Detail, JobKind, JobState, MachineState, Origin, Phase, ShareState, UploadKind, UploadSource,
     UploadableState,
 };
 
 /// A VM as the daemon offers it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, Type)]
 pub struct Machine {
     /// Folder name on the share, e.g. `vm-win10`; what callers pass to `Start`.
     pub id: String,
@@ -47,10 +47,27 @@ pub struct Machine {
     pub synced: bool,
     /// The share publishes a newer revision than the one synced for offline use.
     pub outdated: bool,
+    /// The id and values of `problem`'s sentence (see [`Detail`]); empty when the daemon
+    /// has none.
+    pub problem_detail: Detail,
+    /// The id and values of `as_found_blocked`'s sentence.
+    pub as_found_blocked_detail: Detail,
+}
+
+impl Machine {
+    /// Why the VM cannot be started now, in the user's language (empty when it can).
+    pub fn problem_text(&self) -> String {
+        crate::problem(&self.problem, &self.problem_detail)
+    }
+
+    /// Why "as found" is not offered, in the user's language (empty when it is).
+    pub fn as_found_blocked_text(&self) -> String {
+        crate::problem(&self.as_found_blocked, &self.as_found_blocked_detail)
+    }
 }
 
 /// One snapshot (a content state) of a VM.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, Type)]
 pub struct Snapshot {
     /// Folder name below `snapshots/`, what callers pass to `Start`.
     pub id: String,
@@ -67,6 +84,15 @@ pub struct Snapshot {
     pub problem: String,
     /// The snapshot's archive is in the cache: it also starts without the share.
     pub cached: bool,
+    /// The id and values of `problem`'s sentence (see [`Detail`]).
+    pub problem_detail: Detail,
+}
+
+impl Snapshot {
+    /// Why the snapshot cannot be started now, in the user's language (empty when it can).
+    pub fn problem_text(&self) -> String {
+        crate::problem(&self.problem, &self.problem_detail)
+    }
 }
 
 /// Options of `Start`, an `a{sv}` dictionary so that new options never change the signature.

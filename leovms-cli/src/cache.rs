@@ -223,6 +223,7 @@ mod tests {
             revision: "3f2a9c0d1e4b5a67".into(),
             synced,
             outdated,
+            ..Default::default()
         }
     }
 

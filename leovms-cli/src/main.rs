@@ -408,7 +408,7 @@ fn only_snapshot<'a>(vm: &str, snapshots: &'a [Snapshot]) -> Result<&'a Snapshot
             Some(s) => fl!(
                 "start-no-startable-snapshot",
                 vm = vm,
-                problem = s.problem.trim_end_matches('.')
+                problem = s.problem_text().trim_end_matches('.').to_string()
             ),
             None => fl!("start-no-usable-snapshot", vm = vm),
         })),
@@ -454,6 +454,7 @@ mod tests {
             unpacked_size: 1,
             problem: problem.into(),
             cached: false,
+            problem_detail: Default::default(),
         }
     }
 

@@ -151,11 +151,11 @@ pub fn machines_table(machines: &[Machine]) -> String {
             if not_offered(m) {
                 let mut row = vec![m.id.clone(), m.name.clone(), words::machine_state(m.state)];
                 row.extend(std::iter::repeat_n("-".to_string(), 6));
-                row.push(or_dash(&m.problem));
+                row.push(or_dash(&m.problem_text()));
                 return row;
             }
             let as_found = if !m.as_found && !m.as_found_blocked.is_empty() {
-                fl!("list-as-found-blocked", why = m.as_found_blocked.as_str())
+                fl!("list-as-found-blocked", why = m.as_found_blocked_text())
             } else {
                 yes_no(m.as_found)
             };
@@ -182,7 +182,7 @@ pub fn machines_table(machines: &[Machine]) -> String {
                 m.snapshots.to_string(),
                 ram,
                 offline_cell(m),
-                or_dash(&m.problem),
+                or_dash(&m.problem_text()),
             ]
         })
         .collect();
@@ -256,7 +256,7 @@ pub fn snapshots_table(snapshots: &[Snapshot]) -> String {
                 format_created(&s.created),
                 format_size(s.size),
                 yes_no(s.cached),
-                or_dash(&s.problem),
+                or_dash(&s.problem_text()),
             ]
         })
         .collect();
@@ -385,6 +385,7 @@ mod tests {
             revision: "3f2a9c0d1e4b5a67".into(),
             synced: false,
             outdated: false,
+            ..Default::default()
         }
     }
 
@@ -501,6 +502,7 @@ vm-exam   Exam        not-offered  -        -         -         -          -    
             unpacked_size: 1,
             problem: String::new(),
             cached,
+            problem_detail: Default::default(),
         };
         let expected = "\
 ID       NAME     MAINTAINER  CREATED  SIZE      CACHED  PROBLEM

@@ -2,7 +2,7 @@
 
 use std::collections::HashSet;
 
-use leovms_api::{ErrorKind, Machine, MachineState, Snapshot};
+use leovms_api::{Detail, ErrorKind, Machine, MachineState, Snapshot};
 use leovms_image::ram;
 
 use crate::catalog::VmEntry;
@@ -81,10 +81,10 @@ impl Daemon {
         stored: &HashSet<[u8; 32]>,
     ) -> Machine {
         let plan = ram::plan(&vm.image.ram, host_mb);
-        let (as_found, as_found_blocked) = match workcopy::as_found(&view.layout, vm) {
-            Ok(()) => (true, String::new()),
-            Err(workcopy::NotOffered::NoCopy) => (false, String::new()),
-            Err(workcopy::NotOffered::Blocked(why)) => (false, why),
+        let (as_found, blocked) = match workcopy::as_found(&view.layout, vm) {
+            Ok(()) => (true, None),
+            Err(workcopy::NotOffered::NoCopy) => (false, None),
+            Err(workcopy::NotOffered::Blocked(why)) => (false, Some(why)),
         };
         let pin = view.caches.my_pin(&vm.id).map(|(_, pin)| pin);
         let outdated = view.online
@@ -97,6 +97,15 @@ impl Daemon {
             .iter()
             .filter(|s| view.snapshot_problem(vm, s).is_none())
             .count();
+        let problem = view.offline_problem(vm).or_else(|| {
+            (!view.online && usable == 0 && !as_found).then(|| {
+                Error::new(
+                    ErrorKind::Offline,
+                    "Not available offline: none of its snapshots is in the cache.",
+                )
+                .said("no-snapshot-cached", &[])
+            })
+        });
         Machine {
             id: vm.id.to_string(),
             name: vm.image.name.clone(),
@@ -107,24 +116,22 @@ impl Daemon {
             base_ready: stored.contains(&vm.base.sha256)
                 || view.layout.base_ready(&vm.id, &vm.base.short_hash()),
             as_found,
-            as_found_blocked,
+            as_found_blocked: blocked.as_ref().map(|b| b.why()).unwrap_or_default(),
             snapshots: usable as u32,
             ram_default_mb: plan.default_mb,
             ram_min_mb: plan.min_mb,
             ram_max_mb: plan.max_mb,
             ram_fixed: plan.fixed,
-            problem: view
-                .offline_problem(vm)
-                .or_else(|| {
-                    (!view.online && usable == 0 && !as_found).then(|| {
-                        "Not available offline: none of its snapshots is in the cache.".to_owned()
-                    })
-                })
-                .unwrap_or_default(),
             origin: view.origin(),
             revision: vm.revision.clone(),
             synced: pin.is_some(),
             outdated,
+            as_found_blocked_detail: blocked.map(|b| b.detail()).unwrap_or_default(),
+            problem: problem
+                .as_ref()
+                .map(|e| e.message.clone())
+                .unwrap_or_default(),
+            problem_detail: problem.map(|e| e.detail).unwrap_or_default(),
         }
     }
 
@@ -134,19 +141,25 @@ impl Daemon {
         let mut out: Vec<Snapshot> = vm
             .snapshots
             .iter()
-            .map(|s| Snapshot {
-                id: s.id.to_string(),
-                name: s.conf.name.clone(),
-                maintainer: s.conf.maintainer.clone(),
-                created: s.conf.created.clone().unwrap_or_default(),
-                description: s.conf.description.clone(),
-                size: s.archive.size,
-                unpacked_size: s.archive.unpacked,
-                problem: view.snapshot_problem(&vm, s).unwrap_or_default(),
-                cached: view.cached(&vm, &s.archive),
+            .map(|s| {
+                let (problem, problem_detail) = problem_fields(view.snapshot_problem(&vm, s));
+                Snapshot {
+                    id: s.id.to_string(),
+                    name: s.conf.name.clone(),
+                    maintainer: s.conf.maintainer.clone(),
+                    created: s.conf.created.clone().unwrap_or_default(),
+                    description: s.conf.description.clone(),
+                    size: s.archive.size,
+                    unpacked_size: s.archive.unpacked,
+                    cached: view.cached(&vm, &s.archive),
+                    problem,
+                    problem_detail,
+                }
             })
             .collect();
         out.extend(vm.broken_snapshots.iter().map(|(id, e)| Snapshot {
+            problem: e.message.clone(),
+            problem_detail: e.detail.clone(),
             id: id.to_string(),
             name: id.to_string(),
             maintainer: String::new(),
@@ -154,7 +167,6 @@ impl Daemon {
             description: String::new(),
             size: 0,
             unpacked_size: 0,
-            problem: e.message.clone(),
             cached: false,
         }));
         Ok(out)
@@ -191,5 +203,12 @@ fn unusable(view: &View, id: &str, name: &str, state: MachineState, why: Error) 
         revision: String::new(),
         synced: false,
         outdated: false,
+        problem_detail: why.detail,
+        as_found_blocked_detail: Detail::new(),
     }
+}
+
+/// Why something cannot be used (`None`: it can), as `problem` and `problem_detail`.
+fn problem_fields(why: Option<Error>) -> (String, Detail) {
+    why.map(|e| (e.message, e.detail)).unwrap_or_default()
 }

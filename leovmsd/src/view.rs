@@ -100,7 +100,9 @@ impl View {
             .said("not-for-you", &[("vm", &vm.image.name)]));
         }
         if rules.hidden_by_unknown_room(facts) {
-            return Err(self.room_unknown(&vm.image.name, !rules.hosts.is_empty()));
+            let hosts = !rules.hosts.is_empty();
+            let vm_name: [(&str, &dyn std::fmt::Display); 1] = [("vm", &vm.image.name)];
+            return Err(self.room_unknown(&vm.image.name, hosts, "room-unknown", &vm_name));
         }
         if !rules.allows(facts) {
             return Err(Error::not_found(format!(
@@ -108,7 +110,7 @@ impl View {
                 vm.image.name,
                 self.pc()
             ))
-            .said("not-here", &[("vm", &vm.image.name), ("pc", &self.pc())]));
+            .said("not-here", &self.with_pc(&[("vm", &vm.image.name)])));
         }
         let (shown, hidden): (Vec<_>, Vec<_>) = std::mem::take(&mut vm.snapshots)
             .into_iter()
@@ -118,13 +120,17 @@ impl View {
             .into_iter()
             .map(|s| {
                 let what = format!("Snapshot \"{}\" of {}", s.conf.name, vm.image.name);
+                let values: [(&str, &dyn std::fmt::Display); 2] =
+                    [("vm", &vm.image.name), ("snapshot", &s.conf.name)];
                 let why = if facts.room.is_none() && !s.conf.rooms.is_empty() {
-                    self.room_unknown(&what, !s.conf.hosts.is_empty())
+                    let hosts = !s.conf.hosts.is_empty();
+                    self.room_unknown(&what, hosts, "snapshot-room-unknown", &values)
                 } else {
+                    let pc = self.pc();
                     Error::not_found(format!(
-                        "{what} is not offered on this computer ({}). Use a computer where it is offered, or ask your teacher or the school's admin.",
-                        self.pc()
+                        "{what} is not offered on this computer ({pc}). Use a computer where it is offered, or ask your teacher or the school's admin."
                     ))
+                    .said("snapshot-not-here", &self.with_pc(&values))
                 };
                 (s.id, why)
             })
@@ -135,7 +141,14 @@ impl View {
     /// `what` is offered in certain rooms (and on certain `hosts`), and this PC cannot tell
     /// its room: it may well stand in one of them. What the student sees, and how the
     /// admin fixes it.
-    fn room_unknown(&self, what: &str, hosts: bool) -> Error {
+    /// `id` and `values` name the sentence for the clients (see `Error::said`).
+    fn room_unknown(
+        &self,
+        what: &str,
+        hosts: bool,
+        id: &str,
+        values: &[(&str, &dyn std::fmt::Display)],
+    ) -> Error {
         let where_ = if hosts {
             "only on certain computers and in certain rooms"
         } else {
@@ -143,9 +156,34 @@ impl View {
         };
         let host = &self.facts.host;
         let account = host.split('.').next().unwrap_or(host);
+        let hosts = if hosts { "yes" } else { "no" };
+        let mut values = values.to_vec();
+        values.extend([
+            ("hosts", &hosts as &dyn std::fmt::Display),
+            ("host", host),
+            ("account", &account),
+        ]);
         Error::not_found(format!(
             "{what} is offered {where_}, and this computer ({host}) cannot tell which room it is in. Ask the school's admin to set its room: the primary group of the computer account \"{account}\", or LEOVMS_ROOM for leovmsd."
         ))
+        .said(id, &values)
+    }
+
+    /// `values` and this PC: its host name and room (empty when unknown).
+    fn with_pc<'a>(
+        &'a self,
+        values: &[(&'a str, &'a dyn std::fmt::Display)],
+    ) -> Vec<(&'a str, &'a dyn std::fmt::Display)> {
+        let room: &dyn std::fmt::Display = match &self.facts.room {
+            Some(room) => room,
+            None => &"",
+        };
+        let mut values = values.to_vec();
+        values.extend([
+            ("host", &self.facts.host as &dyn std::fmt::Display),
+            ("room", room),
+        ]);
+        values
     }
 
     /// This PC as a student would name it: host name and room.
@@ -180,25 +218,28 @@ impl View {
     }
 
     /// Why a VM cannot start now, offline; `None` when it can (or when online).
-    pub fn offline_problem(&self, vm: &VmEntry) -> Option<String> {
+    pub fn offline_problem(&self, vm: &VmEntry) -> Option<Error> {
         if self.online || self.base_at_hand(vm) {
             return None;
         }
-        Some(format!(
-            "Not available offline: the VM share is not available and {} was not synced for offline use.",
-            vm.image.name
-        ))
+        let name = &vm.image.name;
+        let message = format!(
+            "Not available offline: the VM share is not available and {name} was not synced for offline use."
+        );
+        Some(Error::new(ErrorKind::Offline, message).said("not-synced", &[("vm", name)]))
     }
 
     /// Why a snapshot cannot start now, offline; `None` when it can.
-    pub fn snapshot_problem(&self, vm: &VmEntry, snap: &SnapEntry) -> Option<String> {
+    pub fn snapshot_problem(&self, vm: &VmEntry, snap: &SnapEntry) -> Option<Error> {
         if self.online || self.cached(vm, &snap.archive) {
             return None;
         }
-        Some(format!(
-            "Not available offline: snapshot \"{}\" is not in the cache.",
-            snap.conf.name
-        ))
+        let name = &snap.conf.name;
+        let message = format!("Not available offline: snapshot \"{name}\" is not in the cache.");
+        Some(
+            Error::new(ErrorKind::Offline, message)
+                .said("snapshot-not-cached", &[("snapshot", name)]),
+        )
     }
 
     /// The archives a sync of `vm` copies: the base and the chosen snapshots (all when

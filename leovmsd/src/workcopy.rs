@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use leovms_api::ErrorKind;
+use leovms_api::{Detail, ErrorKind};
 
 use crate::catalog::VmEntry;
 use crate::error::{Error, Result};
@@ -15,7 +15,40 @@ pub enum NotOffered {
     /// There is no working copy (never started on this PC by this user).
     NoCopy,
     /// There is one, but it cannot be started as it is; the reason.
-    Blocked(String),
+    Blocked(Blocked),
+}
+
+/// Why a working copy cannot be started as it is.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Blocked {
+    BaseRenewed,
+    SettingsDamaged(String),
+    SavedState,
+}
+
+impl Blocked {
+    /// The reason as the end of a sentence ("… cannot be started as found: <why>").
+    pub fn why(&self) -> String {
+        match self {
+            Blocked::BaseRenewed => "the base image was renewed since it was last used".into(),
+            Blocked::SettingsDamaged(e) => format!("its settings are damaged ({e})"),
+            Blocked::SavedState => "it has a saved state".into(),
+        }
+    }
+
+    /// The detail of [`Blocked::why`] (see `leovms_api::Detail`).
+    pub fn detail(&self) -> Detail {
+        let (id, error) = match self {
+            Blocked::BaseRenewed => ("base-renewed", None),
+            Blocked::SettingsDamaged(e) => ("settings-damaged", Some(e)),
+            Blocked::SavedState => ("saved-state", None),
+        };
+        let mut detail = Detail::from([("id".to_string(), id.to_string())]);
+        if let Some(e) = error {
+            detail.insert("error".into(), e.clone());
+        }
+        detail
+    }
 }
 
 impl NotOffered {
@@ -23,11 +56,22 @@ impl NotOffered {
         match self {
             NotOffered::NoCopy => Error::not_found(format!(
                 "{name} has not been used on this computer yet, so it cannot be started as found. Choose a snapshot."
-            )),
-            NotOffered::Blocked(why) => Error::new(
-                ErrorKind::InvalidArgument,
-                format!("{name} cannot be started as found: {why}. Choose a snapshot."),
-            ),
+            ))
+            .said("never-used", &[("vm", &name)]),
+            NotOffered::Blocked(why) => {
+                let error = match &why {
+                    Blocked::SettingsDamaged(e) => e.as_str(),
+                    _ => "",
+                };
+                Error::new(
+                    ErrorKind::InvalidArgument,
+                    format!("{name} cannot be started as found: {}. Choose a snapshot.", why.why()),
+                )
+                .said(
+                    &format!("as-found-{}", why.detail()["id"]),
+                    &[("vm", &name), ("error", &error)],
+                )
+            }
         }
     }
 }
@@ -39,14 +83,12 @@ pub fn as_found(layout: &Layout, vm: &VmEntry) -> std::result::Result<(), NotOff
     let note = CopyNote::read(&work).ok_or(NotOffered::NoCopy)?;
     let xml = std::fs::read(&settings).map_err(|_| NotOffered::NoCopy)?;
     if note.base_hash != vm.base.short_hash() {
-        return Err(NotOffered::Blocked(
-            "the base image was renewed since it was last used".into(),
-        ));
+        return Err(NotOffered::Blocked(Blocked::BaseRenewed));
     }
     let info = leovms_image::vbox::inspect(&xml)
-        .map_err(|e| NotOffered::Blocked(format!("its settings are damaged ({e})")))?;
+        .map_err(|e| NotOffered::Blocked(Blocked::SettingsDamaged(e.to_string())))?;
     if info.state_file.is_some() || !saved_states(&work).is_empty() {
-        return Err(NotOffered::Blocked("it has a saved state".into()));
+        return Err(NotOffered::Blocked(Blocked::SavedState));
     }
     Ok(())
 }

@@ -139,9 +139,10 @@ async fn a_refused_start_is_said_in_german() {
     assert_eq!(stdout(&out), "vm-demo wurde ausgeschaltet.\n");
 }
 
-/// How a job that went well ended is worded from the detail the daemon sends with it.
+/// How a sync ended, and why a VM is not available offline, are worded from the detail
+/// the daemon sends with them.
 #[tokio::test(flavor = "multi_thread")]
-async fn a_sync_says_in_german_that_the_vm_is_ready_for_offline_use() {
+async fn offline_use_is_said_in_german() {
     let mut w = World::new().await;
     let cache = w.configure_cache(1_000_000_000);
     w.start_daemon().await;
@@ -165,6 +166,33 @@ async fn a_sync_says_in_german_that_the_vm_is_ready_for_offline_use() {
         "{}",
         describe(&out)
     );
+
+    // Without the share, the VM that was not synced says why, in German: in the list
+    // (from the problem's detail) and when started (from the refusal's detail).
+    let away = w.data.with_extension("away");
+    std::fs::rename(&w.data, &away).unwrap();
+    let why = "Offline nicht verfügbar: Die VM-Freigabe ist nicht erreichbar, und Windows 10 (demo) wurde nicht für die Offline-Nutzung abgeglichen.";
+    let out = german(&w, &["list"]);
+    assert!(stdout(&out).contains(why), "{}", describe(&out));
+    let out = german(&w, &["start", "vm-win", "--snapshot", "standard"]);
+    assert_eq!(
+        stderr(&out).trim_end(),
+        format!("leovms: {why}"),
+        "{}",
+        describe(&out)
+    );
+    // Scripts read the same English problem and its id in both languages.
+    let json = german(&w, &["--json", "list"]);
+    let win = common::listed(&serde_json::from_slice(&json.stdout).unwrap(), "vm-win");
+    assert!(
+        win["problem"]
+            .as_str()
+            .unwrap()
+            .starts_with("Not available offline"),
+        "{win}"
+    );
+    assert_eq!(win["problem_detail"]["id"], "not-synced");
+    std::fs::rename(&away, &w.data).unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -47,6 +47,11 @@ failure-no-such-snapshot = { $vm } hat keinen Snapshot „{ $snapshot }“.
 failure-not-offline = { $vm } ist offline nicht verfügbar: Die VM-Freigabe ist nicht erreichbar, und { $vm } wurde auf diesem Computer noch nie benutzt.
 failure-not-for-you = { $vm } wird Ihnen nicht angeboten: Die VM ist für andere Benutzer oder Gruppen bestimmt. Fragen Sie Ihre Lehrkraft oder die Administration der Schule, wenn Sie sie brauchen.
 failure-not-here = { $vm } wird auf diesem Computer ({ $pc }) nicht angeboten: Die VM ist für andere Computer oder Räume bestimmt. Nutzen Sie einen Computer, auf dem sie angeboten wird, oder fragen Sie Ihre Lehrkraft oder die Administration der Schule.
+failure-never-used = { $vm } wurde auf diesem Computer noch nicht benutzt und kann daher nicht wie vorgefunden gestartet werden. Wählen Sie einen Snapshot.
+failure-as-found-base-renewed = { $vm } kann nicht wie vorgefunden gestartet werden: Das Basisabbild wurde seit der letzten Nutzung erneuert. Wählen Sie einen Snapshot.
+failure-as-found-settings-damaged = { $vm } kann nicht wie vorgefunden gestartet werden: Ihre Einstellungen sind beschädigt ({ $error }). Wählen Sie einen Snapshot.
+failure-as-found-saved-state = { $vm } kann nicht wie vorgefunden gestartet werden: Sie hat einen gesicherten Zustand. Wählen Sie einen Snapshot.
+pc-in-room = { $host }, Raum { $room }
 failure-share-unavailable = Die VM-Freigabe ist nicht erreichbar ({ $path }: { $reason }). Prüfen Sie das Netzwerk oder fragen Sie die Administration der Schule.
 failure-another-vm-running = Eine andere virtuelle Maschine läuft. Schließen Sie sie, bevor Sie { $vm } starten.
 failure-no-space = Nicht genug Speicherplatz in { $dir }: { $need } nötig, { $free } frei.
@@ -65,3 +70,21 @@ done-synced-resumed = { $ready } Ein unterbrochenes Kopieren wurde fortgesetzt; 
 done-uploaded = { $vm } wurde als { $label } in die Upload-Freigabe hochgeladen. Die Administration veröffentlicht es mit: leovms-admin publish { $label }
 done-cache-intact = { $count } Archive geprüft ({ $size }): alle unversehrt.
 done-cache-damaged = { $count } Archive geprüft ({ $size }), { $damaged } beschädigt und entfernt: { $list }.
+
+# Warum eine VM oder ein Snapshot gerade nicht nutzbar ist.
+problem-unknown = Nicht verfügbar.
+problem-not-synced = Offline nicht verfügbar: Die VM-Freigabe ist nicht erreichbar, und { $vm } wurde nicht für die Offline-Nutzung abgeglichen.
+problem-no-snapshot-cached = Offline nicht verfügbar: Keiner ihrer Snapshots liegt im Zwischenspeicher.
+problem-snapshot-not-cached = Offline nicht verfügbar: Der Snapshot „{ $snapshot }“ liegt nicht im Zwischenspeicher.
+problem-base-renewed = das Basisabbild wurde seit der letzten Nutzung erneuert
+problem-settings-damaged = ihre Einstellungen sind beschädigt ({ $error })
+problem-saved-state = sie hat einen gesicherten Zustand
+problem-room-unknown = { $vm } wird { $hosts ->
+        [yes] nur auf bestimmten Computern und in bestimmten Räumen
+       *[no] nur in bestimmten Räumen
+    } angeboten, und dieser Computer ({ $host }) kann nicht feststellen, in welchem Raum er steht. Bitten Sie die Administration der Schule, seinen Raum festzulegen: die primäre Gruppe des Computerkontos „{ $account }“ oder LEOVMS_ROOM für leovmsd.
+problem-snapshot-room-unknown = Der Snapshot „{ $snapshot }“ von { $vm } wird { $hosts ->
+        [yes] nur auf bestimmten Computern und in bestimmten Räumen
+       *[no] nur in bestimmten Räumen
+    } angeboten, und dieser Computer ({ $host }) kann nicht feststellen, in welchem Raum er steht. Bitten Sie die Administration der Schule, seinen Raum festzulegen: die primäre Gruppe des Computerkontos „{ $account }“ oder LEOVMS_ROOM für leovmsd.
+problem-snapshot-not-here = Der Snapshot „{ $snapshot }“ von { $vm } wird auf diesem Computer ({ $pc }) nicht angeboten. Nutzen Sie einen Computer, auf dem er angeboten wird, oder fragen Sie Ihre Lehrkraft oder die Administration der Schule.

@@ -48,6 +48,11 @@ failure-no-such-snapshot = { $vm } has no snapshot "{ $snapshot }".
 failure-not-offline = { $vm } is not available offline: the VM share is not available and { $vm } has never been used on this computer.
 failure-not-for-you = { $vm } is not offered to you: it is meant for other users or groups. Ask your teacher or the school's admin if you need it.
 failure-not-here = { $vm } is not offered on this computer ({ $pc }): it is meant for other computers or rooms. Use a computer where it is offered, or ask your teacher or the school's admin.
+failure-never-used = { $vm } has not been used on this computer yet, so it cannot be started as found. Choose a snapshot.
+failure-as-found-base-renewed = { $vm } cannot be started as found: the base image was renewed since it was last used. Choose a snapshot.
+failure-as-found-settings-damaged = { $vm } cannot be started as found: its settings are damaged ({ $error }). Choose a snapshot.
+failure-as-found-saved-state = { $vm } cannot be started as found: it has a saved state. Choose a snapshot.
+pc-in-room = { $host }, room { $room }
 failure-share-unavailable = The VM share is not available ({ $path }: { $reason }). Check the network or ask the school's admin.
 failure-another-vm-running = Another virtual machine is running. Close it before starting { $vm }.
 failure-no-space = Not enough space in { $dir }: { $need } needed, { $free } free.
@@ -66,3 +71,21 @@ done-synced-resumed = { $ready } An interrupted copy was continued: { $resumed }
 done-uploaded = Uploaded { $vm } to the upload share as { $label }. The admin publishes it with: leovms-admin publish { $label }
 done-cache-intact = { $count } archives checked ({ $size }): all intact.
 done-cache-damaged = { $count } archives checked ({ $size }), { $damaged } damaged and removed: { $list }.
+
+# Why a VM or snapshot cannot be used now (English shows the daemon's own sentence).
+problem-unknown = Not available.
+problem-not-synced = Not available offline: the VM share is not available and { $vm } was not synced for offline use.
+problem-no-snapshot-cached = Not available offline: none of its snapshots is in the cache.
+problem-snapshot-not-cached = Not available offline: snapshot "{ $snapshot }" is not in the cache.
+problem-base-renewed = the base image was renewed since it was last used
+problem-settings-damaged = its settings are damaged ({ $error })
+problem-saved-state = it has a saved state
+problem-room-unknown = { $vm } is offered { $hosts ->
+        [yes] only on certain computers and in certain rooms
+       *[no] only in certain rooms
+    }, and this computer ({ $host }) cannot tell which room it is in. Ask the school's admin to set its room: the primary group of the computer account "{ $account }", or LEOVMS_ROOM for leovmsd.
+problem-snapshot-room-unknown = Snapshot "{ $snapshot }" of { $vm } is offered { $hosts ->
+        [yes] only on certain computers and in certain rooms
+       *[no] only in certain rooms
+    }, and this computer ({ $host }) cannot tell which room it is in. Ask the school's admin to set its room: the primary group of the computer account "{ $account }", or LEOVMS_ROOM for leovmsd.
+problem-snapshot-not-here = Snapshot "{ $snapshot }" of { $vm } is not offered on this computer ({ $pc }). Use a computer where it is offered, or ask your teacher or the school's admin.

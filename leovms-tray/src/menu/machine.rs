@@ -33,7 +33,7 @@ pub(super) fn vm_menu<T: Dispatch>(state: &State, vm: &Vm) -> MenuItem<T> {
     } else if starting {
         fl!("menu-starting", vm = name)
     } else if !m.problem.is_empty() {
-        blocked(name, &m.problem)
+        blocked(name, &m.problem_text())
     } else {
         name.to_string()
     };
@@ -82,14 +82,17 @@ pub(super) fn vm_menu<T: Dispatch>(state: &State, vm: &Vm) -> MenuItem<T> {
     if m.as_found {
         items.push(item(&continue_label, can_start.then(|| start(""))));
     } else if !m.as_found_blocked.is_empty() {
-        items.push(item(&blocked(&continue_label, &m.as_found_blocked), None));
+        items.push(item(
+            &blocked(&continue_label, &m.as_found_blocked_text()),
+            None,
+        ));
     }
     if vm.has_working_copy() {
         items.push(MenuItem::Separator);
     }
     for s in &vm.snapshots {
         if !s.problem.is_empty() {
-            items.push(item(&blocked(&s.name, &s.problem), None));
+            items.push(item(&blocked(&s.name, &s.problem_text()), None));
         } else if can_start && vm.has_working_copy() {
             items.push(discard_menu(name, s, start(&s.id)));
         } else {

@@ -26,6 +26,7 @@ pub fn machine(id: &str, name: &str) -> Machine {
         revision: "0123456789abcdef".into(),
         synced: false,
         outdated: false,
+        ..Default::default()
     }
 }
 
@@ -40,6 +41,7 @@ pub fn snapshot(id: &str, name: &str) -> Snapshot {
         unpacked_size: 1,
         problem: String::new(),
         cached: false,
+        ..Default::default()
     }
 }
 

@@ -140,7 +140,7 @@ fn plan(
     let view = View::load(&d.settings, online)?;
     let vm = view.machine(vm)?;
     if let Some(why) = view.offline_problem(&vm) {
-        return Err(Error::new(ErrorKind::Offline, why));
+        return Err(why);
     }
     let snapshot = if snapshot.is_empty() {
         workcopy::as_found(&view.layout, &vm).map_err(|e| e.into_error(&vm.image.name))?;
@@ -148,7 +148,7 @@ fn plan(
     } else {
         let snap = vm.snapshot(snapshot)?.clone();
         if let Some(why) = view.snapshot_problem(&vm, &snap) {
-            return Err(Error::new(ErrorKind::Offline, why));
+            return Err(why);
         }
         Some(snap)
     };
