@@ -37,6 +37,10 @@ fn an_import_killed_midway_leaves_nothing_the_next_run_keeps() {
     .unwrap();
     let import = |id: &str| {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_leovms-admin"));
+        // English, whatever the caller's locale: the assertions read English.
+        for var in ["LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"] {
+            cmd.env_remove(var);
+        }
         cmd.arg("--root")
             .arg(&root)
             .args(["import-leoclient2", old.dir.to_str().unwrap(), "--id", id])

@@ -46,9 +46,17 @@ fn set_mode(path: &Path, mode: u32) {
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
 }
 
+/// `cmd` in English, whatever the caller's locale (the assertions read English).
+fn english(cmd: &mut Command) -> &mut Command {
+    for var in ["LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"] {
+        cmd.env_remove(var);
+    }
+    cmd
+}
+
 /// `leovms-admin --root ROOT ARGS` with the machine's own view of p_leovms.
 fn admin(root: &Path, args: &[&str]) -> Output {
-    Command::new(BIN)
+    english(&mut Command::new(BIN))
         .arg("--root")
         .arg(root)
         .args(args)
@@ -123,7 +131,7 @@ impl GroupView {
 
     /// `leovms-admin --root ROOT ARGS` seeing p_leovms as this view says.
     fn admin(&self, root: &Path, args: &[&str]) -> Output {
-        Command::new(BIN)
+        english(&mut Command::new(BIN))
             .env("PATH", self.path())
             .arg("--root")
             .arg(root)

@@ -73,6 +73,23 @@ pub fn problem(message: &str, detail: &Detail) -> String {
     })
 }
 
+/// A share's state (`ShareInfo`'s reason and hint, `own` in the daemon's words) in the
+/// user's language.
+pub(crate) fn share(own: &str, detail: &Detail) -> String {
+    if own.is_empty() || lang() == Lang::En {
+        return own.to_string();
+    }
+    sentence(&LOADER, lang(), detail).unwrap_or_else(|| {
+        let headline = fl!(LOADER, "share-unknown");
+        fl!(
+            LOADER,
+            "error-with-detail",
+            headline = headline,
+            detail = own
+        )
+    })
+}
+
 /// The sentence a detail names, when this client knows it and has every value.
 fn sentence(loader: &FluentLanguageLoader, lang: Lang, detail: &Detail) -> Option<String> {
     let text = |key: &str| detail.get(key).map(String::as_str);
@@ -86,7 +103,80 @@ fn sentence(loader: &FluentLanguageLoader, lang: Lang, detail: &Detail) -> Optio
             room => fl!(loader, "pc-in-room", host = host, room = room),
         })
     };
+    // A share's reason is followed by what the user can do about it.
+    let with_hint = |reason: String| {
+        let hint = match text("hint")? {
+            "relogin" => fl!(loader, "share-hint-relogin"),
+            "network" => fl!(loader, "share-hint-network"),
+            "access" => fl!(loader, "share-hint-access"),
+            "upload-access" => fl!(loader, "share-hint-upload-access"),
+            "" => return Some(reason),
+            _ => return None,
+        };
+        Some(format!("{reason} {hint}"))
+    };
+    let share = || text("share");
     Some(match text("id")? {
+        "share-not-mounted" => with_hint(fl!(
+            loader,
+            "share-not-mounted",
+            share = share()?,
+            path = text("path")?
+        ))?,
+        "share-connected" => with_hint(fl!(
+            loader,
+            "share-connected",
+            share = share()?,
+            fstype = text("fstype")?,
+            source = text("source")?,
+            empty = text("empty")?
+        ))?,
+        "share-local" => with_hint(fl!(
+            loader,
+            "share-local",
+            share = share()?,
+            path = text("path")?
+        ))?,
+        "share-not-answering" => with_hint(fl!(
+            loader,
+            "share-not-answering",
+            share = share()?,
+            why = text("why")?,
+            on = match text("fstype")? {
+                "" => String::new(),
+                fstype => fl!(
+                    loader,
+                    "share-on",
+                    fstype = fstype,
+                    source = text("source")?
+                ),
+            }
+        ))?,
+        "share-unreadable" => with_hint(fl!(
+            loader,
+            "share-unreadable",
+            share = share()?,
+            path = text("path")?,
+            error = text("error")?
+        ))?,
+        "share-denied" => with_hint(fl!(
+            loader,
+            "share-denied",
+            share = share()?,
+            path = text("path")?
+        ))?,
+        "share-not-folder" => with_hint(fl!(
+            loader,
+            "share-not-folder",
+            share = share()?,
+            path = text("path")?
+        ))?,
+        "share-unchecked" => with_hint(fl!(loader, "share-unchecked", error = text("error")?))?,
+        "mount-table-unreadable" => with_hint(fl!(
+            loader,
+            "mount-table-unreadable",
+            error = text("error")?
+        ))?,
         "vm-running" => fl!(loader, "failure-vm-running", vm = vm()?),
         "other-vm-running" => fl!(
             loader,
@@ -355,6 +445,33 @@ mod tests {
         assert_eq!(
             sentence(&de, Lang::De, &off).unwrap(),
             "Win10 wurde ausgeschaltet."
+        );
+    }
+
+    #[test]
+    fn a_shares_state_is_worded_in_german_with_its_hint() {
+        let de = leovms_l10n::loader_in(Lang::De, "leovms-api", &Catalogs);
+        let down = detail(&[
+            ("id", "share-not-answering"),
+            ("share", "data"),
+            ("hint", "network"),
+            ("why", "no answer in time"),
+            ("fstype", "cifs"),
+            ("source", "//server/leovms-data"),
+        ]);
+        let text = sentence(&de, Lang::De, &down).unwrap();
+        assert!(
+            text.starts_with("Die VM-Freigabe antwortet nicht (Server oder Netzwerk gestört).")
+                && text.contains("//server/leovms-data")
+                && text.ends_with("Fragen Sie die Administration der Schule, wenn es so bleibt."),
+            "{text}"
+        );
+        let mut newer = down.clone();
+        newer.insert("hint".into(), "reboot".into());
+        assert_eq!(
+            sentence(&de, Lang::De, &newer),
+            None,
+            "an unknown hint is no sentence"
         );
     }
 

@@ -181,6 +181,17 @@ pub struct ShareInfo {
     pub reason: String,
     /// What the user can do about it; empty when all is well.
     pub hint: String,
+    /// The id and values of `reason`'s sentence, and the hint's word as `hint`
+    /// (`relogin`, `network`, `access`, `upload-access`; empty for none).
+    pub detail: Detail,
+}
+
+impl ShareInfo {
+    /// The reason and the hint, in the user's language.
+    pub fn explain(&self) -> String {
+        let own = format!("{} {}", self.reason, self.hint).trim().to_string();
+        crate::explain::share(&own, &self.detail)
+    }
 }
 
 /// One cache folder (from the share's `leovms-client.conf`), as `CacheStatus` reports it.

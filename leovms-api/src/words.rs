@@ -359,6 +359,7 @@ mod tests {
             .add_field("//server/leovms-data")
             .add_field("reason")
             .add_field("hint")
+            .add_field(crate::Detail::new())
             .build()
             .unwrap();
         let share = ShareInfo::try_from(OwnedValue::try_from(Value::from(newer)).unwrap()).unwrap();

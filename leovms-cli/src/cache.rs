@@ -50,8 +50,8 @@ async fn server_side(
 ) -> Result<(Option<Vec<Machine>>, String, String), CliError> {
     match mgr.list_machines().await {
         Ok(machines) if all_from_cache(&machines) => {
-            let why = share_problem(mgr).await;
-            Ok((None, why.clone(), why))
+            let (why, shown) = share_problem(mgr).await;
+            Ok((None, why, shown))
         }
         Ok(machines) => Ok((
             Some(
@@ -68,18 +68,23 @@ async fn server_side(
     }
 }
 
-/// Why the share is not available, as the daemon's `DataShare` property says.
-async fn share_problem(mgr: &ManagerProxy<'_>) -> String {
-    let words = match mgr.data_share().await {
-        Ok(share) => format!("{} {}", share.reason, share.hint)
-            .trim()
-            .to_string(),
-        Err(_) => String::new(),
+/// Why the share is not available, as the daemon's `DataShare` property says: in the
+/// daemon's words (for `--json`) and in the user's language.
+async fn share_problem(mgr: &ManagerProxy<'_>) -> (String, String) {
+    let (words, shown) = match mgr.data_share().await {
+        Ok(share) => (
+            format!("{} {}", share.reason, share.hint)
+                .trim()
+                .to_string(),
+            share.explain(),
+        ),
+        Err(_) => Default::default(),
     };
     if words.is_empty() {
-        fl!("cache-only-cache-read")
+        let unknown = fl!("cache-only-cache-read");
+        (unknown.clone(), unknown)
     } else {
-        words
+        (words, shown)
     }
 }
 

@@ -300,9 +300,7 @@ async fn list_or_nothing_offline(
 /// What `list` says when the share is down and nothing is available offline.
 async fn nothing_offline(mgr: &ManagerProxy<'_>) -> String {
     let why = match mgr.data_share().await {
-        Ok(share) => format!("{} {}", share.reason, share.hint)
-            .trim()
-            .to_string(),
+        Ok(share) => share.explain(),
         Err(_) => String::new(),
     };
     let mut text = fl!("list-nothing-offline");

@@ -70,7 +70,7 @@ fn share_line(share: &ShareInfo) -> String {
         line.push_str(&format!(" ({} {})", share.fstype, share.source));
     }
     if share.state != ShareState::Online {
-        line.push_str(&format!(": {} {}", share.reason, share.hint));
+        line.push_str(&format!(": {}", share.explain()));
     }
     line.trim_end().to_owned()
 }

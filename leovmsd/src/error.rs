@@ -96,7 +96,7 @@ impl From<&str> for Outcome {
 }
 
 /// A sentence's detail: `id` and the values, each made wire-safe.
-fn detail(id: &str, values: &[(&str, &dyn fmt::Display)]) -> Detail {
+pub fn detail(id: &str, values: &[(&str, &dyn fmt::Display)]) -> Detail {
     let mut detail = Detail::from([("id".to_string(), id.to_string())]);
     for (key, value) in values {
         detail.insert((*key).into(), wire_safe(&value.to_string()));

@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use leovms_api::ShareState;
 use tokio::sync::watch;
 
-use classify::{HINT_RELOGIN, Outcome, Place, classify, probe_path, timed_out};
+use classify::{Found, Hint, Outcome, Place, classify, probe_path, timed_out};
 
 pub use table::watch_mount_table;
 
@@ -42,6 +42,8 @@ pub struct ShareStatus {
     pub reason: String,
     /// What the user can do about it; empty when all is well.
     pub hint: String,
+    /// The id and values of the reason's sentence and the hint's word (`hint`).
+    pub detail: leovms_api::Detail,
 }
 
 /// The filesystem work of one probe; a function pointer so tests can stand in a slow one.
@@ -99,7 +101,15 @@ impl Prober {
             Ok(entries) => Place::of(&entries, &self.path),
             Err(e) => {
                 let reason = format!("The mount table cannot be read ({e}).");
-                return self.status(ShareState::Unreadable, &Place::default(), reason, "");
+                let values: [(&str, &dyn std::fmt::Display); 1] = [("error", &e)];
+                let found = self.found(
+                    ShareState::Unreadable,
+                    reason,
+                    Hint::None,
+                    "mount-table-unreadable",
+                    &values,
+                );
+                return self.status(&Place::default(), found);
             }
         };
         // Nothing mounted: the probe only looks at a local folder, which cannot hang, so
@@ -109,7 +119,15 @@ impl Prober {
             Ok(None) => return self.not_answering(&place, "an earlier check is still waiting"),
             Err(e) => {
                 let reason = format!("The VM share cannot be checked ({e}).");
-                return self.status(ShareState::Unreadable, &place, reason, HINT_RELOGIN);
+                let values: [(&str, &dyn std::fmt::Display); 1] = [("error", &e)];
+                let found = self.found(
+                    ShareState::Unreadable,
+                    reason,
+                    Hint::Relogin,
+                    "share-unchecked",
+                    &values,
+                );
+                return self.status(&place, found);
             }
         };
         let waited = tokio::time::timeout_at(deadline.into(), result.wait_for(|r| r.is_some()));
@@ -156,16 +174,28 @@ impl Prober {
     }
 
     fn classify(&self, place: &Place, outcome: Outcome) -> ShareStatus {
-        let (state, reason, hint) = classify(self.name, &self.path, place, &outcome);
-        self.status(state, place, reason, hint)
+        let found = classify(self.name, &self.path, place, &outcome);
+        self.status(place, found)
     }
 
     fn not_answering(&self, place: &Place, detail: &str) -> ShareStatus {
-        let (state, reason, hint) = timed_out(self.name, place, detail);
-        self.status(state, place, reason, hint)
+        let found = timed_out(self.name, place, detail);
+        self.status(place, found)
     }
 
-    fn status(&self, state: ShareState, place: &Place, reason: String, hint: &str) -> ShareStatus {
+    fn found(
+        &self,
+        state: ShareState,
+        reason: String,
+        hint: Hint,
+        id: &str,
+        values: &[(&str, &dyn std::fmt::Display)],
+    ) -> Found {
+        Found::new(state, reason, hint, self.name, id, values)
+    }
+
+    fn status(&self, place: &Place, found: Found) -> ShareStatus {
+        let state = found.state;
         let shown = state != ShareState::NotMounted;
         ShareStatus {
             state,
@@ -180,8 +210,9 @@ impl Prober {
             } else {
                 String::new()
             },
-            reason,
-            hint: hint.to_owned(),
+            reason: found.reason,
+            hint: found.hint.text().to_owned(),
+            detail: found.detail,
         }
     }
 }

@@ -52,12 +52,14 @@ impl Share {
         if status.state == ShareState::Online {
             return Ok(());
         }
-        Err(Error::new(
+        let mut refused = Error::new(
             ErrorKind::Offline,
             format!("{} {}", status.reason, status.hint)
                 .trim()
                 .to_owned(),
-        ))
+        );
+        refused.detail = status.detail;
+        Err(refused)
     }
 
     /// Runs `f` on a blocking thread, bounded: reading the share must never hang a call.
@@ -104,5 +106,6 @@ fn share_info(s: ShareStatus) -> ShareInfo {
         source: wire_safe(&s.source),
         reason: wire_safe(&s.reason),
         hint: wire_safe(&s.hint),
+        detail: s.detail,
     }
 }

@@ -181,6 +181,13 @@ async fn offline_use_is_said_in_german() {
         "{}",
         describe(&out)
     );
+    // The share's state with what to do about it, worded from its detail.
+    let out = german(&w, &["status"]);
+    let not_connected = format!(
+        "Die VM-Freigabe ist nicht verbunden (unter {} ist nichts eingehängt). Melden Sie sich ab und wieder an, oder fragen Sie die Administration der Schule.",
+        w.data.display()
+    );
+    assert!(stdout(&out).contains(&not_connected), "{}", describe(&out));
     // Scripts read the same English problem and its id in both languages.
     let json = german(&w, &["--json", "list"]);
     let win = common::listed(&serde_json::from_slice(&json.stdout).unwrap(), "vm-win");

@@ -88,3 +88,44 @@ problem-snapshot-room-unknown = Der Snapshot „{ $snapshot }“ von { $vm } wir
        *[no] nur in bestimmten Räumen
     } angeboten, und dieser Computer ({ $host }) kann nicht feststellen, in welchem Raum er steht. Bitten Sie die Administration der Schule, seinen Raum festzulegen: die primäre Gruppe des Computerkontos „{ $account }“ oder LEOVMS_ROOM für leovmsd.
 problem-snapshot-not-here = Der Snapshot „{ $snapshot }“ von { $vm } wird auf diesem Computer ({ $pc }) nicht angeboten. Nutzen Sie einen Computer, auf dem er angeboten wird, oder fragen Sie Ihre Lehrkraft oder die Administration der Schule.
+
+# Der Zustand einer Freigabe: der Grund, dann was man tun kann.
+share-unknown = Die Freigabe ist nicht nutzbar.
+share-not-mounted = Die { $share ->
+        [upload] Upload-Freigabe
+       *[data] VM-Freigabe
+    } ist nicht verbunden (unter { $path } ist nichts eingehängt).
+share-connected = Die { $share ->
+        [upload] Upload-Freigabe
+       *[data] VM-Freigabe
+    } ist verbunden ({ $fstype } von { $source }){ $empty ->
+        [yes] , aber sie ist leer
+       *[no] {""}
+    }.
+share-local = Die { $share ->
+        [upload] Upload-Freigabe
+       *[data] VM-Freigabe
+    } ist ein lokaler Ordner unter { $path } (keine Netzwerkfreigabe) und wird so verwendet.
+share-not-answering = Die { $share ->
+        [upload] Upload-Freigabe
+       *[data] VM-Freigabe
+    } antwortet nicht (Server oder Netzwerk gestört). ({ $why }{ $on })
+share-unreadable = Die { $share ->
+        [upload] Upload-Freigabe
+       *[data] VM-Freigabe
+    } unter { $path } kann nicht gelesen werden ({ $error }).
+share-denied = Sie dürfen die { $share ->
+        [upload] Upload-Freigabe
+       *[data] VM-Freigabe
+    } unter { $path } nicht lesen (Zugriff verweigert).
+share-not-folder = Die { $share ->
+        [upload] Upload-Freigabe
+       *[data] VM-Freigabe
+    } unter { $path } ist kein Ordner.
+share-unchecked = Die VM-Freigabe kann nicht geprüft werden ({ $error }).
+mount-table-unreadable = Die Tabelle der eingehängten Dateisysteme kann nicht gelesen werden ({ $error }).
+share-hint-relogin = Melden Sie sich ab und wieder an, oder fragen Sie die Administration der Schule.
+share-hint-network = Prüfen Sie die Netzwerkverbindung und versuchen Sie es in einer Minute erneut. Fragen Sie die Administration der Schule, wenn es so bleibt.
+share-hint-access = Bitten Sie die Administration der Schule, Ihrem Konto Zugriff auf die VM-Freigabe zu geben.
+share-hint-upload-access = Zum Hochladen ist die Mitgliedschaft in der Gruppe p_leovms nötig; fragen Sie die Administration der Schule.
+share-on = ; { $fstype } von { $source }

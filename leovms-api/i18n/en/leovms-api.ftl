@@ -89,3 +89,44 @@ problem-snapshot-room-unknown = Snapshot "{ $snapshot }" of { $vm } is offered {
        *[no] only in certain rooms
     }, and this computer ({ $host }) cannot tell which room it is in. Ask the school's admin to set its room: the primary group of the computer account "{ $account }", or LEOVMS_ROOM for leovmsd.
 problem-snapshot-not-here = Snapshot "{ $snapshot }" of { $vm } is not offered on this computer ({ $pc }). Use a computer where it is offered, or ask your teacher or the school's admin.
+
+# A share's state: the reason, then what the user can do (English shows the daemon's own).
+share-unknown = The share cannot be used.
+share-not-mounted = The { $share ->
+        [upload] upload share
+       *[data] VM share
+    } is not connected (nothing is mounted at { $path }).
+share-connected = The { $share ->
+        [upload] upload share
+       *[data] VM share
+    } is connected ({ $fstype } from { $source }){ $empty ->
+        [yes] , but it is empty
+       *[no] {""}
+    }.
+share-local = The { $share ->
+        [upload] upload share
+       *[data] VM share
+    } is a local folder at { $path } (no network mount), used as it is.
+share-not-answering = The { $share ->
+        [upload] upload share
+       *[data] VM share
+    } does not answer (server or network down). ({ $why }{ $on })
+share-unreadable = The { $share ->
+        [upload] upload share
+       *[data] VM share
+    } at { $path } cannot be read ({ $error }).
+share-denied = You may not read the { $share ->
+        [upload] upload share
+       *[data] VM share
+    } at { $path } (permission denied).
+share-not-folder = The { $share ->
+        [upload] upload share
+       *[data] VM share
+    } at { $path } is not a folder.
+share-unchecked = The VM share cannot be checked ({ $error }).
+mount-table-unreadable = The mount table cannot be read ({ $error }).
+share-hint-relogin = Log out and in again, or ask the school's admin.
+share-hint-network = Check the network connection and try again in a minute; if it stays like this, ask the school's admin.
+share-hint-access = Ask the school's admin to give your account access to the VM share.
+share-hint-upload-access = Uploading needs membership in the group p_leovms; ask the school's admin.
+share-on = ; { $fstype } from { $source }

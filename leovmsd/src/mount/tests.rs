@@ -156,7 +156,7 @@ fn errors_on_a_mounted_share_mean_not_answering() {
     };
     let local = Place::default();
     let path = Path::new("/media/leovms/data");
-    let state = |place: &Place, outcome: Outcome| classify("VM share", path, place, &outcome).0;
+    let state = |place: &Place, outcome: Outcome| classify("VM share", path, place, &outcome).state;
     let eio = || Outcome::Failed("Input/output error (os error 5)".into());
     assert_eq!(state(&cifs, eio()), ShareState::NotAnswering);
     assert_eq!(
@@ -168,9 +168,27 @@ fn errors_on_a_mounted_share_mean_not_answering() {
     let empty = Outcome::Readable { has_entries: false };
     assert_eq!(state(&cifs, empty.clone()), ShareState::Online);
     assert_eq!(state(&local, empty), ShareState::NotMounted);
-    let (_, reason, hint) = classify("VM share", path, &cifs, &eio());
-    assert!(reason.starts_with("The VM share does not answer (server or network down)."));
-    assert!(!hint.is_empty());
+    let found = classify("VM share", path, &cifs, &eio());
+    assert!(
+        found
+            .reason
+            .starts_with("The VM share does not answer (server or network down).")
+    );
+    assert!(!found.hint.text().is_empty());
+    let d = &found.detail;
+    assert_eq!(
+        (d["id"].as_str(), d["share"].as_str(), d["hint"].as_str()),
+        ("share-not-answering", "data", "network")
+    );
+    assert_eq!(d["fstype"], cifs.fstype);
+    let denied = classify("upload share", path, &cifs, &Outcome::Denied);
+    assert_eq!(
+        (
+            denied.detail["share"].as_str(),
+            denied.detail["hint"].as_str()
+        ),
+        ("upload", "upload-access")
+    );
 }
 
 static SLOW_PROBES: AtomicUsize = AtomicUsize::new(0);
