@@ -2,19 +2,9 @@
 //! leovms-admin says to the admin, in the admin's language. What it writes into files
 //! (smb.conf, image.conf, manifests) is never translated.
 
-use std::sync::LazyLock;
-
 use leovms_l10n::Lang;
-use leovms_l10n::i18n_embed::fluent::FluentLanguageLoader;
-use leovms_l10n::rust_embed::{self, RustEmbed};
 
-#[derive(RustEmbed)]
-#[folder = "i18n/"]
-#[crate_path = "rust_embed"]
-struct Catalogs;
-
-pub(crate) static LOADER: LazyLock<FluentLanguageLoader> =
-    LazyLock::new(|| leovms_l10n::loader_in(lang(), "leovms-admin", &Catalogs));
+leovms_l10n::catalogs!("leovms-admin", lang());
 
 /// This process's language. Unit tests assert the English texts whatever locale they run
 /// in; the binary reads the environment (see docs/l10n.md).
@@ -46,10 +36,7 @@ pub(crate) fn shown(path: impl AsRef<std::path::Path>) -> String {
 mod tests {
     #[test]
     fn the_catalogs_match_the_code() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
         let dynamic = crate::help::ids();
-        if let Err(problems) = leovms_l10n::check::catalogs(dir, "leovms-admin", &dynamic) {
-            panic!("{problems}");
-        }
+        leovms_l10n::check::assert_catalogs(env!("CARGO_MANIFEST_DIR"), "leovms-admin", &dynamic);
     }
 }

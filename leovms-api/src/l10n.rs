@@ -1,18 +1,7 @@
 //! This crate's catalogs (`i18n/<lang>/leovms-api.ftl`) and the `fl!` lookup: the words of
 //! the contract (phases, error kinds, the daemon's refusals) in the user's language.
 
-use std::sync::LazyLock;
-
-use leovms_l10n::i18n_embed::fluent::FluentLanguageLoader;
-use leovms_l10n::rust_embed::{self, RustEmbed};
-
-#[derive(RustEmbed)]
-#[folder = "i18n/"]
-#[crate_path = "rust_embed"]
-pub(crate) struct Catalogs;
-
-pub(crate) static LOADER: LazyLock<FluentLanguageLoader> =
-    LazyLock::new(|| leovms_l10n::loader("leovms-api", &Catalogs));
+leovms_l10n::catalogs!("leovms-api");
 
 /// A text of this crate's catalog: `fl!("id")` or `fl!("id", name = value, …)`.
 macro_rules! fl {
@@ -29,9 +18,6 @@ pub(crate) use fl;
 mod tests {
     #[test]
     fn the_catalogs_match_the_code() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        if let Err(problems) = leovms_l10n::check::catalogs(dir, "leovms-api", &[]) {
-            panic!("{problems}");
-        }
+        leovms_l10n::check::assert_catalogs(env!("CARGO_MANIFEST_DIR"), "leovms-api", &[]);
     }
 }

@@ -38,6 +38,13 @@ pub fn catalogs(crate_dir: &Path, domain: &str, dynamic: &[String]) -> Result<()
     }
 }
 
+/// [`catalogs`] as a test: panics naming every problem.
+pub fn assert_catalogs(crate_dir: &str, domain: &str, dynamic: &[String]) {
+    if let Err(problems) = catalogs(Path::new(crate_dir), domain, dynamic) {
+        panic!("the catalogs do not match the code:\n{problems}");
+    }
+}
+
 /// The message ids a Fluent file defines (terms `-x` and attributes `.x` are no messages).
 pub fn message_ids(ftl: &str) -> BTreeSet<String> {
     ftl.lines()

@@ -81,6 +81,26 @@ pub fn loader_in(lang: Lang, domain: &str, assets: &dyn I18nAssets) -> FluentLan
     loader
 }
 
+/// Declares the calling crate's catalogs (its `i18n/<lang>/<crate>.ftl`, embedded) as
+/// `Catalogs` and their loader as `LOADER`, in this process's language or in `$lang`.
+/// The crate's `fl!` wraps `i18n_embed_fl::fl!` with `LOADER` (see docs/l10n.md).
+#[macro_export]
+macro_rules! catalogs {
+    ($domain:literal) => {
+        $crate::catalogs!($domain, $crate::lang());
+    };
+    ($domain:literal, $lang:expr) => {
+        #[derive($crate::rust_embed::RustEmbed)]
+        #[folder = "i18n/"]
+        #[crate_path = "leovms_l10n::rust_embed"]
+        pub(crate) struct Catalogs;
+
+        pub(crate) static LOADER: std::sync::LazyLock<
+            $crate::i18n_embed::fluent::FluentLanguageLoader,
+        > = std::sync::LazyLock::new(|| $crate::loader_in($lang, $domain, &Catalogs));
+    };
+}
+
 /// `value` with `digits` decimals, with the decimal separator of this process's language.
 pub fn decimal(value: f64, digits: usize) -> String {
     decimal_in(lang(), value, digits)

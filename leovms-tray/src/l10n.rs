@@ -1,18 +1,7 @@
 //! This crate's catalogs (`i18n/<lang>/leovms-tray.ftl`) and the `fl!` lookup: the menu,
 //! tooltips, notifications and `--help` in the user's language (see docs/l10n.md).
 
-use std::sync::LazyLock;
-
-use leovms_l10n::i18n_embed::fluent::FluentLanguageLoader;
-use leovms_l10n::rust_embed::{self, RustEmbed};
-
-#[derive(RustEmbed)]
-#[folder = "i18n/"]
-#[crate_path = "rust_embed"]
-struct Catalogs;
-
-pub(crate) static LOADER: LazyLock<FluentLanguageLoader> =
-    LazyLock::new(|| leovms_l10n::loader("leovms-tray", &Catalogs));
+leovms_l10n::catalogs!("leovms-tray");
 
 /// A text of this crate's catalog: `fl!("id")` or `fl!("id", name = value, …)`.
 macro_rules! fl {
@@ -33,10 +22,7 @@ mod tests {
 
     #[test]
     fn the_catalogs_match_the_code() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        if let Err(problems) = leovms_l10n::check::catalogs(dir, "leovms-tray", &[]) {
-            panic!("{problems}");
-        }
+        leovms_l10n::check::assert_catalogs(env!("CARGO_MANIFEST_DIR"), "leovms-tray", &[]);
     }
 
     /// The German catalog is read, not only present: a few words a student sees first.
