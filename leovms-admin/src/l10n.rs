@@ -16,17 +16,6 @@ pub(crate) fn lang() -> Lang {
     }
 }
 
-/// A text of this crate's catalog: `fl!("id")` or `fl!("id", name = value, …)`.
-macro_rules! fl {
-    ($id:literal) => {
-        i18n_embed_fl::fl!($crate::l10n::LOADER, $id)
-    };
-    ($id:literal, $($args:expr),* $(,)?) => {
-        i18n_embed_fl::fl!($crate::l10n::LOADER, $id, $($args),*)
-    };
-}
-pub(crate) use fl;
-
 /// A path as a catalog argument.
 pub(crate) fn shown(path: impl AsRef<std::path::Path>) -> String {
     path.as_ref().display().to_string()

@@ -3,7 +3,7 @@
 //! [`Detail`], or, when there is none or this client does not know the sentence (a newer
 //! daemon), the kind's headline with the daemon's text as the detail.
 
-use i18n_embed_fl::fl;
+use leovms_l10n::fl;
 use leovms_l10n::i18n_embed::fluent::FluentLanguageLoader;
 use leovms_l10n::{Lang, lang};
 

@@ -3,17 +3,6 @@
 
 leovms_l10n::catalogs!("leovms-cli");
 
-/// A text of this crate's catalog: `fl!("id")` or `fl!("id", name = value, …)`.
-macro_rules! fl {
-    ($id:literal) => {
-        i18n_embed_fl::fl!($crate::l10n::LOADER, $id)
-    };
-    ($id:literal, $($args:expr),* $(,)?) => {
-        i18n_embed_fl::fl!($crate::l10n::LOADER, $id, $($args),*)
-    };
-}
-pub(crate) use fl;
-
 #[cfg(test)]
 mod tests {
     #[test]

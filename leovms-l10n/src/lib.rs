@@ -3,9 +3,10 @@
 //! crate's embedded catalogs, and numbers written the way the language writes them
 //! (`1,5 GB` in German).
 //!
-//! Each program keeps its own catalogs in `i18n/<lang>/<crate>.ftl` and looks texts up with
-//! `i18n_embed_fl::fl!`, which fails the build when the English catalog lacks an id;
-//! [`check`] finds the rest (German gaps, unused ids). See docs/l10n.md.
+//! Each program keeps its own catalogs in `i18n/<lang>/<crate>.ftl`, declares them with
+//! [`catalogs!`] and looks texts up with its `fl!`, which fails the build when the English
+//! catalog lacks an id; [`check`] finds the rest (German gaps, unused ids). See
+//! docs/l10n.md.
 
 pub mod check;
 mod env;
@@ -18,6 +19,8 @@ use i18n_embed::{I18nAssets, LanguageLoader};
 
 pub use env::requested_languages;
 pub use i18n_embed;
+/// The build-time checked lookup; a crate uses the `fl!` of [`catalogs!`].
+pub use i18n_embed_fl::fl;
 pub use rust_embed;
 
 /// The languages leovms speaks. English is the language of the code and the fallback.
@@ -82,14 +85,22 @@ pub fn loader_in(lang: Lang, domain: &str, assets: &dyn I18nAssets) -> FluentLan
 }
 
 /// Declares the calling crate's catalogs (its `i18n/<lang>/<crate>.ftl`, embedded) as
-/// `Catalogs` and their loader as `LOADER`, in this process's language or in `$lang`.
-/// The crate's `fl!` wraps `i18n_embed_fl::fl!` with `LOADER` (see docs/l10n.md).
+/// `Catalogs`, their loader as `LOADER` (in this process's language, or in `$lang`) and the
+/// crate's lookup `fl!("id")` / `fl!("id", name = value, …)`, which fails the build when
+/// the English catalog lacks the id (see docs/l10n.md). Invoke it in the crate's module
+/// `l10n`.
+// `crate::l10n::LOADER` in the lookup is the calling crate's loader, on purpose.
+#[allow(clippy::crate_in_macro_def)]
 #[macro_export]
 macro_rules! catalogs {
     ($domain:literal) => {
-        $crate::catalogs!($domain, $crate::lang());
+        $crate::catalogs!(@declare ($) $domain, $crate::lang());
     };
     ($domain:literal, $lang:expr) => {
+        $crate::catalogs!(@declare ($) $domain, $lang);
+    };
+    // `$d` is a `$`, so that the lookup macro below can have arguments of its own.
+    (@declare ($d:tt) $domain:literal, $lang:expr) => {
         #[derive($crate::rust_embed::RustEmbed)]
         #[folder = "i18n/"]
         #[crate_path = "leovms_l10n::rust_embed"]
@@ -98,6 +109,18 @@ macro_rules! catalogs {
         pub(crate) static LOADER: std::sync::LazyLock<
             $crate::i18n_embed::fluent::FluentLanguageLoader,
         > = std::sync::LazyLock::new(|| $crate::loader_in($lang, $domain, &Catalogs));
+
+        /// A text of this crate's catalog: `fl!("id")` or `fl!("id", name = value, …)`.
+        macro_rules! fl {
+            ($d id:literal) => {
+                $crate::fl!(crate::l10n::LOADER, $d id)
+            };
+            ($d id:literal, $d($d args:expr),* $d(,)?) => {
+                $crate::fl!(crate::l10n::LOADER, $d id, $d($d args),*)
+            };
+        }
+        #[allow(unused_imports)]
+        pub(crate) use fl;
     };
 }
 
