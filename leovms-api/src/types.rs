@@ -141,6 +141,15 @@ pub struct Uploadable {
     /// Its disk files: the base disks first, then the differencing disks of its current
     /// state (what a snapshot upload packs).
     pub disks: Vec<String>,
+    /// The id and values of `problem`'s sentence (see [`Detail`]).
+    pub problem_detail: Detail,
+}
+
+impl Uploadable {
+    /// Why it cannot be uploaded now, in the user's language (empty when it can).
+    pub fn problem_text(&self) -> String {
+        crate::problem(&self.problem, &self.problem_detail)
+    }
 }
 
 /// A snapshot of one job's properties, as `ListJobs` returns them.
@@ -206,6 +215,15 @@ pub struct CacheDir {
     pub free: u64,
     /// Empty when the folder is usable, else why not.
     pub problem: String,
+    /// The id and values of `problem`'s sentence (see [`Detail`]).
+    pub problem_detail: Detail,
+}
+
+impl CacheDir {
+    /// Why the folder cannot be used, in the user's language (empty when it can).
+    pub fn problem_text(&self) -> String {
+        crate::problem(&self.problem, &self.problem_detail)
+    }
 }
 
 /// One archive in a cache.
@@ -263,4 +281,13 @@ pub struct SyncPlan {
     pub evict: Vec<Eviction>,
     /// Empty when the sync fits, else why not (with needed and free).
     pub problem: String,
+    /// The id and values of `problem`'s sentence (see [`Detail`]).
+    pub problem_detail: Detail,
+}
+
+impl SyncPlan {
+    /// Why the sync does not fit, in the user's language (empty when it does).
+    pub fn problem_text(&self) -> String {
+        crate::problem(&self.problem, &self.problem_detail)
+    }
 }

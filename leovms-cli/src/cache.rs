@@ -160,7 +160,7 @@ fn dir_line(d: &CacheDir) -> String {
         );
         format!("{}: {space}\n", d.path)
     } else {
-        format!("{}: {}\n", d.path, d.problem)
+        format!("{}: {}\n", d.path, d.problem_text())
     }
 }
 
@@ -253,6 +253,7 @@ mod tests {
                 used: 700_000_000,
                 free: 45_200_000_000,
                 problem: String::new(),
+                problem_detail: Default::default(),
             },
             CacheDir {
                 path: "/mnt/usb/leovms".into(),
@@ -260,6 +261,7 @@ mod tests {
                 used: 0,
                 free: 0,
                 problem: "The folder does not exist.".into(),
+                problem_detail: Default::default(),
             },
         ]
     }

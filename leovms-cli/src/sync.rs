@@ -119,7 +119,7 @@ fn misfit(plans: &[SyncPlan]) -> Option<CliError> {
     let problems: Vec<String> = plans
         .iter()
         .filter(|p| !p.problem.is_empty())
-        .map(|p| format!("{}: {}", p.vm, p.problem))
+        .map(|p| format!("{}: {}", p.vm, p.problem_text()))
         .collect();
     (!problems.is_empty()).then(|| CliError::Daemon {
         kind: Some(ErrorKind::NoSpace),
@@ -167,10 +167,9 @@ pub fn plan_text(plan: &SyncPlan) -> String {
         out.push_str(&format!("  {}\n", fl!("plan-nothing-removed")));
     }
     if !plan.problem.is_empty() {
-        let problem = plan.problem.as_str();
         out.push_str(&format!(
             "  {}\n",
-            fl!("plan-does-not-fit", problem = problem)
+            fl!("plan-does-not-fit", problem = plan.problem_text())
         ));
     }
     out
@@ -252,6 +251,7 @@ mod tests {
             used: 20_000_000_000,
             evict: vec![],
             problem: String::new(),
+            problem_detail: Default::default(),
         }
     }
 

@@ -84,7 +84,7 @@ fn uploadable_table(items: &[Uploadable]) -> String {
                 words::uploadable_state(u.state),
                 upload_as,
                 format_size(size),
-                or_dash(&u.problem),
+                or_dash(&u.problem_text()),
             ]
         })
         .collect();

@@ -9,7 +9,7 @@ use zbus::zvariant::OwnedObjectPath;
 
 use crate::cache::{CacheDir, Entry};
 use crate::daemon::Daemon;
-use crate::error::{Error, Outcome, Result};
+use crate::error::{Error, Outcome, Result, detail};
 use crate::job::Job;
 use crate::jobs::{Admit, NewJob, active};
 use crate::space::{self, gb};
@@ -74,10 +74,11 @@ impl Daemon {
         let mut dirs = Vec::new();
         let mut entries = Vec::new();
         for dir in &view.caches.dirs {
-            let problem = if dir.root.is_dir() {
-                String::new()
+            let (problem, problem_detail) = if dir.root.is_dir() {
+                Default::default()
             } else {
-                "not created yet (it is made at the first sync)".into()
+                let why = "not created yet (it is made at the first sync)";
+                (why.to_string(), detail("cache-not-created", &[]))
             };
             dirs.push(CacheDirInfo {
                 path: dir.root.display().to_string(),
@@ -85,6 +86,7 @@ impl Daemon {
                 used: dir.used(),
                 free: space::available(&dir.root).unwrap_or(0),
                 problem,
+                problem_detail,
             });
             entries.extend(dir.entries().into_iter().map(|e| CacheEntry {
                 item: labels.item(&e.sha256),

@@ -103,6 +103,7 @@ impl Daemon {
                     used: dir.used(),
                     evict: Vec::new(),
                     problem: e.message,
+                    problem_detail: e.detail,
                 }
             }
             Err(e) => return Err(e),
@@ -319,6 +320,7 @@ fn sync_plan(vm: &str, p: &Planned, labels: &crate::cache_report::Labels) -> Syn
             })
             .collect(),
         problem: String::new(),
+        problem_detail: Default::default(),
     }
 }
 

@@ -13,7 +13,7 @@ use zbus::zvariant::OwnedObjectPath;
 
 use crate::blocking::blocking;
 use crate::daemon::Daemon;
-use crate::error::{Error, Outcome, Result};
+use crate::error::{Error, Outcome, Result, detail};
 use crate::job::Job;
 use crate::jobs::{Admit, NewJob, active};
 use crate::settings::Settings;
@@ -25,14 +25,16 @@ impl Daemon {
     /// Every machine the user could upload, with the reason when one cannot be now.
     pub async fn list_uploadable(self: &Arc<Self>) -> Result<Vec<Uploadable>> {
         let share = self.share.upload_info().await;
+        // Said by the share's own sentence (its detail), or by the group's.
         let unavailable = match share.state {
             ShareState::Online => None,
-            ShareState::Unreadable => {
-                Some("uploading needs the group p_leovms; ask the school's admin".into())
-            }
-            _ => Some(format!(
-                "the upload share is not available: {}",
-                share.reason
+            ShareState::Unreadable => Some((
+                "uploading needs the group p_leovms; ask the school's admin".to_string(),
+                detail("upload-needs-group", &[]),
+            )),
+            _ => Some((
+                format!("the upload share is not available: {}", share.reason),
+                share.detail.clone(),
             )),
         };
         Ok(self
@@ -42,9 +44,10 @@ impl Daemon {
             .map(|s| {
                 let mut u = s.to_api();
                 if u.problem.is_empty()
-                    && let Some(why) = &unavailable
+                    && let Some((why, detail)) = &unavailable
                 {
                     u.problem.clone_from(why);
+                    u.problem_detail.clone_from(detail);
                 }
                 u
             })
@@ -117,7 +120,9 @@ impl Daemon {
             } else {
                 ErrorKind::VmRunning
             };
-            return Err(Error::new(kind, format!("{problem}.")));
+            let mut refused = Error::new(kind, format!("{problem}."));
+            refused.detail.clone_from(&found.problem_detail);
+            return Err(refused);
         }
         let share = self.share.upload_info().await;
         match share.state {

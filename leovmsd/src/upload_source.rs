@@ -5,13 +5,13 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use leovms_api::{UploadSource, Uploadable, UploadableState};
+use leovms_api::{Detail, UploadSource, Uploadable, UploadableState};
 use leovms_image::vbox::{self, OwnMachine};
 use uuid::Uuid;
 
 use crate::catalog::VmEntry;
 use crate::configure;
-use crate::error::wire_safe;
+use crate::error::{detail, wire_safe};
 use crate::view::View;
 
 /// One upload source with the files an upload takes from it.
@@ -32,6 +32,8 @@ pub struct Source {
     pub base_uuid: Option<Uuid>,
     pub settings_file: PathBuf,
     pub problem: Option<String>,
+    /// The id and values of `problem`'s sentence.
+    pub problem_detail: Detail,
 }
 
 impl Source {
@@ -54,6 +56,7 @@ impl Source {
             vm_bytes: snapshot_bytes + size(&self.bases),
             // Problems quote the user's VirtualBox files (escaped where they are read).
             problem: wire_safe(self.problem.as_deref().unwrap_or_default()),
+            problem_detail: self.problem_detail.clone(),
             disks: self
                 .bases
                 .iter()
@@ -129,18 +132,23 @@ fn own_source(m: OwnMachine, running: &[Uuid], bases: &HashMap<Uuid, String>) ->
     }
     let base_uuid = roots.first().map(|r| r.uuid);
     let vm = base_uuid.and_then(|u| bases.get(&u).cloned());
-    let problem = m.problem.clone().or_else(|| match state {
-        UploadableState::Running => Some(format!(
-            "{} is running; shut it down in VirtualBox first",
-            m.name
-        )),
-        UploadableState::Saved => Some(format!(
-            "{} was saved while running; start it in VirtualBox and shut it down first",
-            m.name
-        )),
-        _ if roots.is_empty() => Some(format!("{} has no hard disk", m.name)),
-        _ => None,
-    });
+    let name = &m.name;
+    let said = |message: String, id| (Some(message), detail(id, &[("vm", name)]));
+    let (problem, problem_detail) = match (&m.problem, state) {
+        (Some(p), _) => (Some(p.clone()), Detail::new()),
+        (None, UploadableState::Running) => said(
+            format!("{name} is running; shut it down in VirtualBox first"),
+            "vbox-vm-running",
+        ),
+        (None, UploadableState::Saved) => said(
+            format!(
+                "{name} was saved while running; start it in VirtualBox and shut it down first"
+            ),
+            "vbox-vm-saved",
+        ),
+        (None, _) if roots.is_empty() => said(format!("{name} has no hard disk"), "no-hard-disk"),
+        (None, _) => (None, Detail::new()),
+    };
     Source {
         source: UploadSource::VirtualBox,
         id: m.uuid.to_string(),
@@ -152,6 +160,7 @@ fn own_source(m: OwnMachine, running: &[Uuid], bases: &HashMap<Uuid, String>) ->
         base_uuid,
         settings_file: m.settings_file,
         problem,
+        problem_detail,
     }
 }
 
@@ -174,9 +183,17 @@ pub fn working_copies(view: &View, running: impl Fn(&str) -> bool) -> Vec<Source
         } else {
             UploadableState::Off
         };
-        let problem = (state == UploadableState::Running)
-            .then(|| format!("{} is running; close it first", vm.image.name));
-        out.push(working_copy(&vm, diffs, settings_file, state, problem));
+        let running = state == UploadableState::Running;
+        let name = &vm.image.name;
+        let (problem, problem_detail) = if running {
+            let message = format!("{name} is running; close it first");
+            (Some(message), detail("copy-running", &[("vm", name)]))
+        } else {
+            (None, Detail::new())
+        };
+        let mut copy = working_copy(&vm, diffs, settings_file, state, problem);
+        copy.problem_detail = problem_detail;
+        out.push(copy);
     }
     out
 }
@@ -205,5 +222,6 @@ fn working_copy(
         base_uuid,
         settings_file,
         problem,
+        problem_detail: Detail::new(),
     }
 }

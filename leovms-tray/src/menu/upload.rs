@@ -61,7 +61,7 @@ fn upload_item<T: Dispatch>(state: &State, u: &Uploadable) -> MenuItem<T> {
         None => fl!("upload-as-vm", name = name.as_str()),
     };
     if !u.problem.is_empty() {
-        return item(&blocked(&line, &u.problem), None);
+        return item(&blocked(&line, &u.problem_text()), None);
     }
     let what = if u.source == UploadSource::WorkingCopy {
         fl!("upload-what-working-copy", name = name.as_str())

@@ -61,7 +61,7 @@ impl Cache {
             .filter(|d| d.problem.is_empty())
             .collect();
         if usable.is_empty() {
-            return Cache::Unusable(report.dirs[0].problem.clone());
+            return Cache::Unusable(report.dirs[0].problem_text());
         }
         // A folder can take what its limit leaves, as far as its disk has room.
         let free = usable

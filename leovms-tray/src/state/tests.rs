@@ -64,6 +64,7 @@ pub fn uploadable(source: &str, id: &str, name: &str, vm: &str, problem: &str) -
         vm_bytes: 2,
         problem: problem.into(),
         disks: Vec::new(),
+        problem_detail: Default::default(),
     }
 }
 
@@ -327,6 +328,7 @@ fn cache_space_is_what_the_limits_and_disks_leave() {
         used,
         free,
         problem: problem.into(),
+        problem_detail: Default::default(),
     };
     let report = |dirs| CacheReport {
         dirs,

@@ -143,10 +143,19 @@ impl Caches {
             }
         }
         let (root, why) = first_problem.unwrap_or_default();
+        let values: [(&str, &dyn std::fmt::Display); 6] = [
+            ("dir", &root.display()),
+            ("need", &why.needed),
+            ("free", &why.room),
+            ("limit", &why.limit),
+            ("used", &why.used),
+            ("evictable", &why.evictable),
+        ];
         Err(Error::new(
             ErrorKind::NoSpace,
             format!("Not enough space in the cache {}: {why}.", root.display()),
-        ))
+        )
+        .said("cache-no-space", &values))
     }
 
     /// Removes unpinned archives nobody uses, least recently used first, from the caches on
@@ -180,7 +189,7 @@ impl Caches {
             limit: u64::MAX,
             used: 0,
         };
-        let evict = plan::evictions(&budget, &candidates, keep)?;
+        let evict = plan::evictions(&budget, &candidates, keep).map_err(|m| m.to_string())?;
         for entry in &evict {
             if let Some(dir) = dirs.iter().find(|d| entry.path.starts_with(&d.root)) {
                 let root = dir.prepare_root().map_err(|e| e.message)?;

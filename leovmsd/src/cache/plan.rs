@@ -40,13 +40,38 @@ fn protected(c: &Candidate, keep: &HashSet<&str>) -> Option<&'static str> {
     }
 }
 
+/// Why archives cannot fit into a cache, in bytes: what is needed, the room there is at
+/// best, the limit, what is in use and how much of that could be freed.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Misfit {
+    pub needed: u64,
+    pub room: u64,
+    pub limit: u64,
+    pub used: u64,
+    pub evictable: u64,
+}
+
+impl std::fmt::Display for Misfit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} needed, {} free (limit {}, {} in use, of which {} could be freed)",
+            gb(self.needed),
+            gb(self.room),
+            gb(self.limit),
+            gb(self.used),
+            gb(self.evictable),
+        )
+    }
+}
+
 /// The archives to remove, least recently used first, so that `budget.needed` fits under
-/// both the limit and the free space; or why it cannot fit, with needed and free.
+/// both the limit and the free space; or why it cannot fit.
 pub fn evictions(
     budget: &Budget,
     candidates: &[Candidate],
     keep: &HashSet<&str>,
-) -> Result<Vec<Entry>, String> {
+) -> Result<Vec<Entry>, Misfit> {
     let mut order: Vec<&Candidate> = candidates
         .iter()
         .filter(|c| protected(c, keep).is_none())
@@ -86,14 +111,13 @@ pub fn evictions(
         .min(budget.free)
         .saturating_add(evictable)
         .min(budget.limit);
-    Err(format!(
-        "{} needed, {} free (limit {}, {} in use, of which {} could be freed)",
-        gb(budget.needed),
-        gb(room),
-        gb(budget.limit),
-        gb(budget.used),
-        gb(evictable),
-    ))
+    Err(Misfit {
+        needed: budget.needed,
+        room,
+        limit: budget.limit,
+        used: budget.used,
+        evictable,
+    })
 }
 
 /// Why an archive would be evicted, in plain words.
@@ -166,7 +190,8 @@ mod tests {
             &c,
             &keep,
         )
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
         assert!(why.starts_with("5.0 GB needed, 2.0 GB free"), "{why}");
     }
 
