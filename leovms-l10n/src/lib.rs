@@ -17,7 +17,8 @@ use i18n_embed::fluent::FluentLanguageLoader;
 use i18n_embed::unic_langid::LanguageIdentifier;
 use i18n_embed::{I18nAssets, LanguageLoader};
 
-pub use env::requested_languages;
+use env::requested_languages;
+
 pub use i18n_embed;
 /// The build-time checked lookup; a crate uses the `fl!` of [`catalogs!`].
 pub use i18n_embed_fl::fl;
@@ -43,7 +44,7 @@ impl Lang {
             .unwrap_or(Lang::En)
     }
 
-    pub fn code(self) -> &'static str {
+    fn code(self) -> &'static str {
         match self {
             Lang::En => "en",
             Lang::De => "de",
@@ -60,12 +61,6 @@ pub fn lang() -> Lang {
     static LANG: LazyLock<Lang> =
         LazyLock::new(|| Lang::from_requested(&requested_languages(|k| std::env::var(k).ok())));
     *LANG
-}
-
-/// A loader for `domain` (the crate name) in this process's language, falling
-/// back to English for anything the language lacks.
-pub fn loader(domain: &str, assets: &dyn I18nAssets) -> FluentLanguageLoader {
-    loader_in(lang(), domain, assets)
 }
 
 /// A loader for `domain` in `lang`, e.g. for a test that reads both catalogs.
@@ -122,11 +117,6 @@ macro_rules! catalogs {
         #[allow(unused_imports)]
         pub(crate) use fl;
     };
-}
-
-/// `value` with `digits` decimals, with the decimal separator of this process's language.
-pub fn decimal(value: f64, digits: usize) -> String {
-    decimal_in(lang(), value, digits)
 }
 
 /// `value` with `digits` decimals as `lang` writes it: `1.5` in English, `1,5` in German.

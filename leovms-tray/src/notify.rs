@@ -1,8 +1,9 @@
 //! Desktop notifications (`org.freedesktop.Notifications`) and their wording.
 //!
-//! The daemon's refusals and failures become the body in the user's language
-//! (`explain()` of leovms-api), its other messages as it wrote them. Without a
-//! notification server the tray only logs: a missing popup must never stop the tray.
+//! The daemon's refusals, failures and outcomes become the body in the user's language
+//! (`explain()` and `outcome()` of leovms-api); a message it has no words for, as the
+//! daemon wrote it. Without a notification server the tray only logs: a missing popup
+//! must never stop the tray.
 
 use std::collections::HashMap;
 
