@@ -22,21 +22,19 @@ pub struct Leovms {
 
 impl Leovms {
     /// Uncached: a cached proxy would read every property at once, and so wake a daemon
-    /// that sleeps. Asks for the detail of error replies (see [`Leovms::enable_detail`]).
+    /// that sleeps.
     pub async fn new(conn: &Connection) -> zbus::Result<Leovms> {
         let manager = ManagerProxy::builder(conn)
             .cache_properties(CacheProperties::No)
             .build()
             .await?;
-        let leovms = Leovms { manager };
-        leovms.enable_detail().await;
-        Ok(leovms)
+        Ok(Leovms { manager })
     }
 
-    /// Asks the daemon for the detail of its error replies, so that refusals are worded in
-    /// the user's language. Again after the daemon was restarted (it remembers this per
-    /// daemon). A daemon that cannot be reached, or is too old, is told nothing here: the
-    /// next real call reports it.
+    /// Asks the daemon for the detail of its error replies on this connection, so that
+    /// refusals are worded in the user's language: once when a client connects, and again
+    /// after the daemon was restarted (it remembers this per daemon). A daemon that cannot
+    /// be reached, or is too old, is told nothing here: the next real call reports it.
     pub async fn enable_detail(&self) {
         let _ = self.manager.enable_error_detail().await;
     }

@@ -176,6 +176,8 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         .await
         .map_err(|e| CliError::Unreachable(e.to_string()))?;
     let leovms = Leovms::new(&conn).await?;
+    // Every command here asks the daemon: refusals in the user's language.
+    leovms.enable_detail().await;
     let mgr = leovms.manager().clone();
     match cli.command {
         Command::List => {

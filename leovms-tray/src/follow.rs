@@ -76,7 +76,10 @@ pub async fn run(
         .build();
     let mut signals = MessageStream::for_match_rule(rule, &conn, Some(QUEUE)).await?;
     // Uncached: a cached proxy would read every property now, and so start the daemon.
-    let manager = Leovms::new(&conn).await?.manager().clone();
+    let leovms = Leovms::new(&conn).await?;
+    // For this connection, the menu's actions too: refusals in the user's language.
+    leovms.enable_detail().await;
+    let manager = leovms.manager().clone();
     let f = Follower {
         manager,
         ui,

@@ -17,9 +17,10 @@ fn interface_block(xml: &str, name: &str) -> String {
     xml[start..end].to_owned()
 }
 
-/// `Manager1.Start` called through `gdbus`.
-fn gdbus_start(w: &World, vm: &str, snapshot: &str, options: &str) -> std::process::Output {
-    w.gdbus(&[
+/// `Manager1.<method>(args…)` called through `gdbus`.
+fn gdbus_manager(w: &World, method: &str, args: &[&str]) -> std::process::Output {
+    let method = format!("org.leovms.Manager1.{method}");
+    let call = [
         "call",
         "--session",
         "--dest",
@@ -27,11 +28,14 @@ fn gdbus_start(w: &World, vm: &str, snapshot: &str, options: &str) -> std::proce
         "--object-path",
         "/org/leovms/Leovms1",
         "--method",
-        "org.leovms.Manager1.Start",
-        vm,
-        snapshot,
-        options,
-    ])
+        &method,
+    ];
+    w.gdbus(&[&call[..], args].concat())
+}
+
+/// `Manager1.Start` called through `gdbus`.
+fn gdbus_start(w: &World, vm: &str, snapshot: &str, options: &str) -> std::process::Output {
+    gdbus_manager(w, "Start", &[vm, snapshot, options])
 }
 
 fn committed(name: &str) -> String {
@@ -171,21 +175,7 @@ async fn options_with_a_wrong_type_or_an_unknown_key_are_refused_by_name() {
         invalid,
         "Start has no option \"ram\"; its options are: ram-mb.",
     );
-    let upload = |options: &str| {
-        w.gdbus(&[
-            "call",
-            "--session",
-            "--dest",
-            "org.leovms.Leovms1",
-            "--object-path",
-            "/org/leovms/Leovms1",
-            "--method",
-            "org.leovms.Manager1.Upload",
-            "virtualbox",
-            "x",
-            options,
-        ])
-    };
+    let upload = |options: &str| gdbus_manager(&w, "Upload", &["virtualbox", "x", options]);
     let out = upload("{'colour': <'red'>}");
     assert_call_refused(
         &out,
@@ -224,17 +214,12 @@ async fn options_with_a_wrong_type_or_an_unknown_key_are_refused_by_name() {
     w.wait_machine_state("vm-demo", "running").await;
 }
 
-/// A failed job carries the id and values of its sentence (`ErrorDetail`, the last
-/// argument of `Finished`), so that clients word it in their user's language.
+/// A failed job carries the id and values of its sentence (`Detail`, the last argument of
+/// `Finished`), so that clients word it in their user's language.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_failed_job_carries_the_id_and_values_of_its_sentence() {
     let mut w = World::new().await;
-    let var = if w.double {
-        "LEOVMS_DOUBLE_START_FAIL"
-    } else {
-        "VBOXSIM_START_FAIL"
-    };
-    w.extra_env.push((var.into(), "1".into()));
+    w.fail_vm_starts();
     w.start_daemon().await;
     let conn = w.connection().await;
     let client = leovms_api::Leovms::new(&conn).await.unwrap();
@@ -267,7 +252,7 @@ async fn a_failed_job_carries_the_id_and_values_of_its_sentence() {
 }
 
 /// A refusal carries the detail of its sentence to a connection that asked for it
-/// (`leovms-api` asks when it connects), and the message alone to every other caller, so
+/// (both clients ask when they connect), and the message alone to every other caller, so
 /// that `gdbus` still shows the message.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_refusal_carries_its_detail_only_to_a_client_that_asked() {
@@ -280,17 +265,7 @@ async fn a_refusal_carries_its_detail_only_to_a_client_that_asked() {
     assert_eq!(e.kind(), Some(leovms_api::ErrorKind::NotRunning));
     assert_eq!(e.message(), "vm-demo is not running.");
     assert_eq!(e.detail().map(|d| d.len()), Some(0), "{e:?}");
-    let out = w.gdbus(&[
-        "call",
-        "--session",
-        "--dest",
-        "org.leovms.Leovms1",
-        "--object-path",
-        "/org/leovms/Leovms1",
-        "--method",
-        "org.leovms.Manager1.Stop",
-        "vm-demo",
-    ]);
+    let out = gdbus_manager(&w, "Stop", &["vm-demo"]);
     assert_call_refused(
         &out,
         "org.leovms.Error.NotRunning",
@@ -299,6 +274,7 @@ async fn a_refusal_carries_its_detail_only_to_a_client_that_asked() {
 
     let asked = w.connection().await;
     let client = leovms_api::Leovms::new(&asked).await.unwrap();
+    client.enable_detail().await;
     let e = client.manager().stop("vm-demo").await.unwrap_err();
     assert_eq!(e.message(), "vm-demo is not running.");
     let detail = e.detail().expect("a refusal");

@@ -249,12 +249,7 @@ async fn start_without_virtualbox_is_refused_before_anything_is_written() {
 #[tokio::test(flavor = "multi_thread")]
 async fn start_shows_virtualbox_own_message_when_it_fails() {
     let mut w = World::new().await;
-    let var = if w.double {
-        "LEOVMS_DOUBLE_START_FAIL"
-    } else {
-        "VBOXSIM_START_FAIL"
-    };
-    w.extra_env.push((var.into(), "1".into()));
+    w.fail_vm_starts();
     w.start_daemon().await;
     let out = w.cli(&["start", "vm-demo", "--snapshot", "standard"]);
     assert_eq!(out.status.code(), Some(9), "{}", describe(&out));

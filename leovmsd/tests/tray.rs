@@ -602,6 +602,14 @@ fn menu(w: &World, item: &str) -> Item {
     to_item(&reply[1])
 }
 
+/// The menu once it lists both demo machines with their snapshots.
+async fn both_machines(w: &World, item: &str) -> Item {
+    menu_until(w, item, "both machines with snapshots", |m| {
+        m.at(&["Windows 10 (demo)", "Standard"]).map(|_| m.clone())
+    })
+    .await
+}
+
 /// The menu once `probe` finds what it waits for.
 async fn menu_until<T>(w: &World, item: &str, what: &str, probe: impl Fn(&Item) -> Option<T>) -> T {
     let mut last = None;
@@ -758,10 +766,7 @@ async fn the_menu_lists_the_share_and_a_click_starts_a_snapshot() {
     desktop.serve_watcher().await;
     let item = desktop.registered_item(&tray).await;
 
-    let m = menu_until(&w, &item, "both machines with snapshots", |m| {
-        m.at(&["Windows 10 (demo)", "Standard"]).map(|_| m.clone())
-    })
-    .await;
+    let m = both_machines(&w, &item).await;
     // A student's menu: the machines and Offline, nothing to upload or quit.
     assert_eq!(
         m.labels(),
@@ -1071,10 +1076,7 @@ async fn with_a_german_locale_the_menu_tooltip_and_notifications_are_german() {
     desktop.serve_watcher().await;
     let tray = Tray::start(&w, STUDENT, GERMAN);
     let item = desktop.registered_item(&tray).await;
-    let m = menu_until(&w, &item, "both machines with snapshots", |m| {
-        m.at(&["Windows 10 (demo)", "Standard"]).map(|_| m.clone())
-    })
-    .await;
+    let m = both_machines(&w, &item).await;
     // The share's names as they are, the tray's words in German.
     assert_eq!(
         m.labels(),

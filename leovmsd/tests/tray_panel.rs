@@ -128,17 +128,9 @@ async fn show_tray(
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_tray_menu_in_a_real_panel_starts_a_snapshot() {
-    let missing = missing_panel_tools();
-    if skip_unless(
-        missing.is_empty(),
-        &format!("a real panel needs {}", missing.join(", ")),
-    ) {
+    let Some((w, shots, scratch)) = panel_world().await else {
         return;
-    }
-    let mut w = World::new().await;
-    w.start_daemon().await;
-    let shots = screenshot_dir(&w);
-    let scratch = w.tmp.path().join("scratch.png");
+    };
 
     // English: the language of a desktop without a German locale.
     let Shown {
@@ -336,17 +328,9 @@ async fn the_tray_menu_in_a_real_panel_starts_a_snapshot() {
 /// the keyboard for the screenshots `menu-de.png` and `offline-de.png`.
 #[tokio::test(flavor = "multi_thread")]
 async fn the_tray_menu_in_a_german_panel_is_german() {
-    let missing = missing_panel_tools();
-    if skip_unless(
-        missing.is_empty(),
-        &format!("a real panel needs {}", missing.join(", ")),
-    ) {
+    let Some((w, shots, scratch)) = panel_world().await else {
         return;
-    }
-    let mut w = World::new().await;
-    w.start_daemon().await;
-    let shots = screenshot_dir(&w);
-    let scratch = w.tmp.path().join("scratch.png");
+    };
     let shown = show_tray(&w, "de_DE.UTF-8", &scratch, &shots, None).await;
     let (panel, service) = (&shown.panel, shown.service.as_str());
     let conn = w.connection().await;
@@ -395,6 +379,24 @@ async fn the_tray_menu_in_a_german_panel_is_german() {
         .unwrap_or_else(|e| panic!("the submenu Offline-Nutzung did not open: {e}"));
     assert!(sub.w >= 60 && sub.h >= 20, "the submenu is only {sub:?}");
     keep(shot, &shots, "offline-de.png");
+}
+
+/// A share and its daemon for a test in the real panel, with where its screenshots go and
+/// a scratch file for the ones in between; `None` (skipped, with the reason) where the
+/// panel's tools are missing.
+async fn panel_world() -> Option<(World, PathBuf, PathBuf)> {
+    let missing = missing_panel_tools();
+    if skip_unless(
+        missing.is_empty(),
+        &format!("a real panel needs {}", missing.join(", ")),
+    ) {
+        return None;
+    }
+    let mut w = World::new().await;
+    w.start_daemon().await;
+    let shots = screenshot_dir(&w);
+    let scratch = w.tmp.path().join("scratch.png");
+    Some((w, shots, scratch))
 }
 
 /// The labels of the entries that have one (not the separators).

@@ -32,6 +32,19 @@ fn open(zip: &Path) -> Result<ZipArchive<File>> {
     ZipArchive::new(file).map_err(|e| bad(zip, fl!("zip-unreadable", detail = e.to_string())))
 }
 
+/// The disk in the zip cannot be read.
+fn unreadable(disk: &ZipDisk, e: impl std::fmt::Display) -> Error {
+    let detail = e.to_string();
+    bad(
+        &disk.zip,
+        fl!(
+            "zip-cannot-read",
+            entry = disk.entry.as_str(),
+            detail = detail
+        ),
+    )
+}
+
 fn bad(zip: &Path, why: impl std::fmt::Display) -> Error {
     Error::Invalid(fl!("zip-refused", zip = shown(zip), why = why.to_string()))
 }
@@ -101,27 +114,12 @@ pub fn check(zip: &Path) -> Result<ZipDisk> {
 /// The first `len` bytes of the disk (for its header), without unpacking the rest.
 pub fn head(disk: &ZipDisk, len: u64) -> Result<Vec<u8>> {
     let mut archive = open(&disk.zip)?;
-    let entry = archive.by_index(0).map_err(|e| {
-        bad(
-            &disk.zip,
-            fl!(
-                "zip-cannot-read",
-                entry = disk.entry.as_str(),
-                detail = e.to_string()
-            ),
-        )
-    })?;
+    let entry = archive.by_index(0).map_err(|e| unreadable(disk, e))?;
     let mut buf = Vec::new();
-    entry.take(len).read_to_end(&mut buf).map_err(|e| {
-        bad(
-            &disk.zip,
-            fl!(
-                "zip-cannot-read",
-                entry = disk.entry.as_str(),
-                detail = e.to_string()
-            ),
-        )
-    })?;
+    entry
+        .take(len)
+        .read_to_end(&mut buf)
+        .map_err(|e| unreadable(disk, e))?;
     Ok(buf)
 }
 
@@ -129,16 +127,7 @@ pub fn head(disk: &ZipDisk, len: u64) -> Result<Vec<u8>> {
 /// are checked at the end. The bytes written are reported to `progress`.
 pub fn extract(disk: &ZipDisk, out: &Path, progress: &mut Progress) -> Result<()> {
     let mut archive = open(&disk.zip)?;
-    let mut entry = archive.by_index(0).map_err(|e| {
-        bad(
-            &disk.zip,
-            fl!(
-                "zip-cannot-read",
-                entry = disk.entry.as_str(),
-                detail = e.to_string()
-            ),
-        )
-    })?;
+    let mut entry = archive.by_index(0).map_err(|e| unreadable(disk, e))?;
     let file = File::create_new(out).map_err(|e| Error::io(out, e))?;
     let mut writer = Counting {
         inner: BufWriter::with_capacity(1 << 20, file),

@@ -76,6 +76,18 @@ impl World {
         }
     }
 
+    /// VirtualBox (the project's double or the stand-in) fails every VM start, like a host
+    /// without the vboxdrv kernel module; set before the daemon starts.
+    #[allow(dead_code)]
+    pub fn fail_vm_starts(&mut self) {
+        let var = if self.double {
+            "LEOVMS_DOUBLE_START_FAIL"
+        } else {
+            "VBOXSIM_START_FAIL"
+        };
+        self.extra_env.push((var.into(), "1".into()));
+    }
+
     /// This user's leovms VirtualBox home (the share's default `~/.leovms`).
     pub fn vbox_home(&self) -> PathBuf {
         self.home.join(".leovms")
