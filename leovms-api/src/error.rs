@@ -50,12 +50,15 @@ pub enum ErrorKind {
     Busy,
     /// The user may not write where the job must (e.g. not in group p_leovms).
     PermissionDenied,
+    /// A document the VM printed was not printed: no printer, the printer refused it, or
+    /// it is not a PDF (the detail says which).
+    PrintFailed,
     Io,
     Internal,
 }
 
 impl ErrorKind {
-    pub const ALL: [ErrorKind; 17] = [
+    pub const ALL: [ErrorKind; 18] = [
         ErrorKind::NotFound,
         ErrorKind::InvalidArgument,
         ErrorKind::InvalidConfig,
@@ -71,6 +74,7 @@ impl ErrorKind {
         ErrorKind::Canceled,
         ErrorKind::Busy,
         ErrorKind::PermissionDenied,
+        ErrorKind::PrintFailed,
         ErrorKind::Io,
         ErrorKind::Internal,
     ];
@@ -93,6 +97,7 @@ impl ErrorKind {
             ErrorKind::Canceled => "Canceled",
             ErrorKind::Busy => "Busy",
             ErrorKind::PermissionDenied => "PermissionDenied",
+            ErrorKind::PrintFailed => "PrintFailed",
             ErrorKind::Io => "Io",
             ErrorKind::Internal => "Internal",
         }

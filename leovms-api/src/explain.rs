@@ -117,6 +117,7 @@ fn headline(loader: &FluentLanguageLoader, kind: ErrorKind) -> String {
         ErrorKind::Canceled => fl!(loader, "error-canceled"),
         ErrorKind::Busy => fl!(loader, "error-busy"),
         ErrorKind::PermissionDenied => fl!(loader, "error-permission-denied"),
+        ErrorKind::PrintFailed => fl!(loader, "error-print-failed"),
         ErrorKind::Io => fl!(loader, "error-io"),
         ErrorKind::Internal => fl!(loader, "error-internal"),
     }

@@ -26,7 +26,7 @@ pub fn format_size(bytes: u64) -> String {
     format_size_in(lang(), bytes)
 }
 
-fn format_size_in(lang: Lang, bytes: u64) -> String {
+pub(crate) fn format_size_in(lang: Lang, bytes: u64) -> String {
     let b = bytes as f64;
     let (value, unit) = if b >= GB {
         (b / GB, "GB")

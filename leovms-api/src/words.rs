@@ -138,6 +138,9 @@ words! {
         Verify = "verify",
         /// `Upload`: packs a machine into the upload share.
         Upload = "upload",
+        /// A document the running VM printed, on its way to the printer (made by the
+        /// daemon, not by a call).
+        Print = "print",
     }
 }
 
@@ -157,6 +160,12 @@ words! {
         Running = "running",
         /// Packing and writing an upload to the upload share.
         Upload = "upload",
+        /// A print job: the VM is still writing the document.
+        Receive = "receive",
+        /// A print job: Ghostscript embeds the document's fonts.
+        EmbedFonts = "embed-fonts",
+        /// A print job: the document goes to the printer.
+        Print = "print",
         /// The job has ended (see its state).
         Ended = "ended",
     }
@@ -176,6 +185,9 @@ impl Phase {
             Phase::Launch => fl!("phase-launch"),
             Phase::Running => fl!("phase-running"),
             Phase::Upload => fl!("phase-upload"),
+            Phase::Receive => fl!("phase-receive"),
+            Phase::EmbedFonts => fl!("phase-embed-fonts"),
+            Phase::Print => fl!("phase-print"),
             Phase::Ended => fl!("phase-ended"),
             Phase::Unknown => fl!("phase-unknown"),
         }
@@ -301,6 +313,8 @@ mod tests {
             ["off", "starting", "running", "not-offered"]
         );
         assert_eq!(words(&[&Origin::Share, &Origin::Cache]), ["share", "cache"]);
+        let kinds: Vec<&str> = JobKind::KNOWN.iter().map(|k| k.as_str()).collect();
+        assert_eq!(kinds, ["start", "sync", "verify", "upload", "print"]);
         let phases: Vec<&str> = Phase::KNOWN.iter().map(|p| p.as_str()).collect();
         assert_eq!(
             phases,
@@ -314,6 +328,9 @@ mod tests {
                 "launch",
                 "running",
                 "upload",
+                "receive",
+                "embed-fonts",
+                "print",
                 "ended"
             ]
         );

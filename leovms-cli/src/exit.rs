@@ -29,7 +29,8 @@ pub fn code_for(kind: Option<ErrorKind>) -> u8 {
         Some(ErrorKind::Canceled) => 10,
         Some(ErrorKind::Offline) => 11,
         Some(ErrorKind::PermissionDenied) => 12,
-        Some(ErrorKind::Io | ErrorKind::Internal) | None => FAILURE,
+        // No code of its own: no command starts a print job (the daemon makes them).
+        Some(ErrorKind::PrintFailed | ErrorKind::Io | ErrorKind::Internal) | None => FAILURE,
     }
 }
 
@@ -163,6 +164,7 @@ mod tests {
             (ErrorKind::Canceled, 10),
             (ErrorKind::Busy, 8),
             (ErrorKind::PermissionDenied, 12),
+            (ErrorKind::PrintFailed, 1),
             (ErrorKind::Io, 1),
             (ErrorKind::Internal, 1),
         ];

@@ -173,20 +173,25 @@ async fn watch(
 }
 
 /// What the bar says before the phase: the VM of a sync, since `sync` follows several
-/// jobs in a row. A start names its VM at the end instead.
+/// jobs in a row, and the VM a printed document comes from (nobody asked for that job, so
+/// nothing else names it). A start names its VM at the end instead.
 fn bar_label(kind: JobKind, vm: &str) -> &str {
-    if kind == JobKind::Sync { vm } else { "" }
+    match kind {
+        JobKind::Sync | JobKind::Print => vm,
+        _ => "",
+    }
 }
 
 /// The last line of a job that ended well. The daemon's message (`said`, in the user's
-/// language) says best what a sync or a check of the cache did; a start's job ends when
-/// its VM has been powered off.
+/// language) says best what a sync, a check of the cache or a print job did (on which
+/// printer the document came out); a start's job ends when its VM has been powered off.
 fn done_line(kind: JobKind, name: &str, said: Option<&str>) -> String {
     match (kind, said) {
         (JobKind::Start, _) => fl!("stop-done", vm = name),
         (_, Some(said)) => said.to_string(),
         (JobKind::Sync, None) => fl!("follow-synced", name = name),
         (JobKind::Verify, None) => fl!("follow-checked"),
+        (JobKind::Print, None) => fl!("follow-printed", name = name),
         _ => fl!("follow-done"),
     }
 }
@@ -237,6 +242,19 @@ mod tests {
     }
 
     #[test]
+    fn a_printed_document_says_where_it_came_out() {
+        let printed = "The document from Windows 10 was printed on test.";
+        assert_eq!(
+            done_line(JobKind::Print, "Windows 10", Some(printed)),
+            printed
+        );
+        assert_eq!(
+            done_line(JobKind::Print, "Windows 10", None),
+            "The document from Windows 10 has been printed."
+        );
+    }
+
+    #[test]
     fn jobs_are_named_for_people() {
         let joined = |kind| fl!("follow-joined", kind = JobKind::as_str(kind));
         assert_eq!(
@@ -252,10 +270,15 @@ mod tests {
             "Joined the check of the cache already in progress."
         );
         assert_eq!(
+            joined(JobKind::Print),
+            "Joined the print job already in progress."
+        );
+        assert_eq!(
             joined(JobKind::Unknown),
             "Joined the job already in progress."
         );
         assert_eq!(bar_label(JobKind::Sync, "vm-demo"), "vm-demo");
+        assert_eq!(bar_label(JobKind::Print, "vm-win10"), "vm-win10");
         assert_eq!(bar_label(JobKind::Start, "vm-demo"), "");
     }
 }

@@ -516,7 +516,7 @@ lessons  LESSONS  -           -        820.3 MB  no      -
     }
 
     #[test]
-    fn jobs_table_names_sync_and_verify_jobs() {
+    fn jobs_table_names_sync_verify_and_print_jobs() {
         let job = |n: u32, kind: &str, vm: &str, snapshot: &str| JobInfo {
             path: format!("/org/leovms/Leovms1/job/{n}").try_into().unwrap(),
             kind: JobKind::parse(kind),
@@ -533,12 +533,14 @@ lessons  LESSONS  -           -        820.3 MB  no      -
         };
         let expected = "\
 JOB  KIND    VM        SNAPSHOT  PHASE  STATE  DONE  MESSAGE
+6    print   vm-win10  -         ended  done   -     -
 5    verify  -         -         ended  done   -     -
 4    sync    vm-win10  all       ended  done   -     -
 3    sync    vm-win10  exam      ended  done   -     -
 2    start   vm-win10  as found  ended  done   -     -
 ";
         let jobs = [
+            job(6, "print", "vm-win10", ""),
             job(5, "verify", "", ""),
             job(4, "sync", "vm-win10", ""),
             job(3, "sync", "vm-win10", "exam"),

@@ -40,3 +40,30 @@ pub fn uploadable_state(state: UploadableState) -> String {
 pub fn yes_no(b: bool) -> String {
     if b { fl!("word-yes") } else { fl!("word-no") }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use leovms_l10n::{Lang, loader_in};
+
+    use crate::l10n::Catalogs;
+
+    /// English shows the wire word; German has a word of its own for each.
+    #[test]
+    fn a_print_job_and_its_phases_have_german_words() {
+        let de = loader_in(Lang::De, "leovms-cli", &Catalogs);
+        let en = loader_in(Lang::En, "leovms-cli", &Catalogs);
+        let cases = [
+            ("word-job-kind", "kind", "print", "Drucken"),
+            ("word-phase", "phase", "receive", "Dokument empfangen"),
+            ("word-phase", "phase", "embed-fonts", "Schriften einbetten"),
+            ("word-phase", "phase", "print", "Drucken"),
+        ];
+        for (id, key, wire, german) in cases {
+            let args = HashMap::from([(key, wire)]);
+            assert_eq!(de.get_args(id, args.clone()), german, "{wire}");
+            assert_eq!(en.get_args(id, args), wire);
+        }
+    }
+}

@@ -7,6 +7,7 @@ mod access;
 mod error;
 mod folders;
 mod network;
+mod printer;
 mod store;
 #[cfg(test)]
 mod tests;
@@ -22,6 +23,7 @@ pub use error::ConfigError;
 pub(crate) use error::{KeyIndex, read_text};
 pub use folders::{FolderSetting, SharedFolder, expand_home, resolve_shared_folders};
 pub use network::{MAX_NIC, MacSetting, NetworkChoice, NetworkRule, NicMode, NicRule};
+pub use printer::{DEFAULT_PRINT_FILE, DEFAULT_PRINT_MAX_MB, PrinterConf};
 pub use store::{DEFAULT_USER_PINS, StoreConf};
 
 use crate::name::SafeName;
@@ -63,11 +65,14 @@ fn check_format(format: Option<i64>, index: &KeyIndex<'_>) -> Result<(), ConfigE
     }
 }
 
-/// leovms-client.conf: where clients cache archives, which VMs they keep synced.
+/// leovms-client.conf: where clients cache archives, which VMs they keep synced, the
+/// VM printer of all PCs.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ClientConf {
     pub caches: Vec<CacheConf>,
     pub presync: Vec<SafeName>,
+    /// Below each VM's own `[printer]` (see [`PrinterConf::over`]).
+    pub printer: PrinterConf,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -84,6 +89,8 @@ struct RawClient {
     cache: Vec<RawCache>,
     #[serde(default)]
     presync: Vec<SafeName>,
+    #[serde(default)]
+    printer: PrinterConf,
 }
 
 #[derive(Deserialize)]
@@ -95,7 +102,8 @@ struct RawCache {
 
 impl ClientConf {
     pub fn parse(text: &str, file: &Path) -> Result<Self, ConfigError> {
-        let (raw, index) = parse_toml::<RawClient>(text, file).map_err(presync_hint)?;
+        let (raw, index) = parse_toml::<RawClient>(text, file)
+            .map_err(|e| printer::misplaced_hint(presync_hint(e)))?;
         check_format(raw.format, &index)?;
         for (i, cache) in raw.cache.iter().enumerate() {
             if !cache.path.is_absolute() {
@@ -111,6 +119,7 @@ impl ClientConf {
                 ));
             }
         }
+        raw.printer.check(&index)?;
         Ok(ClientConf {
             caches: raw
                 .cache
@@ -121,6 +130,7 @@ impl ClientConf {
                 })
                 .collect(),
             presync: raw.presync,
+            printer: raw.printer,
         })
     }
 
@@ -212,6 +222,9 @@ pub struct ImageConf {
     /// Network cards per PC; see [`ImageConf::network_for`].
     #[serde(default)]
     pub network: Vec<NetworkRule>,
+    /// The VM printer; each key set here wins over leovms-client.conf's.
+    #[serde(default)]
+    pub printer: PrinterConf,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
@@ -256,7 +269,7 @@ impl Default for RamPolicy {
 
 impl ImageConf {
     pub fn parse(text: &str, file: &Path) -> Result<Self, ConfigError> {
-        let (conf, index) = parse_toml::<ImageConf>(text, file)?;
+        let (conf, index) = parse_toml::<ImageConf>(text, file).map_err(printer::misplaced_hint)?;
         if conf.name.trim().is_empty() {
             return Err(index.error_at("name", "must not be empty"));
         }
@@ -264,6 +277,7 @@ impl ImageConf {
         folders::check(&conf.shared_folders, &index)?;
         conf.access.check(&index)?;
         network::check(&conf.network, &index)?;
+        conf.printer.check(&index)?;
         Ok(conf)
     }
 

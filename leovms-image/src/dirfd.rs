@@ -26,8 +26,10 @@ pub struct Meta {
     pub mode: u32,
     pub size: u64,
     pub links: u64,
-    /// Unix seconds of the last modification.
+    /// Unix seconds of the last modification…
     pub modified: i64,
+    /// …and its nanoseconds.
+    pub modified_nsec: u32,
     dev: u64,
     ino: u64,
 }
@@ -41,6 +43,7 @@ impl Meta {
             size: st.st_size as u64,
             links: st.st_nlink,
             modified: st.st_mtime,
+            modified_nsec: st.st_mtime_nsec as u32,
             dev: st.st_dev,
             ino: st.st_ino,
         }
@@ -259,6 +262,17 @@ impl Dir {
 
     pub fn rename(&self, from: impl AsRef<OsStr>, to: impl AsRef<OsStr>) -> io::Result<()> {
         rustix::fs::renameat(&self.fd, from.as_ref(), &self.fd, to.as_ref()).map_err(errno)
+    }
+
+    /// Moves `from` of this folder to `to` in folder `dest` (on the same file system):
+    /// whatever the name is, it is moved, never what a link points to.
+    pub fn rename_into(
+        &self,
+        from: impl AsRef<OsStr>,
+        dest: &Dir,
+        to: impl AsRef<OsStr>,
+    ) -> io::Result<()> {
+        rustix::fs::renameat(&self.fd, from.as_ref(), &dest.fd, to.as_ref()).map_err(errno)
     }
 
     /// Sets the modification time of `name` to now without following a link; anyone

@@ -9,6 +9,7 @@ pub mod dirfd;
 pub mod layout;
 pub mod manifest;
 pub mod name;
+pub mod pdf;
 pub mod process;
 pub mod ram;
 pub mod text;

@@ -92,6 +92,31 @@ pub fn skip_unless(condition: bool, reason: &str) -> bool {
     true
 }
 
+/// Calls `ready` until it says yes or `limit` passed; short sleeps, since the external
+/// processes the kit runs (smbd, cupsd, FUSE mounts) give no event to wait for.
+pub(crate) fn wait_until(limit: std::time::Duration, mut ready: impl FnMut() -> bool) -> bool {
+    let deadline = std::time::Instant::now() + limit;
+    loop {
+        if ready() {
+            return true;
+        }
+        if std::time::Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+/// The names in folder `dir`, sorted (what `ls -A` shows); panics when it cannot be read.
+pub fn names_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("read {}: {e}", dir.display()))
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
 pub fn is_root() -> bool {
     rustix::process::geteuid().is_root()
 }

@@ -82,7 +82,8 @@ pub fn daemon_says(message: &str) -> String {
 }
 
 /// A job ended `done`; `message` is the daemon's (see [`daemon_says`]). A start ends
-/// `done` when its VM powered off, which the student did: nothing to tell then.
+/// `done` when its VM powered off, which the student did: nothing to tell then. A print
+/// job's message says on which printer the document came out.
 pub fn done(kind: JobKind, name: &str, ran: bool, message: &str) -> Option<Notice> {
     match kind {
         JobKind::Start if ran => None,
@@ -99,6 +100,7 @@ pub fn done(kind: JobKind, name: &str, ran: bool, message: &str) -> Option<Notic
             },
             false,
         )),
+        JobKind::Print => Some(Notice::new(fl!("note-printed", vm = name), message, false)),
         JobKind::Unknown => Some(Notice::new(
             fl!("note-other-done", job = job_of(name)),
             message,
@@ -107,21 +109,28 @@ pub fn done(kind: JobKind, name: &str, ran: bool, message: &str) -> Option<Notic
     }
 }
 
-pub fn canceled(kind: JobKind, name: &str) -> Notice {
-    if kind == JobKind::Upload {
-        return Notice::new(
+/// A job was canceled; `message` is how the daemon put it (`JobEnd::explain`), which only
+/// a print job's notice shows: it says where the document that was not printed is kept.
+pub fn canceled(kind: JobKind, name: &str, message: &str) -> Notice {
+    let (summary, body) = match kind {
+        JobKind::Start => (fl!("note-start-canceled", vm = name), String::new()),
+        JobKind::Sync => (fl!("note-sync-canceled", vm = name), String::new()),
+        JobKind::Verify => (fl!("note-verify-canceled"), String::new()),
+        JobKind::Upload => (
             fl!("note-upload-canceled"),
             fl!("note-not-uploaded", vm = name),
-            false,
-        );
-    }
-    let summary = match kind {
-        JobKind::Start => fl!("note-start-canceled", vm = name),
-        JobKind::Sync => fl!("note-sync-canceled", vm = name),
-        JobKind::Verify => fl!("note-verify-canceled"),
-        _ => fl!("note-other-canceled", job = job_of(name)),
+        ),
+        JobKind::Print if message.is_empty() => (
+            fl!("note-print-canceled"),
+            fl!("note-not-printed", vm = name),
+        ),
+        JobKind::Print => (fl!("note-print-canceled"), message.to_string()),
+        JobKind::Unknown => (
+            fl!("note-other-canceled", job = job_of(name)),
+            String::new(),
+        ),
     };
-    Notice::new(summary, "", false)
+    Notice::new(summary, body, false)
 }
 
 /// A job failed; `ran` tells a VM that failed while it ran (VirtualBox's own error)
@@ -134,6 +143,7 @@ pub fn failed(kind: JobKind, name: &str, ran: bool, message: &str) -> Notice {
         JobKind::Sync => sync_failed(name),
         JobKind::Verify => fl!("note-verify-failed"),
         JobKind::Upload => fl!("note-upload-failed"),
+        JobKind::Print => fl!("note-print-failed", vm = name),
         JobKind::Unknown => fl!("note-other-failed", job = job_of(name)),
     };
     let body = match (kind, message.is_empty()) {
@@ -161,6 +171,7 @@ pub fn interrupted(kind: JobKind, name: &str) -> Notice {
         JobKind::Sync => fl!("note-sync-interrupted", vm = name),
         JobKind::Verify => fl!("note-verify-interrupted"),
         JobKind::Upload => fl!("note-upload-interrupted", vm = name),
+        JobKind::Print => fl!("note-print-interrupted", vm = name),
         JobKind::Unknown => fl!("note-other-interrupted", job = job_of(name)),
     };
     Notice::new(summary, fl!("note-service-stopped"), true)
@@ -272,10 +283,10 @@ mod tests {
         );
         assert!(!failed(JobKind::Sync, "Demo VM", false, "").body.is_empty());
         assert_eq!(
-            canceled(JobKind::Start, "Demo VM").summary,
+            canceled(JobKind::Start, "Demo VM", "Canceled.").summary,
             "Start of Demo VM canceled"
         );
-        assert!(!canceled(JobKind::Start, "Demo VM").urgent);
+        assert!(!canceled(JobKind::Start, "Demo VM", "").urgent);
     }
 
     #[test]
@@ -325,13 +336,51 @@ mod tests {
                 .body
                 .starts_with("Teacher VM")
         );
-        let n = canceled(JobKind::Upload, "Teacher VM");
+        let n = canceled(JobKind::Upload, "Teacher VM", "Canceled.");
         assert_eq!(n.summary, "Upload canceled");
         assert_eq!(n.body, "Teacher VM was not uploaded.");
         assert!(!n.urgent);
         assert_eq!(
             interrupted(JobKind::Upload, "Teacher VM").summary,
             "Uploading Teacher VM was interrupted"
+        );
+    }
+
+    #[test]
+    fn wording_of_print_ends() {
+        let printed = "The document from Windows 10 was printed on test.";
+        let n = done(JobKind::Print, "Windows 10", false, printed).unwrap();
+        assert_eq!(
+            (n.summary.as_str(), n.body.as_str(), n.urgent),
+            ("Printed: Windows 10", printed, false)
+        );
+        let refused = "The printer test did not accept the document from Windows 10 \
+                       (lp: Unsupported document-format). The document is kept as \
+                       /home/anna/Home_auf_Server/ausdruck-nicht-gedruckt.pdf.";
+        let n = failed(JobKind::Print, "Windows 10", false, refused);
+        assert_eq!(
+            (n.summary.as_str(), n.body.as_str(), n.urgent),
+            ("Not printed: Windows 10", refused, true)
+        );
+        assert_eq!(
+            failed(JobKind::Print, "Windows 10", false, "").body,
+            "The reason is in the log of leovmsd."
+        );
+        let kept = "Printing the document from Windows 10 was canceled. It is kept as \
+                    /home/anna/Home_auf_Server/ausdruck-nicht-gedruckt.pdf.";
+        let n = canceled(JobKind::Print, "Windows 10", kept);
+        assert_eq!(
+            (n.summary.as_str(), n.body.as_str(), n.urgent),
+            ("Printing canceled", kept, false)
+        );
+        assert_eq!(
+            canceled(JobKind::Print, "Windows 10", "").body,
+            "The document from Windows 10 was not printed."
+        );
+        let n = interrupted(JobKind::Print, "Windows 10");
+        assert_eq!(
+            (n.summary.as_str(), n.urgent),
+            ("Printing from Windows 10 was interrupted", true)
         );
     }
 }

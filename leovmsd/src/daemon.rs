@@ -14,6 +14,7 @@ use crate::in_use::InUse;
 use crate::jobs::{Event, Jobs, NewJob};
 use crate::layout::Layout;
 use crate::pc_store::PcStore;
+use crate::print::Printing;
 use crate::running::{Exit, Records};
 use crate::settings::Settings;
 use crate::share::Share;
@@ -32,6 +33,7 @@ pub struct Daemon {
     pub records: Arc<Records>,
     pub in_use: InUse,
     pub pc_store: Arc<PcStore>,
+    pub printing: Arc<Printing>,
 }
 
 impl Daemon {
@@ -42,6 +44,7 @@ impl Daemon {
             records: Arc::new(Records::new(&settings.state_dir())),
             share: Arc::new(Share::new(&settings)),
             pc_store: Arc::new(PcStore::new(settings.store != "off")),
+            printing: Printing::new(jobs.clone()),
             settings,
             jobs,
             in_use: InUse::default(),
@@ -158,9 +161,16 @@ impl Daemon {
                 .adopt(new, format!("{} is running.", rec.vm))
                 .await;
             tracing::info!(vm = %rec.vm, pid = rec.pid, "found a running VM");
+            let printer = match rec.print.clone() {
+                Some(plan) => self.printing.watch(plan).await,
+                None => None,
+            };
             let (jobs, records) = (self.jobs.clone(), self.records.clone());
             tokio::spawn(async move {
                 exit.wait().await;
+                if let Some(printer) = printer {
+                    printer.stop().await;
+                }
                 drop(held);
                 let vm = rec.vm.clone();
                 let _ = blocking(move || {
@@ -239,6 +249,7 @@ mod tests {
                 pid,
                 starttime: starttime(pid).unwrap(),
                 archives: vec!["base-sha".into(), "snap-sha".into()],
+                print: None,
             })
             .unwrap();
 

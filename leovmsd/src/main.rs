@@ -19,6 +19,7 @@ mod mount;
 mod network;
 mod offline;
 mod pc_store;
+mod print;
 mod reply;
 mod running;
 mod settings;

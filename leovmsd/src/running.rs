@@ -22,6 +22,9 @@ pub struct Record {
     /// a daemon that finds it running after a restart. (Records without it hold none.)
     #[serde(default)]
     pub archives: Vec<String>,
+    /// Where the VM prints (see `print`); none when printing is off.
+    #[serde(default)]
+    pub print: Option<crate::print::PrintPlan>,
 }
 
 pub struct Records {
@@ -148,6 +151,7 @@ mod tests {
             pid: me,
             starttime: starttime(me).unwrap(),
             archives: vec!["0123abcd".into()],
+            print: None,
         };
         let dead = Record {
             vm: "vm-b".into(),

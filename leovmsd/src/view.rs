@@ -3,7 +3,7 @@
 //! offline exactly as online.
 
 use leovms_api::{ErrorKind, Origin};
-use leovms_image::config::AccessFacts;
+use leovms_image::config::{AccessFacts, PrinterConf};
 use leovms_image::name::SafeName;
 
 use crate::cache::Caches;
@@ -20,6 +20,8 @@ pub struct View {
     pub offline: Offline,
     /// Who is at which PC, for the access rules.
     pub facts: &'static AccessFacts,
+    /// leovms-client.conf's `[printer]`: the VM printer's settings for every VM.
+    pub printer: PrinterConf,
 }
 
 impl View {
@@ -37,6 +39,7 @@ impl View {
             caches: Caches::from_conf(&client_conf),
             offline,
             facts: crate::access::facts(settings),
+            printer: client_conf.printer,
         })
     }
 

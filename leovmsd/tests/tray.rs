@@ -9,9 +9,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::guest::{GuestPrint, guest_h};
 use common::{World, describe, skip_unless};
+use leovms_testkit::cups::{Cups, cups_available};
 use leovms_testkit::own_vbox::{OwnMachineSpec, build_own_home, published_base_vdi};
 use leovms_testkit::panel::set_locale;
+use leovms_testkit::pdf::pdf_with_unembedded_font;
 use leovms_testkit::{DemoOptions, find_in_path, workspace_bin};
 use tokio::sync::watch;
 use zbus::object_server::SignalEmitter;
@@ -88,6 +91,8 @@ struct Note {
     app: String,
     summary: String,
     body: String,
+    /// The hint `urgency` is 2 (critical): the server keeps it until it is read.
+    urgent: bool,
 }
 
 /// Records every notification.
@@ -106,13 +111,15 @@ impl Notifications {
         summary: String,
         body: String,
         _actions: Vec<String>,
-        _hints: HashMap<String, zbus::zvariant::OwnedValue>,
+        hints: HashMap<String, zbus::zvariant::OwnedValue>,
         _expire_timeout: i32,
     ) -> u32 {
+        let urgency = hints.get("urgency").and_then(|v| u8::try_from(v).ok());
         let note = Note {
             app: app_name,
             summary,
             body,
+            urgent: urgency == Some(2),
         };
         let mut id = 0;
         self.notes.send_modify(|notes| {
@@ -1334,6 +1341,45 @@ async fn failures_are_notified_in_the_daemons_words() {
         .await;
     assert_eq!(note.body, words);
     until_icon(&w, &item, "leovms-error").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn what_the_vm_prints_is_announced_printed_or_why_not() {
+    if tools_missing() || !cups_available() {
+        return;
+    }
+    let cups = Cups::start("raum-101").expect("a private cupsd");
+    let mut w = World::new().await;
+    std::fs::create_dir_all(w.home.join("Home_auf_Server")).unwrap();
+    w.extra_env
+        .push(("CUPS_SERVER".into(), cups.socket().display().to_string()));
+    let (mut desktop, tray, item) = with_tray(&mut w, STUDENT).await;
+    menu_shows(&w, &item, &["Demo Linux"]).await;
+    start_demo(&w, &mut desktop, &tray, "standard").await;
+    let h = guest_h(&w);
+
+    GuestPrint::all(&h, &pdf_with_unembedded_font("Arbeitsblatt"));
+    let note = desktop.note("Printed: Demo Linux", &tray).await;
+    assert_eq!(
+        note.body,
+        "The document from Demo Linux was printed on raum-101."
+    );
+    assert!(!note.urgent, "{note:?}");
+    cups.wait_for_jobs(1);
+
+    cups.reject();
+    GuestPrint::all(&h, &pdf_with_unembedded_font("Noch ein Blatt"));
+    let note = desktop.note("Not printed: Demo Linux", &tray).await;
+    assert!(
+        note.body
+            .starts_with("The printer raum-101 did not accept the document from Demo Linux (")
+            && note.body.contains("not accepting jobs")
+            && note.body.ends_with("ausdruck-nicht-gedruckt.pdf."),
+        "{note:?}"
+    );
+    assert!(note.urgent, "a failure stays until it is read: {note:?}");
+    assert_eq!(cups.completed().len(), 1);
+    w.power_off_all();
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -7,7 +7,7 @@ use leovms_l10n::fl;
 use leovms_l10n::i18n_embed::fluent::FluentLanguageLoader;
 
 use crate::Detail;
-use crate::units::format_gb_in;
+use crate::units::{format_gb_in, format_size_in};
 
 /// The sentence a detail names, when this client knows it and has every value.
 pub(super) fn sentence(
@@ -17,6 +17,7 @@ pub(super) fn sentence(
 ) -> Option<String> {
     let text = |key: &str| detail.get(key).map(String::as_str);
     let size = |key: &str| Some(format_gb_in(lang, text(key)?.parse().ok()?));
+    let small = |key: &str| Some(format_size_in(lang, text(key)?.parse().ok()?));
     let (vm, other) = (|| text("vm"), || text("other"));
     // This PC as a student names it: its host name, and its room when known.
     let pc = || {
@@ -248,6 +249,45 @@ pub(super) fn sentence(
             }
         }
         "uploaded" => fl!(loader, "done-uploaded", vm = vm()?, label = text("label")?),
+        "printed" => fl!(
+            loader,
+            "done-printed",
+            vm = vm()?,
+            printer = text("printer")?
+        ),
+        "print-no-printer" => fl!(loader, "print-no-printer", vm = vm()?, kept = text("kept")?),
+        "print-refused" => fl!(
+            loader,
+            "print-refused",
+            vm = vm()?,
+            printer = text("printer")?,
+            cups = text("cups")?,
+            kept = text("kept")?
+        ),
+        "print-not-pdf" => fl!(
+            loader,
+            "print-not-pdf",
+            vm = vm()?,
+            file = text("file")?,
+            kept = text("kept")?
+        ),
+        "print-too-large" => fl!(
+            loader,
+            "print-too-large",
+            vm = vm()?,
+            size = small("size")?,
+            limit = small("limit")?,
+            kept = text("kept")?
+        ),
+        "print-incomplete" => fl!(loader, "print-incomplete", vm = vm()?, kept = text("kept")?),
+        "print-damaged" => fl!(
+            loader,
+            "print-damaged",
+            vm = vm()?,
+            why = text("why")?,
+            kept = text("kept")?
+        ),
+        "print-canceled" => fl!(loader, "print-canceled", vm = vm()?, kept = text("kept")?),
         "cache-intact" => fl!(
             loader,
             "done-cache-intact",

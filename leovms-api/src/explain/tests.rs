@@ -129,3 +129,64 @@ fn every_kind_has_a_headline_in_both_languages() {
         }
     }
 }
+
+#[test]
+fn what_became_of_a_printed_document_is_worded_in_german() {
+    let de = leovms_l10n::loader_in(Lang::De, "leovms-api", &Catalogs);
+    let printed = detail(&[("id", "printed"), ("vm", "Win10"), ("printer", "raum-101")]);
+    assert_eq!(
+        sentence(&de, Lang::De, &printed).unwrap(),
+        "Das Dokument aus Win10 wurde auf raum-101 gedruckt."
+    );
+    let kept = "/home/anna/Home_auf_Server/ausdruck-nicht-gedruckt.pdf";
+    let large = detail(&[
+        ("id", "print-too-large"),
+        ("vm", "Win10"),
+        ("size", "123400000"),
+        ("limit", "100000000"),
+        ("kept", kept),
+    ]);
+    assert_eq!(
+        german(ErrorKind::PrintFailed, "The document…", &large),
+        format!(
+            "Das Dokument aus Win10 ist 123,4 MB groß, mehr als die erlaubten 100,0 MB, und wurde deshalb nicht gedruckt. Es liegt unter {kept}."
+        )
+    );
+    let refused = detail(&[
+        ("id", "print-refused"),
+        ("vm", "Win10"),
+        ("printer", "raum-101"),
+        (
+            "cups",
+            "lp: Error - Destination \"raum-101\" is not accepting jobs.",
+        ),
+        ("kept", kept),
+    ]);
+    let text = german(ErrorKind::PrintFailed, "The printer…", &refused);
+    assert!(
+        text.starts_with(
+            "Der Drucker raum-101 hat das Dokument aus Win10 nicht angenommen (lp: Error"
+        ),
+        "{text}"
+    );
+    for id in [
+        "print-no-printer",
+        "print-not-pdf",
+        "print-incomplete",
+        "print-damaged",
+        "print-canceled",
+    ] {
+        let d = detail(&[
+            ("id", id),
+            ("vm", "Win10"),
+            ("file", "/home/anna/ausdruck.pdf"),
+            ("why", "Error: /syntaxerror"),
+            ("kept", kept),
+        ]);
+        let text = german(ErrorKind::PrintFailed, "…", &d);
+        assert!(
+            text.contains("Win10") && text.ends_with(&format!("{kept}.")),
+            "{id}: {text}"
+        );
+    }
+}

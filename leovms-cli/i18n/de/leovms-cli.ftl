@@ -32,6 +32,7 @@ follow-joined = { $kind ->
         [sync] Der Abgleich
         [verify] Die Prüfung des Zwischenspeichers
         [upload] Der Upload
+        [print] Der Druckauftrag
        *[other] Der Auftrag
     } lief bereits und wird hier weiter verfolgt.
 follow-running = { $name } läuft.
@@ -42,10 +43,12 @@ follow-goes-on = { $kind ->
         [sync] Der Abgleich
         [verify] Die Prüfung des Zwischenspeichers
         [upload] Der Upload
+        [print] Der Druckauftrag
        *[other] Der Auftrag
     } läuft im Hintergrund weiter. Abbrechen mit: leovms-cli cancel { $job }
 follow-synced = { $name } ist für die Offline-Nutzung bereit.
 follow-checked = Der Zwischenspeicher wurde geprüft.
+follow-printed = Das Dokument aus { $name } wurde gedruckt.
 follow-done = Fertig.
 follow-daemon-stopped = leovmsd wurde beendet, während der Auftrag verfolgt wurde.
 follow-connection-lost = Die Verbindung zu leovmsd ist abgebrochen.
@@ -154,6 +157,7 @@ word-job-kind = { $kind ->
         [sync] Abgleich
         [verify] Prüfung
         [upload] Upload
+        [print] Drucken
        *[other] { $kind }
     }
 word-job-state = { $state ->
@@ -173,6 +177,9 @@ word-phase = { $phase ->
         [launch] VirtualBox starten
         [running] Läuft
         [upload] Hochladen
+        [receive] Dokument empfangen
+        [embed-fonts] Schriften einbetten
+        [print] Drucken
         [ended] Beendet
        *[other] { $phase }
     }

@@ -32,6 +32,7 @@ follow-joined = Joined the { $kind ->
         [sync] sync
         [verify] check of the cache
         [upload] upload
+        [print] print job
        *[other] job
     } already in progress.
 follow-running = { $name } is running.
@@ -42,10 +43,12 @@ follow-goes-on = The { $kind ->
         [sync] sync
         [verify] check of the cache
         [upload] upload
+        [print] print job
        *[other] job
     } goes on in the background. Cancel it with: leovms-cli cancel { $job }
 follow-synced = { $name } is ready for offline use.
 follow-checked = The cache has been checked.
+follow-printed = The document from { $name } has been printed.
 follow-done = Done.
 follow-daemon-stopped = leovmsd stopped while following the job.
 follow-connection-lost = The connection to leovmsd was lost.

@@ -21,12 +21,7 @@ fn handed_over(dir: &Path, bytes: &[u8]) -> File {
 }
 
 fn names(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
+    leovms_testkit::names_in(dir)
 }
 
 fn mode(path: &Path) -> u32 {

@@ -5,11 +5,12 @@ use std::fs::File;
 use std::io::{self, Read, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use rustix::process::{Pid, Signal};
 
 use super::{LOCK_FILE, UPLOAD_GROUP};
+pub(super) use crate::tools::wait_until;
 
 /// Whether the local user `name` is in `group` (as primary or supplementary group);
 /// `None` when there is no such user.
@@ -103,21 +104,6 @@ pub(super) fn kill_helpers(needle: &str) {
 
 pub(super) fn wait_gone(pid: Pid, limit: Duration) -> bool {
     wait_until(limit, || is_gone(pid))
-}
-
-/// Calls `ready` until it says yes or `limit` passed; short sleeps, since these external
-/// processes give no event to wait for.
-pub(super) fn wait_until(limit: Duration, mut ready: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + limit;
-    loop {
-        if ready() {
-            return true;
-        }
-        if Instant::now() >= deadline {
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 /// Takes the machine-wide lock and ends an smbd left over from a killed run.

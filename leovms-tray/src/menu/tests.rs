@@ -657,3 +657,27 @@ fn an_upload_shows_as_a_job_with_cancel() {
         }]
     );
 }
+
+#[test]
+fn a_print_job_shows_as_a_job_with_cancel_and_the_vm_stays_running() {
+    let mut s = demo();
+    s.machine_changed("vm-win", MachineState::Running);
+    s.job_added(&info(6, "print", "vm-win", "embed-fonts", "active"));
+    let menu: Items = build(&s);
+    let line = "Printing from Windows 10 — embedding fonts";
+    assert_eq!(
+        labels(&menu),
+        ["Demo Linux", "Windows 10 (running)", line, "Offline"]
+    );
+    assert_eq!(
+        click(sub(&menu, line), "Cancel").1,
+        [Action::Cancel {
+            job: "/org/leovms/Leovms1/job/6".into(),
+            what: line.into(),
+        }]
+    );
+    // Not a start: no "Cancel start", and Power off stays.
+    let win = sub(&menu, "Windows 10 (running)");
+    assert!(!labels(win).contains(&"Cancel start"), "{:?}", labels(win));
+    assert!(labels(win).contains(&"Power off…"), "{:?}", labels(win));
+}

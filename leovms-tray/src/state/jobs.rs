@@ -43,6 +43,12 @@ impl Job {
         self.phase == phase
     }
 
+    /// Whether its bytes are a share of a known whole: a print job's are only the size the
+    /// document has so far.
+    pub(super) fn counts_bytes(&self) -> bool {
+        self.kind != JobKind::Print
+    }
+
     /// Still working, as opposed to a started VM that runs (its job stays active).
     pub fn is_busy(&self) -> bool {
         self.active && !self.in_phase(Phase::Running)
@@ -156,7 +162,7 @@ impl State {
             }
             JobState::Canceled => {
                 self.failure = None;
-                Some(notify::canceled(job.kind, &name))
+                Some(notify::canceled(job.kind, &name, &end.message))
             }
             _ => {
                 let notice = notify::failed(job.kind, &name, ran, &end.message);
@@ -185,6 +191,7 @@ impl State {
             JobKind::Sync => fl!("job-sync", vm = name.as_str()),
             JobKind::Verify => fl!("job-verify"),
             JobKind::Upload => fl!("job-upload", vm = name.as_str()),
+            JobKind::Print => fl!("job-print", vm = name.as_str()),
             JobKind::Unknown => notify::job_of(&name),
         };
         // A cache check has only the one phase its name already says, an upload its
@@ -196,7 +203,9 @@ impl State {
         } else {
             phase_words(job.phase)
         };
-        let pct = percent(job.done, job.total).map(|p| fl!("job-percent", percent = p.to_string()));
+        let pct = percent(job.done, job.total)
+            .filter(|_| job.counts_bytes())
+            .map(|p| fl!("job-percent", percent = p.to_string()));
         let detail = [phase, pct.unwrap_or_default()].join(" ");
         match detail.trim() {
             "" => what,
@@ -233,6 +242,9 @@ fn phase_words(phase: Phase) -> String {
         Phase::Launch => fl!("job-phase-launch"),
         Phase::Running => fl!("job-phase-running"),
         Phase::Upload => fl!("job-phase-upload"),
+        Phase::Receive => fl!("job-phase-receive"),
+        Phase::EmbedFonts => fl!("job-phase-embed-fonts"),
+        Phase::Print => fl!("job-phase-print"),
         Phase::Ended => fl!("job-phase-ended"),
         Phase::Unknown => fl!("job-phase-unknown"),
     }

@@ -39,8 +39,10 @@ impl State {
         let (mut done, mut total, mut busy) = (0u64, 0u64, false);
         for job in self.busy_jobs() {
             busy = true;
-            done += job.done.min(job.total);
-            total += job.total;
+            if job.counts_bytes() {
+                done += job.done.min(job.total);
+                total += job.total;
+            }
         }
         if busy {
             Look::Busy(percent(done, total))

@@ -447,3 +447,112 @@ fn a_failed_job_says_the_daemons_words_in_english() {
         end("done", "Uploaded Teacher VM.")
     );
 }
+
+#[test]
+fn a_print_job_nobody_asked_for_is_followed_and_its_end_announced_once() {
+    let mut s = demo();
+    s.machine_changed("vm-win", MachineState::Running);
+    // The daemon makes it while the VM runs: nothing to announce when it appears.
+    assert_eq!(
+        s.job_added(&info(3, "print", "vm-win", "receive", "active")),
+        None
+    );
+    let three = "/org/leovms/Leovms1/job/3";
+    assert_eq!(
+        s.job_label(&s.jobs[0]),
+        "Printing from Windows 10 — receiving the document"
+    );
+    // Its bytes are the document's size so far, not a share of a whole.
+    assert_eq!(s.job_progress(three, Phase::Receive, 4096, 4096), None);
+    assert_eq!(s.look(), Look::Busy(None));
+    assert_eq!(
+        s.tooltip(),
+        (
+            "leovms — busy".into(),
+            "Printing from Windows 10 — receiving the document".into()
+        )
+    );
+    s.job_progress(three, Phase::EmbedFonts, 0, 0);
+    assert_eq!(
+        s.job_label(&s.jobs[0]),
+        "Printing from Windows 10 — embedding fonts"
+    );
+    s.job_progress(three, Phase::Print, 0, 0);
+    assert_eq!(
+        s.job_label(&s.jobs[0]),
+        "Printing from Windows 10 — sending to the printer"
+    );
+    assert_eq!(s.running(), ["Windows 10"], "printing does not start a VM");
+    let printed = "The document from Windows 10 was printed on test.";
+    let n = s.job_finished(three, &end("done", printed), None).unwrap();
+    assert_eq!(
+        (n.summary.as_str(), n.body.as_str(), n.urgent),
+        ("Printed: Windows 10", printed, false)
+    );
+    // Once only, also when the job is read again late.
+    assert_eq!(s.job_finished(three, &end("done", printed), None), None);
+    assert_eq!(
+        s.job_added(&info(3, "print", "vm-win", "ended", "done")),
+        None
+    );
+    assert_eq!(s.look(), Look::Running);
+}
+
+#[test]
+fn a_print_job_that_failed_or_was_canceled_says_where_the_document_is() {
+    let mut s = demo();
+    s.machine_changed("vm-win", MachineState::Running);
+    s.job_added(&info(4, "print", "vm-win", "print", "active"));
+    let refused = "The printer test did not accept the document from Windows 10 \
+                   (lp: Unsupported document-format). The document is kept as \
+                   /home/anna/Home_auf_Server/ausdruck-nicht-gedruckt.pdf.";
+    let n = s
+        .job_finished("/org/leovms/Leovms1/job/4", &end("failed", refused), None)
+        .unwrap();
+    assert_eq!(
+        (n.summary.as_str(), n.body.as_str(), n.urgent),
+        ("Not printed: Windows 10", refused, true)
+    );
+    assert_eq!(s.look(), Look::Error);
+    assert_eq!(s.tooltip().1, refused);
+    // Ended before the tray read it: the job's object still tells it was a print job.
+    let kept = "Printing the document from Windows 10 was canceled. It is kept as \
+                /home/anna/Home_auf_Server/ausdruck-nicht-gedruckt.pdf.";
+    let fallback = info(5, "print", "vm-win", "ended", "canceled");
+    let n = s
+        .job_finished(
+            "/org/leovms/Leovms1/job/5",
+            &end("canceled", kept),
+            Some(&fallback),
+        )
+        .unwrap();
+    assert_eq!(
+        (n.summary.as_str(), n.body.as_str(), n.urgent),
+        ("Printing canceled", kept, false)
+    );
+    assert_eq!(s.look(), Look::Running);
+    // The daemon left while a document was on its way.
+    s.job_added(&info(6, "print", "vm-win", "embed-fonts", "active"));
+    let notices = s.daemon_gone();
+    assert_eq!(notices.len(), 1);
+    assert_eq!(
+        notices[0].summary,
+        "Printing from Windows 10 was interrupted"
+    );
+}
+
+#[test]
+fn a_printed_document_is_worded_from_the_daemons_outcome() {
+    use leovms_api::client::JobEnd;
+    let printed = "The document from Windows 10 was printed on test.";
+    let job_end = JobEnd {
+        state: JobState::Done,
+        error_id: String::new(),
+        message: printed.into(),
+        detail: [("id", "printed"), ("vm", "Windows 10"), ("printer", "test")]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+    };
+    assert_eq!(End::from_job_end(&job_end), end("done", printed));
+}

@@ -18,6 +18,7 @@ use crate::daemon::Daemon;
 use crate::error::{Error, Result};
 use crate::job::Job;
 use crate::jobs::{Admit, NewJob, active};
+use crate::print::PrintPlan;
 use crate::view::View;
 use crate::workcopy;
 use run::StartPlan;
@@ -51,6 +52,7 @@ impl Daemon {
             records: self.records.clone(),
             in_use: self.in_use.clone(),
             pc_store: self.pc_store.clone(),
+            printing: self.printing.clone(),
             stall: self.settings.stall(),
         };
         let new = NewJob {
@@ -157,11 +159,14 @@ fn plan(
         .choose(options.ram_mb)
         .map_err(|e| Error::invalid(e.to_string()))?;
     let vbox = d.vbox(&view.layout)?;
+    let home = crate::settings::Settings::home();
+    let print = PrintPlan::resolve(&vm.id, &vm.image, &view.printer, &home);
     Ok(StartPlan {
         vm,
         snapshot,
         ram_mb,
         vbox,
         view,
+        print,
     })
 }

@@ -19,6 +19,7 @@ use crate::job::Job;
 use crate::jobs::Jobs;
 use crate::layout::CopyNote;
 use crate::pc_store::{Lookup, PcStore};
+use crate::print::{PrintPlan, Printing};
 use crate::running::{Exit, Record, Records};
 use crate::share::Share;
 use crate::start_source::{Source, after_damage, prepare_base_parent, remember_for_offline};
@@ -42,6 +43,7 @@ pub struct Ctx {
     pub records: Arc<Records>,
     pub in_use: InUse,
     pub pc_store: Arc<PcStore>,
+    pub printing: Arc<Printing>,
     /// How long a copy may make no progress before it counts as stalled.
     pub stall: Duration,
 }
@@ -54,6 +56,8 @@ pub struct StartPlan {
     pub vbox: VBox,
     /// The share or, offline, this user's copies and the cache.
     pub view: View,
+    /// Where the VM prints; `None`: printing is off.
+    pub print: Option<PrintPlan>,
 }
 
 /// Runs a start to its end: the VM's end, when it came up. Its archives are in use
@@ -79,6 +83,7 @@ async fn run_planned(
         ram_mb,
         vbox,
         view,
+        print,
     } = plan;
     // Shared with the file steps on the blocking pool.
     let (vm, view) = (Arc::new(vm), Arc::new(view));
@@ -239,6 +244,7 @@ async fn run_planned(
             pid,
             starttime: 0,
             archives,
+            print: print.clone(),
         };
         let records = ctx.records.clone();
         blocking(move || {
@@ -274,10 +280,18 @@ async fn run_planned(
             tracing::warn!("cannot keep {name} for offline use: {}", e.message);
         }
     }
+    // Watching before the VM is reported running: what it prints from then on is seen.
+    let printer = match print {
+        Some(plan) => ctx.printing.watch(plan).await,
+        None => None,
+    };
     job.set_phase(Phase::Running);
     job.set_message(format!("{name} is running."));
     ctx.jobs.machine_changed(&vm.id);
     let code = exit.wait().await;
+    if let Some(printer) = printer {
+        printer.stop().await;
+    }
     forget_record(&ctx.records, &vm.id).await;
     ended(&name, code, &log).await
 }
