@@ -215,8 +215,11 @@ impl Printing {
                 }
             }
         };
-        let _turn = self.turn.lock().await;
-        let result = self.send(plan, spool, job, doc.clone()).await;
+        // One document at a time; a job canceled while it waits for its turn ends at once.
+        let result = tokio::select! {
+            _turn = self.turn.lock() => self.send(plan, spool, job, doc.clone()).await,
+            _ = job.cancel.cancelled() => Err(NotPrinted::Canceled.error(&plan.name, &spool.kept())),
+        };
         if result.is_err() {
             // Whatever was not printed is kept for the user (never sent to a printer).
             if let Err(e) = on_disk(spool, &doc, |s, d| s.set_aside(d)).await {

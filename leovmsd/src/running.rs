@@ -139,12 +139,10 @@ impl Exit {
 mod tests {
     use super::*;
 
-    #[test]
-    fn records_of_dead_processes_are_dropped() {
-        let dir = tempfile::tempdir().unwrap();
-        let records = Records::new(dir.path());
+    /// A record of vm-a whose "frontend" is this test process.
+    fn of_this_process() -> Record {
         let me = std::process::id() as i32;
-        let alive = Record {
+        Record {
             vm: "vm-a".into(),
             snapshot: "s".into(),
             uuid: "u".into(),
@@ -152,7 +150,14 @@ mod tests {
             starttime: starttime(me).unwrap(),
             archives: vec!["0123abcd".into()],
             print: None,
-        };
+        }
+    }
+
+    #[test]
+    fn records_of_dead_processes_are_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let records = Records::new(dir.path());
+        let alive = of_this_process();
         let dead = Record {
             vm: "vm-b".into(),
             starttime: alive.starttime + 1,
@@ -162,6 +167,25 @@ mod tests {
         records.save(&dead).unwrap();
         assert_eq!(records.alive(), vec![alive]);
         assert!(!dir.path().join("running/vm-b.toml").exists());
+    }
+
+    #[test]
+    fn where_a_vm_prints_is_kept_with_its_record() {
+        let dir = tempfile::tempdir().unwrap();
+        let records = Records::new(dir.path());
+        let rec = Record {
+            print: Some(crate::print::PrintPlan {
+                vm: "vm-a".into(),
+                name: "Windows 10".into(),
+                file: "/home/anna/Home_auf_Server/ausdruck.pdf".into(),
+                queue: Some("raum-101".into()),
+                max_bytes: 100_000_000,
+                since: 1_796_597_064_123_456_789,
+            }),
+            ..of_this_process()
+        };
+        records.save(&rec).unwrap();
+        assert_eq!(records.alive(), vec![rec]);
     }
 
     #[tokio::test]
