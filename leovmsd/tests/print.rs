@@ -271,3 +271,34 @@ async fn a_document_finished_as_the_vm_ends_is_printed_and_nothing_is_watched_wh
     assert_eq!(cups.completed().len(), 1);
     w.power_off_all();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_print_job_canceled_while_the_vm_writes_is_kept_and_never_printed() {
+    let Some((w, cups, h)) = printing_world("").await else {
+        return;
+    };
+    let doc = pdf_with_unembedded_font("Doch nicht");
+    let mut print = GuestPrint::begin(&h);
+    print.write(&doc[..doc.len() / 2]);
+    let job = until_print_job(&w, "receiving", |j| j.phase == Phase::Receive).await;
+    let number = job.path.as_str().rsplit('/').next().unwrap().to_owned();
+    let out = w.cli(&["cancel", &number]);
+    assert!(out.status.success(), "{}", describe(&out));
+    let ended = until_ended(&w).await;
+    assert_eq!(ended.state, JobState::Canceled, "{ended:?}");
+    assert!(ended.message.contains("was canceled"), "{}", ended.message);
+
+    // The VM finishes the document anyway: it is kept, not printed.
+    print.write(&doc[doc.len() / 2..]);
+    drop(print);
+    let kept = h.join("ausdruck-nicht-gedruckt.pdf");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while std::fs::read(&kept).ok().as_deref() != Some(doc.as_slice()) {
+        assert!(tokio::time::Instant::now() < deadline, "{}", w.daemon_log());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(!h.join("ausdruck.pdf").exists());
+    assert_eq!(print_jobs(&w).await.len(), 1, "no second job for it");
+    assert!(cups.completed().is_empty() && cups.pending().is_empty());
+    w.power_off_all();
+}
