@@ -264,9 +264,13 @@ impl Printing {
         job.set_phase(Phase::Print);
         let queue = match &plan.queue {
             Some(queue) => queue.clone(),
-            None => send::default_queue()
-                .await
-                .ok_or_else(|| not_printed(NotPrinted::NoPrinter))?,
+            None => match send::default_queue().await {
+                Some(queue) => queue,
+                None if !send::scheduler_runs().await => {
+                    return Err(not_printed(NotPrinted::NoCups));
+                }
+                None => return Err(not_printed(NotPrinted::NoPrinter)),
+            },
         };
         job.set_message(format!(
             "Printing the document from {} on {queue}",
@@ -284,6 +288,9 @@ impl Printing {
             Err(Failed::Missing) => {
                 tracing::warn!("lp (cups-client) is not installed: nothing can be printed");
                 return Err(not_printed(NotPrinted::NoPrinter));
+            }
+            Err(Failed::Said(_)) if !send::scheduler_runs().await => {
+                return Err(not_printed(NotPrinted::NoCups));
             }
             Err(Failed::Said(cups)) => {
                 return Err(not_printed(NotPrinted::Refused {

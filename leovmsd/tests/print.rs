@@ -5,7 +5,7 @@
 
 mod common;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use common::guest::{GuestPrint, guest_h};
@@ -24,17 +24,23 @@ async fn printing_world(client_conf: &str) -> Option<(World, Cups, PathBuf)> {
         return None;
     }
     let cups = Cups::start(QUEUE).expect("a private cupsd");
+    let (w, h) = vm_world(cups.socket(), client_conf).await;
+    Some((w, cups, h))
+}
+
+/// A world whose CUPS is at `cups_server`, with vm-demo running, and the folder its H: is.
+async fn vm_world(cups_server: &Path, client_conf: &str) -> (World, PathBuf) {
     let mut w = World::new().await;
     std::fs::create_dir_all(w.home.join("Home_auf_Server")).unwrap();
     if !client_conf.is_empty() {
         std::fs::write(w.data.join("leovms-client.conf"), client_conf).unwrap();
     }
     w.extra_env
-        .push(("CUPS_SERVER".into(), cups.socket().display().to_string()));
+        .push(("CUPS_SERVER".into(), cups_server.display().to_string()));
     w.start_daemon().await;
     start_vm(&w);
     let h = guest_h(&w);
-    Some((w, cups, h))
+    (w, h)
 }
 
 fn start_vm(w: &World) {
@@ -66,6 +72,23 @@ async fn until_print_job(w: &World, what: &str, ok: impl Fn(&JobInfo) -> bool) -
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+/// Whether a child process of `parent` runs `program`.
+fn child_runs(parent: u32, program: &str) -> bool {
+    let Ok(procs) = std::fs::read_dir("/proc") else {
+        return false;
+    };
+    procs.flatten().any(|p| {
+        let stat = std::fs::read_to_string(p.path().join("stat")).unwrap_or_default();
+        // pid (comm) state ppid …: the comm may hold spaces, so read after its ')'.
+        let ppid = stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+            .and_then(|v| v.parse::<u32>().ok());
+        let cmdline = std::fs::read(p.path().join("cmdline")).unwrap_or_default();
+        ppid == Some(parent) && cmdline.split(|b| *b == 0).next() == Some(program.as_bytes())
+    })
 }
 
 async fn until_ended(w: &World) -> JobInfo {
@@ -151,15 +174,19 @@ async fn a_daemon_killed_while_handing_a_document_to_cups_never_prints_it_again(
     GuestPrint::all(&h, &pdf_with_unembedded_font("Nur einmal"));
     until_print_job(&w, "handing over", |j| j.phase == Phase::Print).await;
     let spool = h.join(".leovms-druck");
+    // The daemon's `lp` runs (it marked the document sent before it started `lp`).
+    let daemon = w.daemon_pid();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    while !names_in(&spool).iter().any(|n| n.ends_with(".sent.pdf")) {
+    while !child_runs(daemon, "lp") {
         assert!(
             tokio::time::Instant::now() < deadline,
-            "{:?}",
-            names_in(&spool)
+            "no lp; spool: {:?}\n{}",
+            names_in(&spool),
+            w.daemon_log()
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    assert!(names_in(&spool).iter().any(|n| n.ends_with(".sent.pdf")));
     w.kill_daemon();
     // The `lp` the daemon started still hands the document over.
     cups.resume();
@@ -300,5 +327,21 @@ async fn a_print_job_canceled_while_the_vm_writes_is_kept_and_never_printed() {
     assert!(!h.join("ausdruck.pdf").exists());
     assert_eq!(print_jobs(&w).await.len(), 1, "no second job for it");
     assert!(cups.completed().is_empty() && cups.pending().is_empty());
+    w.power_off_all();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_pc_whose_printing_service_is_down_says_so() {
+    if !leovms_testkit::require_tool("lpstat") {
+        return;
+    }
+    let nothing_there = tempfile::tempdir().unwrap();
+    let (w, h) = vm_world(&nothing_there.path().join("cups.sock"), "").await;
+    GuestPrint::all(&h, &pdf_with_unembedded_font("Niemand da"));
+    let ended = until_ended(&w).await;
+    assert_eq!(ended.state, JobState::Failed);
+    let down = "the printing service (CUPS) is not running on this PC";
+    assert!(ended.message.contains(down), "{ended:?}");
+    assert!(h.join("ausdruck-nicht-gedruckt.pdf").exists());
     w.power_off_all();
 }

@@ -75,6 +75,7 @@ done-synced-resumed = { $ready } Ein unterbrochenes Kopieren wurde fortgesetzt; 
 done-uploaded = { $vm } wurde als { $label } in die Upload-Freigabe hochgeladen. Die Administration veröffentlicht es mit: leovms-admin publish { $label }
 done-printed = Das Dokument aus { $vm } wurde auf { $printer } gedruckt.
 print-no-printer = Das Dokument aus { $vm } wurde nicht gedruckt: Auf diesem PC ist kein Drucker für Sie eingerichtet. Fragen Sie die Administration der Schule. Das Dokument liegt unter { $kept }.
+print-no-cups = Das Dokument aus { $vm } wurde nicht gedruckt: Der Druckdienst (CUPS) läuft auf diesem PC nicht. Fragen Sie die Administration der Schule. Das Dokument liegt unter { $kept }.
 print-refused = Der Drucker { $printer } hat das Dokument aus { $vm } nicht angenommen ({ $cups }). Das Dokument liegt unter { $kept }.
 print-not-pdf = { $file } aus { $vm } ist kein PDF-Dokument und wurde deshalb nicht gedruckt. Drucken Sie in der VM mit dem PDF-Drucker. Die Datei liegt unter { $kept }.
 print-too-large = Das Dokument aus { $vm } ist { $size } groß, mehr als die erlaubten { $limit }, und wurde deshalb nicht gedruckt. Es liegt unter { $kept }.

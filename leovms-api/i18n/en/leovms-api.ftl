@@ -76,6 +76,7 @@ done-synced-resumed = { $ready } An interrupted copy was continued: { $resumed }
 done-uploaded = Uploaded { $vm } to the upload share as { $label }. The admin publishes it with: leovms-admin publish { $label }
 done-printed = The document from { $vm } was printed on { $printer }.
 print-no-printer = The document from { $vm } was not printed: no printer is set up for you on this PC. Ask the school's admin. The document is kept as { $kept }.
+print-no-cups = The document from { $vm } was not printed: the printing service (CUPS) is not running on this PC. Ask the school's admin. The document is kept as { $kept }.
 print-refused = The printer { $printer } did not accept the document from { $vm } ({ $cups }). The document is kept as { $kept }.
 print-not-pdf = { $file } from { $vm } is not a PDF document, so it was not printed. In the VM, print with the PDF printer. The file is kept as { $kept }.
 print-too-large = The document from { $vm } is { $size }, more than the { $limit } a document may have, so it was not printed. It is kept as { $kept }.

@@ -256,6 +256,7 @@ pub(super) fn sentence(
             printer = text("printer")?
         ),
         "print-no-printer" => fl!(loader, "print-no-printer", vm = vm()?, kept = text("kept")?),
+        "print-no-cups" => fl!(loader, "print-no-cups", vm = vm()?, kept = text("kept")?),
         "print-refused" => fl!(
             loader,
             "print-refused",

@@ -171,6 +171,7 @@ fn what_became_of_a_printed_document_is_worded_in_german() {
     );
     for id in [
         "print-no-printer",
+        "print-no-cups",
         "print-not-pdf",
         "print-incomplete",
         "print-damaged",

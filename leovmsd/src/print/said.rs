@@ -25,6 +25,8 @@ pub enum NotPrinted {
     },
     /// No queue is set and the user has no default printer, or `lp` is not installed.
     NoPrinter,
+    /// The PC's printing service (CUPS) is not running.
+    NoCups,
     /// `lp` refused, in CUPS's words.
     Refused {
         printer: String,
@@ -85,6 +87,13 @@ impl NotPrinted {
                     "The document from {vm} was not printed: no printer is set up for you on this PC. Ask the school's admin. The document is kept as {kept}."
                 ),
                 "print-no-printer",
+                &[],
+            ),
+            NotPrinted::NoCups => failed(
+                format!(
+                    "The document from {vm} was not printed: the printing service (CUPS) is not running on this PC. Ask the school's admin. The document is kept as {kept}."
+                ),
+                "print-no-cups",
                 &[],
             ),
             NotPrinted::Refused { printer, cups } => failed(

@@ -49,13 +49,25 @@ pub async fn embed_fonts(from: &Path, to: &Path, cancel: &CancellationToken) -> 
 /// The user's default printer as CUPS says (`lpstat -d`: their own `lpoptions`
 /// default, else the PC's); `None` when there is none or CUPS does not answer.
 pub async fn default_queue() -> Option<String> {
-    let mut cmd = Command::new("lpstat");
-    cmd.arg("-d");
-    let said = run(cmd, LP_LIMIT, &CancellationToken::new()).await.ok()?;
+    let said = lpstat("-d").await?;
     said.lines()
         .find_map(|l| l.strip_prefix("system default destination:"))
         .map(|q| q.trim().to_owned())
         .filter(|q| !q.is_empty())
+}
+
+/// Whether the PC's CUPS runs (`lpstat -r`). Without it `lpstat -d` only says that
+/// there is no default printer, and `lp` that the queue does not exist.
+pub async fn scheduler_runs() -> bool {
+    lpstat("-r")
+        .await
+        .is_some_and(|said| said.trim() == "scheduler is running")
+}
+
+async fn lpstat(option: &str) -> Option<String> {
+    let mut cmd = Command::new("lpstat");
+    cmd.arg(option);
+    run(cmd, LP_LIMIT, &CancellationToken::new()).await.ok()
 }
 
 /// Hands `file` to the queue `queue`; returns CUPS's job id (`raum-101-17`).
