@@ -257,26 +257,18 @@ mod tests {
     #[test]
     fn jobs_are_named_for_people() {
         let joined = |kind| fl!("follow-joined", kind = JobKind::as_str(kind));
-        assert_eq!(
-            joined(JobKind::Start),
-            "Joined the start already in progress."
-        );
-        assert_eq!(
-            joined(JobKind::Sync),
-            "Joined the sync already in progress."
-        );
-        assert_eq!(
-            joined(JobKind::Verify),
-            "Joined the check of the cache already in progress."
-        );
-        assert_eq!(
-            joined(JobKind::Print),
-            "Joined the print job already in progress."
-        );
-        assert_eq!(
-            joined(JobKind::Unknown),
-            "Joined the job already in progress."
-        );
+        for (kind, said) in [
+            (JobKind::Start, "Joined the start already in progress."),
+            (JobKind::Sync, "Joined the sync already in progress."),
+            (
+                JobKind::Verify,
+                "Joined the check of the cache already in progress.",
+            ),
+            (JobKind::Print, "Joined the print job already in progress."),
+            (JobKind::Unknown, "Joined the job already in progress."),
+        ] {
+            assert_eq!(joined(kind), said);
+        }
         assert_eq!(bar_label(JobKind::Sync, "vm-demo"), "vm-demo");
         assert_eq!(bar_label(JobKind::Print, "vm-win10"), "vm-win10");
         assert_eq!(bar_label(JobKind::Start, "vm-demo"), "");

@@ -749,11 +749,20 @@ fn tools_missing() -> bool {
 /// A world with leovmsd, the desktop and a registered tray of a user in `groups`;
 /// returns the item's bus name.
 async fn with_tray(w: &mut World, groups: &[&str]) -> (Desktop, Tray, String) {
+    with_tray_in(w, groups, &[]).await
+}
+
+/// [`with_tray`] with `env` on top of the tray's environment (e.g. [`GERMAN`]).
+async fn with_tray_in(
+    w: &mut World,
+    groups: &[&str],
+    env: &[(&str, &str)],
+) -> (Desktop, Tray, String) {
     w.start_daemon().await;
     let mut desktop = Desktop::new(w).await;
     desktop.serve_notifications().await;
     desktop.serve_watcher().await;
-    let tray = Tray::start(w, groups, &[]);
+    let tray = Tray::start(w, groups, env);
     let item = desktop.registered_item(&tray).await;
     (desktop, tray, item)
 }
@@ -1077,12 +1086,7 @@ async fn with_a_german_locale_the_menu_tooltip_and_notifications_are_german() {
         return;
     }
     let mut w = World::new().await;
-    w.start_daemon().await;
-    let mut desktop = Desktop::new(&w).await;
-    desktop.serve_notifications().await;
-    desktop.serve_watcher().await;
-    let tray = Tray::start(&w, STUDENT, GERMAN);
-    let item = desktop.registered_item(&tray).await;
+    let (mut desktop, tray, item) = with_tray_in(&mut w, STUDENT, GERMAN).await;
     let m = both_machines(&w, &item).await;
     // The share's names as they are, the tray's words in German.
     assert_eq!(

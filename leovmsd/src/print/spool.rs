@@ -219,6 +219,9 @@ impl Spool {
 
     /// Ghostscript's output is complete: it becomes the copy that is printed.
     pub fn keep_fonts(&self, doc: &Doc) -> io::Result<PathBuf> {
+        // On disk before it carries its final name: a power cut must not leave a short
+        // copy that a restarted daemon would print.
+        self.spool.open_file(doc.part_name())?.sync_all()?;
         self.spool.rename(doc.part_name(), doc.fonts_name())?;
         Ok(self.spool.join(doc.fonts_name()))
     }
