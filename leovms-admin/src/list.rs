@@ -13,14 +13,14 @@ use crate::tree::{self, human_size};
 use crate::upload;
 
 /// One line of a table: cells in aligned columns, or a line of its own below a row.
-enum Row {
+pub(crate) enum Row {
     Cells(Vec<String>),
     Line(String),
 }
 
 /// Rows as a table with aligned columns; [`Row::Line`]s are printed as they are and do
 /// not widen the columns.
-fn table(rows: &[Row]) -> String {
+pub(crate) fn table(rows: &[Row]) -> String {
     let cells = || {
         rows.iter().filter_map(|r| match r {
             Row::Cells(c) => Some(c),

@@ -13,6 +13,7 @@ mod list;
 mod place;
 mod progress;
 mod publish;
+mod readiness;
 mod reject;
 mod set_conf;
 mod setup;
@@ -47,6 +48,7 @@ enum Command {
     Publish(publish::PublishArgs),
     List,
     Verify,
+    Readiness(readiness::Args),
     Remove(publish::RemoveArgs),
     Reject(reject::Args),
     #[command(name = "set-conf")]
@@ -64,6 +66,11 @@ fn main() -> ExitCode {
         Command::Publish(args) => publish::publish(&ctx, args),
         Command::List => list::list(&ctx),
         Command::Verify => verify::verify(&ctx),
+        // A PC that is not ready yet is an answer, not an error: no message.
+        Command::Readiness(args) => match readiness::run(&ctx, args) {
+            Ok(false) => return ExitCode::from(readiness::NOT_READY),
+            result => result.map(drop),
+        },
         // An upload is not a VM: say which command deletes one.
         Command::Remove(args) if args.vm.contains('/') => Err(error::Error::Invalid(fl!(
             "remove-not-a-vm",

@@ -26,6 +26,7 @@ Commands:
   publish            Turn an upload into a published VM or a new snapshot in data
   list               VMs, snapshots and pending uploads
   verify             Check the whole data tree again (manifests, checksums, settings, disk chains)
+  readiness          Which PCs already hold the VMs of presync (exit status 1 when one is not ready)
   remove             Retire a snapshot or a whole VM
   reject             Delete an upload instead of publishing it (USER/FOLDER, as `list` shows it)
   set-conf           Replace a published VM's image.conf (or a snapshot's snapshot.conf) with a checked file
@@ -49,6 +50,7 @@ Befehle:
   publish            Einen Upload als VM oder als neuen Snapshot in data veröffentlichen
   list               VMs, Snapshots und wartende Uploads
   verify             Den ganzen Datenordner erneut prüfen (Manifeste, Prüfsummen, Einstellungen, Festplattenketten)
+  readiness          Welche PCs die VMs aus presync schon bereithalten (Exit-Status 1, wenn einer nicht bereit ist)
   remove             Einen Snapshot oder eine ganze VM zurückziehen
   reject             Einen Upload löschen, statt ihn zu veröffentlichen (BENUTZER/ORDNER, wie `list` ihn zeigt)
   set-conf           Die image.conf einer veröffentlichten VM (oder die snapshot.conf eines Snapshots) durch eine geprüfte Datei ersetzen

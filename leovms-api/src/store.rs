@@ -25,6 +25,12 @@ pub const ACTION_ADD: &str = "org.leovms.store.add";
 /// polkit action: pin for all users, prune (administrators only).
 pub const ACTION_MANAGE: &str = "org.leovms.store.manage";
 
+/// polkit action: pre-warm the VMs of the share's `presync` (users at the PC, admins).
+pub const ACTION_PREWARM: &str = "org.leovms.store.prewarm";
+
+/// One VM of `presync` on this PC: its id, whether it is ready, and if not, why.
+pub type VmReadiness = (String, bool, String);
+
 /// One thing the store holds: `kind` is `archive` or `base`, `last_used` Unix seconds.
 pub type StoreEntry = (String, String, u64, i64);
 
@@ -66,6 +72,15 @@ pub trait Store {
 
     /// What the store holds.
     fn entries(&self) -> Result<Vec<StoreEntry>, Error>;
+
+    /// Fetches the VMs of the share's `presync` from the PC's own mount of the share
+    /// (`share` of store.toml), verifies them and keeps them: bases unpacked, snapshot
+    /// archives as they are. Returns the job; a second request joins it. Needs
+    /// `org.leovms.store.prewarm`.
+    fn prewarm(&self) -> Result<OwnedObjectPath, Error>;
+
+    /// The VMs of `presync`, each ready or not and why, read from the share now.
+    fn readiness(&self) -> Result<Vec<VmReadiness>, Error>;
 }
 
 #[proxy(
@@ -76,7 +91,8 @@ pub trait StoreJob {
     /// Withdraws the caller's request; the job stops when no requester is left.
     fn cancel(&self) -> Result<(), Error>;
 
-    /// Phase `unpack-base`; the archive's bytes read so far.
+    /// Phase `unpack-base` (or `fetch` for an archive a pre-warm keeps); the bytes read
+    /// so far.
     #[zbus(signal)]
     fn progress(&self, phase: Phase, bytes_done: u64, bytes_total: u64) -> zbus::Result<()>;
 

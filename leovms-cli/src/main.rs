@@ -22,6 +22,7 @@ mod follow;
 mod help;
 mod l10n;
 mod output;
+mod prewarm;
 mod status;
 mod store;
 mod sync;
@@ -109,6 +110,8 @@ enum Command {
     /// The PC's store of VM bases, shared by all its users (see docs/store.md)
     #[command(subcommand)]
     Store(store::StoreCommand),
+    /// Have this PC's store fetch and keep the VMs the school lists in presync, then say which are ready
+    Prewarm(prewarm::PrewarmArgs),
     /// Print the completion script for a shell (the package installs them already)
     #[command(hide = true)]
     Completions {
@@ -159,7 +162,14 @@ async fn main() -> ExitCode {
             }
         };
     }
-    match run(cli).await {
+    // `prewarm` is answered by the store service too; as it may end with Ctrl-C, its
+    // result ends the command as the daemon's commands do.
+    let result = if let Command::Prewarm(args) = cli.command {
+        prewarm::run(args, cli.json).await
+    } else {
+        run(cli).await
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             if !matches!(e, CliError::Interrupted) {
@@ -270,7 +280,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Uploadable => upload::list(&mgr, json).await,
         Command::Upload(args) => upload::upload(&conn, &mgr, args, json).await,
         // Answered in `main`, without the daemon.
-        Command::Completions { .. } | Command::Store(_) => Ok(()),
+        Command::Completions { .. } | Command::Store(_) | Command::Prewarm(_) => Ok(()),
     }
 }
 

@@ -24,7 +24,7 @@ pub(crate) use error::{KeyIndex, read_text};
 pub use folders::{FolderSetting, SharedFolder, expand_home, resolve_shared_folders};
 pub use network::{MAX_NIC, MacSetting, NetworkChoice, NetworkRule, NicMode, NicRule};
 pub use printer::{DEFAULT_PRINT_FILE, DEFAULT_PRINT_MAX_MB, PrinterConf};
-pub use store::{DEFAULT_USER_PINS, StoreConf};
+pub use store::{DEFAULT_SHARE, DEFAULT_USER_PINS, StoreConf};
 
 use crate::name::SafeName;
 
@@ -46,7 +46,7 @@ pub fn toml_strings(texts: &[String]) -> String {
 }
 
 /// Parse `text` as `T`, with errors located in `file`.
-fn parse_toml<'a, T: Deserialize<'a>>(
+pub(crate) fn parse_toml<'a, T: Deserialize<'a>>(
     text: &'a str,
     file: &'a Path,
 ) -> Result<(T, KeyIndex<'a>), ConfigError> {

@@ -12,6 +12,7 @@ pub mod name;
 pub mod pdf;
 pub mod process;
 pub mod ram;
+pub mod readiness;
 pub mod text;
 pub mod upload;
 pub mod utc;

@@ -228,7 +228,7 @@ pub const STORE_USER: &str = "leovms-t-store";
 /// A PC with the store: its system bus, polkitd with the packaged actions, and
 /// `leovms-stored` as [`STORE_USER`] with its store in `<dir>/store` and its settings
 /// file `<dir>/store.toml`. The PC has no seat and no logind: a rule stands in for
-/// `allow_active`, for the users `at_the_pc` only; everyone else gets what the packaged
+/// `allow_active` (of storing and pre-warming), for the users `at_the_pc` only; everyone else gets what the packaged
 /// policy gives a user who is not at the PC.
 pub struct StorePc {
     pub root: PathBuf,
@@ -259,7 +259,7 @@ impl StorePc {
             users.push("false".into());
         }
         let rule = format!(
-            "polkit.addRule(function(action, subject) {{\n    if (action.id == \"org.leovms.store.add\" && ({})) {{\n        return polkit.Result.YES;\n    }}\n}});\n",
+            "polkit.addRule(function(action, subject) {{\n    if ((action.id == \"org.leovms.store.add\" || action.id == \"org.leovms.store.prewarm\") && ({})) {{\n        return polkit.Result.YES;\n    }}\n}});\n",
             users.join(" || ")
         );
         let polkit = Polkit::start(

@@ -18,6 +18,9 @@ help-publish = Einen Upload als VM oder als neuen Snapshot in data veröffentlic
 help-publish-upload = Der Upload: `<Benutzer>/<Ordner>` in der Upload-Freigabe oder der Pfad zum Ordner
 help-list = VMs, Snapshots und wartende Uploads
 help-verify = Den ganzen Datenordner erneut prüfen (Manifeste, Prüfsummen, Einstellungen, Festplattenketten)
+help-readiness = Welche PCs die VMs aus presync schon bereithalten (Exit-Status 1, wenn einer nicht bereit ist)
+help-readiness-reports = Der Ordner mit den Meldungen der PCs (<Rechnername>.toml); ohne Angabe /home/leovms/status
+help-readiness-json = JSON statt einer Tabelle ausgeben (für Skripte)
 help-remove = Einen Snapshot oder eine ganze VM zurückziehen
 help-remove-vm = Die Kennung der VM (ihr Ordner in data)
 help-remove-snapshot = Die Kennung des Snapshots; ohne sie wird die ganze VM entfernt
@@ -122,6 +125,19 @@ verify-no-base = { $vm }: Das Manifest führt kein { $file } auf
 verify-mode-closed-dir = { $path } ist nicht für alle zugänglich (Modus { $mode }), daher können die PCs es nicht lesen (Abhilfe: chmod { $fix })
 verify-mode-closed-file = { $path } ist nicht für alle lesbar (Modus { $mode }), daher können die PCs es nicht lesen (Abhilfe: chmod { $fix })
 verify-mode-open = { $path } kann von allen geändert werden (Modus { $mode }) (Abhilfe: chmod { $fix })
+
+## readiness. $reason und $problem sind die Worte der Freigabe und des PCs, auf Englisch.
+readiness-no-presync = presync in { $file } nennt keine VMs, es gibt also nichts, wofür die PCs bereit sein müssten.
+readiness-no-reports = In { $dir } hat noch kein PC gemeldet. Ein PC meldet, was er bereithält, sobald in seiner /etc/leovms/store.toml report_dir eingetragen ist (siehe docs/prewarm.md).
+readiness-unavailable = Warnung: { $vm } aus presync kann nicht vorab geladen werden, daher ist kein PC dafür bereit: { $reason }
+readiness-host-differs = { $file }: Die Meldung stammt vom Rechner { $host }, nicht von dem PC, den der Dateiname nennt; ein PC schreibt seine Meldung als <Rechnername>.toml
+readiness-pc = PC
+readiness-reported = GEMELDET
+readiness-ready = BEREIT
+readiness-missing = FEHLT
+readiness-missing-archives = { $vm } ({ $archives }, { $size })
+readiness-missing-unavailable = { $vm } (nicht auf der Freigabe)
+readiness-problem = { $vm }: { $problem }
 
 ## reject
 reject-not-upload = { $quoted } ist kein Upload: Geben Sie ihn als BENUTZER/ORDNER an, wie leovms-admin list ihn zeigt (relativ zur Upload-Freigabe)

@@ -18,6 +18,9 @@ help-publish = Turn an upload into a published VM or a new snapshot in data
 help-publish-upload = The upload: `<user>/<folder>` in the upload share, or a path to the folder
 help-list = VMs, snapshots and pending uploads
 help-verify = Check the whole data tree again (manifests, checksums, settings, disk chains)
+help-readiness = Which PCs already hold the VMs of presync (exit status 1 when one is not ready)
+help-readiness-reports = The folder of the PCs' reports (<host>.toml); default: /home/leovms/status
+help-readiness-json = Print JSON instead of a table (for scripts)
 help-remove = Retire a snapshot or a whole VM
 help-remove-vm = The VM id (its folder in data)
 help-remove-snapshot = The snapshot id; without it the whole VM is removed
@@ -115,6 +118,19 @@ verify-no-base = { $vm }: the manifest lists no { $file }
 verify-mode-closed-dir = { $path } is not open to everyone (mode { $mode }), so the PCs cannot read it (fix: chmod { $fix })
 verify-mode-closed-file = { $path } is not readable for everyone (mode { $mode }), so the PCs cannot read it (fix: chmod { $fix })
 verify-mode-open = { $path } can be changed by everyone (mode { $mode }) (fix: chmod { $fix })
+
+## readiness. $reason and $problem are the share's and the PC's own words, in English.
+readiness-no-presync = presync in { $file } lists no VMs, so there is nothing to be ready for.
+readiness-no-reports = No PC has reported yet in { $dir }. A PC reports what it holds once report_dir is set in its /etc/leovms/store.toml (see docs/prewarm.md).
+readiness-unavailable = warning: { $vm } of presync cannot be pre-warmed, so no PC is ready for it: { $reason }
+readiness-host-differs = { $file }: the report is of host { $host }, not of the PC its file name names; a PC writes its report as <host>.toml
+readiness-pc = PC
+readiness-reported = REPORTED
+readiness-ready = READY
+readiness-missing = MISSING
+readiness-missing-archives = { $vm } ({ $archives }, { $size })
+readiness-missing-unavailable = { $vm } (not on the share)
+readiness-problem = { $vm }: { $problem }
 
 ## reject
 reject-not-upload = { $quoted } is not an upload: give it as USER/FOLDER, as leovms-admin list shows it (relative to the upload share)

@@ -108,6 +108,19 @@ store-pinned = { $sha256 } wird festgehalten.
 store-unpinned = { $sha256 } wird nicht mehr festgehalten.
 store-freed = { $size } frei gemacht.
 
+## prewarm
+prewarm-ready = bereit
+prewarm-not-ready = nicht bereit
+prewarm-not-ready-why = nicht bereit: { $problem }
+prewarm-none-listed = Die Schule hat keine VMs zum Vorabladen eingetragen (presync in leovms-client.conf).
+prewarm-not-all-ready = { $count ->
+        [one] { $count } von { $total } VMs ist nicht bereit.
+       *[other] { $count } von { $total } VMs sind nicht bereit.
+    }
+prewarm-canceling = Das Vorabladen wird abgebrochen; drücken Sie noch einmal Strg+C, um nicht länger darauf zu warten.
+prewarm-canceled = Das Vorabladen wurde abgebrochen.
+prewarm-connection-lost = Die Verbindung zum Basis-Speicher dieses PCs ist abgebrochen.
+
 ## Tabellenköpfe
 column-id = ID
 column-name = NAME
@@ -251,6 +264,8 @@ help-store-pin-sha256 = sha256 des Basisarchivs der VM (aus ihrer manifest.toml)
 help-store-unpin = Eine Basis nicht mehr festhalten
 help-store-unpin-sha256 = sha256 des Basisarchivs der VM
 help-store-prune = Aufräumen: alles entfernen, was niemand festhält und keine laufende VM nutzt (Administration)
+help-prewarm = Die VMs, die die Schule in presync einträgt, vom Basis-Speicher dieses PCs holen und bereithalten lassen, dann sagen, welche bereit sind
+help-prewarm-check = Nur sagen, welche VMs bereit sind, ohne etwas zu holen
 help-completions = Das Vervollständigungsskript für eine Shell ausgeben (das Paket installiert sie bereits)
 help-exit-codes =
     Exit-Codes:

@@ -108,6 +108,19 @@ store-pinned = Pinned { $sha256 }.
 store-unpinned = Unpinned { $sha256 }.
 store-freed = Freed { $size }.
 
+## prewarm
+prewarm-ready = ready
+prewarm-not-ready = not ready
+prewarm-not-ready-why = not ready: { $problem }
+prewarm-none-listed = The school lists no VMs to pre-warm (presync in leovms-client.conf).
+prewarm-not-all-ready = { $count ->
+        [one] { $count } of { $total } VMs is not ready.
+       *[other] { $count } of { $total } VMs are not ready.
+    }
+prewarm-canceling = Canceling the pre-warm; press Ctrl-C again to stop waiting for it.
+prewarm-canceled = The pre-warm was canceled.
+prewarm-connection-lost = The connection to this PC's store of VM bases was lost.
+
 ## Table headers
 column-id = ID
 column-name = NAME
@@ -203,6 +216,8 @@ help-store-pin-sha256 = sha256 of the VM's base archive (its manifest.toml)
 help-store-unpin = Stop keeping a base
 help-store-unpin-sha256 = sha256 of the VM's base archive
 help-store-prune = Remove everything nobody pinned and no running VM uses (administrators)
+help-prewarm = Have this PC's store fetch and keep the VMs the school lists in presync, then say which are ready
+help-prewarm-check = Only say which VMs are ready, without fetching anything
 help-completions = Print the completion script for a shell (the package installs them already)
 help-exit-codes =
     Exit codes:

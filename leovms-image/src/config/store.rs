@@ -5,9 +5,11 @@
 //! limit_gb = 300      # the most the store holds
 //! user_pins = 4       # VMs one user may keep for offline use
 //! pinned = ["<sha256 of an archive>"]   # kept whatever happens (the admin's pins)
+//! share = "/media/leovms/data"           # the PC's own mount, read when pre-warming
+//! report_dir = "/media/leovms/status"    # where the PC reports what it holds
 //! ```
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
@@ -16,6 +18,8 @@ use super::{ConfigError, parse_toml};
 
 /// Offline pins one user may hold when the file does not say.
 pub const DEFAULT_USER_PINS: u32 = 4;
+/// The machine-wide mount of the data share (docs/admin.md), read when pre-warming.
+pub const DEFAULT_SHARE: &str = "/media/leovms/data";
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoreConf {
@@ -23,6 +27,23 @@ pub struct StoreConf {
     pub user_pins: u32,
     /// sha256 of archives the admin pinned.
     pub pinned: Vec<[u8; 32]>,
+    /// The PC's own mount of the data share, for pre-warming without a user.
+    pub share: PathBuf,
+    /// Where the store writes `<host>.toml`, what it holds (none: no report).
+    pub report_dir: Option<PathBuf>,
+}
+
+impl Default for StoreConf {
+    /// No file: no limit but the disk, the default pins, the default mount, no report.
+    fn default() -> Self {
+        StoreConf {
+            limit_gb: f64::INFINITY,
+            user_pins: DEFAULT_USER_PINS,
+            pinned: Vec::new(),
+            share: PathBuf::from(DEFAULT_SHARE),
+            report_dir: None,
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -33,6 +54,8 @@ struct RawStore {
     user_pins: u32,
     #[serde(default)]
     pinned: Vec<String>,
+    share: Option<PathBuf>,
+    report_dir: Option<PathBuf>,
 }
 
 fn default_user_pins() -> u32 {
@@ -57,10 +80,17 @@ impl StoreConf {
             }
             pinned.push(sha256);
         }
+        for (key, path) in [("share", &raw.share), ("report_dir", &raw.report_dir)] {
+            if path.as_ref().is_some_and(|p| !p.is_absolute()) {
+                return Err(index.error_at(key, "must be an absolute path"));
+            }
+        }
         Ok(StoreConf {
             limit_gb: raw.limit_gb,
             user_pins: raw.user_pins,
             pinned,
+            share: raw.share.unwrap_or_else(|| PathBuf::from(DEFAULT_SHARE)),
+            report_dir: raw.report_dir,
         })
     }
 
@@ -97,6 +127,11 @@ mod tests {
         .unwrap();
         assert_eq!((conf.limit_bytes(), conf.user_pins), (1_500_000_000, 0));
         assert_eq!(conf.pinned, [[0xab; 32]]);
+        assert_eq!(conf.share, Path::new(DEFAULT_SHARE));
+        assert_eq!(conf.report_dir, None);
+        let conf = parse("limit_gb = 1\nshare = \"/mnt/d\"\nreport_dir = \"/mnt/s\"\n").unwrap();
+        assert_eq!(conf.share, Path::new("/mnt/d"));
+        assert_eq!(conf.report_dir.as_deref(), Some(Path::new("/mnt/s")));
     }
 
     #[test]
@@ -115,6 +150,11 @@ mod tests {
         assert!(err.contains(": pinned: "), "{err}");
         let err = parse("limit_gb = 10\nlimit = 3\n").unwrap_err();
         assert!(err.starts_with(&format!("{FILE}:2: limit")), "{err}");
+        let err = parse("limit_gb = 10\nreport_dir = \"status\"\n").unwrap_err();
+        assert_eq!(
+            err,
+            format!("{FILE}:2: report_dir: must be an absolute path")
+        );
         let err = parse("user_pins = 2\n").unwrap_err();
         assert!(err.contains("limit_gb"), "{err}");
     }

@@ -57,7 +57,7 @@ impl StoreJob {
     }
 
     #[zbus(signal)]
-    async fn progress(
+    pub(super) async fn progress(
         emitter: &SignalEmitter<'_>,
         phase: Phase,
         bytes_done: u64,
@@ -65,7 +65,7 @@ impl StoreJob {
     ) -> zbus::Result<()>;
 
     #[zbus(signal)]
-    async fn finished(
+    pub(super) async fn finished(
         emitter: &SignalEmitter<'_>,
         state: JobState,
         error_id: &str,
@@ -88,30 +88,45 @@ pub async fn run(
         .into_owned();
     let result = make_base(&state, &emitter, &job.cancel, file, &expected).await;
     let sha256 = hex::encode(expected.sha256);
-    let sent = match &result {
+    // No longer joinable before the end is sent: a request after this starts anew (and
+    // finds the base made) instead of waiting for an end it would never see.
+    state.job_ended(&expected.sha256);
+    end(&emitter, &path, &format!("base {sha256}"), &result).await;
+    remove(&conn, &path).await;
+}
+
+/// Sends the job's one `Finished`: done (with the base's folder, empty for a pre-warm),
+/// canceled, or failed with its error.
+pub(super) async fn end(
+    emitter: &SignalEmitter<'_>,
+    path: &str,
+    what: &str,
+    result: &Result<String, Error>,
+) {
+    let sent = match result {
         Ok(base) => {
-            tracing::info!("base {sha256} is ready");
-            StoreJob::finished(&emitter, JobState::Done, "", "", base).await
+            tracing::info!("{what}: done");
+            StoreJob::finished(emitter, JobState::Done, "", "", base).await
         }
         Err(e) => {
             let kind = e.kind().unwrap_or(ErrorKind::Internal);
-            tracing::warn!("base {sha256}: {}", e.message());
+            tracing::warn!("{what}: {}", e.message());
             let finished = if kind == ErrorKind::Canceled {
                 JobState::Canceled
             } else {
                 JobState::Failed
             };
-            StoreJob::finished(&emitter, finished, &kind.dbus_name(), &e.message(), "").await
+            StoreJob::finished(emitter, finished, &kind.dbus_name(), &e.message(), "").await
         }
     };
     if let Err(e) = sent {
         tracing::warn!("cannot send the end of {path}: {e}");
     }
-    state.job_ended(&expected.sha256);
-    let _ = conn
-        .object_server()
-        .remove::<StoreJob, _>(path.as_str())
-        .await;
+}
+
+/// Takes the ended job's object off the bus.
+pub(super) async fn remove(conn: &zbus::Connection, path: &str) {
+    let _ = conn.object_server().remove::<StoreJob, _>(path).await;
 }
 
 /// The base, unpacked straight from the handed-over archive (hashed while it is read,
@@ -127,7 +142,12 @@ async fn make_base(
         return Ok(base.display().to_string());
     }
     let done = Arc::new(AtomicU64::new(0));
-    let reporter = report_progress(emitter.clone(), done.clone(), expected.size);
+    let reporter = report_progress(
+        emitter.clone(),
+        Phase::UnpackBase,
+        done.clone(),
+        expected.size,
+    );
     send_phase(emitter, Phase::UnpackBase, 0, expected.size).await;
     let unpacked = |n: u64| done.store(n, Ordering::Relaxed);
     let base = state
@@ -138,13 +158,14 @@ async fn make_base(
     Ok(base.map_err(store_error)?.display().to_string())
 }
 
-async fn send_phase(emitter: &SignalEmitter<'_>, phase: Phase, done: u64, total: u64) {
+pub(super) async fn send_phase(emitter: &SignalEmitter<'_>, phase: Phase, done: u64, total: u64) {
     let _ = StoreJob::progress(emitter, phase, done, total).await;
 }
 
 /// Sends the bytes done whenever they changed, a few times per second.
-fn report_progress(
+pub(super) fn report_progress(
     emitter: SignalEmitter<'static>,
+    phase: Phase,
     done: Arc<AtomicU64>,
     total: u64,
 ) -> tokio::task::JoinHandle<()> {
@@ -156,7 +177,7 @@ fn report_progress(
             let now = done.load(Ordering::Relaxed);
             if now != sent {
                 sent = now;
-                let _ = StoreJob::progress(&emitter, Phase::UnpackBase, now, total).await;
+                let _ = StoreJob::progress(&emitter, phase, now, total).await;
             }
         }
     })

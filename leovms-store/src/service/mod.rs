@@ -4,9 +4,11 @@
 mod caller;
 mod job;
 mod polkit;
+mod prewarm;
 mod proc;
+mod report;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -14,12 +16,12 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use leovms_api::store::{
-    ACTION_ADD, ACTION_MANAGE, STORE_BUS_NAME, STORE_JOBS_PATH, STORE_PATH, StoreEntry,
-    parse_sha256,
+    ACTION_ADD, ACTION_MANAGE, ACTION_PREWARM, STORE_BUS_NAME, STORE_JOBS_PATH, STORE_PATH,
+    StoreEntry, VmReadiness, parse_sha256,
 };
 use leovms_api::{Error, ErrorKind};
 use leovms_image::archive::Expected;
-use leovms_image::config::{DEFAULT_USER_PINS, StoreConf};
+use leovms_image::config::StoreConf;
 use leovms_store::{Kind, PinOwner, Store, StoreError, StoreErrorKind};
 use tokio_util::sync::CancellationToken;
 use zbus::interface;
@@ -49,11 +51,52 @@ pub struct State {
     conf: PathBuf,
     /// The jobs making a base, by the archive's hash, with their paths.
     jobs: Mutex<HashMap<[u8; 32], (String, StoreJob)>>,
+    /// The pre-warm job, when one runs, with its path.
+    prewarm: Mutex<Option<(String, StoreJob)>>,
+    /// What a pre-warm is fetching right now: making room must not take it.
+    making: Mutex<HashSet<[u8; 32]>>,
+    /// Why VMs of `presync` were not ready at the last pre-warm, by VM id.
+    problems: Mutex<BTreeMap<String, String>>,
     next_job: AtomicU64,
     last_call: Mutex<Instant>,
 }
 
+/// Held while a pre-warm fetches an archive: until dropped, room is not made by
+/// removing it.
+struct Making<'s>(&'s State, [u8; 32]);
+
+impl Drop for Making<'_> {
+    fn drop(&mut self) {
+        self.0.making.lock().expect("not poisoned").remove(&self.1);
+    }
+}
+
 impl State {
+    fn new(store: Store, root: PathBuf, conf: PathBuf) -> State {
+        State {
+            store,
+            root,
+            conf,
+            jobs: Mutex::new(HashMap::new()),
+            prewarm: Mutex::new(None),
+            making: Mutex::new(HashSet::new()),
+            problems: Mutex::new(BTreeMap::new()),
+            next_job: AtomicU64::new(1),
+            last_call: Mutex::new(Instant::now()),
+        }
+    }
+
+    fn making(&self, sha256: [u8; 32]) -> Making<'_> {
+        self.making.lock().expect("not poisoned").insert(sha256);
+        Making(self, sha256)
+    }
+
+    /// No job makes a base and no pre-warm runs.
+    fn idle(&self) -> bool {
+        self.jobs.lock().expect("not poisoned").is_empty()
+            && self.prewarm.lock().expect("not poisoned").is_none()
+    }
+
     fn job_ended(&self, sha256: &[u8; 32]) {
         self.jobs.lock().expect("not poisoned").remove(sha256);
         self.called();
@@ -66,11 +109,7 @@ impl State {
     /// The PC's settings; without a file, no limit but the disk and the default pins.
     fn settings(&self) -> Result<StoreConf, Error> {
         if !self.conf.exists() {
-            return Ok(StoreConf {
-                limit_gb: f64::INFINITY,
-                user_pins: DEFAULT_USER_PINS,
-                pinned: Vec::new(),
-            });
+            return Ok(StoreConf::default());
         }
         StoreConf::load(&self.conf).map_err(|e| Error::new(ErrorKind::InvalidConfig, e.to_string()))
     }
@@ -83,6 +122,7 @@ impl State {
         keep.extend(self.store.pinned().map_err(io)?);
         keep.extend(self.store.leased().map_err(io)?);
         keep.extend(self.jobs.lock().expect("not poisoned").keys().copied());
+        keep.extend(self.making.lock().expect("not poisoned").iter().copied());
         keep.extend(also);
         Ok(keep)
     }
@@ -307,6 +347,51 @@ impl Service {
         Ok(removed.iter().map(|e| e.bytes).sum())
     }
 
+    async fn prewarm(
+        &self,
+        #[zbus(header)] header: Header<'_>,
+        #[zbus(connection)] conn: &zbus::Connection,
+    ) -> Result<OwnedObjectPath, Error> {
+        self.state.called();
+        let caller = Caller::of(conn, &header).await?;
+        authorize(conn, &caller.name, ACTION_PREWARM, true).await?;
+        let job = StoreJob {
+            cancel: CancellationToken::new(),
+            requesters: Arc::new(Mutex::new(HashSet::from([caller.uid]))),
+        };
+        let path = {
+            let mut running = self.state.prewarm.lock().expect("not poisoned");
+            if let Some((path, job)) = running.as_ref() {
+                job.requesters
+                    .lock()
+                    .expect("not poisoned")
+                    .insert(caller.uid);
+                return Ok(object_path(path));
+            }
+            let n = self.state.next_job.fetch_add(1, Ordering::Relaxed);
+            let path = format!("{STORE_JOBS_PATH}/{n}");
+            *running = Some((path.clone(), job.clone()));
+            path
+        };
+        if let Err(e) = conn.object_server().at(path.as_str(), job.clone()).await {
+            *self.state.prewarm.lock().expect("not poisoned") = None;
+            return Err(Error::new(ErrorKind::Internal, e.to_string()));
+        }
+        tracing::info!("user {} asks to pre-warm: {path}", caller.uid);
+        tokio::spawn(prewarm::run(
+            self.state.clone(),
+            conn.clone(),
+            path.clone(),
+            job,
+        ));
+        Ok(object_path(&path))
+    }
+
+    async fn readiness(&self) -> Result<Vec<VmReadiness>, Error> {
+        self.state.called();
+        prewarm::readiness(&self.state).await
+    }
+
     async fn entries(&self) -> Result<Vec<StoreEntry>, Error> {
         self.state.called();
         let state = self.state.clone();
@@ -355,14 +440,7 @@ impl Service {
 pub async fn serve(settings: Settings) -> Result<(), String> {
     let store = Store::open(&settings.root)
         .map_err(|e| format!("cannot open the store {}: {e}", settings.root.display()))?;
-    let state = Arc::new(State {
-        store,
-        root: settings.root,
-        conf: settings.conf,
-        jobs: Mutex::new(HashMap::new()),
-        next_job: AtomicU64::new(1),
-        last_call: Mutex::new(Instant::now()),
-    });
+    let state = Arc::new(State::new(store, settings.root, settings.conf));
     let service = Service {
         state: state.clone(),
     };
@@ -377,13 +455,13 @@ pub async fn serve(settings: Settings) -> Result<(), String> {
     loop {
         let last = *state.last_call.lock().expect("not poisoned");
         tokio::time::sleep_until((last + settings.idle_exit).into()).await;
-        let idle = state.jobs.lock().expect("not poisoned").is_empty()
+        let idle = state.idle()
             && state.last_call.lock().expect("not poisoned").elapsed() >= settings.idle_exit;
         if idle {
             tracing::info!("nothing to do: ending");
             return Ok(());
         }
-        if !state.jobs.lock().expect("not poisoned").is_empty() {
+        if !state.idle() {
             state.called();
         }
     }
@@ -443,14 +521,11 @@ mod tests {
     fn the_committed_interfaces_are_the_services() {
         let tmp = tempfile::tempdir().unwrap();
         let root = tmp.path().join("store");
-        let state = Arc::new(State {
-            store: Store::open(&root).unwrap(),
+        let state = Arc::new(State::new(
+            Store::open(&root).unwrap(),
             root,
-            conf: tmp.path().join("store.toml"),
-            jobs: Mutex::new(HashMap::new()),
-            next_job: AtomicU64::new(1),
-            last_call: Mutex::new(Instant::now()),
-        });
+            tmp.path().join("store.toml"),
+        ));
         assert_committed("org.leovms.Store1", &Service { state });
         let job = StoreJob {
             cancel: CancellationToken::new(),

@@ -57,7 +57,7 @@ pub async fn authorize(
         Ok(())
     } else {
         Err(refused(format!(
-            "Not allowed ({action}): only a user at this PC may store VMs, and only an administrator may pin for everyone or prune."
+            "Not allowed ({action}): only a user at this PC may store or pre-warm VMs, and only an administrator may pin for everyone or prune."
         )))
     }
 }

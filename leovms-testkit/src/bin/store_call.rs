@@ -5,6 +5,7 @@
 //! leovms-store-call add-base FILE SHA256 SIZE UNPACKED [--cancel]
 //! leovms-store-call base SHA256 | lease SHA256 PID | prune | entries
 //! leovms-store-call pin SHA256 [--all] | unpin SHA256 [--all]
+//! leovms-store-call prewarm [--cancel] | readiness
 //! ```
 //!
 //! Prints one JSON line per progress signal (`{"progress":["fetch",done,total]}`), then
@@ -14,9 +15,11 @@
 use std::os::unix::fs::OpenOptionsExt;
 
 use leovms_api::Error;
-use leovms_api::store::{StoreJobEvent, StoreJobProxy, StoreProxy, subscribe_store_jobs};
+use leovms_api::store::{
+    StoreJobEvent, StoreJobProxy, StoreJobs, StoreProxy, subscribe_store_jobs,
+};
 use serde_json::{Value, json};
-use zbus::zvariant::Fd;
+use zbus::zvariant::{Fd, OwnedObjectPath};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
@@ -50,31 +53,14 @@ async fn call(args: &[String]) -> Result<Value, Error> {
             let path = store
                 .add_base(Fd::from(&file), arg(2), number(3), number(4))
                 .await?;
-            let mut cancel = args.iter().any(|a| a == "--cancel");
-            loop {
-                match jobs.next(path.as_str()).await {
-                    Some(StoreJobEvent::Progress { phase, done, total }) => {
-                        println!("{}", json!({ "progress": [phase.as_str(), done, total] }));
-                        if std::mem::take(&mut cancel) {
-                            StoreJobProxy::builder(&conn)
-                                .path(path.clone())?
-                                .build()
-                                .await?
-                                .cancel()
-                                .await?;
-                        }
-                    }
-                    Some(StoreJobEvent::Done(base)) => break json!(base),
-                    Some(StoreJobEvent::Failed(e)) => return Err(e),
-                    None => {
-                        return Err(Error::new(
-                            leovms_api::ErrorKind::Internal,
-                            "the bus connection ended",
-                        ));
-                    }
-                }
-            }
+            follow(&conn, &mut jobs, path, args).await?
         }
+        "prewarm" => {
+            let mut jobs = subscribe_store_jobs(&conn).await?;
+            let path = store.prewarm().await?;
+            follow(&conn, &mut jobs, path, args).await?
+        }
+        "readiness" => json!(store.readiness().await?),
         "base" => json!(store.base(arg(1)).await?),
         "lease" => {
             let pid = rustix::process::Pid::from_raw(number(2) as i32).expect("a pid");
@@ -95,4 +81,38 @@ async fn call(args: &[String]) -> Result<Value, Error> {
         "entries" => json!(store.entries().await?),
         other => panic!("unknown command {other:?}"),
     })
+}
+
+/// Prints the job's progress until it ends; its result, or its error. `--cancel`
+/// withdraws the request at the first progress signal.
+async fn follow(
+    conn: &zbus::Connection,
+    jobs: &mut StoreJobs,
+    path: OwnedObjectPath,
+    args: &[String],
+) -> Result<Value, Error> {
+    let mut cancel = args.iter().any(|a| a == "--cancel");
+    loop {
+        match jobs.next(path.as_str()).await {
+            Some(StoreJobEvent::Progress { phase, done, total }) => {
+                println!("{}", json!({ "progress": [phase.as_str(), done, total] }));
+                if std::mem::take(&mut cancel) {
+                    StoreJobProxy::builder(conn)
+                        .path(path.clone())?
+                        .build()
+                        .await?
+                        .cancel()
+                        .await?;
+                }
+            }
+            Some(StoreJobEvent::Done(base)) => return Ok(json!(base)),
+            Some(StoreJobEvent::Failed(e)) => return Err(e),
+            None => {
+                return Err(Error::new(
+                    leovms_api::ErrorKind::Internal,
+                    "the bus connection ended",
+                ));
+            }
+        }
+    }
 }
