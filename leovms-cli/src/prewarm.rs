@@ -19,6 +19,7 @@ use zbus::zvariant::OwnedObjectPath;
 use crate::exit::CliError;
 use crate::l10n::{LOADER, fl};
 use crate::output::{print_json, printable_line};
+use crate::store::unreachable;
 use crate::view::{Progress, View};
 
 #[derive(Debug, Args)]
@@ -76,11 +77,6 @@ pub async fn run(args: PrewarmArgs, json: bool) -> Result<(), CliError> {
         CliError::Unreachable(why) => unreachable(why),
         e => e,
     })
-}
-
-/// Worded as `store` words it.
-fn unreachable(e: impl std::fmt::Display) -> CliError {
-    CliError::Other(fl!("store-unreachable", why = e.to_string()))
 }
 
 async fn prewarm(conn: &Connection, store: &StoreProxy<'_>, json: bool) -> Result<(), CliError> {

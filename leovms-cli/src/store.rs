@@ -52,7 +52,8 @@ pub async fn run(command: StoreCommand, json: bool) -> Result<(), CliError> {
     })
 }
 
-fn unreachable(e: impl std::fmt::Display) -> CliError {
+/// The store service cannot be reached (also for `prewarm`).
+pub(crate) fn unreachable(e: impl std::fmt::Display) -> CliError {
     CliError::Other(fl!("store-unreachable", why = e.to_string()))
 }
 
