@@ -15,6 +15,7 @@ mod progress;
 mod publish;
 mod readiness;
 mod reject;
+mod seed;
 mod set_conf;
 mod setup;
 mod tree;
@@ -50,6 +51,7 @@ enum Command {
     Verify,
     Readiness(readiness::Args),
     Remove(publish::RemoveArgs),
+    Seed(seed::Args),
     Reject(reject::Args),
     #[command(name = "set-conf")]
     SetConf(set_conf::Args),
@@ -78,6 +80,7 @@ fn main() -> ExitCode {
             upload = args.vm.as_str()
         ))),
         Command::Remove(args) => publish::remove(&ctx, args),
+        Command::Seed(args) => seed::run(&ctx, args),
         Command::Reject(args) => reject::run(&ctx, args),
         Command::SetConf(args) => set_conf::run(&ctx, args),
         Command::ImportLeoclient2(args) => import::run(&ctx, args),

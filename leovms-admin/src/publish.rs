@@ -13,6 +13,7 @@ use leovms_image::layout::{
 };
 use leovms_image::manifest::{Manifest, ManifestEntry, sha256_file};
 use leovms_image::name::SafeName;
+use leovms_image::torrent;
 use leovms_image::vbox::{self, MachineInfo};
 use leovms_image::vdi::braced;
 
@@ -21,7 +22,7 @@ use crate::disks;
 use crate::error::{Error, Result};
 use crate::l10n::{fl, shown};
 use crate::place::{DIR_MODE, FILE_MODE, copy_checked, make_dir, make_dirs, set_mode};
-use crate::progress;
+use crate::progress::{self, Progress};
 use crate::tree;
 use crate::upload::{self, Kind, Upload};
 
@@ -208,6 +209,7 @@ fn publish_snapshot(ctx: &Ctx, upload: &Upload) -> Result<()> {
             .map_err(|e| Error::io(&conf_path, e))?;
         let expected = upload.manifest.get(&archive_rel).expect("checked");
         copy_checked(&archive, &staging.join(SNAPSHOT_ARCHIVE), expected)?;
+        write_torrent(&staging, SNAPSHOT_ARCHIVE)?;
         fs::rename(&staging, &target).map_err(|e| Error::io(&target, e))?;
         fsync_dir(&snapshots).map_err(|e| Error::io(&snapshots, e))
     })();
@@ -220,6 +222,7 @@ fn publish_snapshot(ctx: &Ctx, upload: &Upload) -> Result<()> {
     let mut archive_entry = upload.manifest.get(&archive_rel).expect("checked").clone();
     archive_entry.unpacked = Some(scan.unpacked);
     files.push(archive_entry);
+    files.push(entry_for(&vm_dir, &torrent_of(&archive_rel), None)?);
     let written = write_manifest(&vm_dir, files);
     if written.is_err() {
         let _ = fs::remove_dir_all(&target);
@@ -320,6 +323,15 @@ fn publish_vm(ctx: &Ctx, upload: &Upload) -> Result<()> {
                 .map(|(_, n)| *n);
             files.push(entry);
         }
+        let archives: Vec<String> = files
+            .iter()
+            .filter(|e| e.unpacked.is_some())
+            .map(|e| e.path.clone())
+            .collect();
+        for rel in archives {
+            write_torrent(&staging, &rel)?;
+            files.push(entry_for(&staging, &torrent_of(&rel), None)?);
+        }
         for (rel, text) in &confs {
             let to = staging.join(rel);
             make_dirs(&staging, to.parent().expect("below staging"))?;
@@ -335,6 +347,29 @@ fn publish_vm(ctx: &Ctx, upload: &Upload) -> Result<()> {
         let _ = fs::remove_dir_all(&staging);
     }
     placed
+}
+
+/// Where the torrent of the archive `rel` is (docs/swarm.md).
+fn torrent_of(rel: &str) -> String {
+    format!("{rel}{}", torrent::SUFFIX)
+}
+
+/// Writes the torrent of the archive `dir/rel` next to it, for the room swarm.
+fn write_torrent(dir: &Path, rel: &str) -> Result<()> {
+    let archive = dir.join(rel);
+    let size = fs::metadata(&archive)
+        .map_err(|e| Error::io(&archive, e))?
+        .len();
+    let name = archive
+        .file_name()
+        .expect("an archive's file")
+        .to_string_lossy();
+    let mut progress = Progress::new(fl!("phase-torrent", file = rel), size);
+    let bytes = torrent::create(&archive, &name, |n| progress.add(n))
+        .map_err(|e| Error::io(&archive, e))?;
+    progress.finish();
+    let to = dir.join(torrent_of(rel));
+    write_atomic(&to, &bytes, FILE_MODE).map_err(|e| Error::io(&to, e))
 }
 
 pub(crate) fn entry_for(dir: &Path, rel: &str, unpacked: Option<u64>) -> Result<ManifestEntry> {

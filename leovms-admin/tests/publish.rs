@@ -1,9 +1,11 @@
 //! `publish`, `list`, `verify` and `remove` on a real demo share below `--root`, with
 //! uploads holding real differencing disks.
 
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
+use leovms_image::manifest::sha256_file;
 use leovms_testkit::upload::{
     SnapshotUpload, build_snapshot_upload, tree_digest, write_upload_manifest,
 };
@@ -41,6 +43,28 @@ fn assert_refused(out: &Output, words: &str) {
     );
 }
 
+/// The torrent publish wrote next to `vm/archive_rel`: listed in the manifest as it is,
+/// readable for every PC, made from this very archive, and one the swarm accepts.
+fn assert_torrent(s: &Server, vm: &str, archive_rel: &str) {
+    let rel = format!("{archive_rel}.torrent");
+    let path = s.data().join(vm).join(&rel);
+    let entry = s.manifest(vm).get(&rel).cloned();
+    let entry = entry.unwrap_or_else(|| panic!("{rel} not in the manifest"));
+    let (size, sha256) = sha256_file(&path).unwrap();
+    assert_eq!((entry.size, entry.sha256), (size, sha256), "{rel}");
+    let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o7777;
+    assert_eq!(mode, 0o644, "{rel}");
+    let archive = s.data().join(vm).join(archive_rel);
+    let bytes = std::fs::read(&path).unwrap();
+    let name = archive.file_name().unwrap().to_str().unwrap();
+    assert!(
+        bytes == leovms_image::torrent::create(&archive, name, |_| {}).unwrap(),
+        "{rel} is not the torrent of {archive_rel}"
+    );
+    let archive_size = std::fs::metadata(&archive).unwrap().len();
+    leovms_swarm::torrent::check(&bytes, archive_size).unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn publish_a_snapshot_then_list_verify_and_remove_it() {
     let s = Server::new().await;
@@ -75,6 +99,7 @@ async fn publish_a_snapshot_then_list_verify_and_remove_it() {
     assert!(conf.contains("name = \"Lab 2028\""), "{conf}");
     assert!(conf.contains("maintainer = \"mueller\""), "{conf}");
     assert!(conf.contains("created = 20"), "{conf}");
+    assert_torrent(&s, "vm-demo", "snapshots/lab/snapshot.tar.zst");
     let leftovers: Vec<_> = tree_digest(&s.data())
         .into_iter()
         .filter(|(p, ..)| p.to_string_lossy().contains(".leovms-tmp"))
@@ -257,8 +282,11 @@ async fn publish_a_new_vm_and_remove_it() {
     }
     assert!(manifest.get("upload.toml").is_none());
     assert!(manifest.get("base.tar.zst").unwrap().unpacked.is_some());
+    assert_torrent(&s, "vm-copy", "base.tar.zst");
+    assert_torrent(&s, "vm-copy", "snapshots/standard/snapshot.tar.zst");
     let out = assert_ok(&s.admin(&["verify"]));
     assert!(out.contains("3 VM(s)"), "{out}");
+    assert!(out.contains("everything is in order"), "{out}");
 
     let out = assert_ok(&s.admin(&["remove", "vm-copy"]));
     assert!(out.contains("unpublish vm-copy"), "{out}");

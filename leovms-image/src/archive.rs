@@ -41,6 +41,7 @@ pub(crate) use pack::sync_best_effort;
 pub use pack::{PackOptions, pack, pack_with};
 pub use rules::{MAX_ENTRIES, MAX_FOLDERS};
 pub use scan::{HEAD_MAX, ScanReport, ScannedFile, scan};
+pub(crate) use source::read_full;
 pub use unpack::{unpack, unpack_from};
 
 /// How an archive is compressed.

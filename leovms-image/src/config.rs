@@ -9,6 +9,7 @@ mod folders;
 mod network;
 mod printer;
 mod store;
+mod swarm;
 #[cfg(test)]
 mod tests;
 
@@ -25,6 +26,7 @@ pub use folders::{FolderSetting, SharedFolder, expand_home, resolve_shared_folde
 pub use network::{MAX_NIC, MacSetting, NetworkChoice, NetworkRule, NicMode, NicRule};
 pub use printer::{DEFAULT_PRINT_FILE, DEFAULT_PRINT_MAX_MB, PrinterConf};
 pub use store::{DEFAULT_SHARE, DEFAULT_USER_PINS, StoreConf};
+pub use swarm::{DEFAULT_SWARM_PORT, SwarmConf, mbits_to_bytes};
 
 use crate::name::SafeName;
 

@@ -37,12 +37,20 @@ pub struct Wanted {
     pub vm: SafeName,
     pub base: ManifestEntry,
     pub snapshots: Vec<ManifestEntry>,
+    /// The torrents (`<archive>.torrent`) the manifest lists for these archives.
+    pub torrents: Vec<ManifestEntry>,
 }
 
 impl Wanted {
     /// Every archive of the VM, the base first.
     pub fn archives(&self) -> impl Iterator<Item = &ManifestEntry> {
         std::iter::once(&self.base).chain(&self.snapshots)
+    }
+
+    /// The torrent of `archive` for the room swarm, when the manifest lists one.
+    pub fn torrent_of(&self, archive: &ManifestEntry) -> Option<&ManifestEntry> {
+        let name = format!("{}{}", archive.path, crate::torrent::SUFFIX);
+        self.torrents.iter().find(|t| t.path == name)
     }
 }
 
@@ -82,11 +90,17 @@ pub fn wanted_of(vm: &SafeName, manifest: &Manifest) -> Option<Wanted> {
         .iter()
         .filter(|f| is_snapshot_archive(&f.path))
         .cloned()
+        .collect::<Vec<_>>();
+    let torrents = std::iter::once(base)
+        .chain(&snapshots)
+        .filter_map(|a| manifest.get(&format!("{}{}", a.path, crate::torrent::SUFFIX)))
+        .cloned()
         .collect();
     Some(Wanted {
         vm: vm.clone(),
         base: base.clone(),
         snapshots,
+        torrents,
     })
 }
 

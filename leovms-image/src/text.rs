@@ -73,6 +73,19 @@ pub fn is_unsafe(c: char) -> bool {
     is_control(c) || is_direction(c)
 }
 
+/// `text` as one line of at most `max` bytes (cut at a character): every character that
+/// must not be shown as it is becomes a space.
+pub fn one_line(text: &str, max: usize) -> String {
+    let mut line = String::new();
+    for c in text.chars().map(|c| if is_unsafe(c) { ' ' } else { c }) {
+        if line.len() + c.len_utf8() > max {
+            break;
+        }
+        line.push(c);
+    }
+    line
+}
+
 /// C0, DEL and C1 controls, and the Unicode line and paragraph separators.
 fn is_control(c: char) -> bool {
     c.is_control() || matches!(c, '\u{2028}' | '\u{2029}')

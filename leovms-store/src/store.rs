@@ -18,6 +18,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use leovms_image::archive::{self, Expected};
 use leovms_image::copy::copy_verified_from;
 use leovms_image::dirfd::{Dir, me};
+use leovms_image::manifest::sha256_pieces;
 use tokio_util::sync::CancellationToken;
 
 use crate::error::{StoreError, StoreErrorKind};
@@ -122,6 +123,91 @@ impl Store {
             return Err(e.into());
         }
         Ok(self.archives.join(&name))
+    }
+
+    /// A new, empty work file in the archives for `sha256`, which a download fills
+    /// (the room swarm); [`Store::finish_archive`] or [`Store::drop_work`] ends it. Its
+    /// name is no hash, so a killed run leaves nothing under a final name, and the next
+    /// start removes it.
+    pub fn begin_archive(&self, sha256: &[u8; 32]) -> Result<(File, String), StoreError> {
+        let work = work_name(PARTIAL, &hex::encode(sha256));
+        let file = self
+            .archives
+            .create_file(&work, 0o600)
+            .map_err(|e| StoreError::io(self.archives.join(&work).display(), &e))?;
+        Ok((file, work))
+    }
+
+    /// Makes the work file `work` the archive `expected` names when its size and hash
+    /// are right (read-only from then on); otherwise removes it.
+    pub async fn finish_archive(
+        &self,
+        work: &str,
+        expected: &Expected,
+        progress: &(dyn Fn(u64) + Send + Sync),
+        cancel: &CancellationToken,
+    ) -> Result<PathBuf, StoreError> {
+        let checked = self.check_work(work, expected, progress, cancel).await;
+        if let Err(e) = checked {
+            self.drop_work(work);
+            return Err(e);
+        }
+        let name = hex::encode(expected.sha256);
+        self.archives
+            .rename(work, &name)
+            .and_then(|()| self.archives.sync())
+            .map_err(|e| StoreError::io(self.archives.join(&name).display(), &e))?;
+        Ok(self.archives.join(&name))
+    }
+
+    async fn check_work(
+        &self,
+        work: &str,
+        expected: &Expected,
+        progress: &(dyn Fn(u64) + Send + Sync),
+        cancel: &CancellationToken,
+    ) -> Result<(), StoreError> {
+        let shown = self.archives.join(work).display().to_string();
+        let file = self
+            .archives
+            .open_file(work)
+            .map_err(|e| StoreError::io(&shown, &e))?;
+        let read = AtomicU64::new(0);
+        let hashed = tokio::task::block_in_place(|| {
+            sha256_pieces(
+                file,
+                |e| StoreError::io(&shown, &e),
+                |piece| {
+                    if cancel.is_cancelled() {
+                        return Err(StoreError::new(StoreErrorKind::Canceled, "Canceled."));
+                    }
+                    progress(
+                        read.fetch_add(piece.len() as u64, Ordering::Relaxed) + piece.len() as u64,
+                    );
+                    Ok(())
+                },
+            )
+        })?;
+        if hashed != (expected.size, expected.sha256) {
+            return Err(StoreError::new(
+                StoreErrorKind::Integrity,
+                format!(
+                    "The archive fetched from the room ({} bytes) does not match its SHA-256 in the manifest.",
+                    hashed.0
+                ),
+            ));
+        }
+        let file = self
+            .archives
+            .open_file(work)
+            .map_err(|e| StoreError::io(&shown, &e))?;
+        file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o444))
+            .map_err(|e| StoreError::io(&shown, &e))
+    }
+
+    /// Removes the work file `work` of [`Store::begin_archive`].
+    pub fn drop_work(&self, work: &str) {
+        let _ = self.archives.remove_own(work);
     }
 
     /// Unpacks the archive read from `file` into the bases, read-only, when its size and

@@ -284,3 +284,114 @@ async fn without_the_share_or_canceled_nothing_is_stored() {
     let vms = pc.call(A, &["readiness"]).ok().clone();
     assert_eq!((&vms[0][0], &vms[0][1]), (&json!("vm-big"), &json!(false)));
 }
+
+/// Writes the torrent of each archive in `files` next to it and lists it too.
+fn with_torrents(dir: &Path, files: &[ManifestEntry]) -> Vec<ManifestEntry> {
+    let mut listed = files.to_vec();
+    for archive in files {
+        let path = dir.join(&archive.path);
+        let name = path.file_name().unwrap().to_str().unwrap().to_owned();
+        let bytes = leovms_image::torrent::create(&path, &name, |_| {}).unwrap();
+        let rel = format!("{}.torrent", archive.path);
+        std::fs::write(dir.join(&rel), &bytes).unwrap();
+        set_mode(&dir.join(&rel), 0o644);
+        let (size, sha256) = leovms_image::manifest::sha256_file(&dir.join(&rel)).unwrap();
+        listed.push(ManifestEntry {
+            path: rel,
+            size,
+            sha256,
+            unpacked: None,
+        });
+    }
+    write_manifest(dir, &listed);
+    listed
+}
+
+/// The room swarm on loopback: the server's seeder has the base only. The store fetches
+/// the base from it, verifies and keeps it, takes the snapshot from the share when the
+/// room gives nothing, and then shares the base with the next PC of the room.
+#[tokio::test(flavor = "multi_thread")]
+async fn with_a_room_swarm_the_store_fetches_from_peers_falls_back_and_shares() {
+    use leovms_image::config::SwarmConf;
+    use leovms_swarm::Swarm;
+    use leovms_testkit::swarm::{fetch_from, free_port, loopback};
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    let Some(pc) = prewarm_pc() else {
+        return;
+    };
+    let share = share(&pc);
+    let vm_dir = share.join("vm-a");
+    let files = publish(&share, "vm-a", 11).await;
+    let listed = with_torrents(&vm_dir, &files);
+    std::fs::write(share.join("leovms-client.conf"), "presync = [\"vm-a\"]\n").unwrap();
+    set_mode(&share.join("leovms-client.conf"), 0o644);
+
+    let (seed_port, store_port) = (free_port(), free_port());
+    let seed_state = tempfile::tempdir().unwrap();
+    let seeder_conf = SwarmConf {
+        port: seed_port,
+        ..SwarmConf::default()
+    };
+    let seeder = Swarm::start_seeder(seed_state.path(), &seeder_conf, &[loopback()])
+        .await
+        .unwrap();
+    let base_torrent = std::fs::read(vm_dir.join("base.tar.zst.torrent")).unwrap();
+    let base_file = std::fs::File::open(vm_dir.join("base.tar.zst")).unwrap();
+    seeder
+        .seed(base_torrent.clone().into(), Arc::new(base_file))
+        .await
+        .unwrap();
+    std::fs::write(
+        &pc.store.conf,
+        format!(
+            "limit_gb = 1\nshare = {:?}\nreport_dir = {:?}\n\n[swarm]\nseeders = [\"127.0.0.1:{seed_port}\"]\n\
+             peers = [\"127.0.0.0/8\"]\nport = {store_port}\nroom_first_seconds = 0\nstall_seconds = 5\nseed_minutes = 1\n",
+            share.display().to_string(),
+            status(&pc).display().to_string()
+        ),
+    )
+    .unwrap();
+
+    let call = pc.call(A, &["prewarm"]);
+    call.ok();
+    // The base: from the room, verified, unpacked. The snapshot: the room has nothing
+    // (its fetch gives up after the stall time), so the share.
+    assert_eq!(
+        call.phases(),
+        ["fetch", "verify", "unpack-base", "fetch"],
+        "{}",
+        call.out
+    );
+    assert!(
+        seeder.uploaded() >= files[0].size,
+        "the seeder sent {}",
+        seeder.uploaded()
+    );
+    assert_eq!(pc.names("bases"), [hex(&files[0])]);
+    let mut archives = vec![hex(&files[0]), hex(&files[1])];
+    archives.sort();
+    assert_eq!(pc.names("archives"), archives);
+    assert_eq!(
+        std::fs::read(pc.root.join("bases").join(hex(&files[0])).join("disk.vdi")).unwrap(),
+        noise(2 << 20, 11)
+    );
+    assert_eq!(listed.len(), 4);
+
+    // The server's seeder goes away; the next PC of the room gets the base from this one.
+    drop(seeder);
+    let next = tempfile::tempdir().unwrap();
+    let (_, fetched) = fetch_from(
+        &base_torrent,
+        store_port,
+        next.path(),
+        Duration::from_secs(20),
+    )
+    .await
+    .unwrap();
+    assert!(
+        fetched == std::fs::read(vm_dir.join("base.tar.zst")).unwrap(),
+        "the next PC did not get the base"
+    );
+}

@@ -12,6 +12,7 @@ pub mod own_vbox;
 pub mod panel;
 pub mod pdf;
 pub mod samba;
+pub mod swarm;
 pub mod system_bus;
 pub mod tar;
 pub mod template;

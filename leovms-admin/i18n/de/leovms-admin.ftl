@@ -24,6 +24,12 @@ help-readiness-json = JSON statt einer Tabelle ausgeben (für Skripte)
 help-remove = Einen Snapshot oder eine ganze VM zurückziehen
 help-remove-vm = Die Kennung der VM (ihr Ordner in data)
 help-remove-snapshot = Die Kennung des Snapshots; ohne sie wird die ganze VM entfernt
+help-seed = Die veröffentlichten Archive mit den PCs der Schule teilen (Raum-Schwarm, docs/swarm.md); läuft, bis es beendet wird
+help-seed-port = TCP-Port, mit dem sich die PCs verbinden
+help-seed-slots = Wie vielen PCs der Server ein Archiv gleichzeitig schickt; sie geben es an die anderen weiter
+help-seed-max-upload-mbits = Höchstens so viel sendet der Server, in Mbit/s; ohne Angabe unbegrenzt
+help-seed-peers = Wer sich verbinden darf: ein Netz wie 10.16.0.0/16 oder eine Adresse (mehrfach möglich); ohne Angabe die privaten Adressbereiche
+help-seed-rescan = Wie oft der Datenbaum neu angesehen wird, in Sekunden
 help-reject = Einen Upload löschen, statt ihn zu veröffentlichen (BENUTZER/ORDNER, wie `list` ihn zeigt)
 help-reject-upload = Der Upload, wie `leovms-admin list` ihn zeigt: `BENUTZER/ORDNER` in der Upload-Freigabe
 help-set-conf = Die image.conf einer veröffentlichten VM (oder die snapshot.conf eines Snapshots) durch eine geprüfte Datei ersetzen
@@ -324,6 +330,7 @@ phase-checking-copy = Kopie von { $file } prüfen
 phase-copying = { $file } kopieren
 phase-checking-disks = Festplatten in { $archive } prüfen
 phase-unzipping = { $file } auspacken
+phase-torrent = Torrent von { $file } erstellen
 phase-packing = { $file } packen
 # Im Terminal: "1,2 GB / 4,0 GB"; in einem Protokoll: "1,2 GB von 4,0 GB".
 progress-done-of = { $done } von { $total }
@@ -339,3 +346,16 @@ upload-misses = Dem Upload { $upload } fehlt { $file }
 upload-snapshot-unnamed = { $file }: snapshot: nötig bei kind = "snapshot"
 upload-not-in-snapshot = Der Upload { $upload } enthält { $file }, was ein Snapshot-Upload nicht hat (nur upload.toml und { $archive })
 upload-not-in-vm = Der Upload { $upload } enthält { $file }, was eine veröffentlichte Maschine nicht hat
+
+## seed. $detail und $reason sind die Worte des Schwarms, auf Englisch.
+seed-bad-number = --slots, --max-upload-mbits und --rescan müssen größer als 0 sein.
+seed-cannot-start = Der Raum-Schwarm kann nicht starten: { $detail }
+seed-started = Teile mit den PCs über TCP-Port { $port }, je Archiv { $slots } gleichzeitig. Erlaubte Gegenstellen: { $peers }
+seed-sharing = teile { $archive } ({ $size })
+seed-stopped = teile { $archive } nicht mehr: Es ist nicht mehr veröffentlicht
+seed-skipped = teile { $archive } nicht: { $reason }
+seed-no-archive = Das Manifest führt seinen Torrent auf, aber nicht das Archiv
+seed-torrent-changed = { $file } ist nicht das, was das Manifest sagt
+seed-archive-size = Das Archiv hat { $size } Bytes, laut Manifest { $expected }
+seed-no-data = Der Datenbaum { $data } kann nicht gelesen werden
+seed-ended = Beendet; { $sent } an die PCs gesendet.

@@ -24,6 +24,12 @@ help-readiness-json = Print JSON instead of a table (for scripts)
 help-remove = Retire a snapshot or a whole VM
 help-remove-vm = The VM id (its folder in data)
 help-remove-snapshot = The snapshot id; without it the whole VM is removed
+help-seed = Share the published archives with the school's PCs (room swarm, docs/swarm.md); runs until stopped
+help-seed-port = TCP port the PCs connect to
+help-seed-slots = PCs the server sends one archive to at a time; they pass it on to the others
+help-seed-max-upload-mbits = The most the server sends, in Mbit/s; default: no limit
+help-seed-peers = Who may connect: a network like 10.16.0.0/16 or an address (repeatable); default: the private address ranges
+help-seed-rescan = How often the data tree is looked at again, in seconds
 help-reject = Delete an upload instead of publishing it (USER/FOLDER, as `list` shows it)
 help-reject-upload = The upload as `leovms-admin list` shows it: `USER/FOLDER` in the upload share
 help-set-conf = Replace a published VM's image.conf (or a snapshot's snapshot.conf) with a checked file
@@ -309,6 +315,7 @@ phase-checking-copy = checking the copy of { $file }
 phase-copying = copying { $file }
 phase-checking-disks = checking the disks in { $archive }
 phase-unzipping = unzipping { $file }
+phase-torrent = making the torrent of { $file }
 phase-packing = packing { $file }
 # On a terminal: "1.2 GB / 4.0 GB"; in a log: "1.2 GB of 4.0 GB".
 progress-done-of = { $done } of { $total }
@@ -324,3 +331,16 @@ upload-misses = the upload { $upload } misses { $file }
 upload-snapshot-unnamed = { $file }: snapshot: required when kind = "snapshot"
 upload-not-in-snapshot = the upload { $upload } holds { $file }, which a snapshot upload does not have (only upload.toml and { $archive })
 upload-not-in-vm = the upload { $upload } holds { $file }, which a published machine does not have
+
+## seed. $detail and $reason are the swarm's own words, in English.
+seed-bad-number = --slots, --max-upload-mbits and --rescan must be more than 0.
+seed-cannot-start = The room swarm cannot start: { $detail }
+seed-started = Sharing with the PCs on TCP port { $port }, { $slots } at a time per archive. Peers: { $peers }
+seed-sharing = sharing { $archive } ({ $size })
+seed-stopped = no longer sharing { $archive }: it is no longer published
+seed-skipped = not sharing { $archive }: { $reason }
+seed-no-archive = the manifest lists its torrent but not the archive
+seed-torrent-changed = { $file } is not what the manifest says
+seed-archive-size = the archive has { $size } bytes, the manifest says { $expected }
+seed-no-data = the data tree { $data } cannot be read
+seed-ended = Stopped; { $sent } sent to the PCs.

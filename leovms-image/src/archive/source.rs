@@ -106,7 +106,7 @@ fn read_all(
 }
 
 /// Fills `buf` unless the file ends first; network file systems return short reads.
-fn read_full(file: &mut File, buf: &mut [u8]) -> io::Result<usize> {
+pub(crate) fn read_full(file: &mut File, buf: &mut [u8]) -> io::Result<usize> {
     let mut filled = 0;
     while filled < buf.len() {
         match file.read(&mut buf[filled..]) {

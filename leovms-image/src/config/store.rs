@@ -7,6 +7,9 @@
 //! pinned = ["<sha256 of an archive>"]   # kept whatever happens (the admin's pins)
 //! share = "/media/leovms/data"           # the PC's own mount, read when pre-warming
 //! report_dir = "/media/leovms/status"    # where the PC reports what it holds
+//!
+//! [swarm]                                # sharing with the room (swarm.rs)
+//! seeders = ["10.16.0.1:6881"]
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -14,6 +17,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use super::error::read_text;
+use super::swarm::{RawSwarm, SwarmConf};
 use super::{ConfigError, parse_toml};
 
 /// Offline pins one user may hold when the file does not say.
@@ -31,6 +35,8 @@ pub struct StoreConf {
     pub share: PathBuf,
     /// Where the store writes `<host>.toml`, what it holds (none: no report).
     pub report_dir: Option<PathBuf>,
+    /// The room swarm; none: everything from the share.
+    pub swarm: Option<SwarmConf>,
 }
 
 impl Default for StoreConf {
@@ -42,6 +48,7 @@ impl Default for StoreConf {
             pinned: Vec::new(),
             share: PathBuf::from(DEFAULT_SHARE),
             report_dir: None,
+            swarm: None,
         }
     }
 }
@@ -56,6 +63,7 @@ struct RawStore {
     pinned: Vec<String>,
     share: Option<PathBuf>,
     report_dir: Option<PathBuf>,
+    swarm: Option<RawSwarm>,
 }
 
 fn default_user_pins() -> u32 {
@@ -91,6 +99,7 @@ impl StoreConf {
             pinned,
             share: raw.share.unwrap_or_else(|| PathBuf::from(DEFAULT_SHARE)),
             report_dir: raw.report_dir,
+            swarm: raw.swarm.map(|s| s.check(&index)).transpose()?,
         })
     }
 
@@ -132,6 +141,28 @@ mod tests {
         let conf = parse("limit_gb = 1\nshare = \"/mnt/d\"\nreport_dir = \"/mnt/s\"\n").unwrap();
         assert_eq!(conf.share, Path::new("/mnt/d"));
         assert_eq!(conf.report_dir.as_deref(), Some(Path::new("/mnt/s")));
+        assert_eq!(conf.swarm, None);
+    }
+
+    #[test]
+    fn a_swarm_with_defaults_and_limits() {
+        let conf = parse("limit_gb = 1\n[swarm]\n").unwrap();
+        assert_eq!(conf.swarm, Some(SwarmConf::default()));
+        let conf = parse(
+            "limit_gb = 1\n[swarm]\nseeders = [\"10.16.0.1:7000\"]\npeers = [\"10.16.1.0/24\"]\n\
+             port = 7001\nslots = 3\nmax_upload_mbits = 8\nstall_seconds = 10\nseed_minutes = 0\n",
+        )
+        .unwrap();
+        let swarm = conf.swarm.unwrap();
+        assert_eq!(swarm.seeders, ["10.16.0.1:7000".parse().unwrap()]);
+        assert_eq!(swarm.peers[0].to_string(), "10.16.1.0/24");
+        assert_eq!((swarm.port, swarm.slots), (7001, 3));
+        assert_eq!(
+            (swarm.max_upload, swarm.max_download),
+            (Some(1_000_000), None)
+        );
+        assert_eq!(swarm.stall.as_secs(), 10);
+        assert!(swarm.seed_for.is_zero());
     }
 
     #[test]
@@ -155,6 +186,23 @@ mod tests {
             err,
             format!("{FILE}:2: report_dir: must be an absolute path")
         );
+        let err = parse("limit_gb = 10\n[swarm]\nseeders = [\"server\"]\n").unwrap_err();
+        assert!(
+            err.starts_with(&format!(
+                "{FILE}:3: swarm.seeders: \"server\" is not an address"
+            )),
+            "{err}"
+        );
+        let err =
+            parse("limit_gb = 10\n[swarm]\npeers = [\"10.0.0.0/24\", \"room1\"]\n").unwrap_err();
+        assert!(
+            err.starts_with(&format!(
+                "{FILE}:3: swarm.peers: \"room1\" is not a network"
+            )),
+            "{err}"
+        );
+        let err = parse("limit_gb = 10\n[swarm]\nslots = 0\n").unwrap_err();
+        assert_eq!(err, format!("{FILE}:3: swarm.slots: must be 1 to 200"));
         let err = parse("user_pins = 2\n").unwrap_err();
         assert!(err.contains("limit_gb"), "{err}");
     }

@@ -7,6 +7,7 @@ mod polkit;
 mod prewarm;
 mod proc;
 mod report;
+mod room;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs::File;
@@ -57,6 +58,10 @@ pub struct State {
     making: Mutex<HashSet<[u8; 32]>>,
     /// Why VMs of `presync` were not ready at the last pre-warm, by VM id.
     problems: Mutex<BTreeMap<String, String>>,
+    /// The room swarm (docs/swarm.md), started at the first pre-warm with `[swarm]`.
+    room: tokio::sync::OnceCell<Option<Arc<room::Room>>>,
+    /// Until when the service stays to share with the room.
+    sharing_until: Mutex<Option<Instant>>,
     next_job: AtomicU64,
     last_call: Mutex<Instant>,
 }
@@ -81,6 +86,8 @@ impl State {
             prewarm: Mutex::new(None),
             making: Mutex::new(HashSet::new()),
             problems: Mutex::new(BTreeMap::new()),
+            room: tokio::sync::OnceCell::new(),
+            sharing_until: Mutex::new(None),
             next_job: AtomicU64::new(1),
             last_call: Mutex::new(Instant::now()),
         }
@@ -91,10 +98,40 @@ impl State {
         Making(self, sha256)
     }
 
-    /// No job makes a base and no pre-warm runs.
+    /// No job makes a base, no pre-warm runs, and the time to share with the room is
+    /// over.
     fn idle(&self) -> bool {
+        let sharing = self
+            .sharing_until
+            .lock()
+            .expect("not poisoned")
+            .is_some_and(|until| Instant::now() < until);
         self.jobs.lock().expect("not poisoned").is_empty()
             && self.prewarm.lock().expect("not poisoned").is_none()
+            && !sharing
+    }
+
+    /// The room swarm, when store.toml has `[swarm]` and it could start (once per run of
+    /// the service; a failure is logged and the share is used).
+    async fn room(&self) -> Option<Arc<room::Room>> {
+        let conf = self.settings().ok()?.swarm?;
+        self.room
+            .get_or_init(|| async {
+                match room::Room::start(&self.root, &conf).await {
+                    Ok(room) => Some(Arc::new(room)),
+                    Err(e) => {
+                        tracing::warn!("the room swarm cannot start, using the share: {e}");
+                        None
+                    }
+                }
+            })
+            .await
+            .clone()
+    }
+
+    /// Stays to share with the room for `time` from now.
+    fn share_for(&self, time: Duration) {
+        *self.sharing_until.lock().expect("not poisoned") = Some(Instant::now() + time);
     }
 
     fn job_ended(&self, sha256: &[u8; 32]) {
@@ -142,6 +179,9 @@ impl State {
             .make_room(need, limit, &keep)
             .map_err(store_error)?
         {
+            if let (Kind::Archive, Some(Some(room))) = (gone.kind, self.room.get()) {
+                room.unshare(&gone.sha256);
+            }
             tracing::info!(
                 "removed {:?} {} to make room",
                 gone.kind,

@@ -19,12 +19,13 @@ use leovms_image::archive::Expected;
 use leovms_image::dirfd::open_regular;
 use leovms_image::manifest::ManifestEntry;
 use leovms_image::readiness::{self, PROBLEM_MAX, Wanted};
-use leovms_image::text::is_unsafe;
+use leovms_image::text::one_line;
 use leovms_store::Kind;
 use zbus::object_server::SignalEmitter;
 
 use super::job::{StoreJob, end, remove, report_progress, send_phase};
 use super::report;
+use super::room::{self, Room};
 use super::{State, store_error};
 
 /// How long reading the share's small files may take: a share that hangs (a server gone
@@ -130,13 +131,14 @@ async fn prewarm(
         .flat_map(|w| missing(state, w))
         .map(|e| e.size)
         .sum();
+    let room = state.room().await;
     let done = Arc::new(AtomicU64::new(0));
     let mut problems = BTreeMap::new();
     let mut first: Option<Error> = None;
     for (vm, wanted) in plan {
         let result = match wanted {
             Err(why) => Err(Error::new(ErrorKind::NotFound, why)),
-            Ok(wanted) => warm(state, emitter, job, &wanted, &done, total).await,
+            Ok(wanted) => warm(state, emitter, job, &wanted, room.as_ref(), &done, total).await,
         };
         if let Err(e) = result {
             if e.kind() == Some(ErrorKind::Canceled) {
@@ -147,6 +149,9 @@ async fn prewarm(
             problems.insert(vm.clone(), message);
             first.get_or_insert(e);
         }
+    }
+    if let Some(room) = &room {
+        state.share_for(room.seed_for());
     }
     let count = problems.len();
     *state.problems.lock().expect("not poisoned") = problems.clone();
@@ -165,14 +170,17 @@ async fn prewarm(
     }
 }
 
-/// One VM: each archive the store lacks, fetched from the share and verified; what it
-/// holds already counts as used now. The VM's first failure ends it (it is not ready
-/// either way); the next pre-warm fetches only what is still missing.
+/// One VM: each archive the store lacks, fetched (from the room when the PC takes part
+/// in a swarm and the manifest lists a torrent, otherwise or when that fails from the
+/// share) and verified; what it holds already counts as used now, and is shared with
+/// the room. The VM's first failure ends it (it is not ready either way); the next
+/// pre-warm fetches only what is still missing.
 async fn warm(
     state: &Arc<State>,
     emitter: &SignalEmitter<'static>,
     job: &StoreJob,
     wanted: &Wanted,
+    room: Option<&Arc<Room>>,
     done: &Arc<AtomicU64>,
     total: u64,
 ) -> Result<(), Error> {
@@ -180,33 +188,76 @@ async fn warm(
     for entry in wanted.archives() {
         let is_base = entry.sha256 == wanted.base.sha256;
         let kind = if is_base { Kind::Base } else { Kind::Archive };
+        let torrent = match (room, wanted.torrent_of(entry)) {
+            (Some(room), Some(listed)) => match room::read_torrent(&share, entry, listed) {
+                Ok(torrent) => Some((room, torrent)),
+                Err(why) => {
+                    tracing::warn!("{}: not from the room: {why}", wanted.vm);
+                    None
+                }
+            },
+            _ => None,
+        };
         let held = match kind {
             Kind::Base => state.store.base(&entry.sha256).is_some(),
             Kind::Archive => state.store.archive(&entry.sha256).is_some(),
         };
+        let archive = state.store.archive(&entry.sha256);
         if held {
             let _ = state.store.touch(kind, &entry.sha256);
+            if let (Some((room, torrent)), Some(path)) = (&torrent, &archive) {
+                room.share(entry.sha256, torrent, path).await;
+            }
             continue;
         }
         let _making = state.making(entry.sha256);
+        // From the room, a base's archive is kept too: the PC shares it.
+        let kept_archive = if torrent.is_some() && archive.is_none() {
+            entry.size
+        } else {
+            0
+        };
         let need = if is_base {
-            entry.unpacked.unwrap_or(entry.size)
+            entry.unpacked.unwrap_or(entry.size) + kept_archive
         } else {
             entry.size
         };
         let sha256 = entry.sha256;
-        let room = state.clone();
-        tokio::task::spawn_blocking(move || room.make_room(sha256, need))
+        let room_maker = state.clone();
+        tokio::task::spawn_blocking(move || room_maker.make_room(sha256, need))
             .await
             .map_err(|e| Error::new(ErrorKind::Internal, e.to_string()))??;
-        let file = open_on_share(&share, &entry.path)?;
-        let phase = if is_base {
-            Phase::UnpackBase
-        } else {
-            Phase::Fetch
-        };
-        fetch(state, emitter, job, file, entry, phase, done, total).await?;
-        done.fetch_add(entry.size, Ordering::Relaxed);
+        let before = done.load(Ordering::Relaxed);
+        let mut local = archive;
+        if let (None, Some((room, torrent))) = (&local, &torrent) {
+            match room::fetch(state, room, emitter, job, torrent, entry, before, total).await {
+                Ok(path) => {
+                    room.share(entry.sha256, torrent, &path).await;
+                    local = Some(path);
+                }
+                Err(e) if e.kind() == Some(ErrorKind::Canceled) => return Err(e),
+                Err(e) => tracing::warn!(
+                    "{}: the room did not deliver {} ({}); reading the share",
+                    wanted.vm,
+                    entry.path,
+                    e.message()
+                ),
+            }
+        }
+        if is_base || local.is_none() {
+            let file = match &local {
+                Some(path) => open_regular(path)
+                    .map_err(|e| Error::new(ErrorKind::Io, format!("{}: {e}", path.display())))?,
+                None => open_on_share(&share, &entry.path)?,
+            };
+            let phase = if is_base {
+                Phase::UnpackBase
+            } else {
+                Phase::Fetch
+            };
+            fetch(state, emitter, job, file, entry, phase, done, total).await?;
+        }
+        done.store(before + entry.size, Ordering::Relaxed);
     }
     Ok(())
 }
@@ -251,7 +302,7 @@ async fn fetch(
 }
 
 /// A file of the VM's folder on the share, never through a link, never a FIFO.
-fn open_on_share(vm_dir: &Path, path: &str) -> Result<File, Error> {
+pub(super) fn open_on_share(vm_dir: &Path, path: &str) -> Result<File, Error> {
     let full = vm_dir.join(path);
     open_regular(&full).map_err(|e| {
         Error::new(
@@ -263,14 +314,7 @@ fn open_on_share(vm_dir: &Path, path: &str) -> Result<File, Error> {
 
 /// One line of at most [`PROBLEM_MAX`] bytes, as the report keeps it.
 fn shown_problem(message: &str) -> String {
-    let mut line = String::new();
-    for c in message.chars().map(|c| if is_unsafe(c) { ' ' } else { c }) {
-        if line.len() + c.len_utf8() > PROBLEM_MAX {
-            break;
-        }
-        line.push(c);
-    }
-    line
+    one_line(message, PROBLEM_MAX)
 }
 
 #[cfg(test)]
