@@ -8,10 +8,9 @@ use std::fs::File;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::num::NonZeroU32;
 use std::path::Path;
+use std::str::FromStr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-use std::str::FromStr;
 
 use bytes::Bytes;
 use leovms_image::config::SwarmConf;

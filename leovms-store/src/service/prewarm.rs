@@ -206,7 +206,7 @@ async fn warm(
         if held {
             let _ = state.store.touch(kind, &entry.sha256);
             if let (Some((room, torrent)), Some(path)) = (&torrent, &archive) {
-                room.share(entry.sha256, torrent, path).await;
+                room.share(entry.sha256, torrent, path);
             }
             continue;
         }
@@ -232,7 +232,7 @@ async fn warm(
         if let (None, Some((room, torrent))) = (&local, &torrent) {
             match room::fetch(state, room, emitter, job, torrent, entry, before, total).await {
                 Ok(path) => {
-                    room.share(entry.sha256, torrent, &path).await;
+                    room.share(entry.sha256, torrent, &path);
                     local = Some(path);
                 }
                 Err(e) if e.kind() == Some(ErrorKind::Canceled) => return Err(e),

@@ -67,29 +67,32 @@ impl Room {
         self.seed_for
     }
 
-    /// Shares the verified archive `sha256` at `path` (the store's own, read-only).
-    pub async fn share(&self, sha256: [u8; 32], torrent: &Torrent, path: &Path) {
-        if self
-            .shared
-            .lock()
-            .expect("not poisoned")
-            .contains_key(&sha256)
+    /// Shares the verified archive `sha256` at `path` (the store's own, read-only), in
+    /// the background: the engine first checks every piece, which takes a while for a
+    /// large base, and the pre-warm goes on meanwhile.
+    pub fn share(self: &Arc<Self>, sha256: [u8; 32], torrent: &Torrent, path: &Path) {
         {
-            return;
-        }
-        let file = match File::open(path) {
-            Ok(file) => Arc::new(file),
-            Err(e) => return tracing::warn!("cannot share {}: {e}", path.display()),
-        };
-        match self.swarm.seed(torrent.bytes.clone(), file).await {
-            Ok(()) => {
-                self.shared
-                    .lock()
-                    .expect("not poisoned")
-                    .insert(sha256, torrent.info_hash.clone());
+            let mut shared = self.shared.lock().expect("not poisoned");
+            if shared.contains_key(&sha256) {
+                return;
             }
-            Err(e) => tracing::warn!("cannot share {}: {e}", path.display()),
+            shared.insert(sha256, torrent.info_hash.clone());
         }
+        let (room, bytes, path) = (self.clone(), torrent.bytes.clone(), path.to_owned());
+        tokio::spawn(async move {
+            let seeded = match File::open(&path) {
+                Ok(file) => room
+                    .swarm
+                    .seed(bytes, Arc::new(file))
+                    .await
+                    .map_err(|e| e.to_string()),
+                Err(e) => Err(e.to_string()),
+            };
+            if let Err(e) = seeded {
+                tracing::warn!("cannot share {}: {e}", path.display());
+                room.shared.lock().expect("not poisoned").remove(&sha256);
+            }
+        });
     }
 
     /// Stops sharing an archive the store no longer holds.
