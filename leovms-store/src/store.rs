@@ -201,7 +201,10 @@ impl Store {
             .archives
             .open_file(work)
             .map_err(|e| StoreError::io(&shown, &e))?;
+        // On the disk before it gets its final name: a power cut must not leave a
+        // hash's name on a file with holes.
         file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o444))
+            .and_then(|()| file.sync_all())
             .map_err(|e| StoreError::io(&shown, &e))
     }
 
