@@ -26,9 +26,12 @@ impl SwarmError {
     }
 }
 
-/// The first line of `text`, at most [`ENGINE_WORDS`] bytes, nothing unsafe to show.
+/// `text` with its causes on one line, without a backtrace, at most [`ENGINE_WORDS`]
+/// bytes and nothing unsafe to show.
 pub(crate) fn one_line(text: &str) -> String {
-    leovms_image::text::one_line(text.lines().next().unwrap_or_default(), ENGINE_WORDS)
+    let without_trace = text.split("Stack backtrace:").next().unwrap_or_default();
+    let words: Vec<&str> = without_trace.split_whitespace().collect();
+    leovms_image::text::one_line(&words.join(" "), ENGINE_WORDS)
 }
 
 #[cfg(test)]
@@ -40,6 +43,10 @@ mod tests {
         assert_eq!(
             one_line("disk full\n\nStack backtrace:\n 0: x"),
             "disk full"
+        );
+        assert_eq!(
+            one_line("error writing\n\nCaused by:\n    No space left (os error 28)\n"),
+            "error writing Caused by: No space left (os error 28)"
         );
         assert_eq!(one_line("a\u{1b}[31mb"), "a [31mb");
         assert_eq!(one_line(&"ä".repeat(400)).len(), ENGINE_WORDS);

@@ -281,6 +281,18 @@ fn run(opts: Opts) -> Result<bool, String> {
         .prefix("leovms-swarm-room-")
         .tempdir()
         .map_err(|e| e.to_string())?;
+    // The archive, a copy per PC and the late PC's or the liar's: refused up front.
+    let need = (opts.size_mib * (opts.pcs as u64 + 2)) << 20;
+    let stat = rustix::fs::statvfs(work.path()).map_err(|e| e.to_string())?;
+    let free = stat.f_bavail.saturating_mul(stat.f_frsize);
+    if free < need {
+        return Err(format!(
+            "needs {} free in {}, has {}",
+            gib(need),
+            work.path().display(),
+            gib(free)
+        ));
+    }
     println!(
         "room: 1 server (link {} Mbit/s), {} PCs; archive {} MiB; server slots {}",
         opts.server_mbit, opts.pcs, opts.size_mib, opts.slots
