@@ -2,7 +2,7 @@
 //! torrent never becomes a path here, so no peer or torrent file chooses where bytes go.
 
 use std::fs::File;
-use std::io::{self, IoSlice};
+use std::io;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
 use std::sync::Arc;
@@ -67,20 +67,6 @@ impl TorrentStorage for OneFile {
             return Err(Self::read_only());
         }
         Ok(self.file.write_all_at(buf, offset)?)
-    }
-
-    fn pwrite_all_vectored(
-        &self,
-        file_id: usize,
-        offset: u64,
-        bufs: [IoSlice<'_>; 2],
-    ) -> Result<usize> {
-        let mut at = offset;
-        for buf in bufs {
-            self.pwrite_all(file_id, at, &buf)?;
-            at += buf.len() as u64;
-        }
-        Ok((at - offset) as usize)
     }
 
     fn remove_file(&self, _: usize, _: &Path) -> Result<()> {

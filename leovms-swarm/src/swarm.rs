@@ -35,11 +35,10 @@ pub struct Swarm {
     stop: CancellationToken,
 }
 
-/// What one fetch took from where.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// What one fetch brought.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Fetched {
     pub bytes: u64,
-    pub seconds: f64,
 }
 
 impl Swarm {
@@ -128,7 +127,6 @@ impl Swarm {
         progress: &(dyn Fn(u64) + Send + Sync),
         cancel: &CancellationToken,
     ) -> Result<Fetched, SwarmError> {
-        let started = Instant::now();
         let seeders = !self.conf.seeders.is_empty();
         let mut got = 0;
         let mut peers = Vec::new();
@@ -151,7 +149,7 @@ impl Swarm {
                         into.set_len(0).map_err(SwarmError::engine)?;
                     }
                 }
-                done => return done.map(|bytes| fetched(bytes, started)),
+                done => return done.map(|bytes| Fetched { bytes }),
             }
         }
         // The room's PCs it found are asked again: they forgot this one when its first
@@ -162,7 +160,7 @@ impl Swarm {
             &torrent, &into, &mut peers, stall, progress, cancel, &mut got,
         )
         .await
-        .map(|bytes| fetched(bytes, started))
+        .map(|bytes| Fetched { bytes })
     }
 
     /// One go of [`Swarm::fetch`], starting with `peers` (replaced by the peers it
@@ -254,13 +252,6 @@ impl Swarm {
 impl Drop for Swarm {
     fn drop(&mut self) {
         self.stop.cancel();
-    }
-}
-
-fn fetched(bytes: u64, started: Instant) -> Fetched {
-    Fetched {
-        bytes,
-        seconds: started.elapsed().as_secs_f64(),
     }
 }
 

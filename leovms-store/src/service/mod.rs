@@ -129,6 +129,14 @@ impl State {
             .clone()
     }
 
+    /// An entry the store no longer holds: an archive is no longer shared with the room
+    /// (the engine would keep the deleted file open and serve it).
+    fn removed(&self, entry: &leovms_store::Entry) {
+        if let (Kind::Archive, Some(Some(room))) = (entry.kind, self.room.get()) {
+            room.unshare(&entry.sha256);
+        }
+    }
+
     /// Stays to share with the room for `time` from now.
     fn share_for(&self, time: Duration) {
         *self.sharing_until.lock().expect("not poisoned") = Some(Instant::now() + time);
@@ -179,9 +187,7 @@ impl State {
             .make_room(need, limit, &keep)
             .map_err(store_error)?
         {
-            if let (Kind::Archive, Some(Some(room))) = (gone.kind, self.room.get()) {
-                room.unshare(&gone.sha256);
-            }
+            self.removed(&gone);
             tracing::info!(
                 "removed {:?} {} to make room",
                 gone.kind,
@@ -379,7 +385,9 @@ impl Service {
         let state = self.state.clone();
         let removed = tokio::task::spawn_blocking(move || {
             let keep = state.keep(&state.settings()?, None)?;
-            state.store.prune(&keep).map_err(store_error)
+            let removed = state.store.prune(&keep).map_err(store_error)?;
+            removed.iter().for_each(|entry| state.removed(entry));
+            Ok::<_, Error>(removed)
         })
         .await
         .map_err(|e| Error::new(ErrorKind::Internal, e.to_string()))??;
