@@ -18,6 +18,7 @@ mod reject;
 mod seed;
 mod set_conf;
 mod setup;
+mod torrents;
 mod tree;
 mod upload;
 mod verify;
@@ -52,6 +53,8 @@ enum Command {
     Readiness(readiness::Args),
     Remove(publish::RemoveArgs),
     Seed(seed::Args),
+    #[command(name = "add-torrents")]
+    AddTorrents(torrents::Args),
     Reject(reject::Args),
     #[command(name = "set-conf")]
     SetConf(set_conf::Args),
@@ -84,6 +87,7 @@ fn main() -> ExitCode {
         Command::Reject(args) => reject::run(&ctx, args),
         Command::SetConf(args) => set_conf::run(&ctx, args),
         Command::ImportLeoclient2(args) => import::run(&ctx, args),
+        Command::AddTorrents(args) => torrents::run(&ctx, args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

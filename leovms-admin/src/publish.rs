@@ -13,7 +13,6 @@ use leovms_image::layout::{
 };
 use leovms_image::manifest::{Manifest, ManifestEntry, sha256_file};
 use leovms_image::name::SafeName;
-use leovms_image::torrent;
 use leovms_image::vbox::{self, MachineInfo};
 use leovms_image::vdi::braced;
 
@@ -22,7 +21,8 @@ use crate::disks;
 use crate::error::{Error, Result};
 use crate::l10n::{fl, shown};
 use crate::place::{DIR_MODE, FILE_MODE, copy_checked, make_dir, make_dirs, set_mode};
-use crate::progress::{self, Progress};
+use crate::progress;
+use crate::torrents::{torrent_of, write_torrent};
 use crate::tree;
 use crate::upload::{self, Kind, Upload};
 
@@ -347,29 +347,6 @@ fn publish_vm(ctx: &Ctx, upload: &Upload) -> Result<()> {
         let _ = fs::remove_dir_all(&staging);
     }
     placed
-}
-
-/// Where the torrent of the archive `rel` is (docs/swarm.md).
-fn torrent_of(rel: &str) -> String {
-    format!("{rel}{}", torrent::SUFFIX)
-}
-
-/// Writes the torrent of the archive `dir/rel` next to it, for the room swarm.
-fn write_torrent(dir: &Path, rel: &str) -> Result<()> {
-    let archive = dir.join(rel);
-    let size = fs::metadata(&archive)
-        .map_err(|e| Error::io(&archive, e))?
-        .len();
-    let name = archive
-        .file_name()
-        .expect("an archive's file")
-        .to_string_lossy();
-    let mut progress = Progress::new(fl!("phase-torrent", file = rel), size);
-    let bytes = torrent::create(&archive, &name, |n| progress.add(n))
-        .map_err(|e| Error::io(&archive, e))?;
-    progress.finish();
-    let to = dir.join(torrent_of(rel));
-    write_atomic(&to, &bytes, FILE_MODE).map_err(|e| Error::io(&to, e))
 }
 
 pub(crate) fn entry_for(dir: &Path, rel: &str, unpacked: Option<u64>) -> Result<ManifestEntry> {

@@ -29,6 +29,7 @@ Commands:
   readiness          Which PCs already hold the VMs of presync (exit status 1 when one is not ready)
   remove             Retire a snapshot or a whole VM
   seed               Share the published archives with the school's PCs (room swarm, docs/swarm.md); runs until stopped
+  add-torrents       Write the torrents that archives published earlier lack (room swarm; each archive is checked first)
   reject             Delete an upload instead of publishing it (USER/FOLDER, as `list` shows it)
   set-conf           Replace a published VM's image.conf (or a snapshot's snapshot.conf) with a checked file
   import-leoclient2  Convert a leoclient2 VM folder into format 1
@@ -54,6 +55,7 @@ Befehle:
   readiness          Welche PCs die VMs aus presync schon bereithalten (Exit-Status 1, wenn einer nicht bereit ist)
   remove             Einen Snapshot oder eine ganze VM zurückziehen
   seed               Die veröffentlichten Archive mit den PCs der Schule teilen (Raum-Schwarm, docs/swarm.md); läuft, bis es beendet wird
+  add-torrents       Fehlende Torrents früher veröffentlichter Archive schreiben (Raum-Schwarm; jedes Archiv wird vorher geprüft)
   reject             Einen Upload löschen, statt ihn zu veröffentlichen (BENUTZER/ORDNER, wie `list` ihn zeigt)
   set-conf           Die image.conf einer veröffentlichten VM (oder die snapshot.conf eines Snapshots) durch eine geprüfte Datei ersetzen
   import-leoclient2  Einen VM-Ordner von leoclient2 in Format 1 umwandeln

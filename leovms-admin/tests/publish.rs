@@ -65,6 +65,74 @@ fn assert_torrent(s: &Server, vm: &str, archive_rel: &str) {
     leovms_swarm::torrent::check(&bytes, archive_size).unwrap();
 }
 
+/// The archives `vm` lists in its manifest.
+fn archives(s: &Server, vm: &str) -> Vec<String> {
+    let manifest = s.manifest(vm);
+    let archives = manifest.files.iter().filter(|e| e.unpacked.is_some());
+    archives.map(|e| e.path.clone()).collect()
+}
+
+/// VMs published before there were torrents (the demo share has none) get them from
+/// `add-torrents`, each archive checked first; a damaged archive gets none and is named.
+#[tokio::test(flavor = "multi_thread")]
+async fn add_torrents_writes_the_torrents_that_archives_published_before_lack() {
+    let s = Server::new().await;
+    let demo = archives(&s, "vm-demo");
+    assert_eq!(demo.len(), 3, "base, standard, exam: {demo:?}");
+
+    let before = tree_digest(&s.data());
+    let out = assert_ok(&s.admin(&["--dry-run", "add-torrents"]));
+    for (vm, rel) in [
+        ("vm-demo", &demo[0]),
+        ("vm-win", &archives(&s, "vm-win")[0]),
+    ] {
+        let said = format!("would write the torrent of {vm}/{rel} (after checking it)");
+        assert!(out.contains(&said), "no \"{said}\" in: {out}");
+    }
+    assert_eq!(tree_digest(&s.data()), before, "a dry run changes nothing");
+
+    // vm-win's snapshot archive was changed after it was published.
+    let damaged_rel = "snapshots/standard/snapshot.tar.zst";
+    let damaged = s.data().join("vm-win").join(damaged_rel);
+    let whole = std::fs::read(&damaged).unwrap();
+    let mut bytes = whole.clone();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0xff;
+    std::fs::write(&damaged, &bytes).unwrap();
+    let out = s.admin(&["add-torrents"]);
+    assert_refused(
+        &out,
+        "1 archive(s) got no torrent (see above); 4 torrent(s) written",
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("problem: vm-win/snapshots/standard/snapshot.tar.zst is damaged"),
+        "{err}"
+    );
+    for rel in &demo {
+        assert_torrent(&s, "vm-demo", rel);
+    }
+    assert_torrent(&s, "vm-win", "base.tar.zst");
+    let torrent_rel = format!("{damaged_rel}.torrent");
+    assert!(s.manifest("vm-win").get(&torrent_rel).is_none());
+    assert!(!s.data().join("vm-win").join(&torrent_rel).exists());
+
+    // Whole again: only its torrent is written; then nothing is left to do.
+    std::fs::write(&damaged, &whole).unwrap();
+    let out = assert_ok(&s.admin(&["add-torrents", "vm-win"]));
+    assert!(out.contains("1 torrent(s) written"), "{out}");
+    assert_torrent(&s, "vm-win", damaged_rel);
+    let before = tree_digest(&s.data());
+    let out = assert_ok(&s.admin(&["add-torrents"]));
+    assert!(out.contains("has its torrent"), "{out}");
+    assert_eq!(tree_digest(&s.data()), before);
+    let out = assert_ok(&s.admin(&["verify"]));
+    assert!(out.contains("everything is in order"), "{out}");
+
+    let out = s.admin(&["add-torrents", "vm-gone"]);
+    assert_refused(&out, "there is no VM vm-gone in");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn publish_a_snapshot_then_list_verify_and_remove_it() {
     let s = Server::new().await;

@@ -40,6 +40,8 @@ help-import-leoclient2 = Einen VM-Ordner von leoclient2 in Format 1 umwandeln
 help-import-leoclient2-dir = Der VM-Ordner von leoclient2 (mit `<vm>.vdi.zip`, `defaults/<vm>.vbox`, `snapshot-store/`)
 help-import-leoclient2-id = Kennung der neuen VM in data; ohne Angabe der Name des Ordners. Eine vorhandene VM wird nie ersetzt
 help-import-leoclient2-name = Name, den die Benutzer sehen; ohne Angabe der Name der VirtualBox-Maschine
+help-add-torrents = Fehlende Torrents früher veröffentlichter Archive schreiben (Raum-Schwarm; jedes Archiv wird vorher geprüft)
+help-add-torrents-vm = Nur diese VM (ihr Ordner in data); ohne Angabe jede veröffentlichte VM
 help-help = Diese Hilfe oder die Hilfe der genannten Befehle anzeigen
 help-flag-help = Hilfe anzeigen
 help-flag-version = Version anzeigen
@@ -346,6 +348,22 @@ upload-misses = Dem Upload { $upload } fehlt { $file }
 upload-snapshot-unnamed = { $file }: snapshot: nötig bei kind = "snapshot"
 upload-not-in-snapshot = Der Upload { $upload } enthält { $file }, was ein Snapshot-Upload nicht hat (nur upload.toml und { $archive })
 upload-not-in-vm = Der Upload { $upload } enthält { $file }, was eine veröffentlichte Maschine nicht hat
+
+## add-torrents
+change-add-torrent = den Torrent von { $file } schreiben (nach seiner Prüfung)
+add-torrents-problem = Problem: { $problem }
+add-torrents-problems = { $count ->
+        [one] { $count } Archiv hat
+       *[other] { $count } Archive haben
+    } keinen Torrent bekommen (siehe oben); { $written ->
+        [one] { $written } Torrent
+       *[other] { $written } Torrents
+    } geschrieben
+add-torrents-done = { $count ->
+        [one] { $count } Torrent
+       *[other] { $count } Torrents
+    } geschrieben und in die Manifeste eingetragen; ein laufender Seeder teilt sie, sobald er den Datenordner das nächste Mal ansieht
+add-torrents-none = Jedes Archiv in { $data } hat seinen Torrent.
 
 ## seed. $detail und $reason sind die Worte des Schwarms, auf Englisch.
 seed-bad-number = --slots, --max-upload-mbits und --rescan müssen größer als 0 sein.

@@ -40,6 +40,8 @@ help-import-leoclient2 = Convert a leoclient2 VM folder into format 1
 help-import-leoclient2-dir = The leoclient2 VM folder (with `<vm>.vdi.zip`, `defaults/<vm>.vbox`, `snapshot-store/`)
 help-import-leoclient2-id = Id of the new VM in data; default: the folder's name. An existing VM is never replaced
 help-import-leoclient2-name = Name shown to users; default: the VirtualBox machine's name
+help-add-torrents = Write the torrents that archives published earlier lack (room swarm; each archive is checked first)
+help-add-torrents-vm = Only this VM (its folder in data); default: every published VM
 help-help = Print this message or the help of the given subcommand(s)
 help-flag-help = Print help
 help-flag-version = Print version
@@ -331,6 +333,13 @@ upload-misses = the upload { $upload } misses { $file }
 upload-snapshot-unnamed = { $file }: snapshot: required when kind = "snapshot"
 upload-not-in-snapshot = the upload { $upload } holds { $file }, which a snapshot upload does not have (only upload.toml and { $archive })
 upload-not-in-vm = the upload { $upload } holds { $file }, which a published machine does not have
+
+## add-torrents
+change-add-torrent = write the torrent of { $file } (after checking it)
+add-torrents-problem = problem: { $problem }
+add-torrents-problems = { $count } archive(s) got no torrent (see above); { $written } torrent(s) written
+add-torrents-done = { $count } torrent(s) written and listed in the manifests; a running seeder shares them when it next looks at the data tree
+add-torrents-none = Every archive in { $data } has its torrent.
 
 ## seed. $detail and $reason are the swarm's own words, in English.
 seed-bad-number = --slots, --max-upload-mbits and --rescan must be more than 0.

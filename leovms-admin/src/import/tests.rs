@@ -102,18 +102,32 @@ fn imports_base_snapshots_settings_and_manifest_last() {
         paths,
         [
             "base.tar.zst",
+            "base.tar.zst.torrent",
             "image.conf",
             "machine.vbox",
             "snapshots/exam/snapshot.conf",
             "snapshots/exam/snapshot.tar.zst",
+            "snapshots/exam/snapshot.tar.zst.torrent",
             "snapshots/standard/snapshot.conf",
             "snapshots/standard/snapshot.tar.zst",
+            "snapshots/standard/snapshot.tar.zst.torrent",
         ],
         "the snapshot of another base is skipped"
     );
     for file in &manifest.files {
         let (size, sha) = sha256_file(&vm.join(&file.path)).unwrap();
         assert_eq!((size, sha), (file.size, file.sha256), "{}", file.path);
+        // The room swarm's torrent of each archive is made from the archive itself.
+        if let Some(archive) = file.path.strip_suffix(".torrent") {
+            let archive = vm.join(archive);
+            let name = archive.file_name().unwrap().to_str().unwrap();
+            let made = leovms_image::torrent::create(&archive, name, |_| {}).unwrap();
+            assert!(
+                std::fs::read(vm.join(&file.path)).unwrap() == made,
+                "{}",
+                file.path
+            );
+        }
     }
     let base = manifest.get("base.tar.zst").unwrap();
     assert!(

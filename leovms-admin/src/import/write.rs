@@ -21,6 +21,7 @@ use crate::l10n::{fl, shown};
 use crate::place::{FILE_MODE, make_dir};
 use crate::progress::Progress;
 use crate::publish::{entry_for, write_manifest};
+use crate::torrents::{torrent_of, write_torrent};
 use crate::tree;
 
 /// Removes the temporary folder when the import stops early.
@@ -62,6 +63,7 @@ pub(super) fn write(ctx: &Ctx, plan: &Plan) -> Result<()> {
     )?;
     remove(&base_vdi)?;
     entries.push(packed(BASE_ARCHIVE, report));
+    entries.push(torrent_for(&vm_dir, BASE_ARCHIVE)?);
 
     for snap in &plan.snapshots {
         let rel = layout::snapshot_dir(&snap.id);
@@ -82,6 +84,7 @@ pub(super) fn write(ctx: &Ctx, plan: &Plan) -> Result<()> {
         write_file(&vm_dir.join(&conf), snap.conf_text.as_bytes())?;
         entries.push(entry_for(&vm_dir, &conf, None)?);
         entries.push(packed(&archive, report));
+        entries.push(torrent_for(&vm_dir, &archive)?);
     }
     write_file(&vm_dir.join(IMAGE_CONF), plan.image_conf.as_bytes())?;
     entries.push(entry_for(&vm_dir, IMAGE_CONF, None)?);
@@ -116,6 +119,12 @@ fn packed(path: &str, report: PackReport) -> ManifestEntry {
         sha256: report.sha256,
         unpacked: Some(report.unpacked),
     }
+}
+
+/// The room swarm's torrent of an archive just packed, written and listed.
+fn torrent_for(vm_dir: &Path, archive: &str) -> Result<ManifestEntry> {
+    write_torrent(vm_dir, archive)?;
+    entry_for(vm_dir, &torrent_of(archive), None)
 }
 
 fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
