@@ -184,8 +184,14 @@ impl Daemon {
     }
 
     /// After a crash: temporary files of every VM this user has, so none lingers until
-    /// that VM is started again.
+    /// that VM is started again, and the scratch disks of a killed upload.
     pub async fn remove_leftovers(self: &Arc<Self>) {
+        let state_dir = self.settings.state_dir();
+        let _ = blocking(move || {
+            crate::upload_plan::remove_scratch_leftovers(&state_dir);
+            Ok(())
+        })
+        .await;
         let Ok(layout) = self.layout().await else {
             return;
         };

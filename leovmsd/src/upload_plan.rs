@@ -20,6 +20,7 @@ use crate::view::View;
 
 mod fresh;
 use fresh::FreshState;
+pub use fresh::remove_leftovers as remove_scratch_leftovers;
 
 /// Room for tar headers, `upload.toml` and the manifest, on top of the packed disks.
 const OVERHEAD: u64 = 16 << 20;

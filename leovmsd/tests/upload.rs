@@ -677,6 +677,47 @@ async fn kill_9_mid_upload_leaves_an_incomplete_upload_publish_refuses() {
     );
 }
 
+/// A machine without a snapshot goes up with scratch disks in the daemon's state folder;
+/// when the daemon is killed mid-way, its next start removes them.
+#[tokio::test(flavor = "multi_thread")]
+async fn kill_9_mid_upload_of_a_machine_without_snapshot_leaves_no_scratch_disks() {
+    let (mut w, _upload) = world_uploading_to(None).await;
+    own_home(
+        &w,
+        &[OwnMachineSpec::Standalone {
+            name: "Big Machine",
+            base_mib: 700,
+            saved: false,
+        }],
+    );
+    let scratch = w.home.join(".local/state/leovms/upload-scratch");
+    w.start_daemon().await;
+    let conn = w.connection().await;
+    let watch = ProgressWatch::new(&conn).await;
+    let args = [
+        "upload",
+        "--machine",
+        "Big Machine",
+        "--as",
+        "vm",
+        "--vm",
+        "vm-big",
+    ];
+    let cli = spawn_cli(&w, &args);
+    watch.first_uploaded_bytes(|| w.daemon_log()).await;
+    w.kill_daemon();
+    let out = output_of(cli).await;
+    assert_ne!(out.status.code(), Some(0), "{}", describe(&out));
+    let left = entries_below(&scratch);
+    let disk_left = left
+        .iter()
+        .any(|p| p.extension().is_some_and(|e| e == "vdi"));
+    assert!(disk_left, "the killed upload's disk is left: {left:?}");
+
+    w.start_daemon().await;
+    assert_eq!(entries_below(&scratch), Vec::<PathBuf>::new());
+}
+
 // ---------------------------------------------------------------------------------------
 // Over real SMB (smbd on 127.0.0.1, mounted with smbnetfs)
 

@@ -80,6 +80,12 @@ impl Drop for FreshState {
     }
 }
 
+/// At the daemon's start: the disks of uploads whose daemon was killed mid-way, so that
+/// none lingers until the next upload of a machine without a snapshot.
+pub fn remove_leftovers(state_dir: &Path) {
+    remove_stale(&state_dir.join(SCRATCH));
+}
+
 /// Folders of uploads whose daemon is gone (killed mid-way); the state folder is this
 /// user's own, so nothing here belongs to anyone else.
 fn remove_stale(parent: &Path) {
