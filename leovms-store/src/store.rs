@@ -139,7 +139,8 @@ impl Store {
     }
 
     /// Makes the work file `work` the archive `expected` names when its size and hash
-    /// are right (read-only from then on); otherwise removes it.
+    /// are right (read-only from then on); otherwise removes it. Hashes on the calling
+    /// worker thread (`block_in_place`): needs the multi-threaded runtime.
     pub async fn finish_archive(
         &self,
         work: &str,
@@ -153,9 +154,13 @@ impl Store {
             return Err(e);
         }
         let name = hex::encode(expected.sha256);
+        let placed = self.archives.rename(work, &name);
+        if let Err(e) = &placed {
+            self.drop_work(work);
+            return Err(StoreError::io(self.archives.join(&name).display(), e));
+        }
         self.archives
-            .rename(work, &name)
-            .and_then(|()| self.archives.sync())
+            .sync()
             .map_err(|e| StoreError::io(self.archives.join(&name).display(), &e))?;
         Ok(self.archives.join(&name))
     }

@@ -324,7 +324,7 @@ async fn with_a_room_swarm_the_store_fetches_from_peers_falls_back_and_shares() 
     let share = share(&pc);
     let vm_dir = share.join("vm-a");
     let files = publish(&share, "vm-a", 11).await;
-    let listed = with_torrents(&vm_dir, &files);
+    with_torrents(&vm_dir, &files);
     std::fs::write(share.join("leovms-client.conf"), "presync = [\"vm-a\"]\n").unwrap();
     set_mode(&share.join("leovms-client.conf"), 0o644);
 
@@ -377,7 +377,6 @@ async fn with_a_room_swarm_the_store_fetches_from_peers_falls_back_and_shares() 
         std::fs::read(pc.root.join("bases").join(hex(&files[0])).join("disk.vdi")).unwrap(),
         noise(2 << 20, 11)
     );
-    assert_eq!(listed.len(), 4);
 
     // The server's seeder goes away; the next PC of the room gets the base from this one.
     drop(seeder);
@@ -394,4 +393,53 @@ async fn with_a_room_swarm_the_store_fetches_from_peers_falls_back_and_shares() 
         fetched == std::fs::read(vm_dir.join("base.tar.zst")).unwrap(),
         "the next PC did not get the base"
     );
+}
+
+/// With a room swarm a base's archive is kept beside the base, to share it. Where the
+/// PC's limit has room for the base but not for both, the base comes from the share
+/// instead and the VM is ready all the same.
+#[tokio::test(flavor = "multi_thread")]
+async fn without_room_to_keep_the_archive_too_the_base_comes_from_the_share() {
+    use leovms_testkit::swarm::free_port;
+
+    let Some(pc) = prewarm_pc() else {
+        return;
+    };
+    let share = share(&pc);
+    let files = publish(&share, "vm-a", 21).await;
+    with_torrents(&share.join("vm-a"), &files);
+    std::fs::write(share.join("leovms-client.conf"), "presync = [\"vm-a\"]\n").unwrap();
+    set_mode(&share.join("leovms-client.conf"), 0o644);
+    // The base (2 MiB unpacked) and the snapshot's archive fit, the base's archive too not.
+    let (base, snapshot) = (files[0].unpacked.unwrap(), files[1].size);
+    let limit = base + snapshot + files[0].size / 4;
+    std::fs::write(
+        &pc.store.conf,
+        format!(
+            "limit_gb = {}\nshare = {:?}\nreport_dir = {:?}\n\n[swarm]\npeers = [\"127.0.0.0/8\"]\n\
+             port = {}\nroom_first_seconds = 0\nstall_seconds = 5\nseed_minutes = 0\n",
+            limit as f64 / 1e9,
+            share.display().to_string(),
+            status(&pc).display().to_string(),
+            free_port()
+        ),
+    )
+    .unwrap();
+
+    let call = pc.call(A, &["prewarm"]);
+    call.ok();
+    assert_eq!(
+        call.phases().first(),
+        Some(&"unpack-base"),
+        "the base is read from the share at once: {}",
+        call.out
+    );
+    assert_eq!(pc.names("bases"), [hex(&files[0])]);
+    assert_eq!(
+        pc.names("archives"),
+        [hex(&files[1])],
+        "no archive of the base"
+    );
+    let vms = pc.call(A, &["readiness"]).ok().clone();
+    assert_eq!(vms, json!([["vm-a", true, ""]]));
 }

@@ -130,7 +130,7 @@ impl State {
     }
 
     /// An entry the store no longer holds: an archive is no longer shared with the room
-    /// (the engine would keep the deleted file open and serve it).
+    /// (the engine would keep the deleted file open and serve it). Blocks.
     fn removed(&self, entry: &leovms_store::Entry) {
         if let (Kind::Archive, Some(Some(room))) = (entry.kind, self.room.get()) {
             room.unshare(&entry.sha256);

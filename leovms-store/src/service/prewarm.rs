@@ -25,7 +25,7 @@ use zbus::object_server::SignalEmitter;
 
 use super::job::{StoreJob, end, remove, report_progress, send_phase};
 use super::report;
-use super::room::{self, Room};
+use super::room::{self, Room, Torrent};
 use super::{State, store_error};
 
 /// How long reading the share's small files may take: a share that hangs (a server gone
@@ -188,21 +188,16 @@ async fn warm(
     for entry in wanted.archives() {
         let is_base = entry.sha256 == wanted.base.sha256;
         let kind = if is_base { Kind::Base } else { Kind::Archive };
-        let torrent = match (room, wanted.torrent_of(entry)) {
-            (Some(room), Some(listed)) => match room::read_torrent(&share, entry, listed) {
-                Ok(torrent) => Some((room, torrent)),
-                Err(why) => {
-                    tracing::warn!("{}: not from the room: {why}", wanted.vm);
-                    None
-                }
-            },
-            _ => None,
-        };
         let held = match kind {
             Kind::Base => state.store.base(&entry.sha256).is_some(),
             Kind::Archive => state.store.archive(&entry.sha256).is_some(),
         };
         let archive = state.store.archive(&entry.sha256);
+        // Read only when the room can use it: to fetch, or to share an archive held.
+        let mut torrent = match (held, &archive) {
+            (true, None) => None,
+            _ => torrent_for(room, wanted, &share, entry).await,
+        };
         if held {
             let _ = state.store.touch(kind, &entry.sha256);
             if let (Some((room, torrent)), Some(path)) = (&torrent, &archive) {
@@ -211,30 +206,32 @@ async fn warm(
             continue;
         }
         let _making = state.making(entry.sha256);
-        // From the room, a base's archive is kept too: the PC shares it.
-        let kept_archive = if torrent.is_some() && archive.is_none() {
-            entry.size
-        } else {
-            0
-        };
         let need = if is_base {
-            entry.unpacked.unwrap_or(entry.size) + kept_archive
+            entry.unpacked.unwrap_or(entry.size)
         } else {
             entry.size
         };
-        let sha256 = entry.sha256;
-        let room_maker = state.clone();
-        tokio::task::spawn_blocking(move || room_maker.make_room(sha256, need))
-            .await
-            .map_err(|e| Error::new(ErrorKind::Internal, e.to_string()))??;
+        // From the room, a base's archive is kept too (the PC shares it). Without room
+        // for both, the room is left out, not the VM.
+        if is_base && archive.is_none() && torrent.is_some() {
+            match make_room(state, entry.sha256, need + entry.size).await {
+                Err(e) if e.kind() == Some(ErrorKind::NoSpace) => {
+                    tracing::info!(
+                        "{}: no room to keep {} for the room too; reading the share",
+                        wanted.vm,
+                        entry.path
+                    );
+                    torrent = None;
+                }
+                other => other?,
+            }
+        }
+        make_room(state, entry.sha256, need).await?;
         let before = done.load(Ordering::Relaxed);
         let mut local = archive;
         if let (None, Some((room, torrent))) = (&local, &torrent) {
             match room::fetch(state, room, emitter, job, torrent, entry, before, total).await {
-                Ok(path) => {
-                    room.share(entry.sha256, torrent, &path);
-                    local = Some(path);
-                }
+                Ok(path) => local = Some(path),
                 Err(e) if e.kind() == Some(ErrorKind::Canceled) => return Err(e),
                 Err(e) => tracing::warn!(
                     "{}: the room did not deliver {} ({}); reading the share",
@@ -243,6 +240,10 @@ async fn warm(
                     e.message()
                 ),
             }
+        }
+        // Shared at once, also while its base is unpacked from it.
+        if let (Some((room, torrent)), Some(path)) = (&torrent, &local) {
+            room.share(entry.sha256, torrent, path);
         }
         if is_base || local.is_none() {
             let file = match &local {
@@ -260,6 +261,36 @@ async fn warm(
         done.store(before + entry.size, Ordering::Relaxed);
     }
     Ok(())
+}
+
+/// Room for `need` bytes for the entry `sha256`, as [`State::make_room`] makes it.
+async fn make_room(state: &Arc<State>, sha256: [u8; 32], need: u64) -> Result<(), Error> {
+    let maker = state.clone();
+    tokio::task::spawn_blocking(move || maker.make_room(sha256, need))
+        .await
+        .map_err(|e| Error::new(ErrorKind::Internal, e.to_string()))?
+}
+
+/// The torrent of `entry` when the PC takes part in a swarm and the manifest lists one,
+/// read from the share within [`SHARE_READ_LIMIT`]; `None` (the share is read instead)
+/// when there is none or it cannot be used.
+async fn torrent_for<'r>(
+    room: Option<&'r Arc<Room>>,
+    wanted: &Wanted,
+    share: &Path,
+    entry: &ManifestEntry,
+) -> Option<(&'r Arc<Room>, Torrent)> {
+    let (room, listed) = (room?, wanted.torrent_of(entry)?.clone());
+    let (share, archive) = (share.to_owned(), entry.clone());
+    let read = tokio::task::spawn_blocking(move || room::read_torrent(&share, &archive, &listed));
+    let why = match tokio::time::timeout(SHARE_READ_LIMIT, read).await {
+        Ok(Ok(Ok(torrent))) => return Some((room, torrent)),
+        Ok(Ok(Err(why))) => why,
+        Ok(Err(e)) => e.to_string(),
+        Err(_) => "the share does not answer".to_owned(),
+    };
+    tracing::warn!("{}: {} not from the room: {why}", wanted.vm, entry.path);
+    None
 }
 
 #[allow(clippy::too_many_arguments)]

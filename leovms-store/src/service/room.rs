@@ -79,6 +79,7 @@ impl Room {
             shared.insert(sha256, torrent.info_hash.clone());
         }
         let (room, bytes, path) = (self.clone(), torrent.bytes.clone(), path.to_owned());
+        let info_hash = torrent.info_hash.clone();
         tokio::spawn(async move {
             let seeded = match File::open(&path) {
                 Ok(file) => room
@@ -88,21 +89,36 @@ impl Room {
                     .map_err(|e| e.to_string()),
                 Err(e) => Err(e.to_string()),
             };
-            if let Err(e) = seeded {
-                tracing::warn!("cannot share {}: {e}", path.display());
-                room.shared.lock().expect("not poisoned").remove(&sha256);
+            match seeded {
+                // Removed from the store while the engine took it on: not shared after all.
+                Ok(()) if room.is_shared(&sha256) => {}
+                Ok(()) => room.swarm.forget(&info_hash).await,
+                Err(e) => {
+                    tracing::warn!("cannot share {}: {e}", path.display());
+                    room.shared.lock().expect("not poisoned").remove(&sha256);
+                    room.swarm.forget(&info_hash).await;
+                }
             }
         });
     }
 
-    /// Stops sharing an archive the store no longer holds.
-    pub fn unshare(self: &Arc<Self>, sha256: &[u8; 32]) {
+    fn is_shared(&self, sha256: &[u8; 32]) -> bool {
+        self.shared
+            .lock()
+            .expect("not poisoned")
+            .contains_key(sha256)
+    }
+
+    /// Stops sharing an archive the store no longer holds, and waits until the engine
+    /// closed it, so that its space is free when this returns. Blocks: called on a
+    /// blocking thread of the runtime (as making room and pruning are).
+    pub fn unshare(&self, sha256: &[u8; 32]) {
         let Some(info_hash) = self.shared.lock().expect("not poisoned").remove(sha256) else {
             return;
         };
-        let room = self.clone();
-        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            runtime.spawn(async move { room.swarm.forget(&info_hash).await });
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => runtime.block_on(self.swarm.forget(&info_hash)),
+            Err(_) => tracing::warn!("cannot stop sharing {info_hash}: no runtime"),
         }
     }
 }

@@ -246,3 +246,55 @@ async fn a_base_is_unpacked_straight_from_a_handed_over_archive_only_when_it_mat
         "not kept"
     );
 }
+
+/// What the room swarm fills: a work file becomes the archive only when it matches, and
+/// a killed run's work file is gone at the next start.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_work_file_becomes_the_archive_only_when_it_matches() {
+    use std::io::Write as _;
+
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("store");
+    let store = Store::open(&root).unwrap();
+    let bytes = b"an archive from the room".repeat(1000);
+    let expected = expected_of(&bytes);
+    let cancel = CancellationToken::new();
+
+    let (mut file, work) = store.begin_archive(&expected.sha256).unwrap();
+    let mut wrong = bytes.clone();
+    wrong[100] ^= 1;
+    file.write_all(&wrong).unwrap();
+    let refused = store
+        .finish_archive(&work, &expected, &nothing, &cancel)
+        .await
+        .unwrap_err();
+    assert_eq!(refused.kind, StoreErrorKind::Integrity, "{refused}");
+    assert!(names(&root.join("archives")).is_empty(), "nothing is kept");
+
+    let (mut file, work) = store.begin_archive(&expected.sha256).unwrap();
+    file.write_all(&bytes).unwrap();
+    let path = store
+        .finish_archive(&work, &expected, &nothing, &cancel)
+        .await
+        .unwrap();
+    assert_eq!(
+        path,
+        root.join("archives").join(hex::encode(expected.sha256))
+    );
+    assert_eq!(std::fs::read(&path).unwrap(), bytes);
+    assert_eq!(mode(&path), 0o444);
+    assert_eq!(
+        names(&root.join("archives")),
+        [hex::encode(expected.sha256)]
+    );
+
+    // Killed while the room filled it: the next start removes the work file.
+    let (mut file, _work) = store.begin_archive(&[7; 32]).unwrap();
+    file.write_all(b"half").unwrap();
+    drop(store);
+    drop(Store::open(&root).unwrap());
+    assert_eq!(
+        names(&root.join("archives")),
+        [hex::encode(expected.sha256)]
+    );
+}
