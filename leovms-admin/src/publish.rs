@@ -210,24 +210,35 @@ fn publish_snapshot(ctx: &Ctx, upload: &Upload) -> Result<()> {
         let expected = upload.manifest.get(&archive_rel).expect("checked");
         copy_checked(&archive, &staging.join(SNAPSHOT_ARCHIVE), expected)?;
         write_torrent(&staging, SNAPSHOT_ARCHIVE)?;
+        // Read before the rename, listed by their paths in the VM's folder: after the
+        // rename, nothing but the manifest can fail.
+        let mut conf_entry = entry_for(&staging, SNAPSHOT_CONF, None)?;
+        conf_entry.path = layout::snapshot_conf(id);
+        let mut torrent_entry = entry_for(&staging, &torrent_of(SNAPSHOT_ARCHIVE), None)?;
+        torrent_entry.path = torrent_of(&archive_rel);
         fs::rename(&staging, &target).map_err(|e| Error::io(&target, e))?;
-        fsync_dir(&snapshots).map_err(|e| Error::io(&snapshots, e))
+        Ok([conf_entry, torrent_entry])
     })();
-    if let Err(e) = placed {
-        let _ = fs::remove_dir_all(&staging);
-        return Err(e);
-    }
+    let entries = match placed {
+        Ok(entries) => entries,
+        Err(e) => {
+            let _ = fs::remove_dir_all(&staging);
+            return Err(e);
+        }
+    };
     let mut files = manifest.files.clone();
-    files.push(entry_for(&vm_dir, &layout::snapshot_conf(id), None)?);
+    files.extend(entries);
     let mut archive_entry = upload.manifest.get(&archive_rel).expect("checked").clone();
     archive_entry.unpacked = Some(scan.unpacked);
     files.push(archive_entry);
-    files.push(entry_for(&vm_dir, &torrent_of(&archive_rel), None)?);
-    let written = write_manifest(&vm_dir, files);
-    if written.is_err() {
+    // An unlisted snapshot folder would keep the snapshot from being published again.
+    let listed = fsync_dir(&snapshots)
+        .map_err(|e| Error::io(&snapshots, e))
+        .and_then(|()| write_manifest(&vm_dir, files));
+    if listed.is_err() {
         let _ = fs::remove_dir_all(&target);
     }
-    written
+    listed
 }
 
 fn publish_vm(ctx: &Ctx, upload: &Upload) -> Result<()> {

@@ -68,50 +68,69 @@ pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
     };
     let _lock = tree::lock_data(ctx)?;
     progress::enable(!ctx.dry_run);
-    let mut total = Counts::default();
+    let mut counts = Counts::default();
     for (vm, vm_dir) in vms {
         let manifest = match tree::load_manifest(&vm_dir.join(MANIFEST)) {
             Ok(Some(manifest)) => manifest,
             Ok(None) => continue,
             Err(e) => {
-                eprintln!("{}", fl!("add-torrents-problem", problem = e.to_string()));
-                total.failed += 1;
+                let problem = e.to_string();
+                eprintln!(
+                    "{}",
+                    fl!("add-torrents-vm-problem", vm = vm, problem = problem)
+                );
+                counts.vms_unread += 1;
                 continue;
             }
         };
-        let counts = add_to(ctx, &vm, &vm_dir, &manifest)?;
-        total.lacking += counts.lacking;
-        total.written += counts.written;
-        total.failed += counts.failed;
+        add_to(ctx, &vm, &vm_dir, &manifest, &mut counts)?;
     }
-    if total.failed > 0 {
+    // The torrents written stay: each is listed, and the rest are named above.
+    let mut left = Vec::new();
+    if counts.damaged > 0 {
+        left.push(fl!("add-torrents-damaged", count = counts.damaged));
+    }
+    if counts.vms_unread > 0 {
+        left.push(fl!("add-torrents-vms-unread", count = counts.vms_unread));
+    }
+    if !left.is_empty() {
         return Err(Error::Invalid(fl!(
             "add-torrents-problems",
-            count = total.failed,
-            written = total.written
+            problems = left.join("; "),
+            written = counts.written
         )));
     }
-    if total.lacking == 0 {
+    if counts.lacking == 0 {
         println!("{}", fl!("add-torrents-none", data = shown(&data)));
-    } else if total.written > 0 {
-        println!("{}", fl!("add-torrents-done", count = total.written));
+    } else if counts.written > 0 {
+        println!("{}", fl!("add-torrents-done", count = counts.written));
     }
     Ok(())
 }
 
-/// Torrents lacking, written and failed.
+/// Torrents lacking and written; archives that did not match their manifest, and VMs
+/// whose manifest could not be read.
 #[derive(Default)]
 struct Counts {
     lacking: usize,
     written: usize,
-    failed: usize,
+    damaged: usize,
+    vms_unread: usize,
 }
 
-/// Writes the torrents `vm`'s archives lack, each after checking its archive, then the
-/// manifest once with all of them.
-fn add_to(ctx: &Ctx, vm: &str, vm_dir: &Path, manifest: &Manifest) -> Result<Counts> {
+/// Writes the torrents `vm`'s archives lack, each after checking its archive (also under
+/// `--dry-run`, so that it names a damaged one), then the manifest once with all of them.
+/// A damaged archive is named and counted; an I/O error ends the command, once the
+/// manifest lists the torrents written before it.
+fn add_to(
+    ctx: &Ctx,
+    vm: &str,
+    vm_dir: &Path,
+    manifest: &Manifest,
+    counts: &mut Counts,
+) -> Result<()> {
     let mut files = manifest.files.clone();
-    let mut counts = Counts::default();
+    let mut failed = None;
     let lacking = manifest
         .files
         .iter()
@@ -119,23 +138,35 @@ fn add_to(ctx: &Ctx, vm: &str, vm_dir: &Path, manifest: &Manifest) -> Result<Cou
     for entry in lacking {
         counts.lacking += 1;
         let shown_rel = format!("{vm}/{}", entry.path);
+        match tree::check_file(&vm_dir.join(&entry.path), entry, &shown_rel) {
+            Ok(()) => {}
+            Err(Error::Invalid(problem)) => {
+                eprintln!("{}", fl!("add-torrents-problem", problem = problem));
+                counts.damaged += 1;
+                continue;
+            }
+            Err(e) => {
+                failed = Some(e);
+                break;
+            }
+        }
         if !ctx.change(fl!("change-add-torrent", file = shown_rel.as_str())) {
             continue;
         }
-        let added = tree::check_file(&vm_dir.join(&entry.path), entry, &shown_rel)
-            .and_then(|()| write_torrent(vm_dir, &entry.path))
+        let written = write_torrent(vm_dir, &entry.path)
             .and_then(|()| entry_for(vm_dir, &torrent_of(&entry.path), None));
-        match added {
+        match written {
             Ok(torrent) => files.push(torrent),
             Err(e) => {
-                eprintln!("{}", fl!("add-torrents-problem", problem = e.to_string()));
-                counts.failed += 1;
+                failed = Some(e);
+                break;
             }
         }
     }
-    counts.written = files.len() - manifest.files.len();
-    if counts.written > 0 {
+    let written = files.len() - manifest.files.len();
+    if written > 0 {
         write_manifest(vm_dir, files)?;
+        counts.written += written;
     }
-    Ok(counts)
+    failed.map_or(Ok(()), Err)
 }

@@ -73,24 +73,14 @@ fn archives(s: &Server, vm: &str) -> Vec<String> {
 }
 
 /// VMs published before there were torrents (the demo share has none) get them from
-/// `add-torrents`, each archive checked first; a damaged archive gets none and is named.
+/// `add-torrents`, each archive checked first (under `--dry-run` too); a damaged archive
+/// and a VM whose manifest cannot be read get none and are named, the torrents written
+/// stay (exit status 2); a torrent that cannot be written is an I/O error (exit status 1).
 #[tokio::test(flavor = "multi_thread")]
 async fn add_torrents_writes_the_torrents_that_archives_published_before_lack() {
     let s = Server::new().await;
     let demo = archives(&s, "vm-demo");
     assert_eq!(demo.len(), 3, "base, standard, exam: {demo:?}");
-
-    let before = tree_digest(&s.data());
-    let out = assert_ok(&s.admin(&["--dry-run", "add-torrents"]));
-    for (vm, rel) in [
-        ("vm-demo", &demo[0]),
-        ("vm-win", &archives(&s, "vm-win")[0]),
-    ] {
-        let said = format!("would write the torrent of {vm}/{rel} (after checking it)");
-        assert!(out.contains(&said), "no \"{said}\" in: {out}");
-    }
-    assert_eq!(tree_digest(&s.data()), before, "a dry run changes nothing");
-
     // vm-win's snapshot archive was changed after it was published.
     let damaged_rel = "snapshots/standard/snapshot.tar.zst";
     let damaged = s.data().join("vm-win").join(damaged_rel);
@@ -99,16 +89,40 @@ async fn add_torrents_writes_the_torrents_that_archives_published_before_lack() 
     let middle = bytes.len() / 2;
     bytes[middle] ^= 0xff;
     std::fs::write(&damaged, &bytes).unwrap();
+    let is_damaged = "problem: vm-win/snapshots/standard/snapshot.tar.zst is damaged";
+
+    let before = tree_digest(&s.data());
+    let out = s.admin(&["--dry-run", "add-torrents"]);
+    assert_refused(
+        &out,
+        "1 archive(s) got no torrent (see above); 0 torrent(s) written",
+    );
+    let said = String::from_utf8_lossy(&out.stdout);
+    for (vm, rel) in [
+        ("vm-demo", &demo[0]),
+        ("vm-win", &archives(&s, "vm-win")[0]),
+    ] {
+        let would =
+            format!("would write the torrent of {vm}/{rel} (the archive matches the manifest)");
+        assert!(said.contains(&would), "no \"{would}\" in: {said}");
+    }
+    assert!(!said.contains(&format!("vm-win/{damaged_rel}")), "{said}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains(is_damaged));
+    assert_eq!(tree_digest(&s.data()), before, "a dry run changes nothing");
+
+    // A VM whose manifest cannot be read is a problem of that VM, not of an archive.
+    let broken = s.data().join("vm-broken");
+    std::fs::create_dir(&broken).unwrap();
+    std::fs::write(broken.join("manifest.toml"), "files = 7\n").unwrap();
     let out = s.admin(&["add-torrents"]);
     assert_refused(
         &out,
-        "1 archive(s) got no torrent (see above); 4 torrent(s) written",
+        "1 archive(s) got no torrent; 1 VM(s) could not be read (see above); \
+         4 torrent(s) written",
     );
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("problem: vm-win/snapshots/standard/snapshot.tar.zst is damaged"),
-        "{err}"
-    );
+    assert!(err.contains(is_damaged), "{err}");
+    assert!(err.contains("problem with VM vm-broken: "), "{err}");
     for rel in &demo {
         assert_torrent(&s, "vm-demo", rel);
     }
@@ -116,9 +130,20 @@ async fn add_torrents_writes_the_torrents_that_archives_published_before_lack() 
     let torrent_rel = format!("{damaged_rel}.torrent");
     assert!(s.manifest("vm-win").get(&torrent_rel).is_none());
     assert!(!s.data().join("vm-win").join(&torrent_rel).exists());
+    std::fs::remove_dir_all(&broken).unwrap();
 
-    // Whole again: only its torrent is written; then nothing is left to do.
+    // Whole again, but its torrent cannot be written (a folder has its name).
     std::fs::write(&damaged, &whole).unwrap();
+    let in_the_way = s.data().join("vm-win").join(&torrent_rel);
+    std::fs::create_dir(&in_the_way).unwrap();
+    let out = s.admin(&["add-torrents", "vm-win"]);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&torrent_rel), "{err}");
+    assert!(s.manifest("vm-win").get(&torrent_rel).is_none());
+    std::fs::remove_dir(&in_the_way).unwrap();
+
+    // Then only its torrent is written; then nothing is left to do.
     let out = assert_ok(&s.admin(&["add-torrents", "vm-win"]));
     assert!(out.contains("1 torrent(s) written"), "{out}");
     assert_torrent(&s, "vm-win", damaged_rel);

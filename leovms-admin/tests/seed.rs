@@ -1,7 +1,8 @@
 //! `seed` on loopback: the server shares every published archive whose torrent the
 //! manifest lists, a PC's swarm engine fetches one from it, a removed VM is no longer
-//! shared, a torrent that is not what the manifest says is refused, and SIGTERM ends it
-//! cleanly.
+//! shared, a file published again is shared anew, a torrent that is not what the
+//! manifest says and an archive that is not what its torrent says are refused (each
+//! told once), and SIGTERM ends it cleanly, at once even while an archive is checked.
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
@@ -177,6 +178,24 @@ impl Drop for Seeder {
     }
 }
 
+/// Flips one byte in the middle of `path`; its size stays.
+fn damage(path: &Path) {
+    let mut bytes = std::fs::read(path).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0xff;
+    std::fs::write(path, bytes).unwrap();
+}
+
+/// The files `pid` holds open that were deleted.
+fn deleted_but_open(pid: u32) -> Vec<String> {
+    let fds = std::fs::read_dir(format!("/proc/{pid}/fd")).unwrap();
+    let targets = fds.filter_map(|fd| std::fs::read_link(fd.ok()?.path()).ok());
+    targets
+        .map(|t| t.display().to_string())
+        .filter(|t| t.ends_with(" (deleted)"))
+        .collect()
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn the_server_shares_published_archives_with_a_pc_until_they_are_removed() {
     let s = Server::new().await;
@@ -188,9 +207,15 @@ async fn the_server_shares_published_archives_with_a_pc_until_they_are_removed()
     let in_pieces = bytes.len() - 3;
     bytes[in_pieces] ^= 0xff;
     std::fs::write(&altered, bytes).unwrap();
+    // vm-other's snapshot archive no longer matches its torrent: the engine refuses it.
+    damage(
+        &s.data()
+            .join("vm-other/snapshots/standard/snapshot.tar.zst"),
+    );
 
     let port = free_port();
     let mut seeder = Seeder::on_loopback(s.root.path(), "C.UTF-8", port);
+    let pid = seeder.child.id();
     assert_eq!(
         seeder.wait_for("Sharing"),
         format!(
@@ -203,7 +228,6 @@ async fn the_server_shares_published_archives_with_a_pc_until_they_are_removed()
         "{line}"
     );
     seeder.wait_for("sharing vm-copy/snapshots/standard/snapshot.tar.zst (");
-    seeder.wait_for("sharing vm-other/snapshots/standard/snapshot.tar.zst (");
 
     // A PC fetches the base with the torrent of the data tree, from the seeder alone.
     let vm = s.data().join("vm-copy");
@@ -215,6 +239,27 @@ async fn the_server_shares_published_archives_with_a_pc_until_they_are_removed()
         .unwrap();
     assert_eq!(fetched.bytes, published.len() as u64);
     assert!(bytes == published, "the fetched bytes differ");
+
+    // The same bytes in another file (as when a VM is removed and published again
+    // between two rescans): the new file is shared, the old one is let go.
+    let base = vm.join("base.tar.zst");
+    let fresh = vm.join("base.tar.zst.new");
+    std::fs::copy(&base, &fresh).unwrap();
+    std::fs::rename(&fresh, &base).unwrap();
+    assert_eq!(
+        seeder.wait_for("no longer sharing vm-copy/base.tar.zst"),
+        "no longer sharing vm-copy/base.tar.zst: it was published again; \
+         the new file is shared once checked"
+    );
+    seeder.wait_for("sharing vm-copy/base.tar.zst (");
+    assert_eq!(deleted_but_open(pid), Vec::<String>::new());
+
+    // Still published, but its torrent is no longer what the manifest says.
+    damage(&vm.join("snapshots/standard/snapshot.tar.zst.torrent"));
+    assert_eq!(
+        seeder.wait_for("no longer sharing vm-copy/snapshots/standard/snapshot.tar.zst"),
+        "no longer sharing vm-copy/snapshots/standard/snapshot.tar.zst (see above)"
+    );
 
     assert_ok(&s.admin(&["remove", "vm-copy"]));
     assert_eq!(
@@ -235,10 +280,22 @@ async fn the_server_shares_published_archives_with_a_pc_until_they_are_removed()
         "{said}"
     );
     assert_ne!(last, "Stopped; 0 B sent to the PCs.", "{said}");
-    let refused = "leovms-admin: not sharing vm-other/base.tar.zst: \
-                   base.tar.zst.torrent is not what the manifest says";
-    // Once, though the data tree was looked at again and again.
-    assert_eq!(stopped.stderr.matches(refused).count(), 1, "{said}");
+    // Each once, though the data tree was looked at again and again.
+    for refused in [
+        "leovms-admin: not sharing vm-other/base.tar.zst: \
+         base.tar.zst.torrent is not what the manifest says\n",
+        "leovms-admin: not sharing vm-copy/snapshots/standard/snapshot.tar.zst: \
+         snapshots/standard/snapshot.tar.zst.torrent is not what the manifest says\n",
+        // The engine's own words follow.
+        "leovms-admin: not sharing vm-other/snapshots/standard/snapshot.tar.zst: ",
+    ] {
+        assert_eq!(
+            stopped.stderr.matches(refused).count(),
+            1,
+            "{refused}\n{said}"
+        );
+    }
+    assert!(!stopped.stderr.contains("already"), "{said}");
     // Nothing else is shared: the demo VMs have no torrents.
     let shared: Vec<&String> = stopped
         .stdout
@@ -291,4 +348,111 @@ fn seed_refuses_a_number_of_0_and_starts_nothing() {
         );
         assert!(out.stdout.is_empty(), "{said}");
     }
+}
+
+#[test]
+fn seed_refuses_ipv6_peers_and_starts_nothing() {
+    let root = tempfile::tempdir().unwrap();
+    for (lang, said) in [
+        (
+            "C.UTF-8",
+            "leovms-admin: --peers fd00::/8: the room swarm is IPv4 only; \
+             give IPv4 networks or addresses.\n",
+        ),
+        (
+            "de_DE.UTF-8",
+            "leovms-admin: --peers fd00::/8: Der Raum-Schwarm kann nur IPv4; \
+             geben Sie IPv4-Netze oder -Adressen an.\n",
+        ),
+    ] {
+        let port = free_port().to_string();
+        let args = [
+            "--port",
+            &port,
+            "--peers",
+            "10.0.0.0/8",
+            "--peers",
+            "fd00::/8",
+        ];
+        let out = Seeder::start(root.path(), lang, &args).ended();
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{:?}\n{}",
+            out.status,
+            out.stderr
+        );
+        assert_eq!(out.stderr, said);
+        assert!(out.stdout.is_empty(), "{:?}", out.stdout);
+    }
+}
+
+/// The bytes `pid` has read so far (`rchar` of /proc/PID/io).
+fn bytes_read(pid: u32) -> u64 {
+    let io = std::fs::read_to_string(format!("/proc/{pid}/io")).unwrap();
+    let rchar = io.lines().find_map(|l| l.strip_prefix("rchar: ")).unwrap();
+    rchar.parse().unwrap()
+}
+
+/// A torrent of ours for an archive of `size` bytes in 16 MiB pieces, whose piece hashes
+/// no data has.
+fn torrent_never_met(name: &str, size: u64) -> Vec<u8> {
+    let piece: u64 = 16 << 20;
+    let hashes = size.div_ceil(piece) as usize * 20;
+    let mut bytes = format!(
+        "d4:infod6:lengthi{size}e4:name{}:{name}12:piece lengthi{piece}e6:pieces{hashes}:",
+        name.len()
+    )
+    .into_bytes();
+    bytes.resize(bytes.len() + hashes, 0);
+    bytes.extend_from_slice(b"ee");
+    bytes
+}
+
+#[test]
+fn a_stop_while_the_engine_checks_a_large_archive_ends_the_seeder_at_once() {
+    let root = tempfile::tempdir().unwrap();
+    let vm = root.path().join("home/leovms/data/vm-large");
+    std::fs::create_dir_all(&vm).unwrap();
+    // 1 TiB, sparse: its check takes minutes on any machine.
+    let size: u64 = 1 << 40;
+    let archive = std::fs::File::create(vm.join("base.tar.zst")).unwrap();
+    archive.set_len(size).unwrap();
+    let torrent = torrent_never_met("base.tar.zst", size);
+    std::fs::write(vm.join("base.tar.zst.torrent"), &torrent).unwrap();
+    let (torrent_size, torrent_sha256) =
+        leovms_image::manifest::sha256_file(&vm.join("base.tar.zst.torrent")).unwrap();
+    let entry = |path: &str, size, sha256, unpacked| leovms_image::manifest::ManifestEntry {
+        path: path.into(),
+        size,
+        sha256,
+        unpacked,
+    };
+    let manifest = leovms_image::manifest::Manifest {
+        files: vec![
+            entry("base.tar.zst", size, [0; 32], Some(size)),
+            entry("base.tar.zst.torrent", torrent_size, torrent_sha256, None),
+        ],
+    };
+    std::fs::write(vm.join("manifest.toml"), manifest.to_toml_string()).unwrap();
+
+    let mut seeder = Seeder::on_loopback(root.path(), "C.UTF-8", free_port());
+    seeder.wait_for("Sharing with the PCs");
+    // The engine is checking the archive once the seeder has read a GiB.
+    let pid = seeder.child.id();
+    let deadline = Instant::now() + PATIENCE;
+    while bytes_read(pid) < 1 << 30 {
+        assert!(Instant::now() < deadline, "the check did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let asked = Instant::now();
+    let stopped = seeder.stop();
+    let took = asked.elapsed();
+    assert!(stopped.status.success(), "{:?}", stopped.status);
+    assert!(took < Duration::from_secs(15), "it took {took:?} to stop");
+    assert!(
+        stopped.stdout.last().unwrap().starts_with("Stopped; "),
+        "{:?}",
+        stopped.stdout
+    );
 }

@@ -11,6 +11,10 @@ pub enum SwarmError {
     Start(String),
     #[error("no peer sent anything for {} s", .0.as_secs())]
     Stalled(Duration),
+    /// A file to seed lacks pieces of its torrent (damaged, truncated, unreadable):
+    /// `have` of its `total` bytes are as the torrent says.
+    #[error("the file does not match its torrent: {have} of {total} bytes")]
+    Mismatch { have: u64, total: u64 },
     #[error("the room swarm failed: {0}")]
     Engine(String),
     #[error("canceled")]

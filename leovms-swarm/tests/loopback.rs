@@ -4,14 +4,13 @@
 
 use std::fs::File;
 use std::io::Write;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
 use leovms_swarm::{Swarm, SwarmConf, SwarmError, torrent};
 use leovms_testkit::noise;
-use leovms_testkit::swarm::{free_port, loopback};
+use leovms_testkit::swarm::{fetch_from, free_port, loopback};
 use tokio_util::sync::CancellationToken;
 
 fn conf(port: u16, seeders: Vec<std::net::SocketAddr>) -> SwarmConf {
@@ -58,16 +57,16 @@ async fn a_pc_fetches_from_the_seeder_and_a_wrong_peer_stalls() {
             .open(&into)
             .unwrap(),
     );
-    let seen = AtomicU64::new(0);
-    let progress = |n: u64| {
-        seen.fetch_max(n, Ordering::Relaxed);
-    };
+    let seen = Mutex::new(Vec::new());
+    let progress = |n: u64| seen.lock().unwrap().push(n);
     let fetched = pc
         .fetch(meta.clone(), file, &progress, &CancellationToken::new())
         .await
         .unwrap();
     assert_eq!(fetched.bytes, data.len() as u64);
-    assert_eq!(seen.load(Ordering::Relaxed), data.len() as u64);
+    let seen = seen.into_inner().unwrap();
+    assert!(seen.is_sorted(), "the progress went back: {seen:?}");
+    assert_eq!(seen.last(), Some(&(data.len() as u64)), "{seen:?}");
     assert!(
         std::fs::read(&into).unwrap() == data,
         "the fetched bytes differ"
@@ -111,4 +110,50 @@ async fn a_pc_fetches_from_the_seeder_and_a_wrong_peer_stalls() {
     );
     let err = pc.fetch(meta, file, &|_| {}, &cancel).await.unwrap_err();
     assert!(matches!(err, SwarmError::Canceled), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_damaged_or_truncated_archive_is_not_seeded_and_the_repaired_one_is() {
+    let dir = tempfile::tempdir().unwrap();
+    // Four pieces of 256 KiB.
+    let data = noise(1 << 20, 3);
+    let archive = dir.path().join("base.tar.zst");
+    std::fs::write(&archive, &data).unwrap();
+    let meta =
+        Bytes::from(leovms_image::torrent::create(&archive, "base.tar.zst", |_| {}).unwrap());
+    // A state folder whose name is no plain URL path.
+    let state = dir.path().join("state #1 100%");
+    std::fs::create_dir(&state).unwrap();
+    let port = free_port();
+    let swarm = Swarm::start(&state, &conf(port, vec![]), &[loopback()])
+        .await
+        .unwrap();
+    let seed = |bytes: &[u8]| {
+        std::fs::write(&archive, bytes).unwrap();
+        let file = Arc::new(File::open(&archive).unwrap());
+        swarm.seed(meta.clone(), file)
+    };
+
+    let mut flipped = data.clone();
+    flipped[700_000] ^= 1;
+    let err = seed(&flipped).await.unwrap_err();
+    assert!(matches!(err, SwarmError::Mismatch { .. }), "{err}");
+    assert_eq!(
+        err.to_string(),
+        "the file does not match its torrent: 786432 of 1048576 bytes"
+    );
+    let err = seed(&data[..1_000_000]).await.unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "the file does not match its torrent: 786432 of 1048576 bytes"
+    );
+    // Neither stayed with the engine: the repaired archive is taken on, and served.
+    seed(&data).await.unwrap();
+    let pc = dir.path().join("pc");
+    std::fs::create_dir(&pc).unwrap();
+    let (fetched, bytes) = fetch_from(&meta, port, &pc, Duration::from_secs(5))
+        .await
+        .unwrap();
+    assert_eq!(fetched.bytes, data.len() as u64);
+    assert!(bytes == data, "the fetched bytes differ");
 }

@@ -28,7 +28,7 @@ help-seed = Die veröffentlichten Archive mit den PCs der Schule teilen (Raum-Sc
 help-seed-port = TCP-Port, mit dem sich die PCs verbinden
 help-seed-slots = Wie vielen PCs der Server ein Archiv gleichzeitig schickt; sie geben es an die anderen weiter
 help-seed-max-upload-mbits = Höchstens so viel sendet der Server, in Mbit/s; ohne Angabe unbegrenzt
-help-seed-peers = Wer sich verbinden darf: ein Netz wie 10.16.0.0/16 oder eine Adresse (mehrfach möglich); ohne Angabe die privaten Adressbereiche
+help-seed-peers = Wer sich verbinden darf, nur IPv4: ein Netz wie 10.16.0.0/16 oder eine Adresse (mehrfach möglich); ohne Angabe die privaten IPv4-Adressbereiche
 help-seed-rescan = Wie oft der Datenbaum neu angesehen wird, in Sekunden
 help-reject = Einen Upload löschen, statt ihn zu veröffentlichen (BENUTZER/ORDNER, wie `list` ihn zeigt)
 help-reject-upload = Der Upload, wie `leovms-admin list` ihn zeigt: `BENUTZER/ORDNER` in der Upload-Freigabe
@@ -350,15 +350,22 @@ upload-not-in-snapshot = Der Upload { $upload } enthält { $file }, was ein Snap
 upload-not-in-vm = Der Upload { $upload } enthält { $file }, was eine veröffentlichte Maschine nicht hat
 
 ## add-torrents
-change-add-torrent = den Torrent von { $file } schreiben (nach seiner Prüfung)
+change-add-torrent = den Torrent von { $file } schreiben (das Archiv stimmt mit dem Manifest überein)
 add-torrents-problem = Problem: { $problem }
-add-torrents-problems = { $count ->
-        [one] { $count } Archiv hat
-       *[other] { $count } Archive haben
-    } keinen Torrent bekommen (siehe oben); { $written ->
+add-torrents-vm-problem = Problem mit der VM { $vm }: { $problem }
+# $problems: add-torrents-damaged und/oder add-torrents-vms-unread, mit "; " verbunden.
+add-torrents-problems = { $problems } (siehe oben); { $written ->
         [one] { $written } Torrent
        *[other] { $written } Torrents
     } geschrieben
+add-torrents-damaged = { $count ->
+        [one] { $count } Archiv hat
+       *[other] { $count } Archive haben
+    } keinen Torrent bekommen
+add-torrents-vms-unread = { $count ->
+        [one] { $count } VM konnte
+       *[other] { $count } VMs konnten
+    } nicht gelesen werden
 add-torrents-done = { $count ->
         [one] { $count } Torrent
        *[other] { $count } Torrents
@@ -367,10 +374,13 @@ add-torrents-none = Jedes Archiv in { $data } hat seinen Torrent.
 
 ## seed. $detail und $reason sind die Worte des Schwarms, auf Englisch.
 seed-bad-number = --slots, --max-upload-mbits und --rescan müssen größer als 0 sein.
+seed-ipv6 = --peers { $net }: Der Raum-Schwarm kann nur IPv4; geben Sie IPv4-Netze oder -Adressen an.
 seed-cannot-start = Der Raum-Schwarm kann nicht starten: { $detail }
 seed-started = Teile mit den PCs über TCP-Port { $port }, je Archiv { $slots } gleichzeitig. Erlaubte Gegenstellen: { $peers }
 seed-sharing = teile { $archive } ({ $size })
 seed-stopped = teile { $archive } nicht mehr: Es ist nicht mehr veröffentlicht
+seed-stopped-replaced = teile { $archive } nicht mehr: Es wurde neu veröffentlicht; die neue Datei wird geteilt, sobald sie geprüft ist
+seed-stopped-problem = teile { $archive } nicht mehr (siehe oben)
 seed-skipped = teile { $archive } nicht: { $reason }
 seed-no-archive = Das Manifest führt seinen Torrent auf, aber nicht das Archiv
 seed-torrent-changed = { $file } ist nicht das, was das Manifest sagt

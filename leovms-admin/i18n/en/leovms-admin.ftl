@@ -28,7 +28,7 @@ help-seed = Share the published archives with the school's PCs (room swarm, docs
 help-seed-port = TCP port the PCs connect to
 help-seed-slots = PCs the server sends one archive to at a time; they pass it on to the others
 help-seed-max-upload-mbits = The most the server sends, in Mbit/s; default: no limit
-help-seed-peers = Who may connect: a network like 10.16.0.0/16 or an address (repeatable); default: the private address ranges
+help-seed-peers = Who may connect, IPv4 only: a network like 10.16.0.0/16 or an address (repeatable); default: the private IPv4 ranges
 help-seed-rescan = How often the data tree is looked at again, in seconds
 help-reject = Delete an upload instead of publishing it (USER/FOLDER, as `list` shows it)
 help-reject-upload = The upload as `leovms-admin list` shows it: `USER/FOLDER` in the upload share
@@ -335,18 +335,25 @@ upload-not-in-snapshot = the upload { $upload } holds { $file }, which a snapsho
 upload-not-in-vm = the upload { $upload } holds { $file }, which a published machine does not have
 
 ## add-torrents
-change-add-torrent = write the torrent of { $file } (after checking it)
+change-add-torrent = write the torrent of { $file } (the archive matches the manifest)
 add-torrents-problem = problem: { $problem }
-add-torrents-problems = { $count } archive(s) got no torrent (see above); { $written } torrent(s) written
+add-torrents-vm-problem = problem with VM { $vm }: { $problem }
+# $problems: add-torrents-damaged and/or add-torrents-vms-unread, joined by "; ".
+add-torrents-problems = { $problems } (see above); { $written } torrent(s) written
+add-torrents-damaged = { $count } archive(s) got no torrent
+add-torrents-vms-unread = { $count } VM(s) could not be read
 add-torrents-done = { $count } torrent(s) written and listed in the manifests; a running seeder shares them when it next looks at the data tree
 add-torrents-none = Every archive in { $data } has its torrent.
 
 ## seed. $detail and $reason are the swarm's own words, in English.
 seed-bad-number = --slots, --max-upload-mbits and --rescan must be more than 0.
+seed-ipv6 = --peers { $net }: the room swarm is IPv4 only; give IPv4 networks or addresses.
 seed-cannot-start = The room swarm cannot start: { $detail }
 seed-started = Sharing with the PCs on TCP port { $port }, { $slots } at a time per archive. Peers: { $peers }
 seed-sharing = sharing { $archive } ({ $size })
 seed-stopped = no longer sharing { $archive }: it is no longer published
+seed-stopped-replaced = no longer sharing { $archive }: it was published again; the new file is shared once checked
+seed-stopped-problem = no longer sharing { $archive } (see above)
 seed-skipped = not sharing { $archive }: { $reason }
 seed-no-archive = the manifest lists its torrent but not the archive
 seed-torrent-changed = { $file } is not what the manifest says

@@ -15,8 +15,11 @@
 //! Every PC's archive is verified against the SHA-256. Exits 1 when a check fails (an
 //! archive not verified, the server sending more than twice the archive, the late PC
 //! taking from the server, the liar not avoided), 2 when the room cannot be built (not
-//! root, no `ip`/`tc`). The time ratio depends on the machine: it is printed with its
-//! goal, not checked.
+//! root, no `ip`/`tc`) or the run is stopped. The time ratio depends on the machine: it
+//! is printed with its goal, not checked.
+//!
+//! SIGINT and SIGTERM stop a run with the room and the work folder removed; the
+//! namespaces a run ended by SIGKILL left are deleted by the next run.
 
 mod node;
 mod room;
@@ -31,7 +34,7 @@ use std::time::{Duration, Instant};
 use leovms_image::manifest::{Manifest, ManifestEntry, sha256_file};
 use leovms_image::torrent;
 
-use node::{Lines, Node, Who, bin_dir};
+use node::{Lines, Node, Programs, Stop, Who};
 use room::{NET, Room};
 
 /// Long enough for 1 GiB at 200 Mbit/s eight times over, with room to spare.
@@ -83,7 +86,7 @@ struct Share {
     size: u64,
 }
 
-fn publish(dir: &Path, size_mib: u64) -> Result<Share, String> {
+fn publish(dir: &Path, size_mib: u64, stop: &Stop) -> Result<Share, String> {
     let root = dir.join("server");
     let vm = root.join("home/leovms/data").join(VM);
     fs::create_dir_all(&vm).map_err(|e| e.to_string())?;
@@ -91,6 +94,7 @@ fn publish(dir: &Path, size_mib: u64) -> Result<Share, String> {
     let mut file = fs::File::create(&archive).map_err(|e| e.to_string())?;
     // Not compressible and not repeating, as a real archive.
     for block in 0..size_mib {
+        stop.check()?;
         let bytes = leovms_testkit::noise(1 << 20, block + 1);
         file.write_all(&bytes).map_err(|e| e.to_string())?;
     }
@@ -129,7 +133,7 @@ fn publish(dir: &Path, size_mib: u64) -> Result<Share, String> {
 struct Ctx {
     room: Room,
     share: Share,
-    bin: PathBuf,
+    programs: Programs,
     work: PathBuf,
     lines: Lines,
     opts: Opts,
@@ -147,7 +151,7 @@ impl Ctx {
     fn seeder(&self, slots: usize) -> Result<Node, String> {
         let node = Node::seeder(
             &self.room.server(),
-            &self.bin,
+            &self.programs,
             &self.share.root,
             slots,
             &self.lines,
@@ -195,7 +199,7 @@ impl Ctx {
             format!("{NET}.1:6881"),
         ];
         args.extend_from_slice(extra);
-        Node::pc(&self.room.pc(i), &self.bin, i, args, &self.lines)
+        Node::pc(&self.room.pc(i), &self.programs, i, args, &self.lines)
     }
 
     /// Waits until the PCs in `waiting` are done; `watch` is asked every line or second.
@@ -277,6 +281,17 @@ fn main() -> ExitCode {
 }
 
 fn run(opts: Opts) -> Result<bool, String> {
+    // First: from here on every way out of this function goes through the drops.
+    let stop = Stop::on_signals()?;
+    let stale = room::remove_stale()?;
+    if stale.namespaces > 0 {
+        let runs: Vec<String> = stale.pids.iter().map(|pid| format!("lvr{pid}*")).collect();
+        println!(
+            "room: removed {} network namespaces left by ended runs ({})",
+            stale.namespaces,
+            runs.join(", ")
+        );
+    }
     let work = tempfile::Builder::new()
         .prefix("leovms-swarm-room-")
         .tempdir()
@@ -297,14 +312,18 @@ fn run(opts: Opts) -> Result<bool, String> {
         "room: 1 server (link {} Mbit/s), {} PCs; archive {} MiB; server slots {}",
         opts.server_mbit, opts.pcs, opts.size_mib, opts.slots
     );
-    let share = publish(work.path(), opts.size_mib)?;
+    let share = publish(work.path(), opts.size_mib, &stop)?;
+    // The programs' temporary files: removed with the work folder, even a killed one's.
+    let tmp = work.path().join("tmp");
+    fs::create_dir(&tmp).map_err(|e| e.to_string())?;
+    stop.check()?;
     let room = Room::build(opts.pcs + 1, opts.server_mbit)?;
     let mut ctx = Ctx {
         room,
         share,
-        bin: bin_dir(),
+        programs: Programs::new(tmp),
         work: work.path().to_owned(),
-        lines: Lines::new(),
+        lines: Lines::new(&stop),
         opts,
         run: 0,
     };

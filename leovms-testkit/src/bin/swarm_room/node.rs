@@ -6,7 +6,53 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
+
+use tokio::signal::unix::{SignalKind, signal};
+
+/// Set once SIGINT or SIGTERM came (Ctrl-C, a CI's timeout). By default they would end
+/// the program at once, leaving the room's namespaces and the work folder behind; heeded
+/// here, they make the waits fail, so that everything is dropped (removed) on the way out.
+#[derive(Clone, Default)]
+pub struct Stop(Arc<OnceLock<&'static str>>);
+
+impl Stop {
+    /// Heeds SIGINT and SIGTERM from now on, for the rest of the program.
+    pub fn on_signals() -> Result<Stop, String> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| format!("signals: {e}"))?;
+        let (mut interrupt, mut terminate) = {
+            let _entered = runtime.enter();
+            (
+                signal(SignalKind::interrupt()).map_err(|e| format!("SIGINT: {e}"))?,
+                signal(SignalKind::terminate()).map_err(|e| format!("SIGTERM: {e}"))?,
+            )
+        };
+        let stop = Stop::default();
+        let seen = stop.clone();
+        std::thread::spawn(move || {
+            runtime.block_on(async move {
+                let name = tokio::select! {
+                    _ = interrupt.recv() => "SIGINT",
+                    _ = terminate.recv() => "SIGTERM",
+                };
+                let _ = seen.0.set(name);
+            });
+        });
+        Ok(stop)
+    }
+
+    /// An error once a signal came.
+    pub fn check(&self) -> Result<(), String> {
+        match self.0.get() {
+            Some(name) => Err(format!("stopped by {name}")),
+            None => Ok(()),
+        }
+    }
+}
 
 /// Who said a line: the seeder, or PC `i`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,21 +64,47 @@ pub enum Who {
 pub struct Lines {
     tx: Sender<(Who, String)>,
     rx: Receiver<(Who, String)>,
+    stop: Stop,
 }
 
 impl Lines {
-    pub fn new() -> Lines {
+    pub fn new(stop: &Stop) -> Lines {
         let (tx, rx) = channel();
-        Lines { tx, rx }
+        Lines {
+            tx,
+            rx,
+            stop: stop.clone(),
+        }
     }
 
     /// The next line; `None` when a second passed without one (so that the caller can
-    /// look at the room again); an error once `deadline` has passed.
+    /// look at the room again); an error once `deadline` has passed or a signal came
+    /// (every wait of the room comes here, at least once a second).
     pub fn next(&self, deadline: Instant) -> Result<Option<(Who, String)>, String> {
+        self.stop.check()?;
         let left = deadline
             .checked_duration_since(Instant::now())
             .ok_or("the room did not finish in time")?;
-        Ok(self.rx.recv_timeout(left.min(Duration::from_secs(1))).ok())
+        let line = self.rx.recv_timeout(left.min(Duration::from_secs(1))).ok();
+        self.stop.check()?;
+        Ok(line)
+    }
+}
+
+/// Where the programs are (next to this one), and the temporary folder they get: one
+/// inside the run's work folder, so that what a killed program leaves there (the
+/// seeder's state folder after SIGKILL) is removed with it.
+pub struct Programs {
+    bin: PathBuf,
+    tmp: PathBuf,
+}
+
+impl Programs {
+    pub fn new(tmp: PathBuf) -> Programs {
+        Programs {
+            bin: bin_dir(),
+            tmp,
+        }
     }
 }
 
@@ -46,15 +118,18 @@ pub struct Node {
 impl Node {
     fn spawn(
         ns: &str,
-        program: &Path,
+        programs: &Programs,
+        program: &str,
         args: &[String],
         who: Who,
         lines: &Lines,
     ) -> Result<Node, String> {
+        let program = programs.bin.join(program);
         let mut child = Command::new("ip")
             .args(["netns", "exec", ns])
-            .arg(program)
+            .arg(&program)
             .args(args)
+            .env("TMPDIR", &programs.tmp)
             // The seeder's lines in English, whatever the machine's language.
             .env("LANG", "C.UTF-8")
             .env("LC_ALL", "C.UTF-8")
@@ -78,7 +153,7 @@ impl Node {
 
     pub fn seeder(
         ns: &str,
-        bin: &Path,
+        programs: &Programs,
         root: &Path,
         slots: usize,
         lines: &Lines,
@@ -94,17 +169,17 @@ impl Node {
             "--rescan".to_owned(),
             "3600".to_owned(),
         ];
-        Node::spawn(ns, &bin.join("leovms-admin"), &args, Who::Seeder, lines)
+        Node::spawn(ns, programs, "leovms-admin", &args, Who::Seeder, lines)
     }
 
     pub fn pc(
         ns: &str,
-        bin: &Path,
+        programs: &Programs,
         i: usize,
         args: Vec<String>,
         lines: &Lines,
     ) -> Result<Node, String> {
-        Node::spawn(ns, &bin.join("leovms-swarm-pc"), &args, Who::Pc(i), lines)
+        Node::spawn(ns, programs, "leovms-swarm-pc", &args, Who::Pc(i), lines)
     }
 
     /// Kills at once, as a crash or a pulled plug would.
@@ -122,8 +197,7 @@ impl Drop for Node {
     }
 }
 
-/// Where the programs are: next to this one.
-pub fn bin_dir() -> PathBuf {
+fn bin_dir() -> PathBuf {
     std::env::current_exe()
         .ok()
         .and_then(|p| p.parent().map(Path::to_owned))
