@@ -361,7 +361,7 @@ fn seed_refuses_ipv6_peers_and_starts_nothing() {
         ),
         (
             "de_DE.UTF-8",
-            "leovms-admin: --peers fd00::/8: Der Raum-Schwarm kann nur IPv4; \
+            "leovms-admin: --peers fd00::/8: Der Raum-Schwarm unterstützt nur IPv4; \
              geben Sie IPv4-Netze oder -Adressen an.\n",
         ),
     ] {

@@ -374,7 +374,7 @@ add-torrents-none = Jedes Archiv in { $data } hat seinen Torrent.
 
 ## seed. $detail und $reason sind die Worte des Schwarms, auf Englisch.
 seed-bad-number = --slots, --max-upload-mbits und --rescan müssen größer als 0 sein.
-seed-ipv6 = --peers { $net }: Der Raum-Schwarm kann nur IPv4; geben Sie IPv4-Netze oder -Adressen an.
+seed-ipv6 = --peers { $net }: Der Raum-Schwarm unterstützt nur IPv4; geben Sie IPv4-Netze oder -Adressen an.
 seed-cannot-start = Der Raum-Schwarm kann nicht starten: { $detail }
 seed-started = Teile mit den PCs über TCP-Port { $port }, je Archiv { $slots } gleichzeitig. Erlaubte Gegenstellen: { $peers }
 seed-sharing = teile { $archive } ({ $size })
