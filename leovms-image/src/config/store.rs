@@ -201,6 +201,11 @@ mod tests {
             )),
             "{err}"
         );
+        for ipv6 in ["seeders = [\"[fd00::1]:6881\"]", "peers = [\"fd00::/8\"]"] {
+            let err = parse(&format!("limit_gb = 10\n[swarm]\n{ipv6}\n")).unwrap_err();
+            assert!(err.ends_with("the room swarm is IPv4 only; give an IPv4 address or network"));
+            assert!(err.starts_with(&format!("{FILE}:3: swarm.")), "{err}");
+        }
         let err = parse("limit_gb = 10\n[swarm]\nslots = 0\n").unwrap_err();
         assert_eq!(err, format!("{FILE}:3: swarm.slots: must be 1 to 200"));
         let err = parse("user_pins = 2\n").unwrap_err();

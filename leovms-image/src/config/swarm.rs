@@ -28,6 +28,9 @@ pub const DEFAULT_STALL_SECONDS: u64 = 30;
 pub const DEFAULT_ROOM_FIRST_SECONDS: u64 = 5;
 pub const DEFAULT_SEED_MINUTES: u64 = 120;
 
+/// The engine speaks IPv4 only: an IPv6 address would never be reached.
+const IPV4_ONLY: &str = "the room swarm is IPv4 only; give an IPv4 address or network";
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SwarmConf {
     pub port: u16,
@@ -92,18 +95,24 @@ impl RawSwarm {
             conf.port = port;
         }
         for (i, text) in self.seeders.iter().enumerate() {
+            let key = format!("swarm.seeders[{i}]");
             let addr = text.parse::<SocketAddr>().map_err(|_| {
                 index.error_at(
-                    &format!("swarm.seeders[{i}]"),
+                    &key,
                     format!("\"{text}\" is not an address with port like 10.16.0.1:6881"),
                 )
             })?;
+            if addr.is_ipv6() {
+                return Err(index.error_at(&key, IPV4_ONLY));
+            }
             conf.seeders.push(addr);
         }
         for (i, text) in self.peers.iter().enumerate() {
-            let net = text
-                .parse::<Net>()
-                .map_err(|e| index.error_at(&format!("swarm.peers[{i}]"), e))?;
+            let key = format!("swarm.peers[{i}]");
+            let net = text.parse::<Net>().map_err(|e| index.error_at(&key, e))?;
+            if net.bounds().0.is_ipv6() {
+                return Err(index.error_at(&key, IPV4_ONLY));
+            }
             conf.peers.push(net);
         }
         if let Some(slots) = self.slots {
