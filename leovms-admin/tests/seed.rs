@@ -445,11 +445,9 @@ fn a_stop_while_the_engine_checks_a_large_archive_ends_the_seeder_at_once() {
         assert!(Instant::now() < deadline, "the check did not start");
         std::thread::sleep(Duration::from_millis(20));
     }
-    let asked = Instant::now();
+    // Without a quick stop it would still be checking when `stop` gives up waiting.
     let stopped = seeder.stop();
-    let took = asked.elapsed();
     assert!(stopped.status.success(), "{:?}", stopped.status);
-    assert!(took < Duration::from_secs(15), "it took {took:?} to stop");
     assert!(
         stopped.stdout.last().unwrap().starts_with("Stopped; "),
         "{:?}",
