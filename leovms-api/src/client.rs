@@ -108,15 +108,7 @@ impl JobEnd {
     /// [`crate::explain`] says it, a job that went well as [`crate::outcome`] does (or as
     /// the daemon wrote it, when this client has no words for it).
     pub fn explain(&self) -> String {
-        if self.state == JobState::Done {
-            return crate::outcome(&self.message, &self.detail)
-                .unwrap_or_else(|| self.message.clone());
-        }
-        crate::explain(
-            crate::ErrorKind::from_name(&self.error_id),
-            &self.message,
-            &self.detail,
-        )
+        crate::explain::job(self.state, &self.error_id, &self.message, &self.detail)
     }
 }
 

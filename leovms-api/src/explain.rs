@@ -8,8 +8,9 @@ use leovms_l10n::i18n_embed::fluent::FluentLanguageLoader;
 use leovms_l10n::{Lang, lang};
 
 use crate::l10n::LOADER;
-use crate::{Detail, ErrorKind};
+use crate::{Detail, ErrorKind, JobState};
 
+mod doing;
 mod sentence;
 
 use sentence::sentence;
@@ -55,6 +56,18 @@ pub fn outcome(message: &str, detail: &Detail) -> Option<String> {
     match lang() {
         Lang::En => Some(message.to_string()),
         lang => sentence(&LOADER, lang, detail),
+    }
+}
+
+/// A job's message (what it does now, or how it ended) in the user's language: a failure
+/// as [`explain`] says it, anything else as [`outcome`] does, or as the daemon wrote it
+/// when this client has no words for it.
+pub(crate) fn job(state: JobState, error_id: &str, message: &str, detail: &Detail) -> String {
+    match state {
+        JobState::Failed | JobState::Canceled => {
+            explain(ErrorKind::from_name(error_id), message, detail)
+        }
+        _ => outcome(message, detail).unwrap_or_else(|| message.to_string()),
     }
 }
 

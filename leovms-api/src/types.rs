@@ -172,7 +172,18 @@ pub struct JobInfo {
     pub eta_seconds: i64,
     /// Full error name (`org.leovms.Error.NoSpace`) when failed, else empty.
     pub error_id: String,
+    /// The daemon's English sentence: what the job does now, or how it ended.
     pub message: String,
+    /// The id and values of `message`'s sentence (see [`Detail`]).
+    pub detail: Detail,
+}
+
+impl JobInfo {
+    /// What the job does now or how it ended, in the user's language (as
+    /// [`crate::JobEnd::explain`] says an end).
+    pub fn explain(&self) -> String {
+        crate::explain::job(self.state, &self.error_id, &self.message, &self.detail)
+    }
 }
 
 /// Whether a share is reachable, as the `DataShare` and `UploadShare` properties say.

@@ -393,8 +393,9 @@ mod tests {
 
         // A `ListJobs` entry with a newer kind, phase and state.
         let path = zvariant::ObjectPath::try_from("/org/leovms/Leovms1/job/1").unwrap();
+        let detail = crate::Detail::from([("id".to_string(), "doing-rewind".to_string())]);
         let row = (
-            path, "mirror", "vm", "", "rewind", "paused", 1u64, 2u64, 3u64, -1i64, "", "",
+            path, "mirror", "vm", "", "rewind", "paused", 1u64, 2u64, 3u64, -1i64, "", "", detail,
         );
         let info: JobInfo = wire(&row).deserialize().unwrap().0;
         assert_eq!(

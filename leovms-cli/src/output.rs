@@ -306,7 +306,7 @@ pub fn jobs_table(jobs: &[JobInfo]) -> String {
                 words::phase(j.phase),
                 words::job_state(j.state),
                 percent(j.bytes_done, j.bytes_total),
-                or_dash(&j.message),
+                or_dash(&j.explain()),
             ]
         })
         .collect();
@@ -530,6 +530,7 @@ lessons  LESSONS  -           -        820.3 MB  no      -
             eta_seconds: -1,
             error_id: String::new(),
             message: String::new(),
+            detail: Default::default(),
         };
         let expected = "\
 JOB  KIND    VM        SNAPSHOT  PHASE  STATE  DONE  MESSAGE

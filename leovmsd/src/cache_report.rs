@@ -147,7 +147,11 @@ async fn verify(job: &Arc<Job>, view: View) -> Result<Outcome> {
         .collect();
     job.set_total(entries.iter().map(|(_, e)| e.size).sum());
     job.set_phase(Phase::Verify);
-    job.set_message("Checking the archives in the cache");
+    job.doing(
+        "Checking the archives in the cache",
+        "doing-check-archives",
+        &[],
+    );
     let runner = job.clone();
     let damaged = tokio::task::spawn_blocking(move || {
         let mut done = 0;

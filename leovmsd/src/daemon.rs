@@ -156,10 +156,7 @@ impl Daemon {
                 ram_mb: None,
                 requester: "",
             };
-            let job = self
-                .jobs
-                .adopt(new, format!("{} is running.", rec.vm))
-                .await;
+            let job = self.jobs.adopt(new, &rec.vm).await;
             tracing::info!(vm = %rec.vm, pid = rec.pid, "found a running VM");
             let printer = match rec.print.clone() {
                 Some(plan) => self.printing.watch(plan).await,

@@ -395,6 +395,7 @@ async fn forward_progress(conn: zbus::Connection, job: Arc<Job>) {
             let me = iface.get().await;
             let _ = me.phase_changed(&emitter).await;
             let _ = me.message_changed(&emitter).await;
+            let _ = me.detail_changed(&emitter).await;
         }
         let _ = JobInterface::progress(
             &emitter,
@@ -408,6 +409,9 @@ async fn forward_progress(conn: zbus::Connection, job: Arc<Job>) {
         if s.state != JobState::Active {
             let me = iface.get().await;
             let _ = me.state_changed(&emitter).await;
+            let _ = me.error_id_changed(&emitter).await;
+            let _ = me.message_changed(&emitter).await;
+            let _ = me.detail_changed(&emitter).await;
             let _ =
                 JobInterface::finished(&emitter, s.state, &s.error_id, &s.message, &s.detail).await;
             return;

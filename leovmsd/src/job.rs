@@ -2,6 +2,7 @@
 //! Jobs belong to the daemon, not to the client that asked, so they outlive it.
 
 use std::collections::VecDeque;
+use std::fmt;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -117,11 +118,22 @@ impl Job {
         });
     }
 
-    /// Every text a job shows goes through here or [`Job::finish`]: made wire-safe once,
-    /// for its properties, `ListJobs` and its signals alike.
-    pub fn set_message(&self, message: impl Into<String>) {
-        let message = wire_safe(&message.into());
-        self.update(|st| st.message = message);
+    /// What the job does now: its English `message`, and the sentence's `id` (a `doing-`
+    /// id of the clients' catalog) with `values`, so that clients say it in their user's
+    /// language. Every text a job shows goes through here or [`Job::finish`]: made
+    /// wire-safe once, for its properties, `ListJobs` and its signals alike.
+    pub fn doing(&self, message: &str, id: &str, values: &[(&str, &dyn fmt::Display)]) {
+        let (message, detail) = (wire_safe(message), crate::error::detail(id, values));
+        self.update(|st| (st.message, st.detail) = (message, detail));
+    }
+
+    /// The VM runs: said alike by a start and by a restarted daemon that finds it running.
+    pub fn vm_runs(&self, name: &str) {
+        self.doing(
+            &format!("{name} is running."),
+            "doing-running",
+            &[("vm", &name)],
+        );
     }
 
     pub fn set_total(&self, total: u64) {
@@ -227,6 +239,7 @@ impl Job {
             eta_seconds: s.eta_seconds,
             error_id: s.error_id,
             message: s.message,
+            detail: s.detail,
         }
     }
 }
@@ -268,8 +281,14 @@ mod tests {
     #[test]
     fn job_texts_are_wire_safe() {
         let j = job();
-        j.set_message("Unpacking Lab\0 2028");
-        assert_eq!(j.info().message, "Unpacking Lab\u{fffd} 2028");
+        j.doing(
+            "Unpacking Lab\0 2028",
+            "doing-unpack-base",
+            &[("vm", &"Lab\0 2028")],
+        );
+        let info = j.info();
+        assert_eq!(info.message, "Unpacking Lab\u{fffd} 2028");
+        assert_eq!(info.detail["vm"], "Lab\u{fffd} 2028");
         j.finish(Err(Error::new(
             ErrorKind::VBoxFailed,
             "VirtualBox: \x1b[2J",
@@ -281,6 +300,17 @@ mod tests {
         done.finish(Ok("x\0".repeat(10_000).into()));
         let message = done.info().message;
         assert!(message.len() <= crate::error::WIRE_MAX && !message.contains('\0'));
+    }
+
+    #[test]
+    fn what_a_job_did_is_replaced_by_how_it_ended() {
+        let j = job();
+        j.doing("Checking Lab", "doing-check", &[("vm", &"Lab")]);
+        assert_eq!(j.info().detail["id"], "doing-check");
+        j.finish(Ok("Lab was powered off.".into()));
+        let info = j.info();
+        assert_eq!(info.message, "Lab was powered off.");
+        assert!(info.detail.is_empty(), "{:?}", info.detail);
     }
 
     #[test]

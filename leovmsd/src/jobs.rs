@@ -114,11 +114,11 @@ impl Jobs {
     }
 
     /// Registers a job that is already running (a VM an earlier daemon started); the
-    /// caller finishes it.
-    pub async fn adopt(&self, new: NewJob<'_>, message: String) -> Arc<Job> {
+    /// caller finishes it. `name` is the VM's name, as people read it.
+    pub async fn adopt(&self, new: NewJob<'_>, name: &str) -> Arc<Job> {
         let job = self.new_job(&new);
         job.set_phase(Phase::Running);
-        job.set_message(message);
+        job.vm_runs(name);
         self.lock().push(job.clone());
         self.announce(&job).await;
         job
@@ -292,7 +292,7 @@ mod tests {
     async fn an_adopted_vm_is_running_until_finished() {
         let (jobs, events) = Jobs::new(Duration::from_secs(60));
         drop(events); // nobody on the bus: announcing does not wait
-        let job = jobs.adopt(start("vm-a"), "vm-a is running.".into()).await;
+        let job = jobs.adopt(start("vm-a"), "vm-a").await;
         assert_eq!(jobs.machine_state("vm-a"), MachineState::Running);
         assert!(jobs.busy());
         jobs.finish(&job, Ok("vm-a was powered off.".into()));

@@ -208,7 +208,8 @@ impl Printing {
             }
             Taken::Coming(coming) => {
                 job.set_phase(Phase::Receive);
-                job.set_message(format!("Receiving a document from {}", plan.name));
+                let message = format!("Receiving a document from {}", plan.name);
+                job.doing(&message, "doing-receive", &[("vm", &plan.name)]);
                 tokio::select! {
                     doc = coming => doc.unwrap_or_else(|_| Err(Error::internal("the VM printer stopped")))?,
                     _ = job.cancel.cancelled() => return Err(NotPrinted::Canceled.error(&plan.name, &spool.kept())),
@@ -239,10 +240,8 @@ impl Printing {
     ) -> Result<Outcome> {
         let not_printed = |why: NotPrinted| why.error(&plan.name, &spool.kept());
         job.set_phase(Phase::EmbedFonts);
-        job.set_message(format!(
-            "Embedding the fonts of the document from {}",
-            plan.name
-        ));
+        let message = format!("Embedding the fonts of the document from {}", plan.name);
+        job.doing(&message, "doing-embed-fonts", &[("vm", &plan.name)]);
         let printable = match spool.fonts(&doc) {
             Some(done) => done,
             None => {
@@ -272,10 +271,12 @@ impl Printing {
                 None => return Err(not_printed(NotPrinted::NoPrinter)),
             },
         };
-        job.set_message(format!(
-            "Printing the document from {} on {queue}",
-            plan.name
-        ));
+        let message = format!("Printing the document from {} on {queue}", plan.name);
+        job.doing(
+            &message,
+            "doing-print",
+            &[("vm", &plan.name), ("printer", &queue)],
+        );
         let doc = on_disk(spool, &doc, |s, d| {
             let mut sent = d.clone();
             s.mark_sent(&mut sent).map(|()| sent)

@@ -109,7 +109,9 @@ impl Source {
                 archive,
                 stall,
             } => {
-                job.set_message(format!("Copying {} into the cache", vm.image.name));
+                let name = &vm.image.name;
+                let message = format!("Copying {name} into the cache");
+                job.doing(&message, "doing-copy", &[("vm", name)]);
                 let fetched = cache::fetch(&dir, &vm.id, &archive, job, *done, stall).await?;
                 *done += archive.size;
                 Ok(ArchiveRef {

@@ -155,7 +155,8 @@ async fn run(ctx: Ctx, job: &Arc<Job>, r: Request) -> Result<Outcome> {
     let name = r.vm.image.name.clone();
     let id = r.vm.id.to_string();
     job.set_phase(Phase::Plan);
-    job.set_message(format!("Checking the cache for {name}"));
+    let message = format!("Checking the cache for {name}");
+    job.doing(&message, "doing-check-cache", &[("vm", &name)]);
     check_foreign_copies(job, &r).await?;
     let caches = r.view.caches.clone();
     let (wanted, in_use, plan_id) = (r.wanted.clone(), ctx.in_use.now(), id.clone());
@@ -169,7 +170,8 @@ async fn run(ctx: Ctx, job: &Arc<Job>, r: Request) -> Result<Outcome> {
     job.set_total(planned.missing.iter().map(|a| a.size).sum());
 
     job.set_phase(Phase::Fetch);
-    job.set_message(format!("Copying {name} into the cache"));
+    let message = format!("Copying {name} into the cache");
+    job.doing(&message, "doing-copy", &[("vm", &name)]);
     let mut done = 0;
     let mut resumed = 0;
     for archive in &planned.missing {

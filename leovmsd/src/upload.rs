@@ -185,7 +185,12 @@ fn admit(jobs: &[Arc<Job>], vm: &str) -> Result<Admit> {
 
 async fn run(job: &Arc<Job>, plan: Plan) -> Result<Outcome> {
     job.set_phase(Phase::Upload);
-    job.set_message(format!("Uploading {}", plan.spec.name));
+    let name = &plan.spec.name;
+    job.doing(
+        &format!("Uploading {name}"),
+        "doing-upload",
+        &[("vm", name)],
+    );
     job.set_total(plan.total);
     let progress = {
         let job = job.clone();

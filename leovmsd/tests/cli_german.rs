@@ -121,6 +121,20 @@ async fn a_refused_start_is_said_in_german() {
         "{}",
         describe(&out)
     );
+    // What the start job does now, as `jobs` shows it: worded from the job's detail.
+    let running_row = |out: &Output| {
+        assert!(out.status.success(), "{}", describe(out));
+        let table = stdout(out);
+        let row = table.lines().find(|l| l.contains(" vm-demo "));
+        row.unwrap_or_else(|| panic!("no job of vm-demo:\n{table}"))
+            .trim_end()
+            .to_string()
+    };
+    let row = running_row(&german(&w, &["jobs"]));
+    assert!(row.ends_with("  Demo Linux läuft."), "{row}");
+    let row = running_row(&cli_in(&w, None, &["jobs"]));
+    assert!(row.ends_with("  Demo Linux is running."), "{row}");
+
     let out = german(&w, &["start", "vm-win", "--snapshot", "standard"]);
     assert_eq!(out.status.code(), Some(8), "{}", describe(&out));
     let err = stderr(&out);

@@ -85,6 +85,23 @@ print-canceled = Das Drucken des Dokuments aus { $vm } wurde abgebrochen. Es lie
 done-cache-intact = { $count } Archive geprüft ({ $size }): alle unversehrt.
 done-cache-damaged = { $count } Archive geprüft ({ $size }), { $damaged } beschädigt und entfernt: { $list }.
 
+# Was ein Auftrag gerade tut.
+doing-check = { $vm } wird geprüft
+doing-check-cache = Der Zwischenspeicher für { $vm } wird geprüft
+doing-check-archives = Die Archive im Zwischenspeicher werden geprüft
+doing-copy = { $vm } wird in den Zwischenspeicher kopiert
+doing-wait-for-copy = Wartet auf eine andere Kopie nach { $dir }
+doing-unpack-base = Das Basisabbild von { $vm } wird entpackt
+doing-unpack-snapshot = Snapshot { $snapshot } wird entpackt
+doing-configure = { $vm } wird eingerichtet
+doing-launch = { $vm } wird gestartet
+doing-running = { $vm } läuft.
+doing-upload = { $vm } wird hochgeladen
+doing-receive = Ein Dokument aus { $vm } wird empfangen
+doing-wait-for-document = Wartet, bis { $vm } das Dokument fertig geschrieben hat
+doing-embed-fonts = Die Schriften des Dokuments aus { $vm } werden eingebettet
+doing-print = Das Dokument aus { $vm } wird auf { $printer } gedruckt
+
 # Warum eine VM oder ein Snapshot gerade nicht nutzbar ist.
 problem-unknown = Nicht verfügbar.
 problem-not-synced = Offline nicht verfügbar: Die VM-Freigabe ist nicht erreichbar, und { $vm } wurde nicht für die Offline-Nutzung abgeglichen.

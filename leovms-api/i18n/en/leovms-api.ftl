@@ -86,6 +86,23 @@ print-canceled = Printing the document from { $vm } was canceled. It is kept as 
 done-cache-intact = { $count } archives checked ({ $size }): all intact.
 done-cache-damaged = { $count } archives checked ({ $size }), { $damaged } damaged and removed: { $list }.
 
+# What a job does now (English shows the daemon's own sentence).
+doing-check = Checking { $vm }
+doing-check-cache = Checking the cache for { $vm }
+doing-check-archives = Checking the archives in the cache
+doing-copy = Copying { $vm } into the cache
+doing-wait-for-copy = Waiting for another copy into { $dir }
+doing-unpack-base = Unpacking the base image of { $vm }
+doing-unpack-snapshot = Unpacking snapshot { $snapshot }
+doing-configure = Configuring { $vm }
+doing-launch = Starting { $vm }
+doing-running = { $vm } is running.
+doing-upload = Uploading { $vm }
+doing-receive = Receiving a document from { $vm }
+doing-wait-for-document = Waiting for { $vm } to finish writing the document
+doing-embed-fonts = Embedding the fonts of the document from { $vm }
+doing-print = Printing the document from { $vm } on { $printer }
+
 # Why a VM or snapshot cannot be used now (English shows the daemon's own sentence).
 problem-unknown = Not available.
 problem-not-synced = Not available offline: the VM share is not available and { $vm } was not synced for offline use.

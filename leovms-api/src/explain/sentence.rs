@@ -303,6 +303,6 @@ pub(super) fn sentence(
             damaged = text("damaged")?,
             list = text("list")?
         ),
-        _ => return None,
+        _ => return super::doing::doing(loader, detail),
     })
 }

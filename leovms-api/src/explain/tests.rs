@@ -191,3 +191,52 @@ fn what_became_of_a_printed_document_is_worded_in_german() {
         );
     }
 }
+
+#[test]
+fn what_a_running_job_does_is_worded_in_german() {
+    let de = leovms_l10n::loader_in(Lang::De, "leovms-api", &Catalogs);
+    let en = leovms_l10n::loader_in(Lang::En, "leovms-api", &Catalogs);
+    let unpack = detail(&[("id", "doing-unpack-base"), ("vm", "Windows 10")]);
+    assert_eq!(
+        sentence(&de, Lang::De, &unpack).unwrap(),
+        "Das Basisabbild von Windows 10 wird entpackt"
+    );
+    let print = detail(&[
+        ("id", "doing-print"),
+        ("vm", "Win10"),
+        ("printer", "raum-101"),
+    ]);
+    assert_eq!(
+        sentence(&de, Lang::De, &print).unwrap(),
+        "Das Dokument aus Win10 wird auf raum-101 gedruckt"
+    );
+    for id in [
+        "doing-check",
+        "doing-check-cache",
+        "doing-check-archives",
+        "doing-copy",
+        "doing-wait-for-copy",
+        "doing-unpack-base",
+        "doing-unpack-snapshot",
+        "doing-configure",
+        "doing-launch",
+        "doing-running",
+        "doing-upload",
+        "doing-receive",
+        "doing-wait-for-document",
+        "doing-embed-fonts",
+        "doing-print",
+    ] {
+        let d = detail(&[
+            ("id", id),
+            ("vm", "Win10"),
+            ("dir", "/var/cache/leovms"),
+            ("snapshot", "Prüfung"),
+            ("printer", "raum-101"),
+        ]);
+        let (german, english) = (sentence(&de, Lang::De, &d), sentence(&en, Lang::En, &d));
+        assert!(german.is_some() && german != english, "{id}: {german:?}");
+    }
+    let no_vm = detail(&[("id", "doing-check")]);
+    assert_eq!(sentence(&de, Lang::De, &no_vm), None, "a value is missing");
+}

@@ -82,6 +82,7 @@ pub fn info(n: u32, kind: &str, vm: &str, phase: &str, state: &str) -> JobInfo {
         eta_seconds: -1,
         error_id: String::new(),
         message: String::new(),
+        detail: Default::default(),
     }
 }
 

@@ -50,7 +50,8 @@ pub async fn fetch(
     while !try_lock(&vm_dir).await? {
         if !std::mem::replace(&mut waiting, true) {
             let shown = vm_dir.path().display();
-            job.set_message(format!("Waiting for another copy into {shown}"));
+            let message = format!("Waiting for another copy into {shown}");
+            job.doing(&message, "doing-wait-for-copy", &[("dir", &shown)]);
         }
         tokio::select! {
             _ = tokio::time::sleep(LOCK_POLL) => {}

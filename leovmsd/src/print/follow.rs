@@ -182,10 +182,10 @@ impl Follower {
             if settled && !r.told_waiting {
                 // Quiet, but still open: a PDF printer between two chunks.
                 r.told_waiting = true;
-                r.job.set_message(format!(
-                    "Waiting for {} to finish writing the document",
-                    self.plan.name
-                ));
+                let vm = &self.plan.name;
+                let message = format!("Waiting for {vm} to finish writing the document");
+                r.job
+                    .doing(&message, "doing-wait-for-document", &[("vm", vm)]);
             }
             return;
         }

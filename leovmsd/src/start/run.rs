@@ -93,7 +93,7 @@ async fn run_planned(
     let work = layout.work_dir(&vm.id);
 
     job.set_phase(Phase::Plan);
-    job.set_message(format!("Checking {name}"));
+    job.doing(&format!("Checking {name}"), "doing-check", &[("vm", &name)]);
     let stored = ctx.pc_store.lookup(&vm.base).await;
     let Checked {
         mut base_dir,
@@ -148,7 +148,8 @@ async fn run_planned(
     if base_needed {
         let archive = ready.next().expect("planned above");
         job.set_phase(Phase::UnpackBase);
-        job.set_message(format!("Unpacking the base image of {name}"));
+        let message = format!("Unpacking the base image of {name}");
+        job.doing(&message, "doing-unpack-base", &[("vm", &name)]);
         let store = store_makes_base.then_some(&*ctx.pc_store);
         let made = base::make(store, &view, &vm, &archive, &base_dir, job, done).await?;
         (base_dir, from_store) = (made.dir, made.from_store);
@@ -167,7 +168,9 @@ async fn run_planned(
         Some(s) => {
             let archive = ready.next().expect("planned above");
             job.set_phase(Phase::UnpackSnapshot);
-            job.set_message(format!("Unpacking snapshot {}", s.conf.name));
+            let snapshot = &s.conf.name;
+            let message = format!("Unpacking snapshot {snapshot}");
+            job.doing(&message, "doing-unpack-snapshot", &[("snapshot", snapshot)]);
             let fits = disks_fit(&vm, &base_dir);
             let mut result = unpack::snapshot(&archive, &work, job, done, fits).await;
             if let Err(e) = &result
@@ -189,7 +192,11 @@ async fn run_planned(
     ensure_not_canceled(job)?;
 
     job.set_phase(Phase::Configure);
-    job.set_message(format!("Configuring {name}"));
+    job.doing(
+        &format!("Configuring {name}"),
+        "doing-configure",
+        &[("vm", &name)],
+    );
     let fresh = snapshot.is_some();
     vbox.unregister(&uuid).await?;
     {
@@ -220,7 +227,11 @@ async fn run_planned(
     ensure_not_canceled(job)?;
 
     job.set_phase(Phase::Launch);
-    job.set_message(format!("Starting {name}"));
+    job.doing(
+        &format!("Starting {name}"),
+        "doing-launch",
+        &[("vm", &name)],
+    );
     let logs = work.join("Logs");
     let log = logs.join("leovms-frontend.log");
     let child = {
@@ -286,7 +297,7 @@ async fn run_planned(
         None => None,
     };
     job.set_phase(Phase::Running);
-    job.set_message(format!("{name} is running."));
+    job.vm_runs(&name);
     ctx.jobs.machine_changed(&vm.id);
     let code = exit.wait().await;
     if let Some(printer) = printer {
