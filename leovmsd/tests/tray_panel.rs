@@ -237,12 +237,17 @@ async fn the_tray_menu_in_a_real_panel_starts_a_snapshot() {
     let out = w.cli(&["stop", "vm-demo"]);
     assert!(out.status.success(), "{}", describe(&out));
     w.wait_machine_state("vm-demo", "off").await;
+    // The pointer leaves the icon, so that no tooltip opens below the panel: that is
+    // empty now, as when the tray came, and the screen to come back to.
+    let (away_x, away_y) = (10, Rect::BELOW_PANEL.y + Rect::BELOW_PANEL.h - 10);
+    panel.point_at(away_x, away_y).unwrap();
     let idle = panel
-        .wait("the idle icon again", STEP, || {
+        .wait("the idle icon again, nothing below the panel", STEP, || {
             let shot = stable(&panel, &scratch)?;
             let idle = shot.find_colour(Rect::PANEL, IDLE_RGB, 0).is_some();
             let running = shot.find_colour(Rect::PANEL, RUNNING_RGB, 0).is_some();
-            (idle && !running).then_some(shot)
+            let empty = shot.diff(&tray_shot, Rect::BELOW_PANEL, None).is_none();
+            (idle && !running && empty).then_some(shot)
         })
         .unwrap();
     let layout = wait_until_layout(&conn, service, &menu_path, "the question", |l| {
@@ -292,6 +297,7 @@ async fn the_tray_menu_in_a_real_panel_starts_a_snapshot() {
     };
     asked(&idle, Some("question.png"));
     panel.keys(&["Return"]).unwrap();
+    panel.point_at(away_x, away_y).unwrap();
     let closed = panel
         .wait("the menu to close", STEP, || {
             let shot = stable(&panel, &scratch)?;

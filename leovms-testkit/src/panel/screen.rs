@@ -122,6 +122,12 @@ impl Panel {
         })
     }
 
+    /// Moves the mouse to (`x`, `y`) without a click: off the icon, so that no tooltip
+    /// opens below the panel while the test compares what is there.
+    pub fn point_at(&self, x: u32, y: u32) -> io::Result<()> {
+        self.xdotool(&["mousemove", &x.to_string(), &y.to_string()])
+    }
+
     /// Moves the mouse to (`x`, `y`) and clicks `button` (1 left, 3 right).
     pub fn click(&self, x: u32, y: u32, button: u8) -> io::Result<()> {
         self.xdotool(&[
