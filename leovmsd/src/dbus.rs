@@ -385,6 +385,9 @@ async fn forward_progress(conn: zbus::Connection, job: Arc<Job>) {
         return;
     };
     let emitter = iface.signal_emitter().clone();
+    // The sentence last announced: a job may say something new within a phase (waiting
+    // for another user's copy, the printer it prints on).
+    let mut told = (String::new(), leovms_api::Detail::new());
     loop {
         let entered = job.take_entered();
         let s = job.snapshot();
@@ -392,10 +395,13 @@ async fn forward_progress(conn: zbus::Connection, job: Arc<Job>) {
             let _ = JobInterface::progress(&emitter, *phase, *done, s.bytes_total, 0, -1).await;
         }
         if !entered.is_empty() {
+            let _ = iface.get().await.phase_changed(&emitter).await;
+        }
+        if (&s.message, &s.detail) != (&told.0, &told.1) {
             let me = iface.get().await;
-            let _ = me.phase_changed(&emitter).await;
             let _ = me.message_changed(&emitter).await;
             let _ = me.detail_changed(&emitter).await;
+            told = (s.message.clone(), s.detail.clone());
         }
         let _ = JobInterface::progress(
             &emitter,
@@ -410,8 +416,6 @@ async fn forward_progress(conn: zbus::Connection, job: Arc<Job>) {
             let me = iface.get().await;
             let _ = me.state_changed(&emitter).await;
             let _ = me.error_id_changed(&emitter).await;
-            let _ = me.message_changed(&emitter).await;
-            let _ = me.detail_changed(&emitter).await;
             let _ =
                 JobInterface::finished(&emitter, s.state, &s.error_id, &s.message, &s.detail).await;
             return;

@@ -10,7 +10,8 @@ use std::time::Duration;
 
 use common::guest::{GuestPrint, guest_h};
 use common::*;
-use leovms_api::{JobInfo, JobKind, JobState, Phase};
+use futures_util::StreamExt;
+use leovms_api::{JobInfo, JobKind, JobProxy, JobState, Phase};
 use leovms_testkit::cups::{Cups, cups_available};
 use leovms_testkit::pdf::{fonts, pdf_with_unembedded_font};
 use leovms_testkit::{describe, names_in};
@@ -108,9 +109,22 @@ async fn what_the_vm_prints_comes_out_of_the_printer_once_with_its_fonts_embedde
     let doc = pdf_with_unembedded_font("Hallo aus der VM");
     let half = doc.len() / 2;
 
+    // A client that reads the print job as it comes, with its properties cached.
+    let conn = w.connection().await;
+    let mut added = w.manager(&conn).await.receive_job_added().await.unwrap();
+
     // Half of it, and the printer in the VM pauses with the file open.
     let mut print = GuestPrint::begin(&h);
     print.write(&doc[..half]);
+    let added = added.next().await.unwrap();
+    let path = added.args().unwrap().job.to_owned();
+    let job = JobProxy::builder(&conn)
+        .path(path)
+        .unwrap()
+        .build()
+        .await
+        .unwrap();
+    job.detail().await.unwrap(); // fills the cache, which signals keep current
     let waiting = until_print_job(&w, "waiting for the rest", |j| {
         j.phase == Phase::Receive
             && j.bytes_done == half as u64
@@ -118,6 +132,20 @@ async fn what_the_vm_prints_comes_out_of_the_printer_once_with_its_fonts_embedde
     })
     .await;
     assert_eq!(waiting.vm, "vm-demo");
+    assert_eq!(waiting.detail["id"], "doing-wait-for-document");
+    // The sentence changed within the phase; the client learns it by PropertiesChanged.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let cached = job.cached_detail().unwrap().unwrap_or_default();
+        if cached.get("id").map(String::as_str) == Some("doing-wait-for-document") {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the job's Detail was not signalled: {cached:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     assert!(
         cups.completed().is_empty(),
         "printed before it was complete"
